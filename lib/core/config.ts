@@ -1,0 +1,57 @@
+/**
+ * Replication settings with the defaults of SPEC §6.
+ *
+ * @module
+ */
+
+const MIB = 1024 * 1024;
+const HOUR = 60 * 60 * 1000;
+
+/** Settings of the replication layer. */
+export interface ReplicationConfig {
+  /** Time between repair sweeps, ms (24 h). */
+  readonly repairIntervalMs: number;
+  /** Random extra delay added to each sweep, up to this many ms (2 h). */
+  readonly repairJitterMs: number;
+  /** Fragment transfers in flight at once (4). */
+  readonly concurrentTransfers: number;
+  /** Refuse fragments when free disk would fall below this, bytes (1 GB). */
+  readonly minFreeSpaceBytes: number;
+  /** Refuse a sender whose deficit exceeds this, bytes (256 MB). */
+  readonly deficitToleranceBytes: number;
+  /** Most bytes stored for any one peer (1 GB). */
+  readonly perPeerStorageLimitBytes: number;
+  /** Whole-file copies of a Small tessera (r = 7). */
+  readonly smallReplicas: number;
+  /** Most placements per IPv4 /24 or IPv6 /48 (2). */
+  readonly maxPerSubnet: number;
+  /** Per-message network timeout, ms. */
+  readonly requestTimeoutMs: number;
+}
+
+/** The defaults of SPEC §6. */
+export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
+  repairIntervalMs: 24 * HOUR,
+  repairJitterMs: 2 * HOUR,
+  concurrentTransfers: 4,
+  minFreeSpaceBytes: 1_000_000_000,
+  deficitToleranceBytes: 256 * MIB,
+  perPeerStorageLimitBytes: 1_000_000_000,
+  smallReplicas: 7,
+  maxPerSubnet: 2,
+  requestTimeoutMs: 30_000,
+};
+
+/**
+ * The defaults overridden by `overrides`.
+ *
+ * @example
+ * ```ts
+ * const cfg = replicationConfig({ maxPerSubnet: 3 });
+ * ```
+ */
+export function replicationConfig(
+  overrides: Partial<ReplicationConfig> = {},
+): ReplicationConfig {
+  return { ...DEFAULT_REPLICATION_CONFIG, ...overrides };
+}

@@ -1,0 +1,98 @@
+/**
+ * Fragments: the tiers that decide how a tessera is cut, the plan for one
+ * tessera, and the identity and wire envelope of one shard.
+ *
+ * @module
+ */
+import type { Checksum, TesseraId } from "./tessera.ts";
+
+/** How a tessera is cut, chosen by its size. */
+export type FragmentationTier = "small" | "medium" | "large";
+
+/** Size thresholds and Reed-Solomon shapes of the three tiers. */
+export interface TierThresholds {
+  /** Sizes strictly below this are Small (whole-file replicas). */
+  readonly mediumFrom: number;
+  /** Sizes at or above this are Large. */
+  readonly largeFrom: number;
+}
+
+/** The thresholds of SPEC §2: Small < 4 MiB ≤ Medium < 256 MiB ≤ Large. */
+export const DEFAULT_TIER_THRESHOLDS: TierThresholds = {
+  mediumFrom: 4 * 1024 * 1024,
+  largeFrom: 256 * 1024 * 1024,
+};
+
+/** Data and parity shard counts of each tier. */
+export const TIER_SHAPES: Readonly<
+  Record<FragmentationTier, { dataShards: number; parityShards: number }>
+> = {
+  small: { dataShards: 1, parityShards: 0 },
+  medium: { dataShards: 16, parityShards: 8 },
+  large: { dataShards: 48, parityShards: 24 },
+};
+
+/**
+ * How one tessera is fragmented. For the Small tier there is one fragment
+ * (index 0 of 1) holding the whole file, replicated to several peers.
+ */
+export interface FragmentPlan {
+  /** Original tessera size in bytes. */
+  readonly size: number;
+  /** Tier chosen by size. */
+  readonly tier: FragmentationTier;
+  /** Number of data shards (1 for Small). */
+  readonly dataShards: number;
+  /** Number of parity shards (0 for Small). */
+  readonly parityShards: number;
+  /** `dataShards + parityShards`. */
+  readonly shardCount: number;
+  /** Bytes per shard: `ceil(size / dataShards)` (the whole size for Small). */
+  readonly shardSize: number;
+}
+
+/** Identity of one stored shard. */
+export interface FragmentId {
+  /** Tessera this shard belongs to. */
+  readonly tesseraId: TesseraId;
+  /** Shard index, `0 <= index < shardCount`. */
+  readonly index: number;
+  /** Total shards of the tessera. */
+  readonly shardCount: number;
+  /** BLAKE3 of the shard bytes. */
+  readonly checksum: Checksum;
+}
+
+/** A shard with its bytes. */
+export interface Fragment {
+  /** Identity and checksum. */
+  readonly id: FragmentId;
+  /** The shard bytes. */
+  readonly data: Uint8Array;
+}
+
+/** A fragment with its metadata, as sent on the wire by `Replicate`. */
+export interface FragmentEnvelope {
+  /** Which shard this is. */
+  readonly fragment: FragmentId;
+  /** The tessera's fragment plan. */
+  readonly plan: FragmentPlan;
+  /** Original tessera size (equals `plan.size`). */
+  readonly originalSize: number;
+  /** Declared size of `data`; checked on receive. */
+  readonly fragmentSize: number;
+  /** The shard bytes. */
+  readonly data: Uint8Array;
+}
+
+/** Answer to a `Replicate`. */
+export interface ReplicateAck {
+  /** Whether the fragment was stored. */
+  readonly accepted: boolean;
+  /** Indices of this tessera that the receiver now holds. */
+  readonly heldIndices: readonly number[];
+  /** Error code when not accepted (e.g. `DEFICIT_EXCEEDED`). */
+  readonly errorCode?: string;
+  /** Human-readable reason when not accepted. */
+  readonly reason?: string;
+}

@@ -1,0 +1,269 @@
+/**
+ * The hexagonal boundary: everything above these interfaces (replication,
+ * repair, retrieval, the ledger rules) runs unchanged on the real network
+ * and in the simulator. Adapters in `lib/net`, `lib/storage` and `sim/`
+ * implement them.
+ *
+ * Every operation that touches a network or a disk takes an optional
+ * `AbortSignal`.
+ *
+ * @module
+ */
+import type { Attestation, AttestRequest } from "./attestation.ts";
+import type {
+  FragmentEnvelope,
+  FragmentId,
+  FragmentPlan,
+  ReplicateAck,
+} from "./fragment.ts";
+import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
+
+/** Options accepted by every I/O operation. */
+export interface IoOptions {
+  /** Aborts the operation; a timeout is `AbortSignal.timeout(ms)`. */
+  readonly signal?: AbortSignal;
+}
+
+/** A peer as seen by the DHT. */
+export interface PeerInfo {
+  /** The peer's id. */
+  readonly id: PeerId;
+  /** Known multiaddrs (may be empty in the simulator). */
+  readonly addresses: readonly string[];
+  /**
+   * The peer's observed IP address (v4 dotted or v6), used for subnet
+   * diversity; undefined when unknown.
+   */
+  readonly ip?: string;
+}
+
+/** The network as the replication layer sees it. */
+export interface DhtPort {
+  /** This node's own peer id. */
+  readonly selfId: PeerId;
+  /** Up to `count` peers closest (XOR metric) to `key`, self excluded. */
+  findClosestPeers(
+    key: TesseraId,
+    count: number,
+    options?: IoOptions,
+  ): Promise<PeerInfo[]>;
+  /** Push one fragment to `peer`; resolves with its ack. */
+  replicate(
+    peer: PeerId,
+    envelope: FragmentEnvelope,
+    options?: IoOptions,
+  ): Promise<ReplicateAck>;
+  /** Ask `peer` to prove possession; rejects when it cannot answer. */
+  requestAttestation(
+    peer: PeerId,
+    request: AttestRequest,
+    options?: IoOptions,
+  ): Promise<Attestation>;
+  /** Round-trip time in ms; rejects when the peer is unreachable. */
+  ping(peer: PeerId, options?: IoOptions): Promise<number>;
+  /** Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent. */
+  fetch(
+    peer: PeerId,
+    tesseraId: TesseraId,
+    index: number,
+    options?: IoOptions,
+  ): Promise<Uint8Array>;
+}
+
+/**
+ * What a node answers to inbound protocol messages. The network adapter
+ * decodes a message, calls one of these, and encodes the result; thrown
+ * `TesserasError`s become error replies.
+ */
+export interface InboundHandlers {
+  /** A peer pushes a fragment to us. */
+  onReplicate(
+    envelope: FragmentEnvelope,
+    from: PeerInfo,
+    options?: IoOptions,
+  ): Promise<ReplicateAck>;
+  /** A peer asks us to prove possession. */
+  onAttest(
+    request: AttestRequest,
+    from: PeerInfo,
+    options?: IoOptions,
+  ): Promise<Attestation>;
+  /** A peer fetches one shard; `null` when we do not hold it. */
+  onFetch(
+    tesseraId: TesseraId,
+    index: number,
+    from: PeerInfo,
+    options?: IoOptions,
+  ): Promise<Uint8Array | null>;
+}
+
+/** Shard bytes held for ourselves and for others. */
+export interface FragmentStore {
+  /**
+   * Store a shard atomically (temp file, fsync, rename, then the row).
+   * Rejects `CHECKSUM_MISMATCH` when the bytes do not hash to the id's
+   * checksum. Storing the same shard again is a no-op.
+   */
+  store(id: FragmentId, data: Uint8Array, options?: IoOptions): Promise<void>;
+  /** The shard's bytes, or `null` when not held. */
+  read(
+    tesseraId: TesseraId,
+    index: number,
+    options?: IoOptions,
+  ): Promise<Uint8Array | null>;
+  /** Remove one shard (or every shard of the tessera when `index` is omitted). */
+  delete(
+    tesseraId: TesseraId,
+    index?: number,
+    options?: IoOptions,
+  ): Promise<void>;
+  /** Shards held, of one tessera or of all. */
+  list(tesseraId?: TesseraId, options?: IoOptions): Promise<FragmentId[]>;
+  /** Recompute BLAKE3 of the stored bytes and compare to the stored checksum. */
+  verify(
+    tesseraId: TesseraId,
+    index: number,
+    options?: IoOptions,
+  ): Promise<boolean>;
+  /** Total bytes of all shards held. */
+  totalBytes(options?: IoOptions): Promise<number>;
+}
+
+/** One peer's row in the reciprocity ledger. */
+export interface PeerBalance {
+  /** The peer. */
+  readonly peerId: PeerId;
+  /** Bytes we store for the peer. */
+  readonly bytesStoredForThem: number;
+  /** Bytes the peer stores for us. */
+  readonly bytesTheyStoreForUs: number;
+  /** `bytesTheyStoreForUs - bytesStoredForThem`; negative means they owe us. */
+  readonly balance: number;
+  /** Institutional peers (libraries, archives) are exempt from the deficit rule. */
+  readonly institutional: boolean;
+  /** Last change, ms since the Unix epoch. */
+  readonly updatedAt: number;
+}
+
+/** Bilateral storage accounting: no tokens, no consensus. */
+export interface ReciprocityLedger {
+  /** We accepted `bytes` of the peer's data (negative to release). */
+  recordStoredForThem(peer: PeerId, bytes: number): Promise<void>;
+  /** The peer accepted `bytes` of our data (negative to release). */
+  recordTheyStoreForUs(peer: PeerId, bytes: number): Promise<void>;
+  /** `bytesTheyStoreForUs - bytesStoredForThem`; 0 for unknown peers. */
+  balance(peer: PeerId): Promise<number>;
+  /** The peer's row, or `null` when never seen. */
+  get(peer: PeerId): Promise<PeerBalance | null>;
+  /** Peers with the highest balance first (best partners to store with). */
+  bestPeers(n: number): Promise<PeerBalance[]>;
+  /** Mark or unmark a peer as institutional. */
+  setInstitutional(peer: PeerId, institutional: boolean): Promise<void>;
+  /** Every row. */
+  list(): Promise<PeerBalance[]>;
+}
+
+/** The owner's own tessera bytes. */
+export interface BlobStore {
+  /** Store a tessera's bytes atomically under its id. */
+  put(id: TesseraId, data: Uint8Array, options?: IoOptions): Promise<void>;
+  /** The bytes, or `null` when absent. */
+  get(id: TesseraId, options?: IoOptions): Promise<Uint8Array | null>;
+  /** Whether the blob exists. */
+  has(id: TesseraId, options?: IoOptions): Promise<boolean>;
+  /** Remove the blob (no error when absent). */
+  delete(id: TesseraId, options?: IoOptions): Promise<void>;
+  /** Ids of all blobs. */
+  list(options?: IoOptions): Promise<TesseraId[]>;
+}
+
+/** A tessera this node owns or tracks, with where its shards live. */
+export interface TrackedTessera {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** How it is fragmented. */
+  readonly plan: FragmentPlan;
+  /** Checksum of every shard, by index. */
+  readonly checksums: readonly Checksum[];
+  /** When it was first placed, ms since the epoch. */
+  readonly createdAt: number;
+  /** Last health check, ms since the epoch, or `null`. */
+  readonly lastCheckedAt: number | null;
+  /** Last health verdict (`healthy`, `needs_replication`, …), or `null`. */
+  readonly lastHealth: string | null;
+}
+
+/** One holder of one shard. */
+export interface HolderRecord {
+  /** Shard index. */
+  readonly index: number;
+  /** Peer holding it. */
+  readonly peerId: PeerId;
+  /** When the holder acked, ms since the epoch. */
+  readonly storedAt: number;
+  /** Last successful attestation, ms since the epoch, or `null`. */
+  readonly lastAttestedAt: number | null;
+}
+
+/**
+ * What the owner remembers about placement: fragment plans, shard
+ * checksums, holders and holder-fragment mappings.
+ */
+export interface HolderRegistry {
+  /** Record (or replace) a tessera's plan and shard checksums. */
+  track(
+    tesseraId: TesseraId,
+    plan: FragmentPlan,
+    checksums: readonly Checksum[],
+  ): Promise<void>;
+  /** The tracked tessera, or `null`. */
+  get(tesseraId: TesseraId): Promise<TrackedTessera | null>;
+  /** All tracked tesseras. */
+  list(): Promise<TrackedTessera[]>;
+  /** Stop tracking a tessera and forget its holders. */
+  untrack(tesseraId: TesseraId): Promise<void>;
+  /** `peer` now holds shard `index`. */
+  addHolder(tesseraId: TesseraId, index: number, peer: PeerId): Promise<void>;
+  /** `peer` no longer holds shard `index` (or any shard when omitted). */
+  removeHolder(
+    tesseraId: TesseraId,
+    peer: PeerId,
+    index?: number,
+  ): Promise<void>;
+  /** Every holder record of the tessera. */
+  holders(tesseraId: TesseraId): Promise<HolderRecord[]>;
+  /** Mark a successful attestation of `peer` for the tessera. */
+  markAttested(tesseraId: TesseraId, peer: PeerId, at: number): Promise<void>;
+  /** Record the result of a health check. */
+  markChecked(tesseraId: TesseraId, health: string, at: number): Promise<void>;
+}
+
+/** Wall or virtual time. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch (virtual in the simulator). */
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when aborted. */
+  sleep(ms: number, options?: IoOptions): Promise<void>;
+}
+
+/** Randomness, seedable in the simulator. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** `n` random bytes. */
+  bytes(n: number): Uint8Array;
+}
+
+/** This node's signing identity (the libp2p Ed25519 key). */
+export interface NodeIdentity {
+  /** Our peer id. */
+  readonly peerId: PeerId;
+  /** Sign `data` with our private key. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+  /** Check that `signature` over `data` was made by `peer`'s key. */
+  verify(
+    peer: PeerId,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean>;
+}
