@@ -24,6 +24,14 @@ export interface IoOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Names one shard of one tessera. */
+export interface ShardRef {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** The shard index. */
+  readonly index: number;
+}
+
 /** A peer as seen by the DHT. */
 export interface PeerInfo {
   /** The peer's id. */
@@ -64,8 +72,7 @@ export interface DhtPort {
   /** Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent. */
   fetch(
     peer: PeerId,
-    tesseraId: TesseraId,
-    index: number,
+    shard: ShardRef,
     options?: IoOptions,
   ): Promise<Uint8Array>;
 }
@@ -90,8 +97,7 @@ export interface InboundHandlers {
   ): Promise<Attestation>;
   /** A peer fetches one shard; `null` when we do not hold it. */
   onFetch(
-    tesseraId: TesseraId,
-    index: number,
+    shard: ShardRef,
     from: PeerInfo,
     options?: IoOptions,
   ): Promise<Uint8Array | null>;
@@ -213,8 +219,7 @@ export interface HolderRegistry {
   /** Record (or replace) a tessera's plan and shard checksums. */
   track(
     tesseraId: TesseraId,
-    plan: FragmentPlan,
-    checksums: readonly Checksum[],
+    placement: { plan: FragmentPlan; checksums: readonly Checksum[] },
   ): Promise<void>;
   /** The tracked tessera, or `null`. */
   get(tesseraId: TesseraId): Promise<TrackedTessera | null>;
@@ -223,7 +228,10 @@ export interface HolderRegistry {
   /** Stop tracking a tessera and forget its holders. */
   untrack(tesseraId: TesseraId): Promise<void>;
   /** `peer` now holds shard `index`. */
-  addHolder(tesseraId: TesseraId, index: number, peer: PeerId): Promise<void>;
+  addHolder(
+    tesseraId: TesseraId,
+    holder: { index: number; peerId: PeerId },
+  ): Promise<void>;
   /** `peer` no longer holds shard `index` (or any shard when omitted). */
   removeHolder(
     tesseraId: TesseraId,
@@ -233,9 +241,15 @@ export interface HolderRegistry {
   /** Every holder record of the tessera. */
   holders(tesseraId: TesseraId): Promise<HolderRecord[]>;
   /** Mark a successful attestation of `peer` for the tessera. */
-  markAttested(tesseraId: TesseraId, peer: PeerId, at: number): Promise<void>;
+  markAttested(
+    tesseraId: TesseraId,
+    attested: { peerId: PeerId; at: number },
+  ): Promise<void>;
   /** Record the result of a health check. */
-  markChecked(tesseraId: TesseraId, health: string, at: number): Promise<void>;
+  markChecked(
+    tesseraId: TesseraId,
+    check: { health: string; at: number },
+  ): Promise<void>;
 }
 
 /** Wall or virtual time. */
