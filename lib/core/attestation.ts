@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { toHex } from "./hex.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
 /** A request for proof of possession. */

@@ -11,3 +11,4 @@ export * from "./ports.ts";
 export * from "./config.ts";
 export * from "./health.ts";
 export * from "./system.ts";
+export * from "./hex.ts";
