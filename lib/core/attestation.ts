@@ -63,16 +63,11 @@ export interface Attestation {
 export function attestationSigningBytes(
   attestation: Omit<Attestation, "signature">,
 ): Uint8Array {
-  const hex = Array.from(
-    attestation.nonce,
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
   const lines = [
     "tesseras-attestation-v1",
     attestation.tesseraId,
     attestation.holder,
-    hex,
+    toHex(attestation.nonce),
     String(attestation.timestamp),
     ...attestation.entries.map((e) => `${e.index}:${e.checksum}:${e.proof}`),
   ];
