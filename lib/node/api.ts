@@ -1,0 +1,293 @@
+/**
+ * The local HTTP API: JSON in and out, bound to 127.0.0.1 by default.
+ * Every route but `/health` and `/metrics` needs the bearer token written to
+ * `api.json`; request bodies over 1 GiB are refused before they are read.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import {
+  isTesseraId,
+  isTesserasError,
+  MAX_TESSERA_SIZE,
+  TesserasError,
+} from "../core/mod.ts";
+import type { ErrorCode } from "../core/mod.ts";
+
+const log = getLogger(["tesseras", "node", "api"]);
+
+/** A progress event of a long operation. */
+export interface ProgressEvent {
+  /** Units done. */
+  readonly done: number;
+  /** Units in all. */
+  readonly total: number;
+  /** What is being done (`encode`, `upload`, …). */
+  readonly phase: string;
+}
+
+/** What the API serves; the daemon implements it over the real services. */
+export interface ApiBackend {
+  /** `/health` body. */
+  health(): Promise<unknown>;
+  /** `/metrics` body, Prometheus text format. */
+  metrics(): Promise<string>;
+  /** Peer id and listen addresses. */
+  identity(): Promise<unknown>;
+  /** Connected and known peers. */
+  peers(): Promise<unknown>;
+  /** Store a file (a path readable by the daemon) as a tessera. */
+  putFile(
+    path: string,
+    options: { onProgress?: (event: ProgressEvent) => void },
+  ): Promise<{ id: string; size: number; tier: string }>;
+  /** Retrieve and reconstruct a tessera; writes it atomically to `outPath`. */
+  getToFile(
+    id: string,
+    options: { outPath: string },
+  ): Promise<{ id: string; size: number }>;
+  /** Health of one or every tessera. */
+  status(id?: string): Promise<unknown>;
+  /** Reciprocity ledger rows. */
+  ledger(): Promise<unknown>;
+  /** Run a repair sweep now (one tessera or all). */
+  repair(id?: string): Promise<unknown>;
+}
+
+/** Options of {@linkcode serveApi}. */
+export interface ServeApiOptions {
+  /** Host to bind; `127.0.0.1` unless told otherwise. */
+  readonly hostname?: string;
+  /** Port; 0 picks a free one. */
+  readonly port?: number;
+  /** Bearer token required by every route but `/health` and `/metrics`. */
+  readonly token: string;
+  /** Stops the server. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running API server. */
+export interface ApiServer {
+  /** Base URL, e.g. `http://127.0.0.1:7431`. */
+  readonly url: string;
+  /** Stop accepting requests and wait for open ones. */
+  shutdown(): Promise<void>;
+}
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  INVALID_ID: 400,
+  INVALID_INPUT: 400,
+  TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  INSUFFICIENT_SHARDS: 503,
+  UNREACHABLE: 503,
+  TIMEOUT: 504,
+  RATE_LIMITED: 429,
+};
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+function errorResponse(err: unknown): Response {
+  if (isTesserasError(err)) {
+    return json(
+      { error: { code: err.code, message: err.message } },
+      STATUS_OF[err.code] ?? 500,
+    );
+  }
+  log.error("internal error: {error}", { error: String(err) });
+  return json({ error: { code: "INTERNAL", message: String(err) } }, 500);
+}
+
+function authorized(req: Request, token: string): boolean {
+  const header = req.headers.get("authorization") ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  if (given.length !== token.length) return false;
+  // Constant-time comparison so the token cannot be guessed byte by byte.
+  let diff = 0;
+  for (let i = 0; i < token.length; i++) {
+    diff |= given.charCodeAt(i) ^ token.charCodeAt(i);
+  }
+  return diff === 0;
+}
+
+/** Largest JSON request body the API reads. */
+const MAX_JSON_BODY = 64 * 1024;
+
+async function readJson(req: Request): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_TESSERA_SIZE) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `request body of ${declared} bytes exceeds the 1 GiB limit`,
+    );
+  }
+  if (declared > MAX_JSON_BODY) {
+    throw new TesserasError("TOO_LARGE", "JSON request body too large");
+  }
+  const text = await req.text();
+  if (text.length > MAX_JSON_BODY) {
+    throw new TesserasError("TOO_LARGE", "JSON request body too large");
+  }
+  if (text.trim() === "") return {};
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) return parsed;
+  } catch { /* reported below */ }
+  throw new TesserasError("INVALID_INPUT", "request body must be a JSON object");
+}
+
+function requireString(body: Record<string, unknown>, key: string): string {
+  const value = body[key];
+  if (typeof value !== "string" || value === "") {
+    throw new TesserasError("INVALID_INPUT", `"${key}" must be a string`);
+  }
+  return value;
+}
+
+function optionalId(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!isTesseraId(value)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "tessera id must be 64 lowercase hex characters",
+    );
+  }
+  return value;
+}
+
+/** Streams progress events then the result as NDJSON lines. */
+function ndjsonJob(
+  run: (progress: (event: ProgressEvent) => void) => Promise<unknown>,
+): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (obj: unknown) =>
+        controller.enqueue(encoder.encode(JSON.stringify(obj) + "\n"));
+      try {
+        const result = await run((event) => send({ progress: event }));
+        send({ result });
+      } catch (err) {
+        const code = isTesserasError(err) ? err.code : "INTERNAL";
+        const message = err instanceof Error ? err.message : String(err);
+        send({ error: { code, message } });
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, {
+    headers: { "content-type": "application/x-ndjson" },
+  });
+}
+
+async function route(
+  req: Request,
+  backend: ApiBackend,
+  token: string,
+): Promise<Response> {
+  const url = new URL(req.url);
+  const path = url.pathname;
+  if (req.method === "GET" && path === "/health") {
+    return json(await backend.health());
+  }
+  if (req.method === "GET" && path === "/metrics") {
+    return new Response(await backend.metrics(), {
+      headers: { "content-type": "text/plain; version=0.0.4" },
+    });
+  }
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_TESSERA_SIZE) {
+    return errorResponse(
+      new TesserasError(
+        "TOO_LARGE",
+        `request body of ${declared} bytes exceeds the 1 GiB limit`,
+      ),
+    );
+  }
+  if (!authorized(req, token)) {
+    return errorResponse(
+      new TesserasError(
+        "UNAUTHORIZED",
+        "missing or wrong API token: use the token in the data directory's api.json",
+      ),
+    );
+  }
+  const tesseraMatch = path.match(/^\/v1\/tesseras\/([^/]+)$/);
+  if (req.method === "GET" && path === "/v1/id") {
+    return json(await backend.identity());
+  }
+  if (req.method === "GET" && path === "/v1/peers") {
+    return json(await backend.peers());
+  }
+  if (req.method === "GET" && path === "/v1/ledger") {
+    return json(await backend.ledger());
+  }
+  if (req.method === "GET" && path === "/v1/tesseras") {
+    return json(await backend.status());
+  }
+  if (req.method === "GET" && tesseraMatch) {
+    return json(await backend.status(optionalId(tesseraMatch[1])));
+  }
+  if (req.method === "POST" && path === "/v1/tesseras") {
+    const body = await readJson(req);
+    const filePath = requireString(body, "path");
+    return ndjsonJob((onProgress) => backend.putFile(filePath, { onProgress }));
+  }
+  if (req.method === "POST" && path === "/v1/retrieve") {
+    const body = await readJson(req);
+    const id = optionalId(requireString(body, "id"))!;
+    const outPath = requireString(body, "out");
+    return ndjsonJob(() => backend.getToFile(id, { outPath }));
+  }
+  if (req.method === "POST" && path === "/v1/repair") {
+    const body = await readJson(req);
+    const id = optionalId(typeof body.id === "string" ? body.id : undefined);
+    return ndjsonJob(() => backend.repair(id));
+  }
+  return json(
+    { error: { code: "NOT_FOUND", message: `no route ${req.method} ${path}` } },
+    404,
+  );
+}
+
+/**
+ * Serves the API until `signal` aborts or `shutdown()` is called.
+ *
+ * @example
+ * ```ts
+ * const server = serveApi(backend, { token: "secret", port: 0 });
+ * console.log(server.url);
+ * await server.shutdown();
+ * ```
+ */
+export function serveApi(
+  backend: ApiBackend,
+  options: ServeApiOptions,
+): ApiServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Deno.serve({
+    hostname,
+    port: options.port ?? 0,
+    signal: options.signal,
+    // Deno prints "Listening on …" by default; the daemon logs it instead.
+    onListen: () => {},
+  }, async (req) => {
+    try {
+      return await route(req, backend, options.token);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    url: `http://${host}:${addr.port}`,
+    shutdown: () => server.shutdown(),
+  };
+}

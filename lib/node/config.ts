@@ -1,0 +1,162 @@
+/**
+ * The node's settings: command-line flags first, then `TESSERAS_*`
+ * environment variables, then `tesseras.json` in the data directory, then
+ * the documented defaults.
+ *
+ * @module
+ */
+import {
+  type ReplicationConfig,
+  replicationConfig,
+  TesserasError,
+} from "../core/mod.ts";
+import { dataLayout } from "./paths.ts";
+
+/** Default TCP listen address of a node. */
+export const DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001";
+/** Default address of the local HTTP API (loopback only). */
+export const DEFAULT_API = "127.0.0.1:7431";
+/** Peers not seen for this long are removed from the peer store (7 days). */
+export const DEFAULT_STALE_AFTER_SECONDS = 7 * 24 * 60 * 60;
+
+/** Everything a daemon needs to start. */
+export interface NodeConfig {
+  /** The data directory. */
+  readonly dataDir: string;
+  /** Multiaddrs to listen on. */
+  readonly listen: readonly string[];
+  /** Multiaddrs of peers to join through. */
+  readonly bootstrap: readonly string[];
+  /** `host:port` of the local HTTP API. */
+  readonly api: string;
+  /** Bootstrap mode: persist and serve the routing table for others. */
+  readonly bootstrapMode: boolean;
+  /** Peers unseen for longer are removed, seconds. */
+  readonly staleAfterSeconds: number;
+  /** Keep loopback and private addresses in the DHT (LAN and tests). */
+  readonly allowPrivateAddresses: boolean;
+  /** Replication settings. */
+  readonly replication: ReplicationConfig;
+}
+
+/** Values as given on the command line; absent means "not given". */
+export interface NodeFlags {
+  /** `--listen` */
+  readonly listen?: readonly string[];
+  /** `--bootstrap` */
+  readonly bootstrap?: readonly string[];
+  /** `--api` */
+  readonly api?: string;
+  /** `--bootstrap-mode` */
+  readonly bootstrapMode?: boolean;
+  /** `--stale-after` (seconds) */
+  readonly staleAfterSeconds?: number;
+  /** `--allow-private` */
+  readonly allowPrivateAddresses?: boolean;
+}
+
+/** Options of {@linkcode loadNodeConfig}. */
+export interface LoadConfigOptions {
+  /** Environment lookup; defaults to `Deno.env.get`. */
+  readonly env?: (name: string) => string | undefined;
+}
+
+type FileConfig = Partial<Omit<NodeConfig, "dataDir" | "replication">> & {
+  replication?: Partial<ReplicationConfig>;
+};
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function bool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  return ["1", "true", "yes", "on"].includes(value.toLowerCase());
+}
+
+function int(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `${name}=${value} is not a non-negative integer`,
+    );
+  }
+  return n;
+}
+
+async function readFileConfig(path: string): Promise<FileConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return {};
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null) throw new Error();
+    return parsed as FileConfig;
+  } catch {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `${path} is not a JSON object: fix or remove it`,
+    );
+  }
+}
+
+/**
+ * Merges flags, environment, the data directory's `tesseras.json` and the
+ * defaults into one {@linkcode NodeConfig}.
+ *
+ * @example
+ * ```ts
+ * const cfg = await loadNodeConfig("/srv/tesseras", { listen: ["/ip4/0.0.0.0/tcp/4001"] });
+ * ```
+ */
+export async function loadNodeConfig(
+  dataDir: string,
+  flags: NodeFlags = {},
+  options: LoadConfigOptions = {},
+): Promise<NodeConfig> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const file = await readFileConfig(dataLayout(dataDir).configFile);
+  const replicationEnv: Partial<ReplicationConfig> = {};
+  const deficit = int(
+    "TESSERAS_DEFICIT_TOLERANCE",
+    env("TESSERAS_DEFICIT_TOLERANCE"),
+  );
+  if (deficit !== undefined) {
+    Object.assign(replicationEnv, { deficitToleranceBytes: deficit });
+  }
+  const minFree = int("TESSERAS_MIN_FREE_SPACE", env("TESSERAS_MIN_FREE_SPACE"));
+  if (minFree !== undefined) {
+    Object.assign(replicationEnv, { minFreeSpaceBytes: minFree });
+  }
+  const repairInterval = int(
+    "TESSERAS_REPAIR_INTERVAL_MS",
+    env("TESSERAS_REPAIR_INTERVAL_MS"),
+  );
+  if (repairInterval !== undefined) {
+    Object.assign(replicationEnv, { repairIntervalMs: repairInterval });
+  }
+  return {
+    dataDir,
+    listen: flags.listen ?? list(env("TESSERAS_LISTEN")) ?? file.listen ??
+      [DEFAULT_LISTEN],
+    bootstrap: flags.bootstrap ?? list(env("TESSERAS_BOOTSTRAP")) ??
+      file.bootstrap ?? [],
+    api: flags.api ?? env("TESSERAS_API") ?? file.api ?? DEFAULT_API,
+    bootstrapMode: flags.bootstrapMode ?? bool(env("TESSERAS_BOOTSTRAP_MODE")) ??
+      file.bootstrapMode ?? false,
+    staleAfterSeconds: flags.staleAfterSeconds ??
+      int("TESSERAS_STALE_AFTER", env("TESSERAS_STALE_AFTER")) ??
+      file.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS,
+    allowPrivateAddresses: flags.allowPrivateAddresses ??
+      bool(env("TESSERAS_ALLOW_PRIVATE")) ?? file.allowPrivateAddresses ??
+      true,
+    replication: replicationConfig({ ...file.replication, ...replicationEnv }),
+  };
+}
