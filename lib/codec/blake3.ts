@@ -1,0 +1,121 @@
+/**
+ * BLAKE3-256: one-shot, keyed and incremental hashing.
+ *
+ * @module
+ */
+import { createBLAKE3, type IHasher } from "hash-wasm";
+import { TesserasError, toHex } from "../core/mod.ts";
+import { PortableBlake3 } from "./blake3_portable.ts";
+
+// hash-wasm instantiates asynchronously; do it once at module load so the
+// public API can stay synchronous. Incremental hashers share this one wasm
+// instance by saving and restoring their state around each call.
+const shared: IHasher = await createBLAKE3(256);
+
+/** An incremental BLAKE3 hasher. */
+export interface Blake3Hasher {
+  /** Absorb more bytes; returns the hasher for chaining. */
+  update(data: Uint8Array): this;
+  /** The 32-byte digest of everything absorbed; the hasher is then spent. */
+  digest(): Uint8Array;
+}
+
+/** Options of {@linkcode createBlake3}. */
+export interface Blake3Options {
+  /** 32-byte key for BLAKE3's keyed mode (a MAC / keyed proof). */
+  readonly key?: Uint8Array;
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== 32) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `BLAKE3 key must be 32 bytes, got ${key.length}: derive one with blake3()`,
+    );
+  }
+}
+
+const INITIAL_STATE = shared.init().save();
+
+/** An unkeyed hasher: its state lives outside wasm between calls. */
+class SharedWasmHasher implements Blake3Hasher {
+  #state: Uint8Array | null = INITIAL_STATE;
+
+  update(data: Uint8Array): this {
+    const state = this.#live();
+    this.#state = shared.load(state).update(data).save();
+    return this;
+  }
+
+  digest(): Uint8Array {
+    const state = this.#live();
+    this.#state = null;
+    return shared.load(state).digest("binary");
+  }
+
+  #live(): Uint8Array {
+    if (!this.#state) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        "BLAKE3 hasher already finalized: create a new one",
+      );
+    }
+    return this.#state;
+  }
+}
+
+/**
+ * A new incremental BLAKE3-256 hasher, keyed when `options.key` (32 bytes)
+ * is given.
+ *
+ * @example
+ * ```ts
+ * const h = createBlake3();
+ * h.update(new Uint8Array([1])).update(new Uint8Array([2]));
+ * const digest = h.digest(); // same as blake3(new Uint8Array([1, 2]))
+ * ```
+ */
+export function createBlake3(options: Blake3Options = {}): Blake3Hasher {
+  if (options.key) {
+    checkKey(options.key);
+    return new PortableBlake3(options.key);
+  }
+  return new SharedWasmHasher();
+}
+
+/**
+ * BLAKE3-256 of `data`, 32 bytes.
+ *
+ * @example
+ * ```ts
+ * blake3(new Uint8Array(0)).length; // 32
+ * ```
+ */
+export function blake3(data: Uint8Array): Uint8Array {
+  return shared.init().update(data).digest("binary");
+}
+
+/**
+ * BLAKE3-256 of `data`, lowercase hex (the form of tessera ids).
+ *
+ * @example
+ * ```ts
+ * blake3Hex(new Uint8Array(0));
+ * // "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+ * ```
+ */
+export function blake3Hex(data: Uint8Array): string {
+  return toHex(blake3(data));
+}
+
+/**
+ * Keyed BLAKE3-256 of `data` under a 32-byte `key`.
+ *
+ * @example
+ * ```ts
+ * const mac = blake3Keyed(new Uint8Array(32), new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export function blake3Keyed(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return createBlake3({ key }).update(data).digest();
+}

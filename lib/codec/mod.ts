@@ -1,0 +1,35 @@
+/**
+ * Erasure coding and hashing: BLAKE3 for ids, checksums and keyed proofs;
+ * Reed-Solomon over GF(2^8), byte-identical to the Rust
+ * `reed-solomon-erasure` crate; the tier planner that cuts a tessera into
+ * fragments and puts it back together.
+ *
+ * Imports only `lib/core`.
+ *
+ * @example
+ * ```ts
+ * import { decodeTessera, encodeTessera } from "./mod.ts";
+ * const { id, plan, fragments } = encodeTessera(new Uint8Array(5 << 20));
+ * const shards: (Uint8Array | null)[] = fragments.map((f) => f.data);
+ * shards[0] = null; // lose any 8 of 24
+ * decodeTessera(plan, shards).length; // 5 MiB
+ * ```
+ *
+ * @module
+ */
+export {
+  blake3,
+  type Blake3Hasher,
+  blake3Hex,
+  blake3Keyed,
+  type Blake3Options,
+  createBlake3,
+} from "./blake3.ts";
+export { rsEncode, rsReconstruct } from "./reed_solomon.ts";
+export {
+  decodeTessera,
+  type EncodedTessera,
+  encodeTessera,
+  type PlanOptions,
+  planTessera,
+} from "./plan.ts";

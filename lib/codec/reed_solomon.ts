@@ -1,0 +1,154 @@
+/**
+ * Systematic Reed-Solomon erasure coding over GF(2^8), byte-identical to
+ * the Rust `reed-solomon-erasure` crate (galois_8): any `dataShards` of the
+ * `dataShards + parityShards` shards rebuild the rest.
+ *
+ * @module
+ */
+import { TesserasError } from "../core/mod.ts";
+import {
+  encodingMatrix,
+  type GfMatrix,
+  gfMul as mul,
+  matInvert,
+} from "./gf256.ts";
+import { gfRegion } from "./region.ts";
+
+/** Largest total shard count the field allows (as in the crate). */
+const MAX_TOTAL_SHARDS = 256;
+
+function checkShape(dataShards: number, parityShards: number): void {
+  if (
+    !Number.isInteger(dataShards) || !Number.isInteger(parityShards) ||
+    dataShards < 1 || parityShards < 0 ||
+    dataShards + parityShards > MAX_TOTAL_SHARDS
+  ) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `invalid Reed-Solomon shape ${dataShards}+${parityShards}: need at least 1 data shard, no negative parity and at most ${MAX_TOTAL_SHARDS} shards in all`,
+    );
+  }
+}
+
+/**
+ * Split `data` into `dataShards` shards of `ceil(data.length / dataShards)`
+ * bytes (the last zero-padded) and compute `parityShards` parity shards.
+ * An empty input gives `dataShards + parityShards` empty shards. The shards
+ * are fresh copies; `data` is not modified.
+ *
+ * @example
+ * ```ts
+ * const shards = rsEncode(new Uint8Array([1, 2, 3, 4, 5]), 4, 2);
+ * shards.length; // 6, each 2 bytes long
+ * ```
+ */
+export function rsEncode(
+  data: Uint8Array,
+  dataShards: number,
+  parityShards: number,
+): Uint8Array[] {
+  checkShape(dataShards, parityShards);
+  const shardSize = Math.ceil(data.length / dataShards);
+  const total = dataShards + parityShards;
+  // One allocation for all shards; each shard is a view of it.
+  const buf = new Uint8Array(shardSize * total);
+  buf.set(data);
+  const shards: Uint8Array[] = [];
+  for (let i = 0; i < total; i++) {
+    shards.push(buf.subarray(i * shardSize, (i + 1) * shardSize));
+  }
+  if (parityShards > 0 && shardSize > 0) {
+    const matrix = encodingMatrix(dataShards, parityShards);
+    gfRegion(
+      matrix.slice(dataShards),
+      shards.slice(0, dataShards),
+      shards.slice(dataShards),
+    );
+  }
+  return shards;
+}
+
+/**
+ * Rebuild the missing (`null`) shards from any `dataShards` present ones.
+ * Returns a new array with every shard; present shards are returned as
+ * given. Throws `INSUFFICIENT_SHARDS` when fewer than `dataShards` are
+ * present and `INVALID_INPUT` when the array length or the shard lengths
+ * do not match.
+ *
+ * @example
+ * ```ts
+ * const shards: (Uint8Array | null)[] = rsEncode(new Uint8Array(100), 4, 2);
+ * shards[0] = null;
+ * shards[5] = null;
+ * const all = rsReconstruct(shards, 4, 2);
+ * ```
+ */
+export function rsReconstruct(
+  shards: readonly (Uint8Array | null | undefined)[],
+  dataShards: number,
+  parityShards: number,
+): Uint8Array[] {
+  checkShape(dataShards, parityShards);
+  const total = dataShards + parityShards;
+  if (shards.length !== total) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `expected ${total} shard slots (${dataShards}+${parityShards}), got ${shards.length}: pass null for missing shards`,
+    );
+  }
+  const present: number[] = [];
+  let shardSize = -1;
+  for (let i = 0; i < total; i++) {
+    const s = shards[i];
+    if (s == null) continue;
+    if (shardSize === -1) shardSize = s.length;
+    else if (s.length !== shardSize) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `shard ${i} is ${s.length} bytes but shard ${
+          present[0]
+        } is ${shardSize}: all shards of a tessera have the same size`,
+      );
+    }
+    present.push(i);
+  }
+  if (present.length < dataShards) {
+    throw new TesserasError(
+      "INSUFFICIENT_SHARDS",
+      `only ${present.length} of ${total} shards present; at least ${dataShards} are needed to reconstruct: fetch more shards from other holders`,
+    );
+  }
+  const out = shards.map((s) => s ?? null);
+  const missing: number[] = [];
+  for (let i = 0; i < total; i++) if (out[i] === null) missing.push(i);
+  if (missing.length === 0) return out as Uint8Array[];
+
+  // Rows of the encoding matrix for the first `dataShards` survivors; the
+  // inverse maps those survivors back to the data shards, and a missing
+  // shard's row of the encoding matrix times that inverse maps survivors
+  // straight to it.
+  const matrix = encodingMatrix(dataShards, parityShards);
+  const used = present.slice(0, dataShards);
+  const decode = matInvert(used.map((i) => matrix[i]));
+  const rows: GfMatrix = missing.map((i) => {
+    if (i < dataShards) return decode[i];
+    const row = new Uint8Array(dataShards);
+    const enc = matrix[i];
+    for (let k = 0; k < dataShards; k++) {
+      const c = enc[k];
+      if (c === 0) continue;
+      const dk = decode[k];
+      for (let j = 0; j < dataShards; j++) row[j] ^= mul(c, dk[j]);
+    }
+    return row;
+  });
+  const buf = new Uint8Array(shardSize * missing.length);
+  const outputs = missing.map((_, k) =>
+    buf.subarray(k * shardSize, (k + 1) * shardSize)
+  );
+  if (shardSize > 0) {
+    gfRegion(rows, used.map((i) => out[i] as Uint8Array), outputs);
+  }
+  missing.forEach((i, k) => out[i] = outputs[k]);
+  return out as Uint8Array[];
+}
