@@ -139,7 +139,10 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
     const parsed = JSON.parse(text);
     if (typeof parsed === "object" && parsed !== null) return parsed;
   } catch { /* reported below */ }
-  throw new TesserasError("INVALID_INPUT", "request body must be a JSON object");
+  throw new TesserasError(
+    "INVALID_INPUT",
+    "request body must be a JSON object",
+  );
 }
 
 function requireString(body: Record<string, unknown>, key: string): string {
@@ -285,7 +288,9 @@ export function serveApi(
     }
   });
   const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const host = addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
   return {
     url: `http://${host}:${addr.port}`,
     shutdown: () => server.shutdown(),

@@ -131,7 +131,10 @@ export async function loadNodeConfig(
   if (deficit !== undefined) {
     Object.assign(replicationEnv, { deficitToleranceBytes: deficit });
   }
-  const minFree = int("TESSERAS_MIN_FREE_SPACE", env("TESSERAS_MIN_FREE_SPACE"));
+  const minFree = int(
+    "TESSERAS_MIN_FREE_SPACE",
+    env("TESSERAS_MIN_FREE_SPACE"),
+  );
   if (minFree !== undefined) {
     Object.assign(replicationEnv, { minFreeSpaceBytes: minFree });
   }
@@ -149,7 +152,8 @@ export async function loadNodeConfig(
     bootstrap: flags.bootstrap ?? list(env("TESSERAS_BOOTSTRAP")) ??
       file.bootstrap ?? [],
     api: flags.api ?? env("TESSERAS_API") ?? file.api ?? DEFAULT_API,
-    bootstrapMode: flags.bootstrapMode ?? bool(env("TESSERAS_BOOTSTRAP_MODE")) ??
+    bootstrapMode: flags.bootstrapMode ??
+      bool(env("TESSERAS_BOOTSTRAP_MODE")) ??
       file.bootstrapMode ?? false,
     staleAfterSeconds: flags.staleAfterSeconds ??
       int("TESSERAS_STALE_AFTER", env("TESSERAS_STALE_AFTER")) ??

@@ -35,7 +35,9 @@ const LEVELS: readonly LogLevel[] = [
  * await setupLogging({ level: "debug" });
  * ```
  */
-export async function setupLogging(options: LoggingOptions = {}): Promise<void> {
+export async function setupLogging(
+  options: LoggingOptions = {},
+): Promise<void> {
   const fromEnv = Deno.env.get("TESSERAS_LOG") as LogLevel | undefined;
   const level = options.level ??
     (fromEnv && LEVELS.includes(fromEnv) ? fromEnv : "info");

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { TesserasError } from "../../lib/core/mod.ts";
+import {
+  type ApiBackend,
+  ApiClient,
+  dataLayout,
+  serveApi,
+  writeApiInfo,
+} from "../../lib/node/mod.ts";
+
+const ID = "ab".repeat(32);
+
+function fakeBackend(calls: string[]): ApiBackend {
+  return {
+    health: () => Promise.resolve({ status: "OK" }),
+    metrics: () => Promise.resolve("tesseras_peers 3\n"),
+    identity: () => Promise.resolve({ peerId: "12D3", addresses: [] }),
+    peers: () => Promise.resolve({ connected: [], known: [] }),
+    putFile(path, { onProgress }) {
+      calls.push(`put ${path}`);
+      onProgress?.({ done: 1, total: 2, phase: "upload" });
+      onProgress?.({ done: 2, total: 2, phase: "upload" });
+      return Promise.resolve({ id: ID, size: 5, tier: "small" });
+    },
+    getToFile(id, { outPath }) {
+      calls.push(`get ${id} ${outPath}`);
+      return Promise.reject(new TesserasError("NOT_FOUND", "no holders"));
+    },
+    status: (id) => Promise.resolve(id ? { id } : []),
+    ledger: () => Promise.resolve([]),
+    repair: (id) => Promise.resolve({ tesseras: id ? [{ id }] : [] }),
+  };
+}
+
+async function withServer(
+  fn: (url: string, token: string, calls: string[]) => Promise<void>,
+) {
+  const calls: string[] = [];
+  const token = "t".repeat(64);
+  const server = serveApi(fakeBackend(calls), { token, port: 0 });
+  try {
+    await fn(server.url, token, calls);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test("api binds to loopback by default", async () => {
+  await withServer((url) => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("health and metrics need no token; other routes do", async () => {
+  await withServer(async (url, token) => {
+    const health = await fetch(`${url}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: "OK" });
+    const metrics = await fetch(`${url}/metrics`);
+    assert.equal(await metrics.text(), "tesseras_peers 3\n");
+    const denied = await fetch(`${url}/v1/id`);
+    assert.equal(denied.status, 401);
+    assert.equal((await denied.json()).error.code, "UNAUTHORIZED");
+    const wrong = await fetch(`${url}/v1/id`, {
+      headers: { authorization: `Bearer ${"x".repeat(64)}` },
+    });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
+    const ok = await fetch(`${url}/v1/id`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.deepEqual(await ok.json(), { peerId: "12D3", addresses: [] });
+  });
+});
+
+Deno.test("bodies declared over 1 GiB are refused before reading", async () => {
+  await withServer(async (url, token) => {
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(new URL(url).port),
+    });
+    const request = [
+      "POST /v1/tesseras HTTP/1.1",
+      "Host: localhost",
+      `Authorization: Bearer ${token}`,
+      "Content-Type: application/json",
+      `Content-Length: ${2 ** 30 + 1}`,
+      "",
+      "",
+    ].join("\r\n");
+    await conn.write(new TextEncoder().encode(request));
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    conn.close();
+    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    assert.match(text, /^HTTP\/1\.1 413/);
+    assert.match(text, /TOO_LARGE/);
+  });
+});
+
+Deno.test("client relays job progress and errors with codes", async () => {
+  await withServer(async (url, token, calls) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await writeApiInfo(dataLayout(dir).apiInfo, {
+        url,
+        token,
+        pid: Deno.pid,
+        peerId: "12D3",
+      });
+      const mode = (await Deno.stat(dataLayout(dir).apiInfo)).mode! & 0o777;
+      assert.equal(mode, 0o600);
+      const client = await ApiClient.forDataDir(dir);
+      const seen: number[] = [];
+      const result = await client.job("/v1/tesseras", { path: "/x" }, {
+        onProgress: (e) => seen.push(e.done),
+      });
+      assert.deepEqual(result, { id: ID, size: 5, tier: "small" });
+      assert.deepEqual(seen, [1, 2]);
+      await assert.rejects(
+        client.job("/v1/retrieve", { id: ID, out: "/tmp/o" }),
+        (e) => e instanceof TesserasError && e.code === "NOT_FOUND",
+      );
+      await assert.rejects(
+        client.get(`/v1/tesseras/not-an-id`),
+        (e) => e instanceof TesserasError && e.code === "INVALID_ID",
+      );
+      assert.deepEqual(await client.get(`/v1/tesseras/${ID}`), { id: ID });
+      assert.deepEqual(calls, ["put /x", `get ${ID} /tmp/o`]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("client reports a missing daemon as NOT_RUNNING", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      ApiClient.forDataDir(dir),
+      (e) => e instanceof TesserasError && e.code === "NOT_RUNNING",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  acquireDaemonLock,
+  DEFAULT_API,
+  DEFAULT_LISTEN,
+  defaultDataDir,
+  loadNodeConfig,
+  resolveDataDir,
+} from "../../lib/node/mod.ts";
+import { isTesserasError } from "../../lib/core/mod.ts";
+
+Deno.test("default data dir follows each platform's convention", () => {
+  const env = (vars: Record<string, string>) => (k: string) => vars[k];
+  assert.equal(
+    defaultDataDir({ os: "linux", env: env({ HOME: "/home/ana" }) }),
+    "/home/ana/.local/share/tesseras",
+  );
+  assert.equal(
+    defaultDataDir({
+      os: "linux",
+      env: env({ HOME: "/home/ana", XDG_DATA_HOME: "/data" }),
+    }),
+    "/data/tesseras",
+  );
+  assert.equal(
+    defaultDataDir({
+      os: "linux",
+      env: env({ HOME: "/home/ana", XDG_DATA_HOME: "rel" }),
+    }),
+    "/home/ana/.local/share/tesseras",
+  );
+  assert.equal(
+    defaultDataDir({ os: "darwin", env: env({ HOME: "/Users/ana" }) }),
+    "/Users/ana/Library/Application Support/tesseras",
+  );
+  assert.equal(
+    resolveDataDir(undefined, {
+      os: "linux",
+      env: env({ HOME: "/h", TESSERAS_DATA_DIR: "/srv/t" }),
+    }),
+    "/srv/t",
+  );
+  assert.equal(
+    resolveDataDir("/flag", { env: env({ TESSERAS_DATA_DIR: "/srv/t" }) }),
+    "/flag",
+  );
+});
+
+Deno.test("config: flags over environment over file over defaults", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const none = await loadNodeConfig(dir, {}, { env: () => undefined });
+    assert.deepEqual(none.listen, [DEFAULT_LISTEN]);
+    assert.equal(none.api, DEFAULT_API);
+    assert.equal(none.replication.maxPerSubnet, 2);
+
+    await Deno.writeTextFile(
+      join(dir, "tesseras.json"),
+      JSON.stringify({
+        api: "127.0.0.1:9000",
+        bootstrap: ["/ip4/10.0.0.1/tcp/4001"],
+        replication: { maxPerSubnet: 3 },
+      }),
+    );
+    const fromFile = await loadNodeConfig(dir, {}, { env: () => undefined });
+    assert.equal(fromFile.api, "127.0.0.1:9000");
+    assert.equal(fromFile.replication.maxPerSubnet, 3);
+    assert.equal(fromFile.replication.concurrentTransfers, 4);
+
+    const env = (k: string) =>
+      ({ TESSERAS_API: "127.0.0.1:9100", TESSERAS_BOOTSTRAP: "/a, /b" })[k];
+    const fromEnv = await loadNodeConfig(dir, {}, { env });
+    assert.equal(fromEnv.api, "127.0.0.1:9100");
+    assert.deepEqual(fromEnv.bootstrap, ["/a", "/b"]);
+
+    const fromFlags = await loadNodeConfig(dir, { api: "127.0.0.1:1" }, {
+      env,
+    });
+    assert.equal(fromFlags.api, "127.0.0.1:1");
+
+    await Deno.writeTextFile(join(dir, "tesseras.json"), "[not json");
+    await assert.rejects(
+      loadNodeConfig(dir, {}, { env: () => undefined }),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the daemon lock is exclusive and released", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "daemon.lock");
+    const lock = acquireDaemonLock(path);
+    assert.throws(
+      () => acquireDaemonLock(path),
+      (e) => isTesserasError(e, "ALREADY_RUNNING"),
+    );
+    lock.release();
+    acquireDaemonLock(path).release();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
