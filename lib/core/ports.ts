@@ -209,6 +209,11 @@ export interface HolderRecord {
   readonly storedAt: number;
   /** Last successful attestation, ms since the epoch, or `null`. */
   readonly lastAttestedAt: number | null;
+  /**
+   * The holder's IP when it was placed, so repair can keep the subnet cap
+   * with existing holders; absent when unknown.
+   */
+  readonly ip?: string;
 }
 
 /**
@@ -230,7 +235,7 @@ export interface HolderRegistry {
   /** `peer` now holds shard `index`. */
   addHolder(
     tesseraId: TesseraId,
-    holder: { index: number; peerId: PeerId },
+    holder: { index: number; peerId: PeerId; ip?: string },
   ): Promise<void>;
   /** `peer` no longer holds shard `index` (or any shard when omitted). */
   removeHolder(

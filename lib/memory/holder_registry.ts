@@ -1,0 +1,184 @@
+/**
+ * An in-memory {@linkcode HolderRegistry} for unit tests and the simulator.
+ *
+ * @module
+ */
+import {
+  type Checksum,
+  type FragmentPlan,
+  type HolderRecord,
+  type HolderRegistry,
+  type PeerId,
+  type TesseraId,
+  TesserasError,
+  type TrackedTessera,
+} from "../core/mod.ts";
+
+interface Tracked {
+  tessera: TrackedTessera;
+  /** Keyed by `${index}\n${peerId}`. */
+  holders: Map<string, HolderRecord>;
+}
+
+/** Options of {@linkcode MemoryHolderRegistry}. */
+export interface MemoryHolderRegistryOptions {
+  /** Source of timestamps (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/**
+ * Plans, checksums and holders of tracked tesseras, in maps.
+ *
+ * @example
+ * ```ts
+ * const registry = new MemoryHolderRegistry();
+ * await registry.track(id, { plan, checksums });
+ * await registry.addHolder(id, { index: 0, peerId: "peerA" });
+ * ```
+ */
+export class MemoryHolderRegistry implements HolderRegistry {
+  readonly #tracked = new Map<TesseraId, Tracked>();
+  readonly #now: () => number;
+
+  /** @param options see {@linkcode MemoryHolderRegistryOptions} */
+  constructor(options: MemoryHolderRegistryOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  #require(tesseraId: TesseraId): Tracked {
+    const t = this.#tracked.get(tesseraId);
+    if (!t) {
+      throw new TesserasError(
+        "NOT_FOUND",
+        `tessera ${tesseraId} is not tracked: track it before adding holders`,
+      );
+    }
+    return t;
+  }
+
+  /** Record (or replace) a tessera's plan and checksums; holders are kept. */
+  track(
+    tesseraId: TesseraId,
+    placement: { plan: FragmentPlan; checksums: readonly Checksum[] },
+  ): Promise<void> {
+    const existing = this.#tracked.get(tesseraId);
+    const tessera: TrackedTessera = {
+      tesseraId,
+      plan: { ...placement.plan },
+      checksums: [...placement.checksums],
+      createdAt: existing?.tessera.createdAt ?? this.#now(),
+      lastCheckedAt: existing?.tessera.lastCheckedAt ?? null,
+      lastHealth: existing?.tessera.lastHealth ?? null,
+    };
+    if (existing) existing.tessera = tessera;
+    else this.#tracked.set(tesseraId, { tessera, holders: new Map() });
+    return Promise.resolve();
+  }
+
+  /** The tracked tessera, or `null`. */
+  get(tesseraId: TesseraId): Promise<TrackedTessera | null> {
+    const t = this.#tracked.get(tesseraId);
+    return Promise.resolve(t ? { ...t.tessera } : null);
+  }
+
+  /** All tracked tesseras, ordered by id. */
+  list(): Promise<TrackedTessera[]> {
+    const ids = [...this.#tracked.keys()].sort();
+    return Promise.resolve(
+      ids.map((id) => ({ ...this.#tracked.get(id)!.tessera })),
+    );
+  }
+
+  /** Stop tracking a tessera and forget its holders. */
+  untrack(tesseraId: TesseraId): Promise<void> {
+    this.#tracked.delete(tesseraId);
+    return Promise.resolve();
+  }
+
+  /** `peer` now holds shard `index` (re-adding refreshes `storedAt`). */
+  addHolder(
+    tesseraId: TesseraId,
+    holder: { index: number; peerId: PeerId; ip?: string },
+  ): Promise<void> {
+    try {
+      const t = this.#require(tesseraId);
+      const key = `${holder.index}\n${holder.peerId}`;
+      const prev = t.holders.get(key);
+      t.holders.set(key, {
+        index: holder.index,
+        peerId: holder.peerId,
+        storedAt: this.#now(),
+        lastAttestedAt: prev?.lastAttestedAt ?? null,
+        ...(holder.ip !== undefined
+          ? { ip: holder.ip }
+          : prev?.ip !== undefined
+          ? { ip: prev.ip }
+          : {}),
+      });
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** `peer` no longer holds shard `index` (or any shard when omitted). */
+  removeHolder(
+    tesseraId: TesseraId,
+    peer: PeerId,
+    index?: number,
+  ): Promise<void> {
+    const t = this.#tracked.get(tesseraId);
+    if (t) {
+      for (const [key, h] of t.holders) {
+        if (h.peerId === peer && (index === undefined || h.index === index)) {
+          t.holders.delete(key);
+        }
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Holder records ordered by index then peer id. */
+  holders(tesseraId: TesseraId): Promise<HolderRecord[]> {
+    const t = this.#tracked.get(tesseraId);
+    if (!t) return Promise.resolve([]);
+    const out = [...t.holders.values()].map((h) => ({ ...h }));
+    out.sort((a, b) =>
+      a.index - b.index ||
+      (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
+    );
+    return Promise.resolve(out);
+  }
+
+  /** Mark a successful attestation of `peer` (all its records). */
+  markAttested(
+    tesseraId: TesseraId,
+    attested: { peerId: PeerId; at: number },
+  ): Promise<void> {
+    const t = this.#tracked.get(tesseraId);
+    if (t) {
+      for (const [key, h] of t.holders) {
+        if (h.peerId === attested.peerId) {
+          t.holders.set(key, { ...h, lastAttestedAt: attested.at });
+        }
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Record the result of a health check. */
+  markChecked(
+    tesseraId: TesseraId,
+    check: { health: string; at: number },
+  ): Promise<void> {
+    const t = this.#tracked.get(tesseraId);
+    if (t) {
+      t.tessera = {
+        ...t.tessera,
+        lastCheckedAt: check.at,
+        lastHealth: check.health,
+      };
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { isTesserasError } from "../../lib/core/mod.ts";
+import { blake3Hex, encodeTessera } from "../../lib/codec/mod.ts";
+import {
+  ManualClock,
+  MemoryBlobStore,
+  MemoryFragmentStore,
+  MemoryHolderRegistry,
+  MemoryKeyring,
+  MemoryReciprocityLedger,
+  seededRng,
+} from "../../lib/memory/mod.ts";
+
+const bytes = (n: number, seed = 1) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+Deno.test("MemoryFragmentStore stores, verifies, lists and counts bytes", async () => {
+  const store = new MemoryFragmentStore();
+  const data = bytes(100);
+  const id = {
+    tesseraId: "ab".repeat(32),
+    index: 3,
+    shardCount: 24,
+    checksum: blake3Hex(data),
+  };
+  await store.store(id, data);
+  await store.store(id, data); // no-op
+  assert.equal(await store.totalBytes(), 100);
+  assert.deepEqual(await store.read(id.tesseraId, 3), data);
+  assert.equal(await store.read(id.tesseraId, 4), null);
+  assert.deepEqual(await store.list(), [id]);
+  assert.equal(await store.verify(id.tesseraId, 3), true);
+  assert.equal(store.corrupt(id.tesseraId, 3, 7), true);
+  assert.equal(await store.verify(id.tesseraId, 3), false);
+  await store.delete(id.tesseraId, 3);
+  assert.equal(await store.totalBytes(), 0);
+  assert.deepEqual(await store.list(), []);
+});
+
+Deno.test("MemoryFragmentStore rejects bytes that do not match the checksum", async () => {
+  const store = new MemoryFragmentStore();
+  const id = {
+    tesseraId: "cd".repeat(32),
+    index: 0,
+    shardCount: 1,
+    checksum: blake3Hex(bytes(10)),
+  };
+  await assert.rejects(
+    store.store(id, bytes(10, 2)),
+    (e) => isTesserasError(e, "CHECKSUM_MISMATCH"),
+  );
+  assert.equal(await store.totalBytes(), 0);
+});
+
+Deno.test("MemoryFragmentStore does not alias caller buffers", async () => {
+  const store = new MemoryFragmentStore({ capacityBytes: 1000 });
+  const data = bytes(10);
+  const id = {
+    tesseraId: "ef".repeat(32),
+    index: 0,
+    shardCount: 1,
+    checksum: blake3Hex(data),
+  };
+  await store.store(id, data);
+  data[0] ^= 1;
+  assert.equal(await store.verify(id.tesseraId, 0), true);
+  assert.equal(store.freeSpace(), 990);
+});
+
+Deno.test("MemoryReciprocityLedger keeps the balance arithmetic", async () => {
+  let t = 5;
+  const ledger = new MemoryReciprocityLedger({ now: () => t });
+  await ledger.recordStoredForThem("b", 300);
+  await ledger.recordTheyStoreForUs("b", 100);
+  t = 9;
+  await ledger.recordTheyStoreForUs("a", 50);
+  await ledger.setInstitutional("c", true);
+  assert.equal(await ledger.balance("b"), -200);
+  assert.equal(await ledger.balance("zzz"), 0);
+  assert.deepEqual(await ledger.get("b"), {
+    peerId: "b",
+    bytesStoredForThem: 300,
+    bytesTheyStoreForUs: 100,
+    balance: -200,
+    institutional: false,
+    updatedAt: 5,
+  });
+  assert.deepEqual(
+    (await ledger.bestPeers(2)).map((r) => [r.peerId, r.balance]),
+    [["a", 50], ["c", 0]],
+  );
+  assert.equal((await ledger.get("c"))?.institutional, true);
+});
+
+Deno.test("MemoryHolderRegistry tracks holders and marks", async () => {
+  let t = 100;
+  const reg = new MemoryHolderRegistry({ now: () => t });
+  const enc = encodeTessera(bytes(50));
+  const checksums = enc.fragments.map((f) => f.id.checksum);
+  await assert.rejects(
+    reg.addHolder(enc.id, { index: 0, peerId: "p" }),
+    (e) => isTesserasError(e, "NOT_FOUND"),
+  );
+  await reg.track(enc.id, { plan: enc.plan, checksums });
+  await reg.addHolder(enc.id, { index: 0, peerId: "q", ip: "10.0.0.1" });
+  await reg.addHolder(enc.id, { index: 0, peerId: "p" });
+  t = 200;
+  await reg.markAttested(enc.id, { peerId: "q", at: 150 });
+  await reg.markChecked(enc.id, { health: "healthy", at: 160 });
+  assert.deepEqual(await reg.holders(enc.id), [
+    { index: 0, peerId: "p", storedAt: 100, lastAttestedAt: null },
+    {
+      index: 0,
+      peerId: "q",
+      storedAt: 100,
+      lastAttestedAt: 150,
+      ip: "10.0.0.1",
+    },
+  ]);
+  const tracked = await reg.get(enc.id);
+  assert.equal(tracked?.lastHealth, "healthy");
+  assert.equal(tracked?.lastCheckedAt, 160);
+  assert.equal(tracked?.createdAt, 100);
+  await reg.removeHolder(enc.id, "q");
+  assert.deepEqual((await reg.holders(enc.id)).map((h) => h.peerId), ["p"]);
+  await reg.untrack(enc.id);
+  assert.equal(await reg.get(enc.id), null);
+  assert.deepEqual(await reg.holders(enc.id), []);
+});
+
+Deno.test("MemoryBlobStore round-trips", async () => {
+  const blobs = new MemoryBlobStore();
+  await blobs.put("aa".repeat(32), bytes(5));
+  assert.equal(await blobs.has("aa".repeat(32)), true);
+  assert.deepEqual(await blobs.get("aa".repeat(32)), bytes(5));
+  assert.deepEqual(await blobs.list(), ["aa".repeat(32)]);
+  await blobs.delete("aa".repeat(32));
+  assert.equal(await blobs.get("aa".repeat(32)), null);
+});
+
+Deno.test("ManualClock wakes sleepers in deadline order and honours abort", async () => {
+  const clock = new ManualClock(1000);
+  const order: string[] = [];
+  const a = clock.sleep(50).then(() => order.push(`a@${clock.now()}`));
+  const b = clock.sleep(10).then(() => order.push(`b@${clock.now()}`));
+  const ctl = new AbortController();
+  const c = clock.sleep(20, { signal: ctl.signal }).catch(() =>
+    order.push("c aborted")
+  );
+  ctl.abort();
+  await c;
+  assert.equal(clock.pending, 2);
+  await clock.advance(100);
+  await Promise.all([a, b]);
+  assert.deepEqual(order, ["c aborted", "b@1010", "a@1050"]);
+  assert.equal(clock.now(), 1100);
+});
+
+Deno.test("seededRng is deterministic and in range", () => {
+  const a = seededRng(7), b = seededRng(7), c = seededRng(8);
+  const xs = Array.from({ length: 5 }, () => a.next());
+  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
+  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.next()));
+  for (const x of xs) assert.ok(x >= 0 && x < 1);
+  assert.deepEqual(a.bytes(6), b.bytes(6));
+  assert.equal(a.bytes(7).length, 7);
+});
+
+Deno.test("MemoryKeyring signatures verify only for the signer", async () => {
+  const ring = new MemoryKeyring("t");
+  const alice = ring.identity("alice");
+  const data = bytes(20);
+  const sig = await alice.sign(data);
+  assert.equal(await alice.verify("alice", data, sig), true);
+  assert.equal(await alice.verify("bob", data, sig), false);
+  assert.equal(await alice.verify("alice", bytes(20, 9), sig), false);
+  assert.equal(
+    await new MemoryKeyring("other").identity("x").verify("alice", data, sig),
+    false,
+  );
+});
