@@ -1,0 +1,518 @@
+/**
+ * Shard bytes as files `{root}/{tessera_id}/{index:03}.shard`, metadata
+ * rows in SQLite's `fragments` table.
+ *
+ * The order of operations makes a crash harmless: a store writes a temp
+ * file, fsyncs it, renames it into place, fsyncs the directory and only
+ * then inserts the row; a delete removes the row first and the file
+ * second. So the only residue a crash can leave is a temp file or a shard
+ * file without a row — neither is ever listed or read, and
+ * {@linkcode FsFragmentStore.scan} reports (and with `repair` removes) both.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import {
+  assertTesseraId,
+  type Checksum,
+  type Clock,
+  type FragmentId,
+  type FragmentStore,
+  type IoOptions,
+  type TesseraId,
+  TesserasError,
+} from "../core/mod.ts";
+import {
+  ensureDir,
+  removeQuietly,
+  syncDir,
+  tempPathFor,
+  writeAndSync,
+} from "./atomic_file.ts";
+import { checksumOf, checksumOfFile } from "./checksum.ts";
+import type { Database } from "./database.ts";
+import { freeDiskBytes } from "./disk_space.ts";
+import {
+  scanFragments,
+  type ScanOptions,
+  type ScanReport,
+} from "./fragment_scan.ts";
+import { isNotFound, storageError } from "./io_errors.ts";
+import { KeyedLock } from "./keyed_lock.ts";
+import {
+  assertFragmentId,
+  assertShardIndex,
+  assertShardSize,
+  shardFileName,
+} from "./validation.ts";
+
+const log = getLogger(["tesseras", "storage"]);
+
+/** Options of {@linkcode FsFragmentStore}. */
+export interface FsFragmentStoreOptions {
+  /** Directory holding one sub-directory per tessera. */
+  readonly root: string;
+  /** Time source for `stored_at` (default: wall clock). */
+  readonly clock?: Pick<Clock, "now">;
+  /**
+   * Refuse (`INSUFFICIENT_SPACE`) a store that would leave less than this
+   * many bytes free on the disk of `root`. Needs `--allow-sys=statfs`.
+   * Default 0: only an actual full disk refuses.
+   */
+  readonly minFreeBytes?: number;
+}
+
+/** A stored shard's row. */
+export interface StoredFragment extends FragmentId {
+  /** Size of the shard in bytes. */
+  readonly sizeBytes: number;
+  /** When it was stored, ms since the epoch. */
+  readonly storedAt: number;
+}
+
+interface FragmentRow {
+  tessera_id: string;
+  shard_index: number;
+  shard_count: number;
+  checksum: string;
+  size_bytes: number;
+  stored_at: number;
+}
+
+const COLUMNS =
+  "tessera_id, shard_index, shard_count, checksum, size_bytes, stored_at";
+
+/**
+ * The file-and-SQLite implementation of the `FragmentStore` port.
+ *
+ * @example
+ * ```ts
+ * const db = await openDatabase(`${dataDir}/db/tesseras.db`);
+ * const store = new FsFragmentStore(db, { root: `${dataDir}/fragments` });
+ * await store.store(fragment.id, fragment.data);
+ * const bytes = await store.read(fragment.id.tesseraId, fragment.id.index);
+ * ```
+ */
+export class FsFragmentStore implements FragmentStore {
+  readonly #db: Database;
+  readonly #root: string;
+  readonly #clock: Pick<Clock, "now">;
+  readonly #minFreeBytes: number;
+  readonly #locks = new KeyedLock();
+  /** Temp files being written right now; a scan must not call them stray. */
+  readonly #inFlight = new Set<string>();
+
+  /**
+   * @param db a database opened by `openDatabase` (the `fragments` table)
+   * @param options where the files live and how
+   */
+  constructor(db: Database, options: FsFragmentStoreOptions) {
+    this.#db = db;
+    this.#root = options.root;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#minFreeBytes = options.minFreeBytes ?? 0;
+  }
+
+  /** The directory holding the shard files. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /**
+   * The file path of a shard (whether or not it is held). Throws
+   * `INVALID_ID`/`INVALID_INPUT` for a hostile id or index.
+   */
+  shardPath(tesseraId: TesseraId, index: number): string {
+    assertTesseraId(tesseraId);
+    return join(this.#root, tesseraId, shardFileName(index));
+  }
+
+  /**
+   * Stores a shard atomically. Rejects `CHECKSUM_MISMATCH` when `data`
+   * does not hash to `id.checksum`, `INVALID_INPUT` when a different shard
+   * is already held under the same index, `INSUFFICIENT_SPACE` on a full
+   * disk (leaving neither a file nor a row). Storing the same shard again
+   * is a no-op.
+   */
+  async store(
+    id: FragmentId,
+    data: Uint8Array,
+    options: IoOptions = {},
+  ): Promise<void> {
+    const { signal } = options;
+    assertFragmentId(id);
+    assertShardSize(data.length);
+    signal?.throwIfAborted();
+    const actual = await checksumOf(data);
+    if (actual !== id.checksum) {
+      throw checksumMismatch(id, actual);
+    }
+    await this.#locks.run(shardKey(id), async () => {
+      const held = await this.#held(id);
+      if (held === "intact") return;
+      await this.#checkFreeSpace(data.length, options);
+      const dir = join(this.#root, id.tesseraId);
+      const path = join(dir, shardFileName(id.index));
+      const tmp = tempPathFor(path);
+      this.#inFlight.add(tmp);
+      try {
+        await this.#ensureDirs(dir);
+        await writeAndSync(tmp, data, { signal });
+        signal?.throwIfAborted();
+        await Deno.rename(tmp, path);
+      } catch (err) {
+        await removeQuietly(tmp);
+        throw storageError(err, `storing ${describe(id)}`);
+      } finally {
+        this.#inFlight.delete(tmp);
+      }
+      await this.#commit(id, path, data.length, held === "absent");
+    });
+  }
+
+  /**
+   * A fresh temp path in the shard's directory (created if missing) for a
+   * streaming writer; hand the written file to
+   * {@linkcode FsFragmentStore.storeFile}, or to
+   * {@linkcode FsFragmentStore.discardTemp} to give up. While handed out,
+   * a scan does not report it as stray.
+   */
+  async tempPath(
+    tesseraId: TesseraId,
+    index: number,
+    options: IoOptions = {},
+  ): Promise<string> {
+    options.signal?.throwIfAborted();
+    const path = this.shardPath(tesseraId, index);
+    await this.#ensureDirs(join(this.#root, tesseraId));
+    const tmp = tempPathFor(path);
+    this.#inFlight.add(tmp);
+    return tmp;
+  }
+
+  /** Removes a temp file obtained from {@linkcode FsFragmentStore.tempPath}. */
+  async discardTemp(tempPath: string): Promise<void> {
+    this.#inFlight.delete(tempPath);
+    await removeQuietly(tempPath);
+  }
+
+  /**
+   * Stores a shard already written to `tempPath` (best obtained from
+   * {@linkcode FsFragmentStore.tempPath}: it must be on the same file
+   * system as the store). The file is hashed, fsynced, renamed into place
+   * and the row inserted. The store takes ownership of `tempPath`: it is
+   * renamed on success and removed on any failure (same errors as
+   * {@linkcode FsFragmentStore.store}).
+   */
+  async storeFile(
+    id: FragmentId,
+    tempPath: string,
+    options: IoOptions = {},
+  ): Promise<void> {
+    const { signal } = options;
+    try {
+      assertFragmentId(id);
+      const digest = await checksumOfFile(tempPath, { signal });
+      assertShardSize(digest.size);
+      if (digest.checksum !== id.checksum) {
+        throw checksumMismatch(id, digest.checksum);
+      }
+      await this.#locks.run(shardKey(id), async () => {
+        const held = await this.#held(id);
+        if (held === "intact") return;
+        const dir = join(this.#root, id.tesseraId);
+        const path = join(dir, shardFileName(id.index));
+        try {
+          await this.#ensureDirs(dir);
+          {
+            using f = await Deno.open(tempPath, { read: true, write: true });
+            await f.sync();
+          }
+          signal?.throwIfAborted();
+          await Deno.rename(tempPath, path);
+        } catch (err) {
+          throw storageError(err, `storing ${describe(id)} from a file`);
+        }
+        await this.#commit(id, path, digest.size, held === "absent");
+      });
+    } finally {
+      this.#inFlight.delete(tempPath);
+      // Renamed on success, so this only removes it after a failure.
+      await removeQuietly(tempPath);
+    }
+  }
+
+  /** The shard's bytes, or `null` when not held. */
+  async read(
+    tesseraId: TesseraId,
+    index: number,
+    options: IoOptions = {},
+  ): Promise<Uint8Array | null> {
+    const path = this.shardPath(tesseraId, index);
+    options.signal?.throwIfAborted();
+    if (this.get(tesseraId, index) === null) return null;
+    try {
+      return await Deno.readFile(path, { signal: options.signal });
+    } catch (err) {
+      if (isNotFound(err)) {
+        log.error(
+          "shard {index} of {tesseraId} has a row but no file {path}; run `tesseras verify`",
+          { tesseraId, index, path },
+        );
+        return null;
+      }
+      throw storageError(err, `reading shard ${index} of ${tesseraId}`);
+    }
+  }
+
+  /** The shard's row, or `null` when not held. */
+  get(tesseraId: TesseraId, index: number): StoredFragment | null {
+    assertTesseraId(tesseraId);
+    assertShardIndex(index);
+    const row = this.#db.prepare(
+      `SELECT ${COLUMNS} FROM fragments WHERE tessera_id = ? AND shard_index = ?`,
+    ).get(tesseraId, index) as FragmentRow | undefined;
+    return row ? toStored(row) : null;
+  }
+
+  /**
+   * Removes one shard, or every shard of the tessera when `index` is
+   * omitted. The row goes first, then the file; absent shards are no
+   * error.
+   */
+  async delete(
+    tesseraId: TesseraId,
+    index?: number,
+    options: IoOptions = {},
+  ): Promise<void> {
+    assertTesseraId(tesseraId);
+    if (index !== undefined) assertShardIndex(index);
+    options.signal?.throwIfAborted();
+    const indices = index !== undefined
+      ? [index]
+      : (await this.list(tesseraId)).map((f) => f.index);
+    for (const i of indices) {
+      await this.#locks.run(`${tesseraId}/${i}`, async () => {
+        try {
+          this.#db.prepare(
+            "DELETE FROM fragments WHERE tessera_id = ? AND shard_index = ?",
+          ).run(tesseraId, i);
+        } catch (err) {
+          throw storageError(err, `deleting shard ${i} of ${tesseraId}`);
+        }
+        await removeQuietly(join(this.#root, tesseraId, shardFileName(i)));
+      });
+    }
+    // Only succeeds once the directory is empty, which is what we want.
+    await Deno.remove(join(this.#root, tesseraId)).catch(() => {});
+  }
+
+  /** Shards held, of one tessera or of all, ordered by tessera and index. */
+  list(tesseraId?: TesseraId, options: IoOptions = {}): Promise<FragmentId[]> {
+    return this.listStored(tesseraId, options).then((rows) =>
+      rows.map(({ tesseraId, index, shardCount, checksum }) => ({
+        tesseraId,
+        index,
+        shardCount,
+        checksum,
+      }))
+    );
+  }
+
+  /** Like `list`, with each shard's size and time of storage. */
+  listStored(
+    tesseraId?: TesseraId,
+    options: IoOptions = {},
+  ): Promise<StoredFragment[]> {
+    if (tesseraId !== undefined) assertTesseraId(tesseraId);
+    options.signal?.throwIfAborted();
+    const rows = (tesseraId === undefined
+      ? this.#db.prepare(
+        `SELECT ${COLUMNS} FROM fragments ORDER BY tessera_id, shard_index`,
+      ).all()
+      : this.#db.prepare(
+        `SELECT ${COLUMNS} FROM fragments WHERE tessera_id = ? ORDER BY shard_index`,
+      ).all(tesseraId)) as unknown as FragmentRow[];
+    return Promise.resolve(rows.map(toStored));
+  }
+
+  /**
+   * Recomputes BLAKE3 of the stored file and compares it with the row's
+   * checksum. `false` when the shard is not held, its file is missing or
+   * its bytes differ.
+   */
+  async verify(
+    tesseraId: TesseraId,
+    index: number,
+    options: IoOptions = {},
+  ): Promise<boolean> {
+    const row = this.get(tesseraId, index);
+    if (row === null) return false;
+    try {
+      const digest = await checksumOfFile(
+        this.shardPath(tesseraId, index),
+        options,
+      );
+      return digest.checksum === row.checksum &&
+        digest.size === row.sizeBytes;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw storageError(err, `verifying shard ${index} of ${tesseraId}`);
+    }
+  }
+
+  /** Total bytes of all shards held (from the rows). */
+  totalBytes(options: IoOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted();
+    const row = this.#db.prepare(
+      "SELECT COALESCE(SUM(size_bytes), 0) AS total FROM fragments",
+    ).get();
+    return Promise.resolve(Number(row?.total ?? 0));
+  }
+
+  /** Number of shards held. */
+  count(): number {
+    const row = this.#db.prepare("SELECT COUNT(*) AS n FROM fragments").get();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Checks every file against its row and every row against its file
+   * (and, unless `checksums: false`, every checksum). Returns every
+   * inconsistency found. With `repair: true` it removes stray temp files
+   * and shard files without a row (safe: they are never listed); rows
+   * whose file is missing or corrupt are only reported — deciding about
+   * them (delete, re-fetch) is the caller's job. Works on a stopped node's
+   * data; do not `repair` while another process writes to the same store.
+   */
+  scan(options: ScanOptions = {}): Promise<ScanReport> {
+    return scanFragments({
+      db: this.#db,
+      root: this.#root,
+      inFlight: this.#inFlight,
+      locks: this.#locks,
+    }, options);
+  }
+
+  /** Alias of {@linkcode FsFragmentStore.scan}, for `tesseras verify`. */
+  verifyAll(options: ScanOptions = {}): Promise<ScanReport> {
+    return this.scan(options);
+  }
+
+  /**
+   * Removes temp files left by interrupted writes (not those being
+   * written right now); returns how many were removed. Run at start.
+   */
+  async removeStrayTempFiles(options: IoOptions = {}): Promise<number> {
+    const report = await this.scan({
+      signal: options.signal,
+      checksums: false,
+      repair: true,
+      only: ["stray_temp"],
+    });
+    return report.issues.filter((i) => i.repaired).length;
+  }
+
+  /**
+   * Whether the shard is already held: `intact` (row and a file of the
+   * right size: storing again is a no-op), `file_lost` (a row whose file
+   * is gone or truncated: storing again heals it) or `absent`. A
+   * different shard held under the same index is refused.
+   */
+  async #held(id: FragmentId): Promise<"absent" | "intact" | "file_lost"> {
+    const held = this.get(id.tesseraId, id.index);
+    if (held === null) return "absent";
+    if (held.checksum !== id.checksum || held.shardCount !== id.shardCount) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `this node already holds shard ${id.index} of ${id.tesseraId} with checksum ${held.checksum} (of ${held.shardCount}); refusing a different shard under the same index — delete the held one first if it is wrong`,
+      );
+    }
+    try {
+      const st = await Deno.stat(this.shardPath(id.tesseraId, id.index));
+      if (st.isFile && st.size === held.sizeBytes) return "intact";
+    } catch (err) {
+      if (!isNotFound(err)) throw storageError(err, `checking ${describe(id)}`);
+    }
+    log.warn("re-writing the lost file of {shard}", { shard: describe(id) });
+    return "file_lost";
+  }
+
+  async #checkFreeSpace(bytes: number, options: IoOptions): Promise<void> {
+    if (this.#minFreeBytes <= 0) return;
+    const free = await freeDiskBytes(this.#root, options);
+    if (free - bytes < this.#minFreeBytes) {
+      throw new TesserasError(
+        "INSUFFICIENT_SPACE",
+        `storing ${bytes} bytes would leave ${
+          free - bytes
+        } bytes free under ${this.#root}, below the minimum of ${this.#minFreeBytes}; free some space or lower the minimum`,
+      );
+    }
+  }
+
+  async #ensureDirs(dir: string): Promise<void> {
+    await ensureDir(this.#root);
+    await ensureDir(dir);
+  }
+
+  /**
+   * Makes the rename durable, then inserts the row (unless `insert` is
+   * false: the row already exists and only its file was re-written).
+   */
+  async #commit(
+    id: FragmentId,
+    path: string,
+    size: number,
+    insert: boolean,
+  ): Promise<void> {
+    try {
+      await syncDir(join(this.#root, id.tesseraId));
+      if (!insert) return;
+      this.#db.prepare(
+        `INSERT INTO fragments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id.tesseraId,
+        id.index,
+        id.shardCount,
+        id.checksum,
+        size,
+        this.#clock.now(),
+      );
+    } catch (err) {
+      // No row was inserted (we hold the lock and checked), so the file is
+      // an orphan: remove it rather than leave a shard nobody lists.
+      if (insert) await removeQuietly(path);
+      throw storageError(err, `recording ${describe(id)}`);
+    }
+  }
+}
+
+function shardKey(id: FragmentId): string {
+  return `${id.tesseraId}/${id.index}`;
+}
+
+function describe(id: FragmentId): string {
+  return `shard ${id.index} of ${id.tesseraId}`;
+}
+
+function checksumMismatch(id: FragmentId, actual: Checksum): TesserasError {
+  return new TesserasError(
+    "CHECKSUM_MISMATCH",
+    `${
+      describe(id)
+    } hashes to ${actual}, not to its declared checksum ${id.checksum}; the data was corrupted in transit or by the sender — fetch it again`,
+  );
+}
+
+function toStored(r: FragmentRow): StoredFragment {
+  return {
+    tesseraId: String(r.tessera_id),
+    index: Number(r.shard_index),
+    shardCount: Number(r.shard_count),
+    checksum: String(r.checksum),
+    sizeBytes: Number(r.size_bytes),
+    storedAt: Number(r.stored_at),
+  };
+}

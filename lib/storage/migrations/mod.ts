@@ -1,0 +1,31 @@
+/**
+ * The schema migrations, in the order they are applied. The SQL lives in
+ * real `.sql` files imported as text modules (stable since Deno 2.8), so
+ * `deno compile` embeds them with no extra flag and no file is read from
+ * the current directory at run time.
+ *
+ * @module
+ */
+import initial from "./001_initial.sql" with { type: "text" };
+import replication from "./002_replication.sql" with { type: "text" };
+import peers from "./003_peers.sql" with { type: "text" };
+
+/** One schema migration. */
+export interface Migration {
+  /** Position in the order, starting at 1; never reused. */
+  readonly version: number;
+  /** File name, e.g. `002_replication.sql`. */
+  readonly name: string;
+  /** The SQL, run as one script inside one transaction. */
+  readonly sql: string;
+}
+
+/**
+ * Every migration this build knows, in order. Append only: a released
+ * migration is never edited, renumbered or removed.
+ */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, name: "001_initial.sql", sql: initial },
+  { version: 2, name: "002_replication.sql", sql: replication },
+  { version: 3, name: "003_peers.sql", sql: peers },
+]);

@@ -1,0 +1,66 @@
+/**
+ * Storage adapters: the node's SQLite database (WAL, migrations), shard
+ * files with their rows (`FsFragmentStore`), the reciprocity ledger, the
+ * holder registry, the owner's blobs and the DHT peer store of the
+ * bootstrap document. Implements the `FragmentStore`, `ReciprocityLedger`,
+ * `HolderRegistry` and `BlobStore` ports of lib/core.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   FsFragmentStore,
+ *   openDatabase,
+ *   SqliteReciprocityLedger,
+ *   storagePaths,
+ * } from "./mod.ts";
+ * const paths = storagePaths(dataDir);
+ * const db = await openDatabase(paths.database);
+ * const fragments = new FsFragmentStore(db, { root: paths.fragments });
+ * const ledger = new SqliteReciprocityLedger(db);
+ * // …
+ * db.close();
+ * ```
+ *
+ * @module
+ */
+export {
+  type AppliedMigration,
+  appliedMigrations,
+  type Database,
+  openDatabase,
+  type OpenDatabaseOptions,
+  withTransaction,
+} from "./database.ts";
+export { type Migration, MIGRATIONS } from "./migrations/mod.ts";
+export {
+  FsFragmentStore,
+  type FsFragmentStoreOptions,
+  type StoredFragment,
+} from "./fragment_store.ts";
+export type {
+  FragmentIssue,
+  FragmentIssueKind,
+  ScanOptions,
+  ScanProgress,
+  ScanReport,
+} from "./fragment_scan.ts";
+export { type SqliteLedgerOptions, SqliteReciprocityLedger } from "./ledger.ts";
+export {
+  SqliteHolderRegistry,
+  type SqliteHolderRegistryOptions,
+} from "./holder_registry.ts";
+export { FsBlobStore, type FsBlobStoreOptions } from "./blob_store.ts";
+export {
+  DEFAULT_PEER_MAX_AGE_SECONDS,
+  MAX_MULTIADDR_LENGTH,
+  type PeerAddressRecord,
+  type PeerStoreStats,
+  SqlitePeerStore,
+  type SqlitePeerStoreOptions,
+  type StoredPeer,
+} from "./peer_store.ts";
+export { freeDiskBytes } from "./disk_space.ts";
+export { type StoragePaths, storagePaths } from "./paths.ts";
+export { checksumOfFile, type FileDigest } from "./checksum.ts";
+export { isNoSpace } from "./io_errors.ts";
+export { MAX_SHARD_COUNT } from "./validation.ts";
