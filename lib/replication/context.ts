@@ -1,0 +1,106 @@
+/**
+ * The shared state of one node's replication service, passed to each
+ * operation module instead of globals (kad-dht's `components` pattern).
+ *
+ * @module
+ */
+import { getLogger, type Logger } from "@logtape/logtape";
+import {
+  type BlobStore,
+  type Clock,
+  cryptoRng,
+  DEFAULT_TIER_THRESHOLDS,
+  type DhtPort,
+  type FragmentStore,
+  type HolderRegistry,
+  type IoOptions,
+  type NodeIdentity,
+  type PeerId,
+  type ReciprocityLedger,
+  type ReplicationConfig,
+  replicationConfig,
+  type Rng,
+  systemClock,
+  TesserasError,
+  type TierThresholds,
+} from "../core/mod.ts";
+import type { ReplicationServiceInit } from "./types.ts";
+
+/** Internal: what every operation of the service sees. */
+export interface ServiceContext {
+  readonly dht: DhtPort;
+  readonly fragments: FragmentStore;
+  readonly ledger: ReciprocityLedger;
+  readonly blobs: BlobStore;
+  readonly holders: HolderRegistry;
+  readonly identity: NodeIdentity;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly config: ReplicationConfig;
+  readonly thresholds: TierThresholds;
+  readonly freeSpace: (options?: IoOptions) => number | Promise<number>;
+  readonly maxSkewMs: number;
+  readonly graceMs: number;
+  readonly candidateCount?: number;
+  readonly selfId: PeerId;
+  readonly log: Logger;
+  /** Tails of per-key promise chains (see {@linkcode withLock}). */
+  readonly locks: Map<string, Promise<unknown>>;
+}
+
+/** Internal: validate an init object and fill in defaults. */
+export function makeContext(init: ReplicationServiceInit): ServiceContext {
+  if (init.dht.selfId !== init.identity.peerId) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `DHT self id ${init.dht.selfId} differs from identity ${init.identity.peerId}: build both from the same key`,
+    );
+  }
+  const config = replicationConfig(init.config);
+  if (!(config.concurrentTransfers >= 1) || !(config.maxPerSubnet >= 1)) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "concurrentTransfers and maxPerSubnet must be at least 1",
+    );
+  }
+  return {
+    dht: init.dht,
+    fragments: init.fragments,
+    ledger: init.ledger,
+    blobs: init.blobs,
+    holders: init.holders,
+    identity: init.identity,
+    clock: init.clock ?? systemClock,
+    rng: init.rng ?? cryptoRng,
+    config,
+    thresholds: init.thresholds ?? DEFAULT_TIER_THRESHOLDS,
+    freeSpace: init.freeSpace ?? (() => Number.POSITIVE_INFINITY),
+    maxSkewMs: init.attestationMaxSkewMs ?? 5 * 60 * 1000,
+    graceMs: init.unreachableGraceMs ?? 0,
+    candidateCount: init.candidateCount,
+    selfId: init.identity.peerId,
+    log: getLogger(["tesseras", "replication"]),
+    locks: new Map(),
+  };
+}
+
+/**
+ * Internal: run `fn` after every earlier call with the same `key` has
+ * settled, so check-then-act sequences (deficit check, store, ledger
+ * update) cannot interleave for one sender.
+ */
+export function withLock<T>(
+  ctx: ServiceContext,
+  key: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const prev = ctx.locks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.then(() => {}, () => {});
+  ctx.locks.set(key, tail);
+  // Forget the chain once idle so the map does not grow with every peer.
+  tail.then(() => {
+    if (ctx.locks.get(key) === tail) ctx.locks.delete(key);
+  });
+  return run;
+}

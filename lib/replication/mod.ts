@@ -1,0 +1,45 @@
+/**
+ * The replication layer: placement with subnet diversity, the replication
+ * service (push, receive, attest, health, repair, retrieve) and the repair
+ * loop. Imports only `lib/core` and `lib/codec`; sees the world through
+ * ports, so the node and the simulator run this same code.
+ *
+ * @example
+ * ```ts
+ * import { RepairLoop, ReplicationService } from "./mod.ts";
+ * const service = new ReplicationService({
+ *   dht, fragments, ledger, blobs, holders, identity, clock, rng,
+ * });
+ * const report = await service.putTessera(bytes);
+ * const loop = new RepairLoop(service, { clock, rng });
+ * loop.start();
+ * ```
+ *
+ * @module
+ */
+export { subnetKey, subnetOf } from "./subnet.ts";
+export {
+  checkPlacement,
+  type CheckPlacementOptions,
+  type DiversityOptions,
+  type HolderOf,
+  type PeerAddress,
+  type Placement,
+  type PlacementOptions,
+  placementTolerance,
+  type PlacementViolation,
+  planPlacement,
+  type PlanShape,
+  selectDiversePeers,
+  type ShardAssignment,
+} from "./distributor.ts";
+export {
+  type AttestationCheck,
+  attestationKey,
+  attestationProof,
+  type Expectation,
+  verifyAttestation,
+} from "./attest.ts";
+export { ReplicationService } from "./service.ts";
+export { RepairLoop, type RepairLoopOptions } from "./repair_loop.ts";
+export type * from "./types.ts";

@@ -1,0 +1,257 @@
+/**
+ * The holder's side: accept or refuse pushed fragments, answer
+ * attestation challenges and fetches.
+ *
+ * @module
+ */
+import {
+  type Attestation,
+  type AttestationEntry,
+  attestationSigningBytes,
+  type AttestRequest,
+  type ErrorCode,
+  type FragmentEnvelope,
+  type FragmentPlan,
+  type IoOptions,
+  isTesseraId,
+  isTesserasError,
+  type PeerInfo,
+  type ReplicateAck,
+  type ShardRef,
+  TesserasError,
+} from "../core/mod.ts";
+import { blake3Hex, planTessera } from "../codec/mod.ts";
+import { assertNonce, attestationKey, attestationProof } from "./attest.ts";
+import { type ServiceContext, withLock } from "./context.ts";
+
+/** Internal: a refusal, as an ack. */
+class Refusal {
+  constructor(readonly code: ErrorCode, readonly reason: string) {}
+}
+
+/** Internal: `receiveFragment`. */
+export async function receiveFragment(
+  ctx: ServiceContext,
+  push: { envelope: FragmentEnvelope; sender: PeerInfo },
+  options: IoOptions = {},
+): Promise<ReplicateAck> {
+  const { envelope, sender } = push;
+  try {
+    const plan = checkEnvelope(ctx, envelope);
+    const { fragment, data } = envelope;
+    const held = await ctx.fragments.list(fragment.tesseraId, options);
+    const same = held.find((f) => f.index === fragment.index);
+    if (same) {
+      if (same.checksum !== fragment.checksum) {
+        throw new Refusal(
+          "INVALID_INPUT",
+          `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
+        );
+      }
+      return { accepted: true, heldIndices: held.map((f) => f.index) };
+    }
+    return await withLock(ctx, `recv:${sender.id}`, async () => {
+      const row = await ctx.ledger.get(sender.id);
+      const storedForThem = row?.bytesStoredForThem ?? 0;
+      const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);
+      const size = data.length;
+      if (
+        !row?.institutional && deficit + size > ctx.config.deficitToleranceBytes
+      ) {
+        throw new Refusal(
+          "DEFICIT_EXCEEDED",
+          `we already store ${deficit} bytes more for you than you for us; the tolerance is ${ctx.config.deficitToleranceBytes}: store fragments for us first`,
+        );
+      }
+      if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
+        throw new Refusal(
+          "PEER_LIMIT_EXCEEDED",
+          `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
+        );
+      }
+      const free = await ctx.freeSpace(options);
+      if (free - size < ctx.config.minFreeSpaceBytes) {
+        throw new Refusal(
+          "INSUFFICIENT_SPACE",
+          `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
+        );
+      }
+      await ctx.fragments.store(fragment, data, options);
+      await ctx.ledger.recordStoredForThem(sender.id, size);
+      const now = await ctx.fragments.list(fragment.tesseraId, options);
+      ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
+        index: fragment.index,
+        tessera: fragment.tesseraId,
+        peer: sender.id,
+        bytes: size,
+        plan: plan.tier,
+      });
+      return { accepted: true, heldIndices: now.map((f) => f.index) };
+    });
+  } catch (e) {
+    const refusal = e instanceof Refusal
+      ? e
+      : isTesserasError(e, "CHECKSUM_MISMATCH") ||
+          isTesserasError(e, "INVALID_ID") || isTesserasError(e, "TOO_LARGE") ||
+          isTesserasError(e, "INVALID_INPUT")
+      ? new Refusal(e.code, e.message)
+      : null;
+    if (!refusal) throw e;
+    ctx.log.info("refused a shard from {peer}: {code}", {
+      peer: sender.id,
+      code: refusal.code,
+      reason: refusal.reason,
+    });
+    let heldIndices: number[] = [];
+    const tid = envelope?.fragment?.tesseraId;
+    if (isTesseraId(tid)) {
+      heldIndices = (await ctx.fragments.list(tid, options)).map((f) =>
+        f.index
+      );
+    }
+    return {
+      accepted: false,
+      heldIndices,
+      errorCode: refusal.code,
+      reason: refusal.reason,
+    };
+  }
+}
+
+/**
+ * Everything about an envelope that can be checked without state: a sane
+ * id and index, the plan we would compute for that size, the declared and
+ * real sizes (over-size first, before hashing), and the checksum.
+ */
+function checkEnvelope(
+  ctx: ServiceContext,
+  envelope: FragmentEnvelope,
+): FragmentPlan {
+  const { fragment, plan, data } = envelope ?? {};
+  if (!fragment || !plan || !(data instanceof Uint8Array)) {
+    throw new Refusal("INVALID_INPUT", "malformed fragment envelope");
+  }
+  if (!isTesseraId(fragment.tesseraId)) {
+    throw new Refusal("INVALID_ID", "fragment names an invalid tessera id");
+  }
+  if (!isTesseraId(fragment.checksum)) {
+    throw new Refusal(
+      "INVALID_INPUT",
+      "fragment checksum is not 64 hex characters",
+    );
+  }
+  const expected = planTessera(plan.size, { thresholds: ctx.thresholds });
+  if (
+    expected.tier !== plan.tier || expected.dataShards !== plan.dataShards ||
+    expected.parityShards !== plan.parityShards ||
+    expected.shardCount !== plan.shardCount ||
+    expected.shardSize !== plan.shardSize ||
+    envelope.originalSize !== plan.size ||
+    fragment.shardCount !== plan.shardCount
+  ) {
+    throw new Refusal(
+      "INVALID_INPUT",
+      `fragment plan does not match a ${plan.size}-byte tessera's plan`,
+    );
+  }
+  if (
+    !Number.isInteger(fragment.index) || fragment.index < 0 ||
+    fragment.index >= plan.shardCount
+  ) {
+    throw new Refusal(
+      "INVALID_INPUT",
+      `shard index ${fragment.index} is out of range`,
+    );
+  }
+  if (data.length > plan.shardSize || envelope.fragmentSize > plan.shardSize) {
+    throw new Refusal(
+      "TOO_LARGE",
+      `shard is ${
+        Math.max(data.length, envelope.fragmentSize)
+      } bytes; this plan's shards are ${plan.shardSize}`,
+    );
+  }
+  if (data.length !== envelope.fragmentSize || data.length !== plan.shardSize) {
+    throw new Refusal(
+      "CHECKSUM_MISMATCH",
+      `shard is ${data.length} bytes but ${envelope.fragmentSize} were declared and the plan says ${plan.shardSize}`,
+    );
+  }
+  if (blake3Hex(data) !== fragment.checksum) {
+    throw new Refusal(
+      "CHECKSUM_MISMATCH",
+      `shard ${fragment.index} of ${fragment.tesseraId} does not hash to its checksum`,
+    );
+  }
+  return plan;
+}
+
+/** Most indices one attestation request may name. */
+const MAX_ATTEST_INDICES = 256;
+
+/** Internal: answer an attestation challenge. */
+export async function answerAttestation(
+  ctx: ServiceContext,
+  request: AttestRequest,
+  options: IoOptions = {},
+): Promise<Attestation> {
+  if (!isTesseraId(request?.tesseraId)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "attestation request names an invalid tessera id",
+    );
+  }
+  assertNonce(request.nonce);
+  const asked = request.indices ?? [];
+  if (
+    !Array.isArray(asked) || asked.length > MAX_ATTEST_INDICES ||
+    !asked.every((i) => Number.isInteger(i) && i >= 0)
+  ) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "attestation request has invalid indices",
+    );
+  }
+  const wanted = asked.length > 0 ? new Set(asked) : null;
+  const held = await ctx.fragments.list(request.tesseraId, options);
+  const key = attestationKey(request.tesseraId, request.nonce);
+  const entries: AttestationEntry[] = [];
+  for (const f of held) {
+    if (wanted && !wanted.has(f.index)) continue;
+    const data = await ctx.fragments.read(request.tesseraId, f.index, options);
+    if (!data) continue;
+    entries.push({
+      index: f.index,
+      checksum: f.checksum,
+      proof: attestationProof(key, data),
+    });
+  }
+  const unsigned = {
+    tesseraId: request.tesseraId,
+    holder: ctx.selfId,
+    nonce: request.nonce.slice(),
+    entries,
+    timestamp: ctx.clock.now(),
+  };
+  const signature = await ctx.identity.sign(attestationSigningBytes(unsigned));
+  return { ...unsigned, signature };
+}
+
+/** Internal: answer a fetch. */
+export function answerFetch(
+  ctx: ServiceContext,
+  shard: ShardRef,
+  options: IoOptions = {},
+): Promise<Uint8Array | null> {
+  if (!isTesseraId(shard?.tesseraId)) {
+    return Promise.reject(
+      new TesserasError("INVALID_ID", "fetch names an invalid tessera id"),
+    );
+  }
+  if (!Number.isInteger(shard.index) || shard.index < 0) {
+    return Promise.reject(
+      new TesserasError("INVALID_INPUT", `invalid shard index ${shard.index}`),
+    );
+  }
+  return ctx.fragments.read(shard.tesseraId, shard.index, options);
+}

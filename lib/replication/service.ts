@@ -1,0 +1,283 @@
+/**
+ * The replication service: one per node. It places our tesseras on peers,
+ * answers peers' pushes, attestation requests and fetches, checks health,
+ * repairs and retrieves. It sees only ports, so the same code runs on
+ * libp2p and in the simulator.
+ *
+ * @module
+ */
+import type {
+  Attestation,
+  AttestRequest,
+  FragmentEnvelope,
+  InboundHandlers,
+  IoOptions,
+  PeerId,
+  PeerInfo,
+  ReplicateAck,
+  ReplicationConfig,
+  ShardRef,
+  TesseraHealth,
+  TesseraId,
+  TierThresholds,
+} from "../core/mod.ts";
+import { makeContext, type ServiceContext } from "./context.ts";
+import { type AttestationCheck, attestPeer } from "./attest.ts";
+import { answerAttestation, answerFetch, receiveFragment } from "./receive.ts";
+import { putTessera, replicateTessera } from "./replicate.ts";
+import { inspectTessera } from "./health.ts";
+import { repairSweep, repairTessera } from "./repair.ts";
+import { retrieveTessera } from "./retrieve.ts";
+import type {
+  CheckOptions,
+  HealthReport,
+  RepairReport,
+  ReplicateOptions,
+  ReplicationReport,
+  ReplicationServiceInit,
+  RetrieveOptions,
+  SweepOptions,
+  SweepReport,
+} from "./types.ts";
+
+/**
+ * One node's replication layer. Also the {@linkcode InboundHandlers} the
+ * network adapter calls for `Replicate`, `AttestRequest` and `Fetch`.
+ *
+ * @example
+ * ```ts
+ * const service = new ReplicationService({
+ *   dht, fragments, ledger, blobs, holders, identity,
+ * });
+ * const { tesseraId } = await service.putTessera(bytes);
+ * const back = await service.retrieveTessera(tesseraId);
+ * ```
+ */
+export class ReplicationService implements InboundHandlers {
+  readonly #ctx: ServiceContext;
+  #sweeping: Promise<unknown> = Promise.resolve();
+
+  /** @param init ports, identity, clock, randomness and settings */
+  constructor(init: ReplicationServiceInit) {
+    this.#ctx = makeContext(init);
+  }
+
+  /** Our peer id. */
+  get selfId(): PeerId {
+    return this.#ctx.selfId;
+  }
+
+  /** The settings in force (SPEC §6 defaults plus overrides). */
+  get config(): ReplicationConfig {
+    return this.#ctx.config;
+  }
+
+  /** The tier thresholds in force. */
+  get thresholds(): TierThresholds {
+    return this.#ctx.thresholds;
+  }
+
+  /**
+   * Store `data` as our own tessera (blob store) and replicate it.
+   *
+   * @example
+   * ```ts
+   * const report = await service.putTessera(bytes, { onProgress });
+   * console.log(report.tesseraId, report.tolerance);
+   * ```
+   */
+  putTessera(
+    data: Uint8Array,
+    options: ReplicateOptions = {},
+  ): Promise<ReplicationReport> {
+    return putTessera(this.#ctx, data, options);
+  }
+
+  /**
+   * Encode our blob `id`, find the closest diverse peers, push the shards
+   * (at most `concurrentTransfers` at once, replacing peers that refuse),
+   * record plan, checksums and holders, and credit the ledger. Rejects
+   * `NOT_FOUND` when the blob is absent and `UNREACHABLE` when no peer is
+   * known; shards nobody takes are reported in `unplaced` (repair retries
+   * them).
+   *
+   * @example
+   * ```ts
+   * const report = await service.replicateTessera(id);
+   * ```
+   */
+  replicateTessera(
+    id: TesseraId,
+    options: ReplicateOptions = {},
+  ): Promise<ReplicationReport> {
+    return replicateTessera(this.#ctx, id, options);
+  }
+
+  /**
+   * A peer pushes a fragment. Refusals come back as a not-accepted ack
+   * with `errorCode`: `TOO_LARGE`, `INVALID_INPUT`, `CHECKSUM_MISMATCH`,
+   * `DEFICIT_EXCEEDED`, `INSUFFICIENT_SPACE`, `PEER_LIMIT_EXCEEDED`.
+   *
+   * @example
+   * ```ts
+   * const ack = await service.receiveFragment(envelope, sender);
+   * ```
+   */
+  receiveFragment(
+    envelope: FragmentEnvelope,
+    sender: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<ReplicateAck> {
+    return receiveFragment(this.#ctx, { envelope, sender }, options);
+  }
+
+  /** {@linkcode InboundHandlers.onReplicate}: same as `receiveFragment`. */
+  onReplicate(
+    envelope: FragmentEnvelope,
+    from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<ReplicateAck> {
+    return this.receiveFragment(envelope, from, options);
+  }
+
+  /**
+   * Prove possession: per shard held (of those asked), the stored checksum
+   * and a keyed BLAKE3 of the bytes under a key derived from the nonce,
+   * signed with our key. Rejects `INVALID_INPUT` on a malformed request.
+   */
+  onAttest(
+    request: AttestRequest,
+    _from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<Attestation> {
+    return answerAttestation(this.#ctx, request, options);
+  }
+
+  /** Same as {@linkcode ReplicationService.onAttest} (the original's name). */
+  handleAttestationRequest(
+    request: AttestRequest,
+    from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<Attestation> {
+    return this.onAttest(request, from, options);
+  }
+
+  /** A peer fetches one shard we hold; `null` when we do not hold it. */
+  onFetch(
+    shard: ShardRef,
+    _from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<Uint8Array | null> {
+    return answerFetch(this.#ctx, shard, options);
+  }
+
+  /**
+   * Challenge `peer` with a fresh nonce for the tessera's shards and check
+   * the signed answer (signature, nonce, holder, freshness, checksums, and
+   * proofs when our blob lets us recompute them).
+   *
+   * @example
+   * ```ts
+   * const check = await service.attestHolder(id, peerId);
+   * check.proven; // indices proven
+   * ```
+   */
+  attestHolder(
+    id: TesseraId,
+    peer: PeerId,
+    options: IoOptions & { readonly indices?: readonly number[] } = {},
+  ): Promise<AttestationCheck> {
+    return attestPeer(this.#ctx, { tesseraId: id, peer }, options);
+  }
+
+  /**
+   * The health verdict of a tracked tessera: `corrupt_local` when a local
+   * shard fails verification, `needs_replication{deficit}` when copies
+   * (Small) or shards (others) have no live holder, else `healthy`.
+   *
+   * @example
+   * ```ts
+   * const health = await service.checkTesseraHealth(id);
+   * ```
+   */
+  async checkTesseraHealth(
+    id: TesseraId,
+    options: CheckOptions = {},
+  ): Promise<TesseraHealth> {
+    return (await this.inspectTessera(id, options)).health;
+  }
+
+  /**
+   * The health check with every detail: per holder, live and lost
+   * indices, loss tolerance. Rejects `NOT_FOUND` for untracked tesseras.
+   *
+   * @example
+   * ```ts
+   * const report = await service.inspectTessera(id);
+   * report.lostIndices;
+   * ```
+   */
+  inspectTessera(
+    id: TesseraId,
+    options: CheckOptions = {},
+  ): Promise<HealthReport> {
+    return inspectTessera(this.#ctx, id, options);
+  }
+
+  /**
+   * Check one tessera and repair it: drop lost holders, rebuild missing or
+   * corrupt shards from our blob or from `dataShards` fetched survivors,
+   * and place them on new diverse peers.
+   *
+   * @example
+   * ```ts
+   * const report = await service.repairTessera(id);
+   * ```
+   */
+  repairTessera(
+    id: TesseraId,
+    options: CheckOptions = {},
+  ): Promise<RepairReport> {
+    return this.#exclusive(() => repairTessera(this.#ctx, id, options));
+  }
+
+  /**
+   * Check and repair every tracked tessera (most urgent first), then
+   * verify shards held for others. Sweeps never overlap: a second call
+   * waits for the first.
+   *
+   * @example
+   * ```ts
+   * const report = await service.repairSweep();
+   * console.log(report.repaired, report.degraded);
+   * ```
+   */
+  repairSweep(options: SweepOptions = {}): Promise<SweepReport> {
+    return this.#exclusive(() => repairSweep(this.#ctx, options));
+  }
+
+  /**
+   * The tessera's bytes: our blob if we have it, else shards fetched in
+   * parallel from the fastest holders (from our registry, or found via
+   * the closest peers of the id), reconstructed and checked against the
+   * id. Rejects `INSUFFICIENT_SHARDS` or `NOT_FOUND` when not enough
+   * verified shards can be had.
+   *
+   * @example
+   * ```ts
+   * const bytes = await service.retrieveTessera(id);
+   * ```
+   */
+  retrieveTessera(
+    id: TesseraId,
+    options: RetrieveOptions = {},
+  ): Promise<Uint8Array> {
+    return retrieveTessera(this.#ctx, id, options);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#sweeping.then(fn, fn);
+    this.#sweeping = run.catch(() => {});
+    return run;
+  }
+}

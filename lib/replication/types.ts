@@ -1,0 +1,266 @@
+/**
+ * Public types of the replication layer: how a service is built, the
+ * options of its operations and the reports they return.
+ *
+ * @module
+ */
+import type {
+  BlobStore,
+  Clock,
+  DhtPort,
+  ErrorCode,
+  FragmentPlan,
+  FragmentStore,
+  HolderRegistry,
+  IoOptions,
+  NodeIdentity,
+  PeerId,
+  ReciprocityLedger,
+  ReplicationConfig,
+  Rng,
+  ShardRef,
+  TesseraHealth,
+  TesseraId,
+  TierThresholds,
+} from "../core/mod.ts";
+
+/** Everything a {@linkcode ReplicationService} is built from. */
+export interface ReplicationServiceInit {
+  /** The network. `dht.selfId` must equal `identity.peerId`. */
+  readonly dht: DhtPort;
+  /** Shards we hold (for others). */
+  readonly fragments: FragmentStore;
+  /** Bilateral storage accounting. */
+  readonly ledger: ReciprocityLedger;
+  /** Our own tesseras' bytes. */
+  readonly blobs: BlobStore;
+  /** Where our tesseras' shards live. */
+  readonly holders: HolderRegistry;
+  /** Our signing key (signs attestations, verifies others'). */
+  readonly identity: NodeIdentity;
+  /** Time (default the system clock); virtual in the simulator. */
+  readonly clock?: Clock;
+  /** Randomness for nonces and jitter (default crypto); seeded in the simulator. */
+  readonly rng?: Rng;
+  /** Overrides of SPEC §6's defaults. */
+  readonly config?: Partial<ReplicationConfig>;
+  /** Tier thresholds (default SPEC §2's); the simulator scales them down. */
+  readonly thresholds?: TierThresholds;
+  /**
+   * Free disk space in bytes, asked before accepting a fragment (default:
+   * unlimited). The node passes a statfs of its data directory.
+   */
+  readonly freeSpace?: (options?: IoOptions) => number | Promise<number>;
+  /**
+   * How far an attestation's timestamp may be from our clock, ms
+   * (default 5 minutes): older answers are stale, newer ones are lies.
+   */
+  readonly attestationMaxSkewMs?: number;
+  /**
+   * A holder that does not answer (neither attestation nor ping) but was
+   * attested within this many ms still counts as holding (default 0:
+   * unreachable means lost). Lets the simulator and flaky homes ride out
+   * short absences without repair traffic; a holder that answers but fails
+   * its proof is lost regardless.
+   */
+  readonly unreachableGraceMs?: number;
+  /**
+   * Closest peers asked for when placing; default twice the placements
+   * needed plus 8, so refusals can be replaced.
+   */
+  readonly candidateCount?: number;
+}
+
+/** Progress of a push, for a progress bar. */
+export interface ReplicationProgress {
+  /** Shard pushes acknowledged (accepted or given up). */
+  readonly shardsDone: number;
+  /** Shard pushes to do (copies count separately for Small). */
+  readonly shardsTotal: number;
+  /** Bytes acknowledged as stored. */
+  readonly bytesDone: number;
+  /** Bytes to store. */
+  readonly bytesTotal: number;
+}
+
+/** Options of `replicateTessera`. */
+export interface ReplicateOptions extends IoOptions {
+  /** Called after each shard push settles. */
+  readonly onProgress?: (progress: ReplicationProgress) => void;
+}
+
+/** A peer that refused or failed a push. */
+export interface PushFailure {
+  /** The peer. */
+  readonly peerId: PeerId;
+  /** Shard index pushed. */
+  readonly index: number;
+  /** The refusal's error code (`DEFICIT_EXCEEDED`, `UNREACHABLE`, …). */
+  readonly code: string;
+  /** Why, in words. */
+  readonly reason: string;
+}
+
+/** One shard on one peer. */
+export interface HolderAssignment {
+  /** Shard index. */
+  readonly index: number;
+  /** The holder. */
+  readonly peerId: PeerId;
+}
+
+/** What `replicateTessera` did. */
+export interface ReplicationReport {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** How it was cut. */
+  readonly plan: FragmentPlan;
+  /** Every shard now held, by index then peer. */
+  readonly placed: readonly HolderAssignment[];
+  /** Indices (Small: one 0 per missing copy) nobody would take. */
+  readonly unplaced: readonly number[];
+  /** Refusals and failures met on the way (replaced where possible). */
+  readonly failures: readonly PushFailure[];
+  /** Distinct holders. */
+  readonly peers: number;
+  /** Peer losses the placement survives (see `placementTolerance`). */
+  readonly tolerance: number;
+  /** Bytes stored on peers. */
+  readonly bytesSent: number;
+}
+
+/** How one holder fared in a health check. */
+export interface HolderCheck {
+  /** The holder. */
+  readonly peerId: PeerId;
+  /** Indices we recorded on it. */
+  readonly indices: readonly number[];
+  /**
+   * `attested`: proved every index; `partial`: proved some (the rest are
+   * lost); `failed`: answered but proved none (lost, though alive);
+   * `unreachable`: no answer (lost); `grace`: no answer, but attested
+   * recently enough to be kept (see `unreachableGraceMs`).
+   */
+  readonly status: "attested" | "partial" | "failed" | "unreachable" | "grace";
+  /** Indices proven (or kept on grace). */
+  readonly liveIndices: readonly number[];
+  /** Whether the peer answered a ping after its attestation failed. */
+  readonly pingable?: boolean;
+  /** Why it failed, when it did. */
+  readonly reason?: string;
+}
+
+/** The full result of a health check (`inspectTessera`). */
+export interface HealthReport {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** How it is cut. */
+  readonly plan: FragmentPlan;
+  /** The verdict. */
+  readonly health: TesseraHealth;
+  /**
+   * `proof`: keyed proofs were checked against shards recomputed from our
+   * blob; `checksum`: without the blob only signatures, nonces and
+   * checksums could be checked (a holder keeping checksums alone passes).
+   */
+  readonly verification: "proof" | "checksum";
+  /** Per holder. */
+  readonly holders: readonly HolderCheck[];
+  /** Shard indices with at least one live holder, ascending. */
+  readonly liveIndices: readonly number[];
+  /** Shard indices with none, ascending. */
+  readonly lostIndices: readonly number[];
+  /** Live whole-file copies (Small) or live shard placements (others). */
+  readonly livePlacements: number;
+  /** Local shards of this tessera that fail verification. */
+  readonly corruptLocal: readonly number[];
+  /** Peer losses the live placement survives. */
+  readonly tolerance: number;
+  /** When, by our clock. */
+  readonly checkedAt: number;
+}
+
+/** Options of health checks and repairs. */
+export type CheckOptions = IoOptions;
+
+/** What `repairTessera` found and did. */
+export interface RepairReport {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** Verdict before repair. */
+  readonly before: TesseraHealth;
+  /** Verdict after repair (from the live holders plus the new ones). */
+  readonly after: TesseraHealth;
+  /** Indices that had no live holder. */
+  readonly lostIndices: readonly number[];
+  /** Indices rebuilt (from the blob or from fetched survivors). */
+  readonly rebuilt: readonly number[];
+  /** New placements. */
+  readonly placed: readonly HolderAssignment[];
+  /** Holder records dropped because the holder lost them. */
+  readonly removed: readonly HolderAssignment[];
+  /** Corrupt local shards deleted. */
+  readonly deletedLocal: readonly number[];
+  /** Where rebuilt shards came from. */
+  readonly source: "blob" | "network" | "none";
+  /** Bytes fetched from holders to rebuild. */
+  readonly bytesFetched: number;
+  /** Bytes pushed to new holders. */
+  readonly bytesSent: number;
+  /** Peer losses survived after repair. */
+  readonly tolerance: number;
+  /** Set when the repair could not finish (e.g. `INSUFFICIENT_SHARDS`). */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** Options of `repairSweep`. */
+export interface SweepOptions extends IoOptions {
+  /** Only these tesseras (default: every tracked one). */
+  readonly ids?: readonly TesseraId[];
+  /** Also verify shards held for others and drop corrupt ones (default true). */
+  readonly verifyHeld?: boolean;
+}
+
+/** What a sweep found and did. */
+export interface SweepReport {
+  /** Start, by our clock. */
+  readonly startedAt: number;
+  /** End, by our clock. */
+  readonly finishedAt: number;
+  /** Per tessera, in the order repaired (most urgent first). */
+  readonly tesseras: readonly RepairReport[];
+  /** Shards held for others that failed verification and were deleted. */
+  readonly heldCorrupt: readonly ShardRef[];
+  /** Tesseras found healthy. */
+  readonly healthy: number;
+  /** Tesseras repaired back to healthy. */
+  readonly repaired: number;
+  /** Tesseras still not healthy after the sweep. */
+  readonly degraded: number;
+  /** Tesseras that cannot be recovered (fewer than `dataShards` survivors). */
+  readonly lost: number;
+}
+
+/** Progress of a retrieval. */
+export interface RetrieveProgress {
+  /** Verified shards in hand. */
+  readonly shards: number;
+  /** Shards needed. */
+  readonly needed: number;
+  /** Bytes fetched so far. */
+  readonly bytes: number;
+}
+
+/** Options of `retrieveTessera`. */
+export interface RetrieveOptions extends IoOptions {
+  /** Return our own blob when we have it (default true). */
+  readonly preferLocal?: boolean;
+  /**
+   * Extra fetches kept in flight beyond those strictly needed, so slow
+   * holders do not set the pace (default a quarter of `dataShards`, at
+   * least 1).
+   */
+  readonly hedge?: number;
+  /** Called as verified shards arrive. */
+  readonly onProgress?: (progress: RetrieveProgress) => void;
+}
