@@ -309,19 +309,22 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /** Shards held, of one tessera or of all, ordered by tessera and index. */
-  list(tesseraId?: TesseraId, options: IoOptions = {}): Promise<FragmentId[]> {
-    return this.listStored(tesseraId, options).then((rows) =>
-      rows.map(({ tesseraId, index, shardCount, checksum }) => ({
-        tesseraId,
-        index,
-        shardCount,
-        checksum,
-      }))
-    );
+  async list(
+    tesseraId?: TesseraId,
+    options: IoOptions = {},
+  ): Promise<FragmentId[]> {
+    const rows = await this.listStored(tesseraId, options);
+    return rows.map(({ tesseraId, index, shardCount, checksum }) => ({
+      tesseraId,
+      index,
+      shardCount,
+      checksum,
+    }));
   }
 
   /** Like `list`, with each shard's size and time of storage. */
-  listStored(
+  // deno-lint-ignore require-await -- async so that bad input rejects
+  async listStored(
     tesseraId?: TesseraId,
     options: IoOptions = {},
   ): Promise<StoredFragment[]> {
@@ -334,7 +337,7 @@ export class FsFragmentStore implements FragmentStore {
       : this.#db.prepare(
         `SELECT ${COLUMNS} FROM fragments WHERE tessera_id = ? ORDER BY shard_index`,
       ).all(tesseraId)) as unknown as FragmentRow[];
-    return Promise.resolve(rows.map(toStored));
+    return rows.map(toStored);
   }
 
   /**
@@ -363,12 +366,13 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /** Total bytes of all shards held (from the rows). */
-  totalBytes(options: IoOptions = {}): Promise<number> {
+  // deno-lint-ignore require-await -- async so that an abort rejects
+  async totalBytes(options: IoOptions = {}): Promise<number> {
     options.signal?.throwIfAborted();
     const row = this.#db.prepare(
       "SELECT COALESCE(SUM(size_bytes), 0) AS total FROM fragments",
     ).get();
-    return Promise.resolve(Number(row?.total ?? 0));
+    return Number(row?.total ?? 0);
   }
 
   /** Number of shards held. */
