@@ -3,14 +3,10 @@
  *
  * @module
  */
-import { createBLAKE3, type IHasher } from "hash-wasm";
 import { TesserasError, toHex } from "../core/mod.ts";
 import { PortableBlake3 } from "./blake3_portable.ts";
-
-// hash-wasm instantiates asynchronously; do it once at module load so the
-// public API can stay synchronous. Incremental hashers share this one wasm
-// instance by saving and restoring their state around each call.
-const shared: IHasher = await createBLAKE3(256);
+import { WasmBlake3 } from "./blake3_wasm.ts";
+import { codecWasm } from "./wasm_memory.ts";
 
 /** An incremental BLAKE3 hasher. */
 export interface Blake3Hasher {
@@ -35,32 +31,37 @@ function checkKey(key: Uint8Array): void {
   }
 }
 
-const INITIAL_STATE = shared.init().save();
+/**
+ * Wraps the engine (wasm SIMD, or portable TypeScript when the engine has
+ * no wasm SIMD) and refuses use after `digest()`.
+ */
+class Hasher implements Blake3Hasher {
+  readonly #inner: WasmBlake3 | PortableBlake3;
+  #done = false;
 
-/** An unkeyed hasher: its state lives outside wasm between calls. */
-class SharedWasmHasher implements Blake3Hasher {
-  #state: Uint8Array | null = INITIAL_STATE;
+  constructor(key?: Uint8Array) {
+    this.#inner = codecWasm ? new WasmBlake3(key) : new PortableBlake3(key);
+  }
 
   update(data: Uint8Array): this {
-    const state = this.#live();
-    this.#state = shared.load(state).update(data).save();
+    this.#live();
+    this.#inner.update(data);
     return this;
   }
 
   digest(): Uint8Array {
-    const state = this.#live();
-    this.#state = null;
-    return shared.load(state).digest("binary");
+    this.#live();
+    this.#done = true;
+    return this.#inner.digest();
   }
 
-  #live(): Uint8Array {
-    if (!this.#state) {
+  #live(): void {
+    if (this.#done) {
       throw new TesserasError(
         "INVALID_INPUT",
         "BLAKE3 hasher already finalized: create a new one",
       );
     }
-    return this.#state;
   }
 }
 
@@ -76,11 +77,8 @@ class SharedWasmHasher implements Blake3Hasher {
  * ```
  */
 export function createBlake3(options: Blake3Options = {}): Blake3Hasher {
-  if (options.key) {
-    checkKey(options.key);
-    return new PortableBlake3(options.key);
-  }
-  return new SharedWasmHasher();
+  if (options.key) checkKey(options.key);
+  return new Hasher(options.key);
 }
 
 /**
@@ -92,7 +90,7 @@ export function createBlake3(options: Blake3Options = {}): Blake3Hasher {
  * ```
  */
 export function blake3(data: Uint8Array): Uint8Array {
-  return shared.init().update(data).digest("binary");
+  return new Hasher().update(data).digest();
 }
 
 /**

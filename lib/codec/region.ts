@@ -1,10 +1,12 @@
 /**
  * The region kernel: `outputs[r] = Σ_k rows[r][k] · inputs[k]` over
- * GF(2^8), byte by byte.
+ * GF(2^8), dispatched to the wasm SIMD kernel, with a portable fallback.
  *
  * @module
  */
 import { GF_EXP, GF_LOG, type GfMatrix } from "./gf256.ts";
+import { simdRegion } from "./simd_region.ts";
+import { codecWasm } from "./wasm_memory.ts";
 
 /** `MUL[c << 8 | x] = c · x`, 64 KiB, built once. */
 const MUL = new Uint8Array(65536);
@@ -15,9 +17,21 @@ for (let c = 1; c < 256; c++) {
 
 /**
  * Overwrite each `outputs[r]` with the GF(2^8) linear combination of
- * `inputs` given by `rows[r]`. All buffers have the same length.
+ * `inputs` given by `rows[r]`. All buffers have the same length. Runs the
+ * wasm SIMD kernel, or portable TypeScript when the engine lacks SIMD.
  */
 export function gfRegion(
+  rows: GfMatrix,
+  inputs: readonly Uint8Array[],
+  outputs: readonly Uint8Array[],
+): void {
+  if (inputs.length === 0 || inputs[0].length === 0) return;
+  if (codecWasm) simdRegion(rows, inputs, outputs);
+  else gfRegionPortable(rows, inputs, outputs);
+}
+
+/** {@linkcode gfRegion} in portable TypeScript (the reference). */
+export function gfRegionPortable(
   rows: GfMatrix,
   inputs: readonly Uint8Array[],
   outputs: readonly Uint8Array[],
