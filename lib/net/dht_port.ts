@@ -1,0 +1,272 @@
+/**
+ * `Libp2pDhtPort`: the core's `DhtPort` over a running `TesserasNode`:
+ * Kademlia lookups for placement, and our three wire protocols plus ping
+ * for everything else.
+ *
+ * @module
+ */
+import {
+  assertTesseraId,
+  type Attestation,
+  type AttestRequest,
+  type DhtPort,
+  type FragmentEnvelope,
+  fromHex,
+  type IoOptions,
+  type PeerInfo,
+  type ReplicateAck,
+  type ShardRef,
+  TesserasError,
+} from "../core/mod.ts";
+import type { PeerId } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { getLogger } from "@logtape/logtape";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import type { TesserasNode } from "./node.ts";
+import { toPeerInfo } from "./peer_info.ts";
+import { sendAttest } from "./protocol/attest.ts";
+import { sendFetch } from "./protocol/fetch.ts";
+import { sendReplicate } from "./protocol/replicate.ts";
+
+const log = getLogger(["tesseras", "net"]);
+
+/** Options of {@linkcode Libp2pDhtPort}. */
+export interface Libp2pDhtPortOptions {
+  /**
+   * Longest a Kademlia lookup may take before the routing table answers
+   * instead, ms (default 15 s).
+   */
+  readonly lookupTimeoutMs?: number;
+  /** Default ping timeout, ms (default 10 s). */
+  readonly pingTimeoutMs?: number;
+}
+
+/**
+ * The `DhtPort` of a real node.
+ *
+ * @example
+ * ```ts
+ * const dht = new Libp2pDhtPort(node);
+ * const peers = await dht.findClosestPeers(tesseraId, 7);
+ * const ack = await dht.replicate(peers[0].id, envelope);
+ * ```
+ */
+export class Libp2pDhtPort implements DhtPort {
+  readonly #node: TesserasNode;
+  readonly #lookupTimeoutMs: number;
+  readonly #pingTimeoutMs: number;
+
+  /**
+   * @param node a started (or about to be started) node
+   * @param options lookup and ping timeouts
+   */
+  constructor(node: TesserasNode, options: Libp2pDhtPortOptions = {}) {
+    this.#node = node;
+    this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 15_000;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+  }
+
+  /** Our own peer id. */
+  get selfId(): string {
+    return this.#node.peerId;
+  }
+
+  /**
+   * Up to `count` peers closest to `key` in Kademlia's metric (XOR over
+   * SHA-256 of the key bytes and of each peer id), self excluded: a DHT
+   * lookup merged with our routing table and connected peers, so a small
+   * network or a slow lookup still yields candidates. Each peer carries
+   * its observed IP (an open connection's remote address, else the first
+   * IP among its known addresses).
+   */
+  async findClosestPeers(
+    key: string,
+    count: number,
+    options: IoOptions = {},
+  ): Promise<PeerInfo[]> {
+    assertTesseraId(key);
+    if (!Number.isSafeInteger(count) || count <= 0) return [];
+    this.#assertRunning();
+    const { signal } = options;
+    const keyBytes = fromHex(key);
+    const target = await sha256(keyBytes);
+    const candidates = new Map<string, PeerId>();
+    const table = this.#node.kadRoutingTable();
+
+    if ((table?.size ?? 0) > 0) {
+      const timeout = AbortSignal.timeout(this.#lookupTimeoutMs);
+      const lookupSignal = signal === undefined
+        ? timeout
+        : AbortSignal.any([signal, timeout]);
+      try {
+        for await (
+          const event of this.#node.libp2p.services.dht.getClosestPeers(
+            keyBytes,
+            { signal: lookupSignal },
+          )
+        ) {
+          if (event.name === "FINAL_PEER") {
+            candidates.set(event.peer.id.toString(), event.peer.id);
+          }
+        }
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason;
+        log.debug("DHT lookup for {key} ended early: {error}", {
+          key,
+          error: String((err as Error)?.message ?? err),
+        });
+      }
+    }
+    if (table !== undefined) {
+      for (
+        const id of table.closestPeers(target, { count: Math.max(count, 20) })
+      ) {
+        candidates.set(id.toString(), id);
+      }
+    }
+    for (const conn of this.#node.libp2p.getConnections()) {
+      candidates.set(conn.remotePeer.toString(), conn.remotePeer);
+    }
+    candidates.delete(this.selfId);
+
+    const ranked = await Promise.all(
+      [...candidates.values()].map(async (id) => ({
+        id,
+        distance: await sha256(id.toMultihash().bytes),
+      })),
+    );
+    for (const r of ranked) xorInPlace(r.distance, target);
+    ranked.sort((a, b) => compareBytes(a.distance, b.distance));
+    return await Promise.all(
+      ranked.slice(0, count).map(({ id }) => this.#peerInfo(id)),
+    );
+  }
+
+  /** Push one fragment to `peer`; resolves with its ack (see `sendReplicate`). */
+  replicate(
+    peer: string,
+    envelope: FragmentEnvelope,
+    options: IoOptions = {},
+  ): Promise<ReplicateAck> {
+    this.#assertRunning();
+    return sendReplicate(this.#node.libp2p, peer, envelope, {
+      limits: this.#node.limits.replicate,
+      metrics: this.#node.metrics,
+      signal: options.signal,
+    });
+  }
+
+  /** Ask `peer` for a signed, nonce-bound attestation (checked here). */
+  requestAttestation(
+    peer: string,
+    request: AttestRequest,
+    options: IoOptions = {},
+  ): Promise<Attestation> {
+    this.#assertRunning();
+    return sendAttest(this.#node.libp2p, peer, request, {
+      limits: this.#node.limits.attest,
+      metrics: this.#node.metrics,
+      signal: options.signal,
+    });
+  }
+
+  /** Round-trip time to `peer` in ms; rejects `UNREACHABLE` or `TIMEOUT`. */
+  async ping(peer: string, options: IoOptions = {}): Promise<number> {
+    this.#assertRunning();
+    const metrics = this.#node.metrics;
+    metrics.count("ping", "outbound");
+    const timeout = AbortSignal.timeout(this.#pingTimeoutMs);
+    const signal = options.signal === undefined
+      ? timeout
+      : AbortSignal.any([options.signal, timeout]);
+    try {
+      const id = parsePeer(peer);
+      return await this.#node.libp2p.services.ping.ping(id, { signal });
+    } catch (err) {
+      metrics.count("ping", "outboundErrors");
+      if (err instanceof TesserasError) throw err;
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout.aborted) {
+        throw new TesserasError(
+          "TIMEOUT",
+          `ping to ${peer} got no answer within ${this.#pingTimeoutMs} ms`,
+          { cause: err },
+        );
+      }
+      throw new TesserasError(
+        "UNREACHABLE",
+        `cannot ping ${peer}: ${(err as Error)?.message ?? err}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** One shard's bytes from `peer`; rejects `NOT_FOUND` when it lacks it. */
+  fetch(
+    peer: string,
+    shard: ShardRef,
+    options: IoOptions = {},
+  ): Promise<Uint8Array> {
+    this.#assertRunning();
+    return sendFetch(this.#node.libp2p, peer, shard, {
+      limits: this.#node.limits.fetch,
+      metrics: this.#node.metrics,
+      signal: options.signal,
+    });
+  }
+
+  async #peerInfo(id: PeerId): Promise<PeerInfo> {
+    let known: Multiaddr[] = [];
+    try {
+      const peer = await this.#node.libp2p.peerStore.get(id);
+      known = peer.addresses.map((a) => a.multiaddr);
+    } catch {
+      // Not in the peer store: only the connection (if any) tells us more.
+    }
+    const conns = this.#node.libp2p.getConnections(id).filter((c) =>
+      c.status === "open"
+    );
+    const observed =
+      conns.find((c) => c.direction === "outbound")?.remoteAddr ??
+        conns[0]?.remoteAddr;
+    return toPeerInfo(id.toString(), known, observed);
+  }
+
+  #assertRunning(): void {
+    if (!this.#node.running) {
+      throw new TesserasError(
+        "NOT_RUNNING",
+        "the network node is not running; start it first",
+      );
+    }
+  }
+}
+
+function parsePeer(peer: string): PeerId {
+  try {
+    return peerIdFromString(peer);
+  } catch (cause) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `invalid peer id ${JSON.stringify(peer.slice(0, 80))}`,
+      { cause },
+    );
+  }
+}
+
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+}
+
+function xorInPlace(a: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < a.length; i++) a[i] ^= b[i];
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return 0;
+}

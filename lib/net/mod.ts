@@ -1,0 +1,77 @@
+/**
+ * The network adapter of tesseras: a libp2p node (TCP or memory, Noise,
+ * Yamux, identify, ping, Kademlia under `/tesseras/kad/1.0.0`), the
+ * node's persistent Ed25519 identity, the wire protocols
+ * `/tesseras/{replicate,attest,fetch}/1.0.0`, and `Libp2pDhtPort`, the
+ * core's `DhtPort` over all of it.
+ *
+ * Typical wiring (lib/node):
+ *
+ * ```ts
+ * const { privateKey } = await loadOrCreateIdentity(`${dataDir}/identity.key`);
+ * const node = await createTesserasNode({
+ *   privateKey,
+ *   listen: ["/ip4/0.0.0.0/tcp/4001"],
+ *   bootstrap,
+ *   knownPeers,
+ *   peerInfoMapper: "passthrough",
+ *   onPeerSeen: (id, addr) => peers.upsert(id, addr),
+ * });
+ * const dht = new Libp2pDhtPort(node);
+ * const service = makeReplicationService({ dht, identity: node.identity });
+ * node.setInboundHandlers(service);
+ * await node.start();
+ * // …
+ * await node.stop();
+ * ```
+ *
+ * @module
+ */
+export { denoExitFixesInstalled, installDenoExitFixes } from "./deno_compat.ts";
+export {
+  Libp2pNodeIdentity,
+  type LoadedIdentity,
+  type LoadIdentityOptions,
+  loadOrCreateIdentity,
+  verifyPeerSignature,
+} from "./identity.ts";
+export {
+  type CountedProtocol,
+  type NetCounters,
+  NetMetrics,
+  type ProtocolCounters,
+} from "./metrics.ts";
+export { firstIp, ipOfMultiaddr, toPeerInfo } from "./peer_info.ts";
+export { PeerRateLimiter, type RateLimit } from "./token_bucket.ts";
+export {
+  ATTEST_PROTOCOL,
+  DEFAULT_NET_LIMITS,
+  FETCH_PROTOCOL,
+  KAD_PROTOCOL,
+  MAX_SHARD_BYTES,
+  MAX_SHARD_COUNT,
+  type NetLimits,
+  netLimits,
+  type NetLimitsOverrides,
+  type ProtocolLimits,
+  REPLICATE_PROTOCOL,
+} from "./protocol/limits.ts";
+export { validateEnvelope } from "./protocol/replicate.ts";
+export {
+  checkAttestation,
+  NONCE_BYTES,
+  validateAttestRequest,
+} from "./protocol/attest.ts";
+export { validateShardRef } from "./protocol/fetch.ts";
+export {
+  type ConnectionLimitsOptions,
+  createTesserasNode,
+  DEFAULT_REPLICATE_RATE_LIMIT,
+  type KnownPeer,
+  type PeerInfoMapperSetting,
+  type PeerSeenCallback,
+  type PeerSeenInfo,
+  TesserasNode,
+  type TesserasNodeOptions,
+} from "./node.ts";
+export { Libp2pDhtPort, type Libp2pDhtPortOptions } from "./dht_port.ts";

@@ -1,0 +1,595 @@
+/**
+ * The libp2p node of tesseras: TCP (or the in-memory transport for the
+ * simulator's full-stack mode), Noise, Yamux, identify, ping and a
+ * Kademlia DHT under `/tesseras/kad/1.0.0` in server mode, plus our three
+ * wire protocols, with explicit connection and stream limits.
+ *
+ * @module
+ */
+import type { InboundHandlers, NodeIdentity, PeerInfo } from "../core/mod.ts";
+import { TesserasError } from "../core/mod.ts";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { identify } from "@libp2p/identify";
+import type {
+  IdentifyResult,
+  Libp2p,
+  PeerId,
+  PrivateKey,
+} from "@libp2p/interface";
+import {
+  type KadDHT,
+  kadDHT,
+  passthroughMapper,
+  removePrivateAddressesMapper,
+} from "@libp2p/kad-dht";
+import { memory } from "@libp2p/memory";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { getLogger } from "@logtape/logtape";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+import { installDenoExitFixes } from "./deno_compat.ts";
+import { Libp2pNodeIdentity } from "./identity.ts";
+import { type NetCounters, NetMetrics } from "./metrics.ts";
+import { toPeerInfo } from "./peer_info.ts";
+import { attestSpec } from "./protocol/attest.ts";
+import { type InboundSpec, serveInbound } from "./protocol/exchange.ts";
+import { fetchSpec } from "./protocol/fetch.ts";
+import {
+  ATTEST_PROTOCOL,
+  FETCH_PROTOCOL,
+  KAD_PROTOCOL,
+  type NetLimits,
+  netLimits,
+  type NetLimitsOverrides,
+  REPLICATE_PROTOCOL,
+} from "./protocol/limits.ts";
+import { replicateSpec } from "./protocol/replicate.ts";
+import { PeerRateLimiter, type RateLimit } from "./token_bucket.ts";
+
+const log = getLogger(["tesseras", "net"]);
+
+/** A peer remembered from an earlier run (e.g. the `dht_peers` table). */
+export interface KnownPeer {
+  /** Peer id string. */
+  readonly id: string;
+  /** Multiaddrs it was seen at (without or with the `/p2p/` suffix). */
+  readonly addresses: readonly string[];
+}
+
+/** Why `onPeerSeen` fired. */
+export interface PeerSeenInfo {
+  /**
+   * `inbound`/`outbound`: a connection was established (the address is the
+   * connection's remote address; for inbound ones usually an ephemeral
+   * port). `identify`: the peer told us one of its listen addresses.
+   */
+  readonly source: "inbound" | "outbound" | "identify";
+}
+
+/** Called for every established connection and every identify result. */
+export type PeerSeenCallback = (
+  peerId: string,
+  multiaddr: string,
+  info: PeerSeenInfo,
+) => void | Promise<void>;
+
+/**
+ * Which peer addresses the DHT keeps: `public` drops private and loopback
+ * addresses (the internet default), `passthrough` keeps all (LAN, tests,
+ * a machine running several nodes).
+ */
+export type PeerInfoMapperSetting = "public" | "passthrough";
+
+/** Connection manager limits. */
+export interface ConnectionLimitsOptions {
+  /** Most open connections (default 300). */
+  readonly maxConnections?: number;
+  /** Inbound connections accepted per second from one host (default 5). */
+  readonly inboundConnectionThreshold?: number;
+  /** Inbound connections upgrading at once (default 16). */
+  readonly maxIncomingPendingConnections?: number;
+  /** Time to dial a peer, ms (default 10 s). */
+  readonly dialTimeoutMs?: number;
+  /** Streams per connection, any protocol, each direction (default 256). */
+  readonly maxStreamsPerConnection?: number;
+}
+
+/** Options of {@linkcode createTesserasNode}. */
+export interface TesserasNodeOptions {
+  /** The node's Ed25519 key (from `loadOrCreateIdentity`). */
+  readonly privateKey: PrivateKey;
+  /**
+   * Listen multiaddrs, e.g. `/ip4/0.0.0.0/tcp/4001` or, with the memory
+   * transport, `/memory/node-1`. Default: `/ip4/127.0.0.1/tcp/0`.
+   */
+  readonly listen?: readonly string[];
+  /** Addresses to announce instead of the listen addresses. */
+  readonly announce?: readonly string[];
+  /** Bootstrap peers' multiaddrs (with `/p2p/<id>`), dialled at start. */
+  readonly bootstrap?: readonly string[];
+  /** Peers to preload into the peer store and routing table at start. */
+  readonly knownPeers?: readonly KnownPeer[];
+  /** `tcp` (default) or `memory` (one process, simulator full-stack mode). */
+  readonly transport?: "tcp" | "memory";
+  /**
+   * Local IP to bind outgoing TCP dials to, so peers observe it (several
+   * nodes on one machine on 127.0.N.1). Default: the OS's choice.
+   */
+  readonly dialLocalAddress?: string;
+  /** Answers to inbound requests; can also be set later. */
+  readonly handlers?: InboundHandlers;
+  /** Called on every connection and identify result (to persist peers). */
+  readonly onPeerSeen?: PeerSeenCallback;
+  /** Address filter of the DHT (default `public`). */
+  readonly peerInfoMapper?: PeerInfoMapperSetting;
+  /** Per-protocol size, time and stream limits. */
+  readonly limits?: NetLimitsOverrides;
+  /**
+   * Per-peer replicate throttle (default 32 burst, 4/s); `false` disables.
+   */
+  readonly replicateRateLimit?: RateLimit | false;
+  /** Connection manager limits. */
+  readonly connections?: ConnectionLimitsOptions;
+  /** How many known peers to add to the routing table at start (200). */
+  readonly maxPreloadedPeers?: number;
+  /** Re-dial bootstrap peers this often while we have no connection (30 s). */
+  readonly bootstrapRetryMs?: number;
+  /** Agent version sent by identify (default `tesseras`). */
+  readonly agentVersion?: string;
+}
+
+/** The default per-peer replicate throttle. */
+export const DEFAULT_REPLICATE_RATE_LIMIT: RateLimit = {
+  capacity: 32,
+  refillPerSecond: 4,
+};
+
+type Services = {
+  identify: ReturnType<ReturnType<typeof identify>>;
+  ping: ReturnType<ReturnType<typeof ping>>;
+  dht: KadDHT;
+};
+
+/** The parts of kad-dht's implementation we use beyond its interface. */
+interface KadRoutingTable {
+  readonly size: number;
+  closestPeers(kadId: Uint8Array, options?: { count?: number }): PeerId[];
+  add(peerId: PeerId, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/**
+ * A running (or stopped) tesseras libp2p node. Create it with
+ * {@linkcode createTesserasNode}.
+ */
+export class TesserasNode {
+  /** The underlying libp2p node (for the DHT port and tests). */
+  readonly libp2p: Libp2p<Services>;
+  /** Our peer id string. */
+  readonly peerId: string;
+  /** Signing identity over the node key (the `NodeIdentity` port). */
+  readonly identity: NodeIdentity;
+  /** Effective protocol limits. */
+  readonly limits: NetLimits;
+  /** Message and error counters per protocol. */
+  readonly metrics: NetMetrics = new NetMetrics();
+
+  readonly #options: TesserasNodeOptions;
+  #handlers: InboundHandlers | undefined;
+  #background = new AbortController();
+  #tasks: Promise<void>[] = [];
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #running = false;
+  #startedAt = 0;
+
+  /** Use {@linkcode createTesserasNode}. */
+  constructor(libp2p: Libp2p<Services>, options: TesserasNodeOptions) {
+    this.libp2p = libp2p;
+    this.#options = options;
+    this.#handlers = options.handlers;
+    this.peerId = libp2p.peerId.toString();
+    this.identity = new Libp2pNodeIdentity(options.privateKey);
+    this.limits = netLimits(options.limits);
+  }
+
+  /** Set (or replace) the answers to inbound requests. */
+  setInboundHandlers(handlers: InboundHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** Whether the node is started. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Milliseconds since the Unix epoch when it started, 0 when stopped. */
+  get startedAt(): number {
+    return this.#running ? this.#startedAt : 0;
+  }
+
+  /**
+   * Start listening, register the protocols, preload known peers and dial
+   * the bootstrap peers in the background.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#background = new AbortController();
+    await this.#registerProtocols();
+    try {
+      await this.libp2p.start();
+    } catch (cause) {
+      throw new TesserasError(
+        "UNREACHABLE",
+        `cannot start the network node on ${
+          (this.#options.listen ?? []).join(", ") || "the default address"
+        }: ${
+          (cause as Error)?.message ?? cause
+        }; check that the address is free and valid`,
+        { cause },
+      );
+    }
+    this.#running = true;
+    this.#startedAt = Date.now();
+    this.#watchPeers();
+    this.#spawn(this.#preloadAndBootstrap());
+    this.#scheduleBootstrapRetry();
+    log.info("node {peerId} listening on {addrs}", {
+      peerId: this.peerId,
+      addrs: this.multiaddrs(),
+    });
+  }
+
+  /**
+   * Stop the node. Background work is aborted and awaited; afterwards no
+   * timer or channel of ours or of libp2p keeps the process alive.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#background.abort(new Error("node stopping"));
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    await Promise.allSettled(this.#tasks);
+    this.#tasks = [];
+    await this.libp2p.stop();
+    log.info("node {peerId} stopped", { peerId: this.peerId });
+  }
+
+  /** Our listen multiaddrs, each ending in `/p2p/<peer id>`. */
+  multiaddrs(): string[] {
+    return this.libp2p.getMultiaddrs().map((a) => withPeerId(a, this.peerId));
+  }
+
+  /** Peers with an open connection, with the observed IP of the connection. */
+  connectedPeers(): PeerInfo[] {
+    const byPeer = new Map<string, Multiaddr[]>();
+    for (const conn of this.libp2p.getConnections()) {
+      if (conn.status !== "open") continue;
+      const id = conn.remotePeer.toString();
+      const addrs = byPeer.get(id) ?? [];
+      // Outbound connections first: their remote address is dialable.
+      if (conn.direction === "outbound") addrs.unshift(conn.remoteAddr);
+      else addrs.push(conn.remoteAddr);
+      byPeer.set(id, addrs);
+    }
+    return [...byPeer].map(([id, addrs]) => toPeerInfo(id, addrs, addrs[0]));
+  }
+
+  /** Number of peers in the Kademlia routing table. */
+  routingTableSize(): number {
+    return this.kadRoutingTable()?.size ?? 0;
+  }
+
+  /** A snapshot of the per-protocol counters. */
+  counters(): NetCounters {
+    return this.metrics.snapshot();
+  }
+
+  /**
+   * Dial a peer by multiaddr (with `/p2p/<id>`) or peer id; resolves when
+   * connected. Rejects `UNREACHABLE` or `INVALID_INPUT`.
+   */
+  async connect(
+    target: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    let dialTarget: Multiaddr | PeerId;
+    try {
+      dialTarget = target.startsWith("/")
+        ? multiaddr(target)
+        : peerIdFromString(target);
+    } catch (cause) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `cannot dial ${
+          JSON.stringify(target.slice(0, 120))
+        }: not a multiaddr or peer id`,
+        { cause },
+      );
+    }
+    try {
+      await this.libp2p.dial(dialTarget, { signal: options.signal });
+    } catch (cause) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw new TesserasError(
+        "UNREACHABLE",
+        `cannot connect to ${target}: ${(cause as Error)?.message ?? cause}`,
+        { cause },
+      );
+    }
+  }
+
+  /** kad-dht's routing table (implementation detail, may be absent). */
+  kadRoutingTable(): KadRoutingTable | undefined {
+    const table = (this.libp2p.services.dht as unknown as {
+      routingTable?: KadRoutingTable;
+    }).routingTable;
+    return table !== undefined && typeof table.closestPeers === "function"
+      ? table
+      : undefined;
+  }
+
+  async #registerProtocols(): Promise<void> {
+    const handlers = () => this.#handlers;
+    const limiter = this.#options.replicateRateLimit === false
+      ? undefined
+      : new PeerRateLimiter(
+        this.#options.replicateRateLimit ?? DEFAULT_REPLICATE_RATE_LIMIT,
+      );
+    const specs: [string, InboundSpec<unknown>][] = [
+      [
+        REPLICATE_PROTOCOL,
+        replicateSpec({
+          handlers,
+          limits: this.limits.replicate,
+          rateLimiter: limiter,
+        }) as InboundSpec<unknown>,
+      ],
+      [
+        ATTEST_PROTOCOL,
+        attestSpec({ handlers, limits: this.limits.attest }) as InboundSpec<
+          unknown
+        >,
+      ],
+      [
+        FETCH_PROTOCOL,
+        fetchSpec({ handlers, limits: this.limits.fetch }) as InboundSpec<
+          unknown
+        >,
+      ],
+    ];
+    for (const [protocol, spec] of specs) {
+      if (this.libp2p.getProtocols().includes(protocol)) continue;
+      await this.libp2p.handle(
+        protocol,
+        (stream, connection) =>
+          serveInbound(stream, connection, spec, this.metrics),
+        {
+          maxInboundStreams: spec.limits.maxInboundStreams,
+          maxOutboundStreams: spec.limits.maxOutboundStreams,
+        },
+      );
+    }
+  }
+
+  #watchPeers(): void {
+    const callback = this.#options.onPeerSeen;
+    if (callback === undefined) return;
+    const fire = (peerId: string, addr: Multiaddr, info: PeerSeenInfo) => {
+      try {
+        const result = callback(peerId, addr.toString(), info);
+        if (result instanceof Promise) {
+          result.catch((err) => logCallbackError(err));
+        }
+      } catch (err) {
+        logCallbackError(err);
+      }
+    };
+    const signal = this.#background.signal;
+    this.libp2p.addEventListener("connection:open", (evt) => {
+      const conn = evt.detail;
+      fire(conn.remotePeer.toString(), conn.remoteAddr, {
+        source: conn.direction,
+      });
+    }, { signal });
+    this.libp2p.addEventListener("peer:identify", (evt) => {
+      const result: IdentifyResult = evt.detail;
+      const id = result.peerId.toString();
+      for (const addr of result.listenAddrs) {
+        fire(id, addr, { source: "identify" });
+      }
+    }, { signal });
+  }
+
+  #spawn(task: Promise<void>): void {
+    const tracked = task.catch((err) => {
+      if (!this.#background.signal.aborted) {
+        log.warn("background network task failed: {error}", {
+          error: String(err),
+        });
+      }
+    });
+    this.#tasks.push(tracked);
+    tracked.finally(() => {
+      this.#tasks = this.#tasks.filter((t) => t !== tracked);
+    });
+  }
+
+  async #preloadAndBootstrap(): Promise<void> {
+    const signal = this.#background.signal;
+    const known = this.#options.knownPeers ?? [];
+    const table = this.kadRoutingTable();
+    const max = this.#options.maxPreloadedPeers ?? 200;
+    let preloaded = 0;
+    for (const peer of known) {
+      if (signal.aborted) return;
+      if (peer.id === this.peerId) continue;
+      let id: PeerId;
+      let addrs: Multiaddr[];
+      try {
+        id = peerIdFromString(peer.id);
+        addrs = peer.addresses.map((a) => stripPeerId(multiaddr(a)));
+      } catch {
+        log.warn("skipping malformed known peer {peer}", { peer: peer.id });
+        continue;
+      }
+      await this.libp2p.peerStore.merge(id, {
+        multiaddrs: addrs,
+        protocols: [KAD_PROTOCOL],
+      }, { signal });
+      if (table !== undefined && preloaded < max) {
+        await table.add(id, { signal }).catch(() => {});
+        preloaded++;
+      }
+    }
+    if (known.length > 0) {
+      log.info("preloaded {count} known peers ({table} in the routing table)", {
+        count: known.length,
+        table: this.routingTableSize(),
+      });
+    }
+    await this.#dialBootstrap(signal);
+  }
+
+  async #dialBootstrap(signal: AbortSignal): Promise<void> {
+    const own = new Set(this.multiaddrs());
+    const targets = (this.#options.bootstrap ?? []).filter((a) =>
+      !own.has(a) && !a.endsWith(`/p2p/${this.peerId}`)
+    );
+    await Promise.all(targets.map(async (addr) => {
+      try {
+        await this.libp2p.dial(multiaddr(addr), { signal });
+        log.info("connected to bootstrap peer {addr}", { addr });
+      } catch (err) {
+        if (!signal.aborted) {
+          log.warn("cannot reach bootstrap peer {addr}: {error}", {
+            addr,
+            error: String((err as Error)?.message ?? err),
+          });
+        }
+      }
+    }));
+  }
+
+  #scheduleBootstrapRetry(): void {
+    if ((this.#options.bootstrap ?? []).length === 0) return;
+    const every = this.#options.bootstrapRetryMs ?? 30_000;
+    const tick = () => {
+      if (!this.#running) return;
+      if (this.libp2p.getConnections().length === 0) {
+        this.#spawn(this.#dialBootstrap(this.#background.signal));
+      }
+      this.#retryTimer = unrefTimeout(tick, every);
+    };
+    this.#retryTimer = unrefTimeout(tick, every);
+  }
+}
+
+function unrefTimeout(
+  fn: () => void,
+  ms: number,
+): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(fn, ms);
+  Deno.unrefTimer(timer as unknown as number);
+  return timer;
+}
+
+function logCallbackError(err: unknown): void {
+  log.warn("onPeerSeen callback failed: {error}", { error: String(err) });
+}
+
+function withPeerId(addr: Multiaddr, peerId: string): string {
+  const text = addr.toString();
+  return text.endsWith(`/p2p/${peerId}`) ? text : `${text}/p2p/${peerId}`;
+}
+
+function stripPeerId(addr: Multiaddr): Multiaddr {
+  const components = addr.getComponents();
+  const last = components[components.length - 1];
+  return last?.name === "p2p" ? addr.decapsulateCode(last.code) : addr;
+}
+
+/**
+ * Build (but do not start) a tesseras libp2p node.
+ *
+ * @example
+ * ```ts
+ * const { privateKey } = await loadOrCreateIdentity(`${dataDir}/identity.key`);
+ * const node = await createTesserasNode({
+ *   privateKey,
+ *   listen: ["/ip4/0.0.0.0/tcp/4001"],
+ *   bootstrap: ["/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…"],
+ *   onPeerSeen: (id, addr) => peerStore.upsert(id, addr),
+ * });
+ * node.setInboundHandlers(replicationService);
+ * await node.start();
+ * const dht = new Libp2pDhtPort(node);
+ * ```
+ */
+export async function createTesserasNode(
+  options: TesserasNodeOptions,
+): Promise<TesserasNode> {
+  installDenoExitFixes();
+  const useMemory = options.transport === "memory";
+  const conn = options.connections ?? {};
+  const streamsPerConnection = conn.maxStreamsPerConnection ?? 256;
+  const listen = options.listen ??
+    (useMemory ? [`/memory/${crypto.randomUUID()}`] : ["/ip4/127.0.0.1/tcp/0"]);
+  const mapper = options.peerInfoMapper === "passthrough"
+    ? passthroughMapper
+    : removePrivateAddressesMapper;
+  const tcpDialOpts = options.dialLocalAddress === undefined
+    ? undefined
+    // Node's net.connect option, passed through by @libp2p/tcp.
+    : { localAddress: options.dialLocalAddress } as Record<string, unknown>;
+  let libp2p: Libp2p<Services>;
+  try {
+    libp2p = await createLibp2p({
+      start: false,
+      privateKey: options.privateKey,
+      nodeInfo: {
+        name: "tesseras",
+        userAgent: options.agentVersion ?? "tesseras",
+      },
+      addresses: {
+        listen: [...listen],
+        announce: options.announce === undefined
+          ? undefined
+          : [...options.announce],
+      },
+      transports: [useMemory ? memory() : tcp({ dialOpts: tcpDialOpts })],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux({
+        maxInboundStreams: streamsPerConnection,
+        maxOutboundStreams: streamsPerConnection,
+      })],
+      connectionManager: {
+        maxConnections: conn.maxConnections ?? 300,
+        inboundConnectionThreshold: conn.inboundConnectionThreshold ?? 5,
+        maxIncomingPendingConnections: conn.maxIncomingPendingConnections ??
+          16,
+        dialTimeout: conn.dialTimeoutMs ?? 10_000,
+      },
+      services: {
+        identify: identify({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+        ping: ping({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+        dht: kadDHT({
+          protocol: KAD_PROTOCOL,
+          clientMode: false,
+          peerInfoMapper: mapper,
+          maxInboundStreams: 32,
+          maxOutboundStreams: 64,
+        }),
+      },
+    });
+  } catch (cause) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `cannot build the network node: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+  }
+  return new TesserasNode(libp2p, options);
+}

@@ -1,0 +1,300 @@
+/**
+ * `/tesseras/attest/1.0.0`: the requester sends a fresh 32-byte nonce; the
+ * holder answers with a signed `Attestation`. The client rejects answers
+ * that do not echo the nonce, come from another holder, or carry a
+ * signature that the holder's peer id does not verify.
+ *
+ * @module
+ */
+import {
+  type Attestation,
+  type AttestationEntry,
+  attestationSigningBytes,
+  type AttestRequest,
+  type ErrorCode,
+  type InboundHandlers,
+  isTesseraId,
+  TesserasError,
+} from "../../core/mod.ts";
+import type { Libp2p } from "@libp2p/interface";
+import type { Uint8ArrayList } from "uint8arraylist";
+import { verifyPeerSignature } from "../identity.ts";
+import type { NetMetrics } from "../metrics.ts";
+import {
+  ConcurrencyGate,
+  type InboundSpec,
+  requestResponse,
+  wireBytes,
+  wireErrorCode,
+  wireErrorMessage,
+} from "./exchange.ts";
+import {
+  ATTEST_PROTOCOL,
+  MAX_SHARD_COUNT,
+  type ProtocolLimits,
+} from "./limits.ts";
+import {
+  type WireAttestation,
+  WireAttestRequest,
+  WireAttestResponse,
+} from "./pb/attest.ts";
+
+/** Length of an attestation nonce, bytes. */
+export const NONCE_BYTES = 32;
+
+/** A proof is a hex digest; 128 hex characters allow up to 512 bits. */
+const PROOF = /^[0-9a-f]{2,128}$/;
+
+function invalid(message: string): TesserasError {
+  return new TesserasError("INVALID_INPUT", message);
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= MAX_SHARD_COUNT) {
+    throw invalid(
+      `shard index ${index} is out of range 0..${MAX_SHARD_COUNT - 1}`,
+    );
+  }
+}
+
+/**
+ * Throws unless the request names a valid tessera, carries a 32-byte nonce
+ * and at most {@linkcode MAX_SHARD_COUNT} distinct in-range indices.
+ *
+ * @example
+ * ```ts
+ * validateAttestRequest({ tesseraId: "00".repeat(32), nonce: new Uint8Array(32) });
+ * ```
+ */
+export function validateAttestRequest(request: AttestRequest): void {
+  if (!isTesseraId(request.tesseraId)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "attest request has an invalid tessera id: expected 64 lowercase hex characters",
+    );
+  }
+  if (request.nonce.length !== NONCE_BYTES) {
+    throw invalid(
+      `attest nonce is ${request.nonce.length} bytes; it must be ${NONCE_BYTES}`,
+    );
+  }
+  const indices = request.indices ?? [];
+  if (indices.length > MAX_SHARD_COUNT) {
+    throw invalid(
+      `attest request lists ${indices.length} indices; at most ${MAX_SHARD_COUNT}`,
+    );
+  }
+  indices.forEach(checkIndex);
+  if (new Set(indices).size !== indices.length) {
+    throw invalid("attest request lists an index twice");
+  }
+}
+
+function requestFromWire(frame: Uint8ArrayList): AttestRequest {
+  let wire: WireAttestRequest;
+  try {
+    wire = WireAttestRequest.decode(frame, {
+      limits: { indices: MAX_SHARD_COUNT },
+    });
+  } catch (cause) {
+    throw new TesserasError("INVALID_INPUT", "malformed attest request", {
+      cause,
+    });
+  }
+  const request: AttestRequest = {
+    tesseraId: wire.tesseraId,
+    nonce: wire.nonce,
+    indices: wire.indices,
+  };
+  validateAttestRequest(request);
+  return request;
+}
+
+function attestationToWire(a: Attestation): WireAttestation {
+  return {
+    tesseraId: a.tesseraId,
+    holder: a.holder,
+    nonce: wireBytes(a.nonce),
+    entries: a.entries.map((e) => ({ ...e })),
+    timestamp: a.timestamp,
+    signature: wireBytes(a.signature),
+  };
+}
+
+function errorResponse(code: ErrorCode, message: string): Uint8Array {
+  return WireAttestResponse.encode({ errorCode: code, errorMessage: message });
+}
+
+function checkEntry(entry: AttestationEntry): void {
+  checkIndex(entry.index);
+  if (!isTesseraId(entry.checksum)) {
+    throw invalid(`entry ${entry.index} has a malformed checksum`);
+  }
+  if (!PROOF.test(entry.proof)) {
+    throw invalid(`entry ${entry.index} has a malformed proof`);
+  }
+}
+
+/**
+ * Check a holder's answer to `request` from `peer`: echoed nonce and
+ * tessera id, the holder is the peer asked, well-formed entries, only
+ * requested indices, and a valid signature. Throws `ATTESTATION_FAILED`.
+ */
+export async function checkAttestation(
+  attestation: Attestation,
+  request: AttestRequest,
+  peer: string,
+): Promise<void> {
+  const fail = (why: string) =>
+    new TesserasError(
+      "ATTESTATION_FAILED",
+      `attestation from ${peer} rejected: ${why}`,
+    );
+  if (attestation.tesseraId !== request.tesseraId) {
+    throw fail("it is for another tessera");
+  }
+  if (attestation.holder !== peer) throw fail("it names another holder");
+  if (!bytesEqual(attestation.nonce, request.nonce)) {
+    throw fail("it does not answer our nonce (replayed or forged)");
+  }
+  if (
+    !Number.isSafeInteger(attestation.timestamp) || attestation.timestamp < 0
+  ) {
+    throw fail("invalid timestamp");
+  }
+  try {
+    attestation.entries.forEach(checkEntry);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  const asked = request.indices ?? [];
+  if (asked.length > 0) {
+    const allowed = new Set(asked);
+    if (attestation.entries.some((e) => !allowed.has(e.index))) {
+      throw fail("it proves shards we did not ask for");
+    }
+  }
+  if (
+    new Set(attestation.entries.map((e) => e.index)).size !==
+      attestation.entries.length
+  ) {
+    throw fail("it lists a shard twice");
+  }
+  const signed = attestationSigningBytes(attestation);
+  if (!(await verifyPeerSignature(peer, signed, attestation.signature))) {
+    throw fail("bad signature");
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What the attest handler needs from the node. */
+export interface AttestServerContext {
+  /** Where requests go; undefined while the node is wiring up. */
+  handlers(): InboundHandlers | undefined;
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+}
+
+/** The server side of `/tesseras/attest/1.0.0`. */
+export function attestSpec(
+  ctx: AttestServerContext,
+): InboundSpec<AttestRequest> {
+  return {
+    name: "attest",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: requestFromWire,
+    async handle(request, from, signal) {
+      const handlers = ctx.handlers();
+      if (handlers === undefined) {
+        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+      }
+      const attestation = await handlers.onAttest(request, from, { signal });
+      return WireAttestResponse.encode({
+        attestation: attestationToWire(attestation),
+        errorCode: "",
+        errorMessage: "",
+      });
+    },
+    errorReply: errorResponse,
+  };
+}
+
+/** Options of {@linkcode sendAttest}. */
+export interface SendAttestOptions {
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+  /** Counters. */
+  readonly metrics: NetMetrics;
+  /** Cancellation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Ask `peer` to attest; resolves with its checked, signed attestation.
+ * Rejects with the peer's error code (e.g. `NOT_FOUND`),
+ * `ATTESTATION_FAILED` for an answer that fails the checks, or a transport
+ * error.
+ */
+export async function sendAttest(
+  libp2p: Libp2p,
+  peer: string,
+  request: AttestRequest,
+  options: SendAttestOptions,
+): Promise<Attestation> {
+  validateAttestRequest(request);
+  const frame = await requestResponse(
+    libp2p,
+    peer,
+    ATTEST_PROTOCOL,
+    WireAttestRequest.encode({
+      tesseraId: request.tesseraId,
+      nonce: wireBytes(request.nonce),
+      indices: [...(request.indices ?? [])],
+    }),
+    { ...options, name: "attest" },
+  );
+  try {
+    let wire: WireAttestResponse;
+    try {
+      wire = WireAttestResponse.decode(frame, {
+        limits: { attestation: { entries: MAX_SHARD_COUNT } },
+      });
+    } catch (cause) {
+      throw new TesserasError(
+        "PROTOCOL_ERROR",
+        `malformed attest response from ${peer}`,
+        { cause },
+      );
+    }
+    if (wire.errorCode !== "" || wire.attestation === undefined) {
+      throw new TesserasError(
+        wire.errorCode === ""
+          ? "PROTOCOL_ERROR"
+          : wireErrorCode(wire.errorCode),
+        `${peer} did not attest: ${
+          wireErrorMessage(wire.errorMessage) || "no attestation in the reply"
+        }`,
+      );
+    }
+    const w = wire.attestation;
+    const attestation: Attestation = {
+      tesseraId: w.tesseraId,
+      holder: w.holder,
+      nonce: w.nonce,
+      entries: w.entries.map((e) => ({ ...e })),
+      timestamp: w.timestamp,
+      signature: w.signature,
+    };
+    await checkAttestation(attestation, request, peer);
+    return attestation;
+  } catch (err) {
+    options.metrics.count("attest", "outboundErrors");
+    throw err;
+  }
+}

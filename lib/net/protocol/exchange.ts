@@ -1,0 +1,465 @@
+/**
+ * One request, one response over a libp2p stream, both length-prefixed with
+ * explicit limits: the server side (`serveInbound`) that never lets hostile
+ * input escape as anything but an error reply or a reset stream, and the
+ * client side (`requestResponse`) that turns every failure into a
+ * `TesserasError`.
+ *
+ * @module
+ */
+import {
+  type ErrorCode,
+  isTesserasError,
+  type PeerInfo,
+  TesserasError,
+} from "../../core/mod.ts";
+import type { Connection, Libp2p, Stream } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { lpStream } from "@libp2p/utils";
+import { getLogger } from "@logtape/logtape";
+import type { Uint8ArrayList } from "uint8arraylist";
+import type { CountedProtocol, NetMetrics } from "../metrics.ts";
+import { toPeerInfo } from "../peer_info.ts";
+import type { ProtocolLimits } from "./limits.ts";
+
+const log = getLogger(["tesseras", "net"]);
+
+/** Every code of the core's `ErrorCode`, to map codes read off the wire. */
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "CHECKSUM_MISMATCH",
+  "DEFICIT_EXCEEDED",
+  "TOO_LARGE",
+  "NOT_FOUND",
+  "INSUFFICIENT_SHARDS",
+  "INVALID_ID",
+  "INVALID_INPUT",
+  "INSUFFICIENT_SPACE",
+  "PEER_LIMIT_EXCEEDED",
+  "RATE_LIMITED",
+  "UNAUTHORIZED",
+  "TIMEOUT",
+  "UNREACHABLE",
+  "PROTOCOL_ERROR",
+  "ATTESTATION_FAILED",
+  "ALREADY_RUNNING",
+  "NOT_RUNNING",
+  "STORAGE_ERROR",
+  "INTERNAL",
+]);
+
+/** Longest error message we send or accept, characters. */
+const MAX_ERROR_MESSAGE = 500;
+
+/**
+ * A code read off the wire as an `ErrorCode`; unknown codes (a newer or a
+ * hostile peer) become `PROTOCOL_ERROR`.
+ *
+ * @example
+ * ```ts
+ * wireErrorCode("NOT_FOUND"); // "NOT_FOUND"
+ * wireErrorCode("<script>"); // "PROTOCOL_ERROR"
+ * ```
+ */
+export function wireErrorCode(code: string): ErrorCode {
+  return ERROR_CODES.has(code) ? code as ErrorCode : "PROTOCOL_ERROR";
+}
+
+/**
+ * A peer's error message made safe to log and show: cut to 500 characters,
+ * control characters replaced.
+ *
+ * @example
+ * ```ts
+ * wireErrorMessage("bad\u0000id"); // "bad?id"
+ * ```
+ */
+export function wireErrorMessage(message: string): string {
+  // deno-lint-ignore no-control-regex
+  return message.slice(0, MAX_ERROR_MESSAGE).replace(/[\u0000-\u001f]/g, "?");
+}
+
+/** What a failure becomes in an error reply. */
+function replyOf(err: unknown): { code: ErrorCode; message: string } {
+  if (isTesserasError(err)) {
+    return { code: err.code, message: wireErrorMessage(err.message) };
+  }
+  return { code: "INTERNAL", message: "internal error handling the request" };
+}
+
+/** Turns a failed read of a request frame into a `TesserasError`. */
+function readFailure(err: unknown, limits: ProtocolLimits): TesserasError {
+  if (isTesserasError(err)) return err;
+  const name = (err as { name?: string } | null)?.name ?? "";
+  switch (name) {
+    case "InvalidDataLengthError":
+    case "InvalidDataLengthLengthError":
+    case "StreamBufferError":
+      return new TesserasError(
+        "TOO_LARGE",
+        `request frame exceeds the ${limits.maxRequestBytes}-byte limit`,
+        { cause: err },
+      );
+    case "TimeoutError":
+    case "AbortError":
+      return new TesserasError(
+        "TIMEOUT",
+        `request not received within ${limits.readTimeoutMs} ms`,
+        { cause: err },
+      );
+    case "UnexpectedEOFError":
+      return new TesserasError(
+        "PROTOCOL_ERROR",
+        "stream ended inside a request frame (truncated)",
+        { cause: err },
+      );
+    default:
+      return new TesserasError(
+        "PROTOCOL_ERROR",
+        `malformed request frame (${name || "unknown error"})`,
+        { cause: err },
+      );
+  }
+}
+
+/** Bytes of the unsigned varint encoding `n`. */
+function varintLength(n: number): number {
+  let bytes = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** A length prefix longer than the limit allows (never a RangeError). */
+class LengthPrefixTooLongError extends Error {
+  override name = "InvalidDataLengthLengthError";
+}
+
+/**
+ * Length-prefixed stream options for frames up to `maxDataLength` bytes.
+ * The varint decoder gives up as soon as the prefix is longer than the
+ * largest legal one: lpStream's default decoder signals "incomplete" and
+ * "too long" alike, so a peer sending endless 0x80 bytes would grow the
+ * prefix buffer until the read timeout.
+ */
+export function frameOptions(maxDataLength: number) {
+  const maxLengthLength = varintLength(maxDataLength);
+  return {
+    maxDataLength,
+    maxLengthLength,
+    maxBufferSize: maxDataLength + maxLengthLength,
+    lengthDecoder(data: Uint8ArrayList): number {
+      let value = 0;
+      let scale = 1;
+      const n = Math.min(data.byteLength, maxLengthLength);
+      for (let i = 0; i < n; i++) {
+        const byte = data.get(i);
+        value += (byte & 0x7f) * scale;
+        if (byte < 0x80) return value;
+        scale *= 128;
+      }
+      if (data.byteLength >= maxLengthLength) {
+        throw new LengthPrefixTooLongError(
+          `length prefix longer than ${maxLengthLength} bytes`,
+        );
+      }
+      throw new RangeError("incomplete length prefix");
+    },
+  };
+}
+
+/** Counts requests being handled and refuses past a maximum. */
+export class ConcurrencyGate {
+  #active = 0;
+  readonly #max: number;
+
+  /** @param max requests allowed at once */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Enter; false when `max` are already active. */
+  tryEnter(): boolean {
+    if (this.#active >= this.#max) return false;
+    this.#active++;
+    return true;
+  }
+
+  /** Leave (once per successful `tryEnter`). */
+  leave(): void {
+    this.#active--;
+  }
+
+  /** Requests active now. */
+  get active(): number {
+    return this.#active;
+  }
+}
+
+/** How one protocol's server side reads, checks, handles and answers. */
+export interface InboundSpec<Req> {
+  /** Counter name. */
+  readonly name: CountedProtocol;
+  /** Size, time and concurrency limits. */
+  readonly limits: ProtocolLimits;
+  /** Requests handled at once over all peers. */
+  readonly gate: ConcurrencyGate;
+  /**
+   * A refusal before the request is read (rate limits), or null to go on.
+   */
+  admit?(from: PeerInfo): TesserasError | null;
+  /** Decode and validate a frame; throws `TesserasError` on bad input. */
+  parse(frame: Uint8ArrayList): Req;
+  /** Produce the encoded reply; thrown `TesserasError`s become replies. */
+  handle(req: Req, from: PeerInfo, signal: AbortSignal): Promise<Uint8Array>;
+  /** The encoded error reply for `code`. */
+  errorReply(code: ErrorCode, message: string): Uint8Array;
+}
+
+/** The peer on the other end of `connection`, with its observed IP. */
+export function remotePeerInfo(connection: Connection): PeerInfo {
+  return toPeerInfo(
+    connection.remotePeer.toString(),
+    [connection.remoteAddr],
+    connection.remoteAddr,
+  );
+}
+
+/**
+ * Serve one inbound request on `stream`. Never throws: every failure is
+ * logged, counted and answered with an error reply (when the peer can
+ * still read one), and the stream is reset whenever the peer may still be
+ * sending.
+ */
+export async function serveInbound<Req>(
+  stream: Stream,
+  connection: Connection,
+  spec: InboundSpec<Req>,
+  metrics: NetMetrics,
+): Promise<void> {
+  const { limits } = spec;
+  const from = remotePeerInfo(connection);
+  metrics.count(spec.name, "inbound");
+  const overall = AbortSignal.timeout(limits.handlerTimeoutMs);
+  const lp = lpStream(stream, frameOptions(limits.maxRequestBytes));
+
+  const refusal = spec.admit?.(from) ??
+    (spec.gate.tryEnter() ? null : new TesserasError(
+      "RATE_LIMITED",
+      `busy: ${limits.maxConcurrent} ${spec.name} requests in progress; retry later`,
+    ));
+  if (refusal !== null) {
+    metrics.count(spec.name, "inboundRateLimited");
+    log.debug("refused {protocol} from {peer}: {reason}", {
+      protocol: spec.name,
+      peer: from.id,
+      reason: refusal.message,
+    });
+    await replyThenEnd(
+      stream,
+      lp,
+      spec.errorReply(refusal.code, refusal.message),
+      true,
+    );
+    return;
+  }
+
+  let fullyRead = false;
+  try {
+    let frame: Uint8ArrayList;
+    const readSignal = AbortSignal.any([
+      overall,
+      AbortSignal.timeout(limits.readTimeoutMs),
+    ]);
+    try {
+      frame = await lp.read({ signal: readSignal });
+    } catch (err) {
+      throw readFailure(err, limits);
+    }
+    fullyRead = true;
+    const req = spec.parse(frame);
+    const reply = await spec.handle(req, from, overall);
+    await lp.write(reply, { signal: overall });
+    await stream.close({ signal: overall });
+  } catch (err) {
+    const { code, message } = replyOf(err);
+    metrics.count(spec.name, "inboundErrors");
+    const fields = {
+      protocol: spec.name,
+      peer: from.id,
+      ip: from.ip,
+      code,
+      message,
+    };
+    if (code === "INTERNAL") {
+      log.error("{protocol} from {peer} failed: {error}", {
+        ...fields,
+        error: String((err as Error)?.stack ?? err),
+      });
+    } else {
+      log.info("{protocol} from {peer} answered {code}: {message}", fields);
+    }
+    await replyThenEnd(stream, lp, spec.errorReply(code, message), !fullyRead);
+  } finally {
+    spec.gate.leave();
+  }
+}
+
+/**
+ * Best-effort error reply, then end the stream: reset it when the peer may
+ * still be sending so it stops, close it otherwise.
+ */
+async function replyThenEnd(
+  stream: Stream,
+  lp: {
+    write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  },
+  reply: Uint8Array,
+  reset: boolean,
+): Promise<void> {
+  const signal = AbortSignal.timeout(2_000);
+  try {
+    if (stream.writeStatus === "writable") {
+      await lp.write(reply, { signal });
+      await stream.close({ signal });
+    }
+  } catch {
+    // The peer is gone or stalled; the reset below ends it.
+  }
+  if (reset || stream.status === "open") {
+    stream.abort(new Error("request refused or failed"));
+  }
+}
+
+/** Options of {@linkcode requestResponse}. */
+export interface RequestOptions {
+  /** Counter name. */
+  readonly name: CountedProtocol;
+  /** Limits of the protocol (response size, default timeout). */
+  readonly limits: ProtocolLimits;
+  /** Counters to update. */
+  readonly metrics: NetMetrics;
+  /** Caller's cancellation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Send one request frame to `peer` on `protocol` and read one response
+ * frame. Rejects with `TesserasError`: `UNREACHABLE` (dial or protocol
+ * negotiation failed), `TIMEOUT`, `TOO_LARGE` (response over the limit),
+ * `PROTOCOL_ERROR` (stream reset or truncated), `INVALID_INPUT` (bad peer
+ * id); with the caller's abort reason when `options.signal` aborts.
+ */
+export async function requestResponse(
+  libp2p: Libp2p,
+  peer: string,
+  protocol: string,
+  request: Uint8Array,
+  options: RequestOptions,
+): Promise<Uint8ArrayList> {
+  const { limits, metrics, name } = options;
+  metrics.count(name, "outbound");
+  const timeout = AbortSignal.timeout(limits.requestTimeoutMs);
+  const signal = options.signal === undefined
+    ? timeout
+    : AbortSignal.any([options.signal, timeout]);
+  let stream: Stream | undefined;
+  try {
+    const target = parsePeerId(peer);
+    try {
+      stream = await libp2p.dialProtocol(target, protocol, { signal });
+    } catch (err) {
+      throw clientFailure(err, options, "UNREACHABLE", peer);
+    }
+    const lp = lpStream(stream, frameOptions(limits.maxResponseBytes));
+    // Read while writing: a peer may refuse (rate limit, too large) before
+    // taking the whole request, and its answer must not be lost to a
+    // failed write.
+    const reading = lp.read({ signal });
+    reading.catch(() => {});
+    try {
+      await lp.write(request, { signal });
+      await stream.close({ signal });
+    } catch (err) {
+      log.debug("writing {protocol} to {peer} failed: {error}", {
+        protocol: name,
+        peer,
+        error: String(err),
+      });
+    }
+    try {
+      return await reading;
+    } catch (err) {
+      throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
+    }
+  } catch (err) {
+    metrics.count(name, "outboundErrors");
+    throw err;
+  } finally {
+    if (stream !== undefined && stream.status === "open") {
+      stream.abort(new Error("request finished"));
+    }
+  }
+}
+
+function parsePeerId(peer: string) {
+  try {
+    return peerIdFromString(peer);
+  } catch (cause) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `invalid peer id ${JSON.stringify(peer.slice(0, 80))}`,
+      { cause },
+    );
+  }
+}
+
+function clientFailure(
+  err: unknown,
+  options: RequestOptions,
+  fallback: ErrorCode,
+  peer: string,
+): unknown {
+  if (isTesserasError(err)) return err;
+  if (options.signal?.aborted) return options.signal.reason;
+  const name = (err as { name?: string } | null)?.name ?? "";
+  const detail = (err as Error | null)?.message ?? String(err);
+  if (name === "TimeoutError" || name === "AbortError") {
+    return new TesserasError(
+      "TIMEOUT",
+      `${options.name} to ${peer} timed out after ${options.limits.requestTimeoutMs} ms`,
+      { cause: err },
+    );
+  }
+  if (
+    name === "InvalidDataLengthError" ||
+    name === "InvalidDataLengthLengthError" ||
+    name === "StreamBufferError"
+  ) {
+    return new TesserasError(
+      "TOO_LARGE",
+      `${options.name} reply from ${peer} exceeds ${options.limits.maxResponseBytes} bytes`,
+      { cause: err },
+    );
+  }
+  const what = fallback === "UNREACHABLE"
+    ? `cannot open ${options.name} stream to ${peer}`
+    : `${options.name} exchange with ${peer} failed`;
+  return new TesserasError(fallback, `${what}: ${detail}`, { cause: err });
+}
+
+/**
+ * `bytes` typed as backed by an `ArrayBuffer`, as the generated codecs
+ * want; copied only in the rare case it sits on a `SharedArrayBuffer`.
+ *
+ * @example
+ * ```ts
+ * wireBytes(new Uint8Array(4)).length; // 4
+ * ```
+ */
+export function wireBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? bytes as Uint8Array<ArrayBuffer>
+    : new Uint8Array(bytes);
+}

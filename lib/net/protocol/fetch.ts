@@ -1,0 +1,187 @@
+/**
+ * `/tesseras/fetch/1.0.0`: a tessera id and a shard index in, the shard's
+ * bytes (or an error such as `NOT_FOUND`) out. Used for retrieval and
+ * repair.
+ *
+ * @module
+ */
+import {
+  type ErrorCode,
+  type InboundHandlers,
+  isTesseraId,
+  type ShardRef,
+  TesserasError,
+} from "../../core/mod.ts";
+import type { Libp2p } from "@libp2p/interface";
+import type { Uint8ArrayList } from "uint8arraylist";
+import type { NetMetrics } from "../metrics.ts";
+import {
+  ConcurrencyGate,
+  type InboundSpec,
+  requestResponse,
+  wireBytes,
+  wireErrorCode,
+  wireErrorMessage,
+} from "./exchange.ts";
+import {
+  FETCH_PROTOCOL,
+  MAX_SHARD_BYTES,
+  MAX_SHARD_COUNT,
+  type ProtocolLimits,
+} from "./limits.ts";
+import { WireFetchRequest, WireFetchResponse } from "./pb/fetch.ts";
+
+/**
+ * Throws `INVALID_ID` or `INVALID_INPUT` unless `shard` names a valid
+ * tessera and an index below {@linkcode MAX_SHARD_COUNT}.
+ *
+ * @example
+ * ```ts
+ * validateShardRef({ tesseraId: "00".repeat(32), index: 3 });
+ * ```
+ */
+export function validateShardRef(shard: ShardRef): void {
+  if (!isTesseraId(shard.tesseraId)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "fetch request has an invalid tessera id: expected 64 lowercase hex characters",
+    );
+  }
+  if (
+    !Number.isSafeInteger(shard.index) || shard.index < 0 ||
+    shard.index >= MAX_SHARD_COUNT
+  ) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `shard index ${shard.index} is out of range 0..${MAX_SHARD_COUNT - 1}`,
+    );
+  }
+}
+
+function requestFromWire(frame: Uint8ArrayList): ShardRef {
+  let wire: WireFetchRequest;
+  try {
+    wire = WireFetchRequest.decode(frame);
+  } catch (cause) {
+    throw new TesserasError("INVALID_INPUT", "malformed fetch request", {
+      cause,
+    });
+  }
+  const shard = { tesseraId: wire.tesseraId, index: wire.index };
+  validateShardRef(shard);
+  return shard;
+}
+
+function errorResponse(code: ErrorCode, message: string): Uint8Array {
+  return WireFetchResponse.encode({
+    found: false,
+    data: new Uint8Array(0),
+    errorCode: code,
+    errorMessage: message,
+  });
+}
+
+/** What the fetch handler needs from the node. */
+export interface FetchServerContext {
+  /** Where requests go; undefined while the node is wiring up. */
+  handlers(): InboundHandlers | undefined;
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+}
+
+/** The server side of `/tesseras/fetch/1.0.0`. */
+export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
+  return {
+    name: "fetch",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: requestFromWire,
+    async handle(shard, from, signal) {
+      const handlers = ctx.handlers();
+      if (handlers === undefined) {
+        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+      }
+      const data = await handlers.onFetch(shard, from, { signal });
+      if (data === null) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          `shard ${shard.index} of ${shard.tesseraId} is not held here`,
+        );
+      }
+      if (data.length > MAX_SHARD_BYTES) {
+        throw new TesserasError(
+          "TOO_LARGE",
+          `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
+        );
+      }
+      return WireFetchResponse.encode({
+        found: true,
+        data: wireBytes(data),
+        errorCode: "",
+        errorMessage: "",
+      });
+    },
+    errorReply: errorResponse,
+  };
+}
+
+/** Options of {@linkcode sendFetch}. */
+export interface SendFetchOptions {
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+  /** Counters. */
+  readonly metrics: NetMetrics;
+  /** Cancellation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Fetch one shard from `peer`. Rejects `NOT_FOUND` when the peer does not
+ * hold it, with the peer's other error codes, or with a transport error.
+ * The bytes are not verified here: the caller checks them against the
+ * shard's checksum.
+ */
+export async function sendFetch(
+  libp2p: Libp2p,
+  peer: string,
+  shard: ShardRef,
+  options: SendFetchOptions,
+): Promise<Uint8Array> {
+  validateShardRef(shard);
+  const frame = await requestResponse(
+    libp2p,
+    peer,
+    FETCH_PROTOCOL,
+    WireFetchRequest.encode({ tesseraId: shard.tesseraId, index: shard.index }),
+    { ...options, name: "fetch" },
+  );
+  try {
+    let wire: WireFetchResponse;
+    try {
+      wire = WireFetchResponse.decode(frame);
+    } catch (cause) {
+      throw new TesserasError(
+        "PROTOCOL_ERROR",
+        `malformed fetch response from ${peer}`,
+        { cause },
+      );
+    }
+    if (!wire.found) {
+      throw new TesserasError(
+        wire.errorCode === ""
+          ? "PROTOCOL_ERROR"
+          : wireErrorCode(wire.errorCode),
+        `${peer} could not serve shard ${shard.index} of ${shard.tesseraId}: ${
+          wireErrorMessage(wire.errorMessage) || "no reason given"
+        }`,
+      );
+    }
+    return wire.data;
+  } catch (err) {
+    // NOT_FOUND is an answer, not a failure of the exchange.
+    if (!(err instanceof TesserasError && err.code === "NOT_FOUND")) {
+      options.metrics.count("fetch", "outboundErrors");
+    }
+    throw err;
+  }
+}

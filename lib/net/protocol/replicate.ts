@@ -1,0 +1,328 @@
+/**
+ * `/tesseras/replicate/1.0.0`: the owner pushes one shard in a
+ * `FragmentEnvelope`; the receiver answers with a `ReplicateAck`.
+ *
+ * The wire layer checks the shape of the envelope (ids, plan arithmetic,
+ * sizes) before the replication service sees it; the service checks
+ * checksums, reciprocity and quotas.
+ *
+ * @module
+ */
+import {
+  type ErrorCode,
+  type FragmentEnvelope,
+  type FragmentPlan,
+  type InboundHandlers,
+  isTesseraId,
+  MAX_TESSERA_SIZE,
+  type ReplicateAck,
+  TesserasError,
+  TIER_SHAPES,
+} from "../../core/mod.ts";
+import type { Libp2p } from "@libp2p/interface";
+import type { Uint8ArrayList } from "uint8arraylist";
+import type { NetMetrics } from "../metrics.ts";
+import type { PeerRateLimiter } from "../token_bucket.ts";
+import {
+  ConcurrencyGate,
+  type InboundSpec,
+  requestResponse,
+  wireBytes,
+  wireErrorCode,
+  wireErrorMessage,
+} from "./exchange.ts";
+import {
+  MAX_SHARD_BYTES,
+  MAX_SHARD_COUNT,
+  type ProtocolLimits,
+  REPLICATE_PROTOCOL,
+} from "./limits.ts";
+import { WireFragmentEnvelope, WireReplicateAck } from "./pb/replicate.ts";
+
+function invalid(message: string): TesserasError {
+  return new TesserasError("INVALID_INPUT", message);
+}
+
+function checkCount(value: number, what: string, max: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw invalid(`${what} ${value} is out of range 0..${max}`);
+  }
+}
+
+/**
+ * Throws `INVALID_ID`, `INVALID_INPUT` or `TOO_LARGE` unless the envelope is
+ * well formed: valid ids, a plan whose shard counts match its tier and
+ * whose shard size is `ceil(size / dataShards)`, `index < shardCount`, and
+ * `data.length === fragmentSize === plan.shardSize`.
+ *
+ * @example
+ * ```ts
+ * validateEnvelope(envelope); // throws on a forged plan
+ * ```
+ */
+export function validateEnvelope(envelope: FragmentEnvelope): void {
+  const { fragment, plan } = envelope;
+  if (!isTesseraId(fragment.tesseraId)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "fragment has an invalid tessera id: expected 64 lowercase hex characters",
+    );
+  }
+  if (!isTesseraId(fragment.checksum)) {
+    throw invalid("fragment checksum must be 64 lowercase hex characters");
+  }
+  validatePlan(plan);
+  checkCount(fragment.shardCount, "fragment shard count", MAX_SHARD_COUNT);
+  if (fragment.shardCount !== plan.shardCount) {
+    throw invalid(
+      `fragment says ${fragment.shardCount} shards but the plan says ${plan.shardCount}`,
+    );
+  }
+  checkCount(fragment.index, "shard index", MAX_SHARD_COUNT);
+  if (fragment.index >= plan.shardCount) {
+    throw invalid(
+      `shard index ${fragment.index} is not below the shard count ${plan.shardCount}`,
+    );
+  }
+  if (envelope.originalSize !== plan.size) {
+    throw invalid(
+      `original size ${envelope.originalSize} differs from the plan's ${plan.size}`,
+    );
+  }
+  checkCount(envelope.fragmentSize, "fragment size", MAX_SHARD_BYTES);
+  if (envelope.fragmentSize !== plan.shardSize) {
+    throw invalid(
+      `fragment size ${envelope.fragmentSize} differs from the plan's shard size ${plan.shardSize}`,
+    );
+  }
+  if (envelope.data.length !== envelope.fragmentSize) {
+    throw invalid(
+      `fragment carries ${envelope.data.length} bytes but declares ${envelope.fragmentSize}`,
+    );
+  }
+}
+
+function validatePlan(plan: FragmentPlan): void {
+  if (!Number.isSafeInteger(plan.size) || plan.size < 0) {
+    throw invalid(`invalid tessera size ${plan.size}`);
+  }
+  if (plan.size > MAX_TESSERA_SIZE) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `tessera size ${plan.size} exceeds the ${MAX_TESSERA_SIZE}-byte limit`,
+    );
+  }
+  const shape = Object.hasOwn(TIER_SHAPES, plan.tier)
+    ? TIER_SHAPES[plan.tier]
+    : undefined;
+  if (shape === undefined) {
+    throw invalid(
+      `unknown tier ${JSON.stringify(String(plan.tier).slice(0, 20))}`,
+    );
+  }
+  if (
+    plan.dataShards !== shape.dataShards ||
+    plan.parityShards !== shape.parityShards ||
+    plan.shardCount !== shape.dataShards + shape.parityShards
+  ) {
+    throw invalid(
+      `plan ${plan.dataShards}+${plan.parityShards}=${plan.shardCount} does not match the ${plan.tier} tier (${shape.dataShards}+${shape.parityShards})`,
+    );
+  }
+  const expected = Math.ceil(plan.size / plan.dataShards);
+  if (plan.shardSize !== expected) {
+    throw invalid(
+      `plan shard size ${plan.shardSize} should be ceil(${plan.size} / ${plan.dataShards}) = ${expected}`,
+    );
+  }
+}
+
+/** Wire form of an envelope. */
+export function envelopeToWire(envelope: FragmentEnvelope): Uint8Array {
+  const { fragment, plan } = envelope;
+  return WireFragmentEnvelope.encode({
+    fragment: {
+      tesseraId: fragment.tesseraId,
+      index: fragment.index,
+      shardCount: fragment.shardCount,
+      checksum: fragment.checksum,
+    },
+    plan: {
+      size: plan.size,
+      tier: plan.tier,
+      dataShards: plan.dataShards,
+      parityShards: plan.parityShards,
+      shardCount: plan.shardCount,
+      shardSize: plan.shardSize,
+    },
+    originalSize: envelope.originalSize,
+    fragmentSize: envelope.fragmentSize,
+    data: wireBytes(envelope.data),
+  });
+}
+
+/**
+ * Decode and validate an envelope frame; throws `TesserasError` on
+ * malformed protobuf or a failed check.
+ */
+export function envelopeFromWire(
+  frame: Uint8Array | Uint8ArrayList,
+): FragmentEnvelope {
+  let wire: WireFragmentEnvelope;
+  try {
+    wire = WireFragmentEnvelope.decode(frame);
+  } catch (cause) {
+    throw new TesserasError("INVALID_INPUT", "malformed replicate frame", {
+      cause,
+    });
+  }
+  if (wire.fragment === undefined || wire.plan === undefined) {
+    throw invalid("replicate frame lacks its fragment id or plan");
+  }
+  const envelope: FragmentEnvelope = {
+    fragment: { ...wire.fragment },
+    plan: {
+      ...wire.plan,
+      tier: wire.plan.tier as FragmentPlan["tier"],
+    },
+    originalSize: wire.originalSize,
+    fragmentSize: wire.fragmentSize,
+    data: wire.data,
+  };
+  validateEnvelope(envelope);
+  return envelope;
+}
+
+function ackToWire(ack: ReplicateAck): Uint8Array {
+  return WireReplicateAck.encode({
+    accepted: ack.accepted,
+    heldIndices: [...ack.heldIndices],
+    errorCode: ack.errorCode ?? "",
+    reason: ack.reason ?? "",
+  });
+}
+
+function errorAck(code: ErrorCode, message: string): Uint8Array {
+  return ackToWire({
+    accepted: false,
+    heldIndices: [],
+    errorCode: code,
+    reason: message,
+  });
+}
+
+/** Decode an ack and check its indices against the envelope we sent. */
+function ackFromWire(
+  frame: Uint8ArrayList,
+  envelope: FragmentEnvelope,
+  peer: string,
+): ReplicateAck {
+  let wire: WireReplicateAck;
+  try {
+    wire = WireReplicateAck.decode(frame, {
+      limits: { heldIndices: MAX_SHARD_COUNT },
+    });
+  } catch (cause) {
+    throw new TesserasError(
+      "PROTOCOL_ERROR",
+      `malformed replicate ack from ${peer}`,
+      { cause },
+    );
+  }
+  const shardCount = envelope.plan.shardCount;
+  if (wire.heldIndices.some((i) => i < 0 || i >= shardCount)) {
+    throw new TesserasError(
+      "PROTOCOL_ERROR",
+      `replicate ack from ${peer} lists indices outside 0..${shardCount - 1}`,
+    );
+  }
+  const ack: ReplicateAck = {
+    accepted: wire.accepted,
+    heldIndices: [...new Set(wire.heldIndices)].sort((a, b) => a - b),
+  };
+  if (wire.accepted) return ack;
+  return {
+    ...ack,
+    errorCode: wire.errorCode === ""
+      ? "PROTOCOL_ERROR"
+      : wireErrorCode(wire.errorCode),
+    reason: wireErrorMessage(wire.reason),
+  };
+}
+
+/** What the replicate handler needs from the node. */
+export interface ReplicateServerContext {
+  /** Where decoded envelopes go; undefined while the node is wiring up. */
+  handlers(): InboundHandlers | undefined;
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+  /** Per-peer throttle; undefined disables it. */
+  readonly rateLimiter?: PeerRateLimiter;
+}
+
+/** The server side of `/tesseras/replicate/1.0.0`. */
+export function replicateSpec(
+  ctx: ReplicateServerContext,
+): InboundSpec<FragmentEnvelope> {
+  return {
+    name: "replicate",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    admit(from) {
+      if (ctx.rateLimiter === undefined || ctx.rateLimiter.take(from.id)) {
+        return null;
+      }
+      return new TesserasError(
+        "RATE_LIMITED",
+        "too many replicate requests from this peer; slow down and retry later",
+      );
+    },
+    parse: envelopeFromWire,
+    async handle(envelope, from, signal) {
+      const handlers = ctx.handlers();
+      if (handlers === undefined) {
+        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+      }
+      const ack = await handlers.onReplicate(envelope, from, { signal });
+      return ackToWire(ack);
+    },
+    errorReply: errorAck,
+  };
+}
+
+/** Options of {@linkcode sendReplicate}. */
+export interface SendReplicateOptions {
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+  /** Counters. */
+  readonly metrics: NetMetrics;
+  /** Cancellation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Push `envelope` to `peer` and return its ack. A refusal (deficit, rate
+ * limit, bad input) is an ack with `accepted: false` and an `errorCode`;
+ * transport failures reject with `TesserasError`.
+ */
+export async function sendReplicate(
+  libp2p: Libp2p,
+  peer: string,
+  envelope: FragmentEnvelope,
+  options: SendReplicateOptions,
+): Promise<ReplicateAck> {
+  validateEnvelope(envelope);
+  const frame = await requestResponse(
+    libp2p,
+    peer,
+    REPLICATE_PROTOCOL,
+    envelopeToWire(envelope),
+    { ...options, name: "replicate" },
+  );
+  try {
+    return ackFromWire(frame, envelope, peer);
+  } catch (err) {
+    options.metrics.count("replicate", "outboundErrors");
+    throw err;
+  }
+}
