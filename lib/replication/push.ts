@@ -1,0 +1,271 @@
+/**
+ * The push engine shared by replication and repair: assign shards to
+ * diverse peers, push them with a bounded number in flight, and replace
+ * peers that refuse or fail with the next diverse candidates.
+ *
+ * @module
+ */
+import {
+  type Fragment,
+  type FragmentPlan,
+  type IoOptions,
+  isTesserasError,
+  type PeerId,
+  type PeerInfo,
+  type TesseraId,
+} from "../core/mod.ts";
+import type { ServiceContext } from "./context.ts";
+import { planPlacement } from "./distributor.ts";
+import { subnetOf } from "./subnet.ts";
+import type { PushFailure, ReplicationProgress } from "./types.ts";
+
+/** Internal: what to push. */
+export interface PushRequest {
+  readonly tesseraId: TesseraId;
+  readonly plan: FragmentPlan;
+  /** Fragments by index (Small: just index 0). */
+  readonly fragments: readonly (Fragment | undefined)[];
+  /** Medium/Large: indices to place. */
+  readonly indices?: readonly number[];
+  /** Small: copies to place. */
+  readonly copies?: number;
+  /** Live holders: they count against the subnet cap and are not picked. */
+  readonly existing?: readonly PeerInfo[];
+  /** Peers never to use. */
+  readonly exclude?: Iterable<PeerId>;
+  /**
+   * Medium/Large: when no fresh peer is left, shards may go to these
+   * (existing holders) — fewer distinct peers, but no shard left out.
+   */
+  readonly overflow?: readonly PeerInfo[];
+}
+
+/** Internal: what the push did. */
+export interface PushResult {
+  readonly placed: { index: number; peer: PeerInfo }[];
+  readonly unplaced: number[];
+  readonly failures: PushFailure[];
+  readonly bytesSent: number;
+  readonly candidates: readonly PeerInfo[];
+}
+
+interface Slot {
+  peer: PeerInfo;
+  /** Shards this slot's peer has accepted. */
+  held: number;
+  /** The slot that took over when this one's peer failed. */
+  next?: Slot;
+}
+
+interface Job {
+  readonly index: number;
+  slot: Slot;
+}
+
+/** Internal: place and push. */
+export async function pushShards(
+  ctx: ServiceContext,
+  req: PushRequest,
+  options: IoOptions & {
+    readonly onProgress?: (p: ReplicationProgress) => void;
+  } = {},
+): Promise<PushResult> {
+  const { signal } = options;
+  const small = req.plan.tier === "small" || req.plan.shardCount === 1;
+  const needed = small
+    ? req.copies ?? ctx.config.smallReplicas
+    : (req.indices ?? []).length;
+  const count = ctx.candidateCount ?? 2 * needed + 8;
+  const found = needed === 0
+    ? []
+    : await ctx.dht.findClosestPeers(req.tesseraId, count, { signal });
+  const candidates = found.filter((p) => p.id !== ctx.selfId);
+  const excluded = new Set<PeerId>(req.exclude ?? []);
+  excluded.add(ctx.selfId);
+  const existing = req.existing ?? [];
+  const placement = planPlacement(req.plan, candidates, {
+    maxPerSubnet: ctx.config.maxPerSubnet,
+    smallReplicas: ctx.config.smallReplicas,
+    copies: needed,
+    indices: req.indices,
+    existing,
+    exclude: excluded,
+  });
+
+  const slots = new Map<PeerId, Slot>();
+  const jobs: Job[] = [];
+  for (const a of placement.assignments) {
+    let slot = slots.get(a.peer.id);
+    if (!slot) slots.set(a.peer.id, slot = { peer: a.peer, held: 0 });
+    jobs.push({ index: a.index, slot });
+  }
+  const used = new Set<PeerId>([...excluded, ...slots.keys()]);
+  for (const p of existing) used.add(p.id);
+  const failed = new Set<PeerId>();
+  const overflow = [...(req.overflow ?? [])].filter((p) => !excluded.has(p.id));
+  const overflowLoad = new Map<PeerId, number>();
+
+  const placed: { index: number; peer: PeerInfo }[] = [];
+  const unplaced: number[] = [...placement.unplaced];
+  const failures: PushFailure[] = [];
+  let bytesSent = 0;
+  let shardsDone = 0;
+  const shardsTotal = jobs.length + unplaced.length;
+  const sizeOf = (i: number) => req.fragments[i]?.data.length ?? 0;
+  const bytesTotal = jobs.reduce((n, j) => n + sizeOf(j.index), 0);
+  const progress = () =>
+    options.onProgress?.({
+      shardsDone,
+      shardsTotal,
+      bytesDone: bytesSent,
+      bytesTotal,
+    });
+
+  /** Peers that hold or will hold shards: they count against the cap. */
+  const subnetCounts = (): Map<string, number> => {
+    const counts = new Map<string, number>();
+    const seen = new Set<PeerId>();
+    const add = (p: PeerInfo) => {
+      if (seen.has(p.id)) return;
+      seen.add(p.id);
+      const k = subnetOf(p);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    };
+    existing.forEach(add);
+    for (const s of slots.values()) {
+      if (!failed.has(s.peer.id) || s.held > 0) add(s.peer);
+    }
+    for (const p of placed) add(p.peer);
+    return counts;
+  };
+
+  const nextFresh = (): PeerInfo | undefined => {
+    const counts = subnetCounts();
+    for (const p of candidates) {
+      if (used.has(p.id)) continue;
+      if ((counts.get(subnetOf(p)) ?? 0) >= ctx.config.maxPerSubnet) continue;
+      used.add(p.id);
+      return p;
+    }
+    return undefined;
+  };
+
+  /** A new home for a job whose peer refused: fresh, else another slot. */
+  const rehome = (job: Job): boolean => {
+    // Jobs in flight to a peer that failed follow its replacement.
+    let dead = job.slot;
+    while (dead.next) dead = dead.next;
+    if (!failed.has(dead.peer.id)) {
+      job.slot = dead;
+      return true;
+    }
+    const fresh = nextFresh();
+    if (fresh) {
+      const slot: Slot = { peer: fresh, held: 0 };
+      slots.set(fresh.id, slot);
+      dead.next = slot;
+      // Move every queued job of the dead slot along with this one.
+      for (const j of queue) if (j.slot === dead) j.slot = slot;
+      job.slot = slot;
+      return true;
+    }
+    if (small) return false;
+    // Round-robin onto the live slot with the fewest shards, then onto
+    // existing holders: fewer distinct peers, but no shard left behind.
+    let best: Slot | undefined;
+    let bestLoad = Infinity;
+    const load = (s: Slot) => s.held + queue.filter((j) => j.slot === s).length;
+    for (const s of slots.values()) {
+      if (failed.has(s.peer.id)) continue;
+      const l = load(s);
+      if (l < bestLoad) [best, bestLoad] = [s, l];
+    }
+    if (!best) {
+      const o = overflow.filter((p) =>
+        !failed.has(p.id)
+      ).sort((a, b) =>
+        (overflowLoad.get(a.id) ?? 0) - (overflowLoad.get(b.id) ?? 0)
+      )[0];
+      if (!o) return false;
+      overflowLoad.set(o.id, (overflowLoad.get(o.id) ?? 0) + 1);
+      let s = slots.get(o.id);
+      if (!s) slots.set(o.id, s = { peer: o, held: 0 });
+      best = s;
+    }
+    job.slot = best;
+    return true;
+  };
+
+  const queue: Job[] = [...jobs];
+  const worker = async () => {
+    while (queue.length > 0) {
+      signal?.throwIfAborted();
+      const job = queue.shift()!;
+      const peer = job.slot.peer;
+      if (failed.has(peer.id)) {
+        if (rehome(job)) queue.unshift(job);
+        else {
+          unplaced.push(job.index);
+          shardsDone++;
+          progress();
+        }
+        continue;
+      }
+      const fragment = req.fragments[job.index]!;
+      let code = "";
+      let reason = "";
+      try {
+        const ack = await ctx.dht.replicate(peer.id, {
+          fragment: fragment.id,
+          plan: req.plan,
+          originalSize: req.plan.size,
+          fragmentSize: fragment.data.length,
+          data: fragment.data,
+        }, { signal });
+        if (ack.accepted) {
+          job.slot.held++;
+          placed.push({ index: job.index, peer });
+          await ctx.ledger.recordTheyStoreForUs(peer.id, fragment.data.length);
+          await ctx.holders.addHolder(req.tesseraId, {
+            index: job.index,
+            peerId: peer.id,
+            ...(peer.ip !== undefined ? { ip: peer.ip } : {}),
+          });
+          bytesSent += fragment.data.length;
+          shardsDone++;
+          progress();
+          continue;
+        }
+        code = ack.errorCode ?? "REFUSED";
+        reason = ack.reason ?? "refused";
+      } catch (e) {
+        signal?.throwIfAborted();
+        code = isTesserasError(e) ? e.code : "UNREACHABLE";
+        reason = e instanceof Error ? e.message : String(e);
+      }
+      failures.push({ peerId: peer.id, index: job.index, code, reason });
+      ctx.log.info("peer {peer} did not take shard {index}: {code}", {
+        peer: peer.id,
+        index: job.index,
+        tessera: req.tesseraId,
+        code,
+        reason,
+      });
+      failed.add(peer.id);
+      if (rehome(job)) queue.unshift(job);
+      else {
+        unplaced.push(job.index);
+        shardsDone++;
+        progress();
+      }
+    }
+  };
+  const workers = Math.max(1, ctx.config.concurrentTransfers);
+  const results = await Promise.allSettled(
+    Array.from({ length: workers }, worker),
+  );
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  unplaced.sort((a, b) => a - b);
+  placed.sort((a, b) => a.index - b.index || (a.peer.id < b.peer.id ? -1 : 1));
+  return { placed, unplaced, failures, bytesSent, candidates };
+}
