@@ -27,6 +27,14 @@ export {
 } from "./blake3.ts";
 export { rsEncode, rsReconstruct } from "./reed_solomon.ts";
 export {
+  type EncodedTesseraFile,
+  type EncodeFileOptions,
+  encodeTesseraFile,
+  type ShardSink,
+} from "./encode_file.ts";
+export { createFileSink, type FileSink } from "./file_sink.ts";
+export { type FileHash, hashFile } from "./hash_file.ts";
+export {
   decodeTessera,
   type EncodedTessera,
   encodeTessera,

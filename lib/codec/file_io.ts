@@ -1,0 +1,44 @@
+/**
+ * Reading whole ranges of files, the small I/O helpers of the streaming
+ * encoder and hasher.
+ *
+ * @module
+ */
+import { TesserasError } from "../core/mod.ts";
+
+/**
+ * Fill `into` from `file` at byte `offset`, stopping at end of file;
+ * returns the bytes read (fewer than `into.length` only at end of file).
+ */
+export async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  into: Uint8Array,
+): Promise<number> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  return await readFull(file, into);
+}
+
+/** Fill `into` from the file's position; returns bytes read (EOF: fewer). */
+export async function readFull(
+  file: Deno.FsFile,
+  into: Uint8Array,
+): Promise<number> {
+  let got = 0;
+  while (got < into.length) {
+    const n = await file.read(into.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Throws `INVALID_INPUT` naming the file when it changed size under us. */
+export function assertUnchanged(path: string, want: number, got: number) {
+  if (want !== got) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `${path} changed while it was read (${want} bytes expected, ${got} found): retry when it is no longer being written`,
+    );
+  }
+}
