@@ -4,11 +4,8 @@
  *
  * @module
  */
-import { type Checksum, type IoOptions, toHex } from "../core/mod.ts";
-import { blake3Hex, createBlake3 } from "../codec/mod.ts";
-
-/** Bytes read per chunk when hashing a file. */
-const CHUNK = 1 << 20;
+import type { Checksum, IoOptions } from "../core/mod.ts";
+import { blake3Hex, hashFile } from "../codec/mod.ts";
 
 /**
  * BLAKE3-256 of `data`, lowercase hex.
@@ -31,9 +28,8 @@ export interface FileDigest {
 }
 
 /**
- * BLAKE3-256 and size of the file at `path`, read in 1 MiB chunks (a
- * shard is never held whole in memory); the signal is checked between
- * chunks.
+ * BLAKE3-256 and size of the file at `path`, streamed (a shard is never
+ * held whole in memory); the signal is checked between pieces.
  *
  * @example
  * ```ts
@@ -44,18 +40,6 @@ export async function checksumOfFile(
   path: string,
   options: IoOptions = {},
 ): Promise<FileDigest> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const h = createBlake3();
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(CHUNK);
-  let size = 0;
-  for (;;) {
-    signal?.throwIfAborted();
-    const n = await file.read(buf);
-    if (n === null) break;
-    h.update(buf.subarray(0, n));
-    size += n;
-  }
-  return { checksum: toHex(h.digest()), size };
+  const { hash, size } = await hashFile(path, options);
+  return { checksum: hash, size };
 }

@@ -194,6 +194,7 @@ export async function scanFragments(
         }
       }
     } else if (top.isFile && isTempName(top.name)) {
+      if (ctx.inFlight.has(path)) continue;
       report({
         kind: "stray_temp",
         path,

@@ -172,21 +172,28 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /**
-   * A fresh temp path in the shard's directory (created if missing) for a
-   * streaming writer; hand the written file to
+   * A fresh temp path for a streaming writer, on the store's file system:
+   * in the shard's directory (created if missing) when `shard` is given,
+   * else at the root (for an encoder that learns the tessera id only at
+   * the end). Hand the written file to
    * {@linkcode FsFragmentStore.storeFile}, or to
    * {@linkcode FsFragmentStore.discardTemp} to give up. While handed out,
    * a scan does not report it as stray.
    */
   async tempPath(
-    tesseraId: TesseraId,
-    index: number,
+    shard?: { tesseraId: TesseraId; index: number },
     options: IoOptions = {},
   ): Promise<string> {
     options.signal?.throwIfAborted();
-    const path = this.shardPath(tesseraId, index);
-    await this.#ensureDirs(join(this.#root, tesseraId));
-    const tmp = tempPathFor(path);
+    let tmp: string;
+    if (shard === undefined) {
+      await ensureDir(this.#root);
+      tmp = tempPathFor(join(this.#root, "staging"));
+    } else {
+      const path = this.shardPath(shard.tesseraId, shard.index);
+      await this.#ensureDirs(join(this.#root, shard.tesseraId));
+      tmp = tempPathFor(path);
+    }
     this.#inFlight.add(tmp);
     return tmp;
   }

@@ -61,6 +61,5 @@ export {
 } from "./peer_store.ts";
 export { freeDiskBytes } from "./disk_space.ts";
 export { type StoragePaths, storagePaths } from "./paths.ts";
-export { checksumOfFile, type FileDigest } from "./checksum.ts";
 export { isNoSpace } from "./io_errors.ts";
 export { MAX_SHARD_COUNT } from "./validation.ts";

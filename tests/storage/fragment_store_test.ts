@@ -115,7 +115,11 @@ Deno.test("hostile tessera ids are rejected with INVALID_ID before any path is b
       await assert.rejects(store.delete(bad, 0), invalid, bad);
       await assert.rejects(store.verify(bad, 0), invalid, bad);
       await assert.rejects(store.list(bad), invalid, bad);
-      await assert.rejects(store.tempPath(bad, 0), invalid, bad);
+      await assert.rejects(
+        store.tempPath({ tesseraId: bad, index: 0 }),
+        invalid,
+        bad,
+      );
       assert.throws(() => store.shardPath(bad, 0), invalid, bad);
     }
     // Nothing was created anywhere under the test directory but the db.
@@ -287,7 +291,7 @@ Deno.test("storeFile hashes, renames and records a shard written by a streaming 
     const root = `${dir}/f`;
     const store = new FsFragmentStore(db, { root });
     const s = shard(3000, { index: 4 });
-    const tmp = await store.tempPath(s.id.tesseraId, 4);
+    const tmp = await store.tempPath({ tesseraId: s.id.tesseraId, index: 4 });
     await Deno.writeFile(tmp, s.data);
     // Handed out and not yet stored: not stray.
     assert.deepEqual((await store.scan()).issues, []);
@@ -297,7 +301,10 @@ Deno.test("storeFile hashes, renames and records a shard written by a streaming 
 
     // A wrong file is refused and the temp file removed.
     const bad = shard(100, { index: 5, tesseraId: s.id.tesseraId });
-    const tmp2 = await store.tempPath(bad.id.tesseraId, 5);
+    const tmp2 = await store.tempPath({
+      tesseraId: bad.id.tesseraId,
+      index: 5,
+    });
     await Deno.writeFile(tmp2, bytes(100, 999));
     await assert.rejects(
       store.storeFile(bad.id, tmp2),
@@ -307,9 +314,23 @@ Deno.test("storeFile hashes, renames and records a shard written by a streaming 
     assert.deepEqual((await store.list()).map((f) => f.index), [4]);
 
     // A writer that gives up.
-    const tmp3 = await store.tempPath(bad.id.tesseraId, 6);
+    const tmp3 = await store.tempPath({
+      tesseraId: bad.id.tesseraId,
+      index: 6,
+    });
     await Deno.writeFile(tmp3, bytes(10));
     await store.discardTemp(tmp3);
+    assert.deepEqual((await store.scan()).issues, []);
+
+    // An encoder that learns the tessera id only at the end stages at the
+    // root; the file is moved into its shard directory.
+    const late = shard(2000, { index: 0, seed: 77 });
+    const staged = await store.tempPath();
+    assert.equal(staged.startsWith(`${root}/staging.tmp-`), true);
+    await Deno.writeFile(staged, late.data);
+    assert.deepEqual((await store.scan()).issues, []);
+    await store.storeFile(late.id, staged);
+    assert.deepEqual(await store.read(late.id.tesseraId, 0), late.data);
     assert.deepEqual((await store.scan()).issues, []);
   });
 });
