@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import {
   assertTesseraId,
@@ -102,6 +102,7 @@ export class FsFragmentStore implements FragmentStore {
   readonly #locks = new KeyedLock();
   /** Temp files being written right now; a scan must not call them stray. */
   readonly #inFlight = new Set<string>();
+  #rootReady = false;
 
   /**
    * @param db a database opened by `openDatabase` (the `fragments` table)
@@ -188,6 +189,7 @@ export class FsFragmentStore implements FragmentStore {
     let tmp: string;
     if (shard === undefined) {
       await ensureDir(this.#root);
+      this.#rootReady = true;
       tmp = tempPathFor(join(this.#root, "staging"));
     } else {
       const path = this.shardPath(shard.tesseraId, shard.index);
@@ -210,7 +212,8 @@ export class FsFragmentStore implements FragmentStore {
    * system as the store). The file is hashed, fsynced, renamed into place
    * and the row inserted. The store takes ownership of `tempPath`: it is
    * renamed on success and removed on any failure (same errors as
-   * {@linkcode FsFragmentStore.store}).
+   * {@linkcode FsFragmentStore.store}), except when it is the shard's own
+   * path, which is refused (`INVALID_INPUT`) and left alone.
    */
   async storeFile(
     id: FragmentId,
@@ -218,8 +221,15 @@ export class FsFragmentStore implements FragmentStore {
     options: IoOptions = {},
   ): Promise<void> {
     const { signal } = options;
+    assertFragmentId(id);
+    if (resolve(tempPath) === resolve(this.shardPath(id.tesseraId, id.index))) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `storeFile needs a temp file, not the shard's own path ${tempPath}: get one from tempPath()`,
+      );
+    }
+    let renamed = false;
     try {
-      assertFragmentId(id);
       const digest = await checksumOfFile(tempPath, { signal });
       assertShardSize(digest.size);
       if (digest.checksum !== id.checksum) {
@@ -238,6 +248,7 @@ export class FsFragmentStore implements FragmentStore {
           }
           signal?.throwIfAborted();
           await Deno.rename(tempPath, path);
+          renamed = true;
         } catch (err) {
           throw storageError(err, `storing ${describe(id)} from a file`);
         }
@@ -245,8 +256,7 @@ export class FsFragmentStore implements FragmentStore {
       });
     } finally {
       this.#inFlight.delete(tempPath);
-      // Renamed on success, so this only removes it after a failure.
-      await removeQuietly(tempPath);
+      if (!renamed) await removeQuietly(tempPath);
     }
   }
 
@@ -464,7 +474,10 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   async #ensureDirs(dir: string): Promise<void> {
-    await ensureDir(this.#root);
+    if (!this.#rootReady) {
+      await ensureDir(this.#root);
+      this.#rootReady = true;
+    }
     await ensureDir(dir);
   }
 

@@ -313,6 +313,13 @@ Deno.test("storeFile hashes, renames and records a shard written by a streaming 
     await assert.rejects(Deno.stat(tmp2), Deno.errors.NotFound);
     assert.deepEqual((await store.list()).map((f) => f.index), [4]);
 
+    // The shard's own path is not a temp file: refused, left alone.
+    await assert.rejects(
+      store.storeFile(s.id, store.shardPath(s.id.tesseraId, 4)),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    assert.equal(await store.verify(s.id.tesseraId, 4), true);
+
     // A writer that gives up.
     const tmp3 = await store.tempPath({
       tesseraId: bad.id.tesseraId,
