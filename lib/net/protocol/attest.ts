@@ -23,6 +23,7 @@ import type { NetMetrics } from "../metrics.ts";
 import {
   ConcurrencyGate,
   type InboundSpec,
+  plainBytes,
   requestResponse,
   wireBytes,
   wireErrorCode,
@@ -103,7 +104,7 @@ function requestFromWire(frame: Uint8ArrayList): AttestRequest {
   }
   const request: AttestRequest = {
     tesseraId: wire.tesseraId,
-    nonce: wire.nonce,
+    nonce: plainBytes(wire.nonce),
     indices: wire.indices,
   };
   validateAttestRequest(request);
@@ -286,10 +287,10 @@ export async function sendAttest(
     const attestation: Attestation = {
       tesseraId: w.tesseraId,
       holder: w.holder,
-      nonce: w.nonce,
+      nonce: plainBytes(w.nonce),
       entries: w.entries.map((e) => ({ ...e })),
       timestamp: w.timestamp,
-      signature: w.signature,
+      signature: plainBytes(w.signature),
     };
     await checkAttestation(attestation, request, peer);
     return attestation;

@@ -306,9 +306,14 @@ export async function serveInbound<Req>(
   }
 }
 
+/** How long a refused or failed exchange may linger before a reset, ms. */
+const LINGER_MS = 2_000;
+
 /**
- * Best-effort error reply, then end the stream: reset it when the peer may
- * still be sending so it stops, close it otherwise.
+ * Best-effort error reply, then end the stream. When the peer may still be
+ * sending, stop reading (no more window for it), give it a moment to take
+ * the reply and reset its side, then reset ours. Resetting at once could
+ * race the peer's protocol negotiation and lose the reply.
  */
 async function replyThenEnd(
   stream: Stream,
@@ -316,9 +321,9 @@ async function replyThenEnd(
     write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
   },
   reply: Uint8Array,
-  reset: boolean,
+  peerMaySend: boolean,
 ): Promise<void> {
-  const signal = AbortSignal.timeout(2_000);
+  const signal = AbortSignal.timeout(LINGER_MS);
   try {
     if (stream.writeStatus === "writable") {
       await lp.write(reply, { signal });
@@ -327,7 +332,20 @@ async function replyThenEnd(
   } catch {
     // The peer is gone or stalled; the reset below ends it.
   }
-  if (reset || stream.status === "open") {
+  if (stream.status !== "open") return;
+  if (peerMaySend) {
+    stream.pause();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stream.removeEventListener("close", done);
+        resolve();
+      };
+      const timer = setTimeout(done, LINGER_MS);
+      stream.addEventListener("close", done);
+    });
+  }
+  if (stream.status === "open") {
     stream.abort(new Error("request refused or failed"));
   }
 }
@@ -372,34 +390,41 @@ export async function requestResponse(
     } catch (err) {
       throw clientFailure(err, options, "UNREACHABLE", peer);
     }
-    const lp = lpStream(stream, frameOptions(limits.maxResponseBytes));
+    const open = stream;
+    const lp = lpStream(open, frameOptions(limits.maxResponseBytes));
     // Read while writing: a peer may refuse (rate limit, too large) before
     // taking the whole request, and its answer must not be lost to a
     // failed write.
     const reading = lp.read({ signal });
     reading.catch(() => {});
-    try {
+    let written = false;
+    const writing = (async () => {
       await lp.write(request, { signal });
-      await stream.close({ signal });
-    } catch (err) {
+      await open.close({ signal });
+      written = true;
+    })();
+    writing.catch((err) => {
       log.debug("writing {protocol} to {peer} failed: {error}", {
         protocol: name,
         peer,
         error: String(err),
       });
-    }
+    });
+    let reply: Uint8ArrayList;
     try {
-      return await reading;
+      reply = await reading;
     } catch (err) {
       throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
     }
+    // The peer answered before taking all of the request: stop sending.
+    if (!written) open.abort(new Error("peer answered early"));
+    return reply;
   } catch (err) {
     metrics.count(name, "outboundErrors");
-    throw err;
-  } finally {
     if (stream !== undefined && stream.status === "open") {
-      stream.abort(new Error("request finished"));
+      stream.abort(new Error("request failed"));
     }
+    throw err;
   }
 }
 
@@ -447,6 +472,24 @@ function clientFailure(
     ? `cannot open ${options.name} stream to ${peer}`
     : `${options.name} exchange with ${peer} failed`;
   return new TesserasError(fallback, `${what}: ${detail}`, { cause: err });
+}
+
+/**
+ * Decoded bytes as a plain `Uint8Array` view (no copy). The codecs may
+ * hand out Node `Buffer`s, whose `slice` does not copy: a trap for
+ * callers.
+ *
+ * @example
+ * ```ts
+ * plainBytes(new Uint8Array(4)).constructor === Uint8Array; // true
+ * ```
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(
+    bytes.buffer as ArrayBuffer,
+    bytes.byteOffset,
+    bytes.byteLength,
+  );
 }
 
 /**

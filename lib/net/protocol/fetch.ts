@@ -18,6 +18,7 @@ import type { NetMetrics } from "../metrics.ts";
 import {
   ConcurrencyGate,
   type InboundSpec,
+  plainBytes,
   requestResponse,
   wireBytes,
   wireErrorCode,
@@ -176,7 +177,7 @@ export async function sendFetch(
         }`,
       );
     }
-    return wire.data;
+    return plainBytes(wire.data);
   } catch (err) {
     // NOT_FOUND is an answer, not a failure of the exchange.
     if (!(err instanceof TesserasError && err.code === "NOT_FOUND")) {

@@ -26,6 +26,7 @@ import type { PeerRateLimiter } from "../token_bucket.ts";
 import {
   ConcurrencyGate,
   type InboundSpec,
+  plainBytes,
   requestResponse,
   wireBytes,
   wireErrorCode,
@@ -187,7 +188,7 @@ export function envelopeFromWire(
     },
     originalSize: wire.originalSize,
     fragmentSize: wire.fragmentSize,
-    data: wire.data,
+    data: plainBytes(wire.data),
   };
   validateEnvelope(envelope);
   return envelope;
