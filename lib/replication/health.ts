@@ -1,17 +1,196 @@
 /**
- * Health checks of our tesseras.
+ * Health checks of our tesseras: challenge every known holder, fall back
+ * to ping for the silent ones, verify local shards, and judge.
+ *
+ * A holder that answers ping but fails its attestation is lost, not
+ * alive: it is up but cannot prove it holds the bytes.
  *
  * @module
  */
-import { type TesseraId, TesserasError } from "../core/mod.ts";
+import {
+  assertTesseraId,
+  type HolderRecord,
+  type IoOptions,
+  type PeerId,
+  type TesseraHealth,
+  type TesseraId,
+  TesserasError,
+  type TrackedTessera,
+} from "../core/mod.ts";
+import type { EncodedTessera } from "../codec/mod.ts";
+import { challenge } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
-import type { CheckOptions, HealthReport } from "./types.ts";
+import { placementTolerance } from "./distributor.ts";
+import { ownShards } from "./own_shards.ts";
+import { mapPool } from "./pool.ts";
+import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
+
+/** Internal: a health check with what repair needs besides the report. */
+export interface Inspection {
+  readonly report: HealthReport;
+  readonly tracked: TrackedTessera;
+  readonly records: readonly HolderRecord[];
+  /** Our shards, recomputed from the blob, or `null` without a blob. */
+  readonly own: EncodedTessera | null;
+}
 
 /** Internal: `inspectTessera`. */
-export function inspectTessera(
-  _ctx: ServiceContext,
-  _id: TesseraId,
-  _options: CheckOptions,
+export async function inspectTessera(
+  ctx: ServiceContext,
+  id: TesseraId,
+  options: CheckOptions,
 ): Promise<HealthReport> {
-  return Promise.reject(new TesserasError("INTERNAL", "not implemented yet"));
+  return (await inspect(ctx, id, options)).report;
+}
+
+/** Internal: check one tracked tessera. */
+export async function inspect(
+  ctx: ServiceContext,
+  id: TesseraId,
+  options: IoOptions = {},
+): Promise<Inspection> {
+  assertTesseraId(id);
+  const { signal } = options;
+  const tracked = await ctx.holders.get(id);
+  if (!tracked) {
+    throw new TesserasError(
+      "NOT_FOUND",
+      `tessera ${id} is not tracked by this node: only its owner checks and repairs it`,
+    );
+  }
+  const { plan } = tracked;
+  const records = await ctx.holders.holders(id);
+  const own = await ownShards(ctx, id, { signal });
+  const byPeer = new Map<PeerId, HolderRecord[]>();
+  for (const r of records) {
+    const list = byPeer.get(r.peerId);
+    if (list) list.push(r);
+    else byPeer.set(r.peerId, [r]);
+  }
+  const now = ctx.clock.now();
+  const holders = await mapPool(
+    [...byPeer],
+    ctx.config.concurrentTransfers,
+    async ([peerId, recs]): Promise<HolderCheck> => {
+      const indices = [...new Set(recs.map((r) => r.index))];
+      const check = await challenge(ctx, {
+        tesseraId: id,
+        peer: peerId,
+        indices,
+        checksums: tracked.checksums,
+        shards: own?.fragments.map((f) => f.data),
+      }, { signal });
+      if (check.authentic && check.proven.length > 0) {
+        await ctx.holders.markAttested(id, { peerId, at: now });
+      }
+      if (check.authentic) {
+        return {
+          peerId,
+          indices,
+          status: check.failed.length === 0
+            ? "attested"
+            : check.proven.length > 0
+            ? "partial"
+            : "failed",
+          liveIndices: check.proven,
+          ...(check.reason ? { reason: check.reason } : {}),
+        };
+      }
+      if (check.answered) {
+        // It answered, but not authentically: alive and lying or broken.
+        return {
+          peerId,
+          indices,
+          status: "failed",
+          liveIndices: [],
+          reason: check.reason ?? "invalid attestation",
+        };
+      }
+      let pingable = false;
+      try {
+        await ctx.dht.ping(peerId, { signal });
+        pingable = true;
+      } catch {
+        signal?.throwIfAborted();
+      }
+      if (pingable) {
+        return {
+          peerId,
+          indices,
+          status: "failed",
+          liveIndices: [],
+          pingable,
+          reason: `answers ping but not the attestation (${check.reason})`,
+        };
+      }
+      const lastSeen = Math.max(
+        ...recs.map((r) => r.lastAttestedAt ?? r.storedAt),
+      );
+      if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
+        return {
+          peerId,
+          indices,
+          status: "grace",
+          liveIndices: indices,
+          pingable,
+          reason: `unreachable; last seen ${now - lastSeen} ms ago`,
+        };
+      }
+      return {
+        peerId,
+        indices,
+        status: "unreachable",
+        liveIndices: [],
+        pingable,
+        reason: check.reason,
+      };
+    },
+  );
+
+  const corruptLocal: number[] = [];
+  for (const f of await ctx.fragments.list(id, { signal })) {
+    if (!(await ctx.fragments.verify(id, f.index, { signal }))) {
+      corruptLocal.push(f.index);
+    }
+  }
+
+  const live = holders.flatMap((h) =>
+    h.liveIndices.map((index) => ({ index, peerId: h.peerId }))
+  );
+  const liveSet = new Set(live.map((l) => l.index));
+  const liveIndices = [...liveSet].sort((a, b) => a - b);
+  const lostIndices: number[] = [];
+  for (let i = 0; i < plan.shardCount; i++) {
+    if (!liveSet.has(i)) lostIndices.push(i);
+  }
+  const small = plan.tier === "small" || plan.shardCount === 1;
+  const deficit = small
+    ? Math.max(0, ctx.config.smallReplicas - live.length)
+    : lostIndices.length;
+  const health: TesseraHealth = corruptLocal.length > 0
+    ? { kind: "corrupt_local", fragmentIndex: corruptLocal[0] }
+    : deficit > 0
+    ? { kind: "needs_replication", deficit }
+    : { kind: "healthy" };
+  await ctx.holders.markChecked(id, { health: health.kind, at: now });
+  const report: HealthReport = {
+    tesseraId: id,
+    plan,
+    health,
+    verification: own ? "proof" : "checksum",
+    holders,
+    liveIndices,
+    lostIndices,
+    livePlacements: live.length,
+    corruptLocal,
+    tolerance: placementTolerance(plan, live),
+    checkedAt: now,
+  };
+  ctx.log.debug("health of {tessera}: {health}", {
+    tessera: id,
+    health: health.kind,
+    lost: lostIndices.length,
+    tolerance: report.tolerance,
+  });
+  return { report, tracked, records, own };
 }

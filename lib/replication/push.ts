@@ -82,7 +82,13 @@ export async function pushShards(
   const candidates = found.filter((p) => p.id !== ctx.selfId);
   const excluded = new Set<PeerId>(req.exclude ?? []);
   excluded.add(ctx.selfId);
-  const existing = req.existing ?? [];
+  // Holders whose IP we did not record may still be among the candidates.
+  const known = new Map(candidates.map((p) => [p.id, p]));
+  const existing = (req.existing ?? []).map((p) =>
+    p.ip === undefined && known.get(p.id)?.ip !== undefined
+      ? known.get(p.id)!
+      : p
+  );
   const placement = planPlacement(req.plan, candidates, {
     maxPerSubnet: ctx.config.maxPerSubnet,
     smallReplicas: ctx.config.smallReplicas,

@@ -1,30 +1,378 @@
 /**
- * Repair: rebuild and re-place lost shards.
+ * Repair that repairs: after a health check, drop the holders that lost
+ * their shards, rebuild what is missing from our blob or from any
+ * `dataShards` survivors, and place it on new diverse peers (keeping the
+ * subnet cap together with the holders that remain).
  *
  * @module
  */
-import { type TesseraId, TesserasError } from "../core/mod.ts";
+import {
+  type ErrorCode,
+  type Fragment,
+  type IoOptions,
+  isTesserasError,
+  type PeerId,
+  type PeerInfo,
+  type ShardRef,
+  type TesseraHealth,
+  type TesseraId,
+  TesserasError,
+} from "../core/mod.ts";
+import { blake3Hex, type EncodedTessera, rsReconstruct } from "../codec/mod.ts";
+import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
+import { placementTolerance } from "./distributor.ts";
+import { inspect } from "./health.ts";
+import { ownShards } from "./own_shards.ts";
+import { pushShards } from "./push.ts";
 import type {
   CheckOptions,
+  HealthReport,
+  HolderAssignment,
   RepairReport,
   SweepOptions,
   SweepReport,
 } from "./types.ts";
 
 /** Internal: `repairTessera`. */
-export function repairTessera(
-  _ctx: ServiceContext,
-  _id: TesseraId,
-  _options: CheckOptions,
+export async function repairTessera(
+  ctx: ServiceContext,
+  id: TesseraId,
+  options: CheckOptions,
 ): Promise<RepairReport> {
-  return Promise.reject(new TesserasError("INTERNAL", "not implemented yet"));
+  const { report, own } = await inspect(ctx, id, options);
+  return await repairFrom(ctx, report, own, options);
+}
+
+/** Internal: repair after the check `report`; `own` is our encoded blob. */
+async function repairFrom(
+  ctx: ServiceContext,
+  report: HealthReport,
+  own: EncodedTessera | null,
+  options: IoOptions,
+): Promise<RepairReport> {
+  const { signal } = options;
+  const id = report.tesseraId;
+  const plan = report.plan;
+  const small = plan.tier === "small" || plan.shardCount === 1;
+  const tracked = await ctx.holders.get(id);
+  const checksums = tracked?.checksums ?? [];
+
+  // 1. Corrupt local shards are useless and would fail attestation.
+  const deletedLocal: number[] = [];
+  for (const index of report.corruptLocal) {
+    await ctx.fragments.delete(id, index, { signal });
+    deletedLocal.push(index);
+  }
+
+  // 2. Forget holders that lost shards. Those that answered but could not
+  //    prove them no longer store them for us: release the ledger credit.
+  //    Silent ones may come back; their credit stays.
+  const removed: HolderAssignment[] = [];
+  const records = await ctx.holders.holders(id);
+  const ipOf = new Map(records.map((r) => [r.peerId, r.ip]));
+  const live: { index: number; peerId: PeerId }[] = [];
+  const lostPeers = new Set<PeerId>();
+  for (const h of report.holders) {
+    const alive = new Set(h.liveIndices);
+    for (const index of h.indices) {
+      if (alive.has(index)) {
+        live.push({ index, peerId: h.peerId });
+        continue;
+      }
+      await ctx.holders.removeHolder(id, h.peerId, index);
+      removed.push({ index, peerId: h.peerId });
+    }
+    const lost = h.indices.length - alive.size;
+    if (alive.size === 0) lostPeers.add(h.peerId);
+    if (lost > 0 && (h.status === "failed" || h.status === "partial")) {
+      await ctx.ledger.recordTheyStoreForUs(h.peerId, -lost * plan.shardSize);
+    }
+  }
+
+  const base = {
+    tesseraId: id,
+    before: report.health,
+    lostIndices: report.lostIndices,
+    removed,
+    deletedLocal,
+  };
+  const copies = small
+    ? Math.max(0, ctx.config.smallReplicas - live.length)
+    : 0;
+  const missing = small ? [] : report.lostIndices;
+  if (copies === 0 && missing.length === 0) {
+    const after = verdict(ctx, report, live, []);
+    await ctx.holders.markChecked(id, {
+      health: after.kind,
+      at: ctx.clock.now(),
+    });
+    return {
+      ...base,
+      after,
+      rebuilt: [],
+      placed: [],
+      source: "none",
+      bytesFetched: 0,
+      bytesSent: 0,
+      tolerance: placementTolerance(plan, live),
+    };
+  }
+
+  // 3. The bytes of what is missing.
+  let fragments: (Fragment | undefined)[];
+  let source: "blob" | "network" = "blob";
+  let bytesFetched = 0;
+  try {
+    if (own) {
+      fragments = own.fragments;
+    } else {
+      source = "network";
+      const got = await rebuild(ctx, { id, report, live, checksums }, options);
+      fragments = got.fragments;
+      bytesFetched = got.bytes;
+    }
+  } catch (e) {
+    if (!isTesserasError(e)) throw e;
+    const after = verdict(ctx, report, live, []);
+    await ctx.holders.markChecked(id, {
+      health: after.kind,
+      at: ctx.clock.now(),
+    });
+    ctx.log.warn("cannot repair {tessera}: {error}", {
+      tessera: id,
+      error: e.message,
+    });
+    return {
+      ...base,
+      after,
+      rebuilt: [],
+      placed: [],
+      source: "network",
+      bytesFetched,
+      bytesSent: 0,
+      tolerance: placementTolerance(plan, live),
+      error: { code: e.code as ErrorCode, message: e.message },
+    };
+  }
+
+  // 4. Place on new peers; the remaining holders count against the cap.
+  const livePeers = [...new Set(live.map((l) => l.peerId))];
+  const existing: PeerInfo[] = livePeers.map((peerId) => {
+    const ip = ipOf.get(peerId);
+    return { id: peerId, addresses: [], ...(ip !== undefined ? { ip } : {}) };
+  });
+  const result = await pushShards(ctx, {
+    tesseraId: id,
+    plan,
+    fragments,
+    ...(small ? { copies } : { indices: missing }),
+    existing,
+    exclude: lostPeers,
+    overflow: small ? [] : existing,
+  }, { signal });
+  const placed = result.placed.map((p) => ({
+    index: p.index,
+    peerId: p.peer.id,
+  }));
+  const after = verdict(ctx, report, live, placed);
+  await ctx.holders.markChecked(id, {
+    health: after.kind,
+    at: ctx.clock.now(),
+  });
+  const rebuilt = small
+    ? (placed.length > 0 ? [0] : [])
+    : [...new Set(placed.map((p) => p.index))].sort((a, b) => a - b);
+  ctx.log.info(
+    "repaired {tessera}: {placed} placements from {source}, {removed} holders dropped, now {after}",
+    {
+      tessera: id,
+      placed: placed.length,
+      source,
+      removed: removed.length,
+      after: after.kind,
+    },
+  );
+  return {
+    ...base,
+    after,
+    rebuilt,
+    placed,
+    source,
+    bytesFetched,
+    bytesSent: result.bytesSent,
+    tolerance: placementTolerance(plan, [...live, ...placed]),
+  };
+}
+
+/** The verdict from live placements (local corruption was dealt with). */
+function verdict(
+  ctx: ServiceContext,
+  report: HealthReport,
+  live: readonly { index: number; peerId: PeerId }[],
+  placed: readonly { index: number; peerId: PeerId }[],
+): TesseraHealth {
+  const plan = report.plan;
+  const all = [...live, ...placed];
+  const small = plan.tier === "small" || plan.shardCount === 1;
+  const deficit = small
+    ? Math.max(0, ctx.config.smallReplicas - all.length)
+    : plan.shardCount - new Set(all.map((a) => a.index)).size;
+  return deficit > 0
+    ? { kind: "needs_replication", deficit }
+    : { kind: "healthy" };
+}
+
+/** Fetch survivors from live holders and rebuild every shard. */
+async function rebuild(
+  ctx: ServiceContext,
+  req: {
+    id: TesseraId;
+    report: HealthReport;
+    live: readonly { index: number; peerId: PeerId }[];
+    checksums: readonly string[];
+  },
+  options: IoOptions,
+): Promise<{ fragments: Fragment[]; bytes: number }> {
+  const { id, report, live, checksums } = req;
+  const plan = report.plan;
+  const sources = new Map<number, PeerId[]>();
+  for (const l of live) {
+    const list = sources.get(l.index);
+    if (list) list.push(l.peerId);
+    else sources.set(l.index, [l.peerId]);
+  }
+  const { shards, bytes } = await collectShards(ctx, {
+    tesseraId: id,
+    needed: plan.dataShards,
+    sources,
+    checksums: new Map(checksums.map((c, i) => [i, c])),
+    shardSize: plan.shardSize,
+    hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
+  }, options);
+  const slots = Array.from(
+    { length: plan.shardCount },
+    (_, i) => shards.get(i) ?? null,
+  );
+  const all = plan.shardCount === 1
+    ? [slots[0]!]
+    : rsReconstruct(slots, plan.dataShards, plan.parityShards);
+  const fragments = all.map((data, index): Fragment => {
+    if (blake3Hex(data) !== checksums[index]) {
+      throw new TesserasError(
+        "CHECKSUM_MISMATCH",
+        `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
+      );
+    }
+    return {
+      id: {
+        tesseraId: id,
+        index,
+        shardCount: plan.shardCount,
+        checksum: checksums[index],
+      },
+      data,
+    };
+  });
+  return { fragments, bytes };
 }
 
 /** Internal: `repairSweep`. */
-export function repairSweep(
-  _ctx: ServiceContext,
-  _options: SweepOptions,
+export async function repairSweep(
+  ctx: ServiceContext,
+  options: SweepOptions,
 ): Promise<SweepReport> {
-  return Promise.reject(new TesserasError("INTERNAL", "not implemented yet"));
+  const { signal } = options;
+  const startedAt = ctx.clock.now();
+  const ids = options.ids ?? (await ctx.holders.list()).map((t) => t.tesseraId);
+
+  // Check everything first, then repair the most endangered first.
+  const checked: HealthReport[] = [];
+  const results: RepairReport[] = [];
+  for (const id of ids) {
+    signal?.throwIfAborted();
+    try {
+      checked.push((await inspect(ctx, id, { signal })).report);
+    } catch (e) {
+      if (!isTesserasError(e)) throw e;
+      results.push(failedReport(id, e));
+    }
+  }
+  const urgency = (r: HealthReport) => r.tolerance;
+  const todo = checked.filter((r) => r.health.kind !== "healthy")
+    .sort((a, b) =>
+      urgency(a) - urgency(b) ||
+      b.lostIndices.length - a.lostIndices.length ||
+      (a.tesseraId < b.tesseraId ? -1 : 1)
+    );
+  const healthy = checked.length - todo.length;
+  for (const r of todo) {
+    signal?.throwIfAborted();
+    try {
+      const own = await ownShards(ctx, r.tesseraId, { signal });
+      results.push(await repairFrom(ctx, r, own, { signal }));
+    } catch (e) {
+      if (!isTesserasError(e)) throw e;
+      results.push(failedReport(r.tesseraId, e, r.health));
+    }
+  }
+
+  const heldCorrupt: ShardRef[] = [];
+  if (options.verifyHeld ?? true) {
+    const tracked = new Set(ids);
+    for (const f of await ctx.fragments.list(undefined, { signal })) {
+      if (tracked.has(f.tesseraId)) continue;
+      if (await ctx.fragments.verify(f.tesseraId, f.index, { signal })) {
+        continue;
+      }
+      // Useless bytes that would fail every attestation: drop them so the
+      // owner sees the shard missing and places it again. Healthy shards
+      // are never deleted, whoever they belong to.
+      await ctx.fragments.delete(f.tesseraId, f.index, { signal });
+      heldCorrupt.push({ tesseraId: f.tesseraId, index: f.index });
+      ctx.log.warn("deleted corrupt held shard {index} of {tessera}", {
+        index: f.index,
+        tessera: f.tesseraId,
+      });
+    }
+  }
+
+  let repaired = 0, degraded = 0, lost = 0;
+  for (const r of results) {
+    if (r.after.kind === "healthy") repaired++;
+    else if (r.error?.code === "INSUFFICIENT_SHARDS") lost++;
+    else degraded++;
+  }
+  return {
+    startedAt,
+    finishedAt: ctx.clock.now(),
+    tesseras: results,
+    heldCorrupt,
+    healthy,
+    repaired,
+    degraded,
+    lost,
+  };
+}
+
+function failedReport(
+  id: TesseraId,
+  e: TesserasError,
+  before: TesseraHealth = { kind: "needs_replication", deficit: 0 },
+): RepairReport {
+  return {
+    tesseraId: id,
+    before,
+    after: before,
+    lostIndices: [],
+    rebuilt: [],
+    placed: [],
+    removed: [],
+    deletedLocal: [],
+    source: "none",
+    bytesFetched: 0,
+    bytesSent: 0,
+    tolerance: -1,
+    error: { code: e.code, message: e.message },
+  };
 }

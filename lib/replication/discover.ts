@@ -1,0 +1,72 @@
+/**
+ * Finding a tessera's shards without knowing its holders: challenge the
+ * closest peers of its id and read who holds what from their signed
+ * answers. Placement puts shards on the closest peers, so that is where
+ * they are.
+ *
+ * @module
+ */
+import type { Checksum, IoOptions, PeerId, TesseraId } from "../core/mod.ts";
+import { challenge } from "./attest.ts";
+import type { ServiceContext } from "./context.ts";
+import { mapPool } from "./pool.ts";
+
+/** Internal: where a tessera's shards are, as its holders say. */
+export interface Located {
+  /** Holders per index. */
+  readonly sources: Map<number, PeerId[]>;
+  /** The checksum most holders give per index. */
+  readonly checksums: Map<number, Checksum>;
+  /** Highest index seen, or -1. */
+  readonly maxIndex: number;
+  /** Peers asked. */
+  readonly asked: number;
+}
+
+/** Closest peers asked by default: enough for a Large tessera's 72 shards plus churn. */
+const DEFAULT_ASK = 100;
+
+/** Internal: locate shards by challenging the closest peers of `id`. */
+export async function locateShards(
+  ctx: ServiceContext,
+  id: TesseraId,
+  options: IoOptions & { readonly exclude?: ReadonlySet<PeerId> } = {},
+): Promise<Located> {
+  const { signal } = options;
+  const peers = (await ctx.dht.findClosestPeers(
+    id,
+    ctx.candidateCount ?? DEFAULT_ASK,
+    { signal },
+  )).filter((p) => p.id !== ctx.selfId && !options.exclude?.has(p.id));
+  const checks = await mapPool(
+    peers,
+    Math.max(8, ctx.config.concurrentTransfers),
+    (p) =>
+      challenge(ctx, { tesseraId: id, peer: p.id, indices: [] }, { signal }),
+  );
+  const votes = new Map<number, Map<Checksum, PeerId[]>>();
+  for (const c of checks) {
+    if (!c.authentic || !c.attestation) continue;
+    for (const e of c.attestation.entries) {
+      if (!Number.isInteger(e.index) || e.index < 0 || e.index > 255) continue;
+      let byChecksum = votes.get(e.index);
+      if (!byChecksum) votes.set(e.index, byChecksum = new Map());
+      const list = byChecksum.get(e.checksum);
+      if (list) list.push(c.peerId);
+      else byChecksum.set(e.checksum, [c.peerId]);
+    }
+  }
+  const sources = new Map<number, PeerId[]>();
+  const checksums = new Map<number, Checksum>();
+  let maxIndex = -1;
+  for (const index of [...votes.keys()].sort((a, b) => a - b)) {
+    // Majority per index; a liar's shard would fail the final id check anyway.
+    const [checksum, holders] = [...votes.get(index)!].sort((a, b) =>
+      b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
+    )[0];
+    sources.set(index, holders);
+    checksums.set(index, checksum);
+    maxIndex = Math.max(maxIndex, index);
+  }
+  return { sources, checksums, maxIndex, asked: peers.length };
+}

@@ -1,0 +1,30 @@
+/**
+ * Bounded parallelism without timers.
+ *
+ * @module
+ */
+
+/**
+ * Internal: `fn` over `items` with at most `limit` running at once;
+ * results in input order. The first rejection rejects the whole (after
+ * the running calls settle, so nothing floats).
+ */
+export async function mapPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker),
+  );
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  return out;
+}
