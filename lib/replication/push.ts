@@ -75,12 +75,15 @@ export async function pushShards(
   const needed = small
     ? req.copies ?? ctx.config.smallReplicas
     : (req.indices ?? []).length;
-  const count = ctx.candidateCount ?? 2 * needed + 8;
+  // Existing and excluded holders are among the closest too: ask past them.
+  const exclude = [...(req.exclude ?? [])];
+  const count = ctx.candidateCount ??
+    2 * needed + 8 + (req.existing?.length ?? 0) + exclude.length;
   const found = needed === 0
     ? []
     : await ctx.dht.findClosestPeers(req.tesseraId, count, { signal });
   const candidates = found.filter((p) => p.id !== ctx.selfId);
-  const excluded = new Set<PeerId>(req.exclude ?? []);
+  const excluded = new Set<PeerId>(exclude);
   excluded.add(ctx.selfId);
   // Holders whose IP we did not record may still be among the candidates.
   const known = new Map(candidates.map((p) => [p.id, p]));
@@ -105,14 +108,31 @@ export async function pushShards(
     if (!slot) slots.set(a.peer.id, slot = { peer: a.peer, held: 0 });
     jobs.push({ index: a.index, slot });
   }
-  const used = new Set<PeerId>([...excluded, ...slots.keys()]);
-  for (const p of existing) used.add(p.id);
   const failed = new Set<PeerId>();
   const overflow = [...(req.overflow ?? [])].filter((p) => !excluded.has(p.id));
   const overflowLoad = new Map<PeerId, number>();
+  const onOverflow = (): Slot | undefined => {
+    const o =
+      overflow.filter((p) => !failed.has(p.id)).sort((a, b) =>
+        (overflowLoad.get(a.id) ?? 0) - (overflowLoad.get(b.id) ?? 0)
+      )[0];
+    if (!o) return undefined;
+    overflowLoad.set(o.id, (overflowLoad.get(o.id) ?? 0) + 1);
+    let s = slots.get(o.id);
+    if (!s) slots.set(o.id, s = { peer: o, held: 0 });
+    return s;
+  };
+  const unplaced: number[] = [];
+  // No fresh peer at all: fold onto existing holders, least loaded first.
+  for (const index of placement.unplaced) {
+    const slot = small ? undefined : onOverflow();
+    if (slot) jobs.push({ index, slot });
+    else unplaced.push(index);
+  }
+  const used = new Set<PeerId>([...excluded, ...slots.keys()]);
+  for (const p of existing) used.add(p.id);
 
   const placed: { index: number; peer: PeerInfo }[] = [];
-  const unplaced: number[] = [...placement.unplaced];
   const failures: PushFailure[] = [];
   let bytesSent = 0;
   let shardsDone = 0;
@@ -186,18 +206,8 @@ export async function pushShards(
       const l = load(s);
       if (l < bestLoad) [best, bestLoad] = [s, l];
     }
-    if (!best) {
-      const o = overflow.filter((p) =>
-        !failed.has(p.id)
-      ).sort((a, b) =>
-        (overflowLoad.get(a.id) ?? 0) - (overflowLoad.get(b.id) ?? 0)
-      )[0];
-      if (!o) return false;
-      overflowLoad.set(o.id, (overflowLoad.get(o.id) ?? 0) + 1);
-      let s = slots.get(o.id);
-      if (!s) slots.set(o.id, s = { peer: o, held: 0 });
-      best = s;
-    }
+    if (!best) best = onOverflow();
+    if (!best) return false;
     job.slot = best;
     return true;
   };
