@@ -1,0 +1,350 @@
+/**
+ * Ground truth: which shards physically exist on which nodes, kept
+ * incrementally by a decorator around every node's FragmentStore, so the
+ * simulator can say how many tesseras are healthy, degraded or lost at
+ * any instant without asking the code under test.
+ *
+ * - *healthy*: every target placement is on an online node (Small: at
+ *   least `smallReplicas` copies; others: every shard index);
+ * - *degraded*: not healthy, but the shards that still exist (on online
+ *   or transiently offline nodes) suffice to rebuild it;
+ * - *lost*: fewer than `dataShards` distinct shards exist anywhere but
+ *   the owner's own disk.
+ *
+ * @module
+ */
+import {
+  type FragmentId,
+  type FragmentStore,
+  type IoOptions,
+  type TesseraId,
+  TIER_SHAPES,
+} from "../lib/core/mod.ts";
+
+/** A tessera's status in the census. */
+export type CensusStatus = "healthy" | "degraded" | "lost";
+
+/** Counts by status of the tesseras being tracked. */
+export interface CensusCounts {
+  /** Fully replicated on online nodes. */
+  healthy: number;
+  /** Recoverable but short of its target. */
+  degraded: number;
+  /** Not recoverable from the network. */
+  lost: number;
+  /** Degraded ones that cannot be read right now (too few shards online). */
+  unavailable: number;
+}
+
+interface TesseraTruth {
+  readonly id: TesseraId;
+  readonly shardCount: number;
+  readonly need: number;
+  readonly target: number;
+  shardSize: number;
+  readonly exist: Uint16Array;
+  readonly online: Uint16Array;
+  existDistinct: number;
+  onlineDistinct: number;
+  active: boolean;
+  group: string;
+  status: CensusStatus;
+  unavailable: boolean;
+  everLost: boolean;
+}
+
+/** Options of {@linkcode ShardCensus}. */
+export interface ShardCensusOptions {
+  /** Copies a Small tessera should have (r = 7). */
+  readonly smallReplicas: number;
+  /** Whether node `index` is online now. */
+  readonly isOnline: (index: number) => boolean;
+}
+
+/**
+ * The census of shards across the simulated network.
+ *
+ * @example
+ * ```ts
+ * const census = new ShardCensus({ smallReplicas: 7, isOnline: () => true });
+ * const store = census.wrap(0, new MemoryFragmentStore());
+ * // … after placement:
+ * census.activate(tesseraId, "fair", 24);
+ * census.counts; // { healthy, degraded, lost, unavailable }
+ * ```
+ */
+export class ShardCensus {
+  /** Live counts over active tesseras. */
+  readonly counts: CensusCounts = {
+    healthy: 0,
+    degraded: 0,
+    lost: 0,
+    unavailable: 0,
+  };
+  /** Bytes of all shards on nodes that still exist. */
+  storedBytes = 0;
+  /** Tesseras that were lost at some point (even if re-seeded later). */
+  lostEver = 0;
+  /** Called whenever an active tessera changes status. */
+  onChange: (() => void) | null = null;
+  readonly #smallReplicas: number;
+  readonly #isOnline: (index: number) => boolean;
+  readonly #tesseras = new Map<TesseraId, TesseraTruth>();
+  readonly #holdings = new Map<number, Map<TesseraId, Set<number>>>();
+
+  /** @param options see {@linkcode ShardCensusOptions} */
+  constructor(options: ShardCensusOptions) {
+    this.#smallReplicas = options.smallReplicas;
+    this.#isOnline = options.isOnline;
+  }
+
+  /** Tesseras counted (activated). */
+  get size(): number {
+    let n = 0;
+    for (const t of this.#tesseras.values()) if (t.active) n++;
+    return n;
+  }
+
+  /**
+   * Wrap node `index`'s store so that every store and delete updates the
+   * census. Everything else passes through.
+   */
+  wrap(index: number, inner: FragmentStore): FragmentStore {
+    return new CensusStore(this, index, inner);
+  }
+
+  /**
+   * Start counting a tessera (after its first placement), in a `group`
+   * (e.g. `fair` or `freeRider`) for redundancy comparisons.
+   */
+  activate(id: TesseraId, group: string, shardCount: number): void {
+    const t = this.#tesseras.get(id) ??
+      this.#entry({ tesseraId: id, shardCount, index: 0, checksum: "" }, 0);
+    if (t.active) return;
+    t.active = true;
+    t.group = group;
+    t.status = this.#statusOf(t);
+    t.unavailable = this.#unavailableOf(t);
+    this.counts[t.status]++;
+    if (t.unavailable) this.counts.unavailable++;
+    if (t.status === "lost" && !t.everLost) {
+      t.everLost = true;
+      this.lostEver++;
+    }
+    this.onChange?.();
+  }
+
+  /** Whether the census knows the tessera (some shard was ever stored). */
+  has(id: TesseraId): boolean {
+    return this.#tesseras.has(id);
+  }
+
+  /** Status of one tessera, or `undefined` when unknown or inactive. */
+  status(id: TesseraId): CensusStatus | undefined {
+    const t = this.#tesseras.get(id);
+    return t?.active ? t.status : undefined;
+  }
+
+  /**
+   * Fraction of the target redundancy that exists, 1 = fully replicated:
+   * Small `min(copies, r) / r`, others distinct shards / shard count.
+   */
+  redundancy(id: TesseraId): number {
+    const t = this.#tesseras.get(id);
+    if (!t) return 0;
+    return t.shardCount === 1
+      ? Math.min(t.exist[0], t.target) / t.target
+      : t.existDistinct / t.shardCount;
+  }
+
+  /** Mean {@linkcode ShardCensus.redundancy} of active tesseras in `group` (NaN when none). */
+  meanRedundancy(group: string): number {
+    let sum = 0, n = 0;
+    for (const t of this.#tesseras.values()) {
+      if (!t.active || t.group !== group) continue;
+      sum += this.redundancy(t.id);
+      n++;
+    }
+    return n === 0 ? Number.NaN : sum / n;
+  }
+
+  /** Active tessera ids with their status, in id order. */
+  list(): { id: TesseraId; status: CensusStatus; group: string }[] {
+    return [...this.#tesseras.values()].filter((t) => t.active)
+      .map((t) => ({ id: t.id, status: t.status, group: t.group }))
+      .sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
+  /** Node `index` came up or went down: its shards' online counts change. */
+  setOnline(index: number, online: boolean): void {
+    const held = this.#holdings.get(index);
+    if (!held) return;
+    const d = online ? 1 : -1;
+    for (const [id, indices] of held) {
+      const t = this.#tesseras.get(id)!;
+      for (const i of indices) this.#bumpOnline(t, i, d);
+      this.#refresh(t);
+    }
+  }
+
+  /** Node `index` left for good: everything it held is gone. */
+  nodeGone(index: number, wasOnline: boolean): void {
+    const held = this.#holdings.get(index);
+    if (!held) return;
+    this.#holdings.delete(index);
+    for (const [id, indices] of held) {
+      const t = this.#tesseras.get(id)!;
+      for (const i of indices) {
+        this.#bumpExist(t, i, -1);
+        if (wasOnline) this.#bumpOnline(t, i, -1);
+      }
+      this.#refresh(t);
+    }
+  }
+
+  /** Internal (from the store decorator): node `index` now holds a shard. */
+  stored(index: number, id: FragmentId, size: number): void {
+    let t = this.#tesseras.get(id.tesseraId);
+    if (!t) t = this.#entry(id, size);
+    if (t.shardSize === 0) t.shardSize = size;
+    let held = this.#holdings.get(index);
+    if (!held) this.#holdings.set(index, held = new Map());
+    let set = held.get(id.tesseraId);
+    if (!set) held.set(id.tesseraId, set = new Set());
+    if (set.has(id.index)) return;
+    set.add(id.index);
+    this.#bumpExist(t, id.index, 1);
+    if (this.#isOnline(index)) this.#bumpOnline(t, id.index, 1);
+    this.#refresh(t);
+  }
+
+  /** Internal (from the store decorator): node `index` dropped shards. */
+  deleted(index: number, tesseraId: TesseraId, shard?: number): void {
+    const set = this.#holdings.get(index)?.get(tesseraId);
+    const t = this.#tesseras.get(tesseraId);
+    if (!set || !t) return;
+    const online = this.#isOnline(index);
+    for (const i of shard === undefined ? [...set] : [shard]) {
+      if (!set.delete(i)) continue;
+      this.#bumpExist(t, i, -1);
+      if (online) this.#bumpOnline(t, i, -1);
+    }
+    if (set.size === 0) this.#holdings.get(index)!.delete(tesseraId);
+    this.#refresh(t);
+  }
+
+  #entry(id: FragmentId, size: number): TesseraTruth {
+    const shape = id.shardCount === 1
+      ? TIER_SHAPES.small
+      : id.shardCount === 24
+      ? TIER_SHAPES.medium
+      : TIER_SHAPES.large;
+    const t: TesseraTruth = {
+      id: id.tesseraId,
+      shardCount: id.shardCount,
+      need: shape.dataShards,
+      target: id.shardCount === 1 ? this.#smallReplicas : id.shardCount,
+      shardSize: size,
+      exist: new Uint16Array(id.shardCount),
+      online: new Uint16Array(id.shardCount),
+      existDistinct: 0,
+      onlineDistinct: 0,
+      active: false,
+      group: "",
+      status: "lost",
+      unavailable: false,
+      everLost: false,
+    };
+    this.#tesseras.set(id.tesseraId, t);
+    return t;
+  }
+
+  #bumpExist(t: TesseraTruth, i: number, d: number): void {
+    const before = t.exist[i];
+    t.exist[i] = before + d;
+    if (before === 0 && d > 0) t.existDistinct++;
+    if (before === 1 && d < 0) t.existDistinct--;
+    this.storedBytes += d * t.shardSize;
+  }
+
+  #bumpOnline(t: TesseraTruth, i: number, d: number): void {
+    const before = t.online[i];
+    t.online[i] = before + d;
+    if (before === 0 && d > 0) t.onlineDistinct++;
+    if (before === 1 && d < 0) t.onlineDistinct--;
+  }
+
+  #statusOf(t: TesseraTruth): CensusStatus {
+    if (t.shardCount === 1) {
+      if (t.exist[0] === 0) return "lost";
+      return t.online[0] >= t.target ? "healthy" : "degraded";
+    }
+    if (t.existDistinct < t.need) return "lost";
+    return t.onlineDistinct === t.shardCount ? "healthy" : "degraded";
+  }
+
+  #unavailableOf(t: TesseraTruth): boolean {
+    return t.status !== "lost" && t.onlineDistinct < t.need;
+  }
+
+  #refresh(t: TesseraTruth): void {
+    if (!t.active) return;
+    const status = this.#statusOf(t);
+    const unavailable = this.#unavailableOf(t);
+    if (status === t.status && unavailable === t.unavailable) return;
+    this.counts[t.status]--;
+    this.counts[status]++;
+    if (t.unavailable) this.counts.unavailable--;
+    if (unavailable) this.counts.unavailable++;
+    t.status = status;
+    t.unavailable = unavailable;
+    if (status === "lost" && !t.everLost) {
+      t.everLost = true;
+      this.lostEver++;
+    }
+    this.onChange?.();
+  }
+}
+
+/** The decorator: the real store underneath, the census told of changes. */
+class CensusStore implements FragmentStore {
+  constructor(
+    readonly census: ShardCensus,
+    readonly index: number,
+    readonly inner: FragmentStore,
+  ) {}
+
+  async store(
+    id: FragmentId,
+    data: Uint8Array,
+    options?: IoOptions,
+  ): Promise<void> {
+    await this.inner.store(id, data, options);
+    this.census.stored(this.index, id, data.length);
+  }
+
+  read(tesseraId: TesseraId, index: number, options?: IoOptions) {
+    return this.inner.read(tesseraId, index, options);
+  }
+
+  async delete(
+    tesseraId: TesseraId,
+    index?: number,
+    options?: IoOptions,
+  ): Promise<void> {
+    await this.inner.delete(tesseraId, index, options);
+    this.census.deleted(this.index, tesseraId, index);
+  }
+
+  list(tesseraId?: TesseraId, options?: IoOptions) {
+    return this.inner.list(tesseraId, options);
+  }
+
+  verify(tesseraId: TesseraId, index: number, options?: IoOptions) {
+    return this.inner.verify(tesseraId, index, options);
+  }
+
+  totalBytes(options?: IoOptions) {
+    return this.inner.totalBytes(options);
+  }
+}

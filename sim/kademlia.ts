@@ -1,0 +1,471 @@
+/**
+ * A compact Kademlia for thousands of simulated nodes: 64-bit ids (the
+ * first 64 bits of the key space, enough to order peers by XOR distance),
+ * k-buckets of node indices per node (about 2 KiB each at 10,000 nodes),
+ * an iterative α-parallel lookup over those tables, and an exact oracle
+ * over the global sorted id list to measure how often lookups find the
+ * true closest peers.
+ *
+ * Node indices are dense small integers owned by the caller (the
+ * network); whether a node answers is asked through `isOnline`.
+ *
+ * @module
+ */
+import type { SimRng } from "./rng.ts";
+
+/** Options of {@linkcode Kademlia}. */
+export interface KademliaOptions {
+  /** Bucket size k (default 20, as libp2p's kad-dht). */
+  readonly k?: number;
+  /** Lookup parallelism α (default 3). */
+  readonly alpha?: number;
+  /** Expected peak node count, to size the bucket arrays (default 1,000). */
+  readonly expectedNodes?: number;
+  /** Randomness for bucket sampling. */
+  readonly rng: SimRng;
+  /** Whether a node answers right now. */
+  readonly isOnline: (index: number) => boolean;
+}
+
+/** Counters of lookup work, for the report. */
+export interface LookupStats {
+  /** Lookups run. */
+  lookups: number;
+  /** Nodes queried in all lookups (answered or not). */
+  queries: number;
+  /** Queries to nodes that did not answer. */
+  failedQueries: number;
+}
+
+/** A 64-bit key as two unsigned 32-bit halves. */
+export interface Key64 {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** The 64-bit prefix of a hex key (a tessera id or a peer's key). */
+export function key64(hex: string): Key64 {
+  return {
+    hi: parseInt(hex.slice(0, 8), 16) >>> 0,
+    lo: parseInt(hex.slice(8, 16), 16) >>> 0,
+  };
+}
+
+/** Common-prefix length of two 64-bit keys (64 when equal). */
+export function cpl(
+  aHi: number,
+  aLo: number,
+  bHi: number,
+  bLo: number,
+): number {
+  const x = (aHi ^ bHi) >>> 0;
+  if (x !== 0) return Math.clz32(x);
+  const y = (aLo ^ bLo) >>> 0;
+  return y === 0 ? 64 : 32 + Math.clz32(y);
+}
+
+/**
+ * Routing tables and lookups.
+ *
+ * @example
+ * ```ts
+ * const kad = new Kademlia({ rng: new SimRng(1), isOnline: () => true });
+ * kad.add(0, 0x80000000, 0); kad.add(1, 0x40000000, 0);
+ * kad.fill(0); kad.fill(1);
+ * kad.lookup(0, { hi: 0x40000001, lo: 0 }, 1); // [1]
+ * ```
+ */
+export class Kademlia {
+  readonly k: number;
+  readonly alpha: number;
+  /** Buckets per node; the last one holds every deeper peer. */
+  readonly buckets: number;
+  readonly stats: LookupStats = { lookups: 0, queries: 0, failedQueries: 0 };
+  readonly #rng: SimRng;
+  readonly #isOnline: (index: number) => boolean;
+  #hi = new Uint32Array(1024);
+  #lo = new Uint32Array(1024);
+  /** Node indices present in the key space, sorted by key. */
+  #sorted: number[] = [];
+  #tables: (Int32Array | undefined)[] = [];
+  #counts: (Uint8Array | undefined)[] = [];
+
+  /** @param options see {@linkcode KademliaOptions} */
+  constructor(options: KademliaOptions) {
+    this.k = options.k ?? 20;
+    this.alpha = options.alpha ?? 3;
+    const n = Math.max(2, options.expectedNodes ?? 1000);
+    this.buckets = Math.min(64, Math.ceil(Math.log2(n / this.k)) + 6);
+    this.#rng = options.rng;
+    this.#isOnline = options.isOnline;
+  }
+
+  /** Nodes present in the key space. */
+  get size(): number {
+    return this.#sorted.length;
+  }
+
+  /** The key of node `index`. */
+  keyOf(index: number): Key64 {
+    return { hi: this.#hi[index], lo: this.#lo[index] };
+  }
+
+  /** Bytes held in routing tables, summed over nodes. */
+  tableBytes(): number {
+    let total = 0;
+    for (const t of this.#tables) if (t) total += t.byteLength + this.buckets;
+    return total;
+  }
+
+  /** Put node `index` with key `(hi, lo)` into the key space (no table yet). */
+  add(index: number, hi: number, lo: number): void {
+    if (index >= this.#hi.length) {
+      const grow = (a: Uint32Array) => {
+        const b = new Uint32Array(Math.max(index + 1, a.length * 2));
+        b.set(a);
+        return b;
+      };
+      this.#hi = grow(this.#hi);
+      this.#lo = grow(this.#lo);
+    }
+    this.#hi[index] = hi >>> 0;
+    this.#lo[index] = lo >>> 0;
+    const pos = this.#lowerBound(hi >>> 0, lo >>> 0);
+    this.#sorted.splice(pos, 0, index);
+  }
+
+  /** Remove node `index` for good: from the key space and its own table. */
+  remove(index: number): void {
+    const pos = this.#lowerBound(this.#hi[index], this.#lo[index]);
+    if (this.#sorted[pos] === index) this.#sorted.splice(pos, 1);
+    this.#tables[index] = undefined;
+    this.#counts[index] = undefined;
+  }
+
+  /**
+   * (Re)fill node `index`'s buckets: keep entries still in the key space,
+   * top each bucket up with random present nodes of its range, preferring
+   * online ones, as a bucket refresh lookup would.
+   */
+  fill(index: number): void {
+    const K = this.k, B = this.buckets;
+    let table = this.#tables[index];
+    let counts = this.#counts[index];
+    if (!table || !counts) {
+      table = new Int32Array(B * K);
+      counts = new Uint8Array(B);
+      this.#tables[index] = table;
+      this.#counts[index] = counts;
+    }
+    const hi = this.#hi[index], lo = this.#lo[index];
+    for (let b = 0; b < B; b++) {
+      // Drop entries that left the key space for good.
+      let c = 0;
+      for (let i = 0; i < counts[b]; i++) {
+        const e = table[b * K + i];
+        if (this.#tables[e] !== undefined || this.#present(e)) {
+          table[b * K + c++] = e;
+        }
+      }
+      counts[b] = c;
+      if (c >= K) continue;
+      const [from, to] = this.#bucketRange(hi, lo, b);
+      const size = to - from;
+      if (size <= 0) continue;
+      if (size <= 2 * K) {
+        for (let p = from; p < to && counts[b] < K; p++) {
+          const e = this.#sorted[p];
+          if (e !== index && this.#isOnline(e)) this.#insert(index, b, e);
+        }
+        continue;
+      }
+      for (let tries = 0; tries < 4 * K && counts[b] < K; tries++) {
+        const e = this.#sorted[from + this.#rng.int(size)];
+        if (e !== index && this.#isOnline(e)) this.#insert(index, b, e);
+      }
+    }
+  }
+
+  /**
+   * `observer` learned that `seen` is alive (it answered or called): add
+   * it to the right bucket if there is room or an entry that is offline.
+   */
+  see(observer: number, seen: number): void {
+    if (observer === seen) return;
+    const table = this.#tables[observer], counts = this.#counts[observer];
+    if (!table || !counts) return;
+    const b = Math.min(
+      this.buckets - 1,
+      cpl(
+        this.#hi[observer],
+        this.#lo[observer],
+        this.#hi[seen],
+        this.#lo[seen],
+      ),
+    );
+    const K = this.k, base = b * K, n = counts[b];
+    let stale = -1;
+    for (let i = 0; i < n; i++) {
+      const e = table[base + i];
+      if (e === seen) return;
+      if (stale < 0 && !this.#isOnline(e)) stale = i;
+    }
+    if (n < K) {
+      table[base + n] = seen;
+      counts[b] = n + 1;
+    } else if (stale >= 0) table[base + stale] = seen;
+  }
+
+  /** Entries of node `index`'s table (for tests and the report). */
+  known(index: number): number[] {
+    const table = this.#tables[index], counts = this.#counts[index];
+    if (!table || !counts) return [];
+    const out: number[] = [];
+    for (let b = 0; b < this.buckets; b++) {
+      for (let i = 0; i < counts[b]; i++) out.push(table[b * this.k + i]);
+    }
+    return out;
+  }
+
+  /**
+   * Up to `n` entries of `index`'s table closest to `key`, closest first,
+   * walking buckets in XOR order instead of sorting the whole table.
+   */
+  closestKnown(index: number, key: Key64, n: number): number[] {
+    const table = this.#tables[index], counts = this.#counts[index];
+    if (!table || !counts) return [];
+    const K = this.k, B = this.buckets;
+    const c = Math.min(
+      B - 1,
+      cpl(this.#hi[index], this.#lo[index], key.hi, key.lo),
+    );
+    const out: number[] = [];
+    const group: number[] = [];
+    for (let b = c; b < B; b++) {
+      for (let i = 0; i < counts[b]; i++) group.push(table[b * K + i]);
+    }
+    this.#sortByDistance(group, key);
+    for (const e of group) {
+      if (out.length >= n) return out;
+      out.push(e);
+    }
+    for (let b = c - 1; b >= 0 && out.length < n; b--) {
+      group.length = 0;
+      for (let i = 0; i < counts[b]; i++) group.push(table[b * K + i]);
+      this.#sortByDistance(group, key);
+      for (const e of group) {
+        if (out.length >= n) break;
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Iterative lookup from `asker`: query the α closest unqueried peers,
+   * merge what they know, until the closest `max(k, count)` have all been
+   * asked. Returns up to `count` peers that answered, closest first. Peers
+   * that answer learn the asker; peers that do not are noted as failures.
+   */
+  lookup(asker: number, key: Key64, count: number): number[] {
+    this.stats.lookups++;
+    const width = Math.max(this.k, count);
+    const seen = new Set<number>([asker]);
+    // candidates sorted by distance; state 0 unqueried, 1 answered, 2 failed
+    let cands: number[] = [];
+    const state = new Map<number, number>();
+    const merge = (list: number[]) => {
+      let added = false;
+      for (const e of list) {
+        if (seen.has(e)) continue;
+        seen.add(e);
+        cands.push(e);
+        state.set(e, 0);
+        added = true;
+      }
+      if (added) {
+        this.#sortByDistance(cands, key);
+        if (cands.length > 4 * width) cands = cands.slice(0, 4 * width);
+      }
+    };
+    merge(this.closestKnown(asker, key, width));
+    for (;;) {
+      const batch: number[] = [];
+      let considered = 0;
+      for (const e of cands) {
+        const s = state.get(e)!;
+        if (s === 2) continue;
+        if (considered++ >= width) break;
+        if (s === 0) {
+          batch.push(e);
+          if (batch.length >= this.alpha) break;
+        }
+      }
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        this.stats.queries++;
+        if (!this.#isOnline(e) || !this.#tables[e]) {
+          state.set(e, 2);
+          this.stats.failedQueries++;
+          continue;
+        }
+        state.set(e, 1);
+        this.see(e, asker);
+        this.see(asker, e);
+        merge(this.closestKnown(e, key, width));
+      }
+    }
+    const out: number[] = [];
+    for (const e of cands) {
+      if (state.get(e) === 1) {
+        out.push(e);
+        if (out.length >= count) break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The true `count` closest present nodes to `key` that pass `accept`,
+   * closest first: the oracle lookups are measured against.
+   */
+  trueClosest(
+    key: Key64,
+    count: number,
+    accept: (index: number) => boolean,
+  ): number[] {
+    const out: number[] = [];
+    this.#collect(0, this.#sorted.length, 0, key, count, accept, out);
+    return out;
+  }
+
+  #collect(
+    from: number,
+    to: number,
+    depth: number,
+    key: Key64,
+    count: number,
+    accept: (index: number) => boolean,
+    out: number[],
+  ): void {
+    if (from >= to || out.length >= count) return;
+    if (to - from <= 32 || depth >= 64) {
+      const group: number[] = [];
+      for (let p = from; p < to; p++) {
+        const e = this.#sorted[p];
+        if (accept(e)) group.push(e);
+      }
+      this.#sortByDistance(group, key);
+      for (const e of group) {
+        if (out.length >= count) return;
+        out.push(e);
+      }
+      return;
+    }
+    // [from, to) shares the first `depth` bits; split on bit `depth`.
+    let lo = from, hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#bit(this.#sorted[mid], depth) === 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const keyBit = depth < 32
+      ? (key.hi >>> (31 - depth)) & 1
+      : (key.lo >>> (63 - depth)) & 1;
+    if (keyBit === 0) {
+      this.#collect(from, lo, depth + 1, key, count, accept, out);
+      this.#collect(lo, to, depth + 1, key, count, accept, out);
+    } else {
+      this.#collect(lo, to, depth + 1, key, count, accept, out);
+      this.#collect(from, lo, depth + 1, key, count, accept, out);
+    }
+  }
+
+  #bit(index: number, depth: number): number {
+    return depth < 32
+      ? (this.#hi[index] >>> (31 - depth)) & 1
+      : (this.#lo[index] >>> (63 - depth)) & 1;
+  }
+
+  #present(index: number): boolean {
+    const pos = this.#lowerBound(this.#hi[index], this.#lo[index]);
+    return this.#sorted[pos] === index;
+  }
+
+  #insert(index: number, b: number, e: number): void {
+    const table = this.#tables[index]!, counts = this.#counts[index]!;
+    const base = b * this.k;
+    for (let i = 0; i < counts[b]; i++) if (table[base + i] === e) return;
+    table[base + counts[b]] = e;
+    counts[b]++;
+  }
+
+  /** Sorted positions of the nodes in bucket `b` of a node with key (hi, lo). */
+  #bucketRange(hi: number, lo: number, b: number): [number, number] {
+    // Bucket b < B-1: share exactly b bits, so prefix = own first b bits
+    // then bit b flipped. The last bucket: share at least b bits.
+    const len = b === this.buckets - 1 ? b : b + 1;
+    let phi = hi, plo = lo;
+    if (b !== this.buckets - 1) {
+      if (b < 32) phi = (phi ^ (1 << (31 - b))) >>> 0;
+      else plo = (plo ^ (1 << (63 - b))) >>> 0;
+    }
+    const [minHi, minLo, maxHi, maxLo] = prefixBounds(phi, plo, len);
+    return [
+      this.#lowerBound(minHi, minLo),
+      this.#upperBound(maxHi, maxLo),
+    ];
+  }
+
+  #lowerBound(hi: number, lo: number): number {
+    let a = 0, b = this.#sorted.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      const e = this.#sorted[m];
+      const eh = this.#hi[e], el = this.#lo[e];
+      if (eh < hi || (eh === hi && el < lo)) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  #upperBound(hi: number, lo: number): number {
+    let a = 0, b = this.#sorted.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      const e = this.#sorted[m];
+      const eh = this.#hi[e], el = this.#lo[e];
+      if (eh < hi || (eh === hi && el <= lo)) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  #sortByDistance(list: number[], key: Key64): void {
+    const H = this.#hi, L = this.#lo;
+    list.sort((a, b) => {
+      const ah = (H[a] ^ key.hi) >>> 0, bh = (H[b] ^ key.hi) >>> 0;
+      if (ah !== bh) return ah - bh;
+      const al = (L[a] ^ key.lo) >>> 0, bl = (L[b] ^ key.lo) >>> 0;
+      return al - bl || a - b;
+    });
+  }
+}
+
+/** Smallest and largest 64-bit values with the first `len` bits of (hi, lo). */
+function prefixBounds(
+  hi: number,
+  lo: number,
+  len: number,
+): [number, number, number, number] {
+  if (len <= 0) return [0, 0, 0xffffffff, 0xffffffff];
+  if (len <= 32) {
+    const mask = len === 32 ? 0xffffffff : (~(0xffffffff >>> len)) >>> 0;
+    const minHi = (hi & mask) >>> 0;
+    return [minHi, 0, (minHi | (~mask >>> 0)) >>> 0, 0xffffffff];
+  }
+  const l = len - 32;
+  const mask = l === 32 ? 0xffffffff : (~(0xffffffff >>> l)) >>> 0;
+  const minLo = (lo & mask) >>> 0;
+  return [hi >>> 0, minLo, hi >>> 0, (minLo | (~mask >>> 0)) >>> 0];
+}

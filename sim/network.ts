@@ -1,0 +1,501 @@
+/**
+ * The simulated network: one {@linkcode DhtPort} per node over a shared
+ * in-memory fabric. Closest-peer lookups run an iterative Kademlia over
+ * each node's own k-buckets (only online peers the asker can reach are
+ * returned); messages go to the target's {@linkcode InboundHandlers} after
+ * a virtual-time latency, may be lost, and fail `UNREACHABLE` when the
+ * target is offline. Every node has an IPv4 address so /24 and /16
+ * diversity mean something.
+ *
+ * @module
+ */
+import {
+  type Attestation,
+  type AttestRequest,
+  type DhtPort,
+  type FragmentEnvelope,
+  type InboundHandlers,
+  type IoOptions,
+  type NodeIdentity,
+  type PeerId,
+  type PeerInfo,
+  type ReplicateAck,
+  type ShardRef,
+  type TesseraId,
+  TesserasError,
+  toHex,
+} from "../lib/core/mod.ts";
+import { MemoryKeyring } from "../lib/memory/mod.ts";
+import type { VirtualClock } from "./clock.ts";
+import { Kademlia, key64 } from "./kademlia.ts";
+import type { SimRng } from "./rng.ts";
+
+/** Kinds of traffic counted by the network. */
+export type MessageKind = "replicate" | "attest" | "fetch" | "ping" | "lookup";
+
+/** Messages and payload bytes of one kind. */
+export interface TrafficCount {
+  /** Requests sent (including failed ones). */
+  messages: number;
+  /** Requests that failed (offline, lost, refused by a thrown error). */
+  failed: number;
+  /** Payload bytes carried (fragment bytes for replicate and fetch). */
+  bytes: number;
+}
+
+/** One delivered message, as shown to a traffic observer. */
+export interface MessageEvent {
+  /** What kind. */
+  readonly kind: MessageKind;
+  /** Sender's node index. */
+  readonly from: number;
+  /** Target's node index. */
+  readonly to: number;
+  /** Payload bytes. */
+  readonly bytes: number;
+  /** The tessera concerned, when there is one. */
+  readonly tesseraId?: TesseraId;
+  /** Whether the exchange succeeded (for replicate: the ack accepted it). */
+  readonly ok: boolean;
+}
+
+/** Options of {@linkcode SimNetwork}. */
+export interface SimNetworkOptions {
+  /** The virtual clock latencies and timeouts run on. */
+  readonly clock: VirtualClock;
+  /** Randomness for ids, latencies, loss and bucket sampling. */
+  readonly rng: SimRng;
+  /**
+   * One-way latency in virtual ms: a number, or `[min, max]` drawn
+   * uniformly per message (default 0: delivery without a clock event,
+   * the fast path for year-long runs).
+   */
+  readonly latencyMs?: number | readonly [number, number];
+  /** Probability that a request is lost (default 0). */
+  readonly lossRate?: number;
+  /** Virtual ms a lost request takes to time out (default 30 s). */
+  readonly timeoutMs?: number;
+  /**
+   * `kademlia` (default): iterative lookups over each node's k-buckets;
+   * `exact`: the true closest online peers (an oracle, for comparison).
+   */
+  readonly lookup?: "kademlia" | "exact";
+  /** Bucket size k (default 20). */
+  readonly k?: number;
+  /** Expected peak number of nodes (sizes the routing tables). */
+  readonly expectedNodes?: number;
+  /** Copy payload bytes on delivery, as a real wire would (default false). */
+  readonly copyPayloads?: boolean;
+  /** Seed of the identity keyring (default the rng's seed). */
+  readonly keyringSeed?: string;
+}
+
+/** What {@linkcode SimNetwork.addNode} needs. */
+export interface AddNodeOptions {
+  /** IPv4 address of the node. */
+  readonly ip: string;
+  /** Its 64-bit key as 16 hex characters (default random). */
+  readonly keyHex?: string;
+}
+
+interface NodeSlot {
+  readonly peerId: PeerId;
+  readonly info: PeerInfo;
+  online: boolean;
+  departed: boolean;
+  handlers: InboundHandlers | null;
+  port: DhtPort | null;
+}
+
+/**
+ * The shared fabric.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * const net = new SimNetwork({ clock, rng: new SimRng(1) });
+ * const a = net.addNode({ ip: "10.0.0.1" });
+ * const b = net.addNode({ ip: "10.0.1.1" });
+ * net.attach(b, handlers);
+ * net.fillRoutingTables();
+ * await net.dht(a).findClosestPeers(id, 1); // [b's PeerInfo]
+ * ```
+ */
+export class SimNetwork {
+  readonly clock: VirtualClock;
+  readonly kademlia: Kademlia;
+  /** Counters per message kind. */
+  readonly traffic: Record<MessageKind, TrafficCount> = {
+    replicate: { messages: 0, failed: 0, bytes: 0 },
+    attest: { messages: 0, failed: 0, bytes: 0 },
+    fetch: { messages: 0, failed: 0, bytes: 0 },
+    ping: { messages: 0, failed: 0, bytes: 0 },
+    lookup: { messages: 0, failed: 0, bytes: 0 },
+  };
+  /** Called for every request after it settles. */
+  onMessage: ((event: MessageEvent) => void) | null = null;
+  readonly #rng: SimRng;
+  readonly #latency: readonly [number, number];
+  readonly #loss: number;
+  readonly #timeout: number;
+  readonly #exact: boolean;
+  readonly #copy: boolean;
+  readonly #keyring: MemoryKeyring;
+  readonly #nodes: NodeSlot[] = [];
+  readonly #byPeer = new Map<PeerId, number>();
+
+  /** @param options see {@linkcode SimNetworkOptions} */
+  constructor(options: SimNetworkOptions) {
+    this.clock = options.clock;
+    this.#rng = options.rng;
+    const lat = options.latencyMs ?? 0;
+    this.#latency = typeof lat === "number" ? [lat, lat] : [lat[0], lat[1]];
+    this.#loss = options.lossRate ?? 0;
+    this.#timeout = options.timeoutMs ?? 30_000;
+    this.#exact = options.lookup === "exact";
+    this.#copy = options.copyPayloads ?? false;
+    this.#keyring = new MemoryKeyring(
+      options.keyringSeed ?? `sim-keyring/${options.rng.seed}`,
+    );
+    this.kademlia = new Kademlia({
+      k: options.k,
+      expectedNodes: options.expectedNodes,
+      rng: options.rng.fork("kademlia"),
+      isOnline: (i) => this.isOnline(i),
+    });
+  }
+
+  /** Nodes ever added (departed ones included; indices are never reused). */
+  get size(): number {
+    return this.#nodes.length;
+  }
+
+  /**
+   * Add a node (online, key in the DHT, empty routing table until
+   * {@linkcode SimNetwork.join} or {@linkcode SimNetwork.fillRoutingTables}).
+   * Returns its index.
+   */
+  addNode(options: AddNodeOptions): number {
+    const index = this.#nodes.length;
+    const keyHex = options.keyHex ?? toHex(this.#rng.bytes(8));
+    const peerId = `sim${keyHex}`;
+    const info: PeerInfo = Object.freeze({
+      id: peerId,
+      addresses: Object.freeze([`/ip4/${options.ip}/tcp/4001`]),
+      ip: options.ip,
+    });
+    this.#nodes.push({
+      peerId,
+      info,
+      online: true,
+      departed: false,
+      handlers: null,
+      port: null,
+    });
+    this.#byPeer.set(peerId, index);
+    const k = key64(keyHex);
+    this.kademlia.add(index, k.hi, k.lo);
+    return index;
+  }
+
+  /** Fill every present node's routing table (after the initial population). */
+  fillRoutingTables(): void {
+    for (let i = 0; i < this.#nodes.length; i++) {
+      if (!this.#nodes[i].departed) this.kademlia.fill(i);
+    }
+  }
+
+  /**
+   * A node (new or returning) joins: refresh its buckets and announce
+   * itself with a lookup of its own key, so its neighbours learn it.
+   */
+  join(index: number): void {
+    this.kademlia.fill(index);
+    this.kademlia.lookup(index, this.kademlia.keyOf(index), this.kademlia.k);
+  }
+
+  /** Route inbound messages of node `index` to `handlers`. */
+  attach(index: number, handlers: InboundHandlers): void {
+    this.#nodes[index].handlers = handlers;
+  }
+
+  /** Bring a node up or down (its data stays; see {@linkcode SimNetwork.depart}). */
+  setOnline(index: number, online: boolean): void {
+    const n = this.#nodes[index];
+    if (n.departed) return;
+    n.online = online;
+  }
+
+  /** A node leaves for good: offline, out of the key space. */
+  depart(index: number): void {
+    const n = this.#nodes[index];
+    if (n.departed) return;
+    n.online = false;
+    n.departed = true;
+    n.handlers = null;
+    this.kademlia.remove(index);
+  }
+
+  /** Whether node `index` answers now. */
+  isOnline(index: number): boolean {
+    return this.#nodes[index]?.online === true;
+  }
+
+  /** Whether node `index` has left for good. */
+  isDeparted(index: number): boolean {
+    return this.#nodes[index]?.departed === true;
+  }
+
+  /** Node index of a peer id, or `undefined`. */
+  indexOf(peer: PeerId): number | undefined {
+    return this.#byPeer.get(peer);
+  }
+
+  /** Peer id of node `index`. */
+  peerId(index: number): PeerId {
+    return this.#nodes[index].peerId;
+  }
+
+  /** The {@linkcode PeerInfo} of node `index`. */
+  peerInfo(index: number): PeerInfo {
+    return this.#nodes[index].info;
+  }
+
+  /** IPv4 address of node `index`. */
+  ip(index: number): string {
+    return this.#nodes[index].info.ip!;
+  }
+
+  /** A signing identity for node `index`, verifiable by every other node. */
+  identity(index: number): NodeIdentity {
+    return this.#keyring.identity(this.#nodes[index].peerId);
+  }
+
+  /** The {@linkcode DhtPort} node `index` uses. */
+  dht(index: number): DhtPort {
+    const slot = this.#nodes[index];
+    if (!slot.port) slot.port = new SimDhtPort(this, index);
+    return slot.port;
+  }
+
+  /** Closest online peers to `key` as node `asker` finds them. */
+  async findClosest(
+    asker: number,
+    key: TesseraId,
+    count: number,
+    options: IoOptions = {},
+  ): Promise<PeerInfo[]> {
+    options.signal?.throwIfAborted();
+    this.#requireOnline(asker);
+    const k = key64(key);
+    const t = this.traffic.lookup;
+    t.messages++;
+    let found: number[];
+    if (this.#exact) {
+      found = this.kademlia.trueClosest(
+        k,
+        count,
+        (i) => i !== asker && this.isOnline(i),
+      );
+    } else {
+      const before = this.kademlia.stats.queries;
+      found = this.kademlia.lookup(asker, k, count);
+      const rounds = Math.ceil(
+        (this.kademlia.stats.queries - before) / this.kademlia.alpha,
+      );
+      const lat = this.#drawLatency();
+      if (lat > 0 && rounds > 0) {
+        await this.clock.sleep(2 * lat * rounds, options);
+      }
+    }
+    return found.map((i) => this.#nodes[i].info);
+  }
+
+  /**
+   * Deliver one request from `from` to `to` and its answer back, in
+   * virtual time, failing as a real network would.
+   */
+  async deliver<T>(
+    from: number,
+    to: number,
+    request: {
+      kind: MessageKind;
+      bytes: number;
+      tesseraId?: TesseraId;
+      call: (handlers: InboundHandlers, sender: PeerInfo) => Promise<T>;
+      answerBytes?: (answer: T) => number;
+      ok?: (answer: T) => boolean;
+    },
+    options: IoOptions = {},
+  ): Promise<T> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    this.#requireOnline(from);
+    const t = this.traffic[request.kind];
+    t.messages++;
+    const report = (ok: boolean, bytes: number) => {
+      if (!ok) t.failed++;
+      t.bytes += bytes;
+      this.onMessage?.({
+        kind: request.kind,
+        from,
+        to,
+        bytes,
+        tesseraId: request.tesseraId,
+        ok,
+      });
+    };
+    const lat = this.#drawLatency();
+    const target = this.#nodes[to];
+    if (!target || !target.online || !target.handlers) {
+      if (lat > 0) await this.clock.sleep(2 * lat, { signal });
+      report(false, 0);
+      throw new TesserasError(
+        "UNREACHABLE",
+        `peer ${target?.peerId ?? to} is offline: try another holder`,
+      );
+    }
+    if (this.#loss > 0 && this.#rng.chance(this.#loss)) {
+      if (lat > 0) await this.clock.sleep(this.#timeout, { signal });
+      report(false, 0);
+      throw new TesserasError(
+        "TIMEOUT",
+        `request to ${target.peerId} timed out (message lost)`,
+      );
+    }
+    if (lat > 0) await this.clock.sleep(lat, { signal });
+    this.kademlia.see(to, from);
+    let answer: T;
+    try {
+      answer = await request.call(target.handlers, this.#nodes[from].info);
+    } catch (e) {
+      report(false, request.bytes);
+      throw e;
+    }
+    if (lat > 0) await this.clock.sleep(lat, { signal });
+    if (!target.online) {
+      report(false, request.bytes);
+      throw new TesserasError(
+        "TIMEOUT",
+        `peer ${target.peerId} went offline before answering`,
+      );
+    }
+    const extra = request.answerBytes ? request.answerBytes(answer) : 0;
+    report(request.ok ? request.ok(answer) : true, request.bytes + extra);
+    return answer;
+  }
+
+  /** Copy payload bytes when configured to (a real wire copies). */
+  payload(bytes: Uint8Array): Uint8Array {
+    return this.#copy ? bytes.slice() : bytes;
+  }
+
+  #requireOnline(index: number): void {
+    if (!this.isOnline(index)) {
+      throw new TesserasError(
+        "UNREACHABLE",
+        `this node (${this.#nodes[index]?.peerId ?? index}) is offline`,
+      );
+    }
+  }
+
+  #drawLatency(): number {
+    const [a, b] = this.#latency;
+    if (b <= 0) return 0;
+    return a === b ? a : a + this.#rng.next() * (b - a);
+  }
+}
+
+/** A node's view of the {@linkcode SimNetwork}. */
+class SimDhtPort implements DhtPort {
+  readonly selfId: PeerId;
+  readonly #net: SimNetwork;
+  readonly #self: number;
+
+  constructor(net: SimNetwork, self: number) {
+    this.#net = net;
+    this.#self = self;
+    this.selfId = net.peerId(self);
+  }
+
+  findClosestPeers(
+    key: TesseraId,
+    count: number,
+    options?: IoOptions,
+  ): Promise<PeerInfo[]> {
+    return this.#net.findClosest(this.#self, key, count, options);
+  }
+
+  async replicate(
+    peer: PeerId,
+    envelope: FragmentEnvelope,
+    options: IoOptions = {},
+  ): Promise<ReplicateAck> {
+    const net = this.#net;
+    const sent = { ...envelope, data: net.payload(envelope.data) };
+    return await net.deliver(this.#self, this.#target(peer), {
+      kind: "replicate",
+      bytes: envelope.data.length,
+      tesseraId: envelope.fragment.tesseraId,
+      call: (h, from) => h.onReplicate(sent, from, options),
+      ok: (ack) => ack.accepted,
+    }, options);
+  }
+
+  async requestAttestation(
+    peer: PeerId,
+    request: AttestRequest,
+    options: IoOptions = {},
+  ): Promise<Attestation> {
+    return await this.#net.deliver(this.#self, this.#target(peer), {
+      kind: "attest",
+      bytes: 0,
+      tesseraId: request.tesseraId,
+      call: (h, from) => h.onAttest(request, from, options),
+    }, options);
+  }
+
+  async ping(peer: PeerId, options: IoOptions = {}): Promise<number> {
+    const start = this.#net.clock.now();
+    await this.#net.deliver(this.#self, this.#target(peer), {
+      kind: "ping",
+      bytes: 0,
+      call: () => Promise.resolve(true),
+    }, options);
+    return this.#net.clock.now() - start;
+  }
+
+  async fetch(
+    peer: PeerId,
+    shard: ShardRef,
+    options: IoOptions = {},
+  ): Promise<Uint8Array> {
+    const net = this.#net;
+    const bytes = await net.deliver(this.#self, this.#target(peer), {
+      kind: "fetch",
+      bytes: 0,
+      tesseraId: shard.tesseraId,
+      call: (h, from) => h.onFetch(shard, from, options),
+      answerBytes: (b) => b?.length ?? 0,
+      ok: (b) => b !== null,
+    }, options);
+    if (bytes === null) {
+      throw new TesserasError(
+        "NOT_FOUND",
+        `peer ${peer} does not hold shard ${shard.index} of ${shard.tesseraId}`,
+      );
+    }
+    return net.payload(bytes);
+  }
+
+  #target(peer: PeerId): number {
+    const index = this.#net.indexOf(peer);
+    if (index === undefined) {
+      throw new TesserasError(
+        "UNREACHABLE",
+        `unknown peer ${peer}: not in the simulated network`,
+      );
+    }
+    return index;
+  }
+}

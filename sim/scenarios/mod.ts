@@ -1,0 +1,22 @@
+/**
+ * The built-in scenarios, by name.
+ *
+ * @module
+ */
+import type { Scenario } from "../scenario.ts";
+import { scenario as correlatedOutage } from "./correlated_outage.ts";
+import { scenario as defaultScenario } from "./default.ts";
+import { scenario as fewSubnets } from "./few_subnets.ts";
+import { scenario as freeRiders } from "./free_riders.ts";
+import { scenario as quick } from "./quick.ts";
+import { scenario as trace } from "./trace.ts";
+
+/** Every built-in scenario, keyed by name. */
+export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
+  [defaultScenario.name]: defaultScenario,
+  [quick.name]: quick,
+  [correlatedOutage.name]: correlatedOutage,
+  [freeRiders.name]: freeRiders,
+  [fewSubnets.name]: fewSubnets,
+  [trace.name]: trace,
+});

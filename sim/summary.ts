@@ -1,0 +1,210 @@
+/**
+ * The run's summary (the `--json` object), its time series, and the
+ * checks a run must pass.
+ *
+ * @module
+ */
+import type { Promises } from "./scenario.ts";
+
+/** One census sample. */
+export interface Sample {
+  /** Virtual days since the start. */
+  readonly day: number;
+  /** Tesseras fully replicated on online nodes. */
+  readonly healthy: number;
+  /** Recoverable but short of target. */
+  readonly degraded: number;
+  /** Not recoverable from the network. */
+  readonly lost: number;
+  /** Degraded ones unreadable right now. */
+  readonly unavailable: number;
+  /** Nodes online. */
+  readonly online: number;
+  /** Nodes present (online or away). */
+  readonly present: number;
+  /** Repair bytes so far (pushed by repair plus fetched to rebuild). */
+  readonly repairBytes: number;
+  /** Shard bytes on present nodes. */
+  readonly storedBytes: number;
+}
+
+/** The summary of a run; byte figures are in the run's scaled units. */
+export interface SimSummary {
+  /** Scenario name. */
+  readonly scenario: string;
+  /** Seed used. */
+  readonly seed: string;
+  /** `port` or `libp2p`. */
+  readonly stack: "port" | "libp2p";
+  /** Byte scale applied. */
+  readonly scale: number;
+  /** Nodes at the start. */
+  readonly nodes: number;
+  /** Nodes present at the end. */
+  readonly nodesEnd: number;
+  /** Virtual days simulated. */
+  readonly virtualDays: number;
+  /** Tesseras placed. */
+  readonly tesseras: number;
+  /** At the end: fully replicated on online nodes. */
+  readonly healthy: number;
+  /** At the end: recoverable but short of target. */
+  readonly degraded: number;
+  /** At the end: not recoverable from the network. */
+  readonly lost: number;
+  /** Tesseras that were unrecoverable from the network at any moment. */
+  readonly lostEver: number;
+  /** At the end: too few shards online to read now. */
+  readonly unavailable: number;
+  /** Tesseras whose recorded holders ever broke the subnet cap. */
+  readonly subnetViolations: number;
+  /** Largest deficit any node's ledger shows for a present fair peer. */
+  readonly maxDeficitBytes: number;
+  /** Largest deficit any ledger shows for a free rider. */
+  readonly maxFreeRiderDeficitBytes: number;
+  /** The tolerance in force (scaled). */
+  readonly deficitToleranceBytes: number;
+  /** Bytes moved by repair: pushed to new holders plus fetched to rebuild. */
+  readonly repairBytes: number;
+  /** Bytes pushed by first placements. */
+  readonly placementBytes: number;
+  /** Shard bytes on present nodes at the end. */
+  readonly storedBytes: number;
+  /** `repairBytes / storedBytes`. */
+  readonly repairRatio: number;
+  /** Mean fraction of target redundancy of free riders' tesseras (null when none). */
+  readonly freeRiderRedundancy: number | null;
+  /** Same for fair owners' tesseras. */
+  readonly fairRedundancy: number | null;
+  /** Nines of annual durability (see `durabilityBasis`). */
+  readonly durabilityNines: number;
+  /**
+   * `point`: `-log10(lostEver / tessera-years)`; `lower95`: no loss seen,
+   * so the 95% lower bound from the rule of three, `-log10(3 / tessera-years)`.
+   */
+  readonly durabilityBasis: "point" | "lower95";
+  /** Hours from each outage until degraded tesseras fell back to their level before it (null: never). */
+  readonly healHours: readonly (number | null)[];
+  /** Permanent departures. */
+  readonly departures: number;
+  /** Fresh arrivals. */
+  readonly arrivals: number;
+  /** Transient absences. */
+  readonly absences: number;
+  /** Repair sweeps run, over all nodes. */
+  readonly sweeps: number;
+  /** Placements that failed outright. */
+  readonly placementFailures: number;
+  /** Messages sent, by kind. */
+  readonly messages: Readonly<Record<string, number>>;
+  /** Fraction of the true closest online peers a lookup finds (measured at the end). */
+  readonly lookupRecall: number;
+  /** Clock events processed. */
+  readonly events: number;
+  /** Wall-clock seconds (the only field that differs between equal runs). */
+  readonly wallSeconds: number;
+}
+
+/** One check of a run. */
+export interface SimCheck {
+  /** Short name. */
+  readonly name: string;
+  /** Whether it passed. */
+  readonly ok: boolean;
+  /** What was measured against what. */
+  readonly detail: string;
+}
+
+/**
+ * Annual durability in nines from `lostEver` losses over
+ * `tesseras × days / 365` tessera-years; with no loss, the 95% lower
+ * bound (rule of three).
+ *
+ * @example
+ * ```ts
+ * durability(0, 2000, 365); // { nines: 2.82…, basis: "lower95" }
+ * ```
+ */
+export function durability(
+  lostEver: number,
+  tesseras: number,
+  days: number,
+): { nines: number; basis: "point" | "lower95" } {
+  const exposure = tesseras * days / 365;
+  if (exposure <= 0) return { nines: 0, basis: "lower95" };
+  if (lostEver > 0) {
+    const p = Math.min(1, lostEver / exposure);
+    return { nines: round3(-Math.log10(p)), basis: "point" };
+  }
+  const p = Math.min(1, 3 / exposure);
+  return { nines: round3(-Math.log10(p)), basis: "lower95" };
+}
+
+/**
+ * The checks of a run: the subnet cap and the deficit tolerance always,
+ * the scenario's promises when it makes them.
+ *
+ * @example
+ * ```ts
+ * const checks = evaluateChecks(summary, { zeroLost: true });
+ * checks.every((c) => c.ok);
+ * ```
+ */
+export function evaluateChecks(
+  summary: SimSummary,
+  promises: Promises,
+): SimCheck[] {
+  const checks: SimCheck[] = [
+    {
+      name: "subnet-cap",
+      ok: summary.subnetViolations === 0,
+      detail:
+        `${summary.subnetViolations} tesseras with more peers in one subnet than the cap (must be 0)`,
+    },
+    {
+      name: "deficit-tolerance",
+      ok: summary.maxDeficitBytes <= summary.deficitToleranceBytes,
+      detail:
+        `largest fair-peer deficit ${summary.maxDeficitBytes} B vs tolerance ${summary.deficitToleranceBytes} B`,
+    },
+  ];
+  if (promises.zeroLost) {
+    checks.push({
+      name: "zero-lost",
+      ok: summary.lostEver === 0 && summary.lost === 0,
+      detail:
+        `${summary.lostEver} tesseras ever unrecoverable, ${summary.lost} at the end (promised 0)`,
+    });
+  }
+  if (promises.freeRidersLoseFirst) {
+    const fr = summary.freeRiderRedundancy, fair = summary.fairRedundancy;
+    checks.push({
+      name: "free-riders-lose-first",
+      ok: fr !== null && fair !== null && fr < fair,
+      detail: `free riders' redundancy ${fmt(fr)} vs fair owners' ${
+        fmt(fair)
+      } (must be lower)`,
+    });
+  }
+  if (promises.healWithinHours !== undefined) {
+    const limit = promises.healWithinHours;
+    const heal = summary.healHours;
+    checks.push({
+      name: "heal-time",
+      ok: heal.length > 0 && heal.every((h) => h !== null && h <= limit),
+      detail: `heal times ${
+        heal.map((h) => h === null ? "never" : `${h} h`).join(", ") || "none"
+      } (promised within ${limit} h)`,
+    });
+  }
+  return checks;
+}
+
+function fmt(x: number | null): string {
+  return x === null ? "n/a" : x.toFixed(4);
+}
+
+/** Round to three decimals (stable across runs, readable in JSON). */
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
