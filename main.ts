@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
 import {
   isTesseraId,
@@ -20,7 +20,11 @@ import {
   exitCodeFor,
   formatBytes,
   formatTable,
+  loadNodeConfig,
   resolveDataDir,
+  runDaemon,
+  setupLogging,
+  verifyDataDir,
   VERSION,
 } from "./lib/node/mod.ts";
 
@@ -38,6 +42,14 @@ function dataDirOf(cmd: Command): string {
 
 async function clientOf(cmd: Command): Promise<ApiClient> {
   return await ApiClient.forDataDir(dataDirOf(cmd));
+}
+
+function parseNonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidArgumentError("expected a non-negative integer");
+  }
+  return n;
 }
 
 function requireId(id: string): string {
@@ -87,6 +99,64 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .showSuggestionAfterError()
     .exitOverride();
+
+  program.command("start")
+    .description("run a node until SIGINT or SIGTERM")
+    .option("--listen <multiaddr...>", "addresses to listen on")
+    .option("--bootstrap <multiaddr...>", "peers to join through")
+    .option("--api <host:port>", "local API address (default 127.0.0.1:7431)")
+    .option(
+      "--bootstrap-mode",
+      "run as a bootstrap node: persist and serve the routing table",
+    )
+    .option(
+      "--stale-after <seconds>",
+      "forget peers unseen for this long (default 7 days)",
+      parseNonNegative,
+    )
+    .option("--public-only", "keep only public addresses in the DHT")
+    .action(async (opts, cmd) => {
+      await setupLogging();
+      const config = await loadNodeConfig(dataDirOf(cmd), {
+        listen: opts.listen,
+        bootstrap: opts.bootstrap,
+        api: opts.api,
+        bootstrapMode: opts.bootstrapMode,
+        staleAfterSeconds: opts.staleAfter,
+        allowPrivateAddresses: opts.publicOnly ? false : undefined,
+      });
+      await runDaemon(config);
+    });
+
+  program.command("verify")
+    .description(
+      "check a stopped node's shard files against the database (exit 1 on any problem)",
+    )
+    .option("--repair", "remove unfinished writes and files without a row")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd) => {
+      const report = await verifyDataDir(dataDirOf(cmd), {
+        repair: opts.repair,
+      });
+      if (opts.json) {
+        print(JSON.stringify(report));
+      } else {
+        print(
+          `checked ${report.rowsChecked} rows and ${report.filesSeen} files (${
+            formatBytes(report.bytesHashed)
+          } hashed): ${report.issues.length} inconsistencies`,
+        );
+        for (const issue of report.issues) {
+          print(
+            `${issue.kind}: ${issue.path}: ${issue.detail}${
+              issue.repaired ? " (repaired)" : ""
+            }`,
+          );
+        }
+      }
+      const unrepaired = report.issues.filter((i) => !i.repaired).length;
+      if (unrepaired > 0) Deno.exitCode = EXIT_FAILURE;
+    });
 
   program.command("id")
     .description("print this node's peer id and listen addresses")

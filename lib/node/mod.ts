@@ -15,3 +15,7 @@ export * from "./logging.ts";
 export * from "./exit_codes.ts";
 export * from "./progress.ts";
 export * from "./format.ts";
+export * from "./daemon.ts";
+export * from "./backend.ts";
+export * from "./metrics.ts";
+export * from "./verify.ts";

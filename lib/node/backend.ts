@@ -1,0 +1,314 @@
+/**
+ * The daemon's side of the local API: answers each route from the
+ * replication service, the stores and the libp2p node.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import {
+  assertTesseraId,
+  assertTesseraSize,
+  type PeerBalance,
+  TesserasError,
+  type TrackedTessera,
+} from "../core/mod.ts";
+import type { TesserasNode } from "../net/mod.ts";
+import type { ReplicationService } from "../replication/mod.ts";
+import {
+  freeDiskBytes,
+  type FsFragmentStore,
+  isNoSpace,
+  type SqliteHolderRegistry,
+  type SqlitePeerStore,
+  type SqliteReciprocityLedger,
+} from "../storage/mod.ts";
+import type { ApiBackend, ProgressEvent } from "./api.ts";
+import type { NodeConfig } from "./config.ts";
+import { renderMetrics } from "./metrics.ts";
+
+/** What the backend answers from. */
+export interface DaemonParts {
+  /** Settings in force. */
+  readonly config: NodeConfig;
+  /** The libp2p node. */
+  readonly node: TesserasNode;
+  /** The replication service. */
+  readonly service: ReplicationService;
+  /** Shards held. */
+  readonly fragments: FsFragmentStore;
+  /** Reciprocity ledger. */
+  readonly ledger: SqliteReciprocityLedger;
+  /** Placement records of our tesseras. */
+  readonly holders: SqliteHolderRegistry;
+  /** Persistent peer table. */
+  readonly peers: SqlitePeerStore;
+}
+
+/** One tessera's line in `tesseras status`. */
+export interface TesseraStatus {
+  /** Tessera id. */
+  readonly id: string;
+  /** Fragmentation tier. */
+  readonly tier: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Shards in all. */
+  readonly shardCount: number;
+  /** Shards needed to rebuild. */
+  readonly dataShards: number;
+  /** Shards with at least one live holder. */
+  readonly liveShards: number;
+  /** Shards with none. */
+  readonly lostShards: number;
+  /** Distinct holders. */
+  readonly holderCount: number;
+  /** `healthy`, `needs_replication`, `corrupt_local` or `unchecked`. */
+  readonly health: string;
+  /** Last check, ISO time, or `null`. */
+  readonly lastCheckedAt: string | null;
+  /** Holders per shard index (live ones when just checked). */
+  readonly holders?: readonly { index: number; peerId: string }[];
+}
+
+/** The {@linkcode ApiBackend} of a running daemon. */
+export class DaemonBackend implements ApiBackend {
+  readonly #parts: DaemonParts;
+
+  /** @param parts the daemon's services */
+  constructor(parts: DaemonParts) {
+    this.#parts = parts;
+  }
+
+  /** `/health`: status, peer counts, uptime and the peer table's totals. */
+  async health(): Promise<unknown> {
+    const { node, peers, config } = this.#parts;
+    const stats = await peers.stats(config.staleAfterSeconds);
+    return {
+      status: "OK",
+      peer_id: node.peerId,
+      peer_count: node.connectedPeers().length,
+      uptime_seconds: Math.floor((Date.now() - node.startedAt) / 1000),
+      bootstrap_mode: config.bootstrapMode,
+      storage: {
+        total_peers: stats.totalPeers,
+        total_addresses: stats.totalAddresses,
+        stale_peers: stats.stalePeers,
+      },
+    };
+  }
+
+  /** `/metrics` in Prometheus text format. */
+  async metrics(): Promise<string> {
+    const { node, fragments, holders, peers, config } = this.#parts;
+    const stats = await peers.stats(config.staleAfterSeconds);
+    return renderMetrics({
+      connectedPeers: node.connectedPeers().length,
+      routingTableSize: node.routingTableSize(),
+      knownPeers: stats.totalPeers,
+      knownAddresses: stats.totalAddresses,
+      fragmentsHeld: fragments.count(),
+      fragmentBytesHeld: await fragments.totalBytes(),
+      tesserasTracked: (await holders.list()).length,
+      uptimeSeconds: (Date.now() - node.startedAt) / 1000,
+      diskFreeBytes: await freeDiskBytes(config.dataDir).catch(() => NaN),
+      perPeerLimitBytes: config.replication.perPeerStorageLimitBytes,
+      minFreeSpaceBytes: config.replication.minFreeSpaceBytes,
+      deficitToleranceBytes: config.replication.deficitToleranceBytes,
+      counters: node.counters(),
+    });
+  }
+
+  /** Peer id and listen addresses. */
+  identity(): Promise<unknown> {
+    const { node } = this.#parts;
+    return Promise.resolve({
+      peerId: node.peerId,
+      addresses: node.multiaddrs(),
+    });
+  }
+
+  /** Connected peers and the persistent peer table. */
+  async peers(): Promise<unknown> {
+    const { node, peers } = this.#parts;
+    const rows = await peers.listAddresses();
+    const known = new Map<
+      string,
+      { peerId: string; multiaddrs: string[]; lastSeen: number }
+    >();
+    for (const r of rows) {
+      const entry = known.get(r.peerId) ??
+        { peerId: r.peerId, multiaddrs: [], lastSeen: 0 };
+      entry.multiaddrs.push(r.multiaddr);
+      entry.lastSeen = Math.max(entry.lastSeen, r.lastSeen);
+      known.set(r.peerId, entry);
+    }
+    return {
+      connected: node.connectedPeers().map((p) => ({
+        peerId: p.id,
+        address: p.addresses[0] ?? "",
+        ip: p.ip ?? null,
+      })),
+      known: [...known.values()],
+    };
+  }
+
+  /** Read the file, keep it as our blob, and replicate it. */
+  async putFile(
+    path: string,
+    options: { onProgress?: (event: ProgressEvent) => void },
+  ): Promise<{ id: string; size: number; tier: string }> {
+    let data: Uint8Array;
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) {
+        throw new TesserasError("INVALID_INPUT", `${path} is not a file`);
+      }
+      assertTesseraSize(info.size);
+      data = await Deno.readFile(path);
+    } catch (err) {
+      if (err instanceof TesserasError) throw err;
+      throw new TesserasError("NOT_FOUND", `cannot read ${path}: ${err}`);
+    }
+    const report = await this.#parts.service.putTessera(data, {
+      onProgress: (p) =>
+        options.onProgress?.({
+          done: p.shardsDone,
+          total: p.shardsTotal,
+          phase: "upload",
+        }),
+    });
+    return {
+      id: report.tesseraId,
+      size: report.plan.size,
+      tier: report.plan.tier,
+      ...{
+        holders: report.peers,
+        placed: report.placed.length,
+        unplaced: report.unplaced.length,
+        tolerance: report.tolerance,
+      },
+    };
+  }
+
+  /** Retrieve, verify, and write the bytes atomically to `outPath`. */
+  async getToFile(
+    id: string,
+    options: { outPath: string },
+  ): Promise<{ id: string; size: number }> {
+    assertTesseraId(id);
+    const data = await this.#parts.service.retrieveTessera(id);
+    const tmp = join(
+      dirname(options.outPath),
+      `.tesseras-get-${crypto.randomUUID()}.tmp`,
+    );
+    try {
+      const file = await Deno.open(tmp, { write: true, createNew: true });
+      try {
+        await file.write(data);
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(tmp, options.outPath);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      if (isNoSpace(err)) {
+        throw new TesserasError(
+          "INSUFFICIENT_SPACE",
+          `not enough disk space to write ${options.outPath}`,
+        );
+      }
+      throw new TesserasError(
+        "STORAGE_ERROR",
+        `cannot write ${options.outPath}: ${err}`,
+      );
+    }
+    return { id, size: data.length };
+  }
+
+  /** One tessera checked live now, or every tracked one from the registry. */
+  async status(id?: string): Promise<unknown> {
+    const { holders, service } = this.#parts;
+    if (id === undefined) {
+      const tracked = await holders.list();
+      return await Promise.all(tracked.map((t) => this.#recorded(t)));
+    }
+    assertTesseraId(id);
+    const tracked = await holders.get(id);
+    if (!tracked) {
+      throw new TesserasError(
+        "NOT_FOUND",
+        `tessera ${id} is not one of this node's tesseras`,
+      );
+    }
+    const report = await service.inspectTessera(id);
+    const live = report.holders.flatMap((h) =>
+      h.liveIndices.map((index) => ({ index, peerId: h.peerId }))
+    );
+    return {
+      id,
+      tier: report.plan.tier,
+      size: report.plan.size,
+      shardCount: report.plan.shardCount,
+      dataShards: report.plan.dataShards,
+      liveShards: report.liveIndices.length,
+      lostShards: report.lostIndices.length,
+      holderCount: new Set(live.map((h) => h.peerId)).size,
+      health: report.health.kind,
+      lastCheckedAt: new Date(report.checkedAt).toISOString(),
+      holders: live,
+      tolerance: report.tolerance,
+      verification: report.verification,
+      holderChecks: report.holders,
+    } satisfies TesseraStatus & Record<string, unknown>;
+  }
+
+  async #recorded(t: TrackedTessera): Promise<TesseraStatus> {
+    const records = await this.#parts.holders.holders(t.tesseraId);
+    const covered = new Set(records.map((r) => r.index));
+    return {
+      id: t.tesseraId,
+      tier: t.plan.tier,
+      size: t.plan.size,
+      shardCount: t.plan.shardCount,
+      dataShards: t.plan.dataShards,
+      liveShards: covered.size,
+      lostShards: t.plan.shardCount - covered.size,
+      holderCount: new Set(records.map((r) => r.peerId)).size,
+      health: t.lastHealth ?? "unchecked",
+      lastCheckedAt: t.lastCheckedAt === null
+        ? null
+        : new Date(t.lastCheckedAt).toISOString(),
+    };
+  }
+
+  /** Every ledger row. */
+  ledger(): Promise<PeerBalance[]> {
+    return this.#parts.ledger.list();
+  }
+
+  /** A repair sweep now, of one tessera or all. */
+  async repair(id?: string): Promise<unknown> {
+    const report = await this.#parts.service.repairSweep(
+      id ? { ids: [id] } : {},
+    );
+    return {
+      ...report,
+      tesseras: report.tesseras.map((t) => ({
+        id: t.tesseraId,
+        before: t.before.kind,
+        after: t.after.kind,
+        lostIndices: t.lostIndices,
+        rebuiltShards: t.rebuilt.length,
+        newHolders: new Set(t.placed.map((p) => p.peerId)).size,
+        placed: t.placed,
+        removed: t.removed,
+        source: t.source,
+        bytesFetched: t.bytesFetched,
+        bytesSent: t.bytesSent,
+        tolerance: t.tolerance,
+        error: t.error,
+      })),
+    };
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Runs real `tesseras start` daemon processes for system tests.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A daemon child process and how to reach it. */
+export interface DaemonProcess {
+  /** Its data directory. */
+  readonly dataDir: string;
+  /** The child process. */
+  readonly child: Deno.ChildProcess;
+  /** API base URL from api.json. */
+  readonly url: string;
+  /** API token from api.json. */
+  readonly token: string;
+  /** The daemon's peer id. */
+  readonly peerId: string;
+  /** Collected standard error so far. */
+  stderr(): string;
+  /** Send `signal` and wait for the exit status (ms limit). */
+  stop(
+    options?: { signal?: Deno.Signal; timeoutMs?: number },
+  ): Promise<Deno.CommandStatus>;
+}
+
+/** Arguments of `tesseras` run through Deno with the node's permissions. */
+export function tesserasArgs(args: readonly string[]): string[] {
+  return [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    "--allow-sys",
+    MAIN,
+    ...args,
+  ];
+}
+
+/** Runs a one-shot `tesseras` command; resolves with its output. */
+export async function runTesseras(
+  args: readonly string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: tesserasArgs(args),
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+async function readApiJson(path: string) {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts `tesseras start --data-dir dataDir …args` and waits until its
+ * `api.json` appears and `/health` answers.
+ */
+export async function startDaemon(
+  dataDir: string,
+  args: readonly string[] = [],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<DaemonProcess> {
+  const apiPath = join(dataDir, "api.json");
+  await Deno.remove(apiPath).catch(() => {});
+  const child = new Deno.Command(Deno.execPath(), {
+    args: tesserasArgs([
+      "start",
+      "--data-dir",
+      dataDir,
+      "--api",
+      "127.0.0.1:0",
+      ...args,
+    ]),
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let errText = "";
+  const dec = new TextDecoder();
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) errText += dec.decode(chunk);
+  };
+  const drained = Promise.all([drain(child.stderr), drain(child.stdout)]);
+  const status = child.status;
+  let exited: Deno.CommandStatus | null = null;
+  status.then((s) => (exited = s));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (exited) {
+      await drained;
+      throw new Error(`daemon exited early (${exited}):\n${errText}`);
+    }
+    const info = await readApiJson(apiPath);
+    if (info?.pid === child.pid) {
+      const res = await fetch(`${info.url}/health`).catch(() => null);
+      if (res?.ok) {
+        await res.body?.cancel();
+        return {
+          dataDir,
+          child,
+          url: info.url,
+          token: info.token,
+          peerId: info.peerId,
+          stderr: () => errText,
+          async stop({ signal = "SIGTERM", timeoutMs = 5_000 } = {}) {
+            if (!exited) {
+              try {
+                child.kill(signal);
+              } catch { /* already gone */ }
+            }
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const timeout = new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () =>
+                  reject(
+                    new Error(`daemon did not exit within ${timeoutMs}ms`),
+                  ),
+                timeoutMs,
+              );
+            });
+            try {
+              const s = await Promise.race([status, timeout]);
+              await drained;
+              return s;
+            } catch (err) {
+              child.kill("SIGKILL");
+              await status;
+              await drained;
+              throw err;
+            } finally {
+              clearTimeout(timer);
+            }
+          },
+        };
+      }
+      await res?.body?.cancel();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  await status;
+  await drained;
+  throw new Error(`daemon did not become healthy:\n${errText}`);
+}
+
+/** GETs an API route with the daemon's token and decodes JSON. */
+export async function apiGet<T = unknown>(
+  daemon: DaemonProcess,
+  path: string,
+): Promise<T> {
+  const res = await fetch(`${daemon.url}${path}`, {
+    headers: { authorization: `Bearer ${daemon.token}` },
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
+  return body as T;
+}
