@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+
+Deno.test("a process that starts and stops nodes exits on its own within seconds", async () => {
+  const script = new URL("./fixtures/start_stop.ts", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      // The permissions the node needs on loopback: no -A.
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      script.pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Kill a hung child so the test fails instead of hanging.
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    let stoppedAt = 0;
+    let output = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      output += decoder.decode(chunk);
+      if (stoppedAt === 0 && output.includes("stopped\n")) {
+        stoppedAt = performance.now();
+      }
+    }
+    const status = await child.status;
+    const exitedAt = performance.now();
+    const stderr = new TextDecoder().decode(
+      (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
+    );
+    assert.equal(status.code, 0, `child failed: ${stderr}`);
+    assert.equal(output, "stopped\n");
+    assert.ok(stoppedAt > 0);
+    const lingered = exitedAt - stoppedAt;
+    assert.ok(lingered < 3_000, `process lingered ${lingered} ms after stop`);
+  } finally {
+    clearTimeout(killer);
+  }
+});
