@@ -18,7 +18,11 @@ export class MemoryBlobStore implements BlobStore {
   readonly #blobs = new Map<TesseraId, Uint8Array>();
   readonly #copy: boolean;
 
-  /** @param options `copy` (default `true`) copies bytes in and out. */
+  /**
+   * An empty store.
+   *
+   * @param options `copy` (default `true`) copies bytes in and out
+   */
   constructor(options: { readonly copy?: boolean } = {}) {
     this.#copy = options.copy ?? true;
   }

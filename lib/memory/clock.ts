@@ -29,7 +29,11 @@ export class ManualClock implements Clock {
   #seq = 0;
   #timers: Timer[] = [];
 
-  /** @param start initial time, ms since the epoch */
+  /**
+   * A clock stopped at `start`.
+   *
+   * @param start initial time, ms since the epoch
+   */
   constructor(start = 0) {
     this.#now = start;
   }

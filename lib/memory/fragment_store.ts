@@ -52,7 +52,11 @@ export class MemoryFragmentStore implements FragmentStore {
   readonly #capacity: number;
   #total = 0;
 
-  /** @param options see {@linkcode MemoryFragmentStoreOptions} */
+  /**
+   * An empty store.
+   *
+   * @param options see {@linkcode MemoryFragmentStoreOptions}
+   */
   constructor(options: MemoryFragmentStoreOptions = {}) {
     this.#verify = options.verifyOnStore ?? true;
     this.#copy = options.copy ?? true;

@@ -40,7 +40,11 @@ export class MemoryHolderRegistry implements HolderRegistry {
   readonly #tracked = new Map<TesseraId, Tracked>();
   readonly #now: () => number;
 
-  /** @param options see {@linkcode MemoryHolderRegistryOptions} */
+  /**
+   * An empty registry.
+   *
+   * @param options see {@linkcode MemoryHolderRegistryOptions}
+   */
   constructor(options: MemoryHolderRegistryOptions = {}) {
     this.#now = options.now ?? Date.now;
   }

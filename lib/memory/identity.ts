@@ -28,7 +28,11 @@ export class MemoryKeyring {
   readonly #seed: string;
   readonly #secrets = new Map<PeerId, Uint8Array>();
 
-  /** @param seed distinguishes keyrings (a run's seed in the simulator) */
+  /**
+   * A keyring whose secrets derive from `seed`.
+   *
+   * @param seed distinguishes keyrings (a run's seed in the simulator)
+   */
   constructor(seed = "tesseras-memory-keyring") {
     this.#seed = seed;
   }

@@ -33,7 +33,11 @@ export class MemoryReciprocityLedger implements ReciprocityLedger {
   readonly #rows = new Map<PeerId, Row>();
   readonly #now: () => number;
 
-  /** @param options see {@linkcode MemoryLedgerOptions} */
+  /**
+   * An empty ledger.
+   *
+   * @param options see {@linkcode MemoryLedgerOptions}
+   */
   constructor(options: MemoryLedgerOptions = {}) {
     this.#now = options.now ?? Date.now;
   }

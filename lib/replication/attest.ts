@@ -158,7 +158,7 @@ async function verifyAnswer(
   if (a.tesseraId !== expect.tesseraId) {
     return reject(`answer is for tessera ${a.tesseraId}`);
   }
-  if (!(a.nonce instanceof Uint8Array) || toHex(a.nonce) !== toHex(nonce)) {
+  if (!(a.nonce instanceof Uint8Array) || !sameBytes(a.nonce, nonce)) {
     return reject("answer does not echo our nonce (replayed or forged)");
   }
   const skew = Math.abs(a.timestamp - ctx.clock.now());
@@ -274,8 +274,13 @@ export async function attestPeer(
     tesseraId: target.tesseraId,
     peer: target.peer,
     indices: [...new Set(indices)],
-    checksums: tracked?.checksums ??
-      own?.fragments.map((f) => f.id.checksum),
-    shards: own?.fragments.map((f) => f.data),
+    checksums: tracked?.checksums,
+    shards: own?.shards,
   }, options);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

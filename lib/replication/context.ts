@@ -44,8 +44,8 @@ export interface ServiceContext {
   readonly candidateCount?: number;
   readonly selfId: PeerId;
   readonly log: Logger;
-  /** Tails of per-key promise chains (see {@linkcode withLock}). */
-  readonly locks: Map<string, Promise<unknown>>;
+  /** Serialises receives per sender. */
+  readonly locks: KeyedMutex;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -80,27 +80,27 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     candidateCount: init.candidateCount,
     selfId: init.identity.peerId,
     log: getLogger(["tesseras", "replication"]),
-    locks: new Map(),
+    locks: new KeyedMutex(),
   };
 }
 
 /**
- * Internal: run `fn` after every earlier call with the same `key` has
- * settled, so check-then-act sequences (deficit check, store, ledger
- * update) cannot interleave for one sender.
+ * Internal: runs tasks one at a time per key, so check-then-act sequences
+ * (deficit check, store, ledger update) cannot interleave for one sender.
  */
-export function withLock<T>(
-  ctx: ServiceContext,
-  key: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const prev = ctx.locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.then(() => {}, () => {});
-  ctx.locks.set(key, tail);
-  // Forget the chain once idle so the map does not grow with every peer.
-  tail.then(() => {
-    if (ctx.locks.get(key) === tail) ctx.locks.delete(key);
-  });
-  return run;
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  /** Run `fn` after every earlier task with the same `key` has settled. */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(() => {}, () => {});
+    this.#tails.set(key, tail);
+    // Forget idle keys so the map does not grow with every peer ever seen.
+    tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return run;
+  }
 }

@@ -40,9 +40,9 @@ export async function locateShards(
   )).filter((p) => p.id !== ctx.selfId && !options.exclude?.has(p.id));
   const checks = await mapPool(
     peers,
-    Math.max(8, ctx.config.concurrentTransfers),
     (p) =>
       challenge(ctx, { tesseraId: id, peer: p.id, indices: [] }, { signal }),
+    { limit: Math.max(8, ctx.config.concurrentTransfers) },
   );
   const votes = new Map<number, Map<Checksum, PeerId[]>>();
   for (const c of checks) {

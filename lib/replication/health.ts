@@ -17,11 +17,10 @@ import {
   TesserasError,
   type TrackedTessera,
 } from "../core/mod.ts";
-import type { EncodedTessera } from "../codec/mod.ts";
 import { challenge } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { ownShards } from "./own_shards.ts";
+import { type OwnShards, ownShards } from "./own_shards.ts";
 import { mapPool } from "./pool.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
 
@@ -31,7 +30,7 @@ export interface Inspection {
   readonly tracked: TrackedTessera;
   readonly records: readonly HolderRecord[];
   /** Our shards, recomputed from the blob, or `null` without a blob. */
-  readonly own: EncodedTessera | null;
+  readonly own: OwnShards | null;
 }
 
 /** Internal: `inspectTessera`. */
@@ -70,7 +69,6 @@ export async function inspect(
   const now = ctx.clock.now();
   const holders = await mapPool(
     [...byPeer],
-    ctx.config.concurrentTransfers,
     async ([peerId, recs]): Promise<HolderCheck> => {
       const indices = [...new Set(recs.map((r) => r.index))];
       const check = await challenge(ctx, {
@@ -78,7 +76,7 @@ export async function inspect(
         peer: peerId,
         indices,
         checksums: tracked.checksums,
-        shards: own?.fragments.map((f) => f.data),
+        shards: own?.shards,
       }, { signal });
       if (check.authentic && check.proven.length > 0) {
         await ctx.holders.markAttested(id, { peerId, at: now });
@@ -145,6 +143,7 @@ export async function inspect(
         reason: check.reason,
       };
     },
+    { limit: ctx.config.concurrentTransfers },
   );
 
   const corruptLocal: number[] = [];

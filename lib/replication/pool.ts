@@ -11,9 +11,10 @@
  */
 export async function mapPool<T, R>(
   items: readonly T[],
-  limit: number,
   fn: (item: T, index: number) => Promise<R>,
+  options: { readonly limit: number },
 ): Promise<R[]> {
+  const { limit } = options;
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -22,7 +22,7 @@ import {
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
 import { assertNonce, attestationKey, attestationProof } from "./attest.ts";
-import { type ServiceContext, withLock } from "./context.ts";
+import type { ServiceContext } from "./context.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -50,7 +50,7 @@ export async function receiveFragment(
       }
       return { accepted: true, heldIndices: held.map((f) => f.index) };
     }
-    return await withLock(ctx, `recv:${sender.id}`, async () => {
+    return await ctx.locks.run(`recv:${sender.id}`, async () => {
       const row = await ctx.ledger.get(sender.id);
       const storedForThem = row?.bytesStoredForThem ?? 0;
       const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);

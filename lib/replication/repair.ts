@@ -18,12 +18,12 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, type EncodedTessera, rsReconstruct } from "../codec/mod.ts";
+import { blake3Hex, rsReconstruct } from "../codec/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
 import { inspect } from "./health.ts";
-import { ownShards } from "./own_shards.ts";
+import { asFragments, type OwnShards, ownShards } from "./own_shards.ts";
 import { pushShards } from "./push.ts";
 import type {
   CheckOptions,
@@ -48,7 +48,7 @@ export async function repairTessera(
 async function repairFrom(
   ctx: ServiceContext,
   report: HealthReport,
-  own: EncodedTessera | null,
+  own: OwnShards | null,
   options: IoOptions,
 ): Promise<RepairReport> {
   const { signal } = options;
@@ -125,7 +125,7 @@ async function repairFrom(
   let bytesFetched = 0;
   try {
     if (own) {
-      fragments = own.fragments;
+      fragments = asFragments(id, own, checksums);
     } else {
       source = "network";
       const got = await rebuild(ctx, { id, report, live, checksums }, options);

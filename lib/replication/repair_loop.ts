@@ -46,6 +46,8 @@ export class RepairLoop {
   #sweeps = 0;
 
   /**
+   * A stopped loop; call {@linkcode RepairLoop.start}.
+   *
    * @param service the node's replication service
    * @param options clock, randomness, first delay, stop signal, callback
    */

@@ -10,10 +10,9 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, type EncodedTessera } from "../codec/mod.ts";
+import { blake3Hex, type EncodedTessera, encodeTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { ownShards } from "./own_shards.ts";
 import { pushShards } from "./push.ts";
 import type { ReplicateOptions, ReplicationReport } from "./types.ts";
 
@@ -36,11 +35,18 @@ export async function replicateTessera(
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
   assertTesseraId(id);
-  const encoded = await ownShards(ctx, id, { signal: options.signal });
-  if (!encoded) {
+  const data = await ctx.blobs.get(id, { signal: options.signal });
+  if (!data) {
     throw new TesserasError(
       "NOT_FOUND",
       `tessera ${id} is not in our blob store: put the file first`,
+    );
+  }
+  const encoded = encodeTessera(data, { thresholds: ctx.thresholds });
+  if (encoded.id !== id) {
+    throw new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
     );
   }
   return await replicateEncoded(ctx, encoded, options);

@@ -57,7 +57,12 @@ export class ReplicationService implements InboundHandlers {
   readonly #ctx: ServiceContext;
   #sweeping: Promise<unknown> = Promise.resolve();
 
-  /** @param init ports, identity, clock, randomness and settings */
+  /**
+   * Build the service; throws `INVALID_INPUT` when the DHT's self id and
+   * the identity differ or the settings are out of range.
+   *
+   * @param init ports, identity, clock, randomness and settings
+   */
   constructor(init: ReplicationServiceInit) {
     this.#ctx = makeContext(init);
   }
