@@ -232,9 +232,10 @@ export function buildProgram(): Command {
     .option("--json", "print JSON")
     .action(async (id: string, opts, cmd) => {
       const out = resolve(opts.output);
+      const body = { id: requireId(id), out };
       const result = await (await clientOf(cmd)).job<
         { id: string; size: number }
-      >("/v1/retrieve", { id: requireId(id), out });
+      >("/v1/retrieve", body);
       print(
         opts.json
           ? JSON.stringify({ ...result, output: out })
@@ -247,10 +248,8 @@ export function buildProgram(): Command {
     .argument("[id]", "tessera id")
     .option("--json", "print JSON")
     .action(async (id: string | undefined, opts, cmd) => {
-      const client = await clientOf(cmd);
-      const body = await client.get(
-        id ? `/v1/tesseras/${requireId(id)}` : "/v1/tesseras",
-      );
+      const path = id ? `/v1/tesseras/${requireId(id)}` : "/v1/tesseras";
+      const body = await (await clientOf(cmd)).get(path);
       if (opts.json) return print(JSON.stringify(body));
       printStatus(body);
     });
@@ -278,10 +277,8 @@ export function buildProgram(): Command {
     .argument("[id]", "tessera id")
     .option("--json", "print JSON")
     .action(async (id: string | undefined, opts, cmd) => {
-      const report = await (await clientOf(cmd)).job<Row>(
-        "/v1/repair",
-        id ? { id: requireId(id) } : {},
-      );
+      const body = id ? { id: requireId(id) } : {};
+      const report = await (await clientOf(cmd)).job<Row>("/v1/repair", body);
       if (opts.json) return print(JSON.stringify(report));
       print(formatRepairReport(report));
     });
