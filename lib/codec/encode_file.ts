@@ -24,6 +24,7 @@ import { createBlake3 } from "./blake3.ts";
 import { assertUnchanged, readAt, readFull } from "./file_io.ts";
 import { hashFile } from "./hash_file.ts";
 import { type PlanOptions, planTessera } from "./plan.ts";
+import { HashWorker } from "./encode_worker.ts";
 import { StripeCoder } from "./stripe_coder.ts";
 
 /** Receives the shards' bytes as they are produced. */
@@ -61,6 +62,8 @@ const DEFAULT_STRIPE = 512 * 1024;
 /** Files smaller than this hash their id on the main thread. */
 const WORKER_MIN = 32 << 20;
 const SMALL_PIECE = 1 << 20;
+/** Share of the shard rows hashed on the main thread when a worker helps. */
+const WORKER_SPLIT = 0.45;
 
 /**
  * Encode the file at `path` into shards streamed to `sink`, returning the
@@ -87,17 +90,17 @@ export async function encodeTesseraFile(
   const plan = planTessera(size, options);
   if (plan.tier === "small") return await encodeSmall(path, plan, sink, signal);
 
-  const idJob = options.workers !== false && size >= WORKER_MIN
-    ? hashInWorker(path)
+  const worker = options.workers !== false && size >= WORKER_MIN
+    ? await HashWorker.start()
     : null;
   try {
-    const checksums = await encodeStripes(path, plan, sink, options);
-    const id = idJob ? await idJob.result.catch(() => null) : null;
-    const hashed = id ?? await hashFile(path, { signal });
+    const idJob = worker?.hashFile(path);
+    const checksums = await encodeStripes(path, plan, sink, options, worker);
+    const hashed = idJob ? await idJob : await hashFile(path, { signal });
     assertUnchanged(path, size, hashed.size);
     return { id: hashed.hash, plan, checksums };
   } finally {
-    idJob?.stop();
+    worker?.stop();
   }
 }
 
@@ -132,6 +135,7 @@ async function encodeStripes(
   plan: FragmentPlan,
   sink: ShardSink,
   options: EncodeFileOptions,
+  worker: HashWorker | null,
 ): Promise<Checksum[]> {
   const { signal } = options;
   const k = plan.dataShards, m = plan.parityShards, total = k + m;
@@ -141,15 +145,25 @@ async function encodeStripes(
     throw new TesserasError("INVALID_INPUT", `invalid stripe size ${width}`);
   }
   const stripes = Math.ceil(S / width);
+  // With a worker, it hashes rows [split, total): the main thread also
+  // runs Reed-Solomon, so the worker takes the larger share of hashing.
+  const split = worker ? Math.floor(total * WORKER_SPLIT) : total;
   // Three stripe buffers: one being read, one encoded, one written.
-  const slots = Array.from({ length: 3 }, () => {
-    const buf = new Uint8Array(total * width);
-    return Array.from(
+  const buffers = Array.from(
+    { length: 3 },
+    () =>
+      worker
+        ? new SharedArrayBuffer(total * width)
+        : new ArrayBuffer(total * width),
+  );
+  const slots = buffers.map((buf) =>
+    Array.from(
       { length: total },
-      (_, i) => buf.subarray(i * width, (i + 1) * width),
-    );
-  });
-  const coder = new StripeCoder(k, m, width);
+      (_, i) => new Uint8Array(buf, i * width, width),
+    )
+  );
+  worker?.initRows(buffers as SharedArrayBuffer[], width, split, total - split);
+  const coder = new StripeCoder(k, m, width, split);
   using file = await Deno.open(path, { read: true });
   let bytesRead = 0;
 
@@ -170,13 +184,10 @@ async function encodeStripes(
     ).then(() => {});
   };
 
-  const writes: Promise<void>[] = [
-    Promise.resolve(),
-    Promise.resolve(),
-    Promise
-      .resolve(),
-  ];
-  let chain: Promise<void> = Promise.resolve();
+  const done = (): Promise<void> => Promise.resolve();
+  // Per slot: when its last stripe is written and hashed, it can be reused.
+  const free: Promise<void>[] = [done(), done(), done()];
+  let chain: Promise<void> = done();
   try {
     let reading = readStripe(0, slots[0]);
     for (let s = 0; s < stripes; s++) {
@@ -184,56 +195,26 @@ async function encodeStripes(
       signal?.throwIfAborted();
       if (s + 1 < stripes) {
         const next = (s + 1) % 3;
-        // That slot was last written as stripe s - 2.
-        await writes[next];
+        await free[next];
         reading = readStripe(s + 1, slots[next]);
       }
       const rows = slots[s % 3];
-      coder.encode(rows, Math.min(width, S - s * width));
+      const w = Math.min(width, S - s * width);
+      coder.encode(rows, w);
+      const hashed = worker ? worker.hashRows(s % 3, w) : done();
+      // Writes stay in order per shard: stripe s after stripe s - 1.
       chain = chain.then(() => writeStripe(s, rows));
-      writes[s % 3] = chain;
-      // A failed write stops the loop at the next await of this slot; keep
-      // the rejection observed meanwhile.
-      chain.catch(() => {});
+      free[s % 3] = Promise.all([chain, hashed]).then(() => {});
+      // Observed here; the next await of this slot rethrows a failure.
+      free[s % 3].catch(() => {});
     }
-    await chain;
+    await Promise.all(free);
     assertUnchanged(path, plan.size, bytesRead);
-    return coder.finish().map(toHex);
+    const mine = coder.finish();
+    const theirs = worker ? await worker.finishRows() : [];
+    return [...mine, ...theirs].map(toHex);
   } finally {
     coder.release();
-    await Promise.allSettled([chain, ...writes]);
+    await Promise.allSettled([chain, ...free]);
   }
-}
-
-/** A running id hash. */
-export interface IdJob {
-  readonly result: Promise<{ hash: string; size: number }>;
-  stop(): void;
-}
-
-/** Hash `path` in a worker; `null` when no worker can start. */
-export function hashInWorker(path: string): IdJob | null {
-  let worker: Worker;
-  try {
-    worker = new Worker(new URL("./hash_worker.ts", import.meta.url), {
-      type: "module",
-    });
-  } catch {
-    return null;
-  }
-  const result = new Promise<{ hash: string; size: number }>(
-    (resolve, reject) => {
-      worker.onmessage = (e) => {
-        if (e.data?.error) reject(new Error(e.data.error));
-        else resolve(e.data);
-      };
-      worker.onerror = (e) => {
-        e.preventDefault();
-        reject(new Error(e.message));
-      };
-    },
-  );
-  result.catch(() => {});
-  worker.postMessage({ path });
-  return { result, stop: () => worker.terminate() };
 }

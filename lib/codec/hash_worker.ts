@@ -1,23 +1,72 @@
 /**
- * Worker entry: hashes one file with {@linkcode hashFile} and posts the
- * result, so the tessera id of a large file is computed on another core
- * while the main thread encodes shards.
+ * Worker entry of the streaming encoder: hashes the whole file for the
+ * tessera id, and hashes a share of the shard rows of every stripe (read
+ * from SharedArrayBuffers the main thread fills), on another core.
  *
- * Message in: `{ path: string }`; out: `{ hash, size }` or `{ error }`.
+ * Protocol (all messages are plain objects with a `type`):
+ * - out `ready` once loaded;
+ * - in `file {path}` → out `file {hash, size}` (runs alongside the rest);
+ * - in `rows-init {slots, width, first, count}`: `slots` are the stripe
+ *   buffers (SharedArrayBuffer), each row `width` bytes apart; this worker
+ *   hashes rows `first .. first+count-1`;
+ * - in `rows {slot, w}` → out `rows` after hashing `w` bytes of each row;
+ * - in `rows-finish` → out `rows-done {digests}`;
+ * - out `error {message}` on any failure.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
+import { type Blake3Hasher, createBlake3 } from "./blake3.ts";
 import { hashFile } from "./hash_file.ts";
 
-self.onmessage = async (e: MessageEvent<{ path: string }>) => {
+let slots: Uint8Array[] = [];
+let width = 0;
+let first = 0;
+let hashers: Blake3Hasher[] = [];
+
+const fail = (err: unknown) =>
+  self.postMessage({
+    type: "error",
+    message: err instanceof Error ? err.message : String(err),
+  });
+
+self.onmessage = (e: MessageEvent) => {
+  const msg = e.data;
   try {
-    const result = await hashFile(e.data.path);
-    self.postMessage(result);
+    switch (msg.type) {
+      case "file":
+        hashFile(msg.path).then(
+          (r) => self.postMessage({ type: "file", ...r }),
+          fail,
+        );
+        break;
+      case "rows-init":
+        slots = (msg.slots as SharedArrayBuffer[]).map((b) =>
+          new Uint8Array(b)
+        );
+        width = msg.width;
+        first = msg.first;
+        hashers = Array.from({ length: msg.count }, () => createBlake3());
+        break;
+      case "rows": {
+        const buf = slots[msg.slot];
+        hashers.forEach((h, i) => {
+          const at = (first + i) * width;
+          h.update(buf.subarray(at, at + msg.w));
+        });
+        self.postMessage({ type: "rows" });
+        break;
+      }
+      case "rows-finish":
+        self.postMessage({
+          type: "rows-done",
+          digests: hashers.map((h) => h.digest()),
+        });
+        break;
+    }
   } catch (err) {
-    self.postMessage({
-      error: err instanceof Error ? err.message : String(err),
-    });
+    fail(err);
   }
-  self.close();
 };
+
+self.postMessage({ type: "ready" });

@@ -17,7 +17,7 @@ import {
   toHex,
 } from "../core/mod.ts";
 import { blake3 } from "./blake3.ts";
-import { rsEncode, rsReconstruct } from "./reed_solomon.ts";
+import { encodeShards, rsReconstruct } from "./reed_solomon.ts";
 
 /** Options of {@linkcode planTessera} and {@linkcode encodeTessera}. */
 export interface PlanOptions {
@@ -77,8 +77,10 @@ export function planTessera(
 
 /**
  * Cut `data` into checksummed fragments by its tier: Small gives one
- * fragment (index 0 of 1) that is a view of `data` itself (not a copy);
- * Medium and Large give Reed-Solomon shards (16+8, 48+24).
+ * fragment (index 0 of 1); Medium and Large give Reed-Solomon shards
+ * (16+8, 48+24). To save memory, the fragments' bytes are views of `data`
+ * where they can be (the whole file for Small, every unpadded data shard):
+ * do not modify `data` while the fragments are in use.
  *
  * @example
  * ```ts
@@ -94,7 +96,7 @@ export function encodeTessera(
   const id = toHex(blake3(data));
   const shards = plan.tier === "small"
     ? [data]
-    : rsEncode(data, plan.dataShards, plan.parityShards);
+    : encodeShards(data, plan.dataShards, plan.parityShards, false);
   const fragments = shards.map((bytes, index): Fragment => ({
     id: {
       tesseraId: id,

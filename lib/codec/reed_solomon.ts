@@ -47,15 +47,36 @@ export function rsEncode(
   dataShards: number,
   parityShards: number,
 ): Uint8Array[] {
+  return encodeShards(data, dataShards, parityShards, true);
+}
+
+/**
+ * {@linkcode rsEncode}; with `copy` false the full data shards are views
+ * of `data` (no copy), which saves the input's size in memory.
+ */
+export function encodeShards(
+  data: Uint8Array,
+  dataShards: number,
+  parityShards: number,
+  copy: boolean,
+): Uint8Array[] {
   checkShape(dataShards, parityShards);
   const shardSize = Math.ceil(data.length / dataShards);
   const total = dataShards + parityShards;
-  // One allocation for all shards; each shard is a view of it.
-  const buf = new Uint8Array(shardSize * total);
-  buf.set(data);
+  const full = shardSize === 0 ? 0 : Math.floor(data.length / shardSize);
+  // Shards that are views of `data`; the rest (padded or parity) share
+  // one allocation.
+  const views = copy ? 0 : Math.min(full, dataShards);
+  const buf = new Uint8Array(shardSize * (total - views));
+  if (copy) buf.set(data);
+  else buf.set(data.subarray(views * shardSize));
   const shards: Uint8Array[] = [];
   for (let i = 0; i < total; i++) {
-    shards.push(buf.subarray(i * shardSize, (i + 1) * shardSize));
+    shards.push(
+      i < views
+        ? data.subarray(i * shardSize, (i + 1) * shardSize)
+        : buf.subarray((i - views) * shardSize, (i - views + 1) * shardSize),
+    );
   }
   if (parityShards > 0 && shardSize > 0) {
     const matrix = encodingMatrix(dataShards, parityShards);

@@ -28,14 +28,17 @@ export class StripeCoder {
   #tab = -1;
   #rows = -1;
 
-  /** Ready to encode stripes of up to `width` bytes per shard. */
-  constructor(k: number, m: number, width: number) {
+  /**
+   * Ready to encode stripes of up to `width` bytes per shard, hashing the
+   * first `hashed` rows (all by default; the rest are hashed elsewhere).
+   */
+  constructor(k: number, m: number, width: number, hashed = k + m) {
     this.#k = k;
     this.#m = m;
     this.#stride = strideFor(Math.ceil(width / RS_STEP) * RS_STEP);
     const total = k + m;
     this.#hashers = Array.from(
-      { length: total },
+      { length: hashed },
       () => codecWasm ? new WasmBlake3() : new PortableBlake3(),
     );
     if (codecWasm) {
@@ -61,7 +64,7 @@ export class StripeCoder {
           rows.slice(k).map((r) => r.subarray(0, w)),
         );
       }
-      rows.forEach((r, i) => this.#hashers[i].update(r.subarray(0, w)));
+      this.#hashers.forEach((h, i) => h.update(rows[i].subarray(0, w)));
       return;
     }
     const stride = this.#stride;
@@ -83,9 +86,9 @@ export class StripeCoder {
         RS_BLOCK,
       );
     }
-    for (let i = 0; i < k + m; i++) {
-      (this.#hashers[i] as WasmBlake3).updateWasm(base + i * stride, w);
-    }
+    this.#hashers.forEach((h, i) =>
+      (h as WasmBlake3).updateWasm(base + i * stride, w)
+    );
     mem = wasmBytes();
     for (let r = k; r < k + m; r++) {
       const at = base + r * stride;
@@ -93,7 +96,7 @@ export class StripeCoder {
     }
   }
 
-  /** The BLAKE3 of every shard; the coder is then spent. */
+  /** The BLAKE3 of every hashed row's shard; the coder is then spent. */
   finish(): Uint8Array[] {
     this.release();
     return this.#hashers.map((h) => h.digest());

@@ -8,7 +8,7 @@ import {
   hashFile,
   type ShardSink,
 } from "../../lib/codec/mod.ts";
-import { hashInWorker } from "../../lib/codec/encode_file.ts";
+import { HashWorker } from "../../lib/codec/encode_worker.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 
 function random(n: number, seed: number): Uint8Array {
@@ -157,18 +157,18 @@ Deno.test("files above 1 GiB are TOO_LARGE before any read", async () => {
   });
 });
 
-Deno.test("the id worker starts and hashes a file", async () => {
+Deno.test("the hashing worker starts and hashes a file", async () => {
   const data = random(3_000_000, 8);
   await withFile(data, async (path) => {
-    const job = hashInWorker(path);
-    assert.ok(job, "worker did not start");
+    const worker = await HashWorker.start();
+    assert.ok(worker, "worker did not start");
     try {
-      assert.deepEqual(await job.result, {
+      assert.deepEqual(await worker.hashFile(path), {
         hash: blake3Hex(data),
         size: data.length,
       });
     } finally {
-      job.stop();
+      worker.stop();
     }
   });
 });

@@ -4,6 +4,7 @@ import {
   decodeTessera,
   encodeTessera,
   planTessera,
+  rsEncode,
 } from "../../lib/codec/mod.ts";
 import {
   DEFAULT_TIER_THRESHOLDS,
@@ -139,4 +140,13 @@ Deno.test("decode rejects shard sizes or counts that disagree with the plan", ()
     () => decodeTessera(plan, shards),
     (e) => isTesserasError(e, "INVALID_INPUT"),
   );
+});
+
+Deno.test("encodeTessera shares unpadded data shards with the input; rsEncode copies", () => {
+  const data = pattern(4 * MIB + 5);
+  const { fragments } = encodeTessera(data);
+  assert.equal(fragments[0].data.buffer, data.buffer);
+  assert.equal(fragments[14].data.buffer, data.buffer);
+  assert.notEqual(fragments[15].data.buffer, data.buffer); // padded
+  assert.notEqual(rsEncode(data, 16, 8)[0].buffer, data.buffer);
 });

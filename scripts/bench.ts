@@ -1,0 +1,217 @@
+/**
+ * `deno task bench`: the codec's throughput against the baselines measured
+ * in the same run and process (`@subspace/reed-solomon-erasure.wasm`, the
+ * Rust crate compiled to wasm, and `hash-wasm`'s BLAKE3), then end-to-end
+ * figures, each in a fresh child process so its peak RSS is its own:
+ * `encodeTessera` of 64 MiB and 1 GiB in memory, and the streaming
+ * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files.
+ *
+ * Figures are MB/s (10^6 bytes per second) of input: median of the runs,
+ * with min-max. The machine is shared, so absolute numbers are noisy;
+ * ratios from the same run are what to compare.
+ *
+ * Flags: `--runs N` (default 7), `--quick` (skip the 1 GiB cases).
+ *
+ * @module
+ */
+import { ReedSolomonErasure } from "@subspace/reed-solomon-erasure.wasm";
+import { createBLAKE3 } from "hash-wasm";
+import {
+  blake3,
+  createFileSink,
+  encodeTessera,
+  encodeTesseraFile,
+  rsEncode,
+  rsReconstruct,
+} from "../lib/codec/mod.ts";
+import { codecVariant } from "../lib/codec/wasm_memory.ts";
+
+const MIB = 1 << 20;
+const args = Deno.args;
+const RUNS = Number(args[args.indexOf("--runs") + 1]) || 7;
+
+function fill(buf: Uint8Array): Uint8Array {
+  let x = 0x9e3779b9;
+  const words = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x;
+  }
+  return buf;
+}
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** MB/s over `runs` timed calls of `fn` on `bytes` of input (1 warm-up). */
+function measure(bytes: number, fn: () => unknown): Stat {
+  fn();
+  const rates: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    fn();
+    rates.push(bytes / 1e6 / ((performance.now() - t0) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return {
+    median: rates[Math.floor(rates.length / 2)],
+    min: rates[0],
+    max: rates[rates.length - 1],
+  };
+}
+
+const fmt = (s: Stat) =>
+  `${s.median.toFixed(0).padStart(6)} MB/s (${s.min.toFixed(0)}-${
+    s.max.toFixed(0)
+  })`;
+
+function row(name: string, ours: Stat, base: Stat | null, baseName: string) {
+  const ratio = base ? `${(ours.median / base.median).toFixed(1)}×` : "n/a";
+  console.log(
+    `${name.padEnd(34)} ours ${fmt(ours)}   ${baseName} ${
+      base ? fmt(base) : "failed".padStart(22)
+    }   ratio ${ratio}`,
+  );
+}
+
+async function throughput(): Promise<void> {
+  const subspace = await ReedSolomonErasure.fromCurrentDirectory();
+  const size = 64 * MIB;
+  const data = fill(new Uint8Array(size));
+  console.log(
+    `codec kernels: ${codecVariant}; ${RUNS} runs each, 64 MiB inputs\n`,
+  );
+  for (const [k, m] of [[16, 8], [48, 24]]) {
+    const shard = Math.ceil(size / k);
+    const contiguous = new Uint8Array(shard * (k + m));
+    contiguous.set(data);
+    const ours = measure(size, () => rsEncode(data, k, m));
+    const base = measure(size, () => {
+      if (subspace.encode(contiguous, k, m) !== 0) throw new Error("encode");
+    });
+    row(`RS encode ${k}+${m}`, ours, base, "@subspace");
+
+    // Worst case: `m` data shards lost, all of them rebuilt.
+    const shards: (Uint8Array | null)[] = rsEncode(data, k, m);
+    for (let i = 0; i < m; i++) shards[i] = null;
+    const oursRec = measure(size, () => rsReconstruct(shards, k, m));
+    const avail = shards.map((s) => s !== null);
+    subspace.encode(contiguous, k, m);
+    const damaged = contiguous.slice();
+    let baseRec: Stat | null = null;
+    try {
+      baseRec = measure(size, () => {
+        const rc = subspace.reconstruct(damaged, k, m, avail);
+        if (rc !== 0) throw new Error(`reconstruct returned ${rc}`);
+      });
+    } catch (e) {
+      console.log(`  (@subspace reconstruct: ${(e as Error).message})`);
+    }
+    row(
+      `RS reconstruct ${k}+${m} (${m} data lost)`,
+      oursRec,
+      baseRec,
+      "@subspace",
+    );
+  }
+  const hw = await createBLAKE3();
+  const ours = measure(size, () => blake3(data));
+  const base = measure(size, () => hw.init().update(data).digest("binary"));
+  row("BLAKE3", ours, base, "hash-wasm");
+}
+
+function peakRssMiB(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const m = status.match(/VmHWM:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : Deno.memoryUsage().rss / MIB;
+}
+
+/** One end-to-end case, run in this (child) process. */
+async function child(kind: string, mib: number): Promise<void> {
+  const size = mib * MIB;
+  const dir = await Deno.makeTempDir({ prefix: "tesseras_bench_" });
+  try {
+    let seconds: number;
+    if (kind === "memory") {
+      const data = fill(new Uint8Array(size));
+      const t0 = performance.now();
+      const { fragments } = encodeTessera(data);
+      seconds = (performance.now() - t0) / 1000;
+      if (fragments.length === 0) throw new Error("no fragments");
+    } else {
+      const input = `${dir}/input.bin`;
+      {
+        using f = await Deno.open(input, { write: true, create: true });
+        const piece = fill(new Uint8Array(16 * MIB));
+        for (let o = 0; o < size; o += piece.length) {
+          await f.write(piece.subarray(0, Math.min(piece.length, size - o)));
+        }
+      }
+      const sink = createFileSink((i) =>
+        `${dir}/${String(i).padStart(3, "0")}.shard`
+      );
+      const t0 = performance.now();
+      try {
+        await encodeTesseraFile(input, sink);
+      } finally {
+        await sink.close();
+      }
+      seconds = (performance.now() - t0) / 1000;
+    }
+    console.log(JSON.stringify({ seconds, peakRssMiB: peakRssMiB() }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function endToEnd(): Promise<void> {
+  console.log("\nend to end (each in a fresh process):");
+  const sizes = args.includes("--quick") ? [64] : [64, 1024];
+  for (const kind of ["memory", "file"]) {
+    for (const mib of sizes) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          // Reading the kernel's peak RSS (/proc/self/status VmHWM) needs
+          // full permissions in Deno.
+          "--allow-all",
+          import.meta.filename!,
+          "--child",
+          kind,
+          String(mib),
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout).trim();
+      const label = kind === "memory"
+        ? `encodeTessera ${mib} MiB (in memory)`
+        : `encodeTesseraFile ${mib} MiB (file → shard files)`;
+      if (!out.success) {
+        console.log(`${label.padEnd(46)} failed`);
+        continue;
+      }
+      const r = JSON.parse(text.split("\n").pop()!);
+      console.log(
+        `${label.padEnd(46)} ${r.seconds.toFixed(2)} s  ${
+          (mib * MIB / 1e6 / r.seconds).toFixed(0)
+        } MB/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+  }
+}
+
+if (import.meta.main) {
+  const c = args.indexOf("--child");
+  if (c >= 0) {
+    await child(args[c + 1], Number(args[c + 2]));
+  } else {
+    await throughput();
+    await endToEnd();
+  }
+}
