@@ -39,54 +39,61 @@ export async function receiveFragment(
   try {
     const plan = checkEnvelope(ctx, envelope);
     const { fragment, data } = envelope;
-    const held = await ctx.fragments.list(fragment.tesseraId, options);
-    const same = held.find((f) => f.index === fragment.index);
-    if (same) {
-      if (same.checksum !== fragment.checksum) {
-        throw new Refusal(
-          "INVALID_INPUT",
-          `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
-        );
+    // Lock order: the shard, then the sender. The shard lock makes a
+    // duplicate push (even a concurrent one) a no-op that is credited once;
+    // the sender lock keeps its deficit check and ledger update together.
+    const shardKey = `shard:${fragment.tesseraId}:${fragment.index}`;
+    return await ctx.locks.run(shardKey, async () => {
+      const held = await ctx.fragments.list(fragment.tesseraId, options);
+      const same = held.find((f) => f.index === fragment.index);
+      if (same) {
+        if (same.checksum !== fragment.checksum) {
+          throw new Refusal(
+            "INVALID_INPUT",
+            `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
+          );
+        }
+        return { accepted: true, heldIndices: held.map((f) => f.index) };
       }
-      return { accepted: true, heldIndices: held.map((f) => f.index) };
-    }
-    return await ctx.locks.run(`recv:${sender.id}`, async () => {
-      const row = await ctx.ledger.get(sender.id);
-      const storedForThem = row?.bytesStoredForThem ?? 0;
-      const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);
-      const size = data.length;
-      if (
-        !row?.institutional && deficit + size > ctx.config.deficitToleranceBytes
-      ) {
-        throw new Refusal(
-          "DEFICIT_EXCEEDED",
-          `we already store ${deficit} bytes more for you than you for us; the tolerance is ${ctx.config.deficitToleranceBytes}: store fragments for us first`,
-        );
-      }
-      if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
-        throw new Refusal(
-          "PEER_LIMIT_EXCEEDED",
-          `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
-        );
-      }
-      const free = await ctx.freeSpace(options);
-      if (free - size < ctx.config.minFreeSpaceBytes) {
-        throw new Refusal(
-          "INSUFFICIENT_SPACE",
-          `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
-        );
-      }
-      await ctx.fragments.store(fragment, data, options);
-      await ctx.ledger.recordStoredForThem(sender.id, size);
-      const now = await ctx.fragments.list(fragment.tesseraId, options);
-      ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
-        index: fragment.index,
-        tessera: fragment.tesseraId,
-        peer: sender.id,
-        bytes: size,
-        plan: plan.tier,
+      return await ctx.locks.run(`recv:${sender.id}`, async () => {
+        const row = await ctx.ledger.get(sender.id);
+        const storedForThem = row?.bytesStoredForThem ?? 0;
+        const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);
+        const size = data.length;
+        if (
+          !row?.institutional &&
+          deficit + size > ctx.config.deficitToleranceBytes
+        ) {
+          throw new Refusal(
+            "DEFICIT_EXCEEDED",
+            `we already store ${deficit} bytes more for you than you for us; the tolerance is ${ctx.config.deficitToleranceBytes}: store fragments for us first`,
+          );
+        }
+        if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
+          throw new Refusal(
+            "PEER_LIMIT_EXCEEDED",
+            `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
+          );
+        }
+        const free = await ctx.freeSpace(options);
+        if (free - size < ctx.config.minFreeSpaceBytes) {
+          throw new Refusal(
+            "INSUFFICIENT_SPACE",
+            `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
+          );
+        }
+        await ctx.fragments.store(fragment, data, options);
+        await ctx.ledger.recordStoredForThem(sender.id, size);
+        const now = await ctx.fragments.list(fragment.tesseraId, options);
+        ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
+          index: fragment.index,
+          tessera: fragment.tesseraId,
+          peer: sender.id,
+          bytes: size,
+          plan: plan.tier,
+        });
+        return { accepted: true, heldIndices: now.map((f) => f.index) };
       });
-      return { accepted: true, heldIndices: now.map((f) => f.index) };
     });
   } catch (e) {
     const refusal = e instanceof Refusal

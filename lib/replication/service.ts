@@ -247,9 +247,13 @@ export class ReplicationService implements InboundHandlers {
   }
 
   /**
-   * Check and repair every tracked tessera (most urgent first), then
-   * verify shards held for others. Sweeps never overlap: a second call
-   * waits for the first.
+   * Check and repair every tracked tessera (most urgent first: fewest
+   * tolerated losses, then most shards lost), then verify shards held for
+   * others and drop only those that fail verification. Shards held for
+   * free riders are never deleted; free riders lose redundancy because
+   * their peers refuse their repair pushes once their deficit passes the
+   * tolerance (`DEFICIT_EXCEEDED`), so their tesseras heal last, if at
+   * all. Sweeps never overlap: a second call waits for the first.
    *
    * @example
    * ```ts

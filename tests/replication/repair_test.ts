@@ -314,3 +314,44 @@ Deno.test("RepairLoop stops on an external AbortSignal", async () => {
   assert.equal(loop.running, false);
   assert.equal(net.clock.pending, 0);
 });
+
+Deno.test("free riders lose redundancy first; what others hold for them is never deleted", async () => {
+  // Shards of 250 bytes; each peer tolerates a 300-byte deficit.
+  const net = new MiniNetwork({ deficitToleranceBytes: 300 });
+  const rider = net.add("rider", "10.98.0.1");
+  const fair = net.add("fair", "10.97.0.1");
+  const peers = net.addMany(30);
+  const r1 = await rider.service.putTessera(testBytes(4000, 71));
+  // A second tessera: each peer takes one shard of the rider's, no more.
+  const r2 = await rider.service.putTessera(testBytes(4000, 73));
+  assert.equal(r1.placed.length, 24);
+  assert.equal(r2.placed.length, 7); // 30 peers and the fair owner: 31
+  assert.ok(r2.failures.every((f) => f.code === "DEFICIT_EXCEEDED"));
+  const f1 = await fair.service.putTessera(testBytes(4000, 72));
+  // The fair owner stores for everyone in return; the rider never does.
+  for (const p of peers) {
+    await p.ledger.recordTheyStoreForUs("fair", 10_000);
+    await fair.ledger.recordStoredForThem(p.id, 10_000);
+  }
+  const riderHolders = new Set(r1.placed.map((p) => p.peerId));
+  const fairHolders = new Set(f1.placed.map((p) => p.peerId));
+  // Holders of both vanish.
+  const gone = [...riderHolders].filter((p) => fairHolders.has(p)).slice(0, 6);
+  for (const g of gone) net.node(g).online = false;
+  const lostR = r1.placed.filter((p) => gone.includes(p.peerId)).length;
+  const lostF = f1.placed.filter((p) => gone.includes(p.peerId)).length;
+  // Peers already holding one of the rider's shards refuse a second.
+  const rr = await rider.service.repairTessera(r1.tesseraId);
+  const fr = await fair.service.repairTessera(f1.tesseraId);
+  assert.deepEqual(fr.after, { kind: "healthy" });
+  assert.equal(fr.placed.length, lostF);
+  assert.equal(lostR, 6);
+  assert.deepEqual(rr.placed, []);
+  assert.deepEqual(rr.after, { kind: "needs_replication", deficit: 6 });
+  // Sweeps on the holders keep the rider's shards.
+  for (const h of riderHolders) {
+    if (gone.includes(h)) continue;
+    await net.node(h).service.repairSweep();
+    assert.equal((await net.node(h).fragments.list(r1.tesseraId)).length, 1);
+  }
+});

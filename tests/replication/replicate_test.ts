@@ -348,3 +348,15 @@ Deno.test("onFetch returns held shards, null otherwise, and rejects bad ids", as
     (err) => isTesserasError(err, "INVALID_ID"),
   );
 });
+
+Deno.test("concurrent duplicate pushes of one shard are stored and credited once", async () => {
+  const net = new MiniNetwork();
+  const holder = net.add("holder", "10.0.0.1");
+  const sender = { id: "sender", addresses: [] };
+  const e = envelopeFor(testBytes(4000, 13), 2);
+  const acks = await Promise.all(
+    [1, 2, 3].map(() => holder.service.receiveFragment(e, sender)),
+  );
+  assert.deepEqual(acks.map((a) => a.accepted), [true, true, true]);
+  assert.equal(await holder.ledger.balance("sender"), -e.data.length);
+});
