@@ -68,6 +68,7 @@ export {
   createTesserasNode,
   DEFAULT_REPLICATE_RATE_LIMIT,
   type KnownPeer,
+  type NetStats,
   type PeerInfoMapperSetting,
   type PeerSeenCallback,
   type PeerSeenInfo,

@@ -141,6 +141,22 @@ export interface TesserasNodeOptions {
   readonly agentVersion?: string;
 }
 
+/** What `/metrics` and `/health` need from the network, in one call. */
+export interface NetStats {
+  /** Our peer id. */
+  readonly peerId: string;
+  /** Listen multiaddrs, each ending in `/p2p/<peer id>`. */
+  readonly multiaddrs: readonly string[];
+  /** Open connections. */
+  readonly connections: number;
+  /** Distinct connected peers. */
+  readonly connectedPeers: number;
+  /** Peers in the Kademlia routing table. */
+  readonly routingTableSize: number;
+  /** Per-protocol message and error counters. */
+  readonly protocols: NetCounters;
+}
+
 /** The default per-peer replicate throttle. */
 export const DEFAULT_REPLICATE_RATE_LIMIT: RateLimit = {
   capacity: 32,
@@ -280,6 +296,19 @@ export class TesserasNode {
   /** Number of peers in the Kademlia routing table. */
   routingTableSize(): number {
     return this.kadRoutingTable()?.size ?? 0;
+  }
+
+  /** Everything `/metrics` needs, in one snapshot (zeros when stopped). */
+  stats(): NetStats {
+    const running = this.#running;
+    return {
+      peerId: this.peerId,
+      multiaddrs: running ? this.multiaddrs() : [],
+      connections: running ? this.libp2p.getConnections().length : 0,
+      connectedPeers: running ? this.connectedPeers().length : 0,
+      routingTableSize: running ? this.routingTableSize() : 0,
+      protocols: this.counters(),
+    };
   }
 
   /** A snapshot of the per-protocol counters. */
@@ -496,6 +525,28 @@ function unrefTimeout(
   return timer;
 }
 
+/**
+ * Listening on 0.0.0.0 or :: makes libp2p enumerate the network
+ * interfaces; without the permission it fails later with an unhandled
+ * rejection that kills the process, so refuse clearly up front.
+ */
+function assertWildcardPermission(listen: readonly string[]): void {
+  const wildcard = listen.some((a) =>
+    a.startsWith("/ip4/0.0.0.0/") || a.startsWith("/ip6/::/")
+  );
+  if (!wildcard || typeof Deno === "undefined") return;
+  const state = Deno.permissions.querySync({
+    name: "sys",
+    kind: "networkInterfaces",
+  }).state;
+  if (state !== "granted") {
+    throw new TesserasError(
+      "UNAUTHORIZED",
+      "listening on all interfaces needs --allow-sys=networkInterfaces; grant it or listen on a specific address",
+    );
+  }
+}
+
 function logCallbackError(err: unknown): void {
   log.warn("onPeerSeen callback failed: {error}", { error: String(err) });
 }
@@ -532,6 +583,7 @@ export async function createTesserasNode(
   options: TesserasNodeOptions,
 ): Promise<TesserasNode> {
   installDenoExitFixes();
+  assertWildcardPermission(options.listen ?? []);
   const useMemory = options.transport === "memory";
   const conn = options.connections ?? {};
   const streamsPerConnection = conn.maxStreamsPerConnection ?? 256;

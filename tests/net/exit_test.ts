@@ -40,3 +40,20 @@ Deno.test("a process that starts and stops nodes exits on its own within seconds
     clearTimeout(killer);
   }
 });
+
+Deno.test("listening on 0.0.0.0 without --allow-sys=networkInterfaces fails clearly", async () => {
+  const script = new URL("./fixtures/wildcard_without_sys.ts", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      script.pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout), "UNAUTHORIZED\n");
+});

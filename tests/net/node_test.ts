@@ -115,6 +115,14 @@ Deno.test("two nodes: connect, identify, ping, closest peers, peer callbacks", a
     assert.deepEqual(closest[0].addresses, [
       addrA[0].replace(/\/p2p\/.*$/, ""),
     ]);
+    const stats = b.stats();
+    assert.deepEqual(
+      [stats.peerId, stats.connections, stats.connectedPeers],
+      [b.peerId, 1, 1],
+    );
+    assert.equal(stats.routingTableSize, 1);
+    assert.deepEqual(stats.multiaddrs, b.multiaddrs());
+    assert.equal(stats.protocols.ping.outbound, 1);
   } finally {
     await stopAll([a, b]);
   }

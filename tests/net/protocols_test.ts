@@ -328,3 +328,64 @@ Deno.test("a caller's abort rejects with its reason; timeouts with TIMEOUT", asy
     await stopAll([server, client]);
   }
 });
+
+Deno.test("inbound requests past maxConcurrent are refused RATE_LIMITED (busy)", async () => {
+  const { server, client, stub, dht } = await pair({
+    limits: { fetch: { maxConcurrent: 1 } },
+  });
+  try {
+    stub.delayMs = 300;
+    const shard = { tesseraId: "00".repeat(32), index: 0 };
+    const [slow, busy] = await Promise.allSettled([
+      dht.fetch(server.peerId, shard),
+      new Promise((r) => setTimeout(r, 50)).then(() =>
+        dht.fetch(server.peerId, shard)
+      ),
+    ]);
+    assert.equal(slow.status, "rejected");
+    assert.ok(
+      isTesserasError((slow as PromiseRejectedResult).reason, "NOT_FOUND"),
+    );
+    assert.equal(busy.status, "rejected");
+    const reason = (busy as PromiseRejectedResult).reason;
+    assert.ok(isTesserasError(reason, "RATE_LIMITED"), String(reason));
+    assert.equal(server.counters().fetch.inboundRateLimited, 1);
+    assert.equal(stub.calls.length, 1);
+  } finally {
+    await stopAll([server, client]);
+  }
+});
+
+Deno.test("the memory transport carries the same protocols (simulator full-stack mode)", async () => {
+  const { createTesserasNode } = await import("../../lib/net/mod.ts");
+  const { generateKeyPair } = await import("@libp2p/crypto/keys");
+  const a = await createTesserasNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    transport: "memory",
+    listen: ["/memory/tesseras-test-a"],
+    peerInfoMapper: "passthrough",
+  });
+  const b = await createTesserasNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    transport: "memory",
+    peerInfoMapper: "passthrough",
+  });
+  await a.start();
+  await b.start();
+  try {
+    const stub = new StubHandlers(a.identity);
+    a.setInboundHandlers(stub);
+    assert.match(
+      a.multiaddrs()[0],
+      /^\/memory\/tesseras-test-a\/p2p\/12D3KooW/,
+    );
+    await b.connect(a.multiaddrs()[0]);
+    const dht = new Libp2pDhtPort(b);
+    const envelope = await smallEnvelope(randomBytes(2048));
+    assert.equal((await dht.replicate(a.peerId, envelope)).accepted, true);
+    const peers = b.connectedPeers();
+    assert.deepEqual(peers.map((p) => [p.id, p.ip]), [[a.peerId, undefined]]);
+  } finally {
+    await stopAll([a, b]);
+  }
+});
