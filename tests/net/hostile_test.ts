@@ -449,3 +449,34 @@ Deno.test("random bytes on every protocol: error replies or resets, never a cras
     await stopAll([server, client]);
   }
 });
+
+Deno.test("a peer vanishing in the middle of a large transfer leaves the server intact", async () => {
+  const { server, client, stub } = await setup();
+  const other = await startNode(63);
+  try {
+    const envelope = await smallEnvelope(new Uint8Array(4 * 1024 * 1024 - 1));
+    await other.connect(server.multiaddrs()[0]);
+    const sending = new Libp2pDhtPort(other).replicate(server.peerId, envelope)
+      .then(() => "sent", (e) => (e as { code?: string }).code ?? String(e));
+    await new Promise((r) => setTimeout(r, 15));
+    await other.stop();
+    const outcome = await sending;
+    assert.ok(
+      ["PROTOCOL_ERROR", "UNREACHABLE", "TIMEOUT", "sent"].includes(outcome),
+      outcome,
+    );
+    // Also: a raw stream reset after half a frame.
+    const stream = await client.libp2p.dialProtocol(
+      server.libp2p.peerId,
+      REPLICATE_PROTOCOL,
+    );
+    stream.send(concat(varint(1_000_000), new Uint8Array(500_000)));
+    await new Promise((r) => setTimeout(r, 20));
+    stream.abort(new Error("gone"));
+    await assertStillAnswers(client, server);
+    // The two honest calls, plus the vanished one if it got through.
+    assert.ok(stub.calls.length === 2 || stub.calls.length === 3);
+  } finally {
+    await stopAll([server, client, other]);
+  }
+});
