@@ -115,8 +115,10 @@ export interface TesserasNodeOptions {
   /** `tcp` (default) or `memory` (one process, simulator full-stack mode). */
   readonly transport?: "tcp" | "memory";
   /**
-   * Local IP to bind outgoing TCP dials to, so peers observe it (several
-   * nodes on one machine on 127.0.N.1). Default: the OS's choice.
+   * Local IP to bind outgoing TCP dials to, so peers observe it. Default:
+   * the listen address when the node listens on a single loopback address
+   * other than 127.0.0.1 (several nodes on one machine on 127.0.N.1), else
+   * the OS's choice.
    */
   readonly dialLocalAddress?: string;
   /** Answers to inbound requests; can also be set later. */
@@ -526,6 +528,23 @@ function unrefTimeout(
 }
 
 /**
+ * When every listen address is one IPv4 loopback address other than
+ * 127.0.0.1 (several nodes on one machine, each on its own 127.0.N.1),
+ * dial from it too, so peers observe distinct addresses and subnets. Such a
+ * node can only reach loopback peers anyway.
+ */
+function loopbackBindAddress(listen: readonly string[]): string | undefined {
+  const ips = new Set<string>();
+  for (const addr of listen) {
+    const match = /^\/ip4\/(127\.\d+\.\d+\.\d+)\/tcp\//.exec(addr);
+    if (match === null) return undefined;
+    ips.add(match[1]);
+  }
+  const [ip] = ips;
+  return ips.size === 1 && ip !== "127.0.0.1" ? ip : undefined;
+}
+
+/**
  * Listening on 0.0.0.0 or :: makes libp2p enumerate the network
  * interfaces; without the permission it fails later with an unhandled
  * rejection that kills the process, so refuse clearly up front.
@@ -592,10 +611,11 @@ export async function createTesserasNode(
   const mapper = options.peerInfoMapper === "passthrough"
     ? passthroughMapper
     : removePrivateAddressesMapper;
-  const tcpDialOpts = options.dialLocalAddress === undefined
+  const localAddress = options.dialLocalAddress ?? loopbackBindAddress(listen);
+  const tcpDialOpts = localAddress === undefined
     ? undefined
     // Node's net.connect option, passed through by @libp2p/tcp.
-    : { localAddress: options.dialLocalAddress } as Record<string, unknown>;
+    : { localAddress } as Record<string, unknown>;
   let libp2p: Libp2p<Services>;
   try {
     libp2p = await createLibp2p({

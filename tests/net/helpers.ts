@@ -29,7 +29,7 @@ export function loopback(n: number): string {
   return `127.0.${n}.1`;
 }
 
-/** A started node listening on 127.0.N.1 (dials from there too). */
+/** A started node listening on 127.0.N.1 (and dialling from there). */
 export async function startNode(
   n: number,
   options: Partial<TesserasNodeOptions> = {},
@@ -37,8 +37,8 @@ export async function startNode(
   const ip = loopback(n);
   const node = await createTesserasNode({
     privateKey: await generateKeyPair("Ed25519"),
+    // Dials are bound to the same 127.0.N.1 automatically.
     listen: [`/ip4/${ip}/tcp/0`],
-    dialLocalAddress: ip,
     peerInfoMapper: "passthrough",
     ...options,
   });

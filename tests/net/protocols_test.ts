@@ -389,3 +389,36 @@ Deno.test("the memory transport carries the same protocols (simulator full-stack
     await stopAll([a, b]);
   }
 });
+
+Deno.test("a handler that never answers gets TIMEOUT and keeps its concurrency slot", async () => {
+  const { server, client, stub, dht } = await pair({
+    limits: { fetch: { handlerTimeoutMs: 200, maxConcurrent: 1 } },
+  });
+  try {
+    let release = () => {};
+    const hung = new Promise<void>((r) => release = r);
+    stub.onFetch = async () => {
+      await hung;
+      return null;
+    };
+    const shard = { tesseraId: "00".repeat(32), index: 0 };
+    await assert.rejects(
+      dht.fetch(server.peerId, shard),
+      (e) => isTesserasError(e, "TIMEOUT") && e.message.includes("200 ms"),
+    );
+    // The hung handler still holds the only slot.
+    await assert.rejects(
+      dht.fetch(server.peerId, shard),
+      (e) => isTesserasError(e, "RATE_LIMITED"),
+    );
+    // Once it settles the slot is free again.
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(
+      dht.fetch(server.peerId, shard),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+  } finally {
+    await stopAll([server, client]);
+  }
+});

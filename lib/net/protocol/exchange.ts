@@ -266,6 +266,9 @@ export async function serveInbound<Req>(
   }
 
   let fullyRead = false;
+  // The gate is left when the handler settles, not when we reply: a handler
+  // that ignores its signal keeps its slot, so it cannot be flooded.
+  let handling: Promise<unknown> = Promise.resolve();
   try {
     let frame: Uint8ArrayList;
     const readSignal = AbortSignal.any([
@@ -279,7 +282,17 @@ export async function serveInbound<Req>(
     }
     fullyRead = true;
     const req = spec.parse(frame);
-    const reply = await spec.handle(req, from, overall);
+    const handled = spec.handle(req, from, overall);
+    handling = handled.catch(() => {});
+    const reply = await untilAborted(
+      handled,
+      overall,
+      () =>
+        new TesserasError(
+          "TIMEOUT",
+          `no answer within ${limits.handlerTimeoutMs} ms; retry later`,
+        ),
+    );
     await lp.write(reply, { signal: overall });
     await stream.close({ signal: overall });
   } catch (err) {
@@ -302,8 +315,24 @@ export async function serveInbound<Req>(
     }
     await replyThenEnd(stream, lp, spec.errorReply(code, message), !fullyRead);
   } finally {
-    spec.gate.leave();
+    void handling.finally(() => spec.gate.leave());
   }
+}
+
+/** `promise`, or a rejection made by `reason()` once `signal` aborts. */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  reason: () => Error,
+): Promise<T> {
+  if (signal.aborted) return Promise.reject(reason());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
 }
 
 /** How long a refused or failed exchange may linger before a reset, ms. */
