@@ -39,6 +39,11 @@ export interface Libp2pDhtPortOptions {
   readonly lookupTimeoutMs?: number;
   /** Default ping timeout, ms (default 10 s). */
   readonly pingTimeoutMs?: number;
+  /**
+   * The IP of a peer whose addresses carry none (the memory transport of
+   * the simulator's full-stack mode assigns each node a virtual IP here).
+   */
+  readonly ipOf?: (peer: string) => string | undefined;
 }
 
 /**
@@ -55,6 +60,7 @@ export class Libp2pDhtPort implements DhtPort {
   readonly #node: TesserasNode;
   readonly #lookupTimeoutMs: number;
   readonly #pingTimeoutMs: number;
+  readonly #ipOf: ((peer: string) => string | undefined) | undefined;
 
   /**
    * @param node a started (or about to be started) node
@@ -64,6 +70,7 @@ export class Libp2pDhtPort implements DhtPort {
     this.#node = node;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 15_000;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+    this.#ipOf = options.ipOf;
   }
 
   /** Our own peer id. */
@@ -229,7 +236,10 @@ export class Libp2pDhtPort implements DhtPort {
     const observed =
       conns.find((c) => c.direction === "outbound")?.remoteAddr ??
         conns[0]?.remoteAddr;
-    return toPeerInfo(id.toString(), known, observed);
+    const info = toPeerInfo(id.toString(), known, observed);
+    if (info.ip !== undefined || this.#ipOf === undefined) return info;
+    const ip = this.#ipOf(info.id);
+    return ip === undefined ? info : { ...info, ip };
   }
 
   #assertRunning(): void {

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 
+/** The project's config (import map), whatever the working directory. */
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
 Deno.test("a process that starts and stops nodes exits on its own within seconds", async () => {
   const script = new URL("./fixtures/start_stop.ts", import.meta.url);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--config",
+      CONFIG,
       // The permissions the node needs on loopback: no -A.
       "--allow-net",
       "--allow-env",

@@ -385,6 +385,15 @@ Deno.test("the memory transport carries the same protocols (simulator full-stack
     assert.equal((await dht.replicate(a.peerId, envelope)).accepted, true);
     const peers = b.connectedPeers();
     assert.deepEqual(peers.map((p) => [p.id, p.ip]), [[a.peerId, undefined]]);
+    // The simulator gives memory nodes virtual IPs.
+    const virtual = new Libp2pDhtPort(b, {
+      ipOf: (id) => id === a.peerId ? "10.0.7.1" : undefined,
+    });
+    const closest = await virtual.findClosestPeers("42".repeat(32), 3);
+    assert.deepEqual(closest.map((p) => [p.id, p.ip]), [[
+      a.peerId,
+      "10.0.7.1",
+    ]]);
   } finally {
     await stopAll([a, b]);
   }
