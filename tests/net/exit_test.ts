@@ -51,6 +51,8 @@ Deno.test("listening on 0.0.0.0 without --allow-sys=networkInterfaces fails clea
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--config",
+      CONFIG,
       "--allow-net",
       "--allow-env",
       "--allow-read",
