@@ -24,6 +24,8 @@ import {
   rsEncode,
   rsReconstruct,
 } from "../lib/codec/mod.ts";
+import { encodingMatrix } from "../lib/codec/gf256.ts";
+import { gfRegion } from "../lib/codec/region.ts";
 import { codecVariant } from "../lib/codec/wasm_memory.ts";
 
 const MIB = 1 << 20;
@@ -48,21 +50,45 @@ interface Stat {
   max: number;
 }
 
-/** MB/s over `runs` timed calls of `fn` on `bytes` of input (1 warm-up). */
-function measure(bytes: number, fn: () => unknown): Stat {
-  fn();
-  const rates: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    fn();
-    rates.push(bytes / 1e6 / ((performance.now() - t0) / 1000));
-  }
+function stat(rates: number[]): Stat {
   rates.sort((a, b) => a - b);
   return {
     median: rates[Math.floor(rates.length / 2)],
     min: rates[0],
     max: rates[rates.length - 1],
   };
+}
+
+function timeRate(bytes: number, fn: () => unknown): number {
+  const t0 = performance.now();
+  fn();
+  return bytes / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * MB/s of `ours` and `base` on `bytes` of input, RUNS timed calls each
+ * after a warm-up, alternating so that both see the same machine load
+ * (the machine is shared). A `base` that throws is reported as `null`.
+ */
+function measurePair(
+  bytes: number,
+  ours: () => unknown,
+  base: (() => unknown) | null,
+): [Stat, Stat | null] {
+  ours();
+  let baseOk = base !== null;
+  try {
+    base?.();
+  } catch (e) {
+    console.log(`  (baseline failed: ${(e as Error).message})`);
+    baseOk = false;
+  }
+  const a: number[] = [], b: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    a.push(timeRate(bytes, ours));
+    if (baseOk) b.push(timeRate(bytes, base!));
+  }
+  return [stat(a), baseOk ? stat(b) : null];
 }
 
 const fmt = (s: Stat) =>
@@ -90,39 +116,56 @@ async function throughput(): Promise<void> {
     const shard = Math.ceil(size / k);
     const contiguous = new Uint8Array(shard * (k + m));
     contiguous.set(data);
-    const ours = measure(size, () => rsEncode(data, k, m));
-    const base = measure(size, () => {
+    const subspaceEncode = () => {
       if (subspace.encode(contiguous, k, m) !== 0) throw new Error("encode");
-    });
-    row(`RS encode ${k}+${m}`, ours, base, "@subspace");
+    };
+    row(
+      `RS encode ${k}+${m}`,
+      ...measurePair(size, () => rsEncode(data, k, m), subspaceEncode),
+      "@subspace",
+    );
+    // The same work as @subspace's in-place encode: parity into
+    // preallocated shards (no fresh result arrays to fault in).
+    const views = Array.from(
+      { length: k + m },
+      (_, i) => contiguous.slice(i * shard, (i + 1) * shard),
+    );
+    const parityRows = encodingMatrix(k, m).slice(k);
+    row(
+      `RS encode ${k}+${m} in place`,
+      ...measurePair(
+        size,
+        () => gfRegion(parityRows, views.slice(0, k), views.slice(k)),
+        subspaceEncode,
+      ),
+      "@subspace",
+    );
 
     // Worst case: `m` data shards lost, all of them rebuilt.
     const shards: (Uint8Array | null)[] = rsEncode(data, k, m);
     for (let i = 0; i < m; i++) shards[i] = null;
-    const oursRec = measure(size, () => rsReconstruct(shards, k, m));
     const avail = shards.map((s) => s !== null);
     subspace.encode(contiguous, k, m);
     const damaged = contiguous.slice();
-    let baseRec: Stat | null = null;
-    try {
-      baseRec = measure(size, () => {
-        const rc = subspace.reconstruct(damaged, k, m, avail);
-        if (rc !== 0) throw new Error(`reconstruct returned ${rc}`);
-      });
-    } catch (e) {
-      console.log(`  (@subspace reconstruct: ${(e as Error).message})`);
-    }
     row(
       `RS reconstruct ${k}+${m} (${m} data lost)`,
-      oursRec,
-      baseRec,
+      ...measurePair(size, () => rsReconstruct(shards, k, m), () => {
+        const rc = subspace.reconstruct(damaged, k, m, avail);
+        if (rc !== 0) throw new Error(`@subspace reconstruct returned ${rc}`);
+      }),
       "@subspace",
     );
   }
   const hw = await createBLAKE3();
-  const ours = measure(size, () => blake3(data));
-  const base = measure(size, () => hw.init().update(data).digest("binary"));
-  row("BLAKE3", ours, base, "hash-wasm");
+  row(
+    "BLAKE3",
+    ...measurePair(
+      size,
+      () => blake3(data),
+      () => hw.init().update(data).digest("binary"),
+    ),
+    "hash-wasm",
+  );
 }
 
 function peakRssMiB(): number {

@@ -26,14 +26,19 @@ export const VECS = 2;
 export const STEP = 16 * VECS;
 
 /** The WAT functions of the kernel (to be placed inside a module). */
-export function rsWat(swizzle: string): string {
+export function rsWat(
+  swizzle: string,
+  group = GROUP,
+  vecs = VECS,
+): string {
   const parts: string[] = [];
-  for (let g = 1; g <= GROUP; g++) parts.push(groupFunc(g, swizzle));
-  parts.push(driver());
+  for (let g = 1; g <= group; g++) parts.push(groupFunc(g, swizzle, vecs));
+  parts.push(driver(group, vecs));
   return parts.join("\n");
 }
 
-function groupFunc(g: number, swizzle: string): string {
+function groupFunc(g: number, swizzle: string, VECS: number): string {
+  const STEP = 16 * VECS;
   const acc: string[] = [];
   for (let r = 0; r < g; r++) {
     for (let v = 0; v < VECS; v++) acc.push(`$a${r}_${v}`);
@@ -118,7 +123,8 @@ function groupFunc(g: number, swizzle: string): string {
   return L.join("\n");
 }
 
-function driver(): string {
+function driver(GROUP: number, VECS: number): string {
+  const STEP = 16 * VECS;
   const calls: string[] = [];
   for (let g = GROUP; g >= 1; g--) {
     calls.push(

@@ -20,7 +20,7 @@ export const RS_GROUP = 4;
 /** Column block of the kernel: inputs of one block stay in L1/L2. */
 export const RS_BLOCK = 1024;
 /** Columns per stripe copied into wasm memory at a time. */
-export const RS_STRIPE = 16384;
+export const RS_STRIPE = 8192;
 
 function mul(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : GF_EXP[GF_LOG[a] + GF_LOG[b]];
