@@ -480,3 +480,37 @@ Deno.test("a peer vanishing in the middle of a large transfer leaves the server 
     await stopAll([server, client, other]);
   }
 });
+
+Deno.test("streams past the per-connection limit are reset by libp2p", async () => {
+  const { server, client, stub } = await setup();
+  try {
+    // Replicate allows 4 inbound streams per connection; open 7 that stall.
+    const stalled = concat(varint(50), new Uint8Array(5));
+    const results = await Promise.all(
+      Array.from(
+        { length: 7 },
+        () =>
+          raw(client, server, REPLICATE_PROTOCOL, stalled, {
+            closeWrite: false,
+          }).catch(() => ({ bytes: new Uint8Array(0), ended: "reset" })),
+      ),
+    );
+    const codes = results.map((r) =>
+      r.bytes.length === 0 ? "reset" : replyCode(REPLICATE_PROTOCOL, r.bytes)
+    ).sort();
+    assert.deepEqual(codes, [
+      "TIMEOUT",
+      "TIMEOUT",
+      "TIMEOUT",
+      "TIMEOUT",
+      "reset",
+      "reset",
+      "reset",
+    ]);
+    assert.equal(server.counters().replicate.inbound, 4);
+    assert.equal(stub.calls.length, 0);
+    await assertStillAnswers(client, server);
+  } finally {
+    await stopAll([server, client]);
+  }
+});
