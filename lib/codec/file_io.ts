@@ -6,19 +6,6 @@
  */
 import { TesserasError } from "../core/mod.ts";
 
-/**
- * Fill `into` from `file` at byte `offset`, stopping at end of file;
- * returns the bytes read (fewer than `into.length` only at end of file).
- */
-export async function readAt(
-  file: Deno.FsFile,
-  offset: number,
-  into: Uint8Array,
-): Promise<number> {
-  await file.seek(offset, Deno.SeekMode.Start);
-  return await readFull(file, into);
-}
-
 /** Fill `into` from the file's position; returns bytes read (EOF: fewer). */
 export async function readFull(
   file: Deno.FsFile,
