@@ -2,7 +2,15 @@
  * Erasure coding and hashing: BLAKE3 for ids, checksums and keyed proofs;
  * Reed-Solomon over GF(2^8), byte-identical to the Rust
  * `reed-solomon-erasure` crate; the tier planner that cuts a tessera into
- * fragments and puts it back together.
+ * fragments and puts it back together; the streaming encoder that turns a
+ * file into shards without holding it in memory.
+ *
+ * The kernels are WebAssembly SIMD generated from source by
+ * `scripts/build_wasm.ts` and embedded as base64 (so `deno compile`
+ * carries them); engines without wasm SIMD fall back to portable
+ * TypeScript. The streaming encoder hashes on a worker
+ * (`hash_worker.ts`: pass it to `deno compile --include`) when it can
+ * start one, and runs on one thread otherwise.
  *
  * Imports only `lib/core`.
  *
