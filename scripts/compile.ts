@@ -26,6 +26,14 @@ export const BINARY_PERMISSIONS: readonly string[] = [
   "--allow-sys",
 ];
 
+/**
+ * Modules loaded at run time that static analysis does not see (workers);
+ * `deno compile --include` embeds them.
+ */
+export const RUNTIME_MODULES: readonly string[] = [
+  "lib/codec/hash_worker.ts",
+];
+
 /** Output path of the binary for `target`. */
 export function binaryPath(target: string, options: { dir?: string } = {}) {
   const dir = options.dir ?? "dist";
@@ -52,6 +60,7 @@ export async function compileTarget(
     args: [
       "compile",
       ...BINARY_PERMISSIONS,
+      ...RUNTIME_MODULES.flatMap((m) => ["--include", m]),
       "--target",
       target,
       "--output",
