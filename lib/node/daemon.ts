@@ -154,8 +154,12 @@ async function assemble(
     knownPeers,
     dialLocalAddress: dialAddressOf(config.listen),
     peerInfoMapper: config.allowPrivateAddresses ? "passthrough" : "public",
-    onPeerSeen: (id, addr) =>
-      peers.addPeer(id, addr).catch((err) =>
+    // An inbound connection's remote address is an ephemeral port nobody
+    // can dial back; identify reports that peer's real listen addresses.
+    onPeerSeen: (id, addr, info) =>
+      info.source === "inbound" ? undefined : peers.addPeer(id, addr).catch((
+        err,
+      ) =>
         log.warn("cannot record peer {id}: {error}", {
           id,
           error: String(err),
@@ -258,7 +262,17 @@ async function staleCleanupLoop(
  * ```
  */
 export async function runDaemon(config: NodeConfig): Promise<void> {
-  const daemon = await startDaemon(config);
+  // One stray rejection deep in a dependency must not take down a node
+  // that holds other people's memories: log it and keep serving.
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    log.error("unhandled rejection: {error}", { error: String(event.reason) });
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  const daemon = await startDaemon(config).catch((err) => {
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+    throw err;
+  });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
@@ -271,5 +285,6 @@ export async function runDaemon(config: NodeConfig): Promise<void> {
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     await daemon.stop();
+    globalThis.removeEventListener("unhandledrejection", onRejection);
   }
 }
