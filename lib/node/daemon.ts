@@ -12,6 +12,7 @@ import {
   type KnownPeer,
   Libp2pDhtPort,
   loadOrCreateIdentity,
+  type PeerSeenInfo,
   type TesserasNode,
 } from "../net/mod.ts";
 import { RepairLoop, ReplicationService } from "../replication/mod.ts";
@@ -154,17 +155,7 @@ async function assemble(
     knownPeers,
     dialLocalAddress: dialAddressOf(config.listen),
     peerInfoMapper: config.allowPrivateAddresses ? "passthrough" : "public",
-    // An inbound connection's remote address is an ephemeral port nobody
-    // can dial back; identify reports that peer's real listen addresses.
-    onPeerSeen: (id, addr, info) =>
-      info.source === "inbound" ? undefined : peers.addPeer(id, addr).catch((
-        err,
-      ) =>
-        log.warn("cannot record peer {id}: {error}", {
-          id,
-          error: String(err),
-        })
-      ),
+    onPeerSeen: (id, addr, info) => recordPeer(peers, { id, addr, info }),
   });
   const dht = new Libp2pDhtPort(node);
   const service = new ReplicationService({
@@ -234,6 +225,26 @@ async function assemble(
     service,
     stop: () => (stopping ??= unwind()),
   };
+}
+
+/**
+ * UPSERTs a peer address. An inbound connection's remote address is an
+ * ephemeral port nobody can dial back; identify reports that peer's real
+ * listen addresses, so only those and outbound addresses are kept.
+ */
+async function recordPeer(
+  peers: SqlitePeerStore,
+  seen: { id: string; addr: string; info: PeerSeenInfo },
+): Promise<void> {
+  if (seen.info.source === "inbound") return;
+  try {
+    await peers.addPeer(seen.id, seen.addr);
+  } catch (err) {
+    log.warn("cannot record peer {id}: {error}", {
+      id: seen.id,
+      error: String(err),
+    });
+  }
 }
 
 async function staleCleanupLoop(
