@@ -89,6 +89,7 @@ export class Kademlia {
   #sorted: number[] = [];
   #tables: (Int32Array | undefined)[] = [];
   #counts: (Uint8Array | undefined)[] = [];
+  #scratch = new Float64Array(256);
 
   /** @param options see {@linkcode KademliaOptions} */
   constructor(options: KademliaOptions) {
@@ -263,63 +264,89 @@ export class Kademlia {
 
   /**
    * Iterative lookup from `asker`: query the α closest unqueried peers,
-   * merge what they know, until the closest `max(k, count)` have all been
-   * asked. Returns up to `count` peers that answered, closest first. Peers
-   * that answer learn the asker; peers that do not are noted as failures.
+   * merge what they know (up to `max(k, count)` each), until the closest
+   * k have all answered or failed. Returns up to `count` live peers,
+   * closest first: those that answered, then (for `count > k`) further
+   * candidates that answer a liveness probe, as a client that wants many
+   * peers would ping the rest of its shortlist. Peers that answer learn
+   * the asker.
    */
   lookup(asker: number, key: Key64, count: number): number[] {
     this.stats.lookups++;
-    const width = Math.max(this.k, count);
+    const width = this.k;
+    const want = Math.max(this.k, count);
+    const cap = 3 * want;
+    const H = this.#hi, L = this.#lo, kh = key.hi, kl = key.lo;
+    const dist = (e: number) =>
+      ((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0);
     const seen = new Set<number>([asker]);
-    // candidates sorted by distance; state 0 unqueried, 1 answered, 2 failed
-    let cands: number[] = [];
-    const state = new Map<number, number>();
+    // Candidates sorted by distance; state 0 unqueried, 1 answered, 2 failed.
+    let ce: number[] = [], cd: number[] = [], cs: number[] = [];
     const merge = (list: number[]) => {
-      let added = false;
+      const ne: number[] = [], nd: number[] = [];
       for (const e of list) {
         if (seen.has(e)) continue;
         seen.add(e);
-        cands.push(e);
-        state.set(e, 0);
-        added = true;
+        ne.push(e);
+        nd.push(dist(e));
       }
-      if (added) {
-        this.#sortByDistance(cands, key);
-        if (cands.length > 4 * width) cands = cands.slice(0, 4 * width);
+      if (ne.length === 0) return;
+      const me: number[] = [], md: number[] = [], ms: number[] = [];
+      let i = 0, j = 0;
+      while ((i < ce.length || j < ne.length) && me.length < cap) {
+        if (j >= ne.length || (i < ce.length && cd[i] <= nd[j])) {
+          me.push(ce[i]);
+          md.push(cd[i]);
+          ms.push(cs[i++]);
+        } else {
+          me.push(ne[j]);
+          md.push(nd[j++]);
+          ms.push(0);
+        }
       }
+      ce = me;
+      cd = md;
+      cs = ms;
     };
-    merge(this.closestKnown(asker, key, width));
+    merge(this.closestKnown(asker, key, want));
+    const batch: number[] = [];
     for (;;) {
-      const batch: number[] = [];
+      batch.length = 0;
       let considered = 0;
-      for (const e of cands) {
-        const s = state.get(e)!;
+      for (let i = 0; i < ce.length; i++) {
+        const s = cs[i];
         if (s === 2) continue;
         if (considered++ >= width) break;
         if (s === 0) {
-          batch.push(e);
+          batch.push(i);
           if (batch.length >= this.alpha) break;
         }
       }
       if (batch.length === 0) break;
-      for (const e of batch) {
+      const answers: number[][] = [];
+      for (const i of batch) {
+        const e = ce[i];
         this.stats.queries++;
         if (!this.#isOnline(e) || !this.#tables[e]) {
-          state.set(e, 2);
+          cs[i] = 2;
           this.stats.failedQueries++;
           continue;
         }
-        state.set(e, 1);
+        cs[i] = 1;
         this.see(e, asker);
         this.see(asker, e);
-        merge(this.closestKnown(e, key, width));
+        answers.push(this.closestKnown(e, key, want));
       }
+      for (const a of answers) merge(a);
     }
     const out: number[] = [];
-    for (const e of cands) {
-      if (state.get(e) === 1) {
-        out.push(e);
-        if (out.length >= count) break;
+    for (let i = 0; i < ce.length && out.length < count; i++) {
+      if (cs[i] === 1) out.push(ce[i]);
+      else if (cs[i] === 0) {
+        this.stats.queries++;
+        const e = ce[i];
+        if (this.#isOnline(e) && this.#tables[e]) out.push(e);
+        else this.stats.failedQueries++;
       }
     }
     return out;
@@ -442,13 +469,27 @@ export class Kademlia {
   }
 
   #sortByDistance(list: number[], key: Key64): void {
-    const H = this.#hi, L = this.#lo;
-    list.sort((a, b) => {
-      const ah = (H[a] ^ key.hi) >>> 0, bh = (H[b] ^ key.hi) >>> 0;
-      if (ah !== bh) return ah - bh;
-      const al = (L[a] ^ key.lo) >>> 0, bl = (L[b] ^ key.lo) >>> 0;
-      return al - bl || a - b;
-    });
+    const n = list.length;
+    if (n < 2) return;
+    const H = this.#hi, L = this.#lo, kh = key.hi, kl = key.lo;
+    if (this.#scratch.length < n) this.#scratch = new Float64Array(2 * n);
+    const d = this.#scratch;
+    for (let i = 0; i < n; i++) {
+      const e = list[i];
+      d[i] = ((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0);
+    }
+    // Insertion sort: groups are small (a bucket or two).
+    for (let i = 1; i < n; i++) {
+      const e = list[i], de = d[i];
+      let j = i - 1;
+      while (j >= 0 && (d[j] > de || (d[j] === de && list[j] > e))) {
+        list[j + 1] = list[j];
+        d[j + 1] = d[j];
+        j--;
+      }
+      list[j + 1] = e;
+      d[j + 1] = de;
+    }
   }
 }
 

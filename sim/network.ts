@@ -25,8 +25,8 @@ import {
   TesserasError,
   toHex,
 } from "../lib/core/mod.ts";
-import { MemoryKeyring } from "../lib/memory/mod.ts";
 import type { VirtualClock } from "./clock.ts";
+import { SimKeyring } from "./identity.ts";
 import { Kademlia, key64 } from "./kademlia.ts";
 import type { SimRng } from "./rng.ts";
 
@@ -140,7 +140,7 @@ export class SimNetwork {
   readonly #timeout: number;
   readonly #exact: boolean;
   readonly #copy: boolean;
-  readonly #keyring: MemoryKeyring;
+  readonly #keyring: SimKeyring;
   readonly #nodes: NodeSlot[] = [];
   readonly #byPeer = new Map<PeerId, number>();
 
@@ -154,7 +154,7 @@ export class SimNetwork {
     this.#timeout = options.timeoutMs ?? 30_000;
     this.#exact = options.lookup === "exact";
     this.#copy = options.copyPayloads ?? false;
-    this.#keyring = new MemoryKeyring(
+    this.#keyring = new SimKeyring(
       options.keyringSeed ?? `sim-keyring/${options.rng.seed}`,
     );
     this.kademlia = new Kademlia({
@@ -364,7 +364,6 @@ export class SimNetwork {
       );
     }
     if (lat > 0) await this.clock.sleep(lat, { signal });
-    this.kademlia.see(to, from);
     let answer: T;
     try {
       answer = await request.call(target.handlers, this.#nodes[from].info);

@@ -54,6 +54,8 @@ export interface SimNodeInit {
   readonly graceMs: number;
   /** Fair, or a free rider that refuses or drops. */
   readonly kind: NodeKind;
+  /** Re-hash shards held for others in each sweep (default false). */
+  readonly verifyHeld?: boolean;
   /** Called with each repair sweep's report. */
   readonly onSweep?: (index: number, report: SweepReport) => void;
 }
@@ -82,6 +84,7 @@ export class SimNode {
   readonly #clock: VirtualClock;
   readonly #rng: SimRng;
   readonly #onSweep?: (index: number, report: SweepReport) => void;
+  readonly #verifyHeld: boolean;
   #loop: RepairLoop | null = null;
 
   /** @param init see {@linkcode SimNodeInit} */
@@ -91,6 +94,7 @@ export class SimNode {
     this.#clock = init.clock;
     this.#rng = init.rng;
     this.#onSweep = init.onSweep;
+    this.#verifyHeld = init.verifyHeld ?? false;
     const now = () => init.clock.now();
     // Bytes are shared, not copied: nobody mutates them (the service
     // verifies every pushed shard against its checksum before storing).
@@ -133,6 +137,7 @@ export class SimNode {
     this.#loop = new RepairLoop(this.service, {
       clock: this.#clock,
       rng: this.#rng,
+      sweep: { verifyHeld: this.#verifyHeld },
       onSweep: this.#onSweep
         ? (report) => this.#onSweep!(this.index, report)
         : undefined,

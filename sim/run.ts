@@ -483,6 +483,7 @@ class World implements ChurnWorld {
       capacityBytes: this.#capacity,
       graceMs: this.#graceMs,
       kind,
+      verifyHeld: this.scenario.verifyHeld,
       onSweep: (_i: number, _r: SweepReport) => this.#sweeps++,
     });
     this.#nodes[i] = node;

@@ -147,6 +147,13 @@ export interface Scenario {
   readonly unreachableGraceHours?: number;
   /** Disk capacity of each node, real-world bytes (default 64 GiB). */
   readonly nodeCapacityBytes?: number;
+  /**
+   * Whether repair sweeps re-hash every shard held for others (the
+   * service's `verifyHeld`). Default false: nothing in the simulator
+   * corrupts bytes unless a scenario says so, and re-hashing every shard
+   * every virtual day dominates the run time.
+   */
+  readonly verifyHeld?: boolean;
   /** Census sample period, hours (default 24). */
   readonly sampleHours?: number;
   /** Subnet-cap audit of every owner's holder records, every N days (default 7). */

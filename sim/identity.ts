@@ -1,0 +1,96 @@
+/**
+ * Cheap simulated node identities. A signature is a 128-bit keyed hash
+ * (four multiply-xor lanes) of the data under a per-node secret that only
+ * the shared keyring knows, so the network can check any signature and a
+ * node cannot sign as another through its own identity. Not cryptography:
+ * it costs a fraction of a BLAKE3 MAC per attestation, which matters at
+ * millions of attestations. Never use outside the simulator.
+ *
+ * @module
+ */
+import type { NodeIdentity, PeerId } from "../lib/core/mod.ts";
+import { SimRng } from "./rng.ts";
+
+/**
+ * Issues {@linkcode NodeIdentity}s whose signatures verify against each
+ * other.
+ *
+ * @example
+ * ```ts
+ * const keyring = new SimKeyring("seed");
+ * const a = keyring.identity("a");
+ * const sig = await a.sign(data);
+ * await a.verify("a", data, sig); // true
+ * await a.verify("b", data, sig); // false
+ * ```
+ */
+export class SimKeyring {
+  readonly #seed: string;
+  readonly #secrets = new Map<PeerId, Uint32Array>();
+
+  /** @param seed distinguishes keyrings (the run's seed) */
+  constructor(seed: string) {
+    this.#seed = seed;
+  }
+
+  /** The identity of `peerId`. */
+  identity(peerId: PeerId): NodeIdentity {
+    return {
+      peerId,
+      sign: (data) => Promise.resolve(this.mac(peerId, data)),
+      verify: (peer, data, signature) =>
+        Promise.resolve(equal(this.mac(peer, data), signature)),
+    };
+  }
+
+  /** The 16-byte tag of `data` under `peer`'s secret. */
+  mac(peer: PeerId, data: Uint8Array): Uint8Array {
+    let key = this.#secrets.get(peer);
+    if (!key) {
+      const rng = new SimRng(`${this.#seed}\n${peer}`);
+      key = Uint32Array.of(
+        rng.next32(),
+        rng.next32(),
+        rng.next32(),
+        rng.next32(),
+      );
+      this.#secrets.set(peer, key);
+    }
+    let h0 = key[0], h1 = key[1], h2 = key[2], h3 = key[3];
+    const n = data.length;
+    let i = 0;
+    // Four bytes per step, one lane each, lanes cross-mixed.
+    for (; i + 4 <= n; i += 4) {
+      const w = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) |
+        (data[i + 3] << 24);
+      h0 = Math.imul(h0 ^ w, 0x9e3779b1);
+      h1 = Math.imul(h1 ^ (w >>> 7) ^ h0, 0x85ebca77);
+      h2 = Math.imul(h2 ^ (w >>> 13) ^ h1, 0xc2b2ae3d);
+      h3 = Math.imul(h3 ^ (w >>> 19) ^ h2, 0x27d4eb2f);
+      h0 ^= h3 >>> 15;
+    }
+    for (; i < n; i++) {
+      h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
+      h1 = Math.imul(h1 ^ h0, 0x85ebca77);
+    }
+    const out = new Uint32Array(4);
+    out[0] = fmix(h0 ^ n ^ key[2]);
+    out[1] = fmix(h1 ^ h0 ^ key[3]);
+    out[2] = fmix(h2 ^ h1 ^ key[0]);
+    out[3] = fmix(h3 ^ h2 ^ key[1]);
+    return new Uint8Array(out.buffer);
+  }
+}
+
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}

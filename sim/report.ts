@@ -1,0 +1,218 @@
+/**
+ * What a person reads after a run: `report.md` with tables and three SVG
+ * charts (health over time, repair traffic, deficit distribution), plus
+ * `summary.json`; and the short text the command line prints.
+ *
+ * @module
+ */
+import type { SimulationResult } from "./run.ts";
+import { histogram, lineChart } from "./svg.ts";
+
+/** The three charts as SVG documents, by file name. */
+export function renderCharts(result: SimulationResult): Record<string, string> {
+  const s = result.series;
+  const tolerance = result.summary.deficitToleranceBytes;
+  return {
+    "health.svg": lineChart({
+      title: "Tesseras by health over time",
+      xLabel: "virtual day",
+      yLabel: "tesseras",
+      series: [
+        {
+          name: "healthy",
+          color: "#2a9d3a",
+          points: s.map((p) => [p.day, p.healthy]),
+        },
+        {
+          name: "degraded",
+          color: "#e0a000",
+          points: s.map((p) => [p.day, p.degraded]),
+        },
+        {
+          name: "unavailable",
+          color: "#8a5cc0",
+          points: s.map((p) => [p.day, p.unavailable]),
+        },
+        {
+          name: "lost",
+          color: "#c00000",
+          points: s.map((p) => [p.day, p.lost]),
+        },
+      ],
+    }),
+    "repair.svg": lineChart({
+      title: "Repair traffic (cumulative) and stored bytes",
+      xLabel: "virtual day",
+      yLabel: "bytes (scaled)",
+      series: [
+        {
+          name: "repair bytes",
+          color: "#c05000",
+          points: s.map((p) => [p.day, p.repairBytes]),
+        },
+        {
+          name: "stored bytes",
+          color: "#4a7bd0",
+          points: s.map((p) => [p.day, p.storedBytes]),
+        },
+      ],
+    }),
+    "deficits.svg": histogram({
+      title:
+        "Peer deficits at the end (bytes stored for a peer minus bytes it stores for us)",
+      xLabel: "deficit, bytes (scaled)",
+      values: result.deficits,
+      marker: { x: tolerance, label: "tolerance" },
+    }),
+  };
+}
+
+/**
+ * The report as Markdown.
+ *
+ * @example
+ * ```ts
+ * const md = renderMarkdown(await runSimulation({ scenario: "quick" }));
+ * ```
+ */
+export function renderMarkdown(result: SimulationResult): string {
+  const { summary: m, scenario: sc } = result;
+  const pct = (x: number | null) =>
+    x === null ? "n/a" : `${(100 * x).toFixed(1)}%`;
+  const lines: string[] = [
+    `# Simulation report: ${sc.name}`,
+    "",
+    sc.description,
+    "",
+    `Seed \`${m.seed}\`, stack \`${m.stack}\`, byte scale ${m.scale} (all byte figures are scaled), ` +
+    `${m.nodes} nodes for ${m.virtualDays} virtual days, ${m.tesseras} tesseras, ` +
+    `permanent churn ${(100 * sc.churn.permanentPerMonth).toFixed(1)}%/month` +
+    (sc.churn.transient
+      ? `, absences every ~${sc.churn.transient.meanUpHours} h for ~${sc.churn.transient.meanDownHours} h`
+      : "") +
+    `. Wall time ${m.wallSeconds} s.`,
+    "",
+    `**Result: ${result.ok ? "all checks passed" : "CHECKS FAILED"}.**`,
+    "",
+    "## Checks",
+    "",
+    "| check | result | detail |",
+    "|---|---|---|",
+    ...result.checks.map((c) =>
+      `| ${c.name} | ${c.ok ? "pass" : "**FAIL**"} | ${c.detail} |`
+    ),
+    "",
+    "## Outcome",
+    "",
+    "| measure | value |",
+    "|---|---|",
+    `| tesseras healthy / degraded / lost (end) | ${m.healthy} / ${m.degraded} / ${m.lost} |`,
+    `| tesseras ever unrecoverable from the network | ${m.lostEver} |`,
+    `| unreadable right now (too few shards online) | ${m.unavailable} |`,
+    `| durability | ${
+      m.durabilityBasis === "lower95" ? "≥ " : ""
+    }${m.durabilityNines} nines/year (${
+      m.durabilityBasis === "lower95"
+        ? "95% lower bound, no loss seen"
+        : "point estimate"
+    }) |`,
+    `| subnet-cap violations | ${m.subnetViolations} |`,
+    `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
+    `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
+    `| redundancy, free riders / fair owners | ${
+      pct(m.freeRiderRedundancy)
+    } / ${pct(m.fairRedundancy)} |`,
+    `| stored bytes (end) | ${m.storedBytes} |`,
+    `| placement bytes | ${m.placementBytes} |`,
+    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored) |`,
+    `| nodes at end / departures / arrivals / absences | ${m.nodesEnd} / ${m.departures} / ${m.arrivals} / ${m.absences} |`,
+    `| repair sweeps | ${m.sweeps} |`,
+    `| placement failures | ${m.placementFailures} |`,
+    `| lookup recall (true 20 closest found) | ${pct(m.lookupRecall)} |`,
+    `| messages | ${
+      Object.entries(m.messages).map(([k, v]) => `${k} ${v}`).join(", ")
+    } |`,
+    `| clock events | ${m.events} |`,
+    "",
+  ];
+  if (result.outages.length > 0) {
+    lines.push(
+      "## Outages",
+      "",
+      "| day | what | time to heal |",
+      "|---|---|---|",
+      ...result.outages.map((o) =>
+        `| ${o.day} | ${o.label} | ${
+          o.healHours === null ? "never" : `${o.healHours} h`
+        } |`
+      ),
+      "",
+    );
+  }
+  lines.push(
+    "## Charts",
+    "",
+    "![health over time](health.svg)",
+    "",
+    "![repair traffic](repair.svg)",
+    "",
+    "![deficit distribution](deficits.svg)",
+    "",
+    "## How to read this",
+    "",
+    "- *healthy*: every target placement (7 copies for Small, every shard for Medium/Large) is on an online node;",
+    "  *degraded*: short of that but rebuildable from what exists; *unavailable*: degraded and too few shards online",
+    "  to read right now; *lost*: fewer than `dataShards` distinct shards exist anywhere but the owner's own disk.",
+    "- Ground truth comes from the simulator's census of every node's store, not from the code under test.",
+    "- Repair bytes are fragment bytes pushed outside first placement plus bytes fetched to rebuild.",
+    "- Redundancy is the mean fraction of the target placements that exist (1 = fully replicated).",
+    "- The subnet check audits every owner's holder records against the cap (at most",
+    "  `maxPerSubnet` distinct peers per /24) every few days and at the end.",
+    "",
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Write `report.md`, the three charts and `summary.json` into `dir`
+ * (created if needed).
+ *
+ * @example
+ * ```ts
+ * await writeReport(result, "out/sim");
+ * ```
+ */
+export async function writeReport(
+  result: SimulationResult,
+  dir: string,
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/report.md`, renderMarkdown(result));
+  for (const [name, svg] of Object.entries(renderCharts(result))) {
+    await Deno.writeTextFile(`${dir}/${name}`, svg);
+  }
+  await Deno.writeTextFile(
+    `${dir}/summary.json`,
+    JSON.stringify({ ...result.summary, checks: result.checks }, null, 2) +
+      "\n",
+  );
+}
+
+/** The short text the command line prints without `--json`. */
+export function renderText(result: SimulationResult): string {
+  const m = result.summary;
+  const out = [
+    `scenario ${m.scenario} (seed ${m.seed}): ${m.nodes} nodes, ${m.virtualDays} days, ${m.tesseras} tesseras, scale ${m.scale}`,
+    `  healthy ${m.healthy}, degraded ${m.degraded}, lost ${m.lost} (ever ${m.lostEver}); durability ${
+      m.durabilityBasis === "lower95" ? ">= " : ""
+    }${m.durabilityNines} nines/year`,
+    `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet violations ${m.subnetViolations}`,
+    `  ${m.wallSeconds} s wall, ${
+      Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))
+    } node-days/s`,
+    ...result.checks.map((c) =>
+      `  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`
+    ),
+  ];
+  return out.join("\n") + "\n";
+}
