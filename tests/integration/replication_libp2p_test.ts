@@ -1,0 +1,238 @@
+/**
+ * The replication service over real parts: SQLite files and shard files in
+ * temp directories, and real libp2p nodes on distinct loopback /24s, all in
+ * one process.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  cryptoRng,
+  type FragmentEnvelope,
+  type ReplicationConfig,
+  systemClock,
+} from "../../lib/core/mod.ts";
+import { encodeTessera } from "../../lib/codec/mod.ts";
+import {
+  createTesserasNode,
+  Libp2pDhtPort,
+  loadOrCreateIdentity,
+  type TesserasNode,
+} from "../../lib/net/mod.ts";
+import {
+  ReplicationService,
+  verifyAttestation,
+} from "../../lib/replication/mod.ts";
+import {
+  type Database,
+  FsBlobStore,
+  FsFragmentStore,
+  openDatabase,
+  SqliteHolderRegistry,
+  SqliteReciprocityLedger,
+} from "../../lib/storage/mod.ts";
+
+interface TestNode {
+  node: TesserasNode;
+  dht: Libp2pDhtPort;
+  service: ReplicationService;
+  fragments: FsFragmentStore;
+  ledger: SqliteReciprocityLedger;
+  db: Database;
+}
+
+async function makeNode(
+  root: string,
+  n: number,
+  config: Partial<ReplicationConfig> = {},
+): Promise<TestNode> {
+  const dir = join(root, `n${n}`);
+  const db = await openDatabase(join(dir, "db", "tesseras.db"));
+  const { privateKey } = await loadOrCreateIdentity(join(dir, "identity.key"));
+  const node = await createTesserasNode({
+    privateKey,
+    listen: [`/ip4/127.0.${100 + n}.1/tcp/0`],
+    peerInfoMapper: "passthrough",
+  });
+  const dht = new Libp2pDhtPort(node);
+  const fragments = new FsFragmentStore(db, { root: join(dir, "fragments") });
+  const ledger = new SqliteReciprocityLedger(db);
+  const service = new ReplicationService({
+    dht,
+    fragments,
+    ledger,
+    blobs: new FsBlobStore({ root: join(dir, "blobs") }),
+    holders: new SqliteHolderRegistry(db),
+    identity: node.identity,
+    clock: systemClock,
+    rng: cryptoRng,
+    config,
+  });
+  node.setInboundHandlers(service);
+  await node.start();
+  return { node, dht, service, fragments, ledger, db };
+}
+
+async function withNetwork(
+  count: number,
+  fn: (nodes: TestNode[]) => Promise<void>,
+  configOf: (n: number) => Partial<ReplicationConfig> = () => ({}),
+) {
+  const root = await Deno.makeTempDir({ prefix: "tesseras-int-" });
+  const nodes: TestNode[] = [];
+  try {
+    for (let n = 0; n < count; n++) {
+      nodes.push(await makeNode(root, n, configOf(n)));
+    }
+    const hub = nodes[0].node.multiaddrs()[0];
+    await Promise.all(nodes.slice(1).map((t) => t.node.connect(hub)));
+    // Everyone meets everyone, so closest-peer answers are complete.
+    for (const a of nodes) {
+      await Promise.all(
+        nodes.filter((b) => b !== a).map((b) =>
+          a.node.connect(b.node.multiaddrs()[0])
+        ),
+      );
+    }
+    await fn(nodes);
+  } finally {
+    for (const t of nodes) await t.node.stop();
+    for (const t of nodes) t.db.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+function randomBytes(n: number): Uint8Array {
+  return cryptoRng.bytes(n);
+}
+
+Deno.test("integration: medium and small tesseras placed on real nodes, retrieved by a stranger", async () => {
+  await withNetwork(9, async (nodes) => {
+    const [owner, stranger] = [nodes[1], nodes[8]];
+    const medium = randomBytes(5 * 1024 * 1024 + 17);
+    const m = await owner.service.putTessera(medium);
+    assert.equal(m.plan.tier, "medium");
+    assert.equal(m.unplaced.length, 0);
+    assert.equal(m.placed.length, 24);
+    assert.ok(m.peers >= 7);
+    assert.ok(m.tolerance >= 2);
+    // Shards really are files on the holders' disks, with rows.
+    let onDisk = 0;
+    for (const t of nodes) {
+      onDisk += (await t.fragments.list(m.tesseraId)).length;
+    }
+    assert.equal(onDisk, 24);
+
+    const small = randomBytes(100_000);
+    const s = await owner.service.putTessera(small);
+    assert.equal(s.plan.tier, "small");
+    assert.equal(s.placed.length, 7);
+    assert.equal(new Set(s.placed.map((p) => p.peerId)).size, 7);
+
+    assert.deepEqual(
+      await stranger.service.retrieveTessera(m.tesseraId),
+      medium,
+    );
+    assert.deepEqual(
+      await stranger.service.retrieveTessera(s.tesseraId),
+      small,
+    );
+    assert.equal(
+      (await owner.service.checkTesseraHealth(m.tesseraId)).kind,
+      "healthy",
+    );
+  });
+});
+
+Deno.test("integration: a tampered fragment is refused with CHECKSUM_MISMATCH and not stored", async () => {
+  await withNetwork(2, async ([a, b]) => {
+    const { id, plan, fragments } = encodeTessera(randomBytes(4096));
+    const f = fragments[0];
+    const tampered = f.data.slice();
+    tampered[7] ^= 1;
+    const envelope: FragmentEnvelope = {
+      fragment: f.id,
+      plan,
+      originalSize: plan.size,
+      fragmentSize: tampered.length,
+      data: tampered,
+    };
+    const ack = await a.dht.replicate(b.node.peerId, envelope);
+    assert.equal(ack.accepted, false);
+    assert.equal(ack.errorCode, "CHECKSUM_MISMATCH");
+    assert.deepEqual(await b.fragments.list(id), []);
+    assert.equal(await b.ledger.balance(a.node.peerId), 0);
+
+    const honest = await a.dht.replicate(b.node.peerId, {
+      ...envelope,
+      data: f.data,
+    });
+    assert.equal(honest.accepted, true);
+    assert.deepEqual(honest.heldIndices, [0]);
+    assert.equal(await b.ledger.balance(a.node.peerId), -4096);
+  });
+});
+
+Deno.test("integration: a sender beyond the deficit tolerance is refused", async () => {
+  await withNetwork(2, async ([a, b]) => {
+    const envelopeOf = (bytes: number): FragmentEnvelope => {
+      const { plan, fragments } = encodeTessera(randomBytes(bytes));
+      return {
+        fragment: fragments[0].id,
+        plan,
+        originalSize: plan.size,
+        fragmentSize: fragments[0].data.length,
+        data: fragments[0].data,
+      };
+    };
+    const first = await a.dht.replicate(b.node.peerId, envelopeOf(600_000));
+    assert.equal(first.accepted, true, first.reason);
+    const second = await a.dht.replicate(b.node.peerId, envelopeOf(600_000));
+    assert.equal(second.accepted, false);
+    assert.equal(second.errorCode, "DEFICIT_EXCEEDED");
+    assert.equal(await b.ledger.balance(a.node.peerId), -600_000);
+  }, () => ({ deficitToleranceBytes: 1_000_000 }));
+});
+
+Deno.test("integration: an attestation replayed against a new nonce fails", async () => {
+  await withNetwork(3, async ([owner, holder]) => {
+    const data = randomBytes(50_000);
+    const { id, fragments } = encodeTessera(data);
+    const report = await owner.service.putTessera(data);
+    assert.ok(report.placed.some((p) => p.peerId === holder.node.peerId));
+
+    const oldNonce = cryptoRng.bytes(32);
+    const answer = await owner.dht.requestAttestation(holder.node.peerId, {
+      tesseraId: id,
+      nonce: oldNonce,
+    });
+    const expect = {
+      tesseraId: id,
+      peer: holder.node.peerId,
+      indices: [0],
+      checksums: [fragments[0].id.checksum],
+      shards: [fragments[0].data],
+      now: Date.now(),
+      maxSkewMs: 300_000,
+      verify: (peer: string, data: Uint8Array, signature: Uint8Array) =>
+        owner.node.identity.verify(peer, data, signature),
+    };
+    const fresh = await verifyAttestation(answer, {
+      ...expect,
+      nonce: oldNonce,
+    });
+    assert.equal(fresh.authentic, true);
+    assert.deepEqual(fresh.proven, [0]);
+
+    const replay = await verifyAttestation(answer, {
+      ...expect,
+      nonce: cryptoRng.bytes(32),
+    });
+    assert.equal(replay.authentic, false);
+    assert.deepEqual(replay.proven, []);
+
+    // The service's own check challenges with a fresh nonce and passes.
+    const live = await owner.service.attestHolder(id, holder.node.peerId);
+    assert.equal(live.authentic, true);
+    assert.deepEqual(live.proven, [0]);
+  });
+});
