@@ -144,10 +144,36 @@ export function rsReconstruct(
   for (let i = 0; i < total; i++) if (out[i] === null) missing.push(i);
   if (missing.length === 0) return out as Uint8Array[];
 
-  // Rows of the encoding matrix for the first `dataShards` survivors; the
-  // inverse maps those survivors back to the data shards, and a missing
-  // shard's row of the encoding matrix times that inverse maps survivors
-  // straight to it.
+  const { used, rows } = reconstructionRows(
+    present,
+    missing,
+    dataShards,
+    parityShards,
+  );
+  const buf = new Uint8Array(shardSize * missing.length);
+  const outputs = missing.map((_, k) =>
+    buf.subarray(k * shardSize, (k + 1) * shardSize)
+  );
+  if (shardSize > 0) {
+    gfRegion(rows, used.map((i) => out[i] as Uint8Array), outputs);
+  }
+  missing.forEach((i, k) => out[i] = outputs[k]);
+  return out as Uint8Array[];
+}
+
+/**
+ * The survivors to read (`used`, the first `dataShards` of `present`) and,
+ * for each missing shard, its row of coefficients over them: the inverse
+ * of the survivors' rows of the encoding matrix maps them back to the data
+ * shards, and a missing shard's row of the encoding matrix times that
+ * inverse maps them straight to it.
+ */
+export function reconstructionRows(
+  present: readonly number[],
+  missing: readonly number[],
+  dataShards: number,
+  parityShards: number,
+): { used: number[]; rows: GfMatrix } {
   const matrix = encodingMatrix(dataShards, parityShards);
   const used = present.slice(0, dataShards);
   const decode = matInvert(used.map((i) => matrix[i]));
@@ -163,13 +189,5 @@ export function rsReconstruct(
     }
     return row;
   });
-  const buf = new Uint8Array(shardSize * missing.length);
-  const outputs = missing.map((_, k) =>
-    buf.subarray(k * shardSize, (k + 1) * shardSize)
-  );
-  if (shardSize > 0) {
-    gfRegion(rows, used.map((i) => out[i] as Uint8Array), outputs);
-  }
-  missing.forEach((i, k) => out[i] = outputs[k]);
-  return out as Uint8Array[];
+  return { used, rows };
 }

@@ -18,9 +18,9 @@ import {
 /** Outputs per kernel group (must match scripts/build_wasm_rs.ts). */
 export const RS_GROUP = 4;
 /** Column block of the kernel: inputs of one block stay in L1/L2. */
-export const RS_BLOCK = 1024;
+export const RS_BLOCK = 4096;
 /** Columns per stripe copied into wasm memory at a time. */
-export const RS_STRIPE = 8192;
+export const RS_STRIPE = 32768;
 
 function mul(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : GF_EXP[GF_LOG[a] + GF_LOG[b]];
