@@ -1,0 +1,347 @@
+/**
+ * Consistency checks on a stopped node's data directory, run after every
+ * kill: `tesseras verify` as a user runs it, then an independent look at
+ * the same files — every listed fragment against its file, every file in
+ * the fragment directory, every blob against its id, and the reciprocity
+ * ledger against the fragments actually held.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { blake3Hex } from "../../../lib/codec/mod.ts";
+import {
+  FsFragmentStore,
+  openDatabase,
+  type ScanReport,
+  SqliteReciprocityLedger,
+} from "../../../lib/storage/mod.ts";
+import { runTesseras } from "../daemon_process.ts";
+
+/** Kinds of verify issues that are the designed residue of a crash. */
+export const RESIDUE_KINDS: ReadonlySet<string> = new Set([
+  "stray_temp",
+  "orphan_file",
+]);
+
+/** One problem found on disk. */
+export interface Finding {
+  /** What kind of problem. */
+  readonly kind:
+    | "verify_issue"
+    | "verify_failed"
+    | "listed_fragment_broken"
+    | "unexpected_file"
+    | "ledger_mismatch"
+    | "ledger_total_mismatch"
+    | "unattributed_fragment"
+    | "blob_corrupt"
+    | "restart_failed";
+  /** The file, peer or tessera concerned. */
+  readonly subject: string;
+  /** What was found. */
+  readonly detail: string;
+}
+
+/** What `tesseras verify --json` said. */
+export interface VerifyOutcome {
+  /** Exit status. */
+  readonly code: number;
+  /** The parsed report, when the output was JSON. */
+  readonly report: ScanReport | null;
+  /** Issues that are crash residue (stray temp files, files without a row). */
+  readonly residue: { kind: string; path: string }[];
+  /** Everything else: real inconsistencies. */
+  readonly findings: Finding[];
+  /** Wall time of the command, ms. */
+  readonly ms: number;
+}
+
+/**
+ * Runs `tesseras verify --data-dir dir --json` (a separate process, as a
+ * user would) and splits its issues into crash residue and findings. The
+ * exit status must be 0 when nothing was found; with residue only, 1 is
+ * what the command does today (see docs/reliability.md).
+ */
+export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
+  const t0 = performance.now();
+  const out = await runTesseras(["verify", "--data-dir", dataDir, "--json"]);
+  const ms = performance.now() - t0;
+  let report: ScanReport | null = null;
+  try {
+    report = JSON.parse(out.stdout) as ScanReport;
+  } catch {
+    report = null;
+  }
+  if (report === null) {
+    return {
+      code: out.code,
+      report,
+      residue: [],
+      findings: [{
+        kind: "verify_failed",
+        subject: dataDir,
+        detail: `exit ${out.code}, no JSON report: ${out.stderr.slice(0, 800)}`,
+      }],
+      ms,
+    };
+  }
+  const residue: { kind: string; path: string }[] = [];
+  const findings: Finding[] = [];
+  for (const issue of report.issues) {
+    if (RESIDUE_KINDS.has(issue.kind)) {
+      residue.push({ kind: issue.kind, path: issue.path });
+    } else {
+      findings.push({
+        kind: "verify_issue",
+        subject: issue.path,
+        detail: `${issue.kind}: ${issue.detail}`,
+      });
+    }
+  }
+  const expectedCode = report.issues.length === 0 ? 0 : 1;
+  if (out.code !== expectedCode) {
+    findings.push({
+      kind: "verify_failed",
+      subject: dataDir,
+      detail: `exit ${out.code} with ${report.issues.length} issues: ${
+        out.stderr.slice(0, 400)
+      }`,
+    });
+  }
+  return { code: out.code, report, residue, findings, ms };
+}
+
+/** Options of {@linkcode inspectDataDir}. */
+export interface InspectOptions {
+  /**
+   * The peer that pushed a tessera's fragments, when the caller knows
+   * (the schema does not record it). Fragments it cannot attribute are
+   * reported as `unattributed_fragment` unless `allowUnattributed`.
+   */
+  readonly senderOf?: (tesseraId: string) => string | undefined;
+  /** Do not report fragments `senderOf` cannot attribute. */
+  readonly allowUnattributed?: boolean;
+  /** Recompute every listed shard's BLAKE3 (default true). */
+  readonly hashShards?: boolean;
+}
+
+/** What {@linkcode inspectDataDir} found. */
+export interface Inspection {
+  /** Fragments listed by `FsFragmentStore.list`. */
+  readonly listed: number;
+  /** Their total size, bytes. */
+  readonly listedBytes: number;
+  /** Temp files in the fragment directory (never listed). */
+  readonly tempFiles: string[];
+  /** Shard files without a row (never listed). */
+  readonly orphanFiles: string[];
+  /** Blobs whose bytes hash to their id. */
+  readonly blobs: number;
+  /** Ledger rows: peer → bytes stored for them / they store for us. */
+  readonly ledger: Map<string, { storedForThem: number; theyStore: number }>;
+  /** Bytes of held fragments per attributed sender. */
+  readonly heldBySender: Map<string, number>;
+  /**
+   * Owner side, per peer: bytes of our shards the holder registry says
+   * the peer holds (holder records × shard size).
+   */
+  readonly placedOnPeer: Map<string, number>;
+  /** Problems. */
+  readonly findings: Finding[];
+}
+
+const SHARD_NAME = /^\d{3}\.shard$/;
+const TEMP_NAME = /\.tmp-[0-9a-f]{16}$/;
+const BLOB_NAME = /^([0-9a-f]{64})\.blob$/;
+
+async function listDir(dir: string): Promise<Deno.DirEntry[]> {
+  const out: Deno.DirEntry[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) out.push(e);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * Looks at a stopped node's data directory through `FsFragmentStore` and
+ * the raw files: every listed fragment must be a regular `NNN.shard` file
+ * of the row's size and BLAKE3; every other file must be crash residue
+ * (a temp file or a shard file without a row); every blob must hash to its
+ * id; and for each sender the ledger's `bytes_stored_for_them` must equal
+ * the bytes of the fragments held from it, and over all peers the total
+ * must equal the bytes held.
+ */
+export async function inspectDataDir(
+  dataDir: string,
+  options: InspectOptions = {},
+): Promise<Inspection> {
+  const findings: Finding[] = [];
+  const fragmentsRoot = join(dataDir, "fragments");
+  const db = await openDatabase(join(dataDir, "db", "tesseras.db"));
+  try {
+    const store = new FsFragmentStore(db, { root: fragmentsRoot });
+    const stored = await store.listStored();
+    const rows = new Set<string>();
+    const heldBySender = new Map<string, number>();
+    let listedBytes = 0;
+    for (const f of stored) {
+      const path = store.shardPath(f.tesseraId, f.index);
+      rows.add(path);
+      listedBytes += f.sizeBytes;
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      let problem: string | null = null;
+      try {
+        const st = await Deno.lstat(path);
+        if (!st.isFile) problem = "listed path is not a regular file";
+        else if (!SHARD_NAME.test(name) || TEMP_NAME.test(name)) {
+          problem = "listed path is not a shard file name";
+        } else if (st.size !== f.sizeBytes) {
+          problem = `file has ${st.size} bytes, row says ${f.sizeBytes}`;
+        } else if (options.hashShards ?? true) {
+          const sum = blake3Hex(await Deno.readFile(path));
+          if (sum !== f.checksum) {
+            problem = `BLAKE3 ${sum} differs from the row's ${f.checksum}`;
+          }
+        }
+      } catch (err) {
+        problem = err instanceof Deno.errors.NotFound
+          ? "listed fragment has no file"
+          : `cannot check: ${err}`;
+      }
+      if (problem) {
+        findings.push({
+          kind: "listed_fragment_broken",
+          subject: path,
+          detail: problem,
+        });
+      }
+      const sender = options.senderOf?.(f.tesseraId);
+      if (sender !== undefined) {
+        heldBySender.set(sender, (heldBySender.get(sender) ?? 0) + f.sizeBytes);
+      } else if (options.senderOf && !options.allowUnattributed) {
+        findings.push({
+          kind: "unattributed_fragment",
+          subject: `${f.tesseraId}/${f.index}`,
+          detail: "held fragment of a tessera no known sender pushed",
+        });
+      }
+    }
+
+    // Everything on disk that is not a listed shard must be residue.
+    const tempFiles: string[] = [];
+    const orphanFiles: string[] = [];
+    for (const top of await listDir(fragmentsRoot)) {
+      const p = join(fragmentsRoot, top.name);
+      if (top.isFile && TEMP_NAME.test(top.name)) {
+        tempFiles.push(p);
+        continue;
+      }
+      if (!top.isDirectory || !/^[0-9a-f]{64}$/.test(top.name)) {
+        findings.push({
+          kind: "unexpected_file",
+          subject: p,
+          detail: "not a tessera directory",
+        });
+        continue;
+      }
+      for (const e of await listDir(p)) {
+        const fp = join(p, e.name);
+        if (e.isFile && TEMP_NAME.test(e.name)) tempFiles.push(fp);
+        else if (e.isFile && SHARD_NAME.test(e.name)) {
+          if (!rows.has(fp)) orphanFiles.push(fp);
+        } else {
+          findings.push({
+            kind: "unexpected_file",
+            subject: fp,
+            detail: "neither a shard nor a temp file",
+          });
+        }
+      }
+    }
+
+    // Blobs: each must be whole (hash to its id); temp files are residue.
+    let blobs = 0;
+    for (const e of await listDir(join(dataDir, "blobs"))) {
+      const m = BLOB_NAME.exec(e.name);
+      if (!m) continue;
+      const sum = blake3Hex(
+        await Deno.readFile(join(dataDir, "blobs", e.name)),
+      );
+      if (sum !== m[1]) {
+        findings.push({
+          kind: "blob_corrupt",
+          subject: join(dataDir, "blobs", e.name),
+          detail: `listed blob hashes to ${sum}`,
+        });
+      } else blobs++;
+    }
+
+    // The ledger against what is held.
+    const ledger = new Map<
+      string,
+      { storedForThem: number; theyStore: number }
+    >();
+    let ledgerTotal = 0;
+    for (const row of await new SqliteReciprocityLedger(db).list()) {
+      ledger.set(row.peerId, {
+        storedForThem: row.bytesStoredForThem,
+        theyStore: row.bytesTheyStoreForUs,
+      });
+      ledgerTotal += row.bytesStoredForThem;
+    }
+    if (options.senderOf) {
+      const peers = new Set([...heldBySender.keys()]);
+      for (const [peer, row] of ledger) {
+        if (row.storedForThem !== 0) peers.add(peer);
+      }
+      for (const peer of peers) {
+        const held = heldBySender.get(peer) ?? 0;
+        const credited = ledger.get(peer)?.storedForThem ?? 0;
+        if (held !== credited) {
+          findings.push({
+            kind: "ledger_mismatch",
+            subject: peer,
+            detail:
+              `ledger says we store ${credited} bytes for this peer; its fragments held total ${held} bytes (difference ${
+                credited - held
+              })`,
+          });
+        }
+      }
+    }
+    if (ledgerTotal !== listedBytes) {
+      findings.push({
+        kind: "ledger_total_mismatch",
+        subject: dataDir,
+        detail:
+          `sum of bytes_stored_for_them is ${ledgerTotal}; fragments held total ${listedBytes} bytes`,
+      });
+    }
+
+    // Owner side: what the holder registry says each peer holds for us.
+    const placedOnPeer = new Map<string, number>();
+    const placed = db.prepare(
+      `SELECT h.peer_id AS peer, SUM(p.shard_size) AS bytes
+       FROM holder_fragments h JOIN fragment_plans p USING (tessera_id)
+       GROUP BY h.peer_id`,
+    ).all() as { peer: string; bytes: number }[];
+    for (const r of placed) placedOnPeer.set(String(r.peer), Number(r.bytes));
+
+    return {
+      listed: stored.length,
+      listedBytes,
+      tempFiles,
+      orphanFiles,
+      blobs,
+      ledger,
+      heldBySender,
+      placedOnPeer,
+      findings,
+    };
+  } finally {
+    db.close();
+  }
+}
