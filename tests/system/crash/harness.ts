@@ -414,7 +414,7 @@ async function killAfterDelay(
 async function restartVictim(
   run: Run,
   iteration: number,
-  scenario: Scenario,
+  scenario: HarnessFinding["scenario"],
 ): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
@@ -604,6 +604,8 @@ async function checkDir(
 /** Clean stop of everything, then the same checks on every directory. */
 async function finalChecks(run: Run): Promise<void> {
   const { victim, holders, summary, log } = run;
+  // The last kill gets its restart too, then a clean stop.
+  if (!victim.proc) await restartVictim(run, -1, "final");
   if (victim.proc) await victim.stop("SIGTERM");
   for (const h of holders) if (h.proc) await h.stop("SIGTERM");
   const where = { iteration: -1, scenario: "final" as const };
