@@ -85,6 +85,8 @@ export class ShardCensus {
   storedBytes = 0;
   /** Tesseras that were lost at some point (even if re-seeded later). */
   lostEver = 0;
+  /** Tesseras of each group that were lost at some point. */
+  readonly lostEverByGroup = new Map<string, number>();
   /** Called whenever an active tessera changes status. */
   onChange: (() => void) | null = null;
   readonly #smallReplicas: number;
@@ -127,11 +129,17 @@ export class ShardCensus {
     t.unavailable = this.#unavailableOf(t);
     this.counts[t.status]++;
     if (t.unavailable) this.counts.unavailable++;
-    if (t.status === "lost" && !t.everLost) {
-      t.everLost = true;
-      this.lostEver++;
-    }
+    if (t.status === "lost" && !t.everLost) this.#markLost(t);
     this.onChange?.();
+  }
+
+  #markLost(t: TesseraTruth): void {
+    t.everLost = true;
+    this.lostEver++;
+    this.lostEverByGroup.set(
+      t.group,
+      (this.lostEverByGroup.get(t.group) ?? 0) + 1,
+    );
   }
 
   /** Whether the census knows the tessera (some shard was ever stored). */
@@ -298,10 +306,7 @@ export class ShardCensus {
     if (unavailable) this.counts.unavailable++;
     t.status = status;
     t.unavailable = unavailable;
-    if (status === "lost" && !t.everLost) {
-      t.everLost = true;
-      this.lostEver++;
-    }
+    if (status === "lost" && !t.everLost) this.#markLost(t);
     this.onChange?.();
   }
 }

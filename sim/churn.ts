@@ -126,7 +126,11 @@ export class ChurnDriver {
       ).slice(0, spec.subnets ?? 1);
       const hit = chosen.flatMap(([, nodes]) => nodes);
       w.outageStarting(
-        `${chosen.map(([k]) => k + spec.scope.slice(1)).join(", ")} ${
+        `${
+          chosen.map(([k]) =>
+            spec.scope === "/24" ? `${k}.0/24` : `${k}.0.0/16`
+          ).join(", ")
+        } ${
           spec.durationHours === undefined
             ? "lost for good"
             : `dark for ${spec.durationHours} h`

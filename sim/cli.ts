@@ -9,6 +9,7 @@
  */
 import { runSimulation, type SimulationOptions } from "./run.ts";
 import { renderText, writeReport } from "./report.ts";
+import type { Scenario } from "./scenario.ts";
 import { SCENARIOS } from "./scenarios/mod.ts";
 
 /** Options of `tesseras sim`, as parsed from the command line. */
@@ -21,8 +22,8 @@ export interface SimCommandOptions {
   readonly tesseras?: number | string;
   /** Permanent churn per month, `0.1` or `10%`. */
   readonly churn?: number | string;
-  /** Built-in scenario name. */
-  readonly scenario?: string;
+  /** Built-in scenario name (or, from code, a scenario object). */
+  readonly scenario?: string | Scenario;
   /** Seed. */
   readonly seed?: string | number;
   /** Byte scale, `0.001` or `1/1024`. */
@@ -101,7 +102,7 @@ function num(name: string, v: number | string | undefined): number | undefined {
  * ```
  */
 export function toSimulationOptions(o: SimCommandOptions): SimulationOptions {
-  if (o.scenario !== undefined && !(o.scenario in SCENARIOS)) {
+  if (typeof o.scenario === "string" && !(o.scenario in SCENARIOS)) {
     throw new UsageError(
       `unknown scenario "${o.scenario}": choose one of ${
         Object.keys(SCENARIOS).join(", ")

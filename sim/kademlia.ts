@@ -90,6 +90,14 @@ export class Kademlia {
   #tables: (Int32Array | undefined)[] = [];
   #counts: (Uint8Array | undefined)[] = [];
   #scratch = new Float64Array(256);
+  #marks = new Uint32Array(0);
+  #stamp = 0;
+  #ce = new Int32Array(0);
+  #cd = new Float64Array(0);
+  #cs = new Uint8Array(0);
+  #me = new Int32Array(0);
+  #md = new Float64Array(0);
+  #ms = new Uint8Array(0);
 
   /** @param options see {@linkcode KademliaOptions} */
   constructor(options: KademliaOptions) {
@@ -232,7 +240,12 @@ export class Kademlia {
    * Up to `n` entries of `index`'s table closest to `key`, closest first,
    * walking buckets in XOR order instead of sorting the whole table.
    */
-  closestKnown(index: number, key: Key64, n: number): number[] {
+  closestKnown(
+    index: number,
+    key: Key64,
+    n: number,
+    onlineOnly = false,
+  ): number[] {
     const table = this.#tables[index], counts = this.#counts[index];
     if (!table || !counts) return [];
     const K = this.k, B = this.buckets;
@@ -248,7 +261,7 @@ export class Kademlia {
     this.#sortByDistance(group, key);
     for (const e of group) {
       if (out.length >= n) return out;
-      out.push(e);
+      if (!onlineOnly || this.#isOnline(e)) out.push(e);
     }
     for (let b = c - 1; b >= 0 && out.length < n; b--) {
       group.length = 0;
@@ -256,7 +269,7 @@ export class Kademlia {
       this.#sortByDistance(group, key);
       for (const e of group) {
         if (out.length >= n) break;
-        out.push(e);
+        if (!onlineOnly || this.#isOnline(e)) out.push(e);
       }
     }
     return out;
@@ -264,7 +277,8 @@ export class Kademlia {
 
   /**
    * Iterative lookup from `asker`: query the α closest unqueried peers,
-   * merge what they know (up to `max(k, count)` each), until the closest
+   * merge what they know (up to `max(k, count)` live peers each: answering
+   * nodes are taken to know which of their contacts are alive), until the closest
    * k have all answered or failed. Returns up to `count` live peers,
    * closest first: those that answered, then (for `count > k`) further
    * candidates that answer a liveness probe, as a client that wants many
@@ -277,43 +291,58 @@ export class Kademlia {
     const want = Math.max(this.k, count);
     const cap = 3 * want;
     const H = this.#hi, L = this.#lo, kh = key.hi, kl = key.lo;
-    const dist = (e: number) =>
-      ((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0);
-    const seen = new Set<number>([asker]);
-    // Candidates sorted by distance; state 0 unqueried, 1 answered, 2 failed.
-    let ce: number[] = [], cd: number[] = [], cs: number[] = [];
+    // "seen" as a stamp per node index: no Set allocation per lookup.
+    const stamp = this.#nextStamp();
+    const marks = this.#marks;
+    marks[asker] = stamp;
+    // Candidates sorted by distance in double-buffered typed arrays;
+    // state 0 unqueried, 1 answered, 2 failed.
+    if (this.#ce.length < cap) {
+      this.#ce = new Int32Array(cap);
+      this.#cd = new Float64Array(cap);
+      this.#cs = new Uint8Array(cap);
+      this.#me = new Int32Array(cap);
+      this.#md = new Float64Array(cap);
+      this.#ms = new Uint8Array(cap);
+    }
+    let ce = this.#ce, cd = this.#cd, cs = this.#cs;
+    let me = this.#me, md = this.#md, ms = this.#ms;
+    let n = 0;
+    const ne: number[] = [], nd: number[] = [];
     const merge = (list: number[]) => {
-      const ne: number[] = [], nd: number[] = [];
+      ne.length = 0;
+      nd.length = 0;
       for (const e of list) {
-        if (seen.has(e)) continue;
-        seen.add(e);
+        if (marks[e] === stamp) continue;
+        marks[e] = stamp;
         ne.push(e);
-        nd.push(dist(e));
+        nd.push(((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0));
       }
       if (ne.length === 0) return;
-      const me: number[] = [], md: number[] = [], ms: number[] = [];
-      let i = 0, j = 0;
-      while ((i < ce.length || j < ne.length) && me.length < cap) {
-        if (j >= ne.length || (i < ce.length && cd[i] <= nd[j])) {
-          me.push(ce[i]);
-          md.push(cd[i]);
-          ms.push(cs[i++]);
+      let i = 0, j = 0, m = 0;
+      while ((i < n || j < ne.length) && m < cap) {
+        if (j >= ne.length || (i < n && cd[i] <= nd[j])) {
+          me[m] = ce[i];
+          md[m] = cd[i];
+          ms[m++] = cs[i++];
         } else {
-          me.push(ne[j]);
-          md.push(nd[j++]);
-          ms.push(0);
+          me[m] = ne[j];
+          md[m] = nd[j++];
+          ms[m++] = 0;
         }
       }
-      ce = me;
-      cd = md;
-      cs = ms;
+      [ce, me] = [me, ce];
+      [cd, md] = [md, cd];
+      [cs, ms] = [ms, cs];
+      n = m;
     };
     merge(this.closestKnown(asker, key, want));
     const batch: number[] = [];
+    const answers: number[][] = [];
     for (;;) {
       batch.length = 0;
       let considered = 0;
-      for (let i = 0; i < ce.length; i++) {
+      for (let i = 0; i < n; i++) {
         const s = cs[i];
         if (s === 2) continue;
         if (considered++ >= width) break;
@@ -323,7 +352,7 @@ export class Kademlia {
         }
       }
       if (batch.length === 0) break;
-      const answers: number[][] = [];
+      answers.length = 0;
       for (const i of batch) {
         const e = ce[i];
         this.stats.queries++;
@@ -335,12 +364,12 @@ export class Kademlia {
         cs[i] = 1;
         this.see(e, asker);
         this.see(asker, e);
-        answers.push(this.closestKnown(e, key, want));
+        answers.push(this.closestKnown(e, key, want, true));
       }
       for (const a of answers) merge(a);
     }
     const out: number[] = [];
-    for (let i = 0; i < ce.length && out.length < count; i++) {
+    for (let i = 0; i < n && out.length < count; i++) {
       if (cs[i] === 1) out.push(ce[i]);
       else if (cs[i] === 0) {
         this.stats.queries++;
@@ -349,7 +378,26 @@ export class Kademlia {
         else this.stats.failedQueries++;
       }
     }
+    // Keep the (possibly swapped) buffers for the next lookup.
+    this.#ce = ce;
+    this.#cd = cd;
+    this.#cs = cs;
+    this.#me = me;
+    this.#md = md;
+    this.#ms = ms;
     return out;
+  }
+
+  #nextStamp(): number {
+    if (this.#marks.length < this.#hi.length) {
+      this.#marks = new Uint32Array(this.#hi.length);
+      this.#stamp = 0;
+    }
+    if (++this.#stamp === 0xffffffff) {
+      this.#marks.fill(0);
+      this.#stamp = 1;
+    }
+    return this.#stamp;
   }
 
   /**

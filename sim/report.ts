@@ -107,7 +107,7 @@ export function renderMarkdown(result: SimulationResult): string {
     "| measure | value |",
     "|---|---|",
     `| tesseras healthy / degraded / lost (end) | ${m.healthy} / ${m.degraded} / ${m.lost} |`,
-    `| tesseras ever unrecoverable from the network | ${m.lostEver} |`,
+    `| tesseras ever unrecoverable from the network | ${m.lostEver} (free riders' ${m.freeRiderLostEver}) |`,
     `| unreadable right now (too few shards online) | ${m.unavailable} |`,
     `| durability | ${
       m.durabilityBasis === "lower95" ? "≥ " : ""

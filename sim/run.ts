@@ -13,7 +13,8 @@ import {
   type TierThresholds,
 } from "../lib/core/mod.ts";
 import { blake3Hex, planTessera } from "../lib/codec/mod.ts";
-import { checkPlacement, type SweepReport } from "../lib/replication/mod.ts";
+import type { SweepReport } from "../lib/replication/mod.ts";
+import { ledgerDeficits, subnetViolations } from "./audit.ts";
 import { ShardCensus } from "./census.ts";
 import { ChurnDriver, type ChurnWorld } from "./churn.ts";
 import { settle, VirtualClock } from "./clock.ts";
@@ -432,6 +433,7 @@ class World implements ChurnWorld {
       degraded: c.degraded,
       lost: c.lost,
       lostEver: this.census.lostEver,
+      freeRiderLostEver: this.census.lostEverByGroup.get("freeRider") ?? 0,
       unavailable: c.unavailable,
       subnetViolations: this.#violating.size,
       maxDeficitBytes: fairMax,
@@ -631,29 +633,19 @@ class World implements ChurnWorld {
 
   /** Every owner's holder records against the subnet cap. */
   async #audit(): Promise<void> {
+    const ipOf = (p: string) => {
+      const j = this.net.indexOf(p);
+      return j === undefined ? undefined : this.net.ip(j);
+    };
     for (const i of [...this.#present]) {
       const node = this.#nodes[i];
       if (!node?.owner) continue;
-      for (const t of await node.holders.list()) {
-        const holders = await node.holders.holders(t.tesseraId);
-        const violations = checkPlacement(
-          t.plan,
-          holders.map((h) => {
-            const j = this.net.indexOf(h.peerId);
-            return {
-              index: h.index,
-              peer: {
-                id: h.peerId,
-                ip: j !== undefined ? this.net.ip(j) : h.ip,
-              },
-            };
-          }),
-          { maxPerSubnet: this.config.maxPerSubnet, minTolerance: 0 },
-        );
-        if (violations.some((v) => v.kind === "subnet_cap")) {
-          this.#violating.add(t.tesseraId);
-        }
-      }
+      const bad = await subnetViolations(
+        node.holders,
+        ipOf,
+        this.config.maxPerSubnet,
+      );
+      for (const id of bad) this.#violating.add(id);
     }
   }
 
@@ -662,18 +654,16 @@ class World implements ChurnWorld {
   > {
     let fairMax = 0, frMax = 0;
     const deficits: number[] = [];
+    const classify = (p: string) => {
+      const j = this.net.indexOf(p);
+      const peer = j === undefined ? null : this.#nodes[j];
+      return !peer ? "gone" : peer.kind === "fair" ? "fair" : "freeRider";
+    };
     for (const i of this.#present) {
-      const node = this.#nodes[i]!;
-      for (const row of await node.ledger.list()) {
-        if (row.institutional) continue;
-        const deficit = row.bytesStoredForThem - row.bytesTheyStoreForUs;
-        const j = this.net.indexOf(row.peerId);
-        const peer = j === undefined ? null : this.#nodes[j];
-        if (!peer) continue;
-        if (deficit > 0) deficits.push(deficit);
-        if (peer.kind === "fair") fairMax = Math.max(fairMax, deficit);
-        else frMax = Math.max(frMax, deficit);
-      }
+      const a = await ledgerDeficits(this.#nodes[i]!.ledger, classify);
+      fairMax = Math.max(fairMax, a.fairMax);
+      frMax = Math.max(frMax, a.freeRiderMax);
+      for (const d of a.deficits) deficits.push(d);
     }
     return { fairMax, frMax, deficits };
   }

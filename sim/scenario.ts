@@ -90,6 +90,8 @@ export interface TraceEvent {
 export interface Promises {
   /** No tessera is ever unrecoverable from the network. */
   readonly zeroLost?: boolean;
+  /** No fair owner's tessera is ever unrecoverable (free riders' may be). */
+  readonly zeroLostFair?: boolean;
   /** Free riders' mean redundancy ends below fair owners'. */
   readonly freeRidersLoseFirst?: boolean;
   /** Every outage heals (degraded back to its level before) within this many hours. */

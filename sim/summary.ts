@@ -54,6 +54,8 @@ export interface SimSummary {
   readonly lost: number;
   /** Tesseras that were unrecoverable from the network at any moment. */
   readonly lostEver: number;
+  /** Of `lostEver`, tesseras owned by free riders. */
+  readonly freeRiderLostEver: number;
   /** At the end: too few shards online to read now. */
   readonly unavailable: number;
   /** Tesseras whose recorded holders ever broke the subnet cap. */
@@ -134,10 +136,10 @@ export function durability(
   if (exposure <= 0) return { nines: 0, basis: "lower95" };
   if (lostEver > 0) {
     const p = Math.min(1, lostEver / exposure);
-    return { nines: round3(-Math.log10(p)), basis: "point" };
+    return { nines: round3(-Math.log10(p)) + 0, basis: "point" }; // + 0: no -0
   }
   const p = Math.min(1, 3 / exposure);
-  return { nines: round3(-Math.log10(p)), basis: "lower95" };
+  return { nines: round3(-Math.log10(p)) + 0, basis: "lower95" };
 }
 
 /**
@@ -174,6 +176,15 @@ export function evaluateChecks(
       ok: summary.lostEver === 0 && summary.lost === 0,
       detail:
         `${summary.lostEver} tesseras ever unrecoverable, ${summary.lost} at the end (promised 0)`,
+    });
+  }
+  if (promises.zeroLostFair) {
+    const fair = summary.lostEver - summary.freeRiderLostEver;
+    checks.push({
+      name: "zero-lost-fair",
+      ok: fair === 0,
+      detail:
+        `${fair} fair owners' tesseras ever unrecoverable (promised 0; free riders lost ${summary.freeRiderLostEver})`,
     });
   }
   if (promises.freeRidersLoseFirst) {

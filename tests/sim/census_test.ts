@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { MemoryFragmentStore } from "../../lib/memory/mod.ts";
+import { ShardCensus } from "../../sim/census.ts";
+
+const T = "cd".repeat(32);
+const S = "ef".repeat(32);
+const frag = (index: number, shardCount = 24, id = T) => ({
+  tesseraId: id,
+  index,
+  shardCount,
+  checksum: "00".repeat(32),
+});
+
+Deno.test("ShardCensus follows stores, deletes, absences and departures", async () => {
+  const online = new Set([0, 1, 2]);
+  const census = new ShardCensus({
+    smallReplicas: 7,
+    isOnline: (i) => online.has(i),
+  });
+  const stores = [0, 1, 2].map((i) =>
+    census.wrap(i, new MemoryFragmentStore({ verifyOnStore: false }))
+  );
+  // 24 shards: 0..11 on node 0, 12..19 on node 1, 20..23 on node 2
+  for (let i = 0; i < 24; i++) {
+    await stores[i < 12 ? 0 : i < 20 ? 1 : 2].store(
+      frag(i),
+      new Uint8Array(10),
+    );
+  }
+  assert.equal(census.status(T), undefined);
+  census.activate(T, "fair", 24);
+  assert.deepEqual(census.counts, {
+    healthy: 1,
+    degraded: 0,
+    lost: 0,
+    unavailable: 0,
+  });
+  assert.equal(census.storedBytes, 240);
+
+  online.delete(2);
+  census.setOnline(2, false); // 20 of 24 online: degraded, readable
+  assert.deepEqual(census.counts, {
+    healthy: 0,
+    degraded: 1,
+    lost: 0,
+    unavailable: 0,
+  });
+  online.delete(1);
+  census.setOnline(1, false); // 12 online < 16: unreadable, still exists
+  assert.deepEqual(census.counts, {
+    healthy: 0,
+    degraded: 1,
+    lost: 0,
+    unavailable: 1,
+  });
+  assert.equal(census.redundancy(T), 1);
+
+  census.nodeGone(1, false); // 16 exist: still rebuildable
+  assert.equal(census.status(T), "degraded");
+  await stores[2].delete(T, 20); // 15 exist: lost
+  assert.equal(census.status(T), "lost");
+  assert.equal(census.lostEver, 1);
+  await stores[2].store(frag(20), new Uint8Array(10)); // re-seeded
+  assert.equal(census.status(T), "degraded");
+  assert.equal(census.lostEver, 1);
+  assert.equal(census.storedBytes, 160);
+  assert.equal(census.redundancy(T), 16 / 24);
+});
+
+Deno.test("ShardCensus: Small tesseras count copies against r", async () => {
+  const census = new ShardCensus({ smallReplicas: 3, isOnline: () => true });
+  const stores = [0, 1, 2, 3].map((i) =>
+    census.wrap(i, new MemoryFragmentStore({ verifyOnStore: false }))
+  );
+  await stores[0].store(frag(0, 1, S), new Uint8Array(5));
+  await stores[0].store(frag(0, 1, S), new Uint8Array(5)); // same node twice: one copy
+  await stores[1].store(frag(0, 1, S), new Uint8Array(5));
+  census.activate(S, "freeRider", 1);
+  assert.equal(census.status(S), "degraded");
+  assert.equal(census.redundancy(S), 2 / 3);
+  await stores[2].store(frag(0, 1, S), new Uint8Array(5));
+  assert.equal(census.status(S), "healthy");
+  assert.equal(census.meanRedundancy("freeRider"), 1);
+  assert.ok(Number.isNaN(census.meanRedundancy("fair")));
+  assert.deepEqual(census.list(), [{
+    id: S,
+    status: "healthy",
+    group: "freeRider",
+  }]);
+});

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import {
+  MemoryHolderRegistry,
+  MemoryReciprocityLedger,
+} from "../../lib/memory/mod.ts";
+import { planTessera } from "../../lib/codec/mod.ts";
+import { ledgerDeficits, subnetViolations } from "../../sim/audit.ts";
+import {
+  durability,
+  evaluateChecks,
+  type SimSummary,
+} from "../../sim/summary.ts";
+
+const T = "12".repeat(32);
+const U = "34".repeat(32);
+
+const ok: SimSummary = {
+  scenario: "t",
+  seed: "s",
+  stack: "port",
+  scale: 1,
+  nodes: 10,
+  nodesEnd: 10,
+  virtualDays: 365,
+  tesseras: 100,
+  healthy: 100,
+  degraded: 0,
+  lost: 0,
+  lostEver: 0,
+  freeRiderLostEver: 0,
+  unavailable: 0,
+  subnetViolations: 0,
+  maxDeficitBytes: 100,
+  maxFreeRiderDeficitBytes: 900,
+  deficitToleranceBytes: 100,
+  repairBytes: 0,
+  placementBytes: 0,
+  storedBytes: 0,
+  repairRatio: 0,
+  freeRiderRedundancy: 0.5,
+  fairRedundancy: 0.9,
+  durabilityNines: 1.523,
+  durabilityBasis: "lower95",
+  healHours: [24],
+  departures: 0,
+  arrivals: 0,
+  absences: 0,
+  sweeps: 0,
+  placementFailures: 0,
+  messages: {},
+  lookupRecall: 1,
+  events: 0,
+  wallSeconds: 0,
+};
+const all = {
+  zeroLost: true,
+  zeroLostFair: true,
+  freeRidersLoseFirst: true,
+  healWithinHours: 48,
+};
+
+function failing(summary: SimSummary): string[] {
+  return evaluateChecks(summary, all).filter((c) => !c.ok).map((c) => c.name);
+}
+
+Deno.test("every check passes on a clean summary", () => {
+  const checks = evaluateChecks(ok, all);
+  assert.deepEqual(checks.map((c) => c.name), [
+    "subnet-cap",
+    "deficit-tolerance",
+    "zero-lost",
+    "zero-lost-fair",
+    "free-riders-lose-first",
+    "heal-time",
+  ]);
+  assert.deepEqual(failing(ok), []);
+  assert.deepEqual(evaluateChecks(ok, {}).map((c) => c.name), [
+    "subnet-cap",
+    "deficit-tolerance",
+  ]);
+});
+
+Deno.test("each check fires on its violation", () => {
+  assert.deepEqual(failing({ ...ok, subnetViolations: 1 }), ["subnet-cap"]);
+  assert.deepEqual(failing({ ...ok, maxDeficitBytes: 101 }), [
+    "deficit-tolerance",
+  ]);
+  assert.deepEqual(failing({ ...ok, lostEver: 1 }), [
+    "zero-lost",
+    "zero-lost-fair",
+  ]);
+  assert.deepEqual(failing({ ...ok, lostEver: 1, freeRiderLostEver: 1 }), [
+    "zero-lost",
+  ]);
+  assert.deepEqual(
+    failing({ ...ok, lost: 1, lostEver: 1, freeRiderLostEver: 1 }),
+    ["zero-lost"],
+  );
+  assert.deepEqual(failing({ ...ok, freeRiderRedundancy: 0.9 }), [
+    "free-riders-lose-first",
+  ]);
+  assert.deepEqual(failing({ ...ok, freeRiderRedundancy: null }), [
+    "free-riders-lose-first",
+  ]);
+  assert.deepEqual(failing({ ...ok, healHours: [24, null] }), ["heal-time"]);
+  assert.deepEqual(failing({ ...ok, healHours: [49] }), ["heal-time"]);
+});
+
+Deno.test("the subnet audit finds three holders in one /24 and passes two", async () => {
+  const registry = new MemoryHolderRegistry({ now: () => 0 });
+  const plan = planTessera(5 << 20);
+  const checksums = Array.from({ length: 24 }, () => "00".repeat(32));
+  await registry.track(T, { plan, checksums });
+  await registry.track(U, { plan, checksums });
+  const ips = new Map([
+    ["a", "10.1.1.1"],
+    ["b", "10.1.1.2"],
+    ["c", "10.1.1.3"],
+    ["d", "10.1.2.1"],
+  ]);
+  for (let i = 0; i < 24; i++) {
+    await registry.addHolder(T, { index: i, peerId: "abcd"[i % 4] });
+    await registry.addHolder(U, { index: i, peerId: "abd"[i % 3] });
+  }
+  assert.deepEqual(await subnetViolations(registry, (p) => ips.get(p), 2), [T]);
+  assert.deepEqual(await subnetViolations(registry, (p) => ips.get(p), 3), []);
+  // the record's own IP is used when the network does not know the peer
+  await registry.addHolder(U, { index: 0, peerId: "e", ip: "10.1.1.9" });
+  assert.deepEqual(
+    (await subnetViolations(registry, (p) => ips.get(p), 2)).sort(),
+    [T, U].sort(),
+  );
+});
+
+Deno.test("the deficit audit splits fair peers, free riders and departed peers", async () => {
+  const ledger = new MemoryReciprocityLedger({ now: () => 0 });
+  await ledger.recordStoredForThem("fair1", 500);
+  await ledger.recordTheyStoreForUs("fair1", 200);
+  await ledger.recordStoredForThem("fr", 900);
+  await ledger.recordStoredForThem("gone", 5000);
+  await ledger.recordStoredForThem("lib", 7000);
+  await ledger.setInstitutional("lib", true);
+  await ledger.recordTheyStoreForUs("creditor", 50);
+  const kinds: Record<string, "fair" | "freeRider" | "gone"> = {
+    fair1: "fair",
+    fr: "freeRider",
+    gone: "gone",
+    lib: "fair",
+    creditor: "fair",
+  };
+  const audit = await ledgerDeficits(ledger, (p) => kinds[p]);
+  assert.deepEqual(audit, {
+    fairMax: 300,
+    freeRiderMax: 900,
+    deficits: [300, 900],
+  });
+});
+
+Deno.test("durability: point estimate with losses, rule-of-three bound without", () => {
+  assert.deepEqual(durability(0, 2000, 365), {
+    nines: 2.824,
+    basis: "lower95",
+  });
+  assert.deepEqual(durability(2, 2000, 365), { nines: 3, basis: "point" });
+  assert.deepEqual(durability(10, 10, 365), { nines: 0, basis: "point" });
+  assert.deepEqual(durability(0, 0, 365), { nines: 0, basis: "lower95" });
+});

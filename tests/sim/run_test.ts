@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { runSimulation } from "../../sim/run.ts";
+import { simCommand } from "../../sim/cli.ts";
+import type { Scenario } from "../../sim/scenario.ts";
+import { SCENARIOS } from "../../sim/scenarios/mod.ts";
+
+/** A small but busy world: churn, absences, every tier. */
+const small: Scenario = {
+  ...SCENARIOS.quick,
+  name: "small",
+  nodes: 40,
+  days: 6,
+  tesseras: 24,
+};
+
+function withoutWall<T extends { wallSeconds: number }>(s: T) {
+  return { ...s, wallSeconds: 0 };
+}
+
+Deno.test("same seed, same summary and series; another seed differs", async () => {
+  const a = await runSimulation({ scenario: small, seed: 11 });
+  const b = await runSimulation({ scenario: small, seed: 11 });
+  assert.deepEqual(withoutWall(a.summary), withoutWall(b.summary));
+  assert.deepEqual(a.series, b.series);
+  assert.deepEqual(a.deficits, b.deficits);
+  const c = await runSimulation({ scenario: small, seed: 12 });
+  assert.notDeepEqual(withoutWall(a.summary), withoutWall(c.summary));
+  // the run did real work through the real service
+  assert.equal(a.summary.tesseras, 24);
+  assert.ok(a.summary.sweeps > 100, `sweeps ${a.summary.sweeps}`);
+  assert.ok(a.summary.messages.attest > 500);
+  assert.ok(a.summary.placementBytes > 0);
+  assert.equal(a.series.length, 7);
+  assert.equal(a.summary.healthy + a.summary.degraded + a.summary.lost, 24);
+});
+
+Deno.test("the trace scenario (latency, scripted churn) keeps its promises", async () => {
+  const r = await runSimulation({ scenario: "trace" });
+  assert.equal(r.ok, true, JSON.stringify(r.checks));
+  assert.equal(r.summary.departures, 5);
+  assert.equal(r.summary.nodesEnd, 75);
+  assert.equal(r.summary.lostEver, 0);
+  assert.equal(r.summary.subnetViolations, 0);
+  assert.ok(r.summary.repairBytes > 0, "departures caused repairs");
+  assert.deepEqual(r.checks.map((c) => c.name), [
+    "subnet-cap",
+    "deficit-tolerance",
+    "zero-lost",
+  ]);
+});
+
+Deno.test("a /16 outage is measured and heals", async () => {
+  const r = await runSimulation({
+    scenario: {
+      ...small,
+      nodes: 60,
+      days: 5,
+      churn: { permanentPerMonth: 0 },
+      topology: { nodesPer24: 2, slash24PerSlash16: 4 },
+      outages: [{ atDay: 1, scope: "/16", durationHours: 36 }],
+      promises: { zeroLost: true, healWithinHours: 72 },
+    },
+    seed: 5,
+  });
+  assert.equal(r.outages.length, 1);
+  assert.match(
+    r.outages[0].label,
+    /^\d+\.\d+\.0\.0\/16 dark for 36 h \(\d+ nodes\)$/,
+  );
+  assert.equal(r.outages[0].day, 1);
+  const heal = r.outages[0].healHours;
+  assert.ok(heal !== null && heal > 0 && heal <= 36, `heal ${heal}`);
+  assert.equal(r.ok, true, JSON.stringify(r.checks));
+});
+
+/** Owners leave too and nobody repairs their tesseras: losses follow. */
+const lossy: Scenario = {
+  ...SCENARIOS.quick,
+  name: "lossy",
+  nodes: 16,
+  days: 20,
+  tesseras: 12,
+  churn: { permanentPerMonth: 4, owners: "churn" },
+  promises: { zeroLost: true },
+};
+
+Deno.test("a lost tessera fails zero-lost and the command exits 1", async () => {
+  const r = await runSimulation({ scenario: lossy, seed: 3 });
+  assert.ok(r.summary.lostEver > 0);
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.checks.filter((c) => !c.ok).map((c) => c.name), [
+    "zero-lost",
+  ]);
+  const out: string[] = [];
+  const code = await simCommand(
+    { scenario: lossy, seed: 3, json: true },
+    { stdout: (t) => out.push(t), stderr: () => {} },
+  );
+  assert.equal(code, 1);
+  const json = JSON.parse(out.join(""));
+  assert.equal(json.ok, false);
+  assert.equal(json.lostEver, r.summary.lostEver);
+  for (
+    const k of [
+      "nodes",
+      "virtualDays",
+      "tesseras",
+      "healthy",
+      "degraded",
+      "lost",
+      "subnetViolations",
+      "maxDeficitBytes",
+      "deficitToleranceBytes",
+      "repairBytes",
+      "storedBytes",
+      "freeRiderRedundancy",
+      "fairRedundancy",
+      "durabilityNines",
+      "wallSeconds",
+    ]
+  ) assert.ok(k in json, `--json lacks ${k}`);
+});
+
+Deno.test("simCommand: exit 0 with a report, exit 2 on bad usage", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out: string[] = [];
+    const code = await simCommand(
+      {
+        scenario: "quick",
+        days: "3",
+        nodes: "30",
+        tesseras: "10",
+        scale: "1/4096",
+        report: dir,
+      },
+      { stdout: (t) => out.push(t), stderr: () => {} },
+    );
+    assert.equal(code, 0, out.join(""));
+    assert.match(
+      out.join(""),
+      /^scenario quick \(seed quick\): 30 nodes, 3 days, 10 tesseras/,
+    );
+    const md = await Deno.readTextFile(`${dir}/report.md`);
+    assert.match(md, /^# Simulation report: quick/);
+    assert.match(md, /\| subnet-cap \| pass \|/);
+    for (const f of ["health.svg", "repair.svg", "deficits.svg"]) {
+      assert.match(await Deno.readTextFile(`${dir}/${f}`), /^<svg /);
+    }
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+    assert.equal(summary.nodes, 30);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const err: string[] = [];
+  const io = { stdout: () => {}, stderr: (t: string) => err.push(t) };
+  assert.equal(await simCommand({ scenario: "nope" }, io), 2);
+  assert.equal(await simCommand({ nodes: "many" }, io), 2);
+  assert.equal(await simCommand({ stack: "tcp" }, io), 2);
+  assert.equal(await simCommand({ scale: "2", days: "1" }, io), 2);
+  assert.match(err[0], /unknown scenario "nope": choose one of default, quick/);
+  assert.match(err[1], /--nodes must be a number/);
+});
