@@ -4,12 +4,14 @@
  * simulator can say how many tesseras are healthy, degraded or lost at
  * any instant without asking the code under test.
  *
- * - *healthy*: every target placement is on an online node (Small: at
- *   least `smallReplicas` copies; others: every shard index);
- * - *degraded*: not healthy, but the shards that still exist (on online
- *   or transiently offline nodes) suffice to rebuild it;
+ * - *healthy*: every target placement exists on a node that has not left
+ *   (Small: at least `smallReplicas` copies; others: every shard index);
+ *   nodes that are only away count, their disks still hold the bytes;
+ * - *degraded*: not healthy, but the shards that exist suffice to rebuild;
  * - *lost*: fewer than `dataShards` distinct shards exist anywhere but
- *   the owner's own disk.
+ *   the owner's own disk;
+ * - *unavailable* (counted apart): not lost, but too few shards are on
+ *   online nodes to read it right now.
  *
  * @module
  */
@@ -26,7 +28,7 @@ export type CensusStatus = "healthy" | "degraded" | "lost";
 
 /** Counts by status of the tesseras being tracked. */
 export interface CensusCounts {
-  /** Fully replicated on online nodes. */
+  /** Fully replicated (on nodes online or away). */
   healthy: number;
   /** Recoverable but short of its target. */
   degraded: number;
@@ -285,10 +287,10 @@ export class ShardCensus {
   #statusOf(t: TesseraTruth): CensusStatus {
     if (t.shardCount === 1) {
       if (t.exist[0] === 0) return "lost";
-      return t.online[0] >= t.target ? "healthy" : "degraded";
+      return t.exist[0] >= t.target ? "healthy" : "degraded";
     }
     if (t.existDistinct < t.need) return "lost";
-    return t.onlineDistinct === t.shardCount ? "healthy" : "degraded";
+    return t.existDistinct === t.shardCount ? "healthy" : "degraded";
   }
 
   #unavailableOf(t: TesseraTruth): boolean {

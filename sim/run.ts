@@ -87,7 +87,7 @@ export interface OutageRecord {
   readonly label: string;
   /** When, in virtual days. */
   readonly day: number;
-  /** Hours until degraded tesseras fell back to their level before (null: never). */
+  /** Hours until degraded, lost and unavailable tesseras fell back to their level before (null: never). */
   readonly healHours: number | null;
 }
 
@@ -348,7 +348,7 @@ class World implements ChurnWorld {
     this.#outages.push({
       label,
       at: this.clock.now(),
-      baseline: c.degraded + c.lost,
+      baseline: c.degraded + c.lost + c.unavailable,
       exceeded: false,
       healedAt: null,
     });
@@ -693,7 +693,7 @@ class World implements ChurnWorld {
   #watchOutages(): void {
     if (this.#outages.length === 0) return;
     const c = this.census.counts;
-    const bad = c.degraded + c.lost;
+    const bad = c.degraded + c.lost + c.unavailable;
     const now = this.clock.now();
     for (const o of this.#outages) {
       if (o.healedAt !== null) continue;

@@ -10,7 +10,7 @@ import type { Promises } from "./scenario.ts";
 export interface Sample {
   /** Virtual days since the start. */
   readonly day: number;
-  /** Tesseras fully replicated on online nodes. */
+  /** Tesseras fully replicated (on nodes online or away). */
   readonly healthy: number;
   /** Recoverable but short of target. */
   readonly degraded: number;
@@ -46,7 +46,7 @@ export interface SimSummary {
   readonly virtualDays: number;
   /** Tesseras placed. */
   readonly tesseras: number;
-  /** At the end: fully replicated on online nodes. */
+  /** At the end: fully replicated (on nodes online or away). */
   readonly healthy: number;
   /** At the end: recoverable but short of target. */
   readonly degraded: number;
@@ -85,7 +85,7 @@ export interface SimSummary {
    * so the 95% lower bound from the rule of three, `-log10(3 / tessera-years)`.
    */
   readonly durabilityBasis: "point" | "lower95";
-  /** Hours from each outage until degraded tesseras fell back to their level before it (null: never). */
+  /** Hours from each outage until degraded + lost + unavailable tesseras fell back to their level before it (null: never). */
   readonly healHours: readonly (number | null)[];
   /** Permanent departures. */
   readonly departures: number;

@@ -38,18 +38,18 @@ Deno.test("ShardCensus follows stores, deletes, absences and departures", async 
   assert.equal(census.storedBytes, 240);
 
   online.delete(2);
-  census.setOnline(2, false); // 20 of 24 online: degraded, readable
+  census.setOnline(2, false); // 20 of 24 online: still healthy (away nodes keep their bytes)
   assert.deepEqual(census.counts, {
-    healthy: 0,
-    degraded: 1,
+    healthy: 1,
+    degraded: 0,
     lost: 0,
     unavailable: 0,
   });
   online.delete(1);
   census.setOnline(1, false); // 12 online < 16: unreadable, still exists
   assert.deepEqual(census.counts, {
-    healthy: 0,
-    degraded: 1,
+    healthy: 1,
+    degraded: 0,
     lost: 0,
     unavailable: 1,
   });
@@ -57,6 +57,8 @@ Deno.test("ShardCensus follows stores, deletes, absences and departures", async 
 
   census.nodeGone(1, false); // 16 exist: still rebuildable
   assert.equal(census.status(T), "degraded");
+  assert.equal(census.counts.unavailable, 1);
+  assert.equal(census.counts.unavailable, 1);
   await stores[2].delete(T, 20); // 15 exist: lost
   assert.equal(census.status(T), "lost");
   assert.equal(census.lostEver, 1);

@@ -1,0 +1,152 @@
+/**
+ * Simulator benchmarks (not tests): the targets of issue 5, measured.
+ *
+ * - `kad`: the in-memory Kademlia at 10,000 nodes: build time, bytes of
+ *   routing table per node, lookup time and recall against the true
+ *   closest online peers.
+ * - `port`: 1,000 nodes × 365 virtual days × 10%/month churn × 2,000
+ *   tesseras (target < 60 s wall, < 2 GiB).
+ * - `large`: 10,000 nodes × 90 virtual days (target < 10 min).
+ *
+ * Usage: `deno task bench:sim [--only kad|port|large] [--days D]
+ * [--scale F] [--seed S]`. `--days` shortens the port and large runs (the
+ * figures then say so). Prints one line per measure and a JSON summary.
+ *
+ * @module
+ */
+import { Kademlia } from "../sim/kademlia.ts";
+import { SimRng } from "../sim/rng.ts";
+import { runSimulation, type SimulationOptions } from "../sim/run.ts";
+
+const args = Deno.args;
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const only = flag("only");
+const daysOverride = flag("days") ? Number(flag("days")) : undefined;
+const scaleArg = flag("scale");
+const scale = scaleArg === undefined
+  ? 1 / 16384
+  : scaleArg.includes("/")
+  ? Number(scaleArg.split("/")[0]) / Number(scaleArg.split("/")[1])
+  : Number(scaleArg);
+const seed = flag("seed") ?? "bench";
+const results: Record<string, unknown> = {};
+
+function rssMiB(): number {
+  return Math.round(Deno.memoryUsage().rss / 1048576);
+}
+
+function benchKad(): void {
+  const n = 10_000;
+  const rng = new SimRng("kad-bench");
+  const online = new Uint8Array(n).fill(1);
+  const t0 = performance.now();
+  const kad = new Kademlia({
+    rng,
+    isOnline: (i) => online[i] === 1,
+    expectedNodes: n,
+  });
+  for (let i = 0; i < n; i++) kad.add(i, rng.next32(), rng.next32());
+  for (let i = 0; i < n; i++) kad.fill(i);
+  const buildMs = performance.now() - t0;
+  for (let i = 0; i < n; i++) if (rng.chance(0.1)) online[i] = 0;
+  const out: Record<string, unknown> = {
+    nodes: n,
+    buildMs: Math.round(buildMs),
+    tableBytesPerNode: Math.round(kad.tableBytes() / n),
+  };
+  for (const count of [20, 100]) {
+    const keys = Array.from({ length: 500 }, () => ({
+      hi: rng.next32(),
+      lo: rng.next32(),
+    }));
+    const askers = keys.map(() => {
+      let a = rng.int(n);
+      while (!online[a]) a = (a + 1) % n;
+      return a;
+    });
+    const t = performance.now();
+    const found = keys.map((k, j) => kad.lookup(askers[j], k, count));
+    const ms = (performance.now() - t) / keys.length;
+    let hit = 0, total = 0;
+    keys.forEach((k, j) => {
+      const truth = kad.trueClosest(
+        k,
+        count,
+        (i) => i !== askers[j] && online[i] === 1,
+      );
+      const s = new Set(found[j]);
+      for (const x of truth) if (s.has(x)) hit++;
+      total += truth.length;
+    });
+    out[`lookup${count}Ms`] = +ms.toFixed(3);
+    out[`recall${count}`] = +(hit / total).toFixed(4);
+  }
+  console.log(
+    `kad: ${n} nodes built in ${out.buildMs} ms, ${out.tableBytesPerNode} B of buckets per node; ` +
+      `lookup of 20 in ${out.lookup20Ms} ms (recall ${out.recall20}), of 100 in ${out.lookup100Ms} ms (recall ${out.recall100}), 10% offline`,
+  );
+  results.kad = out;
+}
+
+async function benchRun(
+  label: string,
+  options: SimulationOptions,
+  targetSeconds: number,
+): Promise<void> {
+  let peak = rssMiB();
+  const run = await runSimulation({
+    ...options,
+    onProgress: () => {
+      peak = Math.max(peak, rssMiB());
+    },
+  });
+  const m = run.summary;
+  const rate = Math.round(m.nodes * m.virtualDays / m.wallSeconds);
+  const ok = m.wallSeconds < targetSeconds && peak < 2048;
+  console.log(
+    `${label}: ${m.nodes} nodes × ${m.virtualDays} days × ${m.tesseras} tesseras at ${
+      (100 * (options.churn ?? 0)).toFixed(0)
+    }%/month, scale ${m.scale}: ${m.wallSeconds} s wall, ${rate} node-days/s, peak RSS ${peak} MiB ` +
+      `(target < ${targetSeconds} s, < 2048 MiB: ${ok ? "met" : "NOT met"}); ` +
+      `${m.messages.attest} attestations, ${m.sweeps} sweeps, ${m.events} events; ` +
+      `healthy ${m.healthy}, degraded ${m.degraded}, lost ${m.lost}; checks ${
+        run.ok ? "pass" : "FAIL"
+      }`,
+  );
+  results[label] = {
+    ...m,
+    nodeDaysPerSecond: rate,
+    peakRssMiB: peak,
+    targetSeconds,
+    targetMet: ok,
+    checksOk: run.ok,
+  };
+}
+
+if (!only || only === "kad") benchKad();
+if (!only || only === "port") {
+  await benchRun("port", {
+    scenario: "default",
+    nodes: 1000,
+    days: daysOverride ?? 365,
+    tesseras: 2000,
+    churn: 0.1,
+    scale,
+    seed,
+  }, 60);
+}
+if (!only || only === "large") {
+  await benchRun("large", {
+    scenario: "default",
+    nodes: 10_000,
+    days: daysOverride ?? 90,
+    tesseras: 2000,
+    churn: 0.1,
+    scale,
+    seed,
+  }, 600);
+}
+console.log(JSON.stringify(results));
