@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import {
   type HarnessSummary,
   runCrashHarness,
+  type ScenarioCounts,
 } from "../tests/system/crash/harness.ts";
 
 function usage(): never {
@@ -33,23 +34,27 @@ function int(name: string, value: string | undefined, dflt: number): number {
 /** The summary as lines a person reads. */
 export function formatSummary(s: HarnessSummary): string {
   const sc = s.byScenario;
+  const phases = (c: ScenarioCounts) =>
+    `${c.kills} (before first push ${c.beforePush}, during pushes ${c.duringPush}, after finish ${c.afterFinish})`;
   const lines = [
     `crash harness, seed ${s.seed}`,
-    `kills survived: ${s.kills} of ${s.iterations} (receive ${sc.receive.kills}, put ${sc.put.kills}, repair ${sc.repair.kills}); holder kills ${s.bystanderKills}; restarts ${s.restarts}`,
-    `kills mid-operation: receive ${sc.receive.during}/${sc.receive.kills}, put ${sc.put.during}/${sc.put.kills}, repair ${sc.repair.during}/${sc.repair.kills}`,
-    `pushes to the victim: ${s.pushes.sent} sent, ${s.pushes.accepted} accepted, ${s.pushes.cut} cut by a kill, ${s.pushes.rePushed} pushed again, refused ${
+    `kills survived: ${s.kills} of ${s.iterations}; restarts ${s.restarts}; holder kills ${s.bystanderKills}`,
+    `  receiving: ${phases(sc.receive)}`,
+    `  putting:   ${phases(sc.put)}`,
+    `  repairing: ${phases(sc.repair)}`,
+    `pushes to the receiver: ${s.pushes.sent} sent, ${s.pushes.accepted} accepted, ${s.pushes.cut} cut by a kill, ${s.pushes.rePushed} pushed again, refused ${
       JSON.stringify(s.pushes.refused)
     }`,
     `crash residue (never listed): ${s.residue.strayTemp} temp files, ${s.residue.orphanFiles} shard files without a row, ${s.residue.orphansSurvivingRestart} orphan sightings after a restart; verify exit 1 for residue only: ${s.residue.verifyExit1ResidueOnly}`,
   ];
-  if (s.finalVictim) {
+  for (const [name, st] of Object.entries(s.finalStores)) {
     lines.push(
-      `victim at the end: ${s.finalVictim.fragments} fragments, ${s.finalVictim.bytes} bytes, ${s.finalVictim.blobs} blobs`,
+      `${name} at the end: ${st.fragments} fragments, ${st.bytes} bytes, ${st.blobs} blobs`,
     );
   }
   for (const c of s.crossLedger) {
     lines.push(
-      `  ${c.holder}: victim credits ${c.victimCredits}, victim registry ${c.victimRegistry}, holder ledger ${c.holderLedger}, holder holds ${c.holderHeld}`,
+      `  ${c.holder}: owner's ledger credits ${c.ownerCredits}, owner's registry ${c.ownerRegistry}, holder's ledger ${c.holderLedger}, holder holds ${c.holderHeld}`,
     );
   }
   lines.push(
@@ -58,7 +63,7 @@ export function formatSummary(s: HarnessSummary): string {
     } ms per kill, restart ${Math.round(s.timing.meanRestart)} ms, verify ${
       Math.round(s.timing.meanVerify)
     } ms`,
-    `inconsistencies found: ${s.findings.length}`,
+    `inconsistencies found: ${s.findings.length} (seen again after later kills: ${s.repeatedFindings})`,
   );
   for (const f of s.findings) {
     lines.push(

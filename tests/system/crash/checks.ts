@@ -40,6 +40,13 @@ export interface Finding {
   readonly subject: string;
   /** What was found. */
   readonly detail: string;
+  /**
+   * Identity of the problem across checks: the same key after the next
+   * kill means the same (persisting) problem, not a new one.
+   */
+  readonly key: string;
+  /** Ledger findings: credited minus held bytes (negative: uncredited). */
+  readonly difference?: number;
 }
 
 /** What `tesseras verify --json` said. */
@@ -81,6 +88,7 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
         kind: "verify_failed",
         subject: dataDir,
         detail: `exit ${out.code}, no JSON report: ${out.stderr.slice(0, 800)}`,
+        key: `verify_failed:${performance.now()}`,
       }],
       ms,
     };
@@ -95,6 +103,7 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
         kind: "verify_issue",
         subject: issue.path,
         detail: `${issue.kind}: ${issue.detail}`,
+        key: `verify:${issue.kind}:${issue.path}:${issue.detail}`,
       });
     }
   }
@@ -106,6 +115,7 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
       detail: `exit ${out.code} with ${report.issues.length} issues: ${
         out.stderr.slice(0, 400)
       }`,
+      key: `verify_exit:${out.code}:${report.issues.length}`,
     });
   }
   return { code: out.code, report, residue, findings, ms };
@@ -216,6 +226,7 @@ export async function inspectDataDir(
           kind: "listed_fragment_broken",
           subject: path,
           detail: problem,
+          key: `listed:${path}:${problem}`,
         });
       }
       const sender = options.senderOf?.(f.tesseraId);
@@ -226,6 +237,7 @@ export async function inspectDataDir(
           kind: "unattributed_fragment",
           subject: `${f.tesseraId}/${f.index}`,
           detail: "held fragment of a tessera no known sender pushed",
+          key: `unattributed:${f.tesseraId}/${f.index}`,
         });
       }
     }
@@ -244,6 +256,7 @@ export async function inspectDataDir(
           kind: "unexpected_file",
           subject: p,
           detail: "not a tessera directory",
+          key: `unexpected:${p}`,
         });
         continue;
       }
@@ -257,6 +270,7 @@ export async function inspectDataDir(
             kind: "unexpected_file",
             subject: fp,
             detail: "neither a shard nor a temp file",
+            key: `unexpected:${fp}`,
           });
         }
       }
@@ -275,6 +289,7 @@ export async function inspectDataDir(
           kind: "blob_corrupt",
           subject: join(dataDir, "blobs", e.name),
           detail: `listed blob hashes to ${sum}`,
+          key: `blob:${e.name}:${sum}`,
         });
       } else blobs++;
     }
@@ -308,6 +323,8 @@ export async function inspectDataDir(
               `ledger says we store ${credited} bytes for this peer; its fragments held total ${held} bytes (difference ${
                 credited - held
               })`,
+            key: `ledger:${peer}:${credited - held}`,
+            difference: credited - held,
           });
         }
       }
@@ -318,6 +335,8 @@ export async function inspectDataDir(
         subject: dataDir,
         detail:
           `sum of bytes_stored_for_them is ${ledgerTotal}; fragments held total ${listedBytes} bytes`,
+        key: `ledger_total:${ledgerTotal - listedBytes}`,
+        difference: ledgerTotal - listedBytes,
       });
     }
 
