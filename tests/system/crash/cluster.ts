@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { apiGet, type DaemonProcess, startDaemon } from "../daemon_process.ts";
 
 /** A daemon that can be killed and restarted on the same data directory. */
@@ -174,9 +173,4 @@ export function freePort(ip: string): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-/** `{root}/{name}` */
-export function dirOf(root: string, name: string): string {
-  return join(root, name);
 }
