@@ -6,11 +6,10 @@
  *
  * @module
  */
-import {
-  type ReplicationConfig,
-  replicationConfig,
-  type TesseraId,
-  type TierThresholds,
+import type {
+  ReplicationConfig,
+  TesseraId,
+  TierThresholds,
 } from "../lib/core/mod.ts";
 import { blake3Hex, planTessera } from "../lib/codec/mod.ts";
 import type { SweepReport } from "../lib/replication/mod.ts";
@@ -32,6 +31,9 @@ import {
   type SimSummary,
 } from "./summary.ts";
 import { Topology } from "./topology.ts";
+import { scaledConfig, scaledThresholds } from "./scale.ts";
+
+export { scaledConfig, scaledThresholds };
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -57,7 +59,7 @@ export interface SimulationOptions {
   readonly seed?: string | number;
   /** Byte scale, e.g. 1/1024. */
   readonly scale?: number;
-  /** `port` (default). `libp2p` is not available in this build. */
+  /** `port` (default) or `libp2p` (real libp2p nodes over the memory transport). */
   readonly stack?: "port" | "libp2p";
   /** Closest-peer model: `kademlia` (default) or `exact`. */
   readonly lookup?: "kademlia" | "exact";
@@ -107,6 +109,12 @@ export interface SimulationResult {
   readonly outages: readonly OutageRecord[];
   /** The scenario as run (with overrides applied). */
   readonly scenario: Scenario;
+  /**
+   * `--stack libp2p` only: wall seconds from the start at which each
+   * phase ended (`started`, `warmedUp`, `recallMeasured`, `placed`,
+   * `churned`).
+   */
+  readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -155,28 +163,6 @@ export function resolveScenario(options: SimulationOptions = {}): Scenario {
   return s;
 }
 
-/** Tier thresholds of SPEC §2 multiplied by `scale`. */
-export function scaledThresholds(scale: number): TierThresholds {
-  const mediumFrom = Math.max(1, Math.round(4 * MIB * scale));
-  const largeFrom = Math.max(mediumFrom + 1, Math.round(256 * MIB * scale));
-  return { mediumFrom, largeFrom };
-}
-
-/** Replication settings with every byte figure multiplied by `scale`. */
-export function scaledConfig(
-  overrides: Partial<ReplicationConfig>,
-  scale: number,
-): ReplicationConfig {
-  const c = replicationConfig(overrides);
-  const s = (x: number) => Math.max(1, Math.round(x * scale));
-  return {
-    ...c,
-    minFreeSpaceBytes: s(c.minFreeSpaceBytes),
-    deficitToleranceBytes: s(c.deficitToleranceBytes),
-    perPeerStorageLimitBytes: s(c.perPeerStorageLimitBytes),
-  };
-}
-
 /**
  * Run one simulation.
  *
@@ -190,13 +176,13 @@ export function scaledConfig(
 export async function runSimulation(
   options: SimulationOptions = {},
 ): Promise<SimulationResult> {
-  if (options.stack === "libp2p") {
-    throw new Error(
-      "--stack libp2p is not available yet: it needs lib/net's in-process node over @libp2p/memory; use --stack port",
-    );
-  }
   const wallStart = performance.now();
   const scenario = resolveScenario(options);
+  if (options.stack === "libp2p") {
+    // Loaded on demand: the port level never pays for libp2p.
+    const { runLibp2pSimulation } = await import("./libp2p.ts");
+    return await runLibp2pSimulation(scenario, options);
+  }
   const world = new World(scenario, options);
   await world.run();
   const result = await world.finish();

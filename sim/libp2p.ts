@@ -1,0 +1,478 @@
+/**
+ * The full-stack level (`--stack libp2p`): real libp2p nodes in one
+ * process over `@libp2p/memory`, each with the real Noise, Yamux,
+ * identify, ping, Kademlia and tesseras protocols (`lib/net`) under the
+ * same `ReplicationService` the port level runs. It proves the protocol
+ * code under churn for up to a hundred or so nodes and a few virtual days.
+ *
+ * Time is real here (libp2p has its own timers), so the run is not bit-
+ * for-bit reproducible and a "virtual day" is one repair sweep on every
+ * online owner, run by the driver instead of the 24 h loop. Churn is
+ * permanent departures and arrivals; permanent outages apply, transient
+ * absences and transient outages are not simulated at this level.
+ *
+ * @module
+ */
+import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { fromHex, type TesseraId } from "../lib/core/mod.ts";
+import { blake3Hex, planTessera } from "../lib/codec/mod.ts";
+import {
+  MemoryBlobStore,
+  MemoryFragmentStore,
+  MemoryHolderRegistry,
+  MemoryReciprocityLedger,
+} from "../lib/memory/mod.ts";
+import {
+  createTesserasNode,
+  Libp2pDhtPort,
+  type TesserasNode,
+} from "../lib/net/mod.ts";
+import { ReplicationService } from "../lib/replication/mod.ts";
+import { ledgerDeficits, subnetViolations } from "./audit.ts";
+import { ShardCensus } from "./census.ts";
+import { SimRng } from "./rng.ts";
+import type {
+  OutageRecord,
+  SimulationOptions,
+  SimulationResult,
+} from "./run.ts";
+import { scaledConfig, scaledThresholds } from "./scale.ts";
+import type { Scenario } from "./scenario.ts";
+import {
+  durability,
+  evaluateChecks,
+  round3,
+  type Sample,
+  type SimSummary,
+} from "./summary.ts";
+import { slash16, slash24, Topology } from "./topology.ts";
+
+const KIB = 1024;
+const GIB = 1024 * 1024 * KIB;
+
+/** Most nodes the full-stack level accepts (DESIGN.md: ~6 MB RSS each). */
+export const MAX_LIBP2P_NODES = 200;
+
+interface FullNode {
+  readonly index: number;
+  readonly node: TesserasNode;
+  readonly service: ReplicationService;
+  readonly holders: MemoryHolderRegistry;
+  readonly ledger: MemoryReciprocityLedger;
+  readonly kind: "fair" | "freeRider";
+  owner: boolean;
+  alive: boolean;
+}
+
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
+}
+
+async function kadKey(bytes: Uint8Array): Promise<bigint> {
+  const d = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes.slice()),
+  );
+  let x = 0n;
+  for (const b of d) x = (x << 8n) | BigInt(b);
+  return x;
+}
+
+/**
+ * Run `scenario` on real libp2p nodes over the memory transport.
+ *
+ * @example
+ * ```ts
+ * const result = await runLibp2pSimulation(resolveScenario({
+ *   scenario: "quick", nodes: 20, days: 3, tesseras: 10,
+ * }));
+ * ```
+ */
+export async function runLibp2pSimulation(
+  scenario: Scenario,
+  options: Pick<SimulationOptions, "onProgress" | "signal"> = {},
+): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const s = scenario;
+  if (s.nodes > MAX_LIBP2P_NODES) {
+    throw new Error(
+      `--stack libp2p runs at most ${MAX_LIBP2P_NODES} nodes (got ${s.nodes}): in-process kad-dht stalls beyond that; use --stack port for more`,
+    );
+  }
+  const rng = new SimRng(s.seed);
+  const F = s.scale;
+  const thresholds = scaledThresholds(F);
+  const config = scaledConfig(s.replication ?? {}, F);
+  const capacity = Math.round((s.nodeCapacityBytes ?? 64 * GIB) * F);
+  const topology = new Topology(
+    s.topology ?? {},
+    rng.fork("topology"),
+    s.nodes,
+  );
+  const keyRng = rng.fork("keys");
+  const runId = rng.fork("run-id").next32().toString(16);
+  const nodes: FullNode[] = [];
+  const ipOfPeer = new Map<string, string>();
+  const indexOfPeer = new Map<string, number>();
+  const census = new ShardCensus({
+    smallReplicas: config.smallReplicas,
+    isOnline: (i) => nodes[i]?.alive === true,
+  });
+  const frCount = Math.round(s.nodes * (s.freeRiders?.fraction ?? 0));
+  let bootstrap: string[] = [];
+
+  const addNode = async (kind: "fair" | "freeRider"): Promise<FullNode> => {
+    const index = nodes.length;
+    const privateKey = await generateKeyPairFromSeed(
+      "Ed25519",
+      keyRng.bytes(32),
+    );
+    const store = new MemoryFragmentStore({
+      verifyOnStore: false,
+      copy: false,
+      capacityBytes: capacity,
+    });
+    const holders = new MemoryHolderRegistry();
+    const ledger = new MemoryReciprocityLedger();
+    // A few already-known peers, as a restarted node's peer store would hold.
+    const known = nodes.filter((n) => n.alive).slice(-8).map((n) => ({
+      id: n.node.peerId,
+      addresses: n.node.multiaddrs(),
+    }));
+    const node = await createTesserasNode({
+      privateKey,
+      transport: "memory",
+      listen: [`/memory/tesseras-sim-${runId}-${index}`],
+      bootstrap,
+      knownPeers: known,
+      peerInfoMapper: "passthrough",
+      replicateRateLimit: false,
+    });
+    const ip = topology.next();
+    ipOfPeer.set(node.peerId, ip);
+    indexOfPeer.set(node.peerId, index);
+    const service = new ReplicationService({
+      dht: new Libp2pDhtPort(node, { ipOf: (p) => ipOfPeer.get(p) }),
+      fragments: census.wrap(index, store),
+      ledger,
+      blobs: new MemoryBlobStore({ copy: false }),
+      holders,
+      identity: node.identity,
+      rng: rng.fork(`node/${index}`),
+      config,
+      thresholds,
+      freeSpace: kind === "freeRider" ? () => 0 : () => store.freeSpace(),
+      unreachableGraceMs: 0,
+    });
+    node.setInboundHandlers(service);
+    const full: FullNode = {
+      index,
+      node,
+      service,
+      holders,
+      ledger,
+      kind,
+      owner: false,
+      alive: false,
+    };
+    nodes.push(full);
+    await node.start();
+    full.alive = true;
+    if (bootstrap.length === 0) bootstrap = node.multiaddrs();
+    return full;
+  };
+
+  const depart = async (n: FullNode) => {
+    if (!n.alive) return;
+    n.alive = false;
+    census.nodeGone(n.index, true);
+    await n.node.stop();
+  };
+
+  let repairBytes = 0, placementBytes = 0, sweeps = 0, placementFailures = 0;
+  let departures = 0, arrivals = 0;
+  const series: Sample[] = [];
+  const outages: OutageRecord[] = [];
+  const violating = new Set<TesseraId>();
+  let placed = 0;
+  let recall = 1;
+  const phases: Record<string, number> = {};
+  const phase = (name: string) =>
+    phases[name] = round3((performance.now() - wallStart) / 1000);
+  try {
+    for (let i = 0; i < s.nodes; i++) {
+      await addNode(i < frCount ? "freeRider" : "fair");
+    }
+    phase("started");
+    // Let routing tables fill: every node runs one lookup of a random key.
+    const warm = rng.fork("warm-up");
+    await pool(nodes, 16, async (n) => {
+      await new Libp2pDhtPort(n.node).findClosestPeers(
+        blake3Hex(warm.bytes(16)),
+        20,
+      ).catch(() => []);
+    });
+    phase("warmedUp");
+    recall = await measureRecall(nodes, rng.fork("recall"));
+    phase("recallMeasured");
+
+    // Workload: owners place their tesseras.
+    const wrng = rng.fork("workload");
+    const owners = nodes.filter((n, i) =>
+      i < frCount || wrng.chance(s.workload?.ownerFraction ?? 0.5)
+    );
+    if (owners.length === 0) owners.push(nodes[0]);
+    for (const o of owners) o.owner = true;
+    const mix = s.workload?.mix ?? { small: 0.5, medium: 0.4, large: 0.1 };
+    const total = mix.small + mix.medium + mix.large;
+    const jobs: { owner: FullNode; bytes: Uint8Array }[] = [];
+    for (let j = 0; j < s.tesseras; j++) {
+      const owner = wrng.pick(owners);
+      const u = wrng.next() * total;
+      const [lo, hi] = u < mix.small
+        ? [Math.max(1, Math.round(64 * KIB * F)), thresholds.mediumFrom]
+        : u < mix.small + mix.medium
+        ? [thresholds.mediumFrom, thresholds.largeFrom]
+        : [
+          thresholds.largeFrom,
+          Math.max(thresholds.largeFrom + 1, Math.round(GIB * F)),
+        ];
+      const size = Math.min(
+        hi - 1,
+        Math.max(lo, Math.floor(wrng.logUniform(lo, Math.max(lo + 1, hi)))),
+      );
+      jobs.push({ owner, bytes: wrng.bytes(size) });
+    }
+    await pool(jobs, 4, async ({ owner, bytes }) => {
+      const id = blake3Hex(bytes);
+      const plan = planTessera(bytes.length, { thresholds });
+      placed++;
+      try {
+        const report = await owner.service.putTessera(bytes);
+        placementBytes += report.bytesSent;
+      } catch {
+        placementFailures++;
+      }
+      census.activate(
+        id,
+        owner.kind === "fair" ? "fair" : "freeRider",
+        plan.shardCount,
+      );
+    });
+
+    phase("placed");
+    const crng = rng.fork("churn");
+    for (let day = 1; day <= Math.ceil(s.days); day++) {
+      options.signal?.throwIfAborted();
+      // Permanent churn for the day, then the day's outages.
+      const leaving = crng.poisson(s.nodes * s.churn.permanentPerMonth / 30);
+      for (let k = 0; k < leaving; k++) {
+        const eligible = nodes.filter((n) =>
+          n.alive && !(n.owner && (s.churn.owners ?? "stable") === "stable")
+        );
+        if (eligible.length === 0) break;
+        await depart(crng.pick(eligible));
+        departures++;
+        await addNode("fair");
+        arrivals++;
+      }
+      for (const o of s.outages ?? []) {
+        if (Math.ceil(o.atDay) !== day || o.durationHours !== undefined) {
+          continue;
+        }
+        const groups = new Map<string, FullNode[]>();
+        for (const n of nodes.filter((x) => x.alive)) {
+          const ip = ipOfPeer.get(n.node.peerId)!;
+          const key = o.scope === "/24" ? slash24(ip) : slash16(ip);
+          groups.set(key, [...(groups.get(key) ?? []), n]);
+        }
+        const chosen = [...groups].sort((a, b) =>
+          b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
+        ).slice(0, o.subnets ?? 1);
+        const hit = chosen.flatMap(([, g]) => g);
+        for (const n of hit) await depart(n);
+        departures += hit.length;
+        outages.push({
+          label: `${
+            chosen.map(([k]) => k).join(", ")
+          } ${o.scope} lost for good (${hit.length} nodes)`,
+          day,
+          healHours: null,
+        });
+      }
+      // One repair sweep on every live owner: the day's 24 h tick.
+      await pool(nodes.filter((n) => n.alive && n.owner), 8, async (n) => {
+        try {
+          const report = await n.service.repairSweep({ verifyHeld: false });
+          sweeps++;
+          for (const t of report.tesseras) {
+            repairBytes += t.bytesSent + t.bytesFetched;
+          }
+        } catch {
+          // a failed sweep is retried the next day, as the loop does
+        }
+      });
+      const c = census.counts;
+      series.push({
+        day,
+        healthy: c.healthy,
+        degraded: c.degraded,
+        lost: c.lost,
+        unavailable: c.unavailable,
+        online: nodes.filter((n) => n.alive).length,
+        present: nodes.filter((n) => n.alive).length,
+        repairBytes,
+        storedBytes: census.storedBytes,
+      });
+      for (const o of outages) {
+        if (o.healHours === null && c.degraded + c.lost === 0) {
+          (o as { healHours: number | null }).healHours = (day - o.day) * 24;
+        }
+      }
+      options.onProgress?.({
+        day,
+        days: s.days,
+        healthy: c.healthy,
+        degraded: c.degraded,
+        lost: c.lost,
+      });
+    }
+
+    phase("churned");
+    const ipOf = (p: string) => ipOfPeer.get(p);
+    for (const n of nodes) {
+      if (!n.alive || !n.owner) continue;
+      for (
+        const id of await subnetViolations(n.holders, ipOf, config.maxPerSubnet)
+      ) {
+        violating.add(id);
+      }
+    }
+    let fairMax = 0, frMax = 0;
+    const deficits: number[] = [];
+    const classify = (p: string) => {
+      const j = indexOfPeer.get(p);
+      const peer = j === undefined ? undefined : nodes[j];
+      return !peer?.alive
+        ? "gone"
+        : peer.kind === "fair"
+        ? "fair"
+        : "freeRider";
+    };
+    for (const n of nodes) {
+      if (!n.alive) continue;
+      const a = await ledgerDeficits(n.ledger, classify);
+      fairMax = Math.max(fairMax, a.fairMax);
+      frMax = Math.max(frMax, a.freeRiderMax);
+      deficits.push(...a.deficits);
+    }
+    const c = census.counts;
+    const d = durability(census.lostEver, placed, s.days);
+    const fr = census.meanRedundancy("freeRider");
+    const fair = census.meanRedundancy("fair");
+    const counters = nodes.map((n) => n.node.counters());
+    const messages: Record<string, number> = {};
+    for (const cnt of counters) {
+      for (const [k, v] of Object.entries(cnt)) {
+        // Requests served, summed over receivers: what crossed the wire.
+        messages[k] = (messages[k] ?? 0) + v.inbound;
+      }
+    }
+    const summary: SimSummary = {
+      scenario: s.name,
+      seed: s.seed,
+      stack: "libp2p",
+      scale: s.scale,
+      nodes: s.nodes,
+      nodesEnd: nodes.filter((n) => n.alive).length,
+      virtualDays: s.days,
+      tesseras: placed,
+      healthy: c.healthy,
+      degraded: c.degraded,
+      lost: c.lost,
+      lostEver: census.lostEver,
+      freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
+      unavailable: c.unavailable,
+      subnetViolations: violating.size,
+      maxDeficitBytes: fairMax,
+      maxFreeRiderDeficitBytes: frMax,
+      deficitToleranceBytes: config.deficitToleranceBytes,
+      repairBytes,
+      placementBytes,
+      storedBytes: census.storedBytes,
+      repairRatio: census.storedBytes > 0
+        ? round3(repairBytes / census.storedBytes)
+        : 0,
+      freeRiderRedundancy: Number.isNaN(fr) ? null : round3(fr),
+      fairRedundancy: Number.isNaN(fair) ? null : round3(fair),
+      durabilityNines: d.nines,
+      durabilityBasis: d.basis,
+      healHours: outages.map((o) => o.healHours),
+      departures,
+      arrivals,
+      absences: 0,
+      sweeps,
+      placementFailures,
+      messages,
+      lookupRecall: recall,
+      events: 0,
+      wallSeconds: round3((performance.now() - wallStart) / 1000),
+    };
+    const checks = evaluateChecks(summary, s.promises);
+    return {
+      summary,
+      checks,
+      ok: checks.every((x) => x.ok),
+      series,
+      deficits,
+      outages,
+      scenario: s,
+      phaseSeconds: phases,
+    };
+  } finally {
+    await Promise.allSettled(nodes.map((n) => n.node.stop()));
+  }
+}
+
+/** Recall of `findClosestPeers(key, 20)` against the true XOR-closest live peers. */
+async function measureRecall(
+  nodes: readonly FullNode[],
+  rng: SimRng,
+): Promise<number> {
+  const live = nodes.filter((n) => n.alive);
+  if (live.length < 3) return 1;
+  const keys = new Map<string, bigint>();
+  for (const n of live) {
+    keys.set(
+      n.node.peerId,
+      await kadKey(peerIdFromString(n.node.peerId).toMultihash().bytes),
+    );
+  }
+  let hit = 0, total = 0;
+  for (let q = 0; q < 10; q++) {
+    const asker = rng.pick(live);
+    const key = blake3Hex(rng.bytes(16));
+    const target = await kadKey(fromHex(key));
+    const truth = live.filter((n) => n !== asker).map((n) => n.node.peerId)
+      .sort((a, b) => {
+        const da = keys.get(a)! ^ target, db = keys.get(b)! ^ target;
+        return da < db ? -1 : da > db ? 1 : 0;
+      }).slice(0, 20);
+    const answer = await new Libp2pDhtPort(asker.node)
+      .findClosestPeers(key, 20).catch(() => []);
+    const found = new Set(answer.map((p) => p.id));
+    for (const t of truth) if (found.has(t)) hit++;
+    total += truth.length;
+  }
+  return total === 0 ? 1 : round3(hit / total);
+}

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { runSimulation } from "../../sim/run.ts";
+
+Deno.test("full stack: 20 libp2p nodes over the memory transport place, churn and repair", async () => {
+  const r = await runSimulation({
+    scenario: "quick",
+    stack: "libp2p",
+    nodes: 20,
+    days: 2,
+    tesseras: 8,
+    churn: 0.5,
+  });
+  const m = r.summary;
+  assert.equal(m.stack, "libp2p");
+  assert.equal(r.ok, true, JSON.stringify(r.checks));
+  assert.equal(m.tesseras, 8);
+  assert.equal(m.placementFailures, 0);
+  assert.equal(m.departures, m.arrivals);
+  assert.equal(m.nodesEnd, 20);
+  assert.ok(m.placementBytes > 0);
+  assert.ok(
+    m.messages.replicate > 0 && m.messages.attest > 0,
+    JSON.stringify(m.messages),
+  );
+  assert.ok(m.lookupRecall >= 0.9, `recall ${m.lookupRecall}`);
+  assert.equal(m.lost, 0);
+  assert.equal(r.series.length, 2);
+  assert.deepEqual(Object.keys(r.phaseSeconds ?? {}), [
+    "started",
+    "warmedUp",
+    "recallMeasured",
+    "placed",
+    "churned",
+  ]);
+});
+
+Deno.test("full stack refuses more nodes than in-process kad-dht can carry", async () => {
+  await assert.rejects(
+    runSimulation({ scenario: "quick", stack: "libp2p", nodes: 500, days: 1 }),
+    /--stack libp2p runs at most 200 nodes \(got 500\)/,
+  );
+});
