@@ -228,7 +228,7 @@ export async function runLibp2pSimulation(
 
     // Workload: owners place their tesseras.
     const wrng = rng.fork("workload");
-    const owners = nodes.filter((n, i) =>
+    const owners = nodes.filter((_n, i) =>
       i < frCount || wrng.chance(s.workload?.ownerFraction ?? 0.5)
     );
     if (owners.length === 0) owners.push(nodes[0]);
