@@ -204,7 +204,10 @@ export class DaemonBackend implements ApiBackend {
     try {
       const file = await Deno.open(tmp, { write: true, createNew: true });
       try {
-        await file.write(data);
+        // write() may take fewer bytes than given (e.g. on a nearly full disk).
+        for (let at = 0; at < data.length;) {
+          at += await file.write(data.subarray(at));
+        }
         await file.sync();
       } finally {
         file.close();

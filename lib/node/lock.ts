@@ -27,11 +27,10 @@ export interface DaemonLock {
 export function acquireDaemonLock(path: string): DaemonLock {
   const db = new DatabaseSync(path, { timeout: 0 });
   try {
+    // In exclusive locking mode the lock taken by BEGIN EXCLUSIVE is kept
+    // after COMMIT. Nothing is written, so the lock works on a full disk.
     db.exec("PRAGMA locking_mode = EXCLUSIVE");
-    db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER)");
     db.exec("BEGIN EXCLUSIVE");
-    db.exec("DELETE FROM holder");
-    db.prepare("INSERT INTO holder (pid) VALUES (?)").run(Deno.pid);
     db.exec("COMMIT");
   } catch (err) {
     db.close();

@@ -339,15 +339,14 @@ Deno.test({
 });
 
 /**
- * Fails today (lib/node/backend.ts `getToFile`: one `file.write` whose
- * short count is not checked): `tesseras get` onto a disk with less room
- * than the tessera renames a truncated file into place and reports
- * success. Run it with TESSERAS_KNOWN_BUGS=1; un-gate it once fixed.
+ * `tesseras get` onto a disk with less room than the tessera must fail
+ * cleanly, never rename a truncated file into place (`getToFile` loops
+ * over short writes).
  */
 Deno.test({
   name:
-    "KNOWN BUG disk full: tesseras get onto a 1 MiB tmpfs fails cleanly instead of writing a truncated file",
-  ignore: !tmpfs || Deno.env.get("TESSERAS_KNOWN_BUGS") !== "1",
+    "disk full: tesseras get onto a 1 MiB tmpfs fails cleanly instead of writing a truncated file",
+  ignore: !tmpfs,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
