@@ -178,6 +178,18 @@ export class ShardCensus {
     return n === 0 ? Number.NaN : sum / n;
   }
 
+  /** Active tesseras by shape: `[holders, needed, count]` per shard count. */
+  shapes(): [number, number, number][] {
+    const by = new Map<number, [number, number, number]>();
+    for (const t of this.#tesseras.values()) {
+      if (!t.active) continue;
+      const e = by.get(t.shardCount) ?? [t.target, t.need, 0];
+      e[2]++;
+      by.set(t.shardCount, e);
+    }
+    return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+  }
+
   /** Active tessera ids with their status, in id order. */
   list(): { id: TesseraId; status: CensusStatus; group: string }[] {
     return [...this.#tesseras.values()].filter((t) => t.active)

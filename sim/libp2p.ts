@@ -42,6 +42,7 @@ import type { Scenario } from "./scenario.ts";
 import {
   durability,
   evaluateChecks,
+  modelDurability,
   round3,
   type Sample,
   type SimSummary,
@@ -417,6 +418,11 @@ export async function runLibp2pSimulation(
       fairRedundancy: Number.isNaN(fair) ? null : round3(fair),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
+      durabilityModelNines: modelDurability({
+        dailyDeparture: departures / Math.max(1, s.nodes * s.days),
+        windowDays: 1,
+        shapes: census.shapes(),
+      }),
       healHours: outages.map((o) => o.healHours),
       departures,
       arrivals,

@@ -116,6 +116,7 @@ export function renderMarkdown(result: SimulationResult): string {
         ? "95% lower bound, no loss seen"
         : "point estimate"
     }) |`,
+    `| durability, model (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
     `| subnet-cap violations | ${m.subnetViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,

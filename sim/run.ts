@@ -25,6 +25,7 @@ import { SCENARIOS } from "./scenarios/mod.ts";
 import {
   durability,
   evaluateChecks,
+  modelDurability,
   round3,
   type Sample,
   type SimCheck,
@@ -228,6 +229,7 @@ class World implements ChurnWorld {
   #sweeps = 0;
   #placementFailures = 0;
   #placed = 0;
+  #nodeDays = 0;
 
   constructor(scenario: Scenario, options: SimulationOptions) {
     this.scenario = scenario;
@@ -390,6 +392,15 @@ class World implements ChurnWorld {
     const recall = this.#lookupRecall();
     const c = this.census.counts;
     const d = durability(this.census.lostEver, this.#placed, s.days);
+    const model = modelDurability({
+      dailyDeparture: this.#nodeDays > 0
+        ? this.churn.stats.departures / this.#nodeDays
+        : 0,
+      // a sweep interval and its jitter, the grace, and one more sweep
+      windowDays: (2 * this.config.repairIntervalMs +
+        this.config.repairJitterMs + this.#graceMs) / DAY,
+      shapes: this.census.shapes(),
+    });
     const fr = this.census.meanRedundancy("freeRider");
     const fair = this.census.meanRedundancy("fair");
     const stored = this.census.storedBytes;
@@ -433,6 +444,7 @@ class World implements ChurnWorld {
       fairRedundancy: Number.isNaN(fair) ? null : round3(fair),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
+      durabilityModelNines: model,
       healHours: outages.map((o) => o.healHours),
       departures: this.churn.stats.departures,
       arrivals: this.churn.stats.arrivals,
@@ -602,6 +614,8 @@ class World implements ChurnWorld {
 
   #sample(): void {
     const c = this.census.counts;
+    this.#nodeDays += this.#present.size * (this.scenario.sampleHours ?? 24) /
+      24;
     let online = 0;
     for (const i of this.#present) if (this.net.isOnline(i)) online++;
     this.#series.push({

@@ -85,6 +85,14 @@ export interface SimSummary {
    * so the 95% lower bound from the rule of three, `-log10(3 / tessera-years)`.
    */
   readonly durabilityBasis: "point" | "lower95";
+  /**
+   * Model estimate of annual durability in nines (capped at 30), from the
+   * measured daily rate of permanent departures and the repair window,
+   * assuming independent failures (correlated ones are what the outage
+   * scenarios measure): a tessera is lost when more holders than its
+   * parity leave within one window.
+   */
+  readonly durabilityModelNines: number;
   /** Hours from each outage until degraded + lost + unavailable tesseras fell back to their level before it (null: never). */
   readonly healHours: readonly (number | null)[];
   /** Permanent departures. */
@@ -140,6 +148,60 @@ export function durability(
   }
   const p = Math.min(1, 3 / exposure);
   return { nines: round3(-Math.log10(p)) + 0, basis: "lower95" };
+}
+
+/** Inputs of {@linkcode modelDurability}. */
+export interface DurabilityModel {
+  /** Probability that a node leaves for good on a given day. */
+  readonly dailyDeparture: number;
+  /** Days from a departure until repair has re-placed its shards. */
+  readonly windowDays: number;
+  /** How many tesseras of each shape: `[holders, needed, count]`. */
+  readonly shapes: readonly (readonly [number, number, number])[];
+}
+
+/** `P[Binomial(n, q) >= m]`, summed term by term (fine for tiny q). */
+function binomialTail(n: number, q: number, m: number): number {
+  if (m <= 0) return 1;
+  if (m > n) return 0;
+  let sum = 0;
+  // log C(n, j) built up incrementally
+  let logC = 0;
+  for (let j = 1; j <= n; j++) {
+    logC += Math.log((n - j + 1) / j);
+    if (j >= m) {
+      sum += Math.exp(logC + j * Math.log(q) + (n - j) * Math.log1p(-q));
+    }
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * Annual durability in nines under independent failures: each of a
+ * tessera's `holders` leaves within a window with probability
+ * `1 - (1 - dailyDeparture)^windowDays`; the tessera is lost when more
+ * than `holders - needed` leave in one window. Averaged over the shapes,
+ * capped at 30 nines.
+ *
+ * @example
+ * ```ts
+ * modelDurability({ dailyDeparture: 0.0035, windowDays: 3,
+ *   shapes: [[7, 1, 10], [24, 16, 10]] }); // ≈ 17
+ * ```
+ */
+export function modelDurability(model: DurabilityModel): number {
+  const { dailyDeparture: p, windowDays: w } = model;
+  const total = model.shapes.reduce((a, s) => a + s[2], 0);
+  if (total === 0 || p <= 0) return 30;
+  const q = -Math.expm1(w * Math.log1p(-Math.min(p, 1 - 1e-12)));
+  const windows = 365 / w;
+  let annual = 0;
+  for (const [n, k, count] of model.shapes) {
+    const perWindow = binomialTail(n, q, n - k + 1);
+    annual += (count / total) * -Math.expm1(windows * Math.log1p(-perWindow));
+  }
+  if (annual <= 0) return 30;
+  return Math.min(30, round3(-Math.log10(annual)) + 0);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ledgerDeficits, subnetViolations } from "../../sim/audit.ts";
 import {
   durability,
   evaluateChecks,
+  modelDurability,
   type SimSummary,
 } from "../../sim/summary.ts";
 
@@ -41,6 +42,7 @@ const ok: SimSummary = {
   fairRedundancy: 0.9,
   durabilityNines: 1.523,
   durabilityBasis: "lower95",
+  durabilityModelNines: 12,
   healHours: [24],
   departures: 0,
   arrivals: 0,
@@ -164,4 +166,28 @@ Deno.test("durability: point estimate with losses, rule-of-three bound without",
   assert.deepEqual(durability(2, 2000, 365), { nines: 3, basis: "point" });
   assert.deepEqual(durability(10, 10, 365), { nines: 0, basis: "point" });
   assert.deepEqual(durability(0, 0, 365), { nines: 0, basis: "lower95" });
+});
+
+Deno.test("model durability: more parity or faster repair means more nines", () => {
+  const base = { dailyDeparture: 0.0035, windowDays: 2 };
+  const small = modelDurability({ ...base, shapes: [[7, 1, 1]] });
+  const medium = modelDurability({ ...base, shapes: [[24, 16, 1]] });
+  const slow = modelDurability({
+    ...base,
+    windowDays: 30,
+    shapes: [[24, 16, 1]],
+  });
+  // 7 copies: all 7 must leave in one window: q ≈ 0.007, q^7 ≈ 8e-16 per window
+  assert.ok(small > 12 && small < 14, `small ${small}`);
+  assert.ok(medium > 11 && medium < 16, `medium ${medium}`);
+  assert.ok(slow < medium - 5, `slow ${slow} vs ${medium}`);
+  assert.equal(modelDurability({ ...base, shapes: [] }), 30);
+  assert.equal(
+    modelDurability({ ...base, dailyDeparture: 0, shapes: [[7, 1, 1]] }),
+    30,
+  );
+  assert.equal(
+    modelDurability({ ...base, dailyDeparture: 0.9, shapes: [[1, 1, 1]] }),
+    0,
+  );
 });
