@@ -103,8 +103,46 @@ export interface InboundHandlers {
   ): Promise<Uint8Array | null>;
 }
 
+/** Options of {@linkcode FragmentStore.storeForPeer}. */
+export interface StoreForPeerOptions extends IoOptions {
+  /** The peer that pushed the shard: recorded with it and credited. */
+  readonly sender: PeerId;
+}
+
+/** What {@linkcode FragmentStore.storeForPeer} did. */
+export interface StoreForPeerResult {
+  /** `true` when this call wrote the shard, `false` when it was held already. */
+  readonly stored: boolean;
+  /**
+   * Bytes this call added to the sender's `bytesStoredForThem`: the
+   * shard's size when newly stored, 0 for a re-push already credited.
+   */
+  readonly credited: number;
+}
+
 /** Shard bytes held for ourselves and for others. */
 export interface FragmentStore {
+  /**
+   * Optional capability of a store that keeps the reciprocity ledger in
+   * the same transaction as its rows (SQLite: the same database; memory:
+   * a linked ledger). Stores the shard as `store` does, records `sender`
+   * with it and credits its size to the sender's `bytesStoredForThem` in
+   * ONE atomic step, so no crash or full disk can leave the shard held but
+   * uncredited (or credited but not held). Idempotent: a re-push of a
+   * held shard credits nothing, except that a row recorded without a
+   * sender (stored before senders were recorded) is claimed for `sender`
+   * and credited when the sender's credit does not already cover it.
+   * `delete` then releases the credit of the deleted shards atomically.
+   *
+   * Absent (e.g. hidden by a decorator that does not forward it): the
+   * caller stores with `store` and credits the ledger itself, which is
+   * correct but not atomic.
+   */
+  storeForPeer?(
+    id: FragmentId,
+    data: Uint8Array,
+    options: StoreForPeerOptions,
+  ): Promise<StoreForPeerResult>;
   /**
    * Store a shard atomically (temp file, fsync, rename, then the row).
    * Rejects `CHECKSUM_MISMATCH` when the bytes do not hash to the id's
@@ -117,7 +155,11 @@ export interface FragmentStore {
     index: number,
     options?: IoOptions,
   ): Promise<Uint8Array | null>;
-  /** Remove one shard (or every shard of the tessera when `index` is omitted). */
+  /**
+   * Remove one shard (or every shard of the tessera when `index` is
+   * omitted). Shards stored by `storeForPeer` release their sender's
+   * credit in the same transaction as the row.
+   */
   delete(
     tesseraId: TesseraId,
     index?: number,

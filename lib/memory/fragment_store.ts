@@ -1,6 +1,9 @@
 /**
  * An in-memory {@linkcode FragmentStore}: exact (it verifies checksums as
  * the disk store does) and cheap, for unit tests and the simulator.
+ * Linked to a {@linkcode MemoryReciprocityLedger} it also offers
+ * `storeForPeer` and releases credits on delete, with the same rules as
+ * the SQLite store (one synchronous step stands for one transaction).
  *
  * @module
  */
@@ -8,10 +11,14 @@ import {
   type FragmentId,
   type FragmentStore,
   type IoOptions,
+  type PeerId,
+  type StoreForPeerOptions,
+  type StoreForPeerResult,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
 import { blake3Hex } from "../codec/mod.ts";
+import type { MemoryReciprocityLedger } from "./ledger.ts";
 
 /** Options of {@linkcode MemoryFragmentStore}. */
 export interface MemoryFragmentStoreOptions {
@@ -28,11 +35,19 @@ export interface MemoryFragmentStoreOptions {
   readonly copy?: boolean;
   /** Capacity in bytes reported by {@linkcode MemoryFragmentStore.freeSpace} (default unlimited). */
   readonly capacityBytes?: number;
+  /**
+   * The node's ledger: when given, the store offers `storeForPeer`
+   * (shard and credit in one step) and `delete` releases the credit of
+   * shards stored that way, as the SQLite store does with the ledger in
+   * its database. Without it the caller credits the ledger itself.
+   */
+  readonly ledger?: MemoryReciprocityLedger;
 }
 
 interface Entry {
   readonly id: FragmentId;
   readonly data: Uint8Array;
+  sender: PeerId | null;
 }
 
 /**
@@ -50,7 +65,20 @@ export class MemoryFragmentStore implements FragmentStore {
   readonly #verify: boolean;
   readonly #copy: boolean;
   readonly #capacity: number;
+  readonly #ledger: MemoryReciprocityLedger | undefined;
+  /** Bytes held per recorded sender. */
+  readonly #attributed = new Map<PeerId, number>();
   #total = 0;
+
+  /**
+   * {@linkcode FragmentStore.storeForPeer}: present only when a ledger is
+   * linked (`options.ledger`).
+   */
+  readonly storeForPeer?: (
+    id: FragmentId,
+    data: Uint8Array,
+    options: StoreForPeerOptions,
+  ) => Promise<StoreForPeerResult>;
 
   /**
    * An empty store.
@@ -61,6 +89,16 @@ export class MemoryFragmentStore implements FragmentStore {
     this.#verify = options.verifyOnStore ?? true;
     this.#copy = options.copy ?? true;
     this.#capacity = options.capacityBytes ?? Number.POSITIVE_INFINITY;
+    this.#ledger = options.ledger;
+    if (this.#ledger) {
+      this.storeForPeer = (id, data, o) => {
+        try {
+          return Promise.resolve(this.#put(id, data, o, o.sender));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+    }
   }
 
   /** Store a shard; a second store of the same shard is a no-op. */
@@ -69,25 +107,79 @@ export class MemoryFragmentStore implements FragmentStore {
     data: Uint8Array,
     options: IoOptions = {},
   ): Promise<void> {
+    try {
+      this.#put(id, data, options, undefined);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Store (and credit `sender`, when linked) in one synchronous step. */
+  #put(
+    id: FragmentId,
+    data: Uint8Array,
+    options: IoOptions,
+    sender: PeerId | undefined,
+  ): StoreForPeerResult {
     options.signal?.throwIfAborted();
     const shards = this.#byTessera.get(id.tesseraId);
-    if (shards?.has(id.index)) return Promise.resolve();
+    const held = shards?.get(id.index);
+    if (held) return { stored: false, credited: this.#claim(held, sender) };
     if (this.#verify && blake3Hex(data) !== id.checksum) {
-      return Promise.reject(
-        new TesserasError(
-          "CHECKSUM_MISMATCH",
-          `shard ${id.index} of ${id.tesseraId} does not hash to its checksum: refused`,
-        ),
+      throw new TesserasError(
+        "CHECKSUM_MISMATCH",
+        `shard ${id.index} of ${id.tesseraId} does not hash to its checksum: refused`,
       );
     }
-    const entry = {
+    const entry: Entry = {
       id: { ...id },
       data: this.#copy ? data.slice() : data,
+      sender: sender ?? null,
     };
     if (shards) shards.set(id.index, entry);
     else this.#byTessera.set(id.tesseraId, new Map([[id.index, entry]]));
     this.#total += data.length;
-    return Promise.resolve();
+    if (sender === undefined || !this.#ledger) {
+      return { stored: true, credited: 0 };
+    }
+    this.#attribute(sender, data.length);
+    this.#ledger.recordStoredForThem(sender, data.length);
+    return { stored: true, credited: data.length };
+  }
+
+  /** A held shard without a sender re-pushed by `sender`: as in SQLite. */
+  #claim(entry: Entry, sender: PeerId | undefined): number {
+    if (sender === undefined || !this.#ledger || entry.sender !== null) {
+      return 0;
+    }
+    entry.sender = sender;
+    const size = entry.data.length;
+    this.#attribute(sender, size);
+    const credit = this.#ledger.peek(sender)?.bytesStoredForThem ?? 0;
+    const due = Math.min(
+      size,
+      Math.max(0, (this.#attributed.get(sender) ?? 0) - credit),
+    );
+    if (due > 0) this.#ledger.recordStoredForThem(sender, due);
+    return due;
+  }
+
+  #attribute(sender: PeerId, bytes: number): void {
+    const n = (this.#attributed.get(sender) ?? 0) + bytes;
+    if (n === 0) this.#attributed.delete(sender);
+    else this.#attributed.set(sender, n);
+  }
+
+  /** Forget one entry's bytes; release its sender's credit when linked. */
+  #drop(entry: Entry): void {
+    this.#total -= entry.data.length;
+    if (entry.sender === null || !this.#ledger) return;
+    const size = entry.data.length;
+    this.#attribute(entry.sender, -size);
+    const credit = this.#ledger.peek(entry.sender)?.bytesStoredForThem ?? 0;
+    const release = Math.min(size, Math.max(0, credit));
+    if (release > 0) this.#ledger.recordStoredForThem(entry.sender, -release);
   }
 
   /** The shard's bytes, or `null`. */
@@ -112,12 +204,12 @@ export class MemoryFragmentStore implements FragmentStore {
     const shards = this.#byTessera.get(tesseraId);
     if (!shards) return Promise.resolve();
     if (index === undefined) {
-      for (const e of shards.values()) this.#total -= e.data.length;
+      for (const e of shards.values()) this.#drop(e);
       this.#byTessera.delete(tesseraId);
     } else {
       const e = shards.get(index);
       if (e) {
-        this.#total -= e.data.length;
+        this.#drop(e);
         shards.delete(index);
         if (shards.size === 0) this.#byTessera.delete(tesseraId);
       }
@@ -175,8 +267,14 @@ export class MemoryFragmentStore implements FragmentStore {
     return true;
   }
 
-  /** Fault injection: forget everything, as a wiped disk would. */
+  /**
+   * Fault injection: forget everything, as a wiped disk would (a linked
+   * ledger releases the credits, as deletes would).
+   */
   clear(): void {
+    for (const shards of this.#byTessera.values()) {
+      for (const e of shards.values()) this.#drop(e);
+    }
     this.#byTessera.clear();
     this.#total = 0;
   }

@@ -70,6 +70,12 @@ export class MemoryReciprocityLedger implements ReciprocityLedger {
     return Promise.resolve(row ? row.theyStore - row.stored : 0);
   }
 
+  /** The peer's row now, synchronously (for a linked fragment store). */
+  peek(peer: PeerId): PeerBalance | null {
+    const row = this.#rows.get(peer);
+    return row ? toBalance(peer, row) : null;
+  }
+
   /** The peer's row, or `null`. */
   get(peer: PeerId): Promise<PeerBalance | null> {
     const row = this.#rows.get(peer);

@@ -11,6 +11,7 @@ import {
   type AttestRequest,
   type ErrorCode,
   type FragmentEnvelope,
+  type FragmentId,
   type FragmentPlan,
   type IoOptions,
   isTesseraId,
@@ -43,6 +44,7 @@ export async function receiveFragment(
     // duplicate push (even a concurrent one) a no-op that is credited once;
     // the sender lock keeps its deficit check and ledger update together.
     const shardKey = `shard:${fragment.tesseraId}:${fragment.index}`;
+    const senderKey = `recv:${sender.id}`;
     return await ctx.locks.run(shardKey, async () => {
       const held = await ctx.fragments.list(fragment.tesseraId, options);
       const same = held.find((f) => f.index === fragment.index);
@@ -53,9 +55,18 @@ export async function receiveFragment(
             `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
           );
         }
+        // Already held (the sender missed our ack). A store that keeps the
+        // credit with the row owes nothing, except for a row stored before
+        // it recorded senders, which the re-push claims.
+        if (ctx.fragments.storeForPeer) {
+          await ctx.locks.run(
+            senderKey,
+            () => storeAndCredit(ctx, { fragment, data, sender }, options),
+          );
+        }
         return { accepted: true, heldIndices: held.map((f) => f.index) };
       }
-      return await ctx.locks.run(`recv:${sender.id}`, async () => {
+      return await ctx.locks.run(senderKey, async () => {
         const row = await ctx.ledger.get(sender.id);
         const storedForThem = row?.bytesStoredForThem ?? 0;
         const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);
@@ -82,8 +93,7 @@ export async function receiveFragment(
             `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
           );
         }
-        await ctx.fragments.store(fragment, data, options);
-        await ctx.ledger.recordStoredForThem(sender.id, size);
+        await storeAndCredit(ctx, { fragment, data, sender }, options);
         const now = await ctx.fragments.list(fragment.tesseraId, options);
         ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
           index: fragment.index,
@@ -123,6 +133,35 @@ export async function receiveFragment(
       reason: refusal.reason,
     };
   }
+}
+
+/**
+ * Stores a pushed shard and credits the sender: in one transaction when
+ * the store can (`storeForPeer`: a crash or a full disk leaves both or
+ * neither), else store then credit (the ledger is not the store's).
+ */
+async function storeAndCredit(
+  ctx: ServiceContext,
+  push: { fragment: FragmentId; data: Uint8Array; sender: PeerInfo },
+  options: IoOptions,
+): Promise<void> {
+  const { fragment, data, sender } = push;
+  if (ctx.fragments.storeForPeer) {
+    const { credited } = await ctx.fragments.storeForPeer(fragment, data, {
+      signal: options.signal,
+      sender: sender.id,
+    });
+    if (credited > 0) {
+      ctx.log.debug("credited {bytes} bytes of {tessera} to {peer}", {
+        bytes: credited,
+        tessera: fragment.tesseraId,
+        peer: sender.id,
+      });
+    }
+    return;
+  }
+  await ctx.fragments.store(fragment, data, options);
+  await ctx.ledger.recordStoredForThem(sender.id, data.length);
 }
 
 /**

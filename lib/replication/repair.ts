@@ -317,8 +317,10 @@ export async function repairSweep(
     }
   }
 
+  // Re-hashing every held shard is a full sweep's job; a sweep of chosen
+  // ids (`tesseras repair ID`) skips it unless asked.
   const heldCorrupt: ShardRef[] = [];
-  if (options.verifyHeld ?? true) {
+  if (options.verifyHeld ?? options.ids === undefined) {
     const tracked = new Set(ids);
     for (const f of await ctx.fragments.list(undefined, { signal })) {
       if (tracked.has(f.tesseraId)) continue;
@@ -327,7 +329,8 @@ export async function repairSweep(
       }
       // Useless bytes that would fail every attestation: drop them so the
       // owner sees the shard missing and places it again. Healthy shards
-      // are never deleted, whoever they belong to.
+      // are never deleted, whoever they belong to. A store that keeps the
+      // ledger with its rows releases the sender's credit in the delete.
       await ctx.fragments.delete(f.tesseraId, f.index, { signal });
       heldCorrupt.push({ tesseraId: f.tesseraId, index: f.index });
       ctx.log.warn("deleted corrupt held shard {index} of {tessera}", {

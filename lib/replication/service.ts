@@ -249,7 +249,9 @@ export class ReplicationService implements InboundHandlers {
   /**
    * Check and repair every tracked tessera (most urgent first: fewest
    * tolerated losses, then most shards lost), then verify shards held for
-   * others and drop only those that fail verification. Shards held for
+   * others and drop only those that fail verification (their ledger
+   * credit goes with them). With `ids`, only those tesseras, and held
+   * shards are not re-verified unless `verifyHeld: true`. Shards held for
    * free riders are never deleted; free riders lose redundancy because
    * their peers refuse their repair pushes once their deficit passes the
    * tolerance (`DEFICIT_EXCEEDED`), so their tesseras heal last, if at

@@ -217,7 +217,11 @@ export interface RepairReport {
 export interface SweepOptions extends IoOptions {
   /** Only these tesseras (default: every tracked one). */
   readonly ids?: readonly TesseraId[];
-  /** Also verify shards held for others and drop corrupt ones (default true). */
+  /**
+   * Also verify (re-hash) every shard held for others and drop corrupt
+   * ones, releasing their credit when the store keeps the ledger. Default:
+   * true for a full sweep, false when `ids` is given.
+   */
   readonly verifyHeld?: boolean;
 }
 

@@ -7,7 +7,13 @@
  * then inserts the row; a delete removes the row first and the file
  * second. So the only residue a crash can leave is a temp file or a shard
  * file without a row — neither is ever listed or read, and
- * {@linkcode FsFragmentStore.scan} reports (and with `repair` removes) both.
+ * {@linkcode FsFragmentStore.recoverAfterCrash} removes both at start.
+ *
+ * A shard pushed by a peer ({@linkcode FsFragmentStore.storeForPeer})
+ * records its sender, and its row and the sender's reciprocity credit
+ * (`reciprocity_balances`, the table `SqliteReciprocityLedger` reads in
+ * the same database) are inserted, and on delete removed, in ONE SQLite
+ * transaction: the row is the commit point of both.
  *
  * @module
  */
@@ -20,6 +26,9 @@ import {
   type FragmentId,
   type FragmentStore,
   type IoOptions,
+  type PeerId,
+  type StoreForPeerOptions,
+  type StoreForPeerResult,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
@@ -38,10 +47,18 @@ import {
   type ScanOptions,
   type ScanReport,
 } from "./fragment_scan.ts";
+import {
+  claimHeld,
+  deleteHeld,
+  insertHeld,
+  type LedgerReconciliation,
+  reconcileHeldCredit,
+} from "./held_credit.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
 import { KeyedLock } from "./keyed_lock.ts";
 import {
   assertFragmentId,
+  assertPeerId,
   assertShardIndex,
   assertShardSize,
   shardFileName,
@@ -69,6 +86,21 @@ export interface StoredFragment extends FragmentId {
   readonly sizeBytes: number;
   /** When it was stored, ms since the epoch. */
   readonly storedAt: number;
+  /**
+   * The peer that pushed it (credited for it in the ledger), or `null`:
+   * stored before senders were recorded, or without a sender.
+   */
+  readonly sender: PeerId | null;
+}
+
+/** What {@linkcode FsFragmentStore.recoverAfterCrash} did. */
+export interface CrashRecoveryReport {
+  /** Temp files of interrupted writes removed. */
+  readonly strayTempFiles: number;
+  /** Shard files without a row (interrupted stores) removed. */
+  readonly orphanFiles: number;
+  /** The ledger check against the rows, corrections written. */
+  readonly ledger: LedgerReconciliation;
 }
 
 interface FragmentRow {
@@ -78,10 +110,11 @@ interface FragmentRow {
   checksum: string;
   size_bytes: number;
   stored_at: number;
+  sender_peer_id: string | null;
 }
 
 const COLUMNS =
-  "tessera_id, shard_index, shard_count, checksum, size_bytes, stored_at";
+  "tessera_id, shard_index, shard_count, checksum, size_bytes, stored_at, sender_peer_id";
 
 /**
  * The file-and-SQLite implementation of the `FragmentStore` port.
@@ -130,17 +163,50 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /**
-   * Stores a shard atomically. Rejects `CHECKSUM_MISMATCH` when `data`
-   * does not hash to `id.checksum`, `INVALID_INPUT` when a different shard
-   * is already held under the same index, `INSUFFICIENT_SPACE` on a full
-   * disk (leaving neither a file nor a row). Storing the same shard again
-   * is a no-op.
+   * Stores a shard atomically, without a sender (no ledger credit).
+   * Rejects `CHECKSUM_MISMATCH` when `data` does not hash to
+   * `id.checksum`, `INVALID_INPUT` when a different shard is already held
+   * under the same index, `INSUFFICIENT_SPACE` on a full disk (leaving
+   * neither a file nor a row). Storing the same shard again is a no-op.
    */
   async store(
     id: FragmentId,
     data: Uint8Array,
     options: IoOptions = {},
   ): Promise<void> {
+    await this.#put(id, data, options, undefined);
+  }
+
+  /**
+   * Stores a shard pushed by `options.sender` (same checks and errors as
+   * {@linkcode FsFragmentStore.store}) and credits its size to the
+   * sender's `bytes_stored_for_them` in the same SQLite transaction as
+   * the row: a crash or a full disk leaves both or neither. A re-push of a
+   * held shard credits nothing, unless its row has no sender yet (written
+   * before senders were recorded): then it is claimed for the sender and
+   * credited when the sender's credit does not already cover it. Rejects
+   * `INVALID_ID` for a malformed sender.
+   *
+   * @example
+   * ```ts
+   * const { credited } = await store.storeForPeer(id, bytes, { sender });
+   * ```
+   */
+  async storeForPeer(
+    id: FragmentId,
+    data: Uint8Array,
+    options: StoreForPeerOptions,
+  ): Promise<StoreForPeerResult> {
+    assertPeerId(options?.sender);
+    return await this.#put(id, data, options, options.sender);
+  }
+
+  async #put(
+    id: FragmentId,
+    data: Uint8Array,
+    options: IoOptions,
+    sender: PeerId | undefined,
+  ): Promise<StoreForPeerResult> {
     const { signal } = options;
     assertFragmentId(id);
     assertShardSize(data.length);
@@ -149,9 +215,11 @@ export class FsFragmentStore implements FragmentStore {
     if (actual !== id.checksum) {
       throw checksumMismatch(id, actual);
     }
-    await this.#locks.run(shardKey(id), async () => {
+    return await this.#locks.run(shardKey(id), async () => {
       const held = await this.#held(id);
-      if (held === "intact") return;
+      if (held === "intact") {
+        return { stored: false, credited: this.#claim(id, sender) };
+      }
       await this.#checkFreeSpace(data.length, options);
       const dir = join(this.#root, id.tesseraId);
       const path = join(dir, shardFileName(id.index));
@@ -168,7 +236,10 @@ export class FsFragmentStore implements FragmentStore {
       } finally {
         this.#inFlight.delete(tmp);
       }
-      await this.#commit(id, path, data.length, held === "absent");
+      return await this.#commit(id, path, data.length, {
+        insert: held === "absent",
+        sender,
+      });
     });
   }
 
@@ -252,7 +323,10 @@ export class FsFragmentStore implements FragmentStore {
         } catch (err) {
           throw storageError(err, `storing ${describe(id)} from a file`);
         }
-        await this.#commit(id, path, digest.size, held === "absent");
+        await this.#commit(id, path, digest.size, {
+          insert: held === "absent",
+          sender: undefined,
+        });
       });
     } finally {
       this.#inFlight.delete(tempPath);
@@ -295,7 +369,8 @@ export class FsFragmentStore implements FragmentStore {
 
   /**
    * Removes one shard, or every shard of the tessera when `index` is
-   * omitted. The row goes first, then the file; absent shards are no
+   * omitted. The row goes first (with the release of its sender's ledger
+   * credit, in the same transaction), then the file; absent shards are no
    * error.
    */
   async delete(
@@ -312,9 +387,11 @@ export class FsFragmentStore implements FragmentStore {
     for (const i of indices) {
       await this.#locks.run(`${tesseraId}/${i}`, async () => {
         try {
-          this.#db.prepare(
-            "DELETE FROM fragments WHERE tessera_id = ? AND shard_index = ?",
-          ).run(tesseraId, i);
+          deleteHeld(this.#db, {
+            tesseraId,
+            index: i,
+            now: this.#clock.now(),
+          });
         } catch (err) {
           throw storageError(err, `deleting shard ${i} of ${tesseraId}`);
         }
@@ -422,8 +499,87 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /**
+   * What the daemon runs at start, before it accepts pushes: removes the
+   * residue a crash can leave — temp files of interrupted writes and shard
+   * files without a row (a crash between the rename and the row's
+   * transaction; safe to remove because the row is the commit point, so
+   * nothing ever listed or credited them) — and brings the ledger's
+   * `bytes_stored_for_them` within what the rows allow
+   * ({@linkcode FsFragmentStore.reconcileLedger} with `repair`). Returns
+   * the counts. Never touches a row or a file that has one; shards being
+   * written now by this store are left alone. Do not run it while another
+   * process writes to the same data directory.
+   *
+   * @example
+   * ```ts
+   * const r = await fragments.recoverAfterCrash();
+   * log.info("removed {t} temp and {o} orphan shard files", {
+   *   t: r.strayTempFiles, o: r.orphanFiles,
+   * });
+   * ```
+   */
+  async recoverAfterCrash(
+    options: IoOptions = {},
+  ): Promise<CrashRecoveryReport> {
+    const report = await this.scan({
+      signal: options.signal,
+      checksums: false,
+      repair: true,
+      only: ["stray_temp", "orphan_file"],
+    });
+    const removed = (kind: string) =>
+      report.issues.filter((i) => i.kind === kind && i.repaired).length;
+    const ledger = await this.reconcileLedger({
+      signal: options.signal,
+      repair: true,
+    });
+    if (ledger.corrections.length > 0) {
+      log.warn(
+        "corrected the ledger credit of {n} peers to match the shards held",
+        {
+          n: ledger.corrections.length,
+          corrections: ledger.corrections,
+        },
+      );
+    }
+    return {
+      strayTempFiles: removed("stray_temp"),
+      orphanFiles: removed("orphan_file"),
+      ledger,
+    };
+  }
+
+  /**
+   * Checks every peer's `bytes_stored_for_them` against the shards held
+   * whose sender it is: exact once every row has a sender, bounded while
+   * rows from before migration 004 (no sender) remain. With `repair`,
+   * writes the corrections, in one transaction. For `tesseras verify`
+   * (report) and {@linkcode FsFragmentStore.recoverAfterCrash} (repair).
+   *
+   * @example
+   * ```ts
+   * const { corrections } = await fragments.reconcileLedger();
+   * ```
+   */
+  // deno-lint-ignore require-await -- async so that an abort rejects
+  async reconcileLedger(
+    options: IoOptions & { readonly repair?: boolean } = {},
+  ): Promise<LedgerReconciliation> {
+    options.signal?.throwIfAborted();
+    const repair = options.repair ?? false;
+    const now = this.#clock.now();
+    try {
+      return reconcileHeldCredit(this.#db, { repair, now });
+    } catch (err) {
+      throw storageError(err, "reconciling the ledger with the shards held");
+    }
+  }
+
+  /**
    * Removes temp files left by interrupted writes (not those being
-   * written right now); returns how many were removed. Run at start.
+   * written right now); returns how many were removed. Superseded at
+   * start by {@linkcode FsFragmentStore.recoverAfterCrash}, which also
+   * removes orphan shard files and reconciles the ledger.
    */
   async removeStrayTempFiles(options: IoOptions = {}): Promise<number> {
     const report = await this.scan({
@@ -460,6 +616,23 @@ export class FsFragmentStore implements FragmentStore {
     return "file_lost";
   }
 
+  /** Claims a held row without a sender for `sender`; bytes credited. */
+  #claim(id: FragmentId, sender: PeerId | undefined): number {
+    if (sender === undefined) return 0;
+    // Most re-pushes hit a row that has its sender: no write transaction.
+    if (this.get(id.tesseraId, id.index)?.sender !== null) return 0;
+    try {
+      return claimHeld(this.#db, {
+        tesseraId: id.tesseraId,
+        index: id.index,
+        peer: sender,
+        now: this.#clock.now(),
+      });
+    } catch (err) {
+      throw storageError(err, `crediting ${describe(id)} to ${sender}`);
+    }
+  }
+
   async #checkFreeSpace(bytes: number, options: IoOptions): Promise<void> {
     if (this.#minFreeBytes <= 0) return;
     const free = await freeDiskBytes(this.#root, options);
@@ -482,28 +655,22 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /**
-   * Makes the rename durable, then inserts the row (unless `insert` is
-   * false: the row already exists and only its file was re-written).
+   * Makes the rename durable, then inserts the row and the sender's credit
+   * in one transaction (unless `insert` is false: the row already exists
+   * and only its file was re-written; a row without a sender is claimed).
    */
   async #commit(
     id: FragmentId,
     path: string,
     size: number,
-    insert: boolean,
-  ): Promise<void> {
+    how: { insert: boolean; sender: PeerId | undefined },
+  ): Promise<StoreForPeerResult> {
+    const { insert, sender } = how;
     try {
       await syncDir(join(this.#root, id.tesseraId));
-      if (!insert) return;
-      this.#db.prepare(
-        `INSERT INTO fragments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id.tesseraId,
-        id.index,
-        id.shardCount,
-        id.checksum,
-        size,
-        this.#clock.now(),
-      );
+      if (!insert) return { stored: true, credited: this.#claim(id, sender) };
+      insertHeld(this.#db, { id, size, storedAt: this.#clock.now(), sender });
+      return { stored: true, credited: sender !== undefined ? size : 0 };
     } catch (err) {
       // No row was inserted (we hold the lock and checked), so the file is
       // an orphan: remove it rather than leave a shard nobody lists.
@@ -538,5 +705,6 @@ function toStored(r: FragmentRow): StoredFragment {
     checksum: String(r.checksum),
     sizeBytes: Number(r.size_bytes),
     storedAt: Number(r.stored_at),
+    sender: r.sender_peer_id === null ? null : String(r.sender_peer_id),
   };
 }

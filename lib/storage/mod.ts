@@ -3,7 +3,10 @@
  * files with their rows (`FsFragmentStore`), the reciprocity ledger, the
  * holder registry, the owner's blobs and the DHT peer store of the
  * bootstrap document. Implements the `FragmentStore`, `ReciprocityLedger`,
- * `HolderRegistry` and `BlobStore` ports of lib/core.
+ * `HolderRegistry` and `BlobStore` ports of lib/core. `FsFragmentStore`
+ * and `SqliteReciprocityLedger` must share one database: a shard pushed by
+ * a peer and its credit are written in one transaction
+ * (`FsFragmentStore.storeForPeer`).
  *
  * @example
  * ```ts
@@ -16,6 +19,7 @@
  * const paths = storagePaths(dataDir);
  * const db = await openDatabase(paths.database);
  * const fragments = new FsFragmentStore(db, { root: paths.fragments });
+ * await fragments.recoverAfterCrash(); // at start, before any push
  * const ledger = new SqliteReciprocityLedger(db);
  * // …
  * db.close();
@@ -33,10 +37,12 @@ export {
 } from "./database.ts";
 export { type Migration, MIGRATIONS } from "./migrations/mod.ts";
 export {
+  type CrashRecoveryReport,
   FsFragmentStore,
   type FsFragmentStoreOptions,
   type StoredFragment,
 } from "./fragment_store.ts";
+export type { LedgerCorrection, LedgerReconciliation } from "./held_credit.ts";
 export type {
   FragmentIssue,
   FragmentIssueKind,

@@ -21,6 +21,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
           [1, "001_initial.sql", 1_000],
           [2, "002_replication.sql", 1_000],
           [3, "003_peers.sql", 1_000],
+          [4, "004_fragment_sender.sql", 1_000],
         ],
       );
       assert.equal(
@@ -30,7 +31,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
       assert.equal(db.prepare("PRAGMA foreign_keys").get()?.foreign_keys, 1);
       assert.equal(db.prepare("PRAGMA busy_timeout").get()?.timeout, 1234);
       assert.equal(db.prepare("PRAGMA synchronous").get()?.synchronous, 2);
-      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 3);
+      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 4);
       const tables = db.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
       ).all().map((r) => r.name);
@@ -65,8 +66,13 @@ Deno.test("migrations are applied once: reopening records nothing new and keeps 
     const db2 = await openDatabase(path, { clock });
     try {
       const applied = appliedMigrations(db2);
-      assert.equal(applied.length, 3);
-      assert.deepEqual(applied.map((m) => m.appliedAt), [5_000, 5_000, 5_000]);
+      assert.equal(applied.length, 4);
+      assert.deepEqual(applied.map((m) => m.appliedAt), [
+        5_000,
+        5_000,
+        5_000,
+        5_000,
+      ]);
       assert.equal(
         db2.prepare("SELECT value FROM node_meta WHERE key = 'k'").get()?.value,
         "v",
@@ -153,8 +159,8 @@ Deno.test("a database written by a newer tesseras is refused with a clear error"
   await withTempDir(async (dir) => {
     const path = `${dir}/newer.db`;
     const future = [...MIGRATIONS, {
-      version: 4,
-      name: "004_future.sql",
+      version: MIGRATIONS.length + 1,
+      name: `${String(MIGRATIONS.length + 1).padStart(3, "0")}_future.sql`,
       sql: "CREATE TABLE future (x);",
     }];
     (await openDatabase(path, { migrations: future })).close();
@@ -162,7 +168,7 @@ Deno.test("a database written by a newer tesseras is refused with a clear error"
       openDatabase(path),
       (e) =>
         isTesserasError(e, "STORAGE_ERROR") &&
-        e.message.includes("004_future.sql") &&
+        e.message.includes("_future.sql") &&
         e.message.includes("newer tesseras"),
     );
     // A renamed migration under a known version is refused too.
@@ -170,7 +176,9 @@ Deno.test("a database written by a newer tesseras is refused with a clear error"
       m.version === 2 ? { ...m, name: "002_other.sql" } : m
     );
     await assert.rejects(
-      openDatabase(path, { migrations: [...renamed, future[3]] }),
+      openDatabase(path, {
+        migrations: [...renamed, future[MIGRATIONS.length]],
+      }),
       (e) =>
         isTesserasError(e, "STORAGE_ERROR") &&
         e.message.includes("002_replication.sql"),
@@ -203,7 +211,7 @@ Deno.test("a second connection to the same file sees the migrations applied once
     const [a, b] = await Promise.all([openDatabase(path), openDatabase(path)]);
     try {
       assert.deepEqual(appliedMigrations(a), appliedMigrations(b));
-      assert.equal(appliedMigrations(a).length, 3);
+      assert.equal(appliedMigrations(a).length, 4);
     } finally {
       a.close();
       b.close();

@@ -22,6 +22,7 @@ Deno.test("store, read, list, verify and totalBytes round-trip, and survive a re
       ...a.id,
       sizeBytes: 1000,
       storedAt: 42_000,
+      sender: null,
     });
     assert.deepEqual(await tree(root), [
       `${a.id.tesseraId}/`,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import {
+  MIGRATIONS,
   openDatabase,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
@@ -154,7 +155,7 @@ Deno.test("concurrent increments from many promises and a second connection in a
         }
         assert.equal(
           db.prepare("SELECT COUNT(*) AS c FROM schema_migrations").get()?.c,
-          3,
+          MIGRATIONS.length,
         );
       } finally {
         db.close();
