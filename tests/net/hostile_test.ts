@@ -120,10 +120,11 @@ const PROTOCOLS = [REPLICATE_PROTOCOL, ATTEST_PROTOCOL, FETCH_PROTOCOL];
 
 async function setup() {
   const server = await startNode(61, {
+    // A peer that never half-closes is reset this long after its reply.
     limits: {
-      replicate: { readTimeoutMs: 300 },
-      attest: { readTimeoutMs: 300 },
-      fetch: { readTimeoutMs: 300 },
+      replicate: { readTimeoutMs: 300, lingerMs: 300 },
+      attest: { readTimeoutMs: 300, lingerMs: 300 },
+      fetch: { readTimeoutMs: 300, lingerMs: 300 },
     },
     replicateRateLimit: false,
   });
@@ -189,12 +190,19 @@ Deno.test("oversize and endless length prefixes get TOO_LARGE without reading th
         closeWrite: false,
       });
       assert.equal(replyCode(protocol, res.bytes), "TOO_LARGE", protocol);
+      // It never half-closed: reset after the linger.
+      assert.equal(res.ended, "reset");
       // 0x80 forever: a varint that never ends.
       const endless = new Uint8Array(4096).fill(0x80);
       const res2 = await raw(client, server, protocol, endless, {
         closeWrite: false,
       });
       assert.equal(replyCode(protocol, res2.bytes), "TOO_LARGE", protocol);
+      assert.equal(res2.ended, "reset");
+      // The same with a half-close: the reply, then a clean end.
+      const res3 = await raw(client, server, protocol, huge);
+      assert.equal(replyCode(protocol, res3.bytes), "TOO_LARGE", protocol);
+      assert.equal(res3.ended, "eof");
     }
     // attest and fetch requests are small: 1 MiB is already too much.
     for (const protocol of [ATTEST_PROTOCOL, FETCH_PROTOCOL]) {
@@ -228,7 +236,9 @@ Deno.test("a stalled sender gets TIMEOUT after the read limit", async () => {
       );
       const took = performance.now() - started;
       assert.equal(replyCode(protocol, res.bytes), "TIMEOUT", protocol);
-      assert.ok(took >= 250 && took < 2_500, `answered after ${took} ms`);
+      // The read limit, then the linger: the stalled peer is reset.
+      assert.equal(res.ended, "reset");
+      assert.ok(took >= 550 && took < 2_500, `ended after ${took} ms`);
     }
     assert.equal(stub.calls.length, 0);
     await assertStillAnswers(client, server);

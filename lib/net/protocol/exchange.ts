@@ -229,8 +229,9 @@ export function remotePeerInfo(connection: Connection): PeerInfo {
 /**
  * Serve one inbound request on `stream`. Never throws: every failure is
  * logged, counted and answered with an error reply (when the peer can
- * still read one), and the stream is reset whenever the peer may still be
- * sending.
+ * still read one). After any reply the stream ends within
+ * `limits.lingerMs`: closed once the peer has half-closed, reset if it
+ * keeps sending or never half-closes.
  */
 export async function serveInbound<Req>(
   stream: Stream,
@@ -260,12 +261,11 @@ export async function serveInbound<Req>(
       stream,
       lp,
       spec.errorReply(refusal.code, refusal.message),
-      true,
+      limits,
     );
     return;
   }
 
-  let fullyRead = false;
   // The gate is left when the handler settles, not when we reply: a handler
   // that ignores its signal keeps its slot, so it cannot be flooded.
   let handling: Promise<unknown> = Promise.resolve();
@@ -280,7 +280,6 @@ export async function serveInbound<Req>(
     } catch (err) {
       throw readFailure(err, limits);
     }
-    fullyRead = true;
     const req = spec.parse(frame);
     const handled = spec.handle(req, from, overall);
     handling = handled.catch(() => {});
@@ -294,7 +293,7 @@ export async function serveInbound<Req>(
         ),
     );
     await lp.write(reply, { signal: overall });
-    await stream.close({ signal: overall });
+    await endAfterReply(stream, lp, limits);
   } catch (err) {
     const { code, message } = replyOf(err);
     metrics.count(spec.name, "inboundErrors");
@@ -313,7 +312,7 @@ export async function serveInbound<Req>(
     } else {
       log.info("{protocol} from {peer} answered {code}: {message}", fields);
     }
-    await replyThenEnd(stream, lp, spec.errorReply(code, message), !fullyRead);
+    await replyThenEnd(stream, lp, spec.errorReply(code, message), limits);
   } finally {
     void handling.finally(() => spec.gate.leave());
   }
@@ -335,48 +334,133 @@ function untilAborted<T>(
   });
 }
 
-/** How long a refused or failed exchange may linger before a reset, ms. */
-const LINGER_MS = 2_000;
+/** The parts of an `lpStream` the server side uses after a request. */
+interface ReplyStream {
+  write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  unwrap(): Stream;
+}
 
 /**
- * Best-effort error reply, then end the stream. When the peer may still be
- * sending, stop reading (no more window for it), give it a moment to take
- * the reply and reset its side, then reset ours. Resetting at once could
- * race the peer's protocol negotiation and lose the reply.
+ * Best-effort error reply, then end the stream: see
+ * {@linkcode endAfterReply}. Writing the reply counts against the same
+ * `limits.lingerMs`.
  */
 async function replyThenEnd(
   stream: Stream,
-  lp: {
-    write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
-  },
+  lp: ReplyStream,
   reply: Uint8Array,
-  peerMaySend: boolean,
+  limits: ProtocolLimits,
 ): Promise<void> {
-  const signal = AbortSignal.timeout(LINGER_MS);
+  const linger = lingerDeadline(limits.lingerMs);
   try {
     if (stream.writeStatus === "writable") {
-      await lp.write(reply, { signal });
-      await stream.close({ signal });
+      await lp.write(reply, { signal: linger.signal });
     }
   } catch {
-    // The peer is gone or stalled; the reset below ends it.
+    // The peer is gone or stalled; endAfterReply resets the stream.
+  }
+  try {
+    await endAfterReply(stream, lp, limits, linger.signal);
+  } finally {
+    linger.clear();
+  }
+}
+
+/** An abort signal firing after `ms`, with a timer that can be cleared. */
+function lingerDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("linger over", "TimeoutError")),
+    ms,
+  );
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * End a stream whose reply has been written. Our end is closed only after
+ * the peer has closed its own (its request is complete): in libp2p 3
+ * (`@libp2p/utils` 7) a stream's async iterator listens only for the
+ * `close` and `remoteCloseWrite` events, so if our reply and FIN reach a
+ * peer before it starts iterating (a refusal sent right after protocol
+ * negotiation arrives before its `dialProtocol` even resolves), its own
+ * `close()` then fires `close` with nobody listening and its
+ * `for await (… of stream)` waits forever; its `abort()` is a no-op on a
+ * closed stream. Waiting for the peer's FIN puts our FIN after its
+ * iterator is in place.
+ *
+ * Meanwhile whatever the peer still sends is read and dropped (so a peer
+ * finishing a large request can reach its half-close), up to one request
+ * frame. A peer that sends more, or has not half-closed when `signal`
+ * aborts (by default after `limits.lingerMs`), is reset. Never throws.
+ */
+async function endAfterReply(
+  stream: Stream,
+  lp: ReplyStream,
+  limits: ProtocolLimits,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal === undefined) {
+    const linger = lingerDeadline(limits.lingerMs);
+    try {
+      return await endAfterReply(stream, lp, limits, linger.signal);
+    } finally {
+      linger.clear();
+    }
   }
   if (stream.status !== "open") return;
-  if (peerMaySend) {
-    stream.pause();
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        stream.removeEventListener("close", done);
-        resolve();
-      };
-      const timer = setTimeout(done, LINGER_MS);
-      stream.addEventListener("close", done);
-    });
+  // Stop buffering the request: unread bytes go back to the stream, where
+  // the discarding listener below sees them.
+  lp.unwrap();
+  const budget = limits.maxRequestBytes + varintLength(limits.maxRequestBytes);
+  const peerDone = await peerHalfClosed(stream, budget, signal);
+  if (peerDone && stream.status === "open") {
+    try {
+      await stream.close({ signal });
+    } catch {
+      // Our reply could not be flushed in time: reset below.
+    }
   }
   if (stream.status === "open") {
+    log.debug("resetting a stream whose peer did not finish: {reason}", {
+      reason: peerDone ? "reply not flushed" : "kept sending or stalled",
+    });
     stream.abort(new Error("request refused or failed"));
   }
+}
+
+/**
+ * True once the peer has half-closed; false when the stream closes
+ * otherwise, the peer sends more than `budget` bytes from now on, or
+ * `signal` aborts. Drops the bytes it reads.
+ */
+function peerHalfClosed(
+  stream: Stream,
+  budget: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (stream.remoteWriteStatus !== "writable") return Promise.resolve(true);
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let received = 0;
+    const finish = (peerDone: boolean) => {
+      stream.removeEventListener("message", onMessage);
+      stream.removeEventListener("remoteCloseWrite", onRemoteCloseWrite);
+      stream.removeEventListener("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      resolve(peerDone);
+    };
+    const onMessage = (evt: { data: { byteLength: number } }) => {
+      received += evt.data.byteLength;
+      if (received > budget) finish(false);
+    };
+    const onRemoteCloseWrite = () => finish(true);
+    const onClose = () => finish(false);
+    const onAbort = () => finish(false);
+    stream.addEventListener("message", onMessage);
+    stream.addEventListener("remoteCloseWrite", onRemoteCloseWrite);
+    stream.addEventListener("close", onClose);
+    signal.addEventListener("abort", onAbort);
+  });
 }
 
 /** Options of {@linkcode requestResponse}. */

@@ -50,6 +50,12 @@ export interface ProtocolLimits {
   readonly maxOutboundStreams: number;
   /** Inbound requests handled at once over all peers; more are refused. */
   readonly maxConcurrent: number;
+  /**
+   * After an error reply, time the peer has to finish its request and
+   * half-close before the stream is reset; also how long the server waits
+   * for that half-close after any reply, ms.
+   */
+  readonly lingerMs: number;
 }
 
 /** Limits of the three protocols. */
@@ -77,6 +83,7 @@ export const DEFAULT_NET_LIMITS: NetLimits = {
     maxInboundStreams: 4,
     maxOutboundStreams: 8,
     maxConcurrent: 8,
+    lingerMs: 2_000,
   },
   attest: {
     maxRequestBytes: 4 * KIB,
@@ -87,6 +94,7 @@ export const DEFAULT_NET_LIMITS: NetLimits = {
     maxInboundStreams: 8,
     maxOutboundStreams: 16,
     maxConcurrent: 8,
+    lingerMs: 2_000,
   },
   fetch: {
     maxRequestBytes: 4 * KIB,
@@ -97,6 +105,7 @@ export const DEFAULT_NET_LIMITS: NetLimits = {
     maxInboundStreams: 8,
     maxOutboundStreams: 16,
     maxConcurrent: 8,
+    lingerMs: 2_000,
   },
 };
 
