@@ -21,7 +21,7 @@ import { WireFetchRequest } from "../../lib/net/protocol/pb/fetch.ts";
 import { WireFragmentEnvelope } from "../../lib/net/protocol/pb/replicate.ts";
 import { apiGet, startDaemon } from "./daemon_process.ts";
 
-const FRAMES_PER_PROTOCOL = 120;
+const FRAMES_PER_PROTOCOL = 800;
 
 function varint(n: number): Uint8Array {
   const out: number[] = [];
@@ -41,13 +41,19 @@ function frame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Send bytes on a fresh stream and drain the reply; true if it answered. */
+/**
+ * Send bytes on a fresh stream, half-close and read to the end, as a plain
+ * libp2p client does: "answered" if any reply came back. The daemon must
+ * end every stream itself (EOF or reset); one still open after a generous
+ * limit fails the test.
+ */
 async function send(
   client: TesserasNode,
   target: string,
   protocol: string,
   bytes: Uint8Array,
 ): Promise<"answered" | "reset"> {
+  const hangMs = 10_000;
   const stream = await client.libp2p.dialProtocol(
     peerIdFromString(target),
     protocol,
@@ -55,17 +61,26 @@ async function send(
   );
   let got = 0;
   const exchange = (async () => {
-    if (bytes.length > 0) stream.send(bytes);
-    await stream.close();
-    for await (const chunk of stream) got += chunk.byteLength;
-  })().catch(() => {});
-  // A hostile client gets no courtesy: if the server neither answers nor
-  // resets within the limit, the client gives up on the stream.
+    try {
+      if (bytes.length > 0) stream.send(bytes);
+      await stream.close();
+      for await (const chunk of stream) got += chunk.byteLength;
+    } catch {
+      // The daemon may reset a hostile stream.
+    }
+  })();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<void>((r) => (timer = setTimeout(r, 3_000)));
-  await Promise.race([exchange, limit]);
+  const outcome = await Promise.race([
+    exchange.then(() => "ended" as const),
+    new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), hangMs))),
+  ]);
   clearTimeout(timer);
-  if (stream.status === "open") stream.abort(new Error("giving up"));
+  if (outcome === "hung") {
+    stream.abort(new Error("hung"));
+    throw new Error(
+      `${protocol}: the daemon neither ended nor reset the stream within ${hangMs} ms (${bytes.length} bytes sent, ${got} received)`,
+    );
+  }
   return got > 0 ? "answered" : "reset";
 }
 
