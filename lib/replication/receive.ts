@@ -110,7 +110,10 @@ export async function receiveFragment(
       ? e
       : isTesserasError(e, "CHECKSUM_MISMATCH") ||
           isTesserasError(e, "INVALID_ID") || isTesserasError(e, "TOO_LARGE") ||
-          isTesserasError(e, "INVALID_INPUT")
+          isTesserasError(e, "INVALID_INPUT") ||
+          // A full disk met by the write or by the row's transaction:
+          // nothing was kept (no file, no row, no credit).
+          isTesserasError(e, "INSUFFICIENT_SPACE")
       ? new Refusal(e.code, e.message)
       : null;
     if (!refusal) throw e;

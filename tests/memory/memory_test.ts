@@ -67,6 +67,55 @@ Deno.test("MemoryFragmentStore does not alias caller buffers", async () => {
   assert.equal(store.freeSpace(), 990);
 });
 
+Deno.test("MemoryFragmentStore linked to a ledger: storeForPeer credits once, delete and clear release, as in SQLite", async () => {
+  const ledger = new MemoryReciprocityLedger({ now: () => 5 });
+  const store = new MemoryFragmentStore({ ledger });
+  const shard = (n: number, seed: number, index = 0) => {
+    const data = bytes(n, seed);
+    const id = {
+      tesseraId: blake3Hex(bytes(8, seed + 50)),
+      index,
+      shardCount: 24,
+      checksum: blake3Hex(data),
+    };
+    return { id, data };
+  };
+  const stored = async (peer: string) =>
+    (await ledger.get(peer))?.bytesStoredForThem;
+  const a = shard(100, 1);
+  const b = shard(40, 2, 1);
+  const c = shard(70, 3);
+  assert.deepEqual(await store.storeForPeer!(a.id, a.data, { sender: "P" }), {
+    stored: true,
+    credited: 100,
+  });
+  assert.deepEqual(await store.storeForPeer!(a.id, a.data, { sender: "P" }), {
+    stored: false,
+    credited: 0,
+  });
+  await assert.rejects(
+    store.storeForPeer!(b.id, bytes(40, 9), { sender: "P" }),
+    (e) => isTesserasError(e, "CHECKSUM_MISMATCH"),
+  );
+  assert.equal(await stored("P"), 100);
+  // A shard stored without a sender is claimed by a re-push and credited
+  // when the sender's credit does not cover it.
+  await store.store(b.id, b.data);
+  assert.deepEqual(await store.storeForPeer!(b.id, b.data, { sender: "Q" }), {
+    stored: false,
+    credited: 40,
+  });
+  await store.storeForPeer!(c.id, c.data, { sender: "P" });
+  assert.deepEqual([await stored("P"), await stored("Q")], [170, 40]);
+  await store.delete(a.id.tesseraId);
+  assert.deepEqual([await stored("P"), await stored("Q")], [70, 40]);
+  store.clear();
+  assert.deepEqual([await stored("P"), await stored("Q")], [0, 0]);
+  assert.equal(await store.totalBytes(), 0);
+  // Unlinked, the capability is absent (the caller credits the ledger).
+  assert.equal(new MemoryFragmentStore().storeForPeer, undefined);
+});
+
 Deno.test("MemoryReciprocityLedger keeps the balance arithmetic", async () => {
   let t = 5;
   const ledger = new MemoryReciprocityLedger({ now: () => t });

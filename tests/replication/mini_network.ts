@@ -93,12 +93,20 @@ export class MiniNetwork {
       freeSpace?: () => number;
       unreachableGraceMs?: number;
       candidateCount?: number;
+      /**
+       * A store that does not keep the ledger (no `storeForPeer`): the
+       * service credits through the ledger port. Default: linked, as the
+       * daemon's SQLite store is.
+       */
+      unlinkedLedger?: boolean;
     } = {},
   ): TestNode {
     const info: PeerInfo = { id, addresses: [], ...(ip ? { ip } : {}) };
     const now = () => this.clock.now();
-    const fragments = new MemoryFragmentStore();
     const ledger = new MemoryReciprocityLedger({ now });
+    const fragments = new MemoryFragmentStore(
+      extra.unlinkedLedger ? {} : { ledger },
+    );
     const blobs = new MemoryBlobStore();
     const holders = new MemoryHolderRegistry({ now });
     const dht = this.#dht(id);
