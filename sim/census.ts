@@ -89,8 +89,8 @@ export class ShardCensus {
   lostEver = 0;
   /** Tesseras of each group that were lost at some point. */
   readonly lostEverByGroup = new Map<string, number>();
-  /** Called whenever an active tessera changes status. */
-  onChange: (() => void) | null = null;
+  /** Called with the id whenever an active tessera changes status or availability. */
+  onChange: ((id: TesseraId) => void) | null = null;
   readonly #smallReplicas: number;
   readonly #isOnline: (index: number) => boolean;
   readonly #tesseras = new Map<TesseraId, TesseraTruth>();
@@ -132,7 +132,7 @@ export class ShardCensus {
     this.counts[t.status]++;
     if (t.unavailable) this.counts.unavailable++;
     if (t.status === "lost" && !t.everLost) this.#markLost(t);
-    this.onChange?.();
+    this.onChange?.(t.id);
   }
 
   #markLost(t: TesseraTruth): void {
@@ -176,6 +176,22 @@ export class ShardCensus {
       n++;
     }
     return n === 0 ? Number.NaN : sum / n;
+  }
+
+  /** Whether an active tessera is healthy and readable now. */
+  isGood(id: TesseraId): boolean {
+    const t = this.#tesseras.get(id);
+    return t !== undefined && t.active && t.status === "healthy" &&
+      !t.unavailable;
+  }
+
+  /** Active tesseras that are not healthy or not readable now, in id order. */
+  bad(): TesseraId[] {
+    const out: TesseraId[] = [];
+    for (const t of this.#tesseras.values()) {
+      if (t.active && (t.status !== "healthy" || t.unavailable)) out.push(t.id);
+    }
+    return out.sort();
   }
 
   /** Active tesseras by shape: `[holders, needed, count]` per shard count. */
@@ -321,7 +337,7 @@ export class ShardCensus {
     t.status = status;
     t.unavailable = unavailable;
     if (status === "lost" && !t.everLost) this.#markLost(t);
-    this.onChange?.();
+    this.onChange?.(t.id);
   }
 }
 

@@ -204,6 +204,7 @@ export async function runLibp2pSimulation(
   let departures = 0, arrivals = 0;
   const series: Sample[] = [];
   const outages: OutageRecord[] = [];
+  const broken: Set<TesseraId>[] = [];
   const violating = new Set<TesseraId>();
   let placed = 0;
   let recall = 1;
@@ -301,14 +302,19 @@ export async function runLibp2pSimulation(
           b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
         ).slice(0, o.subnets ?? 1);
         const hit = chosen.flatMap(([, g]) => g);
+        const before = new Set(census.bad());
         for (const n of hit) await depart(n);
         departures += hit.length;
+        const affected = new Set(census.bad().filter((id) => !before.has(id)));
+        broken.push(affected);
         outages.push({
           label: `${
             chosen.map(([k]) => k).join(", ")
           } ${o.scope} lost for good (${hit.length} nodes)`,
           day,
-          healHours: null,
+          tesseras: affected.size,
+          orphaned: 0,
+          healHours: affected.size === 0 ? 0 : null,
         });
       }
       // One repair sweep on every live owner: the day's 24 h tick.
@@ -335,11 +341,14 @@ export async function runLibp2pSimulation(
         repairBytes,
         storedBytes: census.storedBytes,
       });
-      for (const o of outages) {
-        if (o.healHours === null && c.degraded + c.lost === 0) {
+      // Heal time at day resolution: every tessera the outage broke is good.
+      outages.forEach((o, k) => {
+        if (o.healHours !== null) return;
+        for (const id of broken[k]) if (census.isGood(id)) broken[k].delete(id);
+        if (broken[k].size === 0) {
           (o as { healHours: number | null }).healHours = (day - o.day) * 24;
         }
-      }
+      });
       options.onProgress?.({
         day,
         days: s.days,
@@ -402,6 +411,7 @@ export async function runLibp2pSimulation(
       degraded: c.degraded,
       lost: c.lost,
       lostEver: census.lostEver,
+      orphaned: 0,
       freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
       unavailable: c.unavailable,
       subnetViolations: violating.size,

@@ -109,6 +109,7 @@ export function renderMarkdown(result: SimulationResult): string {
     `| tesseras healthy / degraded / lost (end) | ${m.healthy} / ${m.degraded} / ${m.lost} |`,
     `| tesseras ever unrecoverable from the network | ${m.lostEver} (free riders' ${m.freeRiderLostEver}) |`,
     `| unreadable right now (too few shards online) | ${m.unavailable} |`,
+    `| orphaned (owner left for good: nobody repairs them) | ${m.orphaned} |`,
     `| durability | ${
       m.durabilityBasis === "lower95" ? "≥ " : ""
     }${m.durabilityNines} nines/year (${
@@ -140,10 +141,10 @@ export function renderMarkdown(result: SimulationResult): string {
     lines.push(
       "## Outages",
       "",
-      "| day | what | time to heal |",
-      "|---|---|---|",
+      "| day | what | tesseras hit (owner alive) | orphaned (owner gone) | time to heal |",
+      "|---|---|---|---|---|",
       ...result.outages.map((o) =>
-        `| ${o.day} | ${o.label} | ${
+        `| ${o.day} | ${o.label} | ${o.tesseras} | ${o.orphaned} | ${
           o.healHours === null ? "never" : `${o.healHours} h`
         } |`
       ),
@@ -165,7 +166,7 @@ export function renderMarkdown(result: SimulationResult): string {
     "  not left (away nodes count: their disks keep the bytes); *degraded*: short of that but rebuildable from what",
     "  exists; *lost*: fewer than `dataShards` distinct shards exist anywhere but the owner's own disk;",
     "  *unavailable* (apart): not lost, but too few shards online to read it right now.",
-    "- Time to heal: from an outage until degraded + lost + unavailable tesseras are back to their level before it.",
+    "- Time to heal: from an outage until every tessera it made unhealthy or unreadable is healthy and readable again.",
     "- Ground truth comes from the simulator's census of every node's store, not from the code under test.",
     "- Repair bytes are fragment bytes pushed outside first placement plus bytes fetched to rebuild.",
     "- Redundancy is the mean fraction of the target placements that exist (1 = fully replicated).",

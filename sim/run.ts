@@ -90,7 +90,11 @@ export interface OutageRecord {
   readonly label: string;
   /** When, in virtual days. */
   readonly day: number;
-  /** Hours until degraded, lost and unavailable tesseras fell back to their level before (null: never). */
+  /** Tesseras it made unhealthy or unreadable whose owner survived. */
+  readonly tesseras: number;
+  /** Tesseras it hit whose owner it took (nobody repairs those). */
+  readonly orphaned: number;
+  /** Hours until every one of them was healthy and readable again (null: never). */
   readonly healHours: number | null;
 }
 
@@ -195,8 +199,10 @@ export async function runSimulation(
 interface Outage {
   label: string;
   at: number;
-  baseline: number;
-  exceeded: boolean;
+  /** Tesseras the outage made unhealthy or unreadable, not yet good again. */
+  affected: Set<TesseraId> | null;
+  hit: number;
+  orphaned: number;
   healedAt: number | null;
 }
 
@@ -229,6 +235,7 @@ class World implements ChurnWorld {
   #sweeps = 0;
   #placementFailures = 0;
   #placed = 0;
+  readonly #ownerOf = new Map<TesseraId, number>();
   #nodeDays = 0;
 
   constructor(scenario: Scenario, options: SimulationOptions) {
@@ -262,7 +269,7 @@ class World implements ChurnWorld {
       smallReplicas: this.config.smallReplicas,
       isOnline: (i) => this.net.isOnline(i),
     });
-    this.census.onChange = () => this.#watchOutages();
+    this.census.onChange = (id) => this.#watchOutages(id);
     this.churn = new ChurnDriver(
       this,
       scenario.churn,
@@ -332,13 +339,27 @@ class World implements ChurnWorld {
   }
 
   outageStarting(label: string): void {
-    const c = this.census.counts;
-    this.#outages.push({
+    const before = new Set(this.census.bad());
+    const at = this.clock.now();
+    const o: Outage = {
       label,
-      at: this.clock.now(),
-      baseline: c.degraded + c.lost + c.unavailable,
-      exceeded: false,
+      at,
+      affected: null,
+      hit: 0,
+      orphaned: 0,
       healedAt: null,
+    };
+    this.#outages.push(o);
+    // Runs right after the outage event itself: what did it break?
+    this.clock.schedule(at, () => {
+      const broken = this.census.bad().filter((id) => !before.has(id));
+      // Repair is the owner's job: tesseras whose owner went down with the
+      // subnet are counted apart, they cannot heal.
+      const owned = broken.filter((id) => this.#ownerAlive(id));
+      o.affected = new Set(owned);
+      o.hit = owned.length;
+      o.orphaned = broken.length - owned.length;
+      if (o.hit === 0) o.healedAt = at;
     });
   }
 
@@ -407,11 +428,11 @@ class World implements ChurnWorld {
     const outages: OutageRecord[] = this.#outages.map((o) => ({
       label: o.label,
       day: round3((o.at - EPOCH) / DAY),
+      tesseras: o.hit,
+      orphaned: o.orphaned,
       healHours: o.healedAt !== null
         ? round3((o.healedAt - o.at) / HOUR)
-        : o.exceeded
-        ? null
-        : 0,
+        : null,
     }));
     const messages: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.net.traffic)) {
@@ -430,6 +451,8 @@ class World implements ChurnWorld {
       degraded: c.degraded,
       lost: c.lost,
       lostEver: this.census.lostEver,
+      orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
+        .length,
       freeRiderLostEver: this.census.lostEverByGroup.get("freeRider") ?? 0,
       unavailable: c.unavailable,
       subnetViolations: this.#violating.size,
@@ -469,6 +492,11 @@ class World implements ChurnWorld {
   }
 
   // --- internals --------------------------------------------------------
+
+  #ownerAlive(id: TesseraId): boolean {
+    const owner = this.#ownerOf.get(id);
+    return owner !== undefined && this.#nodes[owner] !== null;
+  }
 
   #addNode(kind: NodeKind): number {
     const i = this.net.addNode({ ip: this.#topology.next() });
@@ -581,6 +609,7 @@ class World implements ChurnWorld {
     const id = blake3Hex(bytes);
     const plan = planTessera(size, { thresholds: this.thresholds });
     this.#placing.add(id);
+    this.#ownerOf.set(id, owner);
     this.#placed++;
     this.#track(
       node.service.putTessera(bytes).then(
@@ -690,15 +719,12 @@ class World implements ChurnWorld {
     return total === 0 ? 1 : round3(hit / total);
   }
 
-  #watchOutages(): void {
-    if (this.#outages.length === 0) return;
-    const c = this.census.counts;
-    const bad = c.degraded + c.lost + c.unavailable;
-    const now = this.clock.now();
+  #watchOutages(id: TesseraId): void {
     for (const o of this.#outages) {
-      if (o.healedAt !== null) continue;
-      if (bad > o.baseline) o.exceeded = true;
-      else if (o.exceeded && now > o.at) o.healedAt = now;
+      if (o.healedAt !== null || !o.affected?.has(id)) continue;
+      if (!this.census.isGood(id)) continue;
+      o.affected.delete(id);
+      if (o.affected.size === 0) o.healedAt = this.clock.now();
     }
   }
 }

@@ -54,6 +54,11 @@ export interface SimSummary {
   readonly lost: number;
   /** Tesseras that were unrecoverable from the network at any moment. */
   readonly lostEver: number;
+  /**
+   * Tesseras whose owner left for good: repair is the owner's job, so
+   * nobody repairs these any more.
+   */
+  readonly orphaned: number;
   /** Of `lostEver`, tesseras owned by free riders. */
   readonly freeRiderLostEver: number;
   /** At the end: too few shards online to read now. */
@@ -93,7 +98,7 @@ export interface SimSummary {
    * parity leave within one window.
    */
   readonly durabilityModelNines: number;
-  /** Hours from each outage until degraded + lost + unavailable tesseras fell back to their level before it (null: never). */
+  /** Hours from each outage until every tessera it broke was healthy and readable again (null: never). */
   readonly healHours: readonly (number | null)[];
   /** Permanent departures. */
   readonly departures: number;

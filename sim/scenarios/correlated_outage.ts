@@ -3,7 +3,9 @@
  * three days; on day 45 the most populated /24 burns down (its nodes and
  * their data are gone). The subnet cap is what keeps every tessera
  * recoverable. Promises zero lost tesseras and healing within 3 days of
- * each outage (one repair interval plus jitter, plus the grace period).
+ * each outage (one repair interval plus jitter, plus the grace period) for
+ * every tessera whose owner survived it; the report counts the ones whose
+ * owner burnt with the subnet as orphaned (repair is the owner's job).
  *
  * @module
  */

@@ -28,6 +28,7 @@ const ok: SimSummary = {
   degraded: 0,
   lost: 0,
   lostEver: 0,
+  orphaned: 0,
   freeRiderLostEver: 0,
   unavailable: 0,
   subnetViolations: 0,
