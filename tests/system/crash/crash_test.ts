@@ -5,25 +5,11 @@
  * restart. The long run is `deno task crash`.
  */
 import assert from "node:assert/strict";
-import { type HarnessFinding, runCrashHarness } from "./harness.ts";
-
-/**
- * Known lib gap (docs/reliability.md, "ledger gap 1"): a kill between the
- * shard's row and its ledger credit in `receiveFragment` leaves the shard
- * held but uncredited (the receiver's ledger is short by that shard).
- * It is reported, not failed, so that the suite stays usable until the
- * fix; TESSERAS_KNOWN_BUGS=1 makes it fail. Remove once fixed.
- */
-function knownGap(f: HarnessFinding): boolean {
-  return Deno.env.get("TESSERAS_KNOWN_BUGS") !== "1" &&
-    f.daemon === "receiver" &&
-    (f.kind === "ledger_mismatch" || f.kind === "ledger_total_mismatch") &&
-    (f.difference ?? 0) < 0;
-}
+import { runCrashHarness } from "./harness.ts";
 
 Deno.test({
   name:
-    "crash: 5 kill -9 mid-receive/put/repair: verify clean, nothing half-written listed, ledger = fragments (known gap aside)",
+    "crash: 5 kill -9 mid-receive/put/repair: verify clean, nothing half-written listed, ledger = fragments",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -37,17 +23,7 @@ Deno.test({
       log: (line) => lines.push(line),
     });
     const detail = `\n${lines.join("\n")}`;
-    const known = summary.findings.filter(knownGap);
-    if (known.length > 0) {
-      console.log(
-        `KNOWN GAP (docs/reliability.md): ${known.length} uncredited-shard ledger findings`,
-      );
-    }
-    assert.deepEqual(
-      summary.findings.filter((f) => !knownGap(f)),
-      [],
-      detail,
-    );
+    assert.deepEqual(summary.findings, [], detail);
     assert.equal(summary.kills, 5, detail);
     assert.equal(summary.restarts, 5, detail);
     assert.equal(summary.byScenario.receive.kills, 2);

@@ -283,16 +283,14 @@ Deno.test({
 });
 
 /**
- * Fails today (two lib gaps, docs/reliability.md): when the database's own
- * writes meet the full disk, a shard's row can commit while its ledger
- * credit fails (the sender is told INSUFFICIENT_SPACE, the shard is held
- * uncredited), and `tesseras verify` cannot open a full data directory.
- * Run it with TESSERAS_KNOWN_BUGS=1; un-gate it once both are fixed.
+ * When the database's own writes meet the full disk, a refused shard
+ * leaves nothing (its row and its ledger credit are one transaction) and
+ * `tesseras verify` still opens the full data directory.
  */
 Deno.test({
   name:
-    "KNOWN BUG disk full: database writes on a full disk (tiny shards fill the last pages): refusal leaves no uncredited shard, verify runs",
-  ignore: !tmpfs || Deno.env.get("TESSERAS_KNOWN_BUGS") !== "1",
+    "disk full: database writes on a full disk (tiny shards fill the last pages): refusal leaves no uncredited shard, verify runs",
+  ignore: !tmpfs,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
