@@ -27,6 +27,7 @@ import {
   verifyDataDir,
   VERSION,
 } from "./lib/node/mod.ts";
+import { SIM_OPTIONS, simCommand } from "./sim/mod.ts";
 
 interface GlobalOptions {
   dataDir?: string;
@@ -157,6 +158,16 @@ export function buildProgram(): Command {
       const unrepaired = report.issues.filter((i) => !i.repaired).length;
       if (unrepaired > 0) Deno.exitCode = EXIT_FAILURE;
     });
+
+  const sim = program.command("sim")
+    .description(
+      "simulate many nodes in virtual time: placement, churn, repair, fairness",
+    );
+  for (const [flags, help] of SIM_OPTIONS) sim.option(flags, help);
+  sim.action(async (opts) => {
+    const code = await simCommand(opts);
+    if (code !== 0) Deno.exitCode = code;
+  });
 
   program.command("id")
     .description("print this node's peer id and listen addresses")
