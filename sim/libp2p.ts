@@ -121,7 +121,8 @@ export async function runLibp2pSimulation(
     s.nodes,
   );
   const keyRng = rng.fork("keys");
-  const runId = rng.fork("run-id").next32().toString(16);
+  // Memory-transport addresses are process-global: never reuse one.
+  const runId = crypto.randomUUID();
   const nodes: FullNode[] = [];
   const ipOfPeer = new Map<string, string>();
   const indexOfPeer = new Map<string, number>();
@@ -216,6 +217,17 @@ export async function runLibp2pSimulation(
       await addNode(i < frCount ? "freeRider" : "fair");
     }
     phase("started");
+    // Wait for bootstrap dials to land: every node knows a few peers.
+    const want = Math.min(10, nodes.length - 1);
+    const deadline = Date.now() + 30_000;
+    while (
+      Date.now() < deadline &&
+      nodes.some((n) => n.node.routingTableSize() < want)
+    ) {
+      options.signal?.throwIfAborted();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    phase("connected");
     // Let routing tables fill: every node runs one lookup of a random key.
     const warm = rng.fork("warm-up");
     await pool(nodes, 16, async (n) => {

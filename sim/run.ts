@@ -116,8 +116,8 @@ export interface SimulationResult {
   readonly scenario: Scenario;
   /**
    * `--stack libp2p` only: wall seconds from the start at which each
-   * phase ended (`started`, `warmedUp`, `recallMeasured`, `placed`,
-   * `churned`).
+   * phase ended (`started`, `connected`, `warmedUp`, `recallMeasured`,
+   * `placed`, `churned`).
    */
   readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
