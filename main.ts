@@ -139,13 +139,15 @@ export function buildProgram(): Command {
       const report = await verifyDataDir(dataDirOf(cmd), {
         repair: opts.repair,
       });
+      const unrepaired = report.issues.filter((i) => !i.repaired).length +
+        (report.ledger.repaired ? 0 : report.ledger.corrections.length);
       if (opts.json) {
-        print(JSON.stringify(report));
+        print(JSON.stringify({ ...report, inconsistencies: unrepaired }));
       } else {
         print(
           `checked ${report.rowsChecked} rows and ${report.filesSeen} files (${
             formatBytes(report.bytesHashed)
-          } hashed): ${report.issues.length} inconsistencies`,
+          } hashed) and ${report.ledger.peersChecked} ledger rows: ${unrepaired} inconsistencies`,
         );
         for (const issue of report.issues) {
           print(
@@ -154,8 +156,14 @@ export function buildProgram(): Command {
             }`,
           );
         }
+        for (const c of report.ledger.corrections) {
+          print(
+            `ledger_mismatch: ${c.peerId}: credited ${c.before} bytes, shards held from it total ${c.attributedBytes}${
+              report.ledger.repaired ? ` (corrected to ${c.after})` : ""
+            }`,
+          );
+        }
       }
-      const unrepaired = report.issues.filter((i) => !i.repaired).length;
       if (unrepaired > 0) Deno.exitCode = EXIT_FAILURE;
     });
 

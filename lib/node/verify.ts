@@ -7,11 +7,21 @@
  */
 import {
   FsFragmentStore,
+  type LedgerReconciliation,
   openDatabase,
   type ScanReport,
 } from "../storage/mod.ts";
 import { acquireDaemonLock } from "./lock.ts";
 import { dataLayout } from "./paths.ts";
+
+/** What `tesseras verify` found. */
+export interface VerifyReport extends ScanReport {
+  /**
+   * The reciprocity ledger against the shards held: every peer's
+   * `bytes_stored_for_them` must equal the bytes of the shards it sent.
+   */
+  readonly ledger: LedgerReconciliation;
+}
 
 /** Options of {@linkcode verifyDataDir}. */
 export interface VerifyOptions {
@@ -22,7 +32,8 @@ export interface VerifyOptions {
 }
 
 /**
- * Scans the data directory's fragment store. Throws `ALREADY_RUNNING`
+ * Scans the data directory's fragment store and checks the ledger against
+ * the shards held. Throws `ALREADY_RUNNING`
  * while a daemon uses the directory (its writes in flight would look like
  * inconsistencies).
  *
@@ -35,7 +46,7 @@ export interface VerifyOptions {
 export async function verifyDataDir(
   dataDir: string,
   options: VerifyOptions = {},
-): Promise<ScanReport> {
+): Promise<VerifyReport> {
   const layout = dataLayout(dataDir);
   await Deno.mkdir(dataDir, { recursive: true });
   const lock = acquireDaemonLock(layout.lock);
@@ -43,10 +54,15 @@ export async function verifyDataDir(
     const db = await openDatabase(layout.database);
     try {
       const store = new FsFragmentStore(db, { root: layout.fragments });
-      return await store.verifyAll({
+      const scan = await store.verifyAll({
         repair: options.repair ?? false,
         signal: options.signal,
       });
+      const ledger = await store.reconcileLedger({
+        repair: options.repair ?? false,
+        signal: options.signal,
+      });
+      return { ...scan, ledger };
     } finally {
       db.close();
     }
