@@ -45,7 +45,7 @@ export function formatSummary(s: HarnessSummary): string {
     `pushes to the receiver: ${s.pushes.sent} sent, ${s.pushes.accepted} accepted, ${s.pushes.cut} cut by a kill, ${s.pushes.rePushed} pushed again, refused ${
       JSON.stringify(s.pushes.refused)
     }`,
-    `crash residue (never listed): ${s.residue.strayTemp} temp files, ${s.residue.orphanFiles} shard files without a row, ${s.residue.orphansSurvivingRestart} orphan sightings after a restart; verify exit 1 for residue only: ${s.residue.verifyExit1ResidueOnly}`,
+    `crash residue (never listed): ${s.residue.strayTemp} temp files, ${s.residue.orphanFiles} shard files without a row; removed by the restart ${s.residue.cleanedAtRestart}, still there after it ${s.residue.survivingRestart}; verify exit 1 for residue only: ${s.residue.verifyExit1ResidueOnly}`,
   ];
   for (const [name, st] of Object.entries(s.finalStores)) {
     lines.push(

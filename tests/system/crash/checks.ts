@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { blake3Hex } from "../../../lib/codec/mod.ts";
 import {
   FsFragmentStore,
+  type LedgerReconciliation,
   openDatabase,
   type ScanReport,
   SqliteReciprocityLedger,
@@ -34,8 +35,10 @@ export interface Finding {
     | "ledger_mismatch"
     | "ledger_total_mismatch"
     | "unattributed_fragment"
+    | "sender_mismatch"
     | "blob_corrupt"
-    | "restart_failed";
+    | "restart_failed"
+    | "residue_not_cleaned";
   /** The file, peer or tessera concerned. */
   readonly subject: string;
   /** What was found. */
@@ -49,12 +52,18 @@ export interface Finding {
   readonly difference?: number;
 }
 
+/** `tesseras verify --json`'s output: the scan, the ledger check, the count. */
+export type VerifyJson = ScanReport & {
+  readonly ledger?: LedgerReconciliation;
+  readonly inconsistencies?: number;
+};
+
 /** What `tesseras verify --json` said. */
 export interface VerifyOutcome {
   /** Exit status. */
   readonly code: number;
   /** The parsed report, when the output was JSON. */
-  readonly report: ScanReport | null;
+  readonly report: VerifyJson | null;
   /** Issues that are crash residue (stray temp files, files without a row). */
   readonly residue: { kind: string; path: string }[];
   /** Everything else: real inconsistencies. */
@@ -65,17 +74,18 @@ export interface VerifyOutcome {
 
 /**
  * Runs `tesseras verify --data-dir dir --json` (a separate process, as a
- * user would) and splits its issues into crash residue and findings. The
- * exit status must be 0 when nothing was found; with residue only, 1 is
- * what the command does today (see docs/reliability.md).
+ * user would) and splits its issues into crash residue and findings; every
+ * ledger correction it reports is a finding. The exit status must be 0
+ * when it reports nothing and 1 otherwise (residue counts: a killed
+ * daemon's directory is checked before the restart that removes it).
  */
 export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
   const t0 = performance.now();
   const out = await runTesseras(["verify", "--data-dir", dataDir, "--json"]);
   const ms = performance.now() - t0;
-  let report: ScanReport | null = null;
+  let report: VerifyJson | null = null;
   try {
-    report = JSON.parse(out.stdout) as ScanReport;
+    report = JSON.parse(out.stdout) as VerifyJson;
   } catch {
     report = null;
   }
@@ -107,15 +117,36 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
       });
     }
   }
-  const expectedCode = report.issues.length === 0 ? 0 : 1;
-  if (out.code !== expectedCode) {
+  const corrections = report.ledger?.corrections ?? [];
+  for (const c of corrections) {
+    findings.push({
+      kind: "verify_issue",
+      subject: c.peerId,
+      detail:
+        `ledger_mismatch: credited ${c.before} bytes, shards held from it total ${c.attributedBytes}`,
+      key: `verify:ledger:${c.peerId}:${c.before - c.attributedBytes}`,
+      difference: c.before - c.attributedBytes,
+    });
+  }
+  if (report.ledger === undefined) {
     findings.push({
       kind: "verify_failed",
       subject: dataDir,
-      detail: `exit ${out.code} with ${report.issues.length} issues: ${
-        out.stderr.slice(0, 400)
-      }`,
-      key: `verify_exit:${out.code}:${report.issues.length}`,
+      detail: "verify --json printed no ledger check",
+      key: "verify_no_ledger",
+    });
+  }
+  const reported = report.issues.length + corrections.length;
+  const expectedCode = reported === 0 ? 0 : 1;
+  if (out.code !== expectedCode || report.inconsistencies !== reported) {
+    findings.push({
+      kind: "verify_failed",
+      subject: dataDir,
+      detail:
+        `exit ${out.code}, "inconsistencies": ${report.inconsistencies}, with ${report.issues.length} issues and ${corrections.length} ledger corrections: ${
+          out.stderr.slice(0, 400)
+        }`,
+      key: `verify_exit:${out.code}:${report.inconsistencies}:${reported}`,
     });
   }
   return { code: out.code, report, residue, findings, ms };
@@ -124,9 +155,10 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
 /** Options of {@linkcode inspectDataDir}. */
 export interface InspectOptions {
   /**
-   * The peer that pushed a tessera's fragments, when the caller knows
-   * (the schema does not record it). Fragments it cannot attribute are
-   * reported as `unattributed_fragment` unless `allowUnattributed`.
+   * The peer that pushed a tessera's fragments, as the caller knows it
+   * (checked against the sender each row records, migration 004).
+   * Fragments it cannot attribute are reported as `unattributed_fragment`
+   * unless `allowUnattributed`.
    */
   readonly senderOf?: (tesseraId: string) => string | undefined;
   /** Do not report fragments `senderOf` cannot attribute. */
@@ -232,6 +264,14 @@ export async function inspectDataDir(
       const sender = options.senderOf?.(f.tesseraId);
       if (sender !== undefined) {
         heldBySender.set(sender, (heldBySender.get(sender) ?? 0) + f.sizeBytes);
+        if (f.sender !== sender) {
+          findings.push({
+            kind: "sender_mismatch",
+            subject: `${f.tesseraId}/${f.index}`,
+            detail: `row records sender ${f.sender}; ${sender} pushed it`,
+            key: `sender:${f.tesseraId}/${f.index}:${f.sender}`,
+          });
+        }
       } else if (options.senderOf && !options.allowUnattributed) {
         findings.push({
           kind: "unattributed_fragment",

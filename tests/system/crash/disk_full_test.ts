@@ -190,10 +190,16 @@ async function withFullDisk(
       assert.ok(await run("mount", ["-o", "remount,size=16m", mount]));
       verify = await runVerify(dataDir);
     }
-    if (verify.code !== 0 || verify.report?.issues.length !== 0) {
+    if (
+      verify.code !== 0 || verify.report?.issues.length !== 0 ||
+      verify.findings.length !== 0
+    ) {
       problems.push(
         `verify: exit ${verify.code} ${
-          JSON.stringify(verify.report?.issues ?? verify.findings)
+          JSON.stringify({
+            issues: verify.report?.issues,
+            findings: verify.findings,
+          })
         }`,
       );
     }

@@ -81,7 +81,8 @@ function emptySummary(seed: number, iterations: number): HarnessSummary {
     residue: {
       strayTemp: 0,
       orphanFiles: 0,
-      orphansSurvivingRestart: 0,
+      cleanedAtRestart: 0,
+      survivingRestart: 0,
       verifyExit1ResidueOnly: 0,
     },
     findings: [],
@@ -189,6 +190,7 @@ export async function runCrashHarness(
       });
       // Restart at once: the next kill of this victim finds it up.
       await restart(run, victim, i, scenario);
+      if (victim.proc) await checkResidueCleaned(run, victim, i, scenario);
       log(
         `#${i} ${scenario}: ${outcome.line}; ${found} (${
           Math.round(performance.now() - t)
@@ -259,6 +261,51 @@ async function restart(
         scenario,
       });
     }
+  }
+}
+
+/**
+ * The daemon removes crash residue at start (`recoverAfterCrash`): every
+ * temp file and shard file without a row seen after the kill must be gone
+ * once the restarted daemon answers `/health`. Nothing writes to the
+ * victim between the check and this look (senders and operations are
+ * idle), so a path still there is residue the start left behind.
+ */
+async function checkResidueCleaned(
+  run: Run,
+  d: ManagedDaemon,
+  iteration: number,
+  scenario: HarnessFinding["scenario"],
+): Promise<void> {
+  const seen = run.residueBefore.get(d.name);
+  if (!seen) return;
+  for (const p of seen) {
+    let present = true;
+    try {
+      await Deno.lstat(p);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) present = false;
+      else throw e;
+    }
+    if (!present) {
+      run.summary.residue.cleanedAtRestart++;
+      continue;
+    }
+    run.summary.residue.survivingRestart++;
+    const f = {
+      kind: "residue_not_cleaned" as const,
+      subject: p,
+      detail: "crash residue still present after the daemon restarted",
+      key: `residue:${p}`,
+    };
+    const key = `${d.name}|${f.key}`;
+    if (run.seenFindings.has(key)) {
+      run.summary.repeatedFindings++;
+      continue;
+    }
+    run.seenFindings.add(key);
+    run.summary.findings.push({ ...f, iteration, daemon: d.name, scenario });
+    run.log(`  FINDING ${d.name} ${f.kind} ${f.subject}: ${f.detail}`);
   }
 }
 
@@ -336,8 +383,7 @@ async function checkDir(
       if (!before.has(p)) summary.residue.strayTemp++;
     }
     for (const p of inspection.orphanFiles) {
-      if (before.has(p)) summary.residue.orphansSurvivingRestart++;
-      else summary.residue.orphanFiles++;
+      if (!before.has(p)) summary.residue.orphanFiles++;
     }
     run.residueBefore.set(
       d.name,

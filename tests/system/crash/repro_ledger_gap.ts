@@ -1,14 +1,17 @@
 /**
- * Deterministic reproductions of the two ways the receiver's ledger can
- * stop matching the fragments it holds (see docs/reliability.md). Real
- * SQLite and shard files; the only stand-in is a ledger (port boundary)
- * that stops at the first credit, to reproduce a process dying between
- * the two writes of `receiveFragment`, which a kill -9 hits only by luck
- * (the window is a few microseconds).
+ * Deterministic reproductions of the two ways the receiver's ledger used
+ * to stop matching the fragments it holds (gaps 1 and 2 of
+ * docs/reliability.md, fixed in c497f64). Real SQLite and shard files; the
+ * only stand-in is a ledger (port boundary) that stops at the first
+ * credit, to reproduce a process dying between the two writes of
+ * `receiveFragment`. Since the fix the credit is written by
+ * `FsFragmentStore.storeForPeer` in the row's transaction, so that ledger
+ * method is no longer on the path: gap 1 now checks that a re-push after
+ * a failed first life leaves the credit equal to what is held.
  *
  *   deno run -A tests/system/crash/repro_ledger_gap.ts
  *
- * Exits 1 while either gap exists, 0 once both are fixed.
+ * Exits 1 if either gap is back, 0 otherwise.
  *
  * @module
  */

@@ -58,14 +58,16 @@ export interface HarnessSummary {
   };
   /** Puts and repairs whose result came back before the kill. */
   readonly operations: { putsFinished: number; repairsFinished: number };
-  /** Crash residue left by kills (harmless by design, never listed). */
+  /** Crash residue left by kills (never listed; removed at start). */
   readonly residue: {
     /** Temp files found after a kill (new ones). */
     strayTemp: number;
     /** Shard files without a row found after a kill (new ones). */
     orphanFiles: number;
-    /** Orphan files still present after a restart of the daemon. */
-    orphansSurvivingRestart: number;
+    /** Residue files seen after a kill and gone once the daemon restarted. */
+    cleanedAtRestart: number;
+    /** Residue files still there after the restart (each a finding). */
+    survivingRestart: number;
     /** Kills after which `tesseras verify` exited 1 because of residue only. */
     verifyExit1ResidueOnly: number;
   };
@@ -117,7 +119,7 @@ export interface Run {
   readonly summary: HarnessSummary;
   /** `daemon|key` of every finding reported so far. */
   readonly seenFindings: Set<string>;
-  /** Residue seen after the previous kill, per daemon. */
+  /** Residue seen after the latest kill, per daemon. */
   readonly residueBefore: Map<string, Set<string>>;
   /** Typical time from the start of a put / repair to its first push, ms. */
   readonly firstPushMs: Record<"put" | "repair", number>;
