@@ -223,6 +223,85 @@ export interface BlobStore {
   delete(id: TesseraId, options?: IoOptions): Promise<void>;
   /** Ids of all blobs. */
   list(options?: IoOptions): Promise<TesseraId[]>;
+  /**
+   * Optional capability of a file-backed store: the blob's file (path and
+   * size), for streaming readers such as the codec's `encodeTesseraFile`,
+   * or `null` when absent. With {@linkcode BlobStore.readRange} and
+   * {@linkcode BlobStore.openStaging} it lets the replication layer place,
+   * check, repair and retrieve a 1 GiB tessera without holding it in
+   * memory; without them it works on whole blobs (`get`).
+   */
+  blobFile?(id: TesseraId, options?: IoOptions): Promise<LocalFile | null>;
+  /**
+   * Optional: up to `range.length` bytes of the blob from `range.offset`
+   * (fewer at its end, none past it), or `null` when the blob is absent.
+   */
+  readRange?(
+    id: TesseraId,
+    range: ByteRange,
+    options?: IoOptions,
+  ): Promise<Uint8Array | null>;
+  /**
+   * Optional: a fresh private scratch area next to the blobs for one
+   * streaming put, repair or retrieval. The caller removes it (`remove`)
+   * when done, also on failure; the store removes areas left by a crash
+   * when it starts.
+   */
+  openStaging?(options?: IoOptions): Promise<ShardStaging>;
+}
+
+/** A local file the node can read. */
+export interface LocalFile {
+  /** Its path. */
+  readonly path: string;
+  /** Its size in bytes. */
+  readonly size: number;
+}
+
+/** A byte range of a file. */
+export interface ByteRange {
+  /** First byte. */
+  readonly offset: number;
+  /** Bytes wanted. */
+  readonly length: number;
+}
+
+/**
+ * Scratch files of one streaming operation (see
+ * {@linkcode BlobStore.openStaging}): a private copy of an input file that
+ * can become a blob, and shard files written piecewise and read back.
+ */
+export interface ShardStaging {
+  /**
+   * Copy the file at `source` into the area (flushed to disk) and resolve
+   * with the copy, which nobody else writes: encode from it, then
+   * {@linkcode ShardStaging.commitBlob} it. Rejects `NOT_FOUND` when the
+   * source cannot be read, `INVALID_INPUT` when it is not a regular file,
+   * `TOO_LARGE` above `maxBytes` (checked before copying) and
+   * `INSUFFICIENT_SPACE` on a full disk.
+   */
+  importFile(
+    source: string,
+    options?: IoOptions & { readonly maxBytes?: number },
+  ): Promise<LocalFile>;
+  /** Append `bytes` to staged shard `index` (created by its first append). */
+  append(index: number, bytes: Uint8Array, options?: IoOptions): Promise<void>;
+  /**
+   * Up to `range.length` bytes of staged shard `index` from `range.offset`
+   * (fewer at its end); rejects `NOT_FOUND` when never appended to.
+   */
+  read(
+    index: number,
+    range: ByteRange,
+    options?: IoOptions,
+  ): Promise<Uint8Array>;
+  /**
+   * Make the imported copy blob `id` of the store, atomically (rename of a
+   * flushed file). The copy's path is gone afterwards.
+   */
+  commitBlob(id: TesseraId, options?: IoOptions): Promise<void>;
+  /** Delete the area and everything in it; safe to call twice. */
+  remove(): Promise<void>;
 }
 
 /** A tessera this node owns or tracks, with where its shards live. */

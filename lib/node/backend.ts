@@ -152,24 +152,27 @@ export class DaemonBackend implements ApiBackend {
     };
   }
 
-  /** Read the file, keep it as our blob, and replicate it. */
+  /**
+   * Keep the file as our blob and replicate it, streaming: the file is
+   * never held in memory (see `ReplicationService.putTesseraFile`).
+   */
   async putFile(
     path: string,
     options: { onProgress?: (event: ProgressEvent) => void },
   ): Promise<{ id: string; size: number; tier: string }> {
-    let data: Uint8Array;
     try {
       const info = await Deno.stat(path);
       if (!info.isFile) {
         throw new TesserasError("INVALID_INPUT", `${path} is not a file`);
       }
       assertTesseraSize(info.size);
-      data = await Deno.readFile(path);
     } catch (err) {
       if (err instanceof TesserasError) throw err;
       throw new TesserasError("NOT_FOUND", `cannot read ${path}: ${err}`);
     }
-    const report = await this.#parts.service.putTessera(data, {
+    const report = await this.#parts.service.putTesseraFile(path, {
+      onEncode: (done, total) =>
+        options.onProgress?.({ done, total, phase: "encode" }),
       onProgress: (p) =>
         options.onProgress?.({
           done: p.shardsDone,
@@ -190,24 +193,36 @@ export class DaemonBackend implements ApiBackend {
     };
   }
 
-  /** Retrieve, verify, and write the bytes atomically to `outPath`. */
+  /**
+   * Retrieve and verify the tessera into a temp file beside `outPath`,
+   * streaming (never whole in memory), then rename it into place.
+   */
   async getToFile(
     id: string,
     options: { outPath: string },
   ): Promise<{ id: string; size: number }> {
     assertTesseraId(id);
-    const data = await this.#parts.service.retrieveTessera(id);
     const tmp = join(
       dirname(options.outPath),
       `.tesseras-get-${crypto.randomUUID()}.tmp`,
     );
+    let size: number;
     try {
       const file = await Deno.open(tmp, { write: true, createNew: true });
       try {
-        // write() may take fewer bytes than given (e.g. on a nearly full disk).
-        for (let at = 0; at < data.length;) {
-          at += await file.write(data.subarray(at));
-        }
+        const report = await this.#parts.service.retrieveTesseraTo(id, {
+          async write(bytes) {
+            // write() may take fewer bytes than given (e.g. on a nearly full disk).
+            for (let at = 0; at < bytes.length;) {
+              at += await file.write(bytes.subarray(at));
+            }
+          },
+          async reset() {
+            await file.truncate(0);
+            await file.seek(0, Deno.SeekMode.Start);
+          },
+        });
+        size = report.size;
         await file.sync();
       } finally {
         file.close();
@@ -215,6 +230,7 @@ export class DaemonBackend implements ApiBackend {
       await Deno.rename(tmp, options.outPath);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
+      if (err instanceof TesserasError) throw err;
       if (isNoSpace(err)) {
         throw new TesserasError(
           "INSUFFICIENT_SPACE",
@@ -226,7 +242,7 @@ export class DaemonBackend implements ApiBackend {
         `cannot write ${options.outPath}: ${err}`,
       );
     }
-    return { id, size: data.length };
+    return { id, size };
   }
 
   /** One tessera checked live now, or every tracked one from the registry. */

@@ -14,47 +14,13 @@ import {
   type PeerId,
   type TesseraId,
   TesserasError,
-  toHex,
 } from "../core/mod.ts";
-import { blake3, blake3Keyed } from "../codec/mod.ts";
+import { attestationKey, attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
-import { ownShards } from "./own_shards.ts";
+import { ownShards, type ProofRequest } from "./own_shards.ts";
+import { mapPool } from "./pool.ts";
 
-const KEY_DOMAIN = new TextEncoder().encode("tesseras-attestation-key-v1\n");
-
-/**
- * The 32-byte proof key for a challenge: BLAKE3 of a domain tag, the
- * tessera id and the nonce, so a key never serves two purposes.
- *
- * @example
- * ```ts
- * const key = attestationKey("ab".repeat(32), nonce);
- * ```
- */
-export function attestationKey(
-  tesseraId: TesseraId,
-  nonce: Uint8Array,
-): Uint8Array {
-  const id = new TextEncoder().encode(tesseraId);
-  const buf = new Uint8Array(KEY_DOMAIN.length + id.length + nonce.length);
-  buf.set(KEY_DOMAIN);
-  buf.set(id, KEY_DOMAIN.length);
-  buf.set(nonce, KEY_DOMAIN.length + id.length);
-  return blake3(buf);
-}
-
-/**
- * The proof for one shard: keyed BLAKE3 of its bytes under `key`, hex.
- * Computing it needs the bytes themselves, not just their checksum.
- *
- * @example
- * ```ts
- * const proof = attestationProof(attestationKey(id, nonce), shardBytes);
- * ```
- */
-export function attestationProof(key: Uint8Array, shard: Uint8Array): string {
-  return toHex(blake3Keyed(key, shard));
-}
+export { attestationKey, attestationProof };
 
 /** The outcome of challenging one holder. */
 export interface AttestationCheck {
@@ -95,58 +61,98 @@ export interface Expectation {
   readonly shards?: readonly Uint8Array[];
 }
 
+/** Internal: computes keyed proofs of our own shards, in request order. */
+export type Prover = (
+  requests: readonly ProofRequest[],
+  options?: IoOptions,
+) => Promise<string[]>;
+
 /** Internal: challenge `peer` and verify its answer. */
 export async function challenge(
   ctx: ServiceContext,
   expect: Expectation,
   options: IoOptions = {},
 ): Promise<AttestationCheck> {
-  const nonce = ctx.rng.bytes(32);
-  const base = {
-    peerId: expect.peer,
-    tesseraId: expect.tesseraId,
-    verification: expect.shards ? "proof" as const : "checksum" as const,
-  };
-  let attestation: Attestation;
-  try {
-    attestation = await ctx.dht.requestAttestation(expect.peer, {
-      tesseraId: expect.tesseraId,
-      nonce,
-      indices: expect.indices,
-    }, { signal: options.signal });
-  } catch (e) {
-    options.signal?.throwIfAborted();
-    return {
-      ...base,
-      answered: false,
-      authentic: false,
-      proven: [],
-      failed: [...expect.indices],
-      reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
-    };
-  }
-  return await verifyAnswer(ctx, expect, { nonce, attestation });
+  return (await challengeAll(ctx, [expect], options))[0];
 }
 
 /**
- * Internal: check an answer to a challenge we made with `nonce`. Exposed
- * to tests through {@linkcode verifyAttestation}.
+ * Internal: challenge several holders (at most `concurrentTransfers` at
+ * once) and verify their answers. Proofs are checked after every answer
+ * is in, all in one call of `prover` (one pass over our blob), or against
+ * each expectation's `shards` when no prover is given.
  */
-async function verifyAnswer(
+export async function challengeAll(
+  ctx: ServiceContext,
+  expects: readonly Expectation[],
+  options: IoOptions & { readonly prover?: Prover | null } = {},
+): Promise<AttestationCheck[]> {
+  const { signal } = options;
+  const screened = await mapPool(expects, async (expect) => {
+    const nonce = ctx.rng.bytes(32);
+    let attestation: Attestation;
+    try {
+      attestation = await ctx.dht.requestAttestation(expect.peer, {
+        tesseraId: expect.tesseraId,
+        nonce,
+        indices: expect.indices,
+      }, { signal });
+    } catch (e) {
+      signal?.throwIfAborted();
+      return {
+        peerId: expect.peer,
+        tesseraId: expect.tesseraId,
+        verification: verificationOf(expect, options.prover),
+        answered: false,
+        authentic: false,
+        proven: [],
+        failed: [...expect.indices],
+        reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
+      } satisfies AttestationCheck;
+    }
+    return await screen(ctx, expect, { nonce, attestation }, options.prover);
+  }, { limit: ctx.config.concurrentTransfers });
+  return await judgeAll(screened, options.prover, { signal });
+}
+
+/** An authentic answer whose shards remain to be judged. */
+interface Screened {
+  readonly pending: true;
+  readonly expect: Expectation;
+  readonly attestation: Attestation;
+  readonly verification: "proof" | "checksum";
+  /** Proof key, when proofs are to be checked. */
+  readonly key: Uint8Array | null;
+  readonly wanted: readonly number[];
+  readonly byIndex: ReadonlyMap<number, Attestation["entries"][number]>;
+}
+
+function verificationOf(
+  expect: Expectation,
+  prover: Prover | null | undefined,
+): "proof" | "checksum" {
+  return prover || expect.shards ? "proof" : "checksum";
+}
+
+/**
+ * Phase one of checking an answer to a challenge we made with `nonce`:
+ * holder, tessera, nonce echo, freshness and signature. Exposed to tests
+ * through {@linkcode verifyAttestation}.
+ */
+async function screen(
   ctx: ServiceContext,
   expect: Expectation,
   answer: { nonce: Uint8Array; attestation: Attestation },
-): Promise<AttestationCheck> {
+  prover?: Prover | null,
+): Promise<AttestationCheck | Screened> {
   const { nonce, attestation: a } = answer;
-  const base = {
+  const verification = verificationOf(expect, prover);
+  const reject = (reason: string): AttestationCheck => ({
     peerId: expect.peer,
     tesseraId: expect.tesseraId,
-    verification: expect.shards ? "proof" as const : "checksum" as const,
+    verification,
     answered: true,
     attestation: a,
-  };
-  const reject = (reason: string): AttestationCheck => ({
-    ...base,
     authentic: false,
     proven: [],
     failed: [...expect.indices],
@@ -183,28 +189,82 @@ async function verifyAnswer(
   const wanted = expect.indices.length > 0
     ? expect.indices
     : [...byIndex.keys()].sort((x, y) => x - y);
-  const key = expect.shards ? attestationKey(expect.tesseraId, nonce) : null;
-  const proven: number[] = [];
-  const failed: number[] = [];
-  for (const index of wanted) {
-    const e = byIndex.get(index);
-    const checksum = expect.checksums?.[index];
-    const shard = expect.shards?.[index];
-    const ok = e !== undefined &&
-      (checksum === undefined || e.checksum === checksum) &&
-      (key === null || shard === undefined ||
-        e.proof === attestationProof(key, shard));
-    (ok ? proven : failed).push(index);
-  }
   return {
-    ...base,
-    authentic: true,
-    proven,
-    failed,
-    ...(failed.length > 0
-      ? { reason: `shards ${failed.join(",")} missing or not proven` }
-      : {}),
+    pending: true,
+    expect,
+    attestation: a,
+    verification,
+    key: verification === "proof"
+      ? attestationKey(expect.tesseraId, nonce)
+      : null,
+    wanted,
+    byIndex,
   };
+}
+
+/** Phase two: compute the proofs every screened answer needs, and judge. */
+async function judgeAll(
+  items: readonly (AttestationCheck | Screened)[],
+  prover: Prover | null | undefined,
+  options: IoOptions,
+): Promise<AttestationCheck[]> {
+  // Proofs worth computing: entries present with the right checksum.
+  const requests: ProofRequest[] = [];
+  const slots: Map<number, number>[] = items.map((item) => {
+    const slot = new Map<number, number>();
+    if (!("pending" in item) || item.key === null || !prover) return slot;
+    for (const index of item.wanted) {
+      const e = item.byIndex.get(index);
+      const checksum = item.expect.checksums?.[index];
+      if (
+        e === undefined || (checksum !== undefined && e.checksum !== checksum)
+      ) {
+        continue;
+      }
+      slot.set(index, requests.length);
+      requests.push({ key: item.key, index });
+    }
+    return slot;
+  });
+  const proofs = prover && requests.length > 0
+    ? await prover(requests, options)
+    : [];
+  return items.map((item, n) => {
+    if (!("pending" in item)) return item;
+    const { expect, key, byIndex } = item;
+    const proven: number[] = [];
+    const failed: number[] = [];
+    for (const index of item.wanted) {
+      const e = byIndex.get(index);
+      const checksum = expect.checksums?.[index];
+      let ok = e !== undefined &&
+        (checksum === undefined || e.checksum === checksum);
+      if (ok && key !== null) {
+        if (prover) {
+          const at = slots[n].get(index);
+          ok = at !== undefined && e!.proof === proofs[at];
+        } else {
+          const shard = expect.shards?.[index];
+          ok = shard === undefined ||
+            e!.proof === attestationProof(key, shard);
+        }
+      }
+      (ok ? proven : failed).push(index);
+    }
+    return {
+      peerId: expect.peer,
+      tesseraId: expect.tesseraId,
+      verification: item.verification,
+      answered: true,
+      attestation: item.attestation,
+      authentic: true,
+      proven,
+      failed,
+      ...(failed.length > 0
+        ? { reason: `shards ${failed.join(",")} missing or not proven` }
+        : {}),
+    };
+  });
 }
 
 /**
@@ -239,7 +299,9 @@ export function verifyAttestation(
     maxSkewMs: expect.maxSkewMs,
     identity: { verify: expect.verify },
   } as unknown as ServiceContext;
-  return verifyAnswer(ctx, expect, { nonce: expect.nonce, attestation });
+  return screen(ctx, expect, { nonce: expect.nonce, attestation }).then((
+    item,
+  ) => judgeAll([item], null, {}).then((checks) => checks[0]));
 }
 
 /** Internal: throw `INVALID_INPUT` unless `nonce` is 32 bytes. */
@@ -270,13 +332,16 @@ export async function attestPeer(
     );
   }
   const own = await ownShards(ctx, target.tesseraId, options);
-  return await challenge(ctx, {
+  const [check] = await challengeAll(ctx, [{
     tesseraId: target.tesseraId,
     peer: target.peer,
     indices: [...new Set(indices)],
     checksums: tracked?.checksums,
-    shards: own?.shards,
-  }, options);
+  }], {
+    signal: options.signal,
+    prover: own ? (requests, o) => own.prove(requests, o) : null,
+  });
+  return check;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -30,11 +30,34 @@ export interface CollectRequest {
   readonly hedge: number;
   /** Shards already in hand (verified). */
   readonly initial?: ReadonlyMap<number, Uint8Array>;
+  /**
+   * Streaming mode: each verified shard is handed to `store` (e.g. a
+   * staging file) instead of being kept, and `held` lists indices stored
+   * earlier. A failing `store` fails the collection.
+   */
+  readonly store?: (
+    index: number,
+    data: Uint8Array,
+    options: IoOptions,
+  ) => Promise<void>;
+  /** Streaming mode: indices already stored. */
+  readonly held?: ReadonlySet<number>;
+  /**
+   * Caps the bytes of shards in flight (fetches × shard size, at least two
+   * fetches); before the shard size is known, at most four fetches run.
+   * Default: no cap beyond `needed + hedge`.
+   */
+  readonly budgetBytes?: number;
 }
 
 /** Internal: what was collected. */
 export interface CollectResult {
+  /** Shards in hand, by index (streaming mode: only `initial` ones). */
   readonly shards: Map<number, Uint8Array>;
+  /** Every index verified (in hand, stored or held), ascending. */
+  readonly indices: number[];
+  /** The shard size, when any shard was seen. */
+  readonly shardSize?: number;
   /** Bytes fetched over the network, verified or not. */
   readonly bytes: number;
 }
@@ -50,8 +73,11 @@ export async function collectShards(
     readonly onShard?: (have: number, bytes: number) => void;
   } = {},
 ): Promise<CollectResult> {
-  const have = new Map(req.initial ?? []);
-  let shardSize = req.shardSize ?? [...have.values()][0]?.length;
+  const have = new Map<number, Uint8Array | null>(req.initial ?? []);
+  for (const i of req.held ?? []) if (!have.has(i)) have.set(i, null);
+  let shardSize = req.shardSize ??
+    [...(req.initial?.values() ?? [])][0]?.length;
+  let failure: { error: unknown } | null = null;
   const ctrl = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, ctrl.signal])
@@ -86,7 +112,16 @@ export async function collectShards(
       const sizeOk = shardSize === undefined || data.length === shardSize;
       if (sizeOk && blake3Hex(data) === req.checksums.get(index)) {
         shardSize ??= data.length;
-        have.set(index, data);
+        if (req.store) {
+          have.set(index, null);
+          try {
+            await req.store(index, data, { signal: options.signal });
+          } catch (e) {
+            failure ??= { error: e };
+            ctrl.abort();
+            return;
+          }
+        } else have.set(index, data);
         options.onShard?.(have.size, bytes);
       } else {
         ctx.log.warn(
@@ -111,8 +146,17 @@ export async function collectShards(
     }
   };
 
+  const cap = () =>
+    req.budgetBytes === undefined
+      ? Infinity
+      : shardSize
+      ? Math.max(2, Math.floor(req.budgetBytes / shardSize))
+      : 4;
   const launch = () => {
-    const target = Math.max(0, req.needed - have.size) + req.hedge;
+    const target = Math.min(
+      Math.max(0, req.needed - have.size) + req.hedge,
+      cap(),
+    );
     while (inflight.size < target && have.size < req.needed) {
       const next = nextAttempt();
       if (!next) return;
@@ -131,6 +175,7 @@ export async function collectShards(
   try {
     for (;;) {
       options.signal?.throwIfAborted();
+      if (failure) break;
       launch();
       if (have.size >= req.needed || inflight.size === 0) break;
       await Promise.race(inflight);
@@ -140,11 +185,20 @@ export async function collectShards(
     await Promise.allSettled([...inflight]);
   }
   options.signal?.throwIfAborted();
+  const failed = failure as { error: unknown } | null;
+  if (failed) throw failed.error;
   if (have.size < req.needed) {
     throw new TesserasError(
       "INSUFFICIENT_SHARDS",
       `only ${have.size} of the ${req.needed} shards needed for ${req.tesseraId} could be fetched and verified: too many holders are gone; try again when more are online`,
     );
   }
-  return { shards: have, bytes };
+  const shards = new Map<number, Uint8Array>();
+  for (const [i, d] of have) if (d) shards.set(i, d);
+  return {
+    shards,
+    indices: [...have.keys()].sort((a, b) => a - b),
+    bytes,
+    ...(shardSize !== undefined ? { shardSize } : {}),
+  };
 }

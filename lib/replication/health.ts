@@ -17,7 +17,7 @@ import {
   TesserasError,
   type TrackedTessera,
 } from "../core/mod.ts";
-import { challenge } from "./attest.ts";
+import { challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
 import { type OwnShards, ownShards } from "./own_shards.ts";
@@ -67,17 +67,27 @@ export async function inspect(
     else byPeer.set(r.peerId, [r]);
   }
   const now = ctx.clock.now();
+  const peers = [...byPeer];
+  // Every holder is challenged first; the proofs of all their answers are
+  // then computed in one pass over our blob.
+  const checks = await challengeAll(
+    ctx,
+    peers.map(([peerId, recs]) => ({
+      tesseraId: id,
+      peer: peerId,
+      indices: [...new Set(recs.map((r) => r.index))],
+      checksums: tracked.checksums,
+    })),
+    {
+      signal,
+      prover: own ? (requests, o) => own.prove(requests, o) : null,
+    },
+  );
   const holders = await mapPool(
-    [...byPeer],
-    async ([peerId, recs]): Promise<HolderCheck> => {
+    peers,
+    async ([peerId, recs], n): Promise<HolderCheck> => {
       const indices = [...new Set(recs.map((r) => r.index))];
-      const check = await challenge(ctx, {
-        tesseraId: id,
-        peer: peerId,
-        indices,
-        checksums: tracked.checksums,
-        shards: own?.shards,
-      }, { signal });
+      const check = checks[n];
       if (check.authentic && check.proven.length > 0) {
         await ctx.holders.markAttested(id, { peerId, at: now });
       }

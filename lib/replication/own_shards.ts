@@ -2,6 +2,13 @@
  * Our own tesseras' shards, recomputed from the blob store: the owner
  * needs them to check keyed proofs and to repair without fetching.
  *
+ * Two ways, by what the blob store can do. A store with the streaming
+ * capabilities (`blobFile`, `readRange`, `openStaging`: the daemon's
+ * files) is never read whole: proofs are hashed during one streaming
+ * encode of the blob file, data shards are byte ranges of the blob, and
+ * parity shards to push are staged as files during that pass. Any other
+ * store (memory: tests and the simulator) is loaded and encoded in memory.
+ *
  * @module
  */
 import {
@@ -9,52 +16,312 @@ import {
   type Fragment,
   type FragmentPlan,
   type IoOptions,
+  type LocalFile,
+  type ShardStaging,
   type TesseraId,
   TesserasError,
+  toHex,
 } from "../core/mod.ts";
-import { blake3Hex, planTessera, rsEncode } from "../codec/mod.ts";
+import {
+  type Blake3Hasher,
+  blake3Hex,
+  createBlake3,
+  encodeTesseraFile,
+  planTessera,
+  rsEncode,
+} from "../codec/mod.ts";
+import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
+import { type FileBlobs, fileBlobs } from "./file_blobs.ts";
+
+/** Internal: one keyed proof to compute (see `attestationProof`). */
+export interface ProofRequest {
+  /** The challenge's proof key. */
+  readonly key: Uint8Array;
+  /** The shard. */
+  readonly index: number;
+}
+
+/** Internal: shards ready to push, loaded one at a time. */
+export interface ShardLoader {
+  /** Every shard's checksum (the recorded ones, or computed when none). */
+  readonly checksums: readonly Checksum[];
+  /** Shard `index` with its recorded checksum. */
+  load(index: number, options?: IoOptions): Promise<Fragment>;
+  /** Free what `prepare` staged (idempotent). */
+  release(): Promise<void>;
+}
 
 /** Internal: our shards of one tessera. */
 export interface OwnShards {
   readonly plan: FragmentPlan;
-  /** Shard bytes by index. */
-  readonly shards: readonly Uint8Array[];
+  /** Shard bytes by index, when the blob was loaded whole (memory stores). */
+  readonly shards?: readonly Uint8Array[];
+  /**
+   * Keyed proofs, hex, in request order: one pass over the blob for all.
+   * Rejects `CHECKSUM_MISMATCH` when the blob no longer hashes to its id.
+   */
+  prove(
+    requests: readonly ProofRequest[],
+    options?: IoOptions,
+  ): Promise<string[]>;
+  /**
+   * Get shards `indices` ready to push, labelled with the recorded
+   * `checksums` (`null`: computed); the caller releases the loader.
+   * Rejects `CHECKSUM_MISMATCH` when the blob is corrupt or disagrees
+   * with the recorded checksums.
+   */
+  prepare(
+    indices: readonly number[],
+    checksums: readonly Checksum[] | null,
+    options?: IoOptions,
+  ): Promise<ShardLoader>;
+}
+
+/** Internal: the error for a blob that no longer hashes to its id. */
+export function corruptBlob(id: TesseraId): TesserasError {
+  return new TesserasError(
+    "CHECKSUM_MISMATCH",
+    `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
+  );
 }
 
 /**
  * Internal: the shards of our blob `id`, or `null` when we have no blob.
- * One hash (the id check) instead of one per shard: shards of a blob that
- * hashes to its id are the shards whose checksums we recorded. Throws
- * `CHECKSUM_MISMATCH` when the blob no longer hashes to its id.
+ * In memory, one hash (the id check) instead of one per shard: shards of
+ * a blob that hashes to its id are the shards whose checksums we
+ * recorded. Throws `CHECKSUM_MISMATCH` when the blob no longer hashes to
+ * its id (from files: when a pass over it finds so).
  */
 export async function ownShards(
   ctx: ServiceContext,
   id: TesseraId,
   options: IoOptions = {},
 ): Promise<OwnShards | null> {
+  const files = fileBlobs(ctx);
+  if (files) {
+    const file = await files.blobFile(id, options);
+    if (!file) return null;
+    return new FileShards(ctx, files, { id, file });
+  }
   const data = await ctx.blobs.get(id, options);
   if (!data) return null;
-  if (blake3Hex(data) !== id) {
-    throw new TesserasError(
-      "CHECKSUM_MISMATCH",
-      `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
-    );
-  }
+  if (blake3Hex(data) !== id) throw corruptBlob(id);
   const plan = planTessera(data.length, { thresholds: ctx.thresholds });
   const shards = plan.tier === "small"
     ? [data]
     : rsEncode(data, plan.dataShards, plan.parityShards);
-  return { plan, shards };
+  return new MemoryShards(id, plan, shards);
+}
+
+class MemoryShards implements OwnShards {
+  readonly #id: TesseraId;
+  readonly plan: FragmentPlan;
+  readonly shards: readonly Uint8Array[];
+
+  constructor(id: TesseraId, plan: FragmentPlan, shards: Uint8Array[]) {
+    this.#id = id;
+    this.plan = plan;
+    this.shards = shards;
+  }
+
+  prove(requests: readonly ProofRequest[]): Promise<string[]> {
+    return Promise.resolve(
+      requests.map((r) =>
+        this.shards[r.index]
+          ? attestationProof(r.key, this.shards[r.index])
+          : "" // no such shard: nothing can prove it
+      ),
+    );
+  }
+
+  prepare(
+    _indices: readonly number[],
+    recorded: readonly Checksum[] | null,
+  ): Promise<ShardLoader> {
+    const checksums = recorded ?? this.shards.map((s) => blake3Hex(s));
+    const fragments = asFragments(this.#id, this, checksums);
+    return Promise.resolve({
+      checksums,
+      load: (index: number) => Promise.resolve(fragments[index]),
+      release: () => Promise.resolve(),
+    });
+  }
+}
+
+class FileShards implements OwnShards {
+  readonly #ctx: ServiceContext;
+  readonly #files: FileBlobs;
+  readonly #id: TesseraId;
+  readonly #file: LocalFile;
+  readonly plan: FragmentPlan;
+
+  constructor(
+    ctx: ServiceContext,
+    files: FileBlobs,
+    blob: { id: TesseraId; file: LocalFile },
+  ) {
+    this.#ctx = ctx;
+    this.#files = files;
+    this.#id = blob.id;
+    this.#file = blob.file;
+    this.plan = planTessera(blob.file.size, { thresholds: ctx.thresholds });
+  }
+
+  async prove(
+    requests: readonly ProofRequest[],
+    options: IoOptions = {},
+  ): Promise<string[]> {
+    if (requests.length === 0) return [];
+    const byIndex = new Map<number, Blake3Hasher[]>();
+    const hashers = requests.map((r) => {
+      const h = createBlake3({ key: r.key });
+      const list = byIndex.get(r.index);
+      if (list) list.push(h);
+      else byIndex.set(r.index, [h]);
+      return h;
+    });
+    await this.#pass({
+      write(index, bytes) {
+        for (const h of byIndex.get(index) ?? []) h.update(bytes);
+      },
+    }, options);
+    return hashers.map((h) => toHex(h.digest()));
+  }
+
+  async prepare(
+    indices: readonly number[],
+    recorded: readonly Checksum[] | null,
+    options: IoOptions = {},
+  ): Promise<ShardLoader> {
+    const { plan } = this;
+    const small = plan.tier === "small" || plan.shardCount === 1;
+    // Data shards are ranges of the blob; only parity needs staging.
+    const staged = new Set(
+      small ? [] : indices.filter((i) => i >= plan.dataShards),
+    );
+    const staging = staged.size > 0
+      ? await this.#files.openStaging(options)
+      : null;
+    let checksums: readonly Checksum[];
+    try {
+      // The pass runs even with nothing to stage: it proves the blob whole.
+      const computed = await this.#pass({
+        write: (index, bytes) =>
+          staged.has(index)
+            ? staging!.append(index, bytes, options)
+            : undefined,
+      }, options);
+      checksums = recorded ?? computed;
+      for (const i of indices) {
+        if (computed[i] !== checksums[i]) {
+          throw new TesserasError(
+            "CHECKSUM_MISMATCH",
+            `shard ${i} of our tessera ${this.#id} no longer matches its recorded checksum: the placement records disagree with the blob`,
+          );
+        }
+      }
+    } catch (e) {
+      await staging?.remove();
+      throw e;
+    }
+    return fileShardLoader(this.#ctx, this.#files, {
+      id: this.#id,
+      plan,
+      checksums,
+      staging,
+    });
+  }
+
+  /** Stream-encode the blob into `sink`; returns every shard's checksum. */
+  async #pass(
+    sink: { write(index: number, bytes: Uint8Array): Promise<void> | void },
+    options: IoOptions,
+  ): Promise<Checksum[]> {
+    const result = await encodeTesseraFile(this.#file.path, sink, {
+      thresholds: this.#ctx.thresholds,
+      signal: options.signal,
+    });
+    if (result.id !== this.#id) throw corruptBlob(this.#id);
+    return result.checksums;
+  }
+}
+
+/**
+ * Internal: loads the shards of our blob `id` for pushing: data shards
+ * (and a Small tessera's one shard) as ranges of the blob, zero-padded;
+ * parity shards from `staging`, where a streaming encode put them.
+ */
+export function fileShardLoader(
+  _ctx: ServiceContext,
+  files: FileBlobs,
+  src: {
+    readonly id: TesseraId;
+    readonly plan: FragmentPlan;
+    readonly checksums: readonly Checksum[];
+    readonly staging: ShardStaging | null;
+  },
+): ShardLoader {
+  const { id, plan, checksums, staging } = src;
+  const small = plan.tier === "small" || plan.shardCount === 1;
+  const size = plan.shardSize;
+  const fromBlob = async (offset: number, options: IoOptions) => {
+    const bytes = await files.readRange(id, { offset, length: size }, options);
+    if (!bytes) {
+      throw new TesserasError(
+        "NOT_FOUND",
+        `our blob of tessera ${id} disappeared while its shards were being placed`,
+      );
+    }
+    if (bytes.length === size) return bytes;
+    // The last data shards run past the end of the file: zero padding.
+    const padded = new Uint8Array(size);
+    padded.set(bytes);
+    return padded;
+  };
+  return {
+    checksums,
+    async load(index: number, options: IoOptions = {}): Promise<Fragment> {
+      let data: Uint8Array;
+      if (small) data = await fromBlob(0, options);
+      else if (index < plan.dataShards) {
+        data = await fromBlob(index * size, options);
+      } else {
+        if (!staging) {
+          throw new TesserasError(
+            "INVALID_INPUT",
+            `parity shard ${index} of ${id} was not staged`,
+          );
+        }
+        data = await staging.read(index, { offset: 0, length: size }, options);
+        if (data.length !== size) {
+          throw new TesserasError(
+            "STORAGE_ERROR",
+            `staged shard ${index} of ${id} is ${data.length} bytes, not ${size}`,
+          );
+        }
+      }
+      return {
+        id: {
+          tesseraId: id,
+          index,
+          shardCount: plan.shardCount,
+          checksum: checksums[index],
+        },
+        data,
+      };
+    },
+    release: () => staging?.remove() ?? Promise.resolve(),
+  };
 }
 
 /** Internal: shards as fragments, with the checksums we recorded. */
 export function asFragments(
   id: TesseraId,
-  own: OwnShards,
+  own: { readonly plan: FragmentPlan; readonly shards?: readonly Uint8Array[] },
   checksums: readonly Checksum[],
 ): Fragment[] {
-  return own.shards.map((data, index) => ({
+  return (own.shards ?? []).map((data, index) => ({
     id: {
       tesseraId: id,
       index,

@@ -23,8 +23,14 @@ import type { PushFailure, ReplicationProgress } from "./types.ts";
 export interface PushRequest {
   readonly tesseraId: TesseraId;
   readonly plan: FragmentPlan;
-  /** Fragments by index (Small: just index 0). */
+  /**
+   * Fragments by index (Small: just index 0); those absent are loaded
+   * with `load` when their push starts, so at most `concurrentTransfers`
+   * shards are in memory at once.
+   */
   readonly fragments: readonly (Fragment | undefined)[];
+  /** Loads a fragment not in `fragments` (streaming placement). */
+  readonly load?: (index: number, options: IoOptions) => Promise<Fragment>;
   /** Medium/Large: indices to place. */
   readonly indices?: readonly number[];
   /** Small: copies to place. */
@@ -137,7 +143,8 @@ export async function pushShards(
   let bytesSent = 0;
   let shardsDone = 0;
   const shardsTotal = jobs.length + unplaced.length;
-  const sizeOf = (i: number) => req.fragments[i]?.data.length ?? 0;
+  const sizeOf = (i: number) =>
+    req.fragments[i]?.data.length ?? (req.load ? req.plan.shardSize : 0);
   const bytesTotal = jobs.reduce((n, j) => n + sizeOf(j.index), 0);
   const progress = () =>
     options.onProgress?.({
@@ -227,9 +234,13 @@ export async function pushShards(
         }
         continue;
       }
-      const fragment = req.fragments[job.index]!;
       let code = "";
       let reason = "";
+      let fragment = req.fragments[job.index];
+      if (!fragment) {
+        // A local failure to produce the bytes is ours, not the peer's.
+        fragment = await req.load!(job.index, { signal });
+      }
       try {
         const ack = await ctx.dht.replicate(peer.id, {
           fragment: fragment.id,

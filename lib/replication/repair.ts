@@ -22,9 +22,11 @@ import { blake3Hex, rsReconstruct } from "../codec/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
+import { FETCH_BUDGET, fileBlobs } from "./file_blobs.ts";
+import { rebuildStriped } from "./stripes.ts";
 import { inspect } from "./health.ts";
-import { asFragments, type OwnShards, ownShards } from "./own_shards.ts";
-import { pushShards } from "./push.ts";
+import { type OwnShards, ownShards, type ShardLoader } from "./own_shards.ts";
+import { type PushResult, pushShards } from "./push.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -119,17 +121,17 @@ async function repairFrom(
     };
   }
 
-  // 3. The bytes of what is missing.
-  let fragments: (Fragment | undefined)[];
+  // 3. The bytes of what is missing, loaded one shard per push.
+  let loader: ShardLoader;
   let source: "blob" | "network" = "blob";
   let bytesFetched = 0;
   try {
     if (own) {
-      fragments = asFragments(id, own, checksums);
+      loader = await own.prepare(small ? [0] : missing, checksums, { signal });
     } else {
       source = "network";
       const got = await rebuild(ctx, { id, report, live, checksums }, options);
-      fragments = got.fragments;
+      loader = got.loader;
       bytesFetched = got.bytes;
     }
   } catch (e) {
@@ -148,7 +150,7 @@ async function repairFrom(
       after,
       rebuilt: [],
       placed: [],
-      source: "network",
+      source,
       bytesFetched,
       bytesSent: 0,
       tolerance: placementTolerance(plan, live),
@@ -162,15 +164,21 @@ async function repairFrom(
     const ip = ipOf.get(peerId);
     return { id: peerId, addresses: [], ...(ip !== undefined ? { ip } : {}) };
   });
-  const result = await pushShards(ctx, {
-    tesseraId: id,
-    plan,
-    fragments,
-    ...(small ? { copies } : { indices: missing }),
-    existing,
-    exclude: lostPeers,
-    overflow: small ? [] : existing,
-  }, { signal });
+  let result: PushResult;
+  try {
+    result = await pushShards(ctx, {
+      tesseraId: id,
+      plan,
+      fragments: [],
+      load: loader.load,
+      ...(small ? { copies } : { indices: missing }),
+      existing,
+      exclude: lostPeers,
+      overflow: small ? [] : existing,
+    }, { signal });
+  } finally {
+    await loader.release();
+  }
   const placed = result.placed.map((p) => ({
     index: p.index,
     peerId: p.peer.id,
@@ -223,7 +231,11 @@ function verdict(
     : { kind: "healthy" };
 }
 
-/** Fetch survivors from live holders and rebuild every shard. */
+/**
+ * Fetch survivors from live holders and rebuild the lost shards: into a
+ * staging area stripe by stripe when the blob store has one, else in
+ * memory.
+ */
 async function rebuild(
   ctx: ServiceContext,
   req: {
@@ -233,7 +245,7 @@ async function rebuild(
     checksums: readonly string[];
   },
   options: IoOptions,
-): Promise<{ fragments: Fragment[]; bytes: number }> {
+): Promise<{ loader: ShardLoader; bytes: number }> {
   const { id, report, live, checksums } = req;
   const plan = report.plan;
   const sources = new Map<number, PeerId[]>();
@@ -242,14 +254,76 @@ async function rebuild(
     if (list) list.push(l.peerId);
     else sources.set(l.index, [l.peerId]);
   }
-  const { shards, bytes } = await collectShards(ctx, {
+  const wanted = {
     tesseraId: id,
     needed: plan.dataShards,
     sources,
     checksums: new Map(checksums.map((c, i) => [i, c])),
     shardSize: plan.shardSize,
     hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
-  }, options);
+  };
+  const fragment = (index: number, data: Uint8Array): Fragment => ({
+    id: {
+      tesseraId: id,
+      index,
+      shardCount: plan.shardCount,
+      checksum: checksums[index],
+    },
+    data,
+  });
+  const mismatch = (index: number) =>
+    new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
+    );
+  const files = fileBlobs(ctx);
+  if (files) {
+    const staging = await files.openStaging(options);
+    try {
+      const held = new Set<number>();
+      const got = await collectShards(ctx, {
+        ...wanted,
+        held,
+        store: async (index, data, o) => {
+          await staging.append(index, data, o);
+          held.add(index);
+        },
+        budgetBytes: FETCH_BUDGET,
+      }, options);
+      const small = plan.tier === "small" || plan.shardCount === 1;
+      if (!small) {
+        const rebuilt = await rebuildStriped(
+          (i, range, o) => staging.read(i, range, o),
+          staging,
+          { shape: plan, have: got.indices, want: report.lostIndices },
+          options,
+        );
+        for (const [index, checksum] of rebuilt) {
+          if (checksum !== checksums[index]) throw mismatch(index);
+        }
+      }
+      return {
+        bytes: got.bytes,
+        loader: {
+          checksums,
+          load: async (index, o) =>
+            fragment(
+              index,
+              await staging.read(
+                index,
+                { offset: 0, length: plan.shardSize },
+                o,
+              ),
+            ),
+          release: () => staging.remove(),
+        },
+      };
+    } catch (e) {
+      await staging.remove();
+      throw e;
+    }
+  }
+  const { shards, bytes } = await collectShards(ctx, wanted, options);
   const slots = Array.from(
     { length: plan.shardCount },
     (_, i) => shards.get(i) ?? null,
@@ -258,23 +332,17 @@ async function rebuild(
     ? [slots[0]!]
     : rsReconstruct(slots, plan.dataShards, plan.parityShards);
   const fragments = all.map((data, index): Fragment => {
-    if (blake3Hex(data) !== checksums[index]) {
-      throw new TesserasError(
-        "CHECKSUM_MISMATCH",
-        `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
-      );
-    }
-    return {
-      id: {
-        tesseraId: id,
-        index,
-        shardCount: plan.shardCount,
-        checksum: checksums[index],
-      },
-      data,
-    };
+    if (blake3Hex(data) !== checksums[index]) throw mismatch(index);
+    return fragment(index, data);
   });
-  return { fragments, bytes };
+  return {
+    bytes,
+    loader: {
+      checksums,
+      load: (index) => Promise.resolve(fragments[index]),
+      release: () => Promise.resolve(),
+    },
+  };
 }
 
 /** Internal: `repairSweep`. */

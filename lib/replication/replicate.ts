@@ -7,12 +7,24 @@
 import {
   assertTesseraId,
   assertTesseraSize,
+  type Checksum,
+  type Fragment,
+  type FragmentPlan,
+  type IoOptions,
+  MAX_TESSERA_SIZE,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, type EncodedTessera, encodeTessera } from "../codec/mod.ts";
+import {
+  blake3Hex,
+  encodeTessera,
+  encodeTesseraFile,
+  planTessera,
+} from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
+import { fileBlobs } from "./file_blobs.ts";
+import { fileShardLoader, ownShards } from "./own_shards.ts";
 import { pushShards } from "./push.ts";
 import type { ReplicateOptions, ReplicationReport } from "./types.ts";
 
@@ -28,6 +40,66 @@ export async function putTessera(
   return await replicateTessera(ctx, id, options);
 }
 
+/**
+ * Internal: `putTesseraFile` — the streaming put. The file is copied into
+ * a staging area (so nobody changes it under us), stream-encoded from the
+ * copy with its parity shards written to staging files, and the copy
+ * becomes our blob; shards are then pushed one per transfer, data shards
+ * read from the blob, parity from staging. The staging area is removed
+ * at the end, also on failure.
+ */
+export async function putTesseraFile(
+  ctx: ServiceContext,
+  path: string,
+  options: ReplicateOptions,
+): Promise<ReplicationReport> {
+  const { signal } = options;
+  const files = fileBlobs(ctx);
+  if (!files) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "this node's blob store cannot take files (no staging): read the file and use putTessera",
+    );
+  }
+  const staging = await files.openStaging({ signal });
+  try {
+    const copy = await staging.importFile(path, {
+      signal,
+      maxBytes: MAX_TESSERA_SIZE,
+    });
+    const plan = planTessera(copy.size, { thresholds: ctx.thresholds });
+    const small = plan.tier === "small" || plan.shardCount === 1;
+    let done = 0;
+    const encoded = await encodeTesseraFile(copy.path, {
+      write: (index, bytes) => {
+        // Shard 0 comes first in file order: its progress is the file's.
+        if (index === 0 && options.onEncode) {
+          done += bytes.length;
+          options.onEncode(small ? done : done * plan.dataShards, plan.size);
+        }
+        if (small || index < plan.dataShards) return;
+        return staging.append(index, bytes, { signal });
+      },
+    }, { thresholds: ctx.thresholds, signal });
+    options.onEncode?.(plan.size, plan.size);
+    await staging.commitBlob(encoded.id, { signal });
+    const loader = fileShardLoader(ctx, files, {
+      id: encoded.id,
+      plan: encoded.plan,
+      checksums: encoded.checksums,
+      staging,
+    });
+    return await placeEncoded(ctx, {
+      id: encoded.id,
+      plan: encoded.plan,
+      checksums: encoded.checksums,
+      load: loader.load,
+    }, options);
+  } finally {
+    await staging.remove();
+  }
+}
+
 /** Internal: `replicateTessera`. */
 export async function replicateTessera(
   ctx: ServiceContext,
@@ -35,13 +107,25 @@ export async function replicateTessera(
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
   assertTesseraId(id);
-  const data = await ctx.blobs.get(id, { signal: options.signal });
-  if (!data) {
-    throw new TesserasError(
-      "NOT_FOUND",
-      `tessera ${id} is not in our blob store: put the file first`,
-    );
+  if (fileBlobs(ctx)) {
+    // From the blob file: one streaming pass stages the parity shards.
+    const own = await ownShards(ctx, id, { signal: options.signal });
+    if (!own) throw notInBlobStore(id);
+    const all = Array.from({ length: own.plan.shardCount }, (_, i) => i);
+    const loader = await own.prepare(all, null, { signal: options.signal });
+    try {
+      return await placeEncoded(ctx, {
+        id,
+        plan: own.plan,
+        checksums: loader.checksums,
+        load: loader.load,
+      }, options);
+    } finally {
+      await loader.release();
+    }
   }
+  const data = await ctx.blobs.get(id, { signal: options.signal });
+  if (!data) throw notInBlobStore(id);
   const encoded = encodeTessera(data, { thresholds: ctx.thresholds });
   if (encoded.id !== id) {
     throw new TesserasError(
@@ -49,28 +133,46 @@ export async function replicateTessera(
       `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
     );
   }
-  return await replicateEncoded(ctx, encoded, options);
+  return await placeEncoded(ctx, {
+    id,
+    plan: encoded.plan,
+    checksums: encoded.fragments.map((f) => f.id.checksum),
+    fragments: encoded.fragments,
+  }, options);
 }
 
-async function replicateEncoded(
+function notInBlobStore(id: TesseraId): TesserasError {
+  return new TesserasError(
+    "NOT_FOUND",
+    `tessera ${id} is not in our blob store: put the file first`,
+  );
+}
+
+/** What to place: shards in hand, or a loader. */
+interface Encoded {
+  readonly id: TesseraId;
+  readonly plan: FragmentPlan;
+  readonly checksums: readonly Checksum[];
+  readonly fragments?: readonly Fragment[];
+  readonly load?: (index: number, options: IoOptions) => Promise<Fragment>;
+}
+
+async function placeEncoded(
   ctx: ServiceContext,
-  encoded: EncodedTessera,
+  encoded: Encoded,
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
-  const { id, plan, fragments } = encoded;
+  const { id, plan, checksums } = encoded;
   // Track first: even a partial placement is then known to repair.
-  await ctx.holders.track(id, {
-    plan,
-    checksums: fragments.map((f) => f.id.checksum),
-  });
+  await ctx.holders.track(id, { plan, checksums });
+  const indices = checksums.map((_, i) => i);
   const small = plan.tier === "small" || plan.shardCount === 1;
   const result = await pushShards(ctx, {
     tesseraId: id,
     plan,
-    fragments,
-    ...(small
-      ? { copies: ctx.config.smallReplicas }
-      : { indices: fragments.map((f) => f.id.index) }),
+    fragments: encoded.fragments ?? [],
+    ...(encoded.load ? { load: encoded.load } : {}),
+    ...(small ? { copies: ctx.config.smallReplicas } : { indices }),
   }, options);
   if (result.candidates.length === 0) {
     throw new TesserasError(

@@ -24,10 +24,11 @@ import type {
 import { makeContext, type ServiceContext } from "./context.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation, answerFetch, receiveFragment } from "./receive.ts";
-import { putTessera, replicateTessera } from "./replicate.ts";
+import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
 import { retrieveTessera } from "./retrieve.ts";
+import { retrieveTesseraTo } from "./retrieve_stream.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -36,8 +37,10 @@ import type {
   ReplicationReport,
   ReplicationServiceInit,
   RetrieveOptions,
+  RetrieveToReport,
   SweepOptions,
   SweepReport,
+  TesseraSink,
 } from "./types.ts";
 
 /**
@@ -96,6 +99,32 @@ export class ReplicationService implements InboundHandlers {
     options: ReplicateOptions = {},
   ): Promise<ReplicationReport> {
     return putTessera(this.#ctx, data, options);
+  }
+
+  /**
+   * The streaming put: store the file at `path` as our own tessera and
+   * replicate it without ever holding it in memory. The file is copied
+   * into a staging area of the blob store, stream-encoded from the copy
+   * (parity shards written to staging files), the copy becomes our blob,
+   * and shards are pushed one per transfer (at most `concurrentTransfers`
+   * in memory). The staging area is removed at the end, also on failure.
+   * Needs a blob store with the streaming capabilities (`blobFile`,
+   * `readRange`, `openStaging`), else rejects `INVALID_INPUT`; rejects
+   * `NOT_FOUND` when the file cannot be read and `TOO_LARGE` above 1 GiB.
+   *
+   * @example
+   * ```ts
+   * const report = await service.putTesseraFile("/photos/2019.tar", {
+   *   onEncode: (done, total) => {},
+   *   onProgress: (p) => {},
+   * });
+   * ```
+   */
+  putTesseraFile(
+    path: string,
+    options: ReplicateOptions = {},
+  ): Promise<ReplicationReport> {
+    return putTesseraFile(this.#ctx, path, options);
   }
 
   /**
@@ -284,6 +313,32 @@ export class ReplicationService implements InboundHandlers {
     options: RetrieveOptions = {},
   ): Promise<Uint8Array> {
     return retrieveTessera(this.#ctx, id, options);
+  }
+
+  /**
+   * The streaming retrieval: write the tessera's bytes to `sink` in order
+   * without holding them in memory (our blob read in pieces, or shards
+   * fetched into a staging area, rebuilt stripe by stripe and streamed
+   * out), verified against the id on the way; the bytes written are
+   * trustworthy only once this resolves. Same sources and errors as
+   * {@linkcode ReplicationService.retrieveTessera}; with a blob store
+   * lacking the streaming capabilities it retrieves in memory.
+   *
+   * @example
+   * ```ts
+   * const chunks: Uint8Array[] = [];
+   * await service.retrieveTesseraTo(id, {
+   *   write: (b) => Promise.resolve(void chunks.push(b.slice())),
+   *   reset: () => Promise.resolve(void (chunks.length = 0)),
+   * });
+   * ```
+   */
+  retrieveTesseraTo(
+    id: TesseraId,
+    sink: TesseraSink,
+    options: RetrieveOptions = {},
+  ): Promise<RetrieveToReport> {
+    return retrieveTesseraTo(this.#ctx, id, sink, options);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -87,6 +87,38 @@ export interface ReplicationProgress {
 export interface ReplicateOptions extends IoOptions {
   /** Called after each shard push settles. */
   readonly onProgress?: (progress: ReplicationProgress) => void;
+  /**
+   * Streaming puts (`putTesseraFile`): called as the file is encoded, with
+   * the bytes of the file done so far and its size.
+   */
+  readonly onEncode?: (done: number, total: number) => void;
+}
+
+/**
+ * Where a streaming retrieval writes the tessera's bytes, in order.
+ * Nothing written is trustworthy until the retrieval resolves: on a
+ * rejection the caller discards it.
+ */
+export interface TesseraSink {
+  /** Append `bytes` (a view reused afterwards: copy it to keep it). */
+  write(bytes: Uint8Array, options?: IoOptions): Promise<void>;
+  /**
+   * Discard everything written so far: a source failed verification and
+   * the retrieval starts over from another.
+   */
+  reset(options?: IoOptions): Promise<void>;
+}
+
+/** What `retrieveTesseraTo` wrote. */
+export interface RetrieveToReport {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** Bytes written (the tessera's size). */
+  readonly size: number;
+  /** `blob`: our own copy; `network`: shards fetched (and held) rebuilt. */
+  readonly source: "blob" | "network";
+  /** Bytes fetched from holders. */
+  readonly bytesFetched: number;
 }
 
 /** A peer that refused or failed a push. */

@@ -1,6 +1,9 @@
 /**
  * The owner's own tessera bytes as files `{root}/{id}.blob`, each written
- * atomically (temp file, fsync, rename, fsync of the directory).
+ * atomically (temp file, fsync, rename, fsync of the directory), with the
+ * optional streaming capabilities of the port: ranged reads, the file
+ * path, and staging areas `{root}/.staging/{random}/` for streaming puts,
+ * repairs and retrievals (removed at start by `removeStrayTempFiles`).
  *
  * @module
  */
@@ -8,13 +11,22 @@ import { join } from "node:path";
 import {
   assertTesseraId,
   type BlobStore,
+  type ByteRange,
   type IoOptions,
   isTesseraId,
+  type LocalFile,
   MAX_TESSERA_SIZE,
+  type ShardStaging,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { ensureDir, isTempName, writeFileAtomic } from "./atomic_file.ts";
+import {
+  ensureDir,
+  isTempName,
+  removeQuietly,
+  syncDir,
+  writeFileAtomic,
+} from "./atomic_file.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
 
 /** Options of {@linkcode FsBlobStore}. */
@@ -24,6 +36,8 @@ export interface FsBlobStoreOptions {
 }
 
 const BLOB = /^([0-9a-f]{64})\.blob$/;
+/** Staging areas live here, beside the blobs (same file system: renames). */
+const STAGING = ".staging";
 
 /**
  * The file implementation of the `BlobStore` port. Ids are checked (64
@@ -130,9 +144,56 @@ export class FsBlobStore implements BlobStore {
     return ids.sort();
   }
 
+  /** The blob's file (path and size), or `null` when absent. */
+  async blobFile(
+    id: TesseraId,
+    options: IoOptions = {},
+  ): Promise<LocalFile | null> {
+    const path = this.blobPath(id);
+    options.signal?.throwIfAborted();
+    try {
+      const info = await Deno.stat(path);
+      return info.isFile ? { path, size: info.size } : null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw storageError(err, `checking blob ${id}`);
+    }
+  }
+
   /**
-   * Removes temp files left by interrupted `put`s; returns how many. Run
-   * at start, before any `put`.
+   * Up to `range.length` bytes of the blob from `range.offset` (fewer at
+   * its end), or `null` when absent.
+   */
+  async readRange(
+    id: TesseraId,
+    range: ByteRange,
+    options: IoOptions = {},
+  ): Promise<Uint8Array | null> {
+    const path = this.blobPath(id);
+    options.signal?.throwIfAborted();
+    try {
+      return await readRangeOf(path, range);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw storageError(err, `reading blob ${id}`);
+    }
+  }
+
+  /**
+   * A fresh staging area `{root}/.staging/{random}/`; remove it when
+   * done. Its `commitBlob` renames the imported copy to `{id}.blob`.
+   */
+  async openStaging(options: IoOptions = {}): Promise<ShardStaging> {
+    options.signal?.throwIfAborted();
+    const dir = join(this.#root, STAGING, crypto.randomUUID());
+    await ensureDir(dir);
+    return new FsStaging(dir, (id) => this.blobPath(id));
+  }
+
+  /**
+   * Removes temp files left by interrupted `put`s and staging areas left
+   * by interrupted streaming operations; returns how many. Run at start,
+   * before any `put`.
    */
   async removeStrayTempFiles(options: IoOptions = {}): Promise<number> {
     let removed = 0;
@@ -151,6 +212,200 @@ export class FsBlobStore implements BlobStore {
         throw storageError(err, `cleaning ${this.#root}`);
       }
     }
+    try {
+      for await (const e of Deno.readDir(join(this.#root, STAGING))) {
+        options.signal?.throwIfAborted();
+        await Deno.remove(join(this.#root, STAGING, e.name), {
+          recursive: true,
+        }).then(() => removed++, () => {});
+      }
+    } catch (err) {
+      if (!isNotFound(err)) {
+        throw storageError(err, `cleaning ${join(this.#root, STAGING)}`);
+      }
+    }
     return removed;
+  }
+}
+
+async function readRangeOf(
+  path: string,
+  range: ByteRange,
+): Promise<Uint8Array> {
+  if (
+    !Number.isSafeInteger(range.offset) || range.offset < 0 ||
+    !Number.isSafeInteger(range.length) || range.length < 0
+  ) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `invalid byte range ${range.offset}+${range.length}`,
+    );
+  }
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  const n = Math.max(0, Math.min(range.length, size - range.offset));
+  const out = new Uint8Array(n);
+  if (n === 0) return out;
+  await file.seek(range.offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < n) {
+    const r = await file.read(out.subarray(got));
+    if (r === null) break;
+    got += r;
+  }
+  return got === n ? out : out.subarray(0, got);
+}
+
+/**
+ * One staging area: `source` (the imported copy) and `{index}.shard`
+ * files, appended through handles kept open until `remove`.
+ */
+class FsStaging implements ShardStaging {
+  readonly #dir: string;
+  readonly #blobPath: (id: TesseraId) => string;
+  readonly #writers = new Map<number, Promise<Deno.FsFile>>();
+  #removed = false;
+
+  constructor(dir: string, blobPath: (id: TesseraId) => string) {
+    this.#dir = dir;
+    this.#blobPath = blobPath;
+  }
+
+  get #source(): string {
+    return join(this.#dir, "source");
+  }
+
+  #shard(index: number): string {
+    if (!Number.isSafeInteger(index) || index < 0 || index > 255) {
+      throw new TesserasError("INVALID_INPUT", `invalid shard index ${index}`);
+    }
+    return join(this.#dir, `${String(index).padStart(3, "0")}.shard`);
+  }
+
+  #live(): void {
+    if (this.#removed) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `staging area ${this.#dir} was removed`,
+      );
+    }
+  }
+
+  async importFile(
+    source: string,
+    options: IoOptions & { readonly maxBytes?: number } = {},
+  ): Promise<LocalFile> {
+    this.#live();
+    options.signal?.throwIfAborted();
+    const dest = this.#source;
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(source);
+    } catch (err) {
+      throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
+    }
+    if (!info.isFile) {
+      throw new TesserasError("INVALID_INPUT", `${source} is not a file`);
+    }
+    if (options.maxBytes !== undefined && info.size > options.maxBytes) {
+      throw new TesserasError(
+        "TOO_LARGE",
+        `${source} is ${info.size} bytes; the limit is ${options.maxBytes} bytes`,
+      );
+    }
+    try {
+      await Deno.copyFile(source, dest);
+    } catch (err) {
+      await removeQuietly(dest);
+      if (isNotFound(err)) {
+        throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
+      }
+      throw storageError(err, `copying ${source}`);
+    }
+    try {
+      using f = await Deno.open(dest, { read: true, write: true });
+      await f.sync();
+      return { path: dest, size: (await f.stat()).size };
+    } catch (err) {
+      throw storageError(err, `flushing the copy of ${source}`);
+    }
+  }
+
+  async append(
+    index: number,
+    bytes: Uint8Array,
+    options: IoOptions = {},
+  ): Promise<void> {
+    this.#live();
+    options.signal?.throwIfAborted();
+    const path = this.#shard(index);
+    let opening = this.#writers.get(index);
+    if (!opening) {
+      opening = Deno.open(path, { write: true, create: true, append: true });
+      this.#writers.set(index, opening);
+    }
+    try {
+      const f = await opening;
+      // write() may take fewer bytes than given (a nearly full disk).
+      for (let at = 0; at < bytes.length;) {
+        at += await f.write(bytes.subarray(at));
+      }
+    } catch (err) {
+      throw storageError(err, `staging shard ${index}`);
+    }
+  }
+
+  async read(
+    index: number,
+    range: ByteRange,
+    options: IoOptions = {},
+  ): Promise<Uint8Array> {
+    this.#live();
+    options.signal?.throwIfAborted();
+    const path = this.#shard(index);
+    try {
+      return await readRangeOf(path, range);
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          `shard ${index} was never staged in ${this.#dir}`,
+        );
+      }
+      throw storageError(err, `reading staged shard ${index}`);
+    }
+  }
+
+  async commitBlob(id: TesseraId, options: IoOptions = {}): Promise<void> {
+    this.#live();
+    options.signal?.throwIfAborted();
+    const dest = this.#blobPath(id);
+    try {
+      await Deno.rename(this.#source, dest);
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          "no imported file to commit: call importFile first",
+        );
+      }
+      throw storageError(err, `storing blob ${id}`);
+    }
+    await syncDir(join(dest, ".."));
+  }
+
+  async remove(): Promise<void> {
+    if (this.#removed) return;
+    this.#removed = true;
+    const writers = [...this.#writers.values()];
+    this.#writers.clear();
+    for (const w of await Promise.allSettled(writers)) {
+      if (w.status === "fulfilled") {
+        try {
+          w.value.close();
+        } catch { /* already closed */ }
+      }
+    }
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 }
