@@ -120,9 +120,12 @@ async function assemble(
   cleanups.push(() => db.close());
 
   const fragments = new FsFragmentStore(db, { root: layout.fragments });
-  const strays = await fragments.removeStrayTempFiles();
-  if (strays > 0) {
-    log.info("removed {n} unfinished shard writes", { n: strays });
+  const recovered = await fragments.recoverAfterCrash();
+  if (recovered.strayTempFiles + recovered.orphanFiles > 0) {
+    log.info(
+      "recovered from an interrupted run: removed {temp} unfinished shard writes and {orphans} shard files without a row",
+      { temp: recovered.strayTempFiles, orphans: recovered.orphanFiles },
+    );
   }
   const blobs = new FsBlobStore({ root: layout.blobs });
   await blobs.removeStrayTempFiles();
