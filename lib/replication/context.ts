@@ -42,6 +42,8 @@ export interface ServiceContext {
   readonly maxSkewMs: number;
   readonly graceMs: number;
   readonly candidateCount?: number;
+  /** Bytes of shards in flight at once (pushes, streaming fetches). */
+  readonly transferBudget: number;
   readonly selfId: PeerId;
   readonly log: Logger;
   /** Serialises receives per sender. */
@@ -78,6 +80,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     maxSkewMs: init.attestationMaxSkewMs ?? 5 * 60 * 1000,
     graceMs: init.unreachableGraceMs ?? 0,
     candidateCount: init.candidateCount,
+    transferBudget: init.transferBudgetBytes ?? 64 * 1024 * 1024,
     selfId: init.identity.peerId,
     log: getLogger(["tesseras", "replication"]),
     locks: new KeyedMutex(),

@@ -13,12 +13,6 @@ import type {
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
 
-/**
- * Internal: bytes of shards in flight while fetching into a staging area
- * (about four Large shards).
- */
-export const FETCH_BUDGET = 96 << 20;
-
 /** Internal: a blob store's optional file capabilities, bound. */
 export interface FileBlobs {
   blobFile(id: TesseraId, options?: IoOptions): Promise<LocalFile | null>;

@@ -287,7 +287,14 @@ export async function pushShards(
       }
     }
   };
-  const workers = Math.max(1, ctx.config.concurrentTransfers);
+  // Large shards also count against the byte budget (at least two).
+  const byBytes = req.plan.shardSize > 0
+    ? Math.max(2, Math.floor(ctx.transferBudget / req.plan.shardSize))
+    : Infinity;
+  const workers = Math.max(
+    1,
+    Math.min(ctx.config.concurrentTransfers, byBytes),
+  );
   const results = await Promise.allSettled(
     Array.from({ length: workers }, worker),
   );

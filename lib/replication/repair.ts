@@ -22,7 +22,7 @@ import { blake3Hex, rsReconstruct } from "../codec/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { FETCH_BUDGET, fileBlobs } from "./file_blobs.ts";
+import { fileBlobs } from "./file_blobs.ts";
 import { rebuildStriped } from "./stripes.ts";
 import { inspect } from "./health.ts";
 import { type OwnShards, ownShards, type ShardLoader } from "./own_shards.ts";
@@ -288,7 +288,7 @@ async function rebuild(
           await staging.append(index, data, o);
           held.add(index);
         },
-        budgetBytes: FETCH_BUDGET,
+        budgetBytes: ctx.transferBudget,
       }, options);
       const small = plan.tier === "small" || plan.shardCount === 1;
       if (!small) {

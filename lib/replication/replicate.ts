@@ -75,7 +75,8 @@ export async function putTesseraFile(
         // Shard 0 comes first in file order: its progress is the file's.
         if (index === 0 && options.onEncode) {
           done += bytes.length;
-          options.onEncode(small ? done : done * plan.dataShards, plan.size);
+          const file = small ? done : done * plan.dataShards;
+          options.onEncode(Math.min(file, plan.size), plan.size);
         }
         if (small || index < plan.dataShards) return;
         return staging.append(index, bytes, { signal });

@@ -28,12 +28,7 @@ import { blake3Hex, planTessera } from "../codec/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { locateShards } from "./discover.ts";
-import {
-  FETCH_BUDGET,
-  type FileBlobs,
-  fileBlobs,
-  withStaging,
-} from "./file_blobs.ts";
+import { type FileBlobs, fileBlobs, withStaging } from "./file_blobs.ts";
 import { retrieveTessera } from "./retrieve.ts";
 import {
   hashStriped,
@@ -203,7 +198,7 @@ async function collect(
       await run.staging.append(index, data, o);
       run.held.add(index);
     },
-    budgetBytes: FETCH_BUDGET,
+    budgetBytes: ctx.transferBudget,
   }, {
     signal: options.signal,
     onShard: (have, bytes) =>

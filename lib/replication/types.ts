@@ -69,6 +69,14 @@ export interface ReplicationServiceInit {
    * needed plus 8, so refusals can be replaced.
    */
   readonly candidateCount?: number;
+  /**
+   * Bytes of shards in flight at once, pushed or fetched into a staging
+   * area (default 64 MiB), besides the `concurrentTransfers` cap: at least
+   * two transfers run, so only shards over 16 MiB (Large tesseras over
+   * 768 MiB) are pushed fewer than four at a time. The network stack
+   * keeps a few copies of each shard in flight, so this bounds memory.
+   */
+  readonly transferBudgetBytes?: number;
 }
 
 /** Progress of a push, for a progress bar. */

@@ -6,6 +6,7 @@
 import {
   type Attestation,
   type AttestRequest,
+  type BlobStore,
   type DhtPort,
   type FragmentEnvelope,
   fromHex,
@@ -44,7 +45,7 @@ export interface TestNode {
   readonly service: ReplicationService;
   readonly fragments: MemoryFragmentStore;
   readonly ledger: MemoryReciprocityLedger;
-  readonly blobs: MemoryBlobStore;
+  readonly blobs: BlobStore;
   readonly holders: MemoryHolderRegistry;
   readonly dht: DhtPort;
   online: boolean;
@@ -62,6 +63,9 @@ export interface Traffic {
   fetch: number;
   find: number;
   fetchBytes: number;
+  /** Fetches running now, and the most ever running at once. */
+  fetchInFlight: number;
+  maxFetchInFlight: number;
 }
 
 /** Builds nodes that talk to each other through {@linkcode MiniNetwork}. */
@@ -76,6 +80,8 @@ export class MiniNetwork {
     fetch: 0,
     find: 0,
     fetchBytes: 0,
+    fetchInFlight: 0,
+    maxFetchInFlight: 0,
   };
   readonly #config: Partial<ReplicationConfig>;
   #seed = 1;
@@ -99,6 +105,9 @@ export class MiniNetwork {
        * daemon's SQLite store is.
        */
       unlinkedLedger?: boolean;
+      /** The blob store (default a fresh `MemoryBlobStore`). */
+      blobs?: BlobStore;
+      transferBudgetBytes?: number;
     } = {},
   ): TestNode {
     const info: PeerInfo = { id, addresses: [], ...(ip ? { ip } : {}) };
@@ -107,7 +116,7 @@ export class MiniNetwork {
     const fragments = new MemoryFragmentStore(
       extra.unlinkedLedger ? {} : { ledger },
     );
-    const blobs = new MemoryBlobStore();
+    const blobs = extra.blobs ?? new MemoryBlobStore();
     const holders = new MemoryHolderRegistry({ now });
     const dht = this.#dht(id);
     const service = new ReplicationService({
@@ -127,6 +136,9 @@ export class MiniNetwork {
         : {}),
       ...(extra.candidateCount !== undefined
         ? { candidateCount: extra.candidateCount }
+        : {}),
+      ...(extra.transferBudgetBytes !== undefined
+        ? { transferBudgetBytes: extra.transferBudgetBytes }
         : {}),
     });
     const node: TestNode = {
@@ -239,8 +251,19 @@ function makeDht(net: MiniNetwork, self: PeerId): DhtPort {
     ): Promise<Uint8Array> {
       net.traffic.fetch++;
       const t = net.target(peer);
-      if (t.fetchDelayMs) await delay(t.fetchDelayMs, options?.signal);
-      const data = await t.service.onFetch(shard, from(), options);
+      net.traffic.fetchInFlight++;
+      net.traffic.maxFetchInFlight = Math.max(
+        net.traffic.maxFetchInFlight,
+        net.traffic.fetchInFlight,
+      );
+      let data: Uint8Array | null;
+      try {
+        // A tick, so concurrent fetches overlap as on a real network.
+        await delay(t.fetchDelayMs ?? 0, options?.signal);
+        data = await t.service.onFetch(shard, from(), options);
+      } finally {
+        net.traffic.fetchInFlight--;
+      }
       if (!data) {
         throw new TesserasError(
           "NOT_FOUND",

@@ -93,3 +93,136 @@ Deno.test("an aborted put writes nothing", async () => {
     assert.deepEqual(await tree(`${dir}/blobs`), []);
   });
 });
+
+Deno.test("blobFile and readRange: path and size, ranges clipped at the end, null when absent", async () => {
+  await withTempDir(async (dir) => {
+    const blobs = new FsBlobStore({ root: `${dir}/blobs` });
+    const data = bytes(5000, 4);
+    const id = blake3Hex(data);
+    assert.equal(await blobs.blobFile(id), null);
+    assert.equal(await blobs.readRange(id, { offset: 0, length: 1 }), null);
+    await blobs.put(id, data);
+    assert.deepEqual(await blobs.blobFile(id), {
+      path: blobs.blobPath(id),
+      size: 5000,
+    });
+    const range = (offset: number, length: number) =>
+      blobs.readRange(id, { offset, length });
+    assert.deepEqual(await range(0, 5000), data);
+    assert.deepEqual(await range(1234, 100), data.subarray(1234, 1334));
+    assert.deepEqual(await range(4990, 100), data.subarray(4990));
+    assert.deepEqual(await range(5000, 10), new Uint8Array(0));
+    assert.deepEqual(await range(9000, 10), new Uint8Array(0));
+    await assert.rejects(
+      range(-1, 10),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    await assert.rejects(
+      blobs.readRange("../x", { offset: 0, length: 1 }),
+      (e) => isTesserasError(e, "INVALID_ID"),
+    );
+  });
+});
+
+Deno.test("staging: import a copy, append and read shards, commit the copy as a blob, remove everything", async () => {
+  await withTempDir(async (dir) => {
+    const root = `${dir}/blobs`;
+    const blobs = new FsBlobStore({ root });
+    const data = bytes(3000, 5);
+    const id = blake3Hex(data);
+    const source = `${dir}/input.bin`;
+    await Deno.writeFile(source, data);
+    const staging = await blobs.openStaging();
+    const copy = await staging.importFile(source);
+    assert.equal(copy.size, 3000);
+    assert.notEqual(copy.path, source);
+    assert.ok(copy.path.startsWith(`${root}/.staging/`));
+    // The copy is private: changing the source does not change it.
+    await Deno.writeFile(source, bytes(3000, 6));
+    assert.deepEqual(await Deno.readFile(copy.path), data);
+
+    await staging.append(7, data.subarray(0, 1000));
+    await staging.append(7, data.subarray(1000, 2500));
+    await staging.append(70, new Uint8Array([9, 8, 7]));
+    assert.deepEqual(
+      await staging.read(7, { offset: 0, length: 2500 }),
+      data.subarray(0, 2500),
+    );
+    assert.deepEqual(
+      await staging.read(7, { offset: 2400, length: 500 }),
+      data.subarray(2400, 2500),
+    );
+    assert.deepEqual(
+      await staging.read(70, { offset: 1, length: 9 }),
+      new Uint8Array([8, 7]),
+    );
+    await assert.rejects(
+      staging.read(8, { offset: 0, length: 1 }),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+
+    await staging.commitBlob(id);
+    assert.deepEqual(await blobs.get(id), data);
+    assert.deepEqual(await blobs.list(), [id]);
+    await assert.rejects(
+      staging.commitBlob(id),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+    await staging.remove();
+    await staging.remove(); // twice: no error
+    await assert.rejects(
+      staging.append(1, data),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    assert.deepEqual(await tree(root), [".staging/", `${id}.blob`].sort());
+  });
+});
+
+Deno.test("staging: import refuses missing, non-file and too large sources before copying", async () => {
+  await withTempDir(async (dir) => {
+    const blobs = new FsBlobStore({ root: `${dir}/blobs` });
+    const staging = await blobs.openStaging();
+    try {
+      await assert.rejects(
+        staging.importFile(`${dir}/missing.bin`),
+        (e) => isTesserasError(e, "NOT_FOUND"),
+      );
+      await assert.rejects(
+        staging.importFile(dir),
+        (e) => isTesserasError(e, "INVALID_INPUT"),
+      );
+      await Deno.writeFile(`${dir}/big.bin`, bytes(101));
+      await assert.rejects(
+        staging.importFile(`${dir}/big.bin`, { maxBytes: 100 }),
+        (e) => isTesserasError(e, "TOO_LARGE"),
+      );
+      await assert.rejects(
+        staging.commitBlob("ab".repeat(32)),
+        (e) => isTesserasError(e, "NOT_FOUND"),
+      );
+    } finally {
+      await staging.remove();
+    }
+    assert.deepEqual(await blobs.list(), []);
+  });
+});
+
+Deno.test("staging areas left by a crash are removed at start; blobs stay", async () => {
+  await withTempDir(async (dir) => {
+    const root = `${dir}/blobs`;
+    const blobs = new FsBlobStore({ root });
+    const data = bytes(100, 7);
+    const id = blake3Hex(data);
+    await blobs.put(id, data);
+    const a = await blobs.openStaging();
+    const b = await blobs.openStaging();
+    await a.append(3, bytes(50));
+    await Deno.writeFile(`${dir}/in.bin`, bytes(20));
+    await b.importFile(`${dir}/in.bin`);
+    // The process dies here: neither area is removed.
+    assert.equal(await blobs.removeStrayTempFiles(), 2);
+    assert.deepEqual(await tree(root), [".staging/", `${id}.blob`].sort());
+    assert.deepEqual(await blobs.list(), [id]);
+    assert.equal(await blobs.removeStrayTempFiles(), 0);
+  });
+});
