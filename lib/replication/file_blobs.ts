@@ -13,6 +13,13 @@ import type {
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
 
+/**
+ * Internal: bytes of each shard per stripe in our streaming encodes. Half
+ * the codec's default: measured on 1 GiB, as fast, and the encoder's
+ * buffers (three stripes of 72 rows) shrink from 108 to 54 MiB.
+ */
+export const STRIPE_BYTES = 256 * 1024;
+
 /** Internal: a blob store's optional file capabilities, bound. */
 export interface FileBlobs {
   blobFile(id: TesseraId, options?: IoOptions): Promise<LocalFile | null>;

@@ -32,7 +32,7 @@ import {
 } from "../codec/mod.ts";
 import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
-import { type FileBlobs, fileBlobs } from "./file_blobs.ts";
+import { type FileBlobs, fileBlobs, STRIPE_BYTES } from "./file_blobs.ts";
 
 /** Internal: one keyed proof to compute (see `attestationProof`). */
 export interface ProofRequest {
@@ -238,9 +238,14 @@ class FileShards implements OwnShards {
     sink: { write(index: number, bytes: Uint8Array): Promise<void> | void },
     options: IoOptions,
   ): Promise<Checksum[]> {
+    // Background work (health checks, repair): no hash worker, whose
+    // isolate and shared buffers linger after each pass; the id is hashed
+    // in a second sequential read instead.
     const result = await encodeTesseraFile(this.#file.path, sink, {
       thresholds: this.#ctx.thresholds,
       signal: options.signal,
+      workers: false,
+      stripeBytes: STRIPE_BYTES,
     });
     if (result.id !== this.#id) throw corruptBlob(this.#id);
     return result.checksums;

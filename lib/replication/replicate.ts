@@ -23,7 +23,7 @@ import {
 } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { fileBlobs } from "./file_blobs.ts";
+import { fileBlobs, STRIPE_BYTES } from "./file_blobs.ts";
 import { fileShardLoader, ownShards } from "./own_shards.ts";
 import { pushShards } from "./push.ts";
 import type { ReplicateOptions, ReplicationReport } from "./types.ts";
@@ -81,7 +81,7 @@ export async function putTesseraFile(
         if (small || index < plan.dataShards) return;
         return staging.append(index, bytes, { signal });
       },
-    }, { thresholds: ctx.thresholds, signal });
+    }, { thresholds: ctx.thresholds, signal, stripeBytes: STRIPE_BYTES });
     options.onEncode?.(plan.size, plan.size);
     await staging.commitBlob(encoded.id, { signal });
     const loader = fileShardLoader(ctx, files, {
