@@ -104,6 +104,7 @@ async function assertHoldersExact(
 Deno.test("putTesseraFile: Small, Medium and Large placed as the in-memory encoder would, staging removed", async () => {
   for (
     const [size, tier, shards] of [
+      [0, "small", 1],
       [700, "small", 1],
       [5000, "medium", 24],
       [40_000, "large", 72],
@@ -327,7 +328,10 @@ Deno.test("retrieveTesseraTo from peers rebuilds missing data shards stripe-wise
 
 Deno.test("a stranger with a file blob store retrieves Small, Medium, Large and zero-ended files by id", async () => {
   for (
-    const [size, zeros] of [[700, 0], [5000, 0], [40_000, 0], [5000, 300], [
+    const [size, zeros] of [[0, 0], [700, 0], [5000, 0], [40_000, 0], [
+      5000,
+      300,
+    ], [
       40_000,
       47,
     ]]
