@@ -119,6 +119,27 @@ function authorized(req: Request, token: string): boolean {
 /** Largest JSON request body the API reads. */
 const MAX_JSON_BODY = 64 * 1024;
 
+/** The body as text, refusing it as soon as it grows past `limit` bytes. */
+async function readLimited(req: Request, limit: number): Promise<string> {
+  if (!req.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      throw new TesserasError("TOO_LARGE", "JSON request body too large");
+    }
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
 async function readJson(req: Request): Promise<Record<string, unknown>> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_TESSERA_SIZE) {
@@ -130,10 +151,7 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
   if (declared > MAX_JSON_BODY) {
     throw new TesserasError("TOO_LARGE", "JSON request body too large");
   }
-  const text = await req.text();
-  if (text.length > MAX_JSON_BODY) {
-    throw new TesserasError("TOO_LARGE", "JSON request body too large");
-  }
+  const text = await readLimited(req, MAX_JSON_BODY);
   if (text.trim() === "") return {};
   try {
     const parsed = JSON.parse(text);

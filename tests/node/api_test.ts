@@ -145,3 +145,25 @@ Deno.test("client reports a missing daemon as NOT_RUNNING", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a chunked JSON body is refused once it passes the limit", async () => {
+  await withServer(async (url, token) => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Endless: the server must stop reading, not buffer it all.
+        sent += 16384;
+        if (sent > 8 * 1024 * 1024) controller.close();
+        else controller.enqueue(new TextEncoder().encode(" ".repeat(16384)));
+      },
+    });
+    const res = await fetch(`${url}/v1/tesseras`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body,
+    });
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error.code, "TOO_LARGE");
+    assert.ok(sent < 8 * 1024 * 1024, `server read ${sent} bytes`);
+  });
+});
