@@ -35,33 +35,10 @@ import {
   StubHandlers,
   waitFor,
 } from "./helpers.ts";
+import { concat, frame, varint } from "./frames.ts";
 
 /** A stream still open after this long has hung: the test fails. */
 const SAFETY_MS = 5_000;
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 128) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return new Uint8Array(out);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function frame(payload: Uint8Array): Uint8Array {
-  return concat(varint(payload.length), payload);
-}
 
 /** The payload of the one and only frame in `bytes`. */
 function onlyFrame(bytes: Uint8Array): Uint8Array {

@@ -26,30 +26,7 @@ import {
   WireReplicateAck,
 } from "../../lib/net/protocol/pb/replicate.ts";
 import { smallEnvelope, startNode, stopAll, StubHandlers } from "./helpers.ts";
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 128) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return new Uint8Array(out);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function frame(payload: Uint8Array): Uint8Array {
-  return concat(varint(payload.length), payload);
-}
+import { concat, frame, varint } from "./frames.ts";
 
 interface RawResult {
   /** Every byte the server sent back. */

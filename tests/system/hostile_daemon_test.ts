@@ -20,26 +20,9 @@ import { WireAttestRequest } from "../../lib/net/protocol/pb/attest.ts";
 import { WireFetchRequest } from "../../lib/net/protocol/pb/fetch.ts";
 import { WireFragmentEnvelope } from "../../lib/net/protocol/pb/replicate.ts";
 import { apiGet, startDaemon } from "./daemon_process.ts";
+import { frame, varint } from "../net/frames.ts";
 
 const FRAMES_PER_PROTOCOL = 800;
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 128) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return new Uint8Array(out);
-}
-
-function frame(payload: Uint8Array): Uint8Array {
-  const prefix = varint(payload.length);
-  const out = new Uint8Array(prefix.length + payload.length);
-  out.set(prefix);
-  out.set(payload, prefix.length);
-  return out;
-}
 
 /**
  * Send bytes on a fresh stream, half-close and read to the end, as a plain
