@@ -434,6 +434,7 @@ export async function runLibp2pSimulation(
       deficitToleranceBytes: config.deficitToleranceBytes,
       repairBytes,
       placementBytes,
+      refusedBytes: 0,
       storedBytes: census.storedBytes,
       repairRatio: census.storedBytes > 0
         ? round3(repairBytes / census.storedBytes)

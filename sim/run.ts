@@ -231,6 +231,7 @@ class World implements ChurnWorld {
   readonly #capacity: number;
   readonly #graceMs: number;
   #repairBytes = 0;
+  #refusedBytes = 0;
   #placementBytes = 0;
   #sweeps = 0;
   #placementFailures = 0;
@@ -278,7 +279,8 @@ class World implements ChurnWorld {
     );
     this.net.onMessage = (e) => {
       if (e.kind === "replicate") {
-        if (e.tesseraId !== undefined && this.#placing.has(e.tesseraId)) {
+        if (!e.ok) this.#refusedBytes += e.bytes;
+        else if (e.tesseraId !== undefined && this.#placing.has(e.tesseraId)) {
           this.#placementBytes += e.bytes;
         } else this.#repairBytes += e.bytes;
       } else if (e.kind === "fetch") this.#repairBytes += e.bytes;
@@ -461,6 +463,7 @@ class World implements ChurnWorld {
       deficitToleranceBytes: this.config.deficitToleranceBytes,
       repairBytes: this.#repairBytes,
       placementBytes: this.#placementBytes,
+      refusedBytes: this.#refusedBytes,
       storedBytes: stored,
       repairRatio: stored > 0 ? round3(this.#repairBytes / stored) : 0,
       freeRiderRedundancy: Number.isNaN(fr) ? null : round3(fr),

@@ -71,8 +71,13 @@ export interface SimSummary {
   readonly maxFreeRiderDeficitBytes: number;
   /** The tolerance in force (scaled). */
   readonly deficitToleranceBytes: number;
-  /** Bytes moved by repair: pushed to new holders plus fetched to rebuild. */
+  /** Bytes moved by repair: accepted pushes to new holders plus fetched to rebuild. */
   readonly repairBytes: number;
+  /**
+   * Bytes of pushes the receiver refused (deficit, space, free riders),
+   * first placement and repair alike: sent, then wasted.
+   */
+  readonly refusedBytes: number;
   /** Bytes pushed by first placements. */
   readonly placementBytes: number;
   /** Shard bytes on present nodes at the end. */

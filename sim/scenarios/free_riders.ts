@@ -1,10 +1,10 @@
 /**
- * Free riders: 10% of the nodes accept fragments and keep nothing, and own
- * 30% of the tesseras. Attestation exposes them, repair debits them in
- * the ledger, and peers refuse their pushes once their deficit passes the
- * tolerance (here 32 MiB), so their tesseras are re-placed less and decay
- * under churn. Promises: free riders end with less redundancy than fair
- * owners, and no fair owner's tessera is ever lost.
+ * Free riders: 10% of the nodes store nothing for anyone (they refuse
+ * every fragment) and own 30% of the tesseras. Peers refuse their pushes
+ * once their deficit passes the tolerance (here 32 MiB), so their
+ * tesseras should be re-placed less and decay under churn. Promises: free
+ * riders end with less redundancy than fair owners, and no fair owner's
+ * tessera is ever lost. (`free-riders-drop` has free riders that lie.)
  *
  * @module
  */
@@ -14,14 +14,14 @@ import type { Scenario } from "../scenario.ts";
 export const scenario: Scenario = {
   name: "free-riders",
   description:
-    "10% free riders that drop what they store and own 30% of the tesseras; promises they end with less redundancy than fair owners, and no fair owner's tessera lost.",
+    "10% free riders that refuse to store anything and own 30% of the tesseras; promises they end with less redundancy than fair owners, and no fair owner's tessera lost.",
   nodes: 150,
   days: 60,
   tesseras: 300,
   scale: 1 / 1024,
   seed: "free-riders",
   churn: { permanentPerMonth: 0.1 },
-  freeRiders: { fraction: 0.1, mode: "drop" },
+  freeRiders: { fraction: 0.1, mode: "refuse" },
   workload: {
     freeRiderShare: 0.3,
     mix: { small: 0.2, medium: 0.6, large: 0.2 },

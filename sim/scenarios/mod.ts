@@ -8,6 +8,7 @@ import { scenario as correlatedOutage } from "./correlated_outage.ts";
 import { scenario as defaultScenario } from "./default.ts";
 import { scenario as fewSubnets } from "./few_subnets.ts";
 import { scenario as freeRiders } from "./free_riders.ts";
+import { scenario as freeRidersDrop } from "./free_riders_drop.ts";
 import { scenario as quick } from "./quick.ts";
 import { scenario as trace } from "./trace.ts";
 
@@ -17,6 +18,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
   [quick.name]: quick,
   [correlatedOutage.name]: correlatedOutage,
   [freeRiders.name]: freeRiders,
+  [freeRidersDrop.name]: freeRidersDrop,
   [fewSubnets.name]: fewSubnets,
   [trace.name]: trace,
 });

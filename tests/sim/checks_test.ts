@@ -37,6 +37,7 @@ const ok: SimSummary = {
   deficitToleranceBytes: 100,
   repairBytes: 0,
   placementBytes: 0,
+  refusedBytes: 0,
   storedBytes: 0,
   repairRatio: 0,
   freeRiderRedundancy: 0.5,
