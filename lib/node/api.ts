@@ -283,7 +283,7 @@ async function route(
  * @example
  * ```ts
  * const server = serveApi(backend, { token: "secret", port: 0 });
- * console.log(server.url);
+ * const health = await fetch(`${server.url}/health`);
  * await server.shutdown();
  * ```
  */

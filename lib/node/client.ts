@@ -33,7 +33,7 @@ export class ApiClient {
    * @example
    * ```ts
    * const client = await ApiClient.forDataDir("/srv/tesseras");
-   * console.log(await client.get("/health"));
+   * const health = await client.get("/health");
    * ```
    */
   static async forDataDir(dataDir: string): Promise<ApiClient> {

@@ -14,7 +14,7 @@ export const VERSION: string = denoConfig.version;
  *
  * @example
  * ```ts
- * console.log(`tesseras ${VERSION} (${buildTarget()})`);
+ * const banner = `tesseras ${VERSION} (${buildTarget()})`;
  * ```
  */
 export function buildTarget(): string {
