@@ -91,7 +91,7 @@ export class ReplicationService implements InboundHandlers {
    * @example
    * ```ts
    * const report = await service.putTessera(bytes, { onProgress });
-   * console.log(report.tesseraId, report.tolerance);
+   * const { tesseraId, tolerance } = report;
    * ```
    */
   putTessera(
@@ -289,7 +289,7 @@ export class ReplicationService implements InboundHandlers {
    * @example
    * ```ts
    * const report = await service.repairSweep();
-   * console.log(report.repaired, report.degraded);
+   * const { repaired, degraded } = report;
    * ```
    */
   repairSweep(options: SweepOptions = {}): Promise<SweepReport> {

@@ -71,7 +71,7 @@ export interface PeerStoreStats {
  * ```ts
  * const peers = new SqlitePeerStore(db);
  * await peers.addPeer(peerId, "/ip4/203.0.113.7/tcp/4001");
- * for (const p of await peers.loadPeers()) console.log(p.peerId, p.multiaddrs);
+ * const known = (await peers.loadPeers()).map((p) => p.peerId);
  * await peers.cleanupStale(); // forget addresses older than 7 days
  * ```
  */
