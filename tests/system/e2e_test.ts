@@ -96,7 +96,10 @@ Deno.test({
       assert.ok(holderIds.length >= 7, `spread over ${holderIds.length} peers`);
 
       // Kill three holders outright (no clean shutdown).
-      const victims = holderIds.filter((p) => p !== owner.peerId).slice(0, 3);
+      // The bootstrap node stays up: the newcomer below joins through it.
+      const victims = holderIds
+        .filter((p) => p !== owner.peerId && p !== boot.peerId)
+        .slice(0, 3);
       for (const v of victims) {
         await daemons.get(v)!.stop({ signal: "SIGKILL" });
         daemons.delete(v);
