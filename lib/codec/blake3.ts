@@ -5,7 +5,7 @@
  */
 import { TesserasError, toHex } from "../core/mod.ts";
 import { PortableBlake3 } from "./blake3_portable.ts";
-import { WasmBlake3 } from "./blake3_wasm.ts";
+import { WasmBlake3, wasmBlake3Once } from "./blake3_wasm.ts";
 import { codecWasm } from "./wasm_memory.ts";
 
 /** An incremental BLAKE3 hasher. */
@@ -90,6 +90,7 @@ export function createBlake3(options: Blake3Options = {}): Blake3Hasher {
  * ```
  */
 export function blake3(data: Uint8Array): Uint8Array {
+  if (codecWasm) return wasmBlake3Once(undefined, data);
   return new Hasher().update(data).digest();
 }
 
@@ -115,5 +116,7 @@ export function blake3Hex(data: Uint8Array): string {
  * ```
  */
 export function blake3Keyed(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return createBlake3({ key }).update(data).digest();
+  checkKey(key);
+  if (codecWasm) return wasmBlake3Once(key, data);
+  return new Hasher(key).update(data).digest();
 }

@@ -52,20 +52,66 @@ function popcount(n: number): number {
   return c;
 }
 
+// The partial-chunk buffer lent to one-shot hashers: each runs update
+// and digest back to back, synchronously, so they never share it at once.
+const oncePending = new Uint8Array(CHUNK);
+
+/**
+ * One-shot BLAKE3-256 (keyed with a 32-byte `key`) of `data`: attestation
+ * keys and proofs hash many small inputs, so an input of one chunk is
+ * hashed straight in wasm scratch, and a longer one borrows a shared
+ * buffer instead of allocating a hasher's own.
+ */
+export function wasmBlake3Once(
+  key: Uint8Array | undefined,
+  data: Uint8Array,
+): Uint8Array {
+  if (data.length > CHUNK) {
+    return new WasmBlake3(key, oncePending).update(data).digest();
+  }
+  const b = base();
+  const mem = wasmBytes();
+  mem.set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
+  const len = data.length;
+  const nblocks = Math.max(1, Math.ceil(len / 64));
+  mem.fill(0, b + BLOCK + len, b + BLOCK + nblocks * 64);
+  mem.set(data, b + BLOCK);
+  codecWasm!.b3_hash4(
+    b + BLOCK,
+    0,
+    nblocks,
+    len - (nblocks - 1) * 64,
+    0,
+    0,
+    0,
+    b + KEY,
+    key ? KEYED_HASH : 0,
+    CHUNK_START,
+    CHUNK_END | ROOT,
+    b + CVS,
+  );
+  return mem.slice(b + CVS, b + CVS + 32);
+}
+
 /** Incremental BLAKE3-256 (plain or keyed) computed by the wasm kernel. */
 export class WasmBlake3 {
   readonly #key: Uint8Array;
   readonly #flags: number;
   readonly #stack: Uint8Array[] = [];
-  readonly #pending = new Uint8Array(CHUNK);
+  readonly #pending: Uint8Array;
   #pendingLen = 0;
   #chunks = 0;
   #done = false;
 
-  /** A hasher; with a 32-byte `key` it runs in keyed-hash mode. */
-  constructor(key?: Uint8Array) {
+  /**
+   * A hasher; with a 32-byte `key` it runs in keyed-hash mode. `pending`
+   * (1024 bytes) lends the partial-chunk buffer, for a hasher that runs
+   * to completion synchronously (see {@linkcode wasmBlake3Once}).
+   */
+  constructor(key?: Uint8Array, pending?: Uint8Array) {
     this.#key = key ? key.slice(0, 32) : IV_BYTES;
     this.#flags = key ? KEYED_HASH : 0;
+    this.#pending = pending ?? new Uint8Array(CHUNK);
   }
 
   /** Whether `digest()` was called. */

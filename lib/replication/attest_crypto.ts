@@ -7,7 +7,11 @@
 import { type TesseraId, toHex } from "../core/mod.ts";
 import { blake3, blake3Keyed } from "../codec/mod.ts";
 
-const KEY_DOMAIN = new TextEncoder().encode("tesseras-attestation-key-v1\n");
+const encoder = new TextEncoder();
+const KEY_DOMAIN = encoder.encode("tesseras-attestation-key-v1\n");
+/** Domain tag, id and nonce, reused: both sides derive a key per request. */
+let keyInput = new Uint8Array(KEY_DOMAIN.length + 64 + 32);
+keyInput.set(KEY_DOMAIN);
 
 /**
  * The 32-byte proof key for a challenge: BLAKE3 of a domain tag, the
@@ -22,12 +26,19 @@ export function attestationKey(
   tesseraId: TesseraId,
   nonce: Uint8Array,
 ): Uint8Array {
-  const id = new TextEncoder().encode(tesseraId);
-  const buf = new Uint8Array(KEY_DOMAIN.length + id.length + nonce.length);
-  buf.set(KEY_DOMAIN);
-  buf.set(id, KEY_DOMAIN.length);
-  buf.set(nonce, KEY_DOMAIN.length + id.length);
-  return blake3(buf);
+  // At most 3 UTF-8 bytes per UTF-16 unit (ids are 64 ASCII hex digits).
+  const need = KEY_DOMAIN.length + tesseraId.length * 3 + nonce.length;
+  if (keyInput.length < need) {
+    keyInput = new Uint8Array(need);
+    keyInput.set(KEY_DOMAIN);
+  }
+  const { written } = encoder.encodeInto(
+    tesseraId,
+    keyInput.subarray(KEY_DOMAIN.length),
+  );
+  const end = KEY_DOMAIN.length + written;
+  keyInput.set(nonce, end);
+  return blake3(keyInput.subarray(0, end + nonce.length));
 }
 
 /**

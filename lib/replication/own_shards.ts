@@ -33,6 +33,7 @@ import {
 import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 import { type FileBlobs, fileBlobs, STRIPE_BYTES } from "./file_blobs.ts";
+import { shardCache } from "./shard_cache.ts";
 
 /** Internal: one keyed proof to compute (see `attestationProof`). */
 export interface ProofRequest {
@@ -107,10 +108,14 @@ export async function ownShards(
   const data = await ctx.blobs.get(id, options);
   if (!data) return null;
   if (blake3Hex(data) !== id) throw corruptBlob(id);
+  // The blob hashes to its id, so a cached encoding of it is still ours.
+  const cache = shardCache(ctx);
+  const hit = cache.get(id);
+  if (hit) return new MemoryShards(id, hit.plan, hit.shards);
   const plan = planTessera(data.length, { thresholds: ctx.thresholds });
-  const shards = plan.tier === "small"
-    ? [data]
-    : rsEncode(data, plan.dataShards, plan.parityShards);
+  if (plan.tier === "small") return new MemoryShards(id, plan, [data]);
+  const shards = rsEncode(data, plan.dataShards, plan.parityShards);
+  cache.set(id, { plan, shards });
   return new MemoryShards(id, plan, shards);
 }
 
@@ -119,7 +124,11 @@ class MemoryShards implements OwnShards {
   readonly plan: FragmentPlan;
   readonly shards: readonly Uint8Array[];
 
-  constructor(id: TesseraId, plan: FragmentPlan, shards: Uint8Array[]) {
+  constructor(
+    id: TesseraId,
+    plan: FragmentPlan,
+    shards: readonly Uint8Array[],
+  ) {
     this.#id = id;
     this.plan = plan;
     this.shards = shards;

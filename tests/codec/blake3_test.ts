@@ -82,3 +82,29 @@ Deno.test("a finalized hasher refuses more input", () => {
     (e) => isTesserasError(e, "INVALID_INPUT"),
   );
 });
+
+Deno.test("one-shot blake3 and blake3Keyed agree with the incremental hasher, interleaved", () => {
+  const key = new Uint8Array(32).map((_, i) => i * 7);
+  for (const n of [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 5000]) {
+    const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+    const plain = blake3(data);
+    const keyed = blake3Keyed(key, data);
+    // A long input between them must not disturb shared scratch.
+    blake3(new Uint8Array(3000).fill(n & 0xff));
+    assert.deepEqual(
+      toHex(plain),
+      toHex(
+        createBlake3().update(data.subarray(0, n >> 1)).update(
+          data.subarray(n >> 1),
+        ).digest(),
+      ),
+      `plain ${n}`,
+    );
+    assert.deepEqual(
+      toHex(keyed),
+      toHex(createBlake3({ key }).update(data).digest()),
+      `keyed ${n}`,
+    );
+    assert.notEqual(toHex(plain), toHex(keyed));
+  }
+});
