@@ -212,3 +212,24 @@ Deno.test("verifyAttestation checks offline what challenge checks online", async
   const late = await verifyAttestation(a, { ...base, now: base.now + 5000 });
   assert.equal(late.authentic, false);
 });
+
+Deno.test("repeated checks reuse our encoding but still refuse a blob that no longer hashes to its id", async () => {
+  const { owner, report } = await placed();
+  const h = report.placed[7];
+  const id = report.tesseraId;
+  for (let i = 0; i < 2; i++) {
+    const check = await owner.service.attestHolder(id, h.peerId);
+    assert.deepEqual([check.proven, check.failed], [[h.index], []]);
+  }
+  const good = (await owner.blobs.get(id))!;
+  const bad = good.slice();
+  bad[10] ^= 1;
+  await owner.blobs.put(id, bad);
+  await assert.rejects(
+    owner.service.attestHolder(id, h.peerId),
+    (e) => isTesserasError(e) && e.code === "CHECKSUM_MISMATCH",
+  );
+  await owner.blobs.put(id, good);
+  const again = await owner.service.attestHolder(id, h.peerId);
+  assert.deepEqual([again.proven, again.failed], [[h.index], []]);
+});
