@@ -66,9 +66,10 @@ export function wasmBlake3Once(
   key: Uint8Array | undefined,
   data: Uint8Array,
 ): Uint8Array {
-  if (data.length > CHUNK) {
+  if (data.length > ONCE_MAX) {
     return new WasmBlake3(key, oncePending).update(data).digest();
   }
+  if (data.length > CHUNK) return onceTree(key, data);
   const b = base();
   const mem = wasmBytes();
   mem.set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
@@ -91,6 +92,107 @@ export function wasmBlake3Once(
     b + CVS,
   );
   return mem.slice(b + CVS, b + CVS + 32);
+}
+
+/** Longest input {@linkcode onceTree} takes: its chunk CVs fit in `CVS`. */
+const ONCE_MAX = SUBTREE_CHUNKS * CHUNK;
+
+/**
+ * One-shot hash of 2..64 chunks, all in wasm scratch: the chunk CVs side
+ * by side at `CVS`, then each level of parents in place (pairs of CVs are
+ * parent blocks), an odd last CV carried up. Halving pairwise with the odd
+ * one carried builds BLAKE3's left-full tree; the last pair gets ROOT.
+ */
+function onceTree(key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
+  const wasm = codecWasm!;
+  const b = base();
+  let mem = wasmBytes();
+  const flags = key ? KEYED_HASH : 0;
+  mem.set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
+  const len = data.length;
+  const chunks = Math.ceil(len / CHUNK);
+  const input = b + STAGE_AT;
+  mem.set(data, input);
+  const lastLen = len - (chunks - 1) * CHUNK;
+  const lastBlocks = Math.ceil(lastLen / 64);
+  const last = input + (chunks - 1) * CHUNK;
+  mem.fill(0, last + lastLen, last + lastBlocks * 64);
+  const cvs = b + CVS;
+  // Full chunks four at a time; the lanes past them write junk CVs at
+  // slots the last chunk's CV and later levels overwrite.
+  for (let c = 0; c < chunks - 1; c += 4) {
+    wasm.b3_hash4(
+      input + c * CHUNK,
+      CHUNK,
+      16,
+      64,
+      c,
+      0,
+      1,
+      b + KEY,
+      flags,
+      CHUNK_START,
+      CHUNK_END,
+      cvs + 32 * c,
+    );
+  }
+  wasm.b3_hash4(
+    last,
+    0,
+    lastBlocks,
+    lastLen - (lastBlocks - 1) * 64,
+    chunks - 1,
+    0,
+    0,
+    b + KEY,
+    flags,
+    CHUNK_START,
+    CHUNK_END,
+    b + BLOCK,
+  );
+  mem = wasmBytes();
+  mem.copyWithin(cvs + 32 * (chunks - 1), b + BLOCK, b + BLOCK + 32);
+  for (let n = chunks; n > 2;) {
+    const pairs = n >> 1;
+    const carry = n % 2 === 1
+      ? mem.slice(cvs + 64 * pairs, cvs + 64 * pairs + 32)
+      : null;
+    // A call reads its four blocks before writing its four CVs.
+    for (let i = 0; i < pairs; i += 4) {
+      wasm.b3_hash4(
+        cvs + 64 * i,
+        64,
+        1,
+        64,
+        0,
+        0,
+        0,
+        b + KEY,
+        flags | PARENT,
+        0,
+        0,
+        cvs + 32 * i,
+      );
+    }
+    mem = wasmBytes();
+    if (carry) mem.set(carry, cvs + 32 * pairs);
+    n = pairs + (carry ? 1 : 0);
+  }
+  wasm.b3_hash4(
+    cvs,
+    64,
+    1,
+    64,
+    0,
+    0,
+    0,
+    b + KEY,
+    flags | PARENT,
+    0,
+    ROOT,
+    b + BLOCK,
+  );
+  return wasmBytes().slice(b + BLOCK, b + BLOCK + 32);
 }
 
 /** Incremental BLAKE3-256 (plain or keyed) computed by the wasm kernel. */

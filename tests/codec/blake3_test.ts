@@ -85,7 +85,23 @@ Deno.test("a finalized hasher refuses more input", () => {
 
 Deno.test("one-shot blake3 and blake3Keyed agree with the incremental hasher, interleaved", () => {
   const key = new Uint8Array(32).map((_, i) => i * 7);
-  for (const n of [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 5000]) {
+  for (
+    const n of [
+      0,
+      1,
+      63,
+      64,
+      65,
+      1023,
+      1024,
+      1025,
+      2048,
+      5000,
+      31749,
+      65536,
+      65537,
+    ]
+  ) {
     const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
     const plain = blake3(data);
     const keyed = blake3Keyed(key, data);
