@@ -99,25 +99,44 @@ export async function openDatabase(
   } catch (err) {
     throw storageError(err, `opening database ${path}`);
   }
-  try {
-    // The busy timeout first: the WAL switch itself may wait for a lock.
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-    db.exec("PRAGMA foreign_keys = ON");
-    const mode = db.prepare("PRAGMA journal_mode = WAL").get()
-      ?.journal_mode;
-    if (!inMemory && mode !== "wal") {
-      log.warn(
-        "database {path} is in journal mode {mode}, not WAL (file system without shared memory?)",
-        { path, mode },
-      );
+  // SQLite answers SQLITE_BUSY at once, without its busy handler, when two
+  // connections race to switch a fresh file to WAL or to take the write
+  // lock for a migration (deadlock avoidance). Both steps are idempotent
+  // or transactional, so they are retried until the busy timeout.
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let attempt = 0;; attempt++) {
+    try {
+      // The busy timeout first: the WAL switch itself may wait for a lock.
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      db.exec("PRAGMA foreign_keys = ON");
+      const mode = db.prepare("PRAGMA journal_mode = WAL").get()
+        ?.journal_mode;
+      if (!inMemory && mode !== "wal") {
+        log.warn(
+          "database {path} is in journal mode {mode}, not WAL (file system without shared memory?)",
+          { path, mode },
+        );
+      }
+      db.exec(`PRAGMA synchronous = ${synchronous === "NORMAL" ? 1 : 2}`);
+      migrate(db, path, migrations, clock);
+      return db;
+    } catch (err) {
+      if (isBusy(err) && Date.now() < deadline && !signal?.aborted) {
+        await new Promise((r) =>
+          setTimeout(r, Math.min(100, 5 * 2 ** attempt))
+        );
+        continue;
+      }
+      db.close();
+      throw storageError(err, `opening database ${path}`);
     }
-    db.exec(`PRAGMA synchronous = ${synchronous === "NORMAL" ? 1 : 2}`);
-    migrate(db, path, migrations, clock);
-    return db;
-  } catch (err) {
-    db.close();
-    throw storageError(err, `opening database ${path}`);
   }
+}
+
+/** Whether `err` is SQLite's "database is locked" (SQLITE_BUSY). */
+function isBusy(err: unknown): boolean {
+  const text = String((err as Error)?.message ?? err);
+  return /database is locked|SQLITE_BUSY/i.test(text);
 }
 
 /**
