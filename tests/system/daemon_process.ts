@@ -174,3 +174,17 @@ export async function apiGet<T = unknown>(
   if (!res.ok) throw new Error(`${path}: ${JSON.stringify(body)}`);
   return body as T;
 }
+
+/** Polls `check` until it holds; throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -6,6 +6,7 @@ import {
   type DaemonProcess,
   runTesseras,
   startDaemon,
+  waitFor,
 } from "./daemon_process.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>) {
@@ -111,19 +112,6 @@ function countPeers(dbPath: string): { peers: number; addresses: number } {
   }
 }
 
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 Deno.test("bootstrap persistence: peers survive a restart, stale peers are cleaned", async () => {
   await withTempDir(async (root) => {
     const bootDir = join(root, "boot");
@@ -147,7 +135,7 @@ Deno.test("bootstrap persistence: peers survive a restart, stale peers are clean
       await waitFor("the bootstrap node to persist the peer", async () => {
         const h = await (await fetch(`${boot!.url}/health`)).json();
         return h.peer_count >= 1 && h.storage.total_peers >= 1;
-      });
+      }, { timeoutMs: 20_000, intervalMs: 200 });
       assert.equal((await boot.stop()).code, 0);
       boot = undefined;
 
@@ -199,7 +187,7 @@ Deno.test("bootstrap persistence: peers survive a restart, stale peers are clean
       await waitFor("the restarted bootstrap node to reconnect", async () => {
         const h = await (await fetch(`${boot!.url}/health`)).json();
         return h.peer_count >= 1;
-      });
+      }, { timeoutMs: 20_000, intervalMs: 200 });
       const peers = await apiGet<{ known: { peerId: string }[] }>(
         boot,
         "/v1/peers",

@@ -10,6 +10,7 @@ import {
   type DaemonProcess,
   runTesseras,
   startDaemon,
+  waitFor,
 } from "./daemon_process.ts";
 
 interface Status {
@@ -20,19 +21,6 @@ interface Status {
   lostShards: number;
   health: string;
   holders: { index: number; peerId: string }[];
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function cli(dir: string, args: string[]) {
