@@ -5,6 +5,7 @@
  * @module
  */
 import { basename } from "node:path";
+import { toHex } from "../lib/core/mod.ts";
 import { compileTarget, TARGETS } from "./compile.ts";
 
 /**
@@ -20,10 +21,7 @@ export async function sha256File(path: string): Promise<string> {
     "SHA-256",
     await Deno.readFile(path),
   );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  return toHex(new Uint8Array(digest));
 }
 
 /**
