@@ -1,14 +1,10 @@
 /**
- * The holder's side: accept or refuse pushed fragments, answer
- * attestation challenges and fetches.
+ * The holder's side: accept or refuse pushed fragments, answer fetches
+ * (attestation challenges are answered in `answer_attest.ts`).
  *
  * @module
  */
 import {
-  type Attestation,
-  type AttestationEntry,
-  attestationSigningBytes,
-  type AttestRequest,
   type ErrorCode,
   type FragmentEnvelope,
   type FragmentId,
@@ -22,7 +18,6 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
-import { assertNonce, attestationKey, attestationProof } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 
 /** Internal: a refusal, as an ack. */
@@ -233,57 +228,6 @@ function checkEnvelope(
     );
   }
   return plan;
-}
-
-/** Most indices one attestation request may name. */
-const MAX_ATTEST_INDICES = 256;
-
-/** Internal: answer an attestation challenge. */
-export async function answerAttestation(
-  ctx: ServiceContext,
-  request: AttestRequest,
-  options: IoOptions = {},
-): Promise<Attestation> {
-  if (!isTesseraId(request?.tesseraId)) {
-    throw new TesserasError(
-      "INVALID_ID",
-      "attestation request names an invalid tessera id",
-    );
-  }
-  assertNonce(request.nonce);
-  const asked = request.indices ?? [];
-  if (
-    !Array.isArray(asked) || asked.length > MAX_ATTEST_INDICES ||
-    !asked.every((i) => Number.isInteger(i) && i >= 0)
-  ) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      "attestation request has invalid indices",
-    );
-  }
-  const wanted = asked.length > 0 ? new Set(asked) : null;
-  const held = await ctx.fragments.list(request.tesseraId, options);
-  const key = attestationKey(request.tesseraId, request.nonce);
-  const entries: AttestationEntry[] = [];
-  for (const f of held) {
-    if (wanted && !wanted.has(f.index)) continue;
-    const data = await ctx.fragments.read(request.tesseraId, f.index, options);
-    if (!data) continue;
-    entries.push({
-      index: f.index,
-      checksum: f.checksum,
-      proof: attestationProof(key, data),
-    });
-  }
-  const unsigned = {
-    tesseraId: request.tesseraId,
-    holder: ctx.selfId,
-    nonce: request.nonce.slice(),
-    entries,
-    timestamp: ctx.clock.now(),
-  };
-  const signature = await ctx.identity.sign(attestationSigningBytes(unsigned));
-  return { ...unsigned, signature };
 }
 
 /** Internal: answer a fetch. */

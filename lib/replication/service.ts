@@ -23,7 +23,8 @@ import type {
 } from "../core/mod.ts";
 import { makeContext, type ServiceContext } from "./context.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
-import { answerAttestation, answerFetch, receiveFragment } from "./receive.ts";
+import { answerAttestation } from "./answer_attest.ts";
+import { answerFetch, receiveFragment } from "./receive.ts";
 import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
