@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { toHex } from "./hex.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
 /** A request for proof of possession. */
@@ -47,10 +46,16 @@ export interface Attestation {
   readonly signature: Uint8Array;
 }
 
+/** Domain tag of the signed bytes; bumped whenever their layout changes. */
+const SIGNING_DOMAIN = "tesseras-attestation-v2\n";
+const utf8 = new TextEncoder();
+
 /**
- * The canonical bytes an attestation signature covers: a domain tag, the
- * tessera id, holder, nonce, timestamp and each entry, so no field can be
- * swapped without breaking the signature.
+ * The canonical bytes an attestation signature covers: a domain tag, then
+ * the tessera id, holder, nonce, timestamp and each entry's index,
+ * checksum and proof, every variable field length-prefixed, so no field
+ * can be swapped or shifted without breaking the signature. Binary and
+ * built in one buffer: both sides build it for every attestation.
  *
  * @example
  * ```ts
@@ -63,13 +68,54 @@ export interface Attestation {
 export function attestationSigningBytes(
   attestation: Omit<Attestation, "signature">,
 ): Uint8Array {
-  const lines = [
-    "tesseras-attestation-v1",
-    attestation.tesseraId,
-    attestation.holder,
-    toHex(attestation.nonce),
-    String(attestation.timestamp),
-    ...attestation.entries.map((e) => `${e.index}:${e.checksum}:${e.proof}`),
-  ];
-  return new TextEncoder().encode(lines.join("\n"));
+  const { tesseraId, holder, nonce, entries, timestamp } = attestation;
+  // Worst case: 3 UTF-8 bytes per UTF-16 unit, 4 bytes of length each.
+  let size = SIGNING_DOMAIN.length + 4 * 3 + 3 * (tesseraId.length +
+        holder.length) +
+    nonce.length + 8 + 4;
+  for (const e of entries) {
+    size += 4 + 8 + 3 * (e.checksum.length + e.proof.length);
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = writeText(out, 0, SIGNING_DOMAIN);
+  at = writeField(out, at, tesseraId);
+  at = writeField(out, at, holder);
+  view.setUint32(at, nonce.length, true);
+  out.set(nonce, at + 4);
+  at += 4 + nonce.length;
+  view.setFloat64(at, timestamp, true);
+  view.setUint32(at + 8, entries.length, true);
+  at += 12;
+  for (const e of entries) {
+    view.setUint32(at, e.index, true);
+    at = writeField(out, at + 4, e.checksum);
+    at = writeField(out, at, e.proof);
+  }
+  return out.subarray(0, at);
+}
+
+/** `text` as UTF-8 behind its 4-byte length; returns the end offset. */
+function writeField(out: Uint8Array, at: number, text: string): number {
+  const end = writeText(out, at + 4, text);
+  const length = end - at - 4;
+  out[at] = length & 0xff;
+  out[at + 1] = (length >>> 8) & 0xff;
+  out[at + 2] = (length >>> 16) & 0xff;
+  out[at + 3] = length >>> 24;
+  return end;
+}
+
+/** `text` as UTF-8 at `at` (ASCII copied directly); returns the end. */
+function writeText(out: Uint8Array, at: number, text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) {
+      return at + i +
+        utf8.encodeInto(text.slice(i), out.subarray(at + i)).written;
+    }
+    out[at + i] = c;
+  }
+  return at + n;
 }

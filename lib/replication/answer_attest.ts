@@ -13,7 +13,7 @@ import {
   isTesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { assertNonce, attestationKey, attestationProof } from "./attest.ts";
+import { assertNonce, attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 
 /** Most indices one attestation request may name. */
@@ -44,7 +44,6 @@ export async function answerAttestation(
   }
   const wanted = asked.length > 0 ? new Set(asked) : null;
   const held = await ctx.fragments.list(request.tesseraId, options);
-  const key = attestationKey(request.tesseraId, request.nonce);
   const entries: AttestationEntry[] = [];
   for (const f of held) {
     if (wanted && !wanted.has(f.index)) continue;
@@ -53,7 +52,7 @@ export async function answerAttestation(
     entries.push({
       index: f.index,
       checksum: f.checksum,
-      proof: attestationProof(key, data),
+      proof: attestationProof(request.nonce, data),
     });
   }
   const unsigned = {

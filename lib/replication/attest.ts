@@ -13,14 +13,13 @@ import {
   isTesserasError,
   type PeerId,
   type TesseraId,
-  TesserasError,
 } from "../core/mod.ts";
-import { attestationKey, attestationProof } from "./attest_crypto.ts";
+import { assertNonce, attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 import { ownShards, type ProofRequest } from "./own_shards.ts";
 import { mapPool } from "./pool.ts";
 
-export { attestationKey, attestationProof };
+export { assertNonce, attestationProof };
 
 /** The outcome of challenging one holder. */
 export interface AttestationCheck {
@@ -121,7 +120,7 @@ interface Screened {
   readonly expect: Expectation;
   readonly attestation: Attestation;
   readonly verification: "proof" | "checksum";
-  /** Proof key, when proofs are to be checked. */
+  /** Proof key (our nonce), when proofs are to be checked. */
   readonly key: Uint8Array | null;
   readonly wanted: readonly number[];
   readonly byIndex: ReadonlyMap<number, Attestation["entries"][number]>;
@@ -194,9 +193,7 @@ async function screen(
     expect,
     attestation: a,
     verification,
-    key: verification === "proof"
-      ? attestationKey(expect.tesseraId, nonce)
-      : null,
+    key: verification === "proof" ? nonce : null,
     wanted,
     byIndex,
   };
@@ -302,16 +299,6 @@ export function verifyAttestation(
   return screen(ctx, expect, { nonce: expect.nonce, attestation }).then((
     item,
   ) => judgeAll([item], null, {}).then((checks) => checks[0]));
-}
-
-/** Internal: throw `INVALID_INPUT` unless `nonce` is 32 bytes. */
-export function assertNonce(nonce: unknown): asserts nonce is Uint8Array {
-  if (!(nonce instanceof Uint8Array) || nonce.length !== 32) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      "attestation nonce must be 32 random bytes",
-    );
-  }
 }
 
 /**

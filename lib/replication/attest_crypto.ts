@@ -1,55 +1,38 @@
 /**
- * The crypto of attestations shared by both sides: the proof key derived
- * from a challenge's nonce, and keyed BLAKE3 proofs over shard bytes.
+ * The crypto of attestations shared by both sides: keyed BLAKE3 proofs
+ * over shard bytes, keyed by the challenge's nonce.
+ *
+ * The nonce is 32 fresh random bytes, a key no one could predict, so it
+ * keys the proof directly: deriving a key from it would cost both sides
+ * one more hash per challenge and prove nothing more.
  *
  * @module
  */
-import { type TesseraId, toHex } from "../core/mod.ts";
-import { blake3, blake3Keyed } from "../codec/mod.ts";
-
-const encoder = new TextEncoder();
-const KEY_DOMAIN = encoder.encode("tesseras-attestation-key-v1\n");
-/** Domain tag, id and nonce, reused: both sides derive a key per request. */
-let keyInput = new Uint8Array(KEY_DOMAIN.length + 64 + 32);
-keyInput.set(KEY_DOMAIN);
+import { TesserasError, toHex } from "../core/mod.ts";
+import { blake3Keyed } from "../codec/mod.ts";
 
 /**
- * The 32-byte proof key for a challenge: BLAKE3 of a domain tag, the
- * tessera id and the nonce, so a key never serves two purposes.
+ * The proof for one shard: BLAKE3 keyed with the challenge's 32-byte
+ * `nonce` over the shard's bytes, hex. Computing it needs the bytes
+ * themselves, not just their checksum, and an old proof does not answer
+ * a new nonce.
  *
  * @example
  * ```ts
- * const key = attestationKey("ab".repeat(32), nonce);
+ * const proof = attestationProof(crypto.getRandomValues(new Uint8Array(32)), shard);
  * ```
  */
-export function attestationKey(
-  tesseraId: TesseraId,
-  nonce: Uint8Array,
-): Uint8Array {
-  // At most 3 UTF-8 bytes per UTF-16 unit (ids are 64 ASCII hex digits).
-  const need = KEY_DOMAIN.length + tesseraId.length * 3 + nonce.length;
-  if (keyInput.length < need) {
-    keyInput = new Uint8Array(need);
-    keyInput.set(KEY_DOMAIN);
-  }
-  const { written } = encoder.encodeInto(
-    tesseraId,
-    keyInput.subarray(KEY_DOMAIN.length),
-  );
-  const end = KEY_DOMAIN.length + written;
-  keyInput.set(nonce, end);
-  return blake3(keyInput.subarray(0, end + nonce.length));
+export function attestationProof(nonce: Uint8Array, shard: Uint8Array): string {
+  assertNonce(nonce);
+  return toHex(blake3Keyed(nonce, shard));
 }
 
-/**
- * The proof for one shard: keyed BLAKE3 of its bytes under `key`, hex.
- * Computing it needs the bytes themselves, not just their checksum.
- *
- * @example
- * ```ts
- * const proof = attestationProof(attestationKey(id, nonce), shardBytes);
- * ```
- */
-export function attestationProof(key: Uint8Array, shard: Uint8Array): string {
-  return toHex(blake3Keyed(key, shard));
+/** Internal: throw `INVALID_INPUT` unless `nonce` is 32 bytes. */
+export function assertNonce(nonce: unknown): asserts nonce is Uint8Array {
+  if (!(nonce instanceof Uint8Array) || nonce.length !== 32) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "attestation nonce must be 32 random bytes",
+    );
+  }
 }

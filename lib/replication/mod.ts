@@ -35,7 +35,6 @@ export {
 } from "./distributor.ts";
 export {
   type AttestationCheck,
-  attestationKey,
   attestationProof,
   type Expectation,
   verifyAttestation,

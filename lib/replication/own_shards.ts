@@ -37,7 +37,7 @@ import { shardCache } from "./shard_cache.ts";
 
 /** Internal: one keyed proof to compute (see `attestationProof`). */
 export interface ProofRequest {
-  /** The challenge's proof key. */
+  /** The challenge's proof key: its nonce. */
   readonly key: Uint8Array;
   /** The shard. */
   readonly index: number;
