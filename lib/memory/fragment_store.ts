@@ -221,14 +221,14 @@ export class MemoryFragmentStore implements FragmentStore {
   list(tesseraId?: TesseraId, options: IoOptions = {}): Promise<FragmentId[]> {
     options.signal?.throwIfAborted();
     const out: FragmentId[] = [];
-    const ids = tesseraId === undefined
-      ? [...this.#byTessera.keys()].sort()
-      : [tesseraId];
-    for (const t of ids) {
-      const shards = this.#byTessera.get(t);
-      if (!shards) continue;
-      const indices = [...shards.keys()].sort((a, b) => a - b);
-      for (const i of indices) out.push({ ...shards.get(i)!.id });
+    if (tesseraId !== undefined) {
+      // Holders answer a challenge per tessera: no key list, no sort of one.
+      const shards = this.#byTessera.get(tesseraId);
+      if (shards) listShards(shards, out);
+      return Promise.resolve(out);
+    }
+    for (const t of [...this.#byTessera.keys()].sort()) {
+      listShards(this.#byTessera.get(t)!, out);
     }
     return Promise.resolve(out);
   }
@@ -278,4 +278,14 @@ export class MemoryFragmentStore implements FragmentStore {
     this.#byTessera.clear();
     this.#total = 0;
   }
+}
+
+/** Copies of the ids of `shards`, by index, appended to `out`. */
+function listShards(shards: Map<number, Entry>, out: FragmentId[]): void {
+  if (shards.size === 1) {
+    for (const e of shards.values()) out.push({ ...e.id });
+    return;
+  }
+  const indices = [...shards.keys()].sort((a, b) => a - b);
+  for (const i of indices) out.push({ ...shards.get(i)!.id });
 }

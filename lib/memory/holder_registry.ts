@@ -18,6 +18,8 @@ interface Tracked {
   tessera: TrackedTessera;
   /** Keyed by `${index}\n${peerId}`. */
   holders: Map<string, HolderRecord>;
+  /** The `holders` keys of each peer: owners mark a peer at a time. */
+  byPeer: Map<PeerId, Set<string>>;
 }
 
 /** Options of {@linkcode MemoryHolderRegistry}. */
@@ -75,7 +77,13 @@ export class MemoryHolderRegistry implements HolderRegistry {
       lastHealth: existing?.tessera.lastHealth ?? null,
     };
     if (existing) existing.tessera = tessera;
-    else this.#tracked.set(tesseraId, { tessera, holders: new Map() });
+    else {
+      this.#tracked.set(tesseraId, {
+        tessera,
+        holders: new Map(),
+        byPeer: new Map(),
+      });
+    }
     return Promise.resolve();
   }
 
@@ -108,6 +116,9 @@ export class MemoryHolderRegistry implements HolderRegistry {
       const t = this.#require(tesseraId);
       const key = `${holder.index}\n${holder.peerId}`;
       const prev = t.holders.get(key);
+      const keys = t.byPeer.get(holder.peerId);
+      if (keys) keys.add(key);
+      else t.byPeer.set(holder.peerId, new Set([key]));
       t.holders.set(key, {
         index: holder.index,
         peerId: holder.peerId,
@@ -132,12 +143,15 @@ export class MemoryHolderRegistry implements HolderRegistry {
     index?: number,
   ): Promise<void> {
     const t = this.#tracked.get(tesseraId);
-    if (t) {
-      for (const [key, h] of t.holders) {
-        if (h.peerId === peer && (index === undefined || h.index === index)) {
+    const keys = t?.byPeer.get(peer);
+    if (t && keys) {
+      for (const key of [...keys]) {
+        if (index === undefined || t.holders.get(key)?.index === index) {
           t.holders.delete(key);
+          keys.delete(key);
         }
       }
+      if (keys.size === 0) t.byPeer.delete(peer);
     }
     return Promise.resolve();
   }
@@ -160,12 +174,9 @@ export class MemoryHolderRegistry implements HolderRegistry {
     attested: { peerId: PeerId; at: number },
   ): Promise<void> {
     const t = this.#tracked.get(tesseraId);
-    if (t) {
-      for (const [key, h] of t.holders) {
-        if (h.peerId === attested.peerId) {
-          t.holders.set(key, { ...h, lastAttestedAt: attested.at });
-        }
-      }
+    for (const key of t?.byPeer.get(attested.peerId) ?? []) {
+      const h = t!.holders.get(key)!;
+      t!.holders.set(key, { ...h, lastAttestedAt: attested.at });
     }
     return Promise.resolve();
   }
