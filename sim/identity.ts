@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { NodeIdentity, PeerId } from "../lib/core/mod.ts";
+import { type NodeIdentity, type PeerId, smallBytes } from "../lib/core/mod.ts";
 import { SimRng } from "./rng.ts";
 
 /**
@@ -77,13 +77,20 @@ export class SimKeyring {
       h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
       h1 = Math.imul(h1 ^ h0, 0x85ebca77);
     }
-    const out = new Uint32Array(4);
-    out[0] = fmix(h0 ^ n ^ key[2]);
-    out[1] = fmix(h1 ^ h0 ^ key[3]);
-    out[2] = fmix(h2 ^ h1 ^ key[0]);
-    out[3] = fmix(h3 ^ h2 ^ key[1]);
-    return new Uint8Array(out.buffer);
+    const out = smallBytes(16);
+    putWord(out, 0, fmix(h0 ^ n ^ key[2]));
+    putWord(out, 4, fmix(h1 ^ h0 ^ key[3]));
+    putWord(out, 8, fmix(h2 ^ h1 ^ key[0]));
+    putWord(out, 12, fmix(h3 ^ h2 ^ key[1]));
+    return out;
   }
+}
+
+function putWord(out: Uint8Array, at: number, w: number): void {
+  out[at] = w;
+  out[at + 1] = w >>> 8;
+  out[at + 2] = w >>> 16;
+  out[at + 3] = w >>> 24;
 }
 
 function fmix(h: number): number {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../lib/core/mod.ts";
+import { type Rng, smallBytes } from "../lib/core/mod.ts";
 
 /** cyrb128: four 32-bit words from a string, to seed sfc32. */
 function seedWords(seed: string): [number, number, number, number] {
@@ -83,10 +83,18 @@ export class SimRng implements Rng {
 
   /** `n` random bytes. */
   bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    const words = new Uint32Array(out.buffer, 0, n >>> 2);
-    for (let i = 0; i < words.length; i++) words[i] = this.next32();
-    for (let i = words.length * 4; i < n; i++) out[i] = this.next32() & 0xff;
+    // From a shared slab: a fresh buffer per nonce costs more than the
+    // nonce's randomness.
+    const out = smallBytes(n);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const w = this.next32();
+      out[i] = w;
+      out[i + 1] = w >>> 8;
+      out[i + 2] = w >>> 16;
+      out[i + 3] = w >>> 24;
+    }
+    for (; i < n; i++) out[i] = this.next32() & 0xff;
     return out;
   }
 

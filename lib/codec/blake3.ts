@@ -4,6 +4,7 @@
  * @module
  */
 import { TesserasError, toHex } from "../core/mod.ts";
+import { blake3Chunk, blake3ChunkHex, CHUNK_BYTES } from "./blake3_chunk.ts";
 import { PortableBlake3 } from "./blake3_portable.ts";
 import { WasmBlake3, wasmBlake3Once } from "./blake3_wasm.ts";
 import { codecWasm } from "./wasm_memory.ts";
@@ -90,6 +91,7 @@ export function createBlake3(options: Blake3Options = {}): Blake3Hasher {
  * ```
  */
 export function blake3(data: Uint8Array): Uint8Array {
+  if (data.length <= CHUNK_BYTES) return blake3Chunk(undefined, data);
   if (codecWasm) return wasmBlake3Once(undefined, data);
   return new Hasher().update(data).digest();
 }
@@ -104,7 +106,23 @@ export function blake3(data: Uint8Array): Uint8Array {
  * ```
  */
 export function blake3Hex(data: Uint8Array): string {
+  if (data.length <= CHUNK_BYTES) return blake3ChunkHex(undefined, data);
   return toHex(blake3(data));
+}
+
+/**
+ * Keyed BLAKE3-256 of `data` under a 32-byte `key`, lowercase hex (the
+ * form of attestation proofs).
+ *
+ * @example
+ * ```ts
+ * blake3KeyedHex(new Uint8Array(32), new Uint8Array([1, 2, 3])).length; // 64
+ * ```
+ */
+export function blake3KeyedHex(key: Uint8Array, data: Uint8Array): string {
+  checkKey(key);
+  if (data.length <= CHUNK_BYTES) return blake3ChunkHex(key, data);
+  return toHex(blake3Keyed(key, data));
 }
 
 /**
@@ -117,6 +135,7 @@ export function blake3Hex(data: Uint8Array): string {
  */
 export function blake3Keyed(key: Uint8Array, data: Uint8Array): Uint8Array {
   checkKey(key);
+  if (data.length <= CHUNK_BYTES) return blake3Chunk(key, data);
   if (codecWasm) return wasmBlake3Once(key, data);
   return new Hasher(key).update(data).digest();
 }

@@ -30,6 +30,7 @@ export {
   type Blake3Hasher,
   blake3Hex,
   blake3Keyed,
+  blake3KeyedHex,
   type Blake3Options,
   createBlake3,
 } from "./blake3.ts";

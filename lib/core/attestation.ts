@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { smallBytes } from "./bytes.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
 /** A request for proof of possession. */
@@ -76,33 +77,48 @@ export function attestationSigningBytes(
   for (const e of entries) {
     size += 4 + 8 + 3 * (e.checksum.length + e.proof.length);
   }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  if (scratch.length < size) scratch = new Uint8Array(2 * size);
+  const out = scratch;
   let at = writeText(out, 0, SIGNING_DOMAIN);
   at = writeField(out, at, tesseraId);
   at = writeField(out, at, holder);
-  view.setUint32(at, nonce.length, true);
+  writeU32(out, at, nonce.length);
   out.set(nonce, at + 4);
   at += 4 + nonce.length;
-  view.setFloat64(at, timestamp, true);
-  view.setUint32(at + 8, entries.length, true);
+  float[0] = timestamp;
+  out.set(floatBytes, at);
+  if (BIG_ENDIAN) out.subarray(at, at + 8).reverse();
+  writeU32(out, at + 8, entries.length);
   at += 12;
   for (const e of entries) {
-    view.setUint32(at, e.index, true);
+    writeU32(out, at, e.index);
     at = writeField(out, at + 4, e.checksum);
     at = writeField(out, at, e.proof);
   }
-  return out.subarray(0, at);
+  // Built in scratch at the worst-case size, handed out at the exact one.
+  const signed = smallBytes(at);
+  signed.set(out.subarray(0, at));
+  return signed;
+}
+
+// Reused by every call: each runs to completion before the next.
+let scratch = new Uint8Array(1024);
+const float = new Float64Array(1);
+const floatBytes = new Uint8Array(float.buffer);
+/** The signed layout is little-endian on every machine. */
+const BIG_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 0;
+
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = value >>> 24;
 }
 
 /** `text` as UTF-8 behind its 4-byte length; returns the end offset. */
 function writeField(out: Uint8Array, at: number, text: string): number {
   const end = writeText(out, at + 4, text);
-  const length = end - at - 4;
-  out[at] = length & 0xff;
-  out[at + 1] = (length >>> 8) & 0xff;
-  out[at + 2] = (length >>> 16) & 0xff;
-  out[at + 3] = length >>> 24;
+  writeU32(out, at, end - at - 4);
   return end;
 }
 

@@ -12,3 +12,4 @@ export * from "./config.ts";
 export * from "./health.ts";
 export * from "./system.ts";
 export * from "./hex.ts";
+export * from "./bytes.ts";

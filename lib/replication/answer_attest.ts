@@ -58,7 +58,8 @@ export async function answerAttestation(
   const unsigned = {
     tesseraId: request.tesseraId,
     holder: ctx.selfId,
-    nonce: request.nonce.slice(),
+    // Echoed as received: the request is ours alone once decoded.
+    nonce: request.nonce,
     entries,
     timestamp: ctx.clock.now(),
   };

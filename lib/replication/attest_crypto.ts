@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { TesserasError, toHex } from "../core/mod.ts";
-import { blake3Keyed } from "../codec/mod.ts";
+import { TesserasError } from "../core/mod.ts";
+import { blake3KeyedHex } from "../codec/mod.ts";
 
 /**
  * The proof for one shard: BLAKE3 keyed with the challenge's 32-byte
@@ -24,7 +24,7 @@ import { blake3Keyed } from "../codec/mod.ts";
  */
 export function attestationProof(nonce: Uint8Array, shard: Uint8Array): string {
   assertNonce(nonce);
-  return toHex(blake3Keyed(nonce, shard));
+  return blake3KeyedHex(nonce, shard);
 }
 
 /** Internal: throw `INVALID_INPUT` unless `nonce` is 32 bytes. */
