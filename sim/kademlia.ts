@@ -89,6 +89,13 @@ export class Kademlia {
   #sorted: number[] = [];
   #tables: (Int32Array | undefined)[] = [];
   #counts: (Uint8Array | undefined)[] = [];
+  /**
+   * Each table's entries again, sorted by key: the entries closest to a
+   * key by XOR are found by splitting on bits, as in the global list,
+   * instead of sorting the table by distance per query.
+   */
+  #byKey: (Int32Array | undefined)[] = [];
+  #byKeyCount: number[] = [];
   #scratch = new Float64Array(256);
   #marks = new Uint32Array(0);
   #stamp = 0;
@@ -149,6 +156,8 @@ export class Kademlia {
     if (this.#sorted[pos] === index) this.#sorted.splice(pos, 1);
     this.#tables[index] = undefined;
     this.#counts[index] = undefined;
+    this.#byKey[index] = undefined;
+    this.#byKeyCount[index] = 0;
   }
 
   /**
@@ -165,6 +174,8 @@ export class Kademlia {
       counts = new Uint8Array(B);
       this.#tables[index] = table;
       this.#counts[index] = counts;
+      this.#byKey[index] = new Int32Array(B * K);
+      this.#byKeyCount[index] = 0;
     }
     const hi = this.#hi[index], lo = this.#lo[index];
     for (let b = 0; b < B; b++) {
@@ -193,6 +204,54 @@ export class Kademlia {
         if (e !== index && this.#isOnline(e)) this.#insert(index, b, e);
       }
     }
+    this.#rebuildByKey(index);
+  }
+
+  /** Re-sort node `index`'s entries by key from its buckets. */
+  #rebuildByKey(index: number): void {
+    const byKey = this.#byKey[index]!;
+    const all = this.known(index);
+    all.sort((a, b) => this.#compareKeys(a, b));
+    byKey.set(all);
+    this.#byKeyCount[index] = all.length;
+  }
+
+  #compareKeys(a: number, b: number): number {
+    const ah = this.#hi[a], bh = this.#hi[b];
+    if (ah !== bh) return ah < bh ? -1 : 1;
+    const al = this.#lo[a], bl = this.#lo[b];
+    return al < bl ? -1 : al > bl ? 1 : a - b;
+  }
+
+  /** Add `e` to node `index`'s key-sorted entries. */
+  #addByKey(index: number, e: number): void {
+    const byKey = this.#byKey[index]!;
+    const n = this.#byKeyCount[index];
+    const at = this.#searchByKey(byKey, n, e);
+    byKey.copyWithin(at + 1, at, n);
+    byKey[at] = e;
+    this.#byKeyCount[index] = n + 1;
+  }
+
+  /** First position of `byKey[0, n)` whose entry does not sort before `e`. */
+  #searchByKey(byKey: Int32Array, n: number, e: number): number {
+    let a = 0, b = n;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.#compareKeys(byKey[m], e) < 0) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  /** Remove `e` from node `index`'s key-sorted entries. */
+  #dropByKey(index: number, e: number): void {
+    const byKey = this.#byKey[index]!;
+    const n = this.#byKeyCount[index];
+    const at = this.#searchByKey(byKey, n, e);
+    if (at >= n || byKey[at] !== e) return;
+    byKey.copyWithin(at, at + 1, n);
+    this.#byKeyCount[index] = n - 1;
   }
 
   /**
@@ -222,7 +281,12 @@ export class Kademlia {
     if (n < K) {
       table[base + n] = seen;
       counts[b] = n + 1;
-    } else if (stale >= 0) table[base + stale] = seen;
+      this.#addByKey(observer, seen);
+    } else if (stale >= 0) {
+      this.#dropByKey(observer, table[base + stale]);
+      table[base + stale] = seen;
+      this.#addByKey(observer, seen);
+    }
   }
 
   /** Entries of node `index`'s table (for tests and the report). */
@@ -237,8 +301,8 @@ export class Kademlia {
   }
 
   /**
-   * Up to `n` entries of `index`'s table closest to `key`, closest first,
-   * walking buckets in XOR order instead of sorting the whole table.
+   * Up to `n` entries of `index`'s table closest to `key`, closest first:
+   * a walk of the key-sorted entries split on bits, nearest half first.
    */
   closestKnown(
     index: number,
@@ -246,32 +310,15 @@ export class Kademlia {
     n: number,
     onlineOnly = false,
   ): number[] {
-    const table = this.#tables[index], counts = this.#counts[index];
-    if (!table || !counts) return [];
-    const K = this.k, B = this.buckets;
-    const c = Math.min(
-      B - 1,
-      cpl(this.#hi[index], this.#lo[index], key.hi, key.lo),
-    );
+    const byKey = this.#byKey[index];
+    if (!byKey) return [];
     const out: number[] = [];
-    const group: number[] = [];
-    for (let b = c; b < B; b++) {
-      for (let i = 0; i < counts[b]; i++) group.push(table[b * K + i]);
-    }
-    this.#sortByDistance(group, key);
-    for (const e of group) {
-      if (out.length >= n) return out;
-      if (!onlineOnly || this.#isOnline(e)) out.push(e);
-    }
-    for (let b = c - 1; b >= 0 && out.length < n; b--) {
-      group.length = 0;
-      for (let i = 0; i < counts[b]; i++) group.push(table[b * K + i]);
-      this.#sortByDistance(group, key);
-      for (const e of group) {
-        if (out.length >= n) break;
-        if (!onlineOnly || this.#isOnline(e)) out.push(e);
-      }
-    }
+    const accept = onlineOnly ? this.#isOnline : acceptAll;
+    this.#collect(byKey, {
+      from: 0,
+      to: this.#byKeyCount[index],
+      depth: 0,
+    }, { key, count: n, accept, out });
     return out;
   }
 
@@ -410,24 +457,36 @@ export class Kademlia {
     accept: (index: number) => boolean,
   ): number[] {
     const out: number[] = [];
-    this.#collect(0, this.#sorted.length, 0, key, count, accept, out);
+    this.#collect(this.#sorted, {
+      from: 0,
+      to: this.#sorted.length,
+      depth: 0,
+    }, { key, count, accept, out });
     return out;
   }
 
+  /**
+   * Append to `want.out` the entries of `list[range]` (sorted by key,
+   * sharing their first `depth` bits) closest to `want.key`, closest
+   * first, until it holds `want.count`.
+   */
   #collect(
-    from: number,
-    to: number,
-    depth: number,
-    key: Key64,
-    count: number,
-    accept: (index: number) => boolean,
-    out: number[],
+    list: ArrayLike<number>,
+    range: { from: number; to: number; depth: number },
+    want: {
+      key: Key64;
+      count: number;
+      accept: (index: number) => boolean;
+      out: number[];
+    },
   ): void {
+    const { from, to, depth } = range;
+    const { key, count, accept, out } = want;
     if (from >= to || out.length >= count) return;
     if (to - from <= 32 || depth >= 64) {
       const group: number[] = [];
       for (let p = from; p < to; p++) {
-        const e = this.#sorted[p];
+        const e = list[p];
         if (accept(e)) group.push(e);
       }
       this.#sortByDistance(group, key);
@@ -441,19 +500,16 @@ export class Kademlia {
     let lo = from, hi = to;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#bit(this.#sorted[mid], depth) === 0) lo = mid + 1;
+      if (this.#bit(list[mid], depth) === 0) lo = mid + 1;
       else hi = mid;
     }
     const keyBit = depth < 32
       ? (key.hi >>> (31 - depth)) & 1
       : (key.lo >>> (63 - depth)) & 1;
-    if (keyBit === 0) {
-      this.#collect(from, lo, depth + 1, key, count, accept, out);
-      this.#collect(lo, to, depth + 1, key, count, accept, out);
-    } else {
-      this.#collect(lo, to, depth + 1, key, count, accept, out);
-      this.#collect(from, lo, depth + 1, key, count, accept, out);
-    }
+    const zeros = { from, to: lo, depth: depth + 1 };
+    const ones = { from: lo, to, depth: depth + 1 };
+    this.#collect(list, keyBit === 0 ? zeros : ones, want);
+    this.#collect(list, keyBit === 0 ? ones : zeros, want);
   }
 
   #bit(index: number, depth: number): number {
@@ -557,4 +613,8 @@ function prefixBounds(
   const mask = l === 32 ? 0xffffffff : (~(0xffffffff >>> l)) >>> 0;
   const minLo = (lo & mask) >>> 0;
   return [hi >>> 0, minLo, hi >>> 0, (minLo | (~mask >>> 0)) >>> 0];
+}
+
+function acceptAll(): boolean {
+  return true;
 }
