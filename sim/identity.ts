@@ -58,20 +58,24 @@ export class SimKeyring {
     }
     let h0 = key[0], h1 = key[1], h2 = key[2], h3 = key[3];
     const n = data.length;
-    // Whole words straight from the buffer when aligned (signing bytes
-    // are a fresh buffer): a word per step, lanes cross-mixed.
+    // Whole words straight from the buffer when aligned (signed bytes
+    // come from 8-aligned slabs); four words per step, one per lane,
+    // lanes cross-mixed after each step.
     const words = data.byteOffset % 4 === 0
       ? new Uint32Array(data.buffer, data.byteOffset, n >>> 2)
       : null;
     let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const w = words ? words[i >>> 2] : data[i] | (data[i + 1] << 8) |
-        (data[i + 2] << 16) | (data[i + 3] << 24);
-      h0 = Math.imul(h0 ^ w, 0x9e3779b1);
-      h1 = Math.imul(h1 ^ (w >>> 7) ^ h0, 0x85ebca77);
-      h2 = Math.imul(h2 ^ (w >>> 13) ^ h1, 0xc2b2ae3d);
-      h3 = Math.imul(h3 ^ (w >>> 19) ^ h2, 0x27d4eb2f);
-      h0 ^= h3 >>> 15;
+    if (words) {
+      const w = words.length;
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        h0 = Math.imul(h0 ^ words[j], 0x9e3779b1);
+        h1 = Math.imul(h1 ^ words[j + 1] ^ (h0 >>> 15), 0x85ebca77);
+        h2 = Math.imul(h2 ^ words[j + 2] ^ (h1 >>> 13), 0xc2b2ae3d);
+        h3 = Math.imul(h3 ^ words[j + 3] ^ (h2 >>> 16), 0x27d4eb2f);
+        h0 ^= h3 >>> 15;
+      }
+      i = 4 * j;
     }
     for (; i < n; i++) {
       h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
