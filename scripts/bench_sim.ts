@@ -167,12 +167,14 @@ if (!only || only === "libp2p") {
   const wall = (performance.now() - t0) / 1000;
   const p = run.phaseSeconds ?? {};
   console.log(
-    `libp2p: ${m.nodes} nodes: started ${p.started} s, connected ${p.connected} s, ` +
-      `routing tables warm ${p.warmedUp} s, lookup recall ${m.lookupRecall}, ` +
+    `libp2p: ${m.nodes} nodes: started ${p.started} s, routing tables filled ${p.filled} s, ` +
+      `lookup recall ${m.lookupRecall} by ${p.recallMeasured} s, ` +
       `${m.tesseras} tesseras placed by ${p.placed} s, ${m.virtualDays} days of churn ` +
-      `(${m.departures} departures) by ${p.churned} s; ${
-        wall.toFixed(1)
-      } s wall ` +
+      `(${m.departures} departures; days end at ${
+        Array.from({ length: Math.ceil(m.virtualDays) }, (_, d) =>
+          p[`day${d + 1}`])
+          .join(", ")
+      } s) by ${p.churned} s; ${wall.toFixed(1)} s wall ` +
       `(target < 120 s: ${
         wall < 120 ? "met" : "NOT met"
       }); lost ${m.lost}; checks ${run.ok ? "pass" : "FAIL"}`,

@@ -67,6 +67,7 @@ export {
   type ConnectionLimitsOptions,
   createTesserasNode,
   DEFAULT_REPLICATE_RATE_LIMIT,
+  type DhtTuningOptions,
   type KnownPeer,
   type NetStats,
   type PeerInfoMapperSetting,

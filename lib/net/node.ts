@@ -34,6 +34,7 @@ import { installDenoExitFixes } from "./deno_compat.ts";
 import { Libp2pNodeIdentity } from "./identity.ts";
 import { type NetCounters, NetMetrics } from "./metrics.ts";
 import { toPeerInfo } from "./peer_info.ts";
+import { libp2pLogger } from "./quiet_logger.ts";
 import { attestSpec } from "./protocol/attest.ts";
 import { type InboundSpec, serveInbound } from "./protocol/exchange.ts";
 import { fetchSpec } from "./protocol/fetch.ts";
@@ -95,6 +96,41 @@ export interface ConnectionLimitsOptions {
   readonly dialTimeoutMs?: number;
   /** Streams per connection, any protocol, each direction (default 256). */
   readonly maxStreamsPerConnection?: number;
+  /**
+   * Liveness pings on open connections (default true): libp2p's
+   * connection monitor pings every peer every 10 s and Yamux sends a
+   * keep-alive every 30 s. `false` for the in-process memory transport,
+   * where a stopped peer's connections close at once and the pings only
+   * cost CPU (measured: hundreds of pings a second at 100 nodes).
+   */
+  readonly keepAlive?: boolean;
+}
+
+/**
+ * Kademlia tuning. Every field defaults to kad-dht's own default, which
+ * suits the internet; an in-process network (the simulator's full-stack
+ * level) wants fewer parallel requests and no background lookups.
+ */
+export interface DhtTuningOptions {
+  /** Peers queried in parallel on each lookup path (kad-dht: 10). */
+  readonly alpha?: number;
+  /** Disjoint paths of one lookup (kad-dht: `alpha`). */
+  readonly disjointPaths?: number;
+  /**
+   * Whether kad-dht runs its own background lookups (default true): a
+   * lookup of our own id 1 s after start and every 5 minutes, and the
+   * routing-table refresh at start and every 5 minutes. With `false` the
+   * table fills only from connections, lookups and
+   * {@linkcode TesserasNode.addKnownPeers}, and lookups no longer wait
+   * for the first self-lookup.
+   */
+  readonly backgroundLookups?: boolean;
+  /**
+   * Shortest time a DHT request or the ping before adding a peer to the
+   * routing table may take before it counts as failed, ms (kad-dht adapts
+   * between this and 60 s from observed round trips; default 5 s).
+   */
+  readonly minRequestTimeoutMs?: number;
 }
 
 /** Options of {@linkcode createTesserasNode}. */
@@ -141,6 +177,8 @@ export interface TesserasNodeOptions {
   readonly bootstrapRetryMs?: number;
   /** Agent version sent by identify (default `tesseras`). */
   readonly agentVersion?: string;
+  /** Kademlia tuning (kad-dht's defaults when absent). */
+  readonly dht?: DhtTuningOptions;
 }
 
 /** What `/metrics` and `/health` need from the network, in one call. */
@@ -448,14 +486,27 @@ export class TesserasNode {
     });
   }
 
-  async #preloadAndBootstrap(): Promise<void> {
-    const signal = this.#background.signal;
-    const known = this.#options.knownPeers ?? [];
+  /**
+   * Put peers into the peer store and the routing table, as a restarted
+   * node does with the peers it remembers (at most `limit` into the table).
+   * kad-dht pings each new contact before adding it, so this dials them.
+   * Resolves with how many were offered to the table.
+   *
+   * @example
+   * ```ts
+   * await node.addKnownPeers([{ id: other.peerId, addresses: other.multiaddrs() }]);
+   * ```
+   */
+  async addKnownPeers(
+    peers: readonly KnownPeer[],
+    options: { signal?: AbortSignal; limit?: number } = {},
+  ): Promise<number> {
+    const signal = options.signal;
     const table = this.kadRoutingTable();
-    const max = this.#options.maxPreloadedPeers ?? 200;
-    let preloaded = 0;
-    for (const peer of known) {
-      if (signal.aborted) return;
+    const max = options.limit ?? Infinity;
+    let offered = 0;
+    for (const peer of peers) {
+      if (signal?.aborted) break;
       if (peer.id === this.peerId) continue;
       let id: PeerId;
       let addrs: Multiaddr[];
@@ -470,11 +521,22 @@ export class TesserasNode {
         multiaddrs: addrs,
         protocols: [KAD_PROTOCOL],
       }, { signal });
-      if (table !== undefined && preloaded < max) {
+      if (table !== undefined && offered < max) {
         await table.add(id, { signal }).catch(() => {});
-        preloaded++;
+        offered++;
       }
     }
+    return offered;
+  }
+
+  async #preloadAndBootstrap(): Promise<void> {
+    const signal = this.#background.signal;
+    const known = this.#options.knownPeers ?? [];
+    await this.addKnownPeers(known, {
+      signal,
+      limit: this.#options.maxPreloadedPeers ?? 200,
+    });
+    if (signal.aborted) return;
     if (known.length > 0) {
       log.info("preloaded {count} known peers ({table} in the routing table)", {
         count: known.length,
@@ -606,12 +668,18 @@ export async function createTesserasNode(
   const useMemory = options.transport === "memory";
   const conn = options.connections ?? {};
   const streamsPerConnection = conn.maxStreamsPerConnection ?? 256;
+  const keepAlive = conn.keepAlive ?? true;
   const listen = options.listen ??
     (useMemory ? [`/memory/${crypto.randomUUID()}`] : ["/ip4/127.0.0.1/tcp/0"]);
   const mapper = options.peerInfoMapper === "passthrough"
     ? passthroughMapper
     : removePrivateAddressesMapper;
   const localAddress = options.dialLocalAddress ?? loopbackBindAddress(listen);
+  const tuning = options.dht ?? {};
+  const background = tuning.backgroundLookups ?? true;
+  const adaptive = tuning.minRequestTimeoutMs === undefined
+    ? undefined
+    : { minTimeout: tuning.minRequestTimeoutMs };
   const tcpDialOpts = localAddress === undefined
     ? undefined
     // Node's net.connect option, passed through by @libp2p/tcp.
@@ -621,6 +689,7 @@ export async function createTesserasNode(
     libp2p = await createLibp2p({
       start: false,
       privateKey: options.privateKey,
+      logger: libp2pLogger(),
       nodeInfo: {
         name: "tesseras",
         userAgent: options.agentVersion ?? "tesseras",
@@ -636,7 +705,9 @@ export async function createTesserasNode(
       streamMuxers: [yamux({
         maxInboundStreams: streamsPerConnection,
         maxOutboundStreams: streamsPerConnection,
+        enableKeepAlive: keepAlive,
       })],
+      connectionMonitor: { enabled: keepAlive },
       connectionManager: {
         maxConnections: conn.maxConnections ?? 300,
         inboundConnectionThreshold: conn.inboundConnectionThreshold ?? 5,
@@ -653,6 +724,18 @@ export async function createTesserasNode(
           peerInfoMapper: mapper,
           maxInboundStreams: 32,
           maxOutboundStreams: 64,
+          alpha: tuning.alpha,
+          disjointPaths: tuning.disjointPaths,
+          networkDialTimeout: adaptive,
+          pingNewContactTimeout: adaptive,
+          pingOldContactTimeout: adaptive,
+          ...(background ? {} : {
+            // Longest valid timer delay: the self-lookup never runs, and
+            // queries do not wait for it.
+            initialQuerySelfInterval: MAX_TIMER_MS,
+            querySelfInterval: MAX_TIMER_MS,
+            allowQueryWithZeroPeers: true,
+          }),
         }),
       },
     });
@@ -663,5 +746,24 @@ export async function createTesserasNode(
       { cause },
     );
   }
+  if (!background) disableTableRefresh(libp2p.services.dht);
   return new TesserasNode(libp2p, options);
+}
+
+/** Longest delay `setTimeout` honours (larger ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * kad-dht has no option for its routing-table refresh (a lookup per
+ * common-prefix length at start, then every 5 minutes); neutralise its
+ * start hook on this instance. Implementation detail of kad-dht 16: if the
+ * shape changes, the refresh simply keeps running.
+ */
+function disableTableRefresh(dht: KadDHT): void {
+  const refresh = (dht as unknown as {
+    routingTableRefresh?: { afterStart?: () => Promise<void> };
+  }).routingTableRefresh;
+  if (refresh !== undefined && typeof refresh.afterStart === "function") {
+    refresh.afterStart = () => Promise.resolve();
+  }
 }

@@ -27,10 +27,11 @@ Deno.test("full stack: 20 libp2p nodes over the memory transport place, churn an
   assert.equal(r.series.length, 2);
   assert.deepEqual(Object.keys(r.phaseSeconds ?? {}), [
     "started",
-    "connected",
-    "warmedUp",
+    "filled",
     "recallMeasured",
     "placed",
+    "day1",
+    "day2",
     "churned",
   ]);
 });
