@@ -2,7 +2,7 @@
  * Attestation: a holder's proof that it holds a tessera's shards now.
  *
  * The requester sends a fresh random nonce; the holder answers, per shard,
- * with a keyed BLAKE3 over the shard bytes (key derived from the nonce) and
+ * with a BLAKE3 over the shard bytes keyed by the nonce and
  * signs the whole answer with its node key. Keeping checksums alone is not
  * enough to answer, and an old answer does not match a new nonce.
  *
@@ -27,7 +27,7 @@ export interface AttestationEntry {
   readonly index: number;
   /** BLAKE3 of the shard bytes as the holder stored it. */
   readonly checksum: Checksum;
-  /** Keyed BLAKE3 (key derived from the nonce) over the shard bytes, hex. */
+  /** BLAKE3 keyed by the request's nonce over the shard bytes, hex. */
   readonly proof: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Attestation, the requester's side and the shared crypto: a fresh nonce
- * per challenge, a key derived from it, keyed BLAKE3 proofs over shard
- * bytes, and the checks an answer must pass.
+ * per challenge, BLAKE3 proofs over shard bytes keyed by it, and the
+ * checks an answer must pass.
  *
  * @module
  */
