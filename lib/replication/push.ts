@@ -10,12 +10,15 @@ import {
   type FragmentPlan,
   type IoOptions,
   isTesserasError,
+  type PeerBalance,
   type PeerId,
   type PeerInfo,
   type TesseraId,
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { planPlacement } from "./distributor.ts";
+import { BACKOFF_CODES, rankCandidates, standingOf } from "./standing.ts";
+import { type Acknowledged, spotCheck } from "./spot_check.ts";
 import { subnetOf } from "./subnet.ts";
 import type { PushFailure, ReplicationProgress } from "./types.ts";
 
@@ -44,6 +47,11 @@ export interface PushRequest {
    * (existing holders) — fewer distinct peers, but no shard left out.
    */
   readonly overflow?: readonly PeerInfo[];
+  /**
+   * Rounds of spot checks of fresh holders, each followed by placing
+   * again what they could not show (default 1; 0 skips the check).
+   */
+  readonly spotChecks?: number;
 }
 
 /** Internal: what the push did. */
@@ -89,16 +97,54 @@ export async function pushShards(
     ? []
     : await ctx.dht.findClosestPeers(req.tesseraId, count, { signal });
   const candidates = found.filter((p) => p.id !== ctx.selfId);
+  const known = new Map(candidates.map((p) => [p.id, p]));
   const excluded = new Set<PeerId>(exclude);
   excluded.add(ctx.selfId);
+  // Peers that refused shards this large, or lied, are left out until
+  // their back-off or ban ends; the rest are tried in reciprocity order
+  // (see `rankCandidates`).
+  const standing = standingOf(ctx);
+  const credits = await creditsOf(ctx);
+  const rank = (peers: readonly PeerInfo[]) =>
+    rankCandidates(peers, {
+      standing,
+      credits,
+      size: req.plan.shardSize,
+      tolerance: ctx.config.deficitToleranceBytes,
+      at: ctx.clock.now(),
+    });
+  const { usable, avoided } = rank(candidates);
+  // When the closest peers refuse (or are backing off), look further
+  // once: a peer that owns much uses up its credit with its closest
+  // peers first, and shards left unplaced may leave a tessera short of
+  // `dataShards`.
+  let widened: Promise<void> | null = null;
+  const widen = (): Promise<void> =>
+    widened ??= (async () => {
+      const more = await ctx.dht.findClosestPeers(
+        req.tesseraId,
+        Math.max(4 * count, 64),
+        { signal },
+      );
+      const seen = new Set(candidates.map((p) => p.id));
+      const fresh = more.filter((p) => p.id !== ctx.selfId && !seen.has(p.id));
+      const ranked = rank(fresh);
+      for (const p of fresh) known.set(p.id, p);
+      for (const id of ranked.avoided) avoided.add(id);
+      usable.push(...ranked.usable);
+    })();
+  const free = () =>
+    usable.filter((p) =>
+      !excluded.has(p.id) && !(req.existing ?? []).some((e) => e.id === p.id)
+    ).length;
+  if (needed > 0 && free() < needed) await widen();
   // Holders whose IP we did not record may still be among the candidates.
-  const known = new Map(candidates.map((p) => [p.id, p]));
   const existing = (req.existing ?? []).map((p) =>
     p.ip === undefined && known.get(p.id)?.ip !== undefined
       ? known.get(p.id)!
       : p
   );
-  const placement = planPlacement(req.plan, candidates, {
+  const placement = planPlacement(req.plan, usable, {
     maxPerSubnet: ctx.config.maxPerSubnet,
     smallReplicas: ctx.config.smallReplicas,
     copies: needed,
@@ -115,7 +161,9 @@ export async function pushShards(
     jobs.push({ index: a.index, slot });
   }
   const failed = new Set<PeerId>();
-  const overflow = [...(req.overflow ?? [])].filter((p) => !excluded.has(p.id));
+  const overflow = [...(req.overflow ?? [])].filter((p) =>
+    !excluded.has(p.id) && !avoided.has(p.id)
+  );
   const overflowLoad = new Map<PeerId, number>();
   const onOverflow = (): Slot | undefined => {
     const o =
@@ -139,6 +187,7 @@ export async function pushShards(
   for (const p of existing) used.add(p.id);
 
   const placed: { index: number; peer: PeerInfo }[] = [];
+  const acked: Acknowledged[] = [];
   const failures: PushFailure[] = [];
   let bytesSent = 0;
   let shardsDone = 0;
@@ -172,9 +221,17 @@ export async function pushShards(
     return counts;
   };
 
+  const hasFresh = (): boolean => {
+    const counts = subnetCounts();
+    return usable.some((p) =>
+      !used.has(p.id) &&
+      (counts.get(subnetOf(p)) ?? 0) < ctx.config.maxPerSubnet
+    );
+  };
+
   const nextFresh = (): PeerInfo | undefined => {
     const counts = subnetCounts();
-    for (const p of candidates) {
+    for (const p of usable) {
       if (used.has(p.id)) continue;
       if ((counts.get(subnetOf(p)) ?? 0) >= ctx.config.maxPerSubnet) continue;
       used.add(p.id);
@@ -226,6 +283,7 @@ export async function pushShards(
       const job = queue.shift()!;
       const peer = job.slot.peer;
       if (failed.has(peer.id)) {
+        if (!hasFresh()) await widen();
         if (rehome(job)) queue.unshift(job);
         else {
           unplaced.push(job.index);
@@ -250,8 +308,20 @@ export async function pushShards(
           data: fragment.data,
         }, { signal });
         if (ack.accepted) {
+          standing.accepted(peer.id);
+          standing.placed(
+            peer.id,
+            `${req.tesseraId}/${job.index}`,
+            fragment.data.length,
+          );
           job.slot.held++;
           placed.push({ index: job.index, peer });
+          acked.push({
+            index: job.index,
+            peer,
+            checksum: fragment.id.checksum,
+            bytes: fragment.data.length,
+          });
           await ctx.ledger.recordTheyStoreForUs(peer.id, fragment.data.length);
           await ctx.holders.addHolder(req.tesseraId, {
             index: job.index,
@@ -271,6 +341,14 @@ export async function pushShards(
         reason = e instanceof Error ? e.message : String(e);
       }
       failures.push({ peerId: peer.id, index: job.index, code, reason });
+      if (BACKOFF_CODES.has(code)) {
+        standing.refused(peer.id, {
+          code,
+          size: fragment.data.length,
+          at: ctx.clock.now(),
+          credit: creditOf(await ctx.ledger.get(peer.id)),
+        });
+      }
       ctx.log.info("peer {peer} did not take shard {index}: {code}", {
         peer: peer.id,
         index: job.index,
@@ -279,6 +357,7 @@ export async function pushShards(
         reason,
       });
       failed.add(peer.id);
+      if (!hasFresh()) await widen();
       if (rehome(job)) queue.unshift(job);
       else {
         unplaced.push(job.index);
@@ -299,7 +378,86 @@ export async function pushShards(
     Array.from({ length: workers }, worker),
   );
   for (const r of results) if (r.status === "rejected") throw r.reason;
-  unplaced.sort((a, b) => a - b);
-  placed.sort((a, b) => a.index - b.index || (a.peer.id < b.peer.id ? -1 : 1));
-  return { placed, unplaced, failures, bytesSent, candidates };
+  let result: PushResult = {
+    placed,
+    unplaced,
+    failures,
+    bytesSent,
+    candidates,
+  };
+  if ((req.spotChecks ?? 1) > 0 && acked.length > 0) {
+    result = await replaceMissing(ctx, req, result, acked, { signal });
+  }
+  result.unplaced.sort((a, b) => a - b);
+  result.placed.sort((a, b) =>
+    a.index - b.index || (a.peer.id < b.peer.id ? -1 : 1)
+  );
+  return result;
+}
+
+/**
+ * Spot-check the holders that just acknowledged shards and place again
+ * what they could not show (see spot_check.ts), away from them.
+ */
+async function replaceMissing(
+  ctx: ServiceContext,
+  req: PushRequest,
+  first: PushResult,
+  acked: readonly Acknowledged[],
+  options: IoOptions,
+): Promise<PushResult> {
+  const { missing, liars } = await spotCheck(ctx, {
+    tesseraId: req.tesseraId,
+    acked,
+  }, options);
+  if (missing.length === 0) return first;
+  const gone = new Set(missing.map((m) => `${m.index}/${m.peer.id}`));
+  const kept = first.placed.filter((p) => !gone.has(`${p.index}/${p.peer.id}`));
+  const failures = [
+    ...first.failures,
+    ...missing.map((m) => ({
+      peerId: m.peer.id,
+      index: m.index,
+      code: "NOT_STORED",
+      reason: "acknowledged the shard but could not show it right after",
+    })),
+  ];
+  const small = req.plan.tier === "small" || req.plan.shardCount === 1;
+  const holders = new Map<PeerId, PeerInfo>();
+  for (const p of [...(req.existing ?? []), ...kept.map((k) => k.peer)]) {
+    holders.set(p.id, p);
+  }
+  const again = await pushShards(ctx, {
+    ...req,
+    ...(small
+      ? { copies: missing.length }
+      : { indices: [...new Set(missing.map((m) => m.index))] }),
+    existing: [...holders.values()],
+    exclude: [
+      ...(req.exclude ?? []),
+      ...liars.map((p) => p.id),
+      ...missing.map((m) => m.peer.id),
+    ],
+    spotChecks: (req.spotChecks ?? 1) - 1,
+  }, options);
+  return {
+    placed: [...kept, ...again.placed],
+    unplaced: [...first.unplaced, ...again.unplaced],
+    failures: [...failures, ...again.failures],
+    bytesSent: first.bytesSent - missing.reduce((n, m) => n + m.bytes, 0) +
+      again.bytesSent,
+    candidates: first.candidates,
+  };
+}
+
+/** Our credit with a peer: bytes we store for it beyond what it stores for us. */
+function creditOf(row: PeerBalance | null): number {
+  return row ? row.bytesStoredForThem - row.bytesTheyStoreForUs : 0;
+}
+
+/** Our credit with every peer in the ledger. */
+async function creditsOf(ctx: ServiceContext): Promise<Map<PeerId, number>> {
+  const out = new Map<PeerId, number>();
+  for (const row of await ctx.ledger.list()) out.set(row.peerId, creditOf(row));
+  return out;
 }

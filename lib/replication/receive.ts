@@ -19,6 +19,7 @@ import {
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
+import { standingOf } from "./standing.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -64,15 +65,24 @@ export async function receiveFragment(
       return await ctx.locks.run(senderKey, async () => {
         const row = await ctx.ledger.get(sender.id);
         const storedForThem = row?.bytesStoredForThem ?? 0;
-        const deficit = storedForThem - (row?.bytesTheyStoreForUs ?? 0);
+        // What the sender stores for us counts once proven: shards it
+        // acknowledged but no check has proven yet are left out, so
+        // acknowledging and dropping earns nothing (see standing.ts).
+        const standing = standingOf(ctx);
+        const deficit = storedForThem -
+          ((row?.bytesTheyStoreForUs ?? 0) - standing.pendingBytes(sender.id));
         const size = data.length;
-        if (
-          !row?.institutional &&
-          deficit + size > ctx.config.deficitToleranceBytes
-        ) {
+        // A sender we caught keeping nothing of what it acknowledged gets
+        // no credit while its ban lasts (see standing.ts).
+        const tolerance = standing.distrusted(sender.id, ctx.clock.now())
+          ? 0
+          : ctx.config.deficitToleranceBytes;
+        if (!row?.institutional && deficit + size > tolerance) {
           throw new Refusal(
             "DEFICIT_EXCEEDED",
-            `we already store ${deficit} bytes more for you than you for us; the tolerance is ${ctx.config.deficitToleranceBytes}: store fragments for us first`,
+            tolerance === 0
+              ? `you failed to prove shards you acknowledged for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us (and keep them) first`
+              : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
           );
         }
         if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {

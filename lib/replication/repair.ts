@@ -27,6 +27,7 @@ import { rebuildStriped } from "./stripes.ts";
 import { inspect } from "./health.ts";
 import { type OwnShards, ownShards, type ShardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
+import { standingOf } from "./standing.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -43,7 +44,25 @@ export async function repairTessera(
   options: CheckOptions,
 ): Promise<RepairReport> {
   const { report, own } = await inspect(ctx, id, options);
+  noteProofs(ctx, report);
   return await repairFrom(ctx, report, own, options);
+}
+
+/**
+ * What a check tells the standing memory: holders that proved every
+ * shard asked are preferred for new placements, and every shard a holder
+ * answered for (proven or not) is no longer pending. Silent holders stay
+ * pending: their credit is not trusted until they answer.
+ */
+function noteProofs(ctx: ServiceContext, report: HealthReport): void {
+  const standing = standingOf(ctx);
+  for (const h of report.holders) {
+    if (h.status === "attested") standing.proven(h.peerId);
+    if (h.status === "unreachable" || h.status === "grace") continue;
+    for (const index of h.indices) {
+      standing.settled(h.peerId, `${report.tesseraId}/${index}`);
+    }
+  }
 }
 
 /** Internal: repair after the check `report`; `own` is our encoded blob. */
@@ -87,6 +106,12 @@ async function repairFrom(
     }
     const lost = h.indices.length - alive.size;
     if (alive.size === 0) lostPeers.add(h.peerId);
+    // Answered, yet proved none of what it acknowledged: it said yes and
+    // kept nothing. (`pingable` is set only for holders that answered
+    // ping but not the challenge, which may be overloaded, not lying.)
+    if (h.status === "failed" && h.pingable === undefined) {
+      standingOf(ctx).lied(h.peerId, ctx.clock.now());
+    }
     if (lost > 0 && (h.status === "failed" || h.status === "partial")) {
       await ctx.ledger.recordTheyStoreForUs(h.peerId, -lost * plan.shardSize);
     }
@@ -374,6 +399,7 @@ export async function repairSweep(
       (a.tesseraId < b.tesseraId ? -1 : 1)
     );
   const healthy = checked.length - todo.length;
+  for (const r of checked) noteProofs(ctx, r);
   for (const r of todo) {
     signal?.throwIfAborted();
     try {

@@ -9,6 +9,8 @@ import {
   type BlobStore,
   type DhtPort,
   type FragmentEnvelope,
+  type FragmentId,
+  type FragmentStore,
   fromHex,
   type IoOptions,
   type PeerId,
@@ -68,6 +70,33 @@ export interface Traffic {
   maxFetchInFlight: number;
 }
 
+/**
+ * A free rider's store: says yes to every shard and keeps nothing (no
+ * `storeForPeer`, so the service credits the sender through the ledger
+ * port, as it would for a store that kept the bytes).
+ */
+class DroppingStore implements FragmentStore {
+  constructor(readonly inner: FragmentStore) {}
+  store(_id: FragmentId, _data: Uint8Array, _options?: IoOptions) {
+    return Promise.resolve();
+  }
+  read(tesseraId: TesseraId, index: number, options?: IoOptions) {
+    return this.inner.read(tesseraId, index, options);
+  }
+  delete(tesseraId: TesseraId, index?: number, options?: IoOptions) {
+    return this.inner.delete(tesseraId, index, options);
+  }
+  list(tesseraId?: TesseraId, options?: IoOptions) {
+    return this.inner.list(tesseraId, options);
+  }
+  verify(tesseraId: TesseraId, index: number, options?: IoOptions) {
+    return this.inner.verify(tesseraId, index, options);
+  }
+  totalBytes(options?: IoOptions) {
+    return this.inner.totalBytes(options);
+  }
+}
+
 /** Builds nodes that talk to each other through {@linkcode MiniNetwork}. */
 export class MiniNetwork {
   readonly nodes = new Map<PeerId, TestNode>();
@@ -108,6 +137,8 @@ export class MiniNetwork {
       /** The blob store (default a fresh `MemoryBlobStore`). */
       blobs?: BlobStore;
       transferBudgetBytes?: number;
+      /** A free rider that acknowledges pushes and keeps nothing. */
+      drop?: boolean;
     } = {},
   ): TestNode {
     const info: PeerInfo = { id, addresses: [], ...(ip ? { ip } : {}) };
@@ -121,7 +152,7 @@ export class MiniNetwork {
     const dht = this.#dht(id);
     const service = new ReplicationService({
       dht,
-      fragments,
+      fragments: extra.drop ? new DroppingStore(fragments) : fragments,
       ledger,
       blobs,
       holders,

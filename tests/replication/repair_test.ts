@@ -216,11 +216,25 @@ Deno.test("repairSweep: repairs the most endangered first and drops corrupt held
   const c = await owner.service.putTessera(testBytes(300, 43));
   const holding = (r: typeof a) => new Set(r.placed.map((p) => p.peerId));
   const [ha, hb, hc] = [holding(a), holding(b), holding(c)];
-  const onlyA = [...ha].filter((p) => !hb.has(p) && !hc.has(p));
-  const onlyB = [...hb].filter((p) => !ha.has(p) && !hc.has(p));
-  assert.ok(onlyA.length >= 1 && onlyB.length >= 5);
-  net.node(onlyA[0]).online = false;
-  for (const p of onlyB.slice(0, 5)) net.node(p).online = false;
+  // Placement packs one owner's shards onto the peers that already hold
+  // its data while they have room: every holder of a among b's
+  // candidates (its 56 closest peers) got a shard of b.
+  const near = new Set(
+    (await owner.dht.findClosestPeers(b.tesseraId, 56)).map((p) => p.id),
+  );
+  const shared = [...ha].filter((p) => near.has(p));
+  assert.ok(shared.length >= 12);
+  assert.deepEqual(shared.filter((p) => !hb.has(p)), []);
+  const notC = shared.filter((p) => !hc.has(p));
+  assert.ok(notC.length >= 5);
+  // One holder of a and b goes away; four more lose b's shard: b has
+  // five shards lost, a one.
+  net.node(notC[0]).online = false;
+  const shardOf = (r: typeof b, peer: string) =>
+    r.placed.find((p) => p.peerId === peer)!.index;
+  for (const p of notC.slice(1, 5)) {
+    net.node(p).fragments.corrupt(b.tesseraId, shardOf(b, p));
+  }
   // The owner holds a shard for someone else, and it rots.
   const other = nodes.find((n) => n.online)!;
   const fdata = testBytes(200, 44);

@@ -1,0 +1,283 @@
+/**
+ * What a node remembers of its peers' conduct as holders of its shards,
+ * so placement stops wasting pushes on peers that said no and stops
+ * trusting peers that said yes and kept nothing:
+ *
+ * - a *refusal* (`DEFICIT_EXCEEDED`, `INSUFFICIENT_SPACE`,
+ *   `PEER_LIMIT_EXCEEDED`) puts the peer in a back-off for shards at least
+ *   as large as the smallest it refused: one repair interval, doubling
+ *   with every refusal in a row (at most 16 intervals), cleared when it
+ *   accepts. A deficit refusal is also lifted as soon as we have stored
+ *   more for that peer since (our credit with it grew: what the refusal
+ *   asked for);
+ * - a *lie*: a holder that answers a challenge but proves none of the
+ *   shards it acknowledged is not used again for 90 repair intervals,
+ *   doubling with every repeat. Repair also takes back its ledger credit
+ *   for those bytes, so its deficit grows and honest peers refuse it,
+ *   and we extend it no credit of our own while the ban lasts;
+ * - a *proof*: a holder that passed an attestation is preferred for new
+ *   placements over peers we know nothing of (until it lies).
+ *
+ * The memory lives as long as the service (a restart forgets it; the
+ * ledger debits persist).
+ *
+ * @module
+ */
+import type { PeerId, PeerInfo } from "../core/mod.ts";
+
+/** Refusal codes that say "not now, not from you": backed off. */
+export const BACKOFF_CODES: ReadonlySet<string> = new Set([
+  "DEFICIT_EXCEEDED",
+  "INSUFFICIENT_SPACE",
+  "PEER_LIMIT_EXCEEDED",
+]);
+
+/** Longest refusal back-off, in repair intervals. */
+export const MAX_BACKOFF_INTERVALS = 16;
+/** A first lie's ban, in repair intervals (doubles with each repeat). */
+export const LIAR_BAN_INTERVALS = 90;
+
+/** Why a peer is avoided now. */
+export type Avoidance = "liar" | "backoff";
+
+interface RefusalRecord {
+  code: string;
+  /** Refusals in a row. */
+  strikes: number;
+  /** Back-off end, ms. */
+  until: number;
+  /** Smallest shard refused, bytes. */
+  size: number;
+  /** Our credit with the peer at the last refusal (stored for them - they store for us). */
+  credit: number;
+}
+
+interface LiarRecord {
+  lies: number;
+  until: number;
+}
+
+/**
+ * One node's memory of its peers' refusals and lies.
+ *
+ * @example
+ * ```ts
+ * const standing = new PeerStanding(24 * 3_600_000);
+ * standing.refused("peerA", { code: "DEFICIT_EXCEEDED", size: 4096, at: 0, credit: 0 });
+ * standing.avoid("peerA", { size: 4096, at: 1000, credit: 0 }); // "backoff"
+ * standing.avoid("peerA", { size: 1024, at: 1000, credit: 0 }); // null
+ * ```
+ */
+export class PeerStanding {
+  readonly #intervalMs: number;
+  readonly #refusals = new Map<PeerId, RefusalRecord>();
+  readonly #liars = new Map<PeerId, LiarRecord>();
+  readonly #proven = new Set<PeerId>();
+  readonly #pending = new Map<PeerId, Map<string, number>>();
+
+  /** @param intervalMs the repair interval: the unit of back-offs and bans */
+  constructor(intervalMs: number) {
+    this.#intervalMs = Math.max(1, intervalMs);
+  }
+
+  /** Whether nothing is remembered (lets callers skip ledger reads). */
+  get empty(): boolean {
+    return this.#refusals.size === 0 && this.#liars.size === 0 &&
+      this.#proven.size === 0;
+  }
+
+  /**
+   * The peer refused a shard of `size` bytes with `code` at time `at`,
+   * when our credit with it was `credit`. Codes outside
+   * {@linkcode BACKOFF_CODES} are ignored.
+   */
+  refused(
+    peer: PeerId,
+    refusal: { code: string; size: number; at: number; credit: number },
+  ): void {
+    if (!BACKOFF_CODES.has(refusal.code)) return;
+    const prev = this.#refusals.get(peer);
+    const strikes = (prev?.strikes ?? 0) + 1;
+    // A deficit refusal stands until we store more for the peer (checked
+    // in `avoid`); the longest back-off is only a safety valve for a peer
+    // that released our shards or changed its tolerance.
+    const wait = this.#intervalMs *
+      (refusal.code === "DEFICIT_EXCEEDED"
+        ? MAX_BACKOFF_INTERVALS
+        : Math.min(MAX_BACKOFF_INTERVALS, 2 ** (strikes - 1)));
+    this.#refusals.set(peer, {
+      code: refusal.code,
+      strikes,
+      until: refusal.at + wait,
+      size: prev && prev.until > refusal.at
+        ? Math.min(prev.size, refusal.size)
+        : refusal.size,
+      credit: refusal.credit,
+    });
+  }
+
+  /** The peer accepted a shard: its refusals are forgotten. */
+  accepted(peer: PeerId): void {
+    this.#refusals.delete(peer);
+  }
+
+  /**
+   * The peer acknowledged shard `key` (`tessera/index`) of `size` bytes:
+   * the ledger credits it now, but we do not count that credit in its
+   * favour until the shard is proven (see {@linkcode PeerStanding.pendingBytes}).
+   */
+  placed(peer: PeerId, key: string, size: number): void {
+    let m = this.#pending.get(peer);
+    if (!m) this.#pending.set(peer, m = new Map());
+    m.set(key, size);
+  }
+
+  /** A check settled shard `key` on the peer (proven, or found lost). */
+  settled(peer: PeerId, key: string): void {
+    const m = this.#pending.get(peer);
+    if (!m || !m.delete(key)) return;
+    if (m.size === 0) this.#pending.delete(peer);
+  }
+
+  /**
+   * Bytes the peer acknowledged for us that no check has proven yet. A
+   * peer that acknowledges and keeps nothing earns no credit with us
+   * through them: `receiveFragment` leaves them out of its balance.
+   */
+  pendingBytes(peer: PeerId): number {
+    let n = 0;
+    for (const size of this.#pending.get(peer)?.values() ?? []) n += size;
+    return n;
+  }
+
+  /** The peer proved shards it holds for us (passed an attestation). */
+  proven(peer: PeerId): void {
+    this.#proven.add(peer);
+  }
+
+  /** Whether the peer has proven shards to us and never lied since. */
+  isProven(peer: PeerId): boolean {
+    return this.#proven.has(peer);
+  }
+
+  /**
+   * Whether we extend the peer no credit: it is banned for lying, so a
+   * push from it is accepted only while it provably stores more for us
+   * than we for it.
+   */
+  distrusted(peer: PeerId, at: number): boolean {
+    const liar = this.#liars.get(peer);
+    return liar !== undefined && at < liar.until;
+  }
+
+  /**
+   * The peer answered a challenge but proved none of the shards it had
+   * acknowledged, at time `at`: banned from placement.
+   */
+  lied(peer: PeerId, at: number): void {
+    const lies = (this.#liars.get(peer)?.lies ?? 0) + 1;
+    const ban = this.#intervalMs * LIAR_BAN_INTERVALS * 2 ** (lies - 1);
+    this.#liars.set(peer, { lies, until: at + ban });
+    this.#refusals.delete(peer);
+    this.#proven.delete(peer);
+  }
+
+  /** Lies the peer was caught in so far. */
+  lies(peer: PeerId): number {
+    return this.#liars.get(peer)?.lies ?? 0;
+  }
+
+  /**
+   * Whether to keep a shard of `size` bytes away from the peer at time
+   * `at`, given our credit with it now: `liar` during a ban, `backoff`
+   * while a refusal of a shard no larger stands, else `null`.
+   */
+  avoid(
+    peer: PeerId,
+    now: { size: number; at: number; credit: number },
+  ): Avoidance | null {
+    if (this.distrusted(peer, now.at)) return "liar";
+    const r = this.#refusals.get(peer);
+    if (!r || now.at >= r.until) return null;
+    // What we stored for it since the refusal makes room, byte for byte.
+    const gained = r.code === "DEFICIT_EXCEEDED"
+      ? Math.max(0, now.credit - r.credit)
+      : 0;
+    return now.size >= r.size + gained ? "backoff" : null;
+  }
+}
+
+/** Inputs of {@linkcode rankCandidates}. */
+export interface RankOptions {
+  /** What we remember of the peers. */
+  readonly standing: PeerStanding;
+  /** Our credit with each peer: bytes we store for it beyond what it stores for us. */
+  readonly credits: ReadonlyMap<PeerId, number>;
+  /** Bytes of the shard to place. */
+  readonly size: number;
+  /** The deficit tolerance we assume peers apply (ours). */
+  readonly tolerance: number;
+  /** Now, ms. */
+  readonly at: number;
+}
+
+/**
+ * Candidates in the order to try them, and those to leave out. Left out:
+ * liars and peers backing off a refusal of a shard this large. Tried
+ * first: peers that should take the shard by our mirror of their ledger
+ * (`credit + tolerance >= size`); among those, holders that proved
+ * themselves, then the peers we store most for (placing there repays
+ * the exchange and cannot be refused), then by distance (input order).
+ *
+ * @example
+ * ```ts
+ * const { usable } = rankCandidates(peers, {
+ *   standing, credits, size: 4096, tolerance: 256 * 2 ** 20, at: now,
+ * });
+ * ```
+ */
+export function rankCandidates(
+  candidates: readonly PeerInfo[],
+  options: RankOptions,
+): { usable: PeerInfo[]; avoided: Set<PeerId> } {
+  const { standing, credits, size, tolerance, at } = options;
+  const avoided = new Set<PeerId>();
+  const keyed: { p: PeerInfo; key: number[] }[] = [];
+  candidates.forEach((p, n) => {
+    const credit = credits.get(p.id) ?? 0;
+    if (standing.avoid(p.id, { size, at, credit })) {
+      avoided.add(p.id);
+      return;
+    }
+    keyed.push({
+      p,
+      key: [
+        credit + tolerance >= size ? 0 : 1,
+        standing.isProven(p.id) ? 0 : 1,
+        credit,
+        n,
+      ],
+    });
+  });
+  keyed.sort((a, b) => {
+    for (let i = 0; i < a.key.length; i++) {
+      if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+    }
+    return 0;
+  });
+  return { usable: keyed.map((k) => k.p), avoided };
+}
+
+const standings = new WeakMap<object, PeerStanding>();
+
+/**
+ * Internal: the standing memory of the service whose context is `ctx`
+ * (created on first use).
+ */
+export function standingOf(
+  ctx: { readonly config: { readonly repairIntervalMs: number } },
+): PeerStanding {
+  let s = standings.get(ctx);
+  if (!s) standings.set(ctx, s = new PeerStanding(ctx.config.repairIntervalMs));
+  return s;
+}
