@@ -107,7 +107,10 @@ export async function ownShards(
   }
   const data = await ctx.blobs.get(id, options);
   if (!data) return null;
-  if (blake3Hex(data) !== id) throw corruptBlob(id);
+  if (hashedBlobs.get(data) !== id) {
+    if (blake3Hex(data) !== id) throw corruptBlob(id);
+    hashedBlobs.set(data, id);
+  }
   // The blob hashes to its id, so a cached encoding of it is still ours.
   const cache = shardCache(ctx);
   const hit = cache.get(id);
@@ -118,6 +121,15 @@ export async function ownShards(
   cache.set(id, { plan, shards });
   return new MemoryShards(id, plan, shards);
 }
+
+/**
+ * Blob objects that hashed to their id. A memory store that shares
+ * instead of copying hands out the same object on every `get`, and a
+ * stored blob is never written to (a new version is a new `put`, a new
+ * object), so it need not be hashed again at every check; a copying
+ * store hands out a fresh object each time, hashed each time.
+ */
+const hashedBlobs = new WeakMap<Uint8Array, TesseraId>();
 
 class MemoryShards implements OwnShards {
   readonly #id: TesseraId;

@@ -10,10 +10,11 @@ import {
   verifyAttestation,
 } from "../../lib/replication/mod.ts";
 import { MiniNetwork, testBytes } from "./mini_network.ts";
+import { MemoryBlobStore } from "../../lib/memory/mod.ts";
 
-async function placed(size = 4000, peers = 24) {
+async function placed(size = 4000, peers = 24, blobs?: MemoryBlobStore) {
   const net = new MiniNetwork();
-  const owner = net.add("owner", "10.99.0.1");
+  const owner = net.add("owner", "10.99.0.1", blobs ? { blobs } : {});
   net.addMany(peers);
   const report = await owner.service.putTessera(testBytes(size, 21));
   return { net, owner, report };
@@ -212,23 +213,29 @@ Deno.test("verifyAttestation checks offline what challenge checks online", async
   assert.equal(late.authentic, false);
 });
 
-Deno.test("repeated checks reuse our encoding but still refuse a blob that no longer hashes to its id", async () => {
-  const { owner, report } = await placed();
-  const h = report.placed[7];
-  const id = report.tesseraId;
-  for (let i = 0; i < 2; i++) {
-    const check = await owner.service.attestHolder(id, h.peerId);
-    assert.deepEqual([check.proven, check.failed], [[h.index], []]);
-  }
-  const good = (await owner.blobs.get(id))!;
-  const bad = good.slice();
-  bad[10] ^= 1;
-  await owner.blobs.put(id, bad);
-  await assert.rejects(
-    owner.service.attestHolder(id, h.peerId),
-    (e) => isTesserasError(e) && e.code === "CHECKSUM_MISMATCH",
-  );
-  await owner.blobs.put(id, good);
-  const again = await owner.service.attestHolder(id, h.peerId);
-  assert.deepEqual([again.proven, again.failed], [[h.index], []]);
-});
+for (const copy of [true, false]) {
+  Deno.test(`repeated checks reuse our encoding but still refuse a blob that no longer hashes to its id (blob store copy: ${copy})`, async () => {
+    const { owner, report } = await placed(
+      4000,
+      24,
+      new MemoryBlobStore({ copy }),
+    );
+    const h = report.placed[7];
+    const id = report.tesseraId;
+    for (let i = 0; i < 2; i++) {
+      const check = await owner.service.attestHolder(id, h.peerId);
+      assert.deepEqual([check.proven, check.failed], [[h.index], []]);
+    }
+    const good = (await owner.blobs.get(id))!;
+    const bad = good.slice();
+    bad[10] ^= 1;
+    await owner.blobs.put(id, bad);
+    await assert.rejects(
+      owner.service.attestHolder(id, h.peerId),
+      (e) => isTesserasError(e) && e.code === "CHECKSUM_MISMATCH",
+    );
+    await owner.blobs.put(id, good);
+    const again = await owner.service.attestHolder(id, h.peerId);
+    assert.deepEqual([again.proven, again.failed], [[h.index], []]);
+  });
+}
