@@ -225,9 +225,17 @@ export interface RankOptions {
  * Candidates in the order to try them, and those to leave out. Left out:
  * liars and peers backing off a refusal of a shard this large. Tried
  * first: peers that should take the shard by our mirror of their ledger
- * (`credit + tolerance >= size`); among those, holders that proved
- * themselves, then the peers we store most for (placing there repays
- * the exchange and cannot be refused), then by distance (input order).
+ * (`credit + tolerance >= size`). Among those:
+ *
+ * 1. peers we store for (positive credit), most first: placing there
+ *    repays an exchange, costs none of their free tolerance, and keeps
+ *    our data with partners who need us too;
+ * 2. then holders that proved themselves in a check;
+ * 3. then the free tolerance, tightest fit first (the peers that already
+ *    hold most of our data while it still fits): packing leaves untouched
+ *    peers free for our larger shards, where spreading evenly would leave
+ *    every peer a little short of them;
+ * 4. ties by distance (input order).
  *
  * @example
  * ```ts
@@ -253,8 +261,9 @@ export function rankCandidates(
       p,
       key: [
         credit + tolerance >= size ? 0 : 1,
+        credit > 0 ? 0 : 1,
         standing.isProven(p.id) ? 0 : 1,
-        credit,
+        credit > 0 ? -credit : credit,
         n,
       ],
     });

@@ -332,7 +332,8 @@ Deno.test("RepairLoop stops on an external AbortSignal", async () => {
 Deno.test("free riders lose redundancy first; what others hold for them is never deleted", async () => {
   // Shards of 250 bytes; each peer tolerates a 300-byte deficit.
   const net = new MiniNetwork({ deficitToleranceBytes: 300 });
-  const rider = net.add("rider", "10.98.0.1");
+  // The rider stores nothing for anyone (no free space to offer).
+  const rider = net.add("rider", "10.98.0.1", { freeSpace: () => 0 });
   const fair = net.add("fair", "10.97.0.1");
   const peers = net.addMany(30);
   const r1 = await rider.service.putTessera(testBytes(4000, 71));

@@ -120,11 +120,20 @@ Deno.test("acknowledged shards stay pending until a check settles them", () => {
   assert.equal(s.pendingBytes("b"), 7);
 });
 
-Deno.test("rankCandidates: liars and backed-off peers out; then fit, proven, least room left, distance", () => {
+Deno.test("rankCandidates: liars and backed-off peers out; then fit, peers that owe us, proven, tightest fit, distance", () => {
   const s = new PeerStanding(DAY);
   const peer = (id: string): PeerInfo => ({ id, addresses: [] });
-  const ps = ["liar", "full", "far", "fresh1", "holder", "proven", "fresh2"]
-    .map(peer);
+  const ps = [
+    "liar",
+    "full",
+    "far",
+    "fresh1",
+    "holder",
+    "proven",
+    "fresh2",
+    "partner",
+    "friend",
+  ].map(peer);
   s.lied("liar", 0);
   s.refused("far", { code: "INSUFFICIENT_SPACE", size: 100, at: 0, credit: 0 });
   s.proven("proven");
@@ -132,6 +141,8 @@ Deno.test("rankCandidates: liars and backed-off peers out; then fit, proven, lea
     ["full", -1000], // we are 1000 bytes in its debt: no room for 100 more
     ["holder", -300], // it holds some of our data
     ["proven", -50],
+    ["partner", 200], // we store for it: it owes us
+    ["friend", 900], // owes us more
   ]);
   const { usable, avoided } = rankCandidates(ps, {
     standing: s,
@@ -142,6 +153,8 @@ Deno.test("rankCandidates: liars and backed-off peers out; then fit, proven, lea
   });
   assert.deepEqual([...avoided].sort(), ["far", "liar"]);
   assert.deepEqual(usable.map((p) => p.id), [
+    "friend",
+    "partner",
     "proven",
     "holder",
     "fresh1",
@@ -158,6 +171,8 @@ Deno.test("rankCandidates: liars and backed-off peers out; then fit, proven, lea
   });
   assert.deepEqual([...small.avoided], ["liar"]);
   assert.deepEqual(small.usable.map((p) => p.id), [
+    "friend",
+    "partner",
     "proven",
     "holder",
     "far",
