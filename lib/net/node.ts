@@ -131,6 +131,14 @@ export interface DhtTuningOptions {
    * between this and 60 s from observed round trips; default 5 s).
    */
   readonly minRequestTimeoutMs?: number;
+  /**
+   * Whether kad-dht pings a newly learned peer before adding it to the
+   * routing table (default true). `false` adds it at once: for an
+   * in-process network, where every lookup answer would otherwise open a
+   * connection to each of the up to 20 peers it names, and a dead peer's
+   * dial fails at once anyway.
+   */
+  readonly verifyNewContacts?: boolean;
 }
 
 /** Options of {@linkcode createTesserasNode}. */
@@ -747,11 +755,27 @@ export async function createTesserasNode(
     );
   }
   if (!background) disableTableRefresh(libp2p.services.dht);
+  if (tuning.verifyNewContacts === false) {
+    trustNewContacts(libp2p.services.dht);
+  }
   return new TesserasNode(libp2p, options);
 }
 
 /** Longest delay `setTimeout` honours (larger ones fire at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * kad-dht has no option to skip the ping of a new contact; replace the
+ * check its k-bucket calls (kad-dht 16 internals; if absent, it pings).
+ */
+function trustNewContacts(dht: KadDHT): void {
+  const kb = (dht as unknown as {
+    routingTable?: { kb?: { verify?: unknown } };
+  }).routingTable?.kb;
+  if (kb !== undefined && typeof kb.verify === "function") {
+    kb.verify = () => Promise.resolve(true);
+  }
+}
 
 /**
  * kad-dht has no option for its routing-table refresh (a lookup per

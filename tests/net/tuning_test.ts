@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import {
+  createTesserasNode,
+  type DhtTuningOptions,
+  Libp2pDhtPort,
+  type TesserasNode,
+  type TesserasNodeOptions,
+} from "../../lib/net/mod.ts";
+import { stopAll, waitFor } from "./helpers.ts";
+
+/** The simulator's in-process settings. */
+const IN_PROCESS: DhtTuningOptions = {
+  alpha: 3,
+  disjointPaths: 1,
+  backgroundLookups: false,
+  verifyNewContacts: false,
+};
+
+async function memoryNode(
+  options: Partial<TesserasNodeOptions> = {},
+): Promise<TesserasNode> {
+  const node = await createTesserasNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    transport: "memory",
+    peerInfoMapper: "passthrough",
+    ...options,
+  });
+  await node.start();
+  return node;
+}
+
+function known(node: TesserasNode) {
+  return { id: node.peerId, addresses: node.multiaddrs() };
+}
+
+Deno.test("verifyNewContacts false: known peers enter the table without a dial; default pings them", async () => {
+  const [a, b, trusting, checking] = [
+    await memoryNode(),
+    await memoryNode(),
+    await memoryNode({ dht: IN_PROCESS }),
+    await memoryNode({ dht: { backgroundLookups: false } }),
+  ];
+  try {
+    assert.equal(
+      await trusting.addKnownPeers([
+        known(a),
+        known(b),
+        known(trusting), // self: skipped
+        { id: "not-a-peer-id", addresses: [] }, // malformed: skipped
+      ]),
+      2,
+    );
+    assert.equal(trusting.routingTableSize(), 2);
+    assert.equal(trusting.libp2p.getConnections().length, 0);
+
+    assert.equal(await checking.addKnownPeers([known(a)], { limit: 1 }), 1);
+    assert.equal(checking.routingTableSize(), 1);
+    assert.deepEqual(checking.connectedPeers().map((p) => p.id), [a.peerId]);
+  } finally {
+    await stopAll([a, b, trusting, checking]);
+  }
+});
+
+Deno.test("backgroundLookups false: no self-lookup after start, and lookups do not wait for one", async () => {
+  const peer = await memoryNode();
+  const quiet = await memoryNode({ dht: IN_PROCESS });
+  const busy = await memoryNode({ dht: { verifyNewContacts: false } });
+  try {
+    await quiet.addKnownPeers([known(peer)]);
+    await busy.addKnownPeers([known(peer)]);
+    // kad-dht's own self-lookup runs 1 s after start and dials the table.
+    await waitFor(
+      () => busy.libp2p.getConnections().length > 0,
+      "default self-lookup",
+      5_000,
+    );
+    assert.equal(quiet.libp2p.getConnections().length, 0);
+    const started = performance.now();
+    const found = await new Libp2pDhtPort(quiet).findClosestPeers(
+      "7e".repeat(32),
+      5,
+    );
+    // `peer` answers with the one other node it met: `busy`.
+    assert.deepEqual(
+      new Set(found.map((p) => p.id)),
+      new Set([peer.peerId, busy.peerId]),
+    );
+    assert.ok(performance.now() - started < 2_000);
+  } finally {
+    await stopAll([peer, quiet, busy]);
+  }
+});
+
+Deno.test("keepAlive false drops libp2p's connection monitor; default keeps it", async () => {
+  const monitored = await memoryNode();
+  const unmonitored = await memoryNode({ connections: { keepAlive: false } });
+  const monitor = (n: TesserasNode) => {
+    const components = (n.libp2p as unknown as {
+      components: Record<string, unknown>;
+    }).components;
+    try {
+      return components.connectionMonitor; // throws when not configured
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    assert.notEqual(monitor(monitored), undefined);
+    assert.equal(monitor(unmonitored), undefined);
+    await unmonitored.connect(monitored.multiaddrs()[0]);
+    const rtt = await new Libp2pDhtPort(unmonitored).ping(monitored.peerId);
+    assert.ok(rtt >= 0);
+  } finally {
+    await stopAll([monitored, unmonitored]);
+  }
+});
+
+Deno.test("libp2p's loggers are one shared silent logger unless DEBUG is set", async () => {
+  const node = await memoryNode();
+  try {
+    const logger = node.libp2p.logger;
+    const a = logger.forComponent("libp2p:a");
+    if ((Deno.env.get("DEBUG") ?? "") !== "") return; // the user asked for them
+    assert.equal(a, logger.forComponent("libp2p:b"));
+    assert.equal(a.newScope("x"), a);
+    assert.equal(a.enabled, false);
+    a("nothing %s", "printed");
+    a.error("nor %s", "this");
+  } finally {
+    await node.stop();
+  }
+});
