@@ -130,8 +130,14 @@ export class ReplicationService implements InboundHandlers {
 
   /**
    * Encode our blob `id`, find the closest diverse peers, push the shards
-   * (at most `concurrentTransfers` at once, replacing peers that refuse),
-   * record plan, checksums and holders, and credit the ledger. Rejects
+   * (at most `concurrentTransfers` at once, replacing peers that refuse,
+   * looking farther when the closest all refuse), record plan, checksums
+   * and holders, and credit the ledger. Every peer that acknowledged
+   * shards is challenged once right away; shards it cannot show are
+   * placed elsewhere (`NOT_STORED` in `failures`) and the peer is banned
+   * from placement (see standing.ts). Peers order by reciprocity: those
+   * we store for first, then proven holders, then the tightest free
+   * tolerance; peers that refused shards this large back off. Rejects
    * `NOT_FOUND` when the blob is absent and `UNREACHABLE` when no peer is
    * known; shards nobody takes are reported in `unplaced` (repair retries
    * them).
@@ -285,7 +291,11 @@ export class ReplicationService implements InboundHandlers {
    * free riders are never deleted; free riders lose redundancy because
    * their peers refuse their repair pushes once their deficit passes the
    * tolerance (`DEFICIT_EXCEEDED`), so their tesseras heal last, if at
-   * all. Sweeps never overlap: a second call waits for the first.
+   * all. A holder that answers a challenge but proves none of its shards
+   * loses their credit, is banned from placement and is extended no
+   * credit of ours for a long time; one that proves them all is
+   * preferred for placements. Sweeps never overlap: a second call waits
+   * for the first.
    *
    * @example
    * ```ts

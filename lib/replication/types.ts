@@ -135,7 +135,11 @@ export interface PushFailure {
   readonly peerId: PeerId;
   /** Shard index pushed. */
   readonly index: number;
-  /** The refusal's error code (`DEFICIT_EXCEEDED`, `UNREACHABLE`, …). */
+  /**
+   * The refusal's error code (`DEFICIT_EXCEEDED`, `UNREACHABLE`, …), or
+   * `NOT_STORED` for a peer that acknowledged the shard but could not
+   * show it when challenged right after.
+   */
   readonly code: string;
   /** Why, in words. */
   readonly reason: string;

@@ -1,9 +1,12 @@
 /**
  * Free riders that lie: 10% of the nodes accept every fragment and keep
- * nothing, and own 30% of the tesseras. Attestation exposes them at the
- * next sweep and repair debits them in the ledger; the scenario checks
- * whether that is enough for peers to refuse them before fair owners
- * suffer. Same promises as `free-riders`.
+ * nothing, and own 30% of the tesseras. An owner challenges every peer
+ * that acknowledged its shards right after the push (and at every sweep):
+ * a liar loses the credit of what it acknowledged, is not used again for
+ * a long time and is extended no credit by that owner, so the liars'
+ * repairs fall on nodes that own nothing (and churn), while fair owners
+ * place with the owners they exchange with. Same promises as
+ * `free-riders`.
  *
  * @module
  */
