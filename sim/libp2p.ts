@@ -16,7 +16,8 @@
  * every 10 s), no kad-dht background lookups (the tables are filled by one
  * self-lookup per node at join, a few nodes at a time), Kademlia's classic
  * alpha 3 on one path, no ping before a learned peer enters a routing
- * table, and libp2p's `debug` loggers replaced by a silent one. Connections
+ * table, no reprocessing of peers a table already holds, and libp2p's
+ * `debug` loggers replaced by a silent one. Connections
  * stay encrypted with Noise (about a tenth of the CPU time). Phases (`phaseSeconds`):
  * `started`, `filled`, `recallMeasured`, `placed`, `day1`…`dayN`,
  * `churned`.
@@ -70,13 +71,16 @@ const GIB = 1024 * 1024 * KIB;
  * which at 100 nodes asks most of the network every lookup; and peers
  * named in lookup answers enter the routing table without a ping (each
  * ping opened a connection: 3,200 instead of 2,000 after the fill at 100
- * nodes; a departed peer's dial fails at once on this transport).
+ * nodes; a departed peer's dial fails at once on this transport), and
+ * answers naming a peer already in the table do not re-queue it or
+ * re-merge its (unchanging) addresses (a third of a lookup's CPU time).
  */
 const SIM_DHT = {
   alpha: 3,
   disjointPaths: 1,
   backgroundLookups: false,
   verifyNewContacts: false,
+  reprocessKnownPeers: false,
 } as const;
 
 /** Most nodes the full-stack level accepts (DESIGN.md: ~6 MB RSS each). */

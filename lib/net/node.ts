@@ -139,6 +139,15 @@ export interface DhtTuningOptions {
    * dial fails at once anyway.
    */
   readonly verifyNewContacts?: boolean;
+  /**
+   * Whether a peer that a lookup answer names again while it is already in
+   * the routing table is processed again (default true): kad-dht queues a
+   * routing-table update (a no-op for a present peer) and libp2p merges
+   * its addresses into the peer store, for each of the up to 20 peers of
+   * every answer. `false` skips both for present peers, which is exact
+   * only while peers keep their addresses, as in one process.
+   */
+  readonly reprocessKnownPeers?: boolean;
 }
 
 /** Options of {@linkcode createTesserasNode}. */
@@ -758,6 +767,9 @@ export async function createTesserasNode(
   if (tuning.verifyNewContacts === false) {
     trustNewContacts(libp2p.services.dht);
   }
+  if (tuning.reprocessKnownPeers === false) {
+    skipKnownPeers(libp2p.services.dht);
+  }
   return new TesserasNode(libp2p, options);
 }
 
@@ -775,6 +787,50 @@ function trustNewContacts(dht: KadDHT): void {
   if (kb !== undefined && typeof kb.verify === "function") {
     kb.verify = () => Promise.resolve(true);
   }
+}
+
+/** The kad-dht 16 internals {@linkcode skipKnownPeers} relies on. */
+interface KadInternals {
+  network?: {
+    safeDispatchEvent?: (type: string, init?: { detail?: unknown }) => boolean;
+  };
+  routingTable?: {
+    addEventListener?: (
+      type: string,
+      listener: (evt: CustomEvent<PeerId>) => void,
+    ) => void;
+  };
+}
+
+/**
+ * Drop kad-dht's "peer learned" events for peers already in the routing
+ * table (its network object emits one per peer of every lookup answer).
+ * The set follows the table's own add/remove events. If the internals are
+ * not as expected, nothing changes.
+ */
+function skipKnownPeers(dht: KadDHT): void {
+  const { network, routingTable } = dht as unknown as KadInternals;
+  const dispatch = network?.safeDispatchEvent;
+  if (
+    network === undefined || typeof dispatch !== "function" ||
+    typeof routingTable?.addEventListener !== "function"
+  ) return;
+  const present = new Set<string>();
+  routingTable.addEventListener(
+    "peer:add",
+    (evt) => present.add(evt.detail.toString()),
+  );
+  routingTable.addEventListener(
+    "peer:remove",
+    (evt) => present.delete(evt.detail.toString()),
+  );
+  network.safeDispatchEvent = (type, init) => {
+    const peer = (init?.detail as { id?: PeerId } | undefined)?.id;
+    if (type === "peer" && peer !== undefined && present.has(peer.toString())) {
+      return true;
+    }
+    return dispatch.call(network, type, init);
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ const IN_PROCESS: DhtTuningOptions = {
   disjointPaths: 1,
   backgroundLookups: false,
   verifyNewContacts: false,
+  reprocessKnownPeers: false,
 };
 
 async function memoryNode(
@@ -90,6 +91,37 @@ Deno.test("backgroundLookups false: no self-lookup after start, and lookups do n
   } finally {
     await stopAll([peer, quiet, busy]);
   }
+});
+
+Deno.test("reprocessKnownPeers false: a peer already in the table is not rediscovered by later answers", async () => {
+  const discoveries = async (dht: DhtTuningOptions): Promise<number> => {
+    const far = await memoryNode({ dht: IN_PROCESS });
+    const middle = await memoryNode({ dht: IN_PROCESS });
+    const asker = await memoryNode({ dht });
+    try {
+      await middle.addKnownPeers([known(far)]);
+      await asker.addKnownPeers([known(middle)]);
+      let seen = 0;
+      // kad-dht's peer-discovery event: one per peer named in an answer.
+      const dht = asker.libp2p.services.dht as unknown as EventTarget;
+      dht.addEventListener("peer", (evt) => {
+        const id = (evt as CustomEvent<{ id: { toString(): string } }>)
+          .detail.id;
+        if (id.toString() === far.peerId) seen++;
+      });
+      const port = new Libp2pDhtPort(asker);
+      await port.findClosestPeers("3c".repeat(32), 5);
+      await waitFor(() => asker.routingTableSize() === 2, "far peer added");
+      await port.findClosestPeers("c3".repeat(32), 5);
+      return seen;
+    } finally {
+      await stopAll([far, middle, asker]);
+    }
+  };
+  assert.equal(await discoveries(IN_PROCESS), 1);
+  assert.ok(
+    await discoveries({ ...IN_PROCESS, reprocessKnownPeers: true }) >= 2,
+  );
 });
 
 Deno.test("keepAlive false drops libp2p's connection monitor; default keeps it", async () => {
