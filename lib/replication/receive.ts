@@ -74,14 +74,18 @@ export async function receiveFragment(
         const size = data.length;
         // A sender we caught keeping nothing of what it acknowledged gets
         // no credit while its ban lasts (see standing.ts).
-        const tolerance = standing.distrusted(sender.id, ctx.clock.now())
+        const at = ctx.clock.now();
+        const distrusted = standing.distrusted(sender.id, at);
+        const tolerance = distrusted || standing.withholds(sender.id, at)
           ? 0
           : ctx.config.deficitToleranceBytes;
         if (!row?.institutional && deficit + size > tolerance) {
           throw new Refusal(
             "DEFICIT_EXCEEDED",
-            tolerance === 0
+            distrusted
               ? `you failed to prove shards you acknowledged for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us (and keep them) first`
+              : tolerance === 0
+              ? `you refused to store for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us first`
               : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
           );
         }

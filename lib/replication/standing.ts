@@ -14,7 +14,9 @@
  *   shards it acknowledged is not used again for 90 repair intervals,
  *   doubling with every repeat. Repair also takes back its ledger credit
  *   for those bytes, so its deficit grows and honest peers refuse it,
- *   and we extend it no credit of our own while the ban lasts;
+ *   and we extend it no credit of our own while the ban lasts (nor to a
+ *   peer backing off a refusal for want of room: free credit is for
+ *   peers that take our data in turn);
  * - a *proof*: a holder that passed an attestation is preferred for new
  *   placements over peers we know nothing of (until it lies).
  *
@@ -180,6 +182,16 @@ export class PeerStanding {
     this.#liars.set(peer, { lies, until: at + ban });
     this.#refusals.delete(peer);
     this.#proven.delete(peer);
+  }
+
+  /**
+   * Whether the peer refused to store for us for want of room (space or
+   * its per-peer limit) and its back-off stands: we extend such a peer
+   * no free credit either, only what it provably stores for us counts.
+   */
+  withholds(peer: PeerId, at: number): boolean {
+    const r = this.#refusals.get(peer);
+    return r !== undefined && at < r.until && r.code !== "DEFICIT_EXCEEDED";
   }
 
   /** Lies the peer was caught in so far. */

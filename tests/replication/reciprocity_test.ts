@@ -52,6 +52,25 @@ Deno.test("a peer that refused is not pushed to again with shards as large until
   assert.deepEqual(codesOf(fourth), ["INSUFFICIENT_SPACE"]);
 });
 
+Deno.test("a peer that refused to store for us gets no free credit from us while its back-off stands", async () => {
+  const net = new MiniNetwork();
+  const owner = net.add("owner", "10.99.0.1");
+  const full = net.add("full", "10.0.50.1", { freeSpace: () => 0 });
+  const fair = net.addMany(6);
+  const report = await owner.service.putTessera(testBytes(300, 10));
+  assert.deepEqual(
+    report.failures.map((f) => [f.peerId, f.code]),
+    [["full", "INSUFFICIENT_SPACE"]],
+  );
+  const env = envelopeFor(testBytes(100, 11));
+  const ack = await full.dht.replicate("owner", env);
+  assert.equal(ack.errorCode, "DEFICIT_EXCEEDED");
+  assert.match(ack.reason!, /refused to store for us/);
+  assert.equal((await fair[0].dht.replicate("owner", env)).accepted, true);
+  await net.clock.advance(DAY);
+  assert.equal((await full.dht.replicate("owner", env)).accepted, true);
+});
+
 Deno.test("a holder that acknowledges and keeps nothing is caught at once: no record, no credit, no use, no credit of ours", async () => {
   const net = new MiniNetwork();
   const owner = net.add("owner", "10.99.0.1");

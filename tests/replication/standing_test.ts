@@ -42,6 +42,20 @@ Deno.test("a refusal backs off shards at least as large, doubling per refusal in
   assert.equal(s.empty, true);
 });
 
+Deno.test("a peer backing off a refusal for want of room is extended no free credit; a deficit refusal is not held against it", () => {
+  const s = new PeerStanding(DAY);
+  s.refused("full", { code: "INSUFFICIENT_SPACE", size: 10, at: 0, credit: 0 });
+  s.refused("cap", { code: "PEER_LIMIT_EXCEEDED", size: 10, at: 0, credit: 0 });
+  s.refused("owed", { code: "DEFICIT_EXCEEDED", size: 10, at: 0, credit: 0 });
+  assert.equal(s.withholds("full", DAY - 1), true);
+  assert.equal(s.withholds("cap", DAY - 1), true);
+  assert.equal(s.withholds("owed", DAY - 1), false);
+  assert.equal(s.withholds("full", DAY), false);
+  assert.equal(s.withholds("stranger", 0), false);
+  s.accepted("full");
+  assert.equal(s.withholds("full", 1), false);
+});
+
 Deno.test("the back-off is capped; codes that are not refusals of us are ignored", () => {
   const s = new PeerStanding(DAY);
   for (let i = 0; i < 10; i++) {
