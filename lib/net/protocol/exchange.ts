@@ -242,7 +242,8 @@ export async function serveInbound<Req>(
   const { limits } = spec;
   const from = remotePeerInfo(connection);
   metrics.count(spec.name, "inbound");
-  const overall = AbortSignal.timeout(limits.handlerTimeoutMs);
+  const overallDeadline = deadline(limits.handlerTimeoutMs);
+  const overall = overallDeadline.signal;
   const lp = lpStream(stream, frameOptions(limits.maxRequestBytes));
 
   const refusal = spec.admit?.(from) ??
@@ -257,6 +258,7 @@ export async function serveInbound<Req>(
       peer: from.id,
       reason: refusal.message,
     });
+    overallDeadline.clear();
     await replyThenEnd(
       stream,
       lp,
@@ -271,14 +273,14 @@ export async function serveInbound<Req>(
   let handling: Promise<unknown> = Promise.resolve();
   try {
     let frame: Uint8ArrayList;
-    const readSignal = AbortSignal.any([
-      overall,
-      AbortSignal.timeout(limits.readTimeoutMs),
-    ]);
+    const readDeadline = deadline(limits.readTimeoutMs);
+    const readSignal = AbortSignal.any([overall, readDeadline.signal]);
     try {
       frame = await lp.read({ signal: readSignal });
     } catch (err) {
       throw readFailure(err, limits);
+    } finally {
+      readDeadline.clear();
     }
     const req = spec.parse(frame);
     const handled = spec.handle(req, from, overall);
@@ -314,6 +316,8 @@ export async function serveInbound<Req>(
     }
     await replyThenEnd(stream, lp, spec.errorReply(code, message), limits);
   } finally {
+    // The handler has settled here unless the deadline already fired.
+    overallDeadline.clear();
     void handling.finally(() => spec.gate.leave());
   }
 }
@@ -351,7 +355,7 @@ async function replyThenEnd(
   reply: Uint8Array,
   limits: ProtocolLimits,
 ): Promise<void> {
-  const linger = lingerDeadline(limits.lingerMs);
+  const linger = deadline(limits.lingerMs, "linger over");
   try {
     if (stream.writeStatus === "writable") {
       await lp.write(reply, { signal: linger.signal });
@@ -366,13 +370,25 @@ async function replyThenEnd(
   }
 }
 
-/** An abort signal firing after `ms`, with a timer that can be cleared. */
-function lingerDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+/**
+ * An abort signal firing after `ms` (with a `TimeoutError`, as
+ * `AbortSignal.timeout`), whose timer is cleared as soon as the exchange
+ * ends. `AbortSignal.timeout` cannot be cleared: its timer, the signal and
+ * every listener and closure on it stayed in memory for the whole 60 to
+ * 180 s of our request timeouts, thousands of them in a busy node.
+ */
+function deadline(
+  ms: number,
+  message = "The signal timed out.",
+): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new DOMException("linger over", "TimeoutError")),
+    () => controller.abort(new DOMException(message, "TimeoutError")),
     ms,
   );
+  // Like AbortSignal.timeout in Node: a pending deadline alone does not
+  // keep the process alive (lib/net/deno_compat.ts).
+  if (typeof Deno !== "undefined") Deno.unrefTimer(timer as unknown as number);
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
@@ -400,7 +416,7 @@ async function endAfterReply(
   signal?: AbortSignal,
 ): Promise<void> {
   if (signal === undefined) {
-    const linger = lingerDeadline(limits.lingerMs);
+    const linger = deadline(limits.lingerMs, "linger over");
     try {
       return await endAfterReply(stream, lp, limits, linger.signal);
     } finally {
@@ -491,10 +507,10 @@ export async function requestResponse(
 ): Promise<Uint8ArrayList> {
   const { limits, metrics, name } = options;
   metrics.count(name, "outbound");
-  const timeout = AbortSignal.timeout(limits.requestTimeoutMs);
+  const timeout = deadline(limits.requestTimeoutMs);
   const signal = options.signal === undefined
-    ? timeout
-    : AbortSignal.any([options.signal, timeout]);
+    ? timeout.signal
+    : AbortSignal.any([options.signal, timeout.signal]);
   let stream: Stream | undefined;
   try {
     const target = parsePeerId(peer);
@@ -538,6 +554,9 @@ export async function requestResponse(
       stream.abort(new Error("request failed"));
     }
     throw err;
+  } finally {
+    // Nothing uses the signal past here: the write finished or was aborted.
+    timeout.clear();
   }
 }
 
