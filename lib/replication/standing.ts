@@ -3,25 +3,29 @@
  * so placement stops wasting pushes on peers that said no and stops
  * trusting peers that said yes and kept nothing:
  *
- * - a *refusal* (`DEFICIT_EXCEEDED`, `INSUFFICIENT_SPACE`,
- *   `PEER_LIMIT_EXCEEDED`) puts the peer in a back-off for shards at least
- *   as large as the smallest it refused: one repair interval, doubling
- *   with every refusal in a row (at most 16 intervals), cleared when it
- *   accepts. A deficit refusal is also lifted as soon as we have stored
- *   more for that peer since (our credit with it grew: what the refusal
- *   asked for);
- * - a *lie*: a holder that answers a challenge but proves none of the
- *   shards it acknowledged is not used again for 90 repair intervals,
- *   doubling with every repeat. Repair also takes back its ledger credit
- *   for those bytes, so its deficit grows and honest peers refuse it,
- *   and we extend it no credit of our own while the ban lasts (nor to a
- *   peer backing off a refusal for want of room: free credit is for
- *   peers that take our data in turn);
- * - a *proof*: a holder that passed an attestation is preferred for new
- *   placements over peers we know nothing of (until it lies).
+ * - a *refusal* puts the peer in a back-off for shards at least as large
+ *   as the smallest it refused. `INSUFFICIENT_SPACE` and
+ *   `PEER_LIMIT_EXCEEDED`: one repair interval, doubling with every
+ *   refusal in a row (at most 16 intervals); meanwhile we extend the peer
+ *   no free credit either (free credit is for peers that take our data
+ *   in turn). `DEFICIT_EXCEEDED` ("store fragments for us first") stands
+ *   until we have stored more for the peer since, by as much as the
+ *   shard needs, or 16 intervals pass. Any acceptance clears the record;
+ * - a *lie*: a holder that answers a challenge (the spot check right
+ *   after a push, or a sweep) but shows none of the shards it
+ *   acknowledged is not used again for 90 repair intervals, doubling with
+ *   every repeat, and we extend it no credit while the ban lasts; the
+ *   ledger credit of what it acknowledged is taken back, so its deficit
+ *   grows with everyone it cheated;
+ * - *pending* shards: acknowledged, not yet shown in any check. The
+ *   ledger credits them at once (its rows mirror what the peer counts),
+ *   but `receiveFragment` leaves them out of the peer's balance with us;
+ * - a *proof*: a holder that proved every shard asked in a sweep is
+ *   preferred for new placements over peers we know nothing of.
  *
- * The memory lives as long as the service (a restart forgets it; the
- * ledger debits persist).
+ * {@linkcode rankCandidates} turns this, with our ledger, into the order
+ * in which placement tries peers. The memory lives as long as the
+ * service (a restart forgets it; the ledger debits persist).
  *
  * @module
  */
