@@ -19,6 +19,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { Kademlia } from "../sim/kademlia.ts";
 import { SimRng } from "../sim/rng.ts";
 import { runSimulation, type SimulationOptions } from "../sim/run.ts";
@@ -42,11 +43,10 @@ const results: Record<string, unknown> = {};
 /** CPU seconds (user + system, all threads) of this process so far. */
 function cpuSeconds(): number | null {
   try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1]
-      .split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
   } catch {
-    return null; // not Linux, or no read permission
+    return null;
   }
 }
 

@@ -18,6 +18,7 @@ import {
 import type { PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { getLogger } from "@logtape/logtape";
+import { verifyEd25519, withCachedSigning } from "./ed25519_keys.ts";
 
 const log = getLogger(["tesseras", "net"]);
 
@@ -190,7 +191,7 @@ export class Libp2pNodeIdentity implements NodeIdentity {
 
   /** @param privateKey our Ed25519 private key */
   constructor(privateKey: PrivateKey) {
-    this.#key = privateKey;
+    this.#key = withCachedSigning(privateKey);
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
   }
 
@@ -224,6 +225,8 @@ export async function verifyPeerSignature(
   data: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
+  const fast = verifyEd25519(peer, data, signature);
+  if (fast !== undefined) return fast;
   try {
     const publicKey = peerIdFromString(peer).publicKey;
     if (publicKey === undefined) return false;

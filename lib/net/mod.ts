@@ -28,6 +28,7 @@
  * @module
  */
 export { denoExitFixesInstalled, installDenoExitFixes } from "./deno_compat.ts";
+export { verifyEd25519, withCachedSigning } from "./ed25519_keys.ts";
 export {
   Libp2pNodeIdentity,
   type LoadedIdentity,

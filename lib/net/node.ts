@@ -31,6 +31,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import { installDenoExitFixes } from "./deno_compat.ts";
+import { withCachedSigning } from "./ed25519_keys.ts";
 import { Libp2pNodeIdentity } from "./identity.ts";
 import { type NetCounters, NetMetrics } from "./metrics.ts";
 import { toPeerInfo } from "./peer_info.ts";
@@ -705,7 +706,8 @@ export async function createTesserasNode(
   try {
     libp2p = await createLibp2p({
       start: false,
-      privateKey: options.privateKey,
+      // Noise handshakes and identify records sign with it on every connection.
+      privateKey: withCachedSigning(options.privateKey),
       logger: libp2pLogger(),
       nodeInfo: {
         name: "tesseras",
