@@ -185,16 +185,23 @@ export function placementTolerance(
 ): number {
   const byPeer = new Map<PeerId, Set<number>>();
   const cover = new Map<number, number>();
+  let placements = 0;
   for (const h of holders) {
     if (h.index < 0 || h.index >= plan.shardCount) continue;
     let s = byPeer.get(h.peerId);
     if (!s) byPeer.set(h.peerId, s = new Set());
     if (s.has(h.index)) continue;
     s.add(h.index);
+    placements++;
     cover.set(h.index, (cover.get(h.index) ?? 0) + 1);
   }
   let covered = cover.size;
   if (covered < plan.dataShards) return -1;
+  // One shard per peer, one peer per shard (what placement aims for):
+  // every loss costs one shard, so the greedy below would find this.
+  if (placements === covered && byPeer.size === covered) {
+    return covered - plan.dataShards;
+  }
   const alive = new Set(byPeer.keys());
   let removed = 0;
   while (alive.size > 0) {

@@ -295,3 +295,17 @@ Deno.test("checkPlacement reports subnet cap, missing shards, low tolerance, bad
     [],
   );
 });
+
+Deno.test("placementTolerance: one shard per peer is the shards beyond the data count", () => {
+  const one = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ index: i, peerId: `p${i}` }));
+  assert.equal(placementTolerance(large, one(72)), 24);
+  assert.equal(placementTolerance(large, one(60)), 12);
+  assert.equal(placementTolerance(large, one(48)), 0);
+  assert.equal(placementTolerance(large, one(47)), -1);
+  // One peer holding two shards: losing it costs two.
+  assert.equal(
+    placementTolerance(large, [...one(71), { index: 71, peerId: "p0" }]),
+    23,
+  );
+});
