@@ -118,6 +118,15 @@ export function renderMarkdown(result: SimulationResult): string {
         : "point estimate"
     }) |`,
     `| durability, model (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
+    ...(m.healAfterLoss
+      ? [
+        `| time to heal after a loss of shards: median / p95 / max | ${
+          hours(m.healAfterLoss.medianHours)
+        } / ${hours(m.healAfterLoss.p95Hours)} / ${
+          hours(m.healAfterLoss.maxHours)
+        } (${m.healAfterLoss.healed} healed, ${m.healAfterLoss.open} still short at the end) |`,
+      ]
+      : []),
     `| subnet-cap violations | ${m.subnetViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
@@ -213,6 +222,15 @@ export function renderText(result: SimulationResult): string {
       m.durabilityBasis === "lower95" ? ">= " : ""
     }${m.durabilityNines} nines/year`,
     `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet violations ${m.subnetViolations}`,
+    ...(m.healAfterLoss
+      ? [
+        `  heal after a loss of shards: median ${
+          hours(m.healAfterLoss.medianHours)
+        }, p95 ${hours(m.healAfterLoss.p95Hours)}, max ${
+          hours(m.healAfterLoss.maxHours)
+        } (${m.healAfterLoss.healed} healed, ${m.healAfterLoss.open} short at the end)`,
+      ]
+      : []),
     `  ${m.wallSeconds} s wall, ${
       Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))
     } node-days/s`,
@@ -221,4 +239,8 @@ export function renderText(result: SimulationResult): string {
     ),
   ];
   return out.join("\n") + "\n";
+}
+
+function hours(h: number | null): string {
+  return h === null ? "n/a" : `${h} h`;
 }

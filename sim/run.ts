@@ -25,6 +25,7 @@ import { SCENARIOS } from "./scenarios/mod.ts";
 import {
   durability,
   evaluateChecks,
+  healStats,
   modelDurability,
   round3,
   type Sample,
@@ -234,6 +235,10 @@ class World implements ChurnWorld {
   #refusedBytes = 0;
   #placementBytes = 0;
   #sweeps = 0;
+  /** Tesseras short of shards, since when (virtual ms). */
+  readonly #shortSince = new Map<TesseraId, number>();
+  /** Hours each healed loss took. */
+  readonly #healedHours: number[] = [];
   #placementFailures = 0;
   #placed = 0;
   readonly #ownerOf = new Map<TesseraId, number>();
@@ -270,7 +275,10 @@ class World implements ChurnWorld {
       smallReplicas: this.config.smallReplicas,
       isOnline: (i) => this.net.isOnline(i),
     });
-    this.census.onChange = (id) => this.#watchOutages(id);
+    this.census.onChange = (id) => {
+      this.#watchOutages(id);
+      this.#watchHeals(id);
+    };
     this.churn = new ChurnDriver(
       this,
       scenario.churn,
@@ -472,6 +480,7 @@ class World implements ChurnWorld {
       durabilityBasis: d.basis,
       durabilityModelNines: model,
       healHours: outages.map((o) => o.healHours),
+      healAfterLoss: healStats(this.#healedHours, this.#shortSince.size),
       departures: this.churn.stats.departures,
       arrivals: this.churn.stats.arrivals,
       absences: this.churn.stats.absences,
@@ -720,6 +729,19 @@ class World implements ChurnWorld {
       total += truth.length;
     }
     return total === 0 ? 1 : round3(hit / total);
+  }
+
+  /** A tessera short of shards since then, or back to full: timed. */
+  #watchHeals(id: TesseraId): void {
+    const status = this.census.status(id);
+    if (status === undefined) return;
+    const since = this.#shortSince.get(id);
+    if (status !== "healthy") {
+      if (since === undefined) this.#shortSince.set(id, this.clock.now());
+    } else if (since !== undefined) {
+      this.#healedHours.push((this.clock.now() - since) / HOUR);
+      this.#shortSince.delete(id);
+    }
   }
 
   #watchOutages(id: TesseraId): void {

@@ -105,6 +105,13 @@ export interface SimSummary {
   readonly durabilityModelNines: number;
   /** Hours from each outage until every tessera it broke was healthy and readable again (null: never). */
   readonly healHours: readonly (number | null)[];
+  /**
+   * Time to heal after each loss of shards, whatever caused it (a
+   * departure, an outage, a dropped shard): hours from a tessera falling
+   * short of its placements until it was fully placed again (port level
+   * only).
+   */
+  readonly healAfterLoss?: HealStats;
   /** Permanent departures. */
   readonly departures: number;
   /** Fresh arrivals. */
@@ -285,6 +292,44 @@ export function evaluateChecks(
 
 function fmt(x: number | null): string {
   return x === null ? "n/a" : x.toFixed(4);
+}
+
+/** How long tesseras took to heal after losing shards. */
+export interface HealStats {
+  /** Losses healed (a tessera short of shards, then fully placed again). */
+  readonly healed: number;
+  /** Tesseras still short of shards at the end (orphans and lost included). */
+  readonly open: number;
+  /** Median hours to heal (null when none healed). */
+  readonly medianHours: number | null;
+  /** 95th percentile, hours. */
+  readonly p95Hours: number | null;
+  /** Longest, hours. */
+  readonly maxHours: number | null;
+}
+
+/**
+ * {@linkcode HealStats} of the given heal times (hours) with `open`
+ * losses not healed yet.
+ *
+ * @example
+ * ```ts
+ * healStats([1, 2, 30], 0); // { healed: 3, open: 0, medianHours: 2, p95Hours: 30, maxHours: 30 }
+ * ```
+ */
+export function healStats(hours: readonly number[], open: number): HealStats {
+  const sorted = [...hours].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted.length === 0 ? null : round3(
+      sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)],
+    );
+  return {
+    healed: sorted.length,
+    open,
+    medianHours: at(0.5),
+    p95Hours: at(0.95),
+    maxHours: sorted.length === 0 ? null : round3(sorted[sorted.length - 1]),
+  };
 }
 
 /** Round to three decimals (stable across runs, readable in JSON). */

@@ -8,6 +8,7 @@ import { ledgerDeficits, subnetViolations } from "../../sim/audit.ts";
 import {
   durability,
   evaluateChecks,
+  healStats,
   modelDurability,
   type SimSummary,
 } from "../../sim/summary.ts";
@@ -192,4 +193,23 @@ Deno.test("model durability: more parity or faster repair means more nines", () 
     modelDurability({ ...base, dailyDeparture: 0.9, shapes: [[1, 1, 1]] }),
     0,
   );
+});
+
+Deno.test("healStats: median, 95th percentile and longest of the heal times", () => {
+  assert.deepEqual(healStats([], 2), {
+    healed: 0,
+    open: 2,
+    medianHours: null,
+    p95Hours: null,
+    maxHours: null,
+  });
+  const hours = Array.from({ length: 20 }, (_, i) => 20 - i); // 20 .. 1
+  assert.deepEqual(healStats(hours, 0), {
+    healed: 20,
+    open: 0,
+    medianHours: 10,
+    p95Hours: 19,
+    maxHours: 20,
+  });
+  assert.deepEqual(healStats([0.12345], 1).medianHours, 0.123);
 });

@@ -161,3 +161,15 @@ Deno.test("simCommand: exit 0 with a report, exit 2 on bad usage", async () => {
   assert.match(err[0], /unknown scenario "nope": choose one of default, quick/);
   assert.match(err[1], /--nodes must be a number/);
 });
+
+Deno.test("a run times every heal after a loss of shards", async () => {
+  const { summary } = await runSimulation({ scenario: "quick", seed: "heal" });
+  const heal = summary.healAfterLoss!;
+  assert.ok(summary.departures > 0, "the quick scenario has departures");
+  assert.ok(heal.healed > 0, "losses were healed");
+  assert.ok(heal.medianHours! > 0 && heal.medianHours! <= heal.p95Hours!);
+  assert.ok(heal.p95Hours! <= heal.maxHours!);
+  // Repair runs every 24 h (± 2 h) after the loss is seen: a loss heals
+  // within a few sweeps, not weeks.
+  assert.ok(heal.maxHours! < 24 * 7, `max ${heal.maxHours} h`);
+});
