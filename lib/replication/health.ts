@@ -100,6 +100,7 @@ export async function inspect(
             : check.proven.length > 0
             ? "partial"
             : "failed",
+          answered: true,
           liveIndices: check.proven,
           ...(check.reason ? { reason: check.reason } : {}),
         };
@@ -110,6 +111,7 @@ export async function inspect(
           peerId,
           indices,
           status: "failed",
+          answered: true,
           liveIndices: [],
           reason: check.reason ?? "invalid attestation",
         };
@@ -126,6 +128,7 @@ export async function inspect(
           peerId,
           indices,
           status: "failed",
+          answered: false,
           liveIndices: [],
           pingable,
           reason: `answers ping but not the attestation (${check.reason})`,
@@ -139,6 +142,7 @@ export async function inspect(
           peerId,
           indices,
           status: "grace",
+          answered: false,
           liveIndices: indices,
           pingable,
           reason: `unreachable; last seen ${now - lastSeen} ms ago`,
@@ -148,6 +152,7 @@ export async function inspect(
         peerId,
         indices,
         status: "unreachable",
+        answered: false,
         liveIndices: [],
         pingable,
         reason: check.reason,

@@ -107,9 +107,9 @@ async function repairFrom(
     const lost = h.indices.length - alive.size;
     if (alive.size === 0) lostPeers.add(h.peerId);
     // Answered, yet proved none of what it acknowledged: it said yes and
-    // kept nothing. (`pingable` is set only for holders that answered
-    // ping but not the challenge, which may be overloaded, not lying.)
-    if (h.status === "failed" && h.pingable === undefined) {
+    // kept nothing. (One that answers ping but not the challenge may be
+    // overloaded, not lying.)
+    if (h.status === "failed" && h.answered) {
       standingOf(ctx).lied(h.peerId, ctx.clock.now());
     }
     if (lost > 0 && (h.status === "failed" || h.status === "partial")) {

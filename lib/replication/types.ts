@@ -186,6 +186,12 @@ export interface HolderCheck {
    * recently enough to be kept (see `unreachableGraceMs`).
    */
   readonly status: "attested" | "partial" | "failed" | "unreachable" | "grace";
+  /**
+   * Whether it answered the challenge (authentic or not): a holder that
+   * answers and proves nothing kept nothing, one that answers only ping
+   * may just be overloaded.
+   */
+  readonly answered: boolean;
   /** Indices proven (or kept on grace). */
   readonly liveIndices: readonly number[];
   /** Whether the peer answered a ping after its attestation failed. */
