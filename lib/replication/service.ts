@@ -183,8 +183,8 @@ export class ReplicationService implements InboundHandlers {
 
   /**
    * Prove possession: per shard held (of those asked), the stored checksum
-   * and a keyed BLAKE3 of the bytes under a key derived from the nonce,
-   * signed with our key. Rejects `INVALID_INPUT` on a malformed request.
+   * and a BLAKE3 of the bytes keyed by the request's nonce, signed with
+   * our key. Rejects `INVALID_INPUT` on a malformed request.
    */
   onAttest(
     request: AttestRequest,
