@@ -68,7 +68,6 @@ export {
   type ConnectionLimitsOptions,
   createTesserasNode,
   DEFAULT_REPLICATE_RATE_LIMIT,
-  type DhtTuningOptions,
   type KnownPeer,
   type NetStats,
   type PeerInfoMapperSetting,
@@ -78,3 +77,8 @@ export {
   type TesserasNodeOptions,
 } from "./node.ts";
 export { Libp2pDhtPort, type Libp2pDhtPortOptions } from "./dht_port.ts";
+export {
+  applyKadTuning,
+  type DhtTuningOptions,
+  kadTuningInit,
+} from "./kad_tuning.ts";

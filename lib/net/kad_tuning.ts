@@ -1,0 +1,181 @@
+/**
+ * Kademlia tuning of a tesseras node: kad-dht's options plus three
+ * switches kad-dht has no option for, made by replacing a method on the
+ * service instance (kad-dht 16 internals; when the shape differs, the
+ * switch does nothing and kad-dht keeps its default behaviour).
+ *
+ * The defaults are kad-dht's, which suit the internet; the simulator's
+ * full-stack level (many nodes in one process over the memory transport)
+ * turns the background work and the redundant per-answer work off.
+ *
+ * @module
+ */
+import type { PeerId } from "@libp2p/interface";
+import type { KadDHT, KadDHTInit } from "@libp2p/kad-dht";
+
+/**
+ * Kademlia tuning. Every field defaults to kad-dht's own default, which
+ * suits the internet; an in-process network (the simulator's full-stack
+ * level) wants fewer parallel requests and no background lookups.
+ */
+export interface DhtTuningOptions {
+  /** Peers queried in parallel on each lookup path (kad-dht: 10). */
+  readonly alpha?: number;
+  /** Disjoint paths of one lookup (kad-dht: `alpha`). */
+  readonly disjointPaths?: number;
+  /**
+   * Whether kad-dht runs its own background lookups (default true): a
+   * lookup of our own id 1 s after start and every 5 minutes, and the
+   * routing-table refresh at start and every 5 minutes. With `false` the
+   * table fills only from connections, lookups and
+   * `TesserasNode.addKnownPeers`, and lookups no longer wait
+   * for the first self-lookup.
+   */
+  readonly backgroundLookups?: boolean;
+  /**
+   * Shortest time a DHT request or the ping before adding a peer to the
+   * routing table may take before it counts as failed, ms (kad-dht adapts
+   * between this and 60 s from observed round trips; default 5 s).
+   */
+  readonly minRequestTimeoutMs?: number;
+  /**
+   * Whether kad-dht pings a newly learned peer before adding it to the
+   * routing table (default true). `false` adds it at once: for an
+   * in-process network, where every lookup answer would otherwise open a
+   * connection to each of the up to 20 peers it names, and a dead peer's
+   * dial fails at once anyway.
+   */
+  readonly verifyNewContacts?: boolean;
+  /**
+   * Whether a peer that a lookup answer names again while it is already in
+   * the routing table is processed again (default true): kad-dht queues a
+   * routing-table update (a no-op for a present peer) and libp2p merges
+   * its addresses into the peer store, for each of the up to 20 peers of
+   * every answer. `false` skips both for present peers, which is exact
+   * only while peers keep their addresses, as in one process.
+   */
+  readonly reprocessKnownPeers?: boolean;
+}
+
+/**
+ * kad-dht's init options for `tuning` (empty when nothing is set).
+ *
+ * @example
+ * ```ts
+ * kadDHT({ protocol, ...kadTuningInit({ alpha: 3, backgroundLookups: false }) });
+ * ```
+ */
+export function kadTuningInit(
+  tuning: DhtTuningOptions = {},
+): Partial<KadDHTInit> {
+  const adaptive = tuning.minRequestTimeoutMs === undefined
+    ? undefined
+    : { minTimeout: tuning.minRequestTimeoutMs };
+  return {
+    alpha: tuning.alpha,
+    disjointPaths: tuning.disjointPaths,
+    networkDialTimeout: adaptive,
+    pingNewContactTimeout: adaptive,
+    pingOldContactTimeout: adaptive,
+    ...(tuning.backgroundLookups ?? true ? {} : {
+      // Longest valid timer delay: the self-lookup never runs, and
+      // queries do not wait for it.
+      initialQuerySelfInterval: MAX_TIMER_MS,
+      querySelfInterval: MAX_TIMER_MS,
+      allowQueryWithZeroPeers: true,
+    }),
+  };
+}
+
+/**
+ * Apply the switches of `tuning` that kad-dht has no option for to a
+ * built (not yet started) kad-dht service.
+ *
+ * @example
+ * ```ts
+ * applyKadTuning(libp2p.services.dht, { verifyNewContacts: false });
+ * ```
+ */
+export function applyKadTuning(
+  dht: KadDHT,
+  tuning: DhtTuningOptions = {},
+): void {
+  if (tuning.backgroundLookups === false) disableTableRefresh(dht);
+  if (tuning.verifyNewContacts === false) trustNewContacts(dht);
+  if (tuning.reprocessKnownPeers === false) skipKnownPeers(dht);
+}
+
+/** Longest delay `setTimeout` honours (larger ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * kad-dht has no option to skip the ping of a new contact; replace the
+ * check its k-bucket calls (kad-dht 16 internals; if absent, it pings).
+ */
+function trustNewContacts(dht: KadDHT): void {
+  const kb = (dht as unknown as {
+    routingTable?: { kb?: { verify?: unknown } };
+  }).routingTable?.kb;
+  if (kb !== undefined && typeof kb.verify === "function") {
+    kb.verify = () => Promise.resolve(true);
+  }
+}
+
+/** The kad-dht 16 internals {@linkcode skipKnownPeers} relies on. */
+interface KadInternals {
+  network?: {
+    safeDispatchEvent?: (type: string, init?: { detail?: unknown }) => boolean;
+  };
+  routingTable?: {
+    addEventListener?: (
+      type: string,
+      listener: (evt: CustomEvent<PeerId>) => void,
+    ) => void;
+  };
+}
+
+/**
+ * Drop kad-dht's "peer learned" events for peers already in the routing
+ * table (its network object emits one per peer of every lookup answer).
+ * The set follows the table's own add/remove events. If the internals are
+ * not as expected, nothing changes.
+ */
+function skipKnownPeers(dht: KadDHT): void {
+  const { network, routingTable } = dht as unknown as KadInternals;
+  const dispatch = network?.safeDispatchEvent;
+  if (
+    network === undefined || typeof dispatch !== "function" ||
+    typeof routingTable?.addEventListener !== "function"
+  ) return;
+  const present = new Set<string>();
+  routingTable.addEventListener(
+    "peer:add",
+    (evt) => present.add(evt.detail.toString()),
+  );
+  routingTable.addEventListener(
+    "peer:remove",
+    (evt) => present.delete(evt.detail.toString()),
+  );
+  network.safeDispatchEvent = (type, init) => {
+    const peer = (init?.detail as { id?: PeerId } | undefined)?.id;
+    if (type === "peer" && peer !== undefined && present.has(peer.toString())) {
+      return true;
+    }
+    return dispatch.call(network, type, init);
+  };
+}
+
+/**
+ * kad-dht has no option for its routing-table refresh (a lookup per
+ * common-prefix length at start, then every 5 minutes); neutralise its
+ * start hook on this instance. Implementation detail of kad-dht 16: if the
+ * shape changes, the refresh simply keeps running.
+ */
+function disableTableRefresh(dht: KadDHT): void {
+  const refresh = (dht as unknown as {
+    routingTableRefresh?: { afterStart?: () => Promise<void> };
+  }).routingTableRefresh;
+  if (refresh !== undefined && typeof refresh.afterStart === "function") {
+    refresh.afterStart = () => Promise.resolve();
+  }
+}
