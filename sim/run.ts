@@ -117,8 +117,8 @@ export interface SimulationResult {
   readonly scenario: Scenario;
   /**
    * `--stack libp2p` only: wall seconds from the start at which each
-   * phase ended (`started`, `connected`, `warmedUp`, `recallMeasured`,
-   * `placed`, `churned`).
+   * phase ended (`started`, `filled`, `recallMeasured`, `placed`,
+   * `day1`…`dayN`, `churned`).
    */
   readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
