@@ -6,14 +6,12 @@
  * @module
  */
 import type {
-  FragmentId,
   FragmentStore,
-  IoOptions,
   ReplicationConfig,
-  TesseraId,
   TierThresholds,
 } from "../lib/core/mod.ts";
 import {
+  DroppingStore,
   MemoryBlobStore,
   MemoryFragmentStore,
   MemoryHolderRegistry,
@@ -150,28 +148,5 @@ export class SimNode {
     const loop = this.#loop;
     this.#loop = null;
     return loop ? loop.stop() : Promise.resolve();
-  }
-}
-
-/** A free rider that says yes and keeps nothing. */
-class DroppingStore implements FragmentStore {
-  constructor(readonly inner: FragmentStore) {}
-  store(_id: FragmentId, _data: Uint8Array, _options?: IoOptions) {
-    return Promise.resolve();
-  }
-  read(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.read(tesseraId, index, options);
-  }
-  delete(tesseraId: TesseraId, index?: number, options?: IoOptions) {
-    return this.inner.delete(tesseraId, index, options);
-  }
-  list(tesseraId?: TesseraId, options?: IoOptions) {
-    return this.inner.list(tesseraId, options);
-  }
-  verify(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.verify(tesseraId, index, options);
-  }
-  totalBytes(options?: IoOptions) {
-    return this.inner.totalBytes(options);
   }
 }

@@ -9,8 +9,6 @@ import {
   type BlobStore,
   type DhtPort,
   type FragmentEnvelope,
-  type FragmentId,
-  type FragmentStore,
   fromHex,
   type IoOptions,
   type PeerId,
@@ -24,6 +22,7 @@ import {
 } from "../../lib/core/mod.ts";
 import { blake3 } from "../../lib/codec/mod.ts";
 import {
+  DroppingStore,
   ManualClock,
   MemoryBlobStore,
   MemoryFragmentStore,
@@ -68,33 +67,6 @@ export interface Traffic {
   /** Fetches running now, and the most ever running at once. */
   fetchInFlight: number;
   maxFetchInFlight: number;
-}
-
-/**
- * A free rider's store: says yes to every shard and keeps nothing (no
- * `storeForPeer`, so the service credits the sender through the ledger
- * port, as it would for a store that kept the bytes).
- */
-class DroppingStore implements FragmentStore {
-  constructor(readonly inner: FragmentStore) {}
-  store(_id: FragmentId, _data: Uint8Array, _options?: IoOptions) {
-    return Promise.resolve();
-  }
-  read(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.read(tesseraId, index, options);
-  }
-  delete(tesseraId: TesseraId, index?: number, options?: IoOptions) {
-    return this.inner.delete(tesseraId, index, options);
-  }
-  list(tesseraId?: TesseraId, options?: IoOptions) {
-    return this.inner.list(tesseraId, options);
-  }
-  verify(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.verify(tesseraId, index, options);
-  }
-  totalBytes(options?: IoOptions) {
-    return this.inner.totalBytes(options);
-  }
 }
 
 /** Builds nodes that talk to each other through {@linkcode MiniNetwork}. */
