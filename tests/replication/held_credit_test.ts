@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeTessera } from "../../lib/codec/mod.ts";
 import type {
   DhtPort,
   FragmentEnvelope,
@@ -32,7 +31,7 @@ import {
   openDatabase,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
-import { TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
+import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
 
 const SELF = "holder";
 const OWNER: PeerInfo = { id: "owner", addresses: [], ip: "10.0.1.1" };
@@ -63,17 +62,7 @@ function noCreditCalls(ledger: ReciprocityLedger): ReciprocityLedger {
 }
 
 function envelope(size: number, seed: number, index = 0): FragmentEnvelope {
-  const enc = encodeTessera(testBytes(size, seed), {
-    thresholds: TEST_THRESHOLDS,
-  });
-  const f = enc.fragments[index];
-  return {
-    fragment: f.id,
-    plan: enc.plan,
-    originalSize: enc.plan.size,
-    fragmentSize: f.data.length,
-    data: f.data,
-  };
+  return envelopeFor(testBytes(size, seed), index);
 }
 
 interface Holder {

@@ -20,7 +20,7 @@ import {
   TesserasError,
   type TierThresholds,
 } from "../../lib/core/mod.ts";
-import { blake3 } from "../../lib/codec/mod.ts";
+import { blake3, encodeTessera } from "../../lib/codec/mod.ts";
 import {
   DroppingStore,
   ManualClock,
@@ -308,4 +308,17 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
 /** Deterministic pseudo-random bytes. */
 export function testBytes(n: number, seed = 1): Uint8Array {
   return seededRng(seed).bytes(n);
+}
+
+/** The envelope of shard `index` of `data` encoded as a tessera (test tiers). */
+export function envelopeFor(data: Uint8Array, index = 0): FragmentEnvelope {
+  const enc = encodeTessera(data, { thresholds: TEST_THRESHOLDS });
+  const f = enc.fragments[index];
+  return {
+    fragment: f.id,
+    plan: enc.plan,
+    originalSize: enc.plan.size,
+    fragmentSize: f.data.length,
+    data: f.data,
+  };
 }

@@ -7,22 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { TesserasError } from "../../lib/core/mod.ts";
-import { blake3Hex, encodeTessera } from "../../lib/codec/mod.ts";
-import { MiniNetwork, TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
+import { blake3Hex } from "../../lib/codec/mod.ts";
+import { envelopeFor, MiniNetwork, testBytes } from "./mini_network.ts";
 
 const DAY = 24 * 3_600_000;
-
-function envelopeFor(data: Uint8Array, index = 0) {
-  const enc = encodeTessera(data, { thresholds: TEST_THRESHOLDS });
-  const f = enc.fragments[index];
-  return {
-    fragment: f.id,
-    plan: enc.plan,
-    originalSize: enc.plan.size,
-    fragmentSize: f.data.length,
-    data: f.data,
-  };
-}
 
 Deno.test("a peer that refused is not pushed to again with shards as large until its back-off ends", async () => {
   const net = new MiniNetwork();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { blake3Hex, encodeTessera } from "../../lib/codec/mod.ts";
+import { blake3Hex } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { checkPlacement } from "../../lib/replication/mod.ts";
-import { MiniNetwork, TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
+import { envelopeFor, MiniNetwork, testBytes } from "./mini_network.ts";
 
 Deno.test("replicate Small: 7 whole copies on 7 distinct diverse peers, ledger credited", async () => {
   const net = new MiniNetwork();
@@ -163,18 +163,6 @@ Deno.test("no peers: UNREACHABLE, but the tessera stays tracked for repair", asy
 });
 
 // ---- receiveFragment ----
-
-function envelopeFor(data: Uint8Array, index = 0) {
-  const enc = encodeTessera(data, { thresholds: TEST_THRESHOLDS });
-  const f = enc.fragments[index];
-  return {
-    fragment: f.id,
-    plan: enc.plan,
-    originalSize: enc.plan.size,
-    fragmentSize: f.data.length,
-    data: f.data,
-  };
-}
 
 Deno.test("receiveFragment stores, credits the ledger, acks held indices, is idempotent", async () => {
   const net = new MiniNetwork();
