@@ -22,6 +22,7 @@ import {
   type TesseraId,
   TIER_SHAPES,
 } from "../lib/core/mod.ts";
+import { ForwardingStore } from "../lib/memory/mod.ts";
 
 /** A tessera's status in the census. */
 export type CensusStatus = "healthy" | "degraded" | "lost";
@@ -342,14 +343,16 @@ export class ShardCensus {
 }
 
 /** The decorator: the real store underneath, the census told of changes. */
-class CensusStore implements FragmentStore {
+class CensusStore extends ForwardingStore {
   constructor(
     readonly census: ShardCensus,
     readonly index: number,
-    readonly inner: FragmentStore,
-  ) {}
+    inner: FragmentStore,
+  ) {
+    super(inner);
+  }
 
-  async store(
+  override async store(
     id: FragmentId,
     data: Uint8Array,
     options?: IoOptions,
@@ -358,28 +361,12 @@ class CensusStore implements FragmentStore {
     this.census.stored(this.index, id, data.length);
   }
 
-  read(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.read(tesseraId, index, options);
-  }
-
-  async delete(
+  override async delete(
     tesseraId: TesseraId,
     index?: number,
     options?: IoOptions,
   ): Promise<void> {
     await this.inner.delete(tesseraId, index, options);
     this.census.deleted(this.index, tesseraId, index);
-  }
-
-  list(tesseraId?: TesseraId, options?: IoOptions) {
-    return this.inner.list(tesseraId, options);
-  }
-
-  verify(tesseraId: TesseraId, index: number, options?: IoOptions) {
-    return this.inner.verify(tesseraId, index, options);
-  }
-
-  totalBytes(options?: IoOptions) {
-    return this.inner.totalBytes(options);
   }
 }

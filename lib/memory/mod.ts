@@ -19,4 +19,4 @@ export * from "./holder_registry.ts";
 export * from "./clock.ts";
 export * from "./rng.ts";
 export * from "./identity.ts";
-export * from "./dropping_store.ts";
+export * from "./forwarding_store.ts";
