@@ -101,7 +101,7 @@ function benchKad(): void {
     out[`recall${count}`] = +(hit / total).toFixed(4);
   }
   console.log(
-    `kad: ${n} nodes built in ${out.buildMs} ms, ${out.tableBytesPerNode} B of buckets per node; ` +
+    `kad: ${n} nodes built in ${out.buildMs} ms, ${out.tableBytesPerNode} B of routing table per node; ` +
       `lookup of 20 in ${out.lookup20Ms} ms (recall ${out.recall20}), of 100 in ${out.lookup100Ms} ms (recall ${out.recall100}), 10% offline`,
   );
   results.kad = out;

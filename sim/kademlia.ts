@@ -130,6 +130,7 @@ export class Kademlia {
   tableBytes(): number {
     let total = 0;
     for (const t of this.#tables) if (t) total += t.byteLength + this.buckets;
+    for (const t of this.#byKey) if (t) total += t.byteLength;
     return total;
   }
 
