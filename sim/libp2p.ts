@@ -43,6 +43,7 @@ import {
 import { ReplicationService } from "../lib/replication/mod.ts";
 import { ledgerDeficits, subnetViolations } from "./audit.ts";
 import { ShardCensus } from "./census.ts";
+import { HealWatch } from "./heal.ts";
 import { SimRng } from "./rng.ts";
 import type {
   OutageRecord,
@@ -63,6 +64,7 @@ import { slash16, slash24, Topology } from "./topology.ts";
 
 const KIB = 1024;
 const GIB = 1024 * 1024 * KIB;
+const DAY_MS = 86_400_000;
 
 /**
  * Kademlia for an in-process network: no background lookups (the driver
@@ -314,8 +316,14 @@ export async function runLibp2pSimulation(
     });
 
     phase("placed");
+    // A day here is one sweep on every owner: heal times at day resolution.
+    let today = 0;
+    const heals = new HealWatch(census, { now: () => today * DAY_MS });
+    census.onChange = (id) => heals.see(id);
+    for (const id of census.bad()) heals.see(id);
     const crng = rng.fork("churn");
     for (let day = 1; day <= Math.ceil(s.days); day++) {
+      today = day;
       options.signal?.throwIfAborted();
       // Permanent churn for the day, then the day's outages.
       const leaving = crng.poisson(s.nodes * s.churn.permanentPerMonth / 30);
@@ -477,6 +485,7 @@ export async function runLibp2pSimulation(
         shapes: census.shapes(),
       }),
       healHours: outages.map((o) => o.healHours),
+      healAfterLoss: heals.stats(),
       departures,
       arrivals,
       absences: 0,

@@ -17,6 +17,7 @@ import { ledgerDeficits, subnetViolations } from "./audit.ts";
 import { ShardCensus } from "./census.ts";
 import { ChurnDriver, type ChurnWorld } from "./churn.ts";
 import { settle, VirtualClock } from "./clock.ts";
+import { HealWatch } from "./heal.ts";
 import { SimNetwork } from "./network.ts";
 import { type NodeKind, SimNode } from "./node.ts";
 import { SimRng } from "./rng.ts";
@@ -25,7 +26,6 @@ import { SCENARIOS } from "./scenarios/mod.ts";
 import {
   durability,
   evaluateChecks,
-  healStats,
   modelDurability,
   round3,
   type Sample,
@@ -213,6 +213,7 @@ class World implements ChurnWorld {
   readonly scenario: Scenario;
   readonly net: SimNetwork;
   readonly census: ShardCensus;
+  readonly #heals: HealWatch;
   readonly churn: ChurnDriver;
   readonly config: ReplicationConfig;
   readonly thresholds: TierThresholds;
@@ -235,10 +236,7 @@ class World implements ChurnWorld {
   #refusedBytes = 0;
   #placementBytes = 0;
   #sweeps = 0;
-  /** Tesseras short of shards, since when (virtual ms). */
-  readonly #shortSince = new Map<TesseraId, number>();
-  /** Hours each healed loss took. */
-  readonly #healedHours: number[] = [];
+
   #placementFailures = 0;
   #placed = 0;
   readonly #ownerOf = new Map<TesseraId, number>();
@@ -275,9 +273,10 @@ class World implements ChurnWorld {
       smallReplicas: this.config.smallReplicas,
       isOnline: (i) => this.net.isOnline(i),
     });
+    this.#heals = new HealWatch(this.census, { now: () => this.clock.now() });
     this.census.onChange = (id) => {
       this.#watchOutages(id);
-      this.#watchHeals(id);
+      this.#heals.see(id);
     };
     this.churn = new ChurnDriver(
       this,
@@ -480,7 +479,7 @@ class World implements ChurnWorld {
       durabilityBasis: d.basis,
       durabilityModelNines: model,
       healHours: outages.map((o) => o.healHours),
-      healAfterLoss: healStats(this.#healedHours, this.#shortSince.size),
+      healAfterLoss: this.#heals.stats(),
       departures: this.churn.stats.departures,
       arrivals: this.churn.stats.arrivals,
       absences: this.churn.stats.absences,
@@ -729,19 +728,6 @@ class World implements ChurnWorld {
       total += truth.length;
     }
     return total === 0 ? 1 : round3(hit / total);
-  }
-
-  /** A tessera short of shards since then, or back to full: timed. */
-  #watchHeals(id: TesseraId): void {
-    const status = this.census.status(id);
-    if (status === undefined) return;
-    const since = this.#shortSince.get(id);
-    if (status !== "healthy") {
-      if (since === undefined) this.#shortSince.set(id, this.clock.now());
-    } else if (since !== undefined) {
-      this.#healedHours.push((this.clock.now() - since) / HOUR);
-      this.#shortSince.delete(id);
-    }
   }
 
   #watchOutages(id: TesseraId): void {

@@ -108,10 +108,10 @@ export interface SimSummary {
   /**
    * Time to heal after each loss of shards, whatever caused it (a
    * departure, an outage, a dropped shard): hours from a tessera falling
-   * short of its placements until it was fully placed again (port level
-   * only).
+   * short of its placements until it was fully placed again (at the full
+   * stack, in whole days of sweeps × 24: 0 is healed by that day's sweep).
    */
-  readonly healAfterLoss?: HealStats;
+  readonly healAfterLoss: HealStats;
   /** Permanent departures. */
   readonly departures: number;
   /** Fresh arrivals. */

@@ -47,6 +47,13 @@ const ok: SimSummary = {
   durabilityBasis: "lower95",
   durabilityModelNines: 12,
   healHours: [24],
+  healAfterLoss: {
+    healed: 3,
+    open: 0,
+    medianHours: 20,
+    p95Hours: 30,
+    maxHours: 30,
+  },
   departures: 0,
   arrivals: 0,
   absences: 0,

@@ -24,6 +24,12 @@ Deno.test("full stack: 20 libp2p nodes over the memory transport place, churn an
   );
   assert.ok(m.lookupRecall >= 0.9, `recall ${m.lookupRecall}`);
   assert.equal(m.lost, 0);
+  // Heal times are counted in days of sweeps.
+  const heal = m.healAfterLoss;
+  if (heal.healed > 0) {
+    assert.equal(heal.maxHours! % 24, 0);
+    assert.ok(heal.medianHours! <= heal.maxHours!);
+  } else assert.equal(heal.maxHours, null);
   assert.equal(r.series.length, 2);
   assert.deepEqual(Object.keys(r.phaseSeconds ?? {}), [
     "started",
