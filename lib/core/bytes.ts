@@ -21,7 +21,9 @@ let used = 0;
 
 /**
  * `length` zeroed bytes. Up to 4 KiB they are a view into a shared slab,
- * starting at a multiple of 8: use `byteOffset` with `.buffer`.
+ * starting at a multiple of 8: use `byteOffset` with `.buffer`, and never
+ * transfer the buffer (to a worker) or detach it, which would take the
+ * slab from every other view.
  *
  * @example
  * ```ts
