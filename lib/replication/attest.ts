@@ -172,11 +172,11 @@ async function screen(
   }
   let signed = false;
   try {
-    const { signature, ...unsigned } = a;
+    // The signed bytes leave the signature out.
     signed = await ctx.identity.verify(
       a.holder,
-      attestationSigningBytes(unsigned),
-      signature,
+      attestationSigningBytes(a),
+      a.signature,
     );
   } catch {
     signed = false;
