@@ -133,7 +133,8 @@ export class MemoryFragmentStore implements FragmentStore {
       );
     }
     const entry: Entry = {
-      id: { ...id },
+      // Frozen, so lists can hand out the record itself, not a copy.
+      id: Object.freeze({ ...id }),
       data: this.#copy ? data.slice() : data,
       sender: sender ?? null,
     };
@@ -283,9 +284,9 @@ export class MemoryFragmentStore implements FragmentStore {
 /** Copies of the ids of `shards`, by index, appended to `out`. */
 function listShards(shards: Map<number, Entry>, out: FragmentId[]): void {
   if (shards.size === 1) {
-    for (const e of shards.values()) out.push({ ...e.id });
+    for (const e of shards.values()) out.push(e.id);
     return;
   }
   const indices = [...shards.keys()].sort((a, b) => a - b);
-  for (const i of indices) out.push({ ...shards.get(i)!.id });
+  for (const i of indices) out.push(shards.get(i)!.id);
 }
