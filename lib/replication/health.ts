@@ -60,11 +60,20 @@ export async function inspect(
   const { plan } = tracked;
   const records = await ctx.holders.holders(id);
   const own = await ownShards(ctx, id, { signal });
+  // Records come by index, then peer: each peer's indices come out
+  // ascending, and a repeat is next to its twin.
   const byPeer = new Map<PeerId, HolderRecord[]>();
+  const indicesOf = new Map<PeerId, number[]>();
   for (const r of records) {
     const list = byPeer.get(r.peerId);
-    if (list) list.push(r);
-    else byPeer.set(r.peerId, [r]);
+    if (list) {
+      list.push(r);
+      const indices = indicesOf.get(r.peerId)!;
+      if (indices[indices.length - 1] !== r.index) indices.push(r.index);
+    } else {
+      byPeer.set(r.peerId, [r]);
+      indicesOf.set(r.peerId, [r.index]);
+    }
   }
   const now = ctx.clock.now();
   const peers = [...byPeer];
@@ -72,10 +81,10 @@ export async function inspect(
   // then computed in one pass over our blob.
   const checks = await challengeAll(
     ctx,
-    peers.map(([peerId, recs]) => ({
+    peers.map(([peerId]) => ({
       tesseraId: id,
       peer: peerId,
-      indices: [...new Set(recs.map((r) => r.index))],
+      indices: indicesOf.get(peerId)!,
       checksums: tracked.checksums,
     })),
     {
@@ -86,7 +95,7 @@ export async function inspect(
   const holders = await mapPool(
     peers,
     async ([peerId, recs], n): Promise<HolderCheck> => {
-      const indices = [...new Set(recs.map((r) => r.index))];
+      const indices = indicesOf.get(peerId)!;
       const check = checks[n];
       if (check.authentic && check.proven.length > 0) {
         await ctx.holders.markAttested(id, { peerId, at: now });
