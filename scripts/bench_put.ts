@@ -7,13 +7,15 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { DaemonProcess } from "../tests/system/daemon_process.ts";
 const repo = Deno.args[0] ?? new URL("..", import.meta.url).pathname;
 const sizeMiB = Number(Deno.args[1] ?? 1024);
 const peers = Number(Deno.args[2] ?? 10);
 const dp: typeof import("../tests/system/daemon_process.ts") = await import(
-  join(repo, "tests/system/daemon_process.ts")
+  // A file URL: a relative repo root would otherwise read as a bare name.
+  pathToFileURL(resolve(repo, "tests/system/daemon_process.ts")).href
 );
 const { startDaemon, runTesseras, apiGet } = dp;
 const env = { TESSERAS_DEFICIT_TOLERANCE: String(8 * 2 ** 30) };
