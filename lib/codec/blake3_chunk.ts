@@ -13,7 +13,7 @@ import {
   KEYED_HASH,
   ROOT,
 } from "./blake3_portable.ts";
-import { smallBytes } from "../core/mod.ts";
+import { smallBytes, toHex } from "../core/mod.ts";
 
 /** Longest input {@linkcode blake3Chunk} takes: one chunk. */
 export const CHUNK_BYTES = 1024;
@@ -35,15 +35,7 @@ export function blake3Chunk(
   data: Uint8Array,
 ): Uint8Array {
   hashChunk(key, data);
-  const out = smallBytes(32);
-  for (let i = 0; i < 8; i++) {
-    const w = cv[i];
-    out[4 * i] = w;
-    out[4 * i + 1] = w >>> 8;
-    out[4 * i + 2] = w >>> 16;
-    out[4 * i + 3] = w >>> 24;
-  }
-  return out;
+  return digestInto(smallBytes(32));
 }
 
 /**
@@ -60,21 +52,23 @@ export function blake3ChunkHex(
   data: Uint8Array,
 ): string {
   hashChunk(key, data);
-  for (let i = 0; i < 8; i++) {
-    const w = cv[i];
-    for (let b = 0; b < 4; b++) {
-      const byte = (w >>> (8 * b)) & 0xff;
-      hexCodes[8 * i + 2 * b] = DIGIT_CODES[byte >>> 4];
-      hexCodes[8 * i + 2 * b + 1] = DIGIT_CODES[byte & 15];
-    }
-  }
-  // One flat string, not a rope of pieces: proofs are compared and
-  // copied into signed bytes afterwards.
-  return String.fromCharCode.apply(null, hexCodes);
+  return toHex(digestInto(scratchDigest));
 }
 
-const DIGIT_CODES = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
-const hexCodes = new Array<number>(64).fill(0);
+/** Reused by every hex digest: each is read before the next call. */
+const scratchDigest = new Uint8Array(32);
+
+/** The chaining value `cv` as the 32-byte digest, little-endian, in `out`. */
+function digestInto(out: Uint8Array): Uint8Array {
+  for (let i = 0; i < 8; i++) {
+    const w = cv[i];
+    out[4 * i] = w;
+    out[4 * i + 1] = w >>> 8;
+    out[4 * i + 2] = w >>> 16;
+    out[4 * i + 3] = w >>> 24;
+  }
+  return out;
+}
 
 /** The chaining value of `data` as the root chunk, left in `cv`. */
 function hashChunk(key: Uint8Array | undefined, data: Uint8Array): void {

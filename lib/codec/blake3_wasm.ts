@@ -20,6 +20,7 @@ import {
   ROOT,
 } from "./blake3_portable.ts";
 import { acquireWasm, codecWasm, wasmBytes } from "./wasm_memory.ts";
+import { blake3Chunk } from "./blake3_chunk.ts";
 
 const CHUNK = 1024;
 const SUBTREE_CHUNKS = 64;
@@ -57,10 +58,10 @@ function popcount(n: number): number {
 const oncePending = new Uint8Array(CHUNK);
 
 /**
- * One-shot BLAKE3-256 (keyed with a 32-byte `key`) of `data`: attestation
- * keys and proofs hash many small inputs, so an input of one chunk is
- * hashed straight in wasm scratch, and a longer one borrows a shared
- * buffer instead of allocating a hasher's own.
+ * One-shot BLAKE3-256 (keyed with a 32-byte `key`) of `data`: an input of
+ * one chunk is hashed in JS (`blake3_chunk.ts`: cheaper than a call into
+ * the kernel), up to 64 chunks as one tree in wasm scratch, and a longer
+ * one borrows a shared buffer instead of allocating a hasher's own.
  */
 export function wasmBlake3Once(
   key: Uint8Array | undefined,
@@ -70,28 +71,7 @@ export function wasmBlake3Once(
     return new WasmBlake3(key, oncePending).update(data).digest();
   }
   if (data.length > CHUNK) return onceTree(key, data);
-  const b = base();
-  const mem = wasmBytes();
-  mem.set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
-  const len = data.length;
-  const nblocks = Math.max(1, Math.ceil(len / 64));
-  mem.fill(0, b + BLOCK + len, b + BLOCK + nblocks * 64);
-  mem.set(data, b + BLOCK);
-  codecWasm!.b3_hash4(
-    b + BLOCK,
-    0,
-    nblocks,
-    len - (nblocks - 1) * 64,
-    0,
-    0,
-    0,
-    b + KEY,
-    key ? KEYED_HASH : 0,
-    CHUNK_START,
-    CHUNK_END | ROOT,
-    b + CVS,
-  );
-  return mem.slice(b + CVS, b + CVS + 32);
+  return blake3Chunk(key, data);
 }
 
 /** Longest input {@linkcode onceTree} takes: its chunk CVs fit in `CVS`. */
