@@ -33,19 +33,11 @@ export async function answerAttestation(
   }
   assertNonce(request.nonce);
   const asked = request.indices ?? [];
-  if (!Array.isArray(asked) || asked.length > MAX_ATTEST_INDICES) {
+  if (!isIndexList(asked)) {
     throw new TesserasError(
       "INVALID_INPUT",
       "attestation request has invalid indices",
     );
-  }
-  for (const i of asked) {
-    if (!Number.isInteger(i) || i < 0) {
-      throw new TesserasError(
-        "INVALID_INPUT",
-        "attestation request has invalid indices",
-      );
-    }
   }
   const held = await ctx.fragments.list(request.tesseraId, options);
   const entries: AttestationEntry[] = [];
@@ -67,4 +59,11 @@ export async function answerAttestation(
     attestationSigningBytes({ tesseraId, holder, nonce, entries, timestamp }),
   );
   return { tesseraId, holder, nonce, entries, timestamp, signature };
+}
+
+/** At most {@linkcode MAX_ATTEST_INDICES} non-negative integers. */
+function isIndexList(asked: unknown): asked is readonly number[] {
+  if (!Array.isArray(asked) || asked.length > MAX_ATTEST_INDICES) return false;
+  for (const i of asked) if (!Number.isInteger(i) || i < 0) return false;
+  return true;
 }

@@ -14,12 +14,12 @@ import {
   type PeerId,
   type TesseraId,
 } from "../core/mod.ts";
-import { assertNonce, attestationProof } from "./attest_crypto.ts";
+import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 import { ownShards, type ProofRequest } from "./own_shards.ts";
 import { mapPool } from "./pool.ts";
 
-export { assertNonce, attestationProof };
+export { attestationProof };
 
 /** The outcome of challenging one holder. */
 export interface AttestationCheck {
