@@ -6,6 +6,7 @@
  * @module
  */
 import type { SimulationResult } from "./run.ts";
+import type { HealStats } from "./summary.ts";
 import { histogram, lineChart } from "./svg.ts";
 
 /** The three charts as SVG documents, by file name. */
@@ -118,15 +119,7 @@ export function renderMarkdown(result: SimulationResult): string {
         : "point estimate"
     }) |`,
     `| durability, model (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
-    ...(m.healAfterLoss
-      ? [
-        `| time to heal after a loss of shards: median / p95 / max | ${
-          hours(m.healAfterLoss.medianHours)
-        } / ${hours(m.healAfterLoss.p95Hours)} / ${
-          hours(m.healAfterLoss.maxHours)
-        } (${m.healAfterLoss.healed} healed, ${m.healAfterLoss.open} still short at the end) |`,
-      ]
-      : []),
+    `| time to heal after a loss of shards | ${healText(m.healAfterLoss)} |`,
     `| subnet-cap violations | ${m.subnetViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
@@ -223,15 +216,7 @@ export function renderText(result: SimulationResult): string {
       m.durabilityBasis === "lower95" ? ">= " : ""
     }${m.durabilityNines} nines/year`,
     `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet violations ${m.subnetViolations}`,
-    ...(m.healAfterLoss
-      ? [
-        `  heal after a loss of shards: median ${
-          hours(m.healAfterLoss.medianHours)
-        }, p95 ${hours(m.healAfterLoss.p95Hours)}, max ${
-          hours(m.healAfterLoss.maxHours)
-        } (${m.healAfterLoss.healed} healed, ${m.healAfterLoss.open} short at the end)`,
-      ]
-      : []),
+    `  heal after a loss of shards: ${healText(m.healAfterLoss)}`,
     `  ${m.wallSeconds} s wall, ${
       Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))
     } node-days/s`,
@@ -242,6 +227,10 @@ export function renderText(result: SimulationResult): string {
   return out.join("\n") + "\n";
 }
 
-function hours(h: number | null): string {
-  return h === null ? "n/a" : `${h} h`;
+/** Heal times as one phrase, for the report and the text summary. */
+function healText(heal: HealStats): string {
+  const hours = (h: number | null) => h === null ? "n/a" : `${h} h`;
+  return `median ${hours(heal.medianHours)}, p95 ${hours(heal.p95Hours)}, max ${
+    hours(heal.maxHours)
+  } (${heal.healed} healed, ${heal.open} still short at the end)`;
 }
