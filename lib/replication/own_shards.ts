@@ -327,15 +327,7 @@ export function fileShardLoader(
           );
         }
       }
-      return {
-        id: {
-          tesseraId: id,
-          index,
-          shardCount: plan.shardCount,
-          checksum: checksums[index],
-        },
-        data,
-      };
+      return shardFragment({ id, plan, checksums }, { index, data });
     },
     release: () => staging?.remove() ?? Promise.resolve(),
   };
@@ -347,13 +339,28 @@ export function asFragments(
   own: { readonly plan: FragmentPlan; readonly shards?: readonly Uint8Array[] },
   checksums: readonly Checksum[],
 ): Fragment[] {
-  return (own.shards ?? []).map((data, index) => ({
+  const src = { id, plan: own.plan, checksums };
+  return (own.shards ?? []).map((data, index) =>
+    shardFragment(src, { index, data })
+  );
+}
+
+/** Internal: shard `index` of our tessera, labelled with its recorded checksum. */
+export function shardFragment(
+  src: {
+    readonly id: TesseraId;
+    readonly plan: FragmentPlan;
+    readonly checksums: readonly Checksum[];
+  },
+  shard: { readonly index: number; readonly data: Uint8Array },
+): Fragment {
+  return {
     id: {
-      tesseraId: id,
-      index,
-      shardCount: own.plan.shardCount,
-      checksum: checksums[index],
+      tesseraId: src.id,
+      index: shard.index,
+      shardCount: src.plan.shardCount,
+      checksum: src.checksums[shard.index],
     },
-    data,
-  }));
+    data: shard.data,
+  };
 }

@@ -25,7 +25,12 @@ import { placementTolerance } from "./distributor.ts";
 import { fileBlobs } from "./file_blobs.ts";
 import { rebuildStriped } from "./stripes.ts";
 import { inspect } from "./health.ts";
-import { type OwnShards, ownShards, type ShardLoader } from "./own_shards.ts";
+import {
+  type OwnShards,
+  ownShards,
+  shardFragment,
+  type ShardLoader,
+} from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
 import { standingOf } from "./standing.ts";
 import type {
@@ -287,15 +292,8 @@ async function rebuild(
     shardSize: plan.shardSize,
     hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
   };
-  const fragment = (index: number, data: Uint8Array): Fragment => ({
-    id: {
-      tesseraId: id,
-      index,
-      shardCount: plan.shardCount,
-      checksum: checksums[index],
-    },
-    data,
-  });
+  const fragment = (index: number, data: Uint8Array): Fragment =>
+    shardFragment({ id, plan, checksums }, { index, data });
   const mismatch = (index: number) =>
     new TesserasError(
       "CHECKSUM_MISMATCH",
