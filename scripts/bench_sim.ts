@@ -7,6 +7,10 @@
  * - `port`: 1,000 nodes × 365 virtual days × 10%/month churn × 2,000
  *   tesseras (target < 60 s wall, < 2 GiB).
  * - `large`: 10,000 nodes × 90 virtual days (target < 10 min).
+ * - beside `port` and `large`: the wall time per attestation, and the
+ *   cost of the attestations' own work (scripts/attest_floor.ts) measured
+ *   in the same run on the shard sizes the run held: how far the
+ *   replication code around them is from the floor.
  * - `libp2p`: 100 real libp2p nodes over the memory transport start, fill
  *   their routing tables, find the true closest peers, place 100
  *   tesseras and survive 3 days of churn (target < 2 min). Prints the
@@ -23,6 +27,7 @@ import process from "node:process";
 import { Kademlia } from "../sim/kademlia.ts";
 import { SimRng } from "../sim/rng.ts";
 import { runSimulation, type SimulationOptions } from "../sim/run.ts";
+import { measureAttestFloor } from "./attest_floor.ts";
 
 const args = Deno.args;
 const flag = (name: string): string | undefined => {
@@ -132,6 +137,20 @@ async function benchRun(
         run.ok ? "pass" : "FAIL"
       }`,
   );
+  // What the attestations alone cost, measured now on the run's shards:
+  // a baseline for the wall time beside it.
+  const floor = measureAttestFloor(run.shardSizes);
+  const attestations = m.messages.attest;
+  const floorSeconds = +(floor.microseconds * attestations / 1e6).toFixed(1);
+  const perAttestation = +(1e6 * m.wallSeconds / attestations).toFixed(2);
+  console.log(
+    `${label}: ${perAttestation} µs of wall per attestation; the protocol's own work ` +
+      `(nonce, keyed BLAKE3 proof on both sides over ${floor.meanShardBytes} B mean shards, ` +
+      `signing and checking) costs ${floor.microseconds} µs alone, ${floorSeconds} s for the run's ` +
+      `${attestations} attestations (${
+        (100 * floorSeconds / targetSeconds).toFixed(0)
+      }% of the ${targetSeconds} s target)`,
+  );
   results[label] = {
     ...m,
     nodeDaysPerSecond: rate,
@@ -139,6 +158,10 @@ async function benchRun(
     targetSeconds,
     targetMet: ok,
     checksOk: run.ok,
+    wallMicrosPerAttestation: perAttestation,
+    attestFloorMicros: floor.microseconds,
+    attestFloorSeconds: floorSeconds,
+    meanShardBytes: floor.meanShardBytes,
   };
 }
 

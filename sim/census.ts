@@ -103,6 +103,21 @@ export class ShardCensus {
     this.#isOnline = options.isOnline;
   }
 
+  /**
+   * Copies of shards on nodes that still exist, by shard size in bytes
+   * (what the holders prove in every sweep: a benchmark measures the
+   * cost of the proofs at these sizes).
+   */
+  shardSizes(): Map<number, number> {
+    const copies = new Map<number, number>();
+    for (const t of this.#tesseras.values()) {
+      let n = 0;
+      for (const c of t.exist) n += c;
+      if (n > 0) copies.set(t.shardSize, (copies.get(t.shardSize) ?? 0) + n);
+    }
+    return copies;
+  }
+
   /** Tesseras counted (activated). */
   get size(): number {
     let n = 0;

@@ -503,6 +503,7 @@ export async function runLibp2pSimulation(
       ok: checks.every((x) => x.ok),
       series,
       deficits,
+      shardSizes: census.shardSizes(),
       outages,
       scenario: s,
       phaseSeconds: phases,

@@ -111,6 +111,8 @@ export interface SimulationResult {
   readonly series: readonly Sample[];
   /** Every positive peer deficit in every ledger at the end, bytes. */
   readonly deficits: readonly number[];
+  /** Shard copies held at the end, by shard size in bytes. */
+  readonly shardSizes: ReadonlyMap<number, number>;
   /** Outages and their heal times. */
   readonly outages: readonly OutageRecord[];
   /** The scenario as run (with overrides applied). */
@@ -497,6 +499,7 @@ class World implements ChurnWorld {
       ok: checks.every((x) => x.ok),
       series: this.#series,
       deficits,
+      shardSizes: this.census.shardSizes(),
       outages,
       scenario: s,
     };
