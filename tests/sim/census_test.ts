@@ -36,6 +36,7 @@ Deno.test("ShardCensus follows stores, deletes, absences and departures", async 
     unavailable: 0,
   });
   assert.equal(census.storedBytes, 240);
+  assert.deepEqual([...census.shardSizes()], [[10, 24]]);
 
   online.delete(2);
   census.setOnline(2, false); // 20 of 24 online: still healthy (away nodes keep their bytes)
@@ -66,6 +67,7 @@ Deno.test("ShardCensus follows stores, deletes, absences and departures", async 
   assert.equal(census.status(T), "degraded");
   assert.equal(census.lostEver, 1);
   assert.equal(census.storedBytes, 160);
+  assert.deepEqual([...census.shardSizes()], [[10, 16]]);
   assert.equal(census.redundancy(T), 16 / 24);
 });
 
