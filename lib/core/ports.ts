@@ -407,3 +407,94 @@ export interface NodeIdentity {
     signature: Uint8Array,
   ): Promise<boolean>;
 }
+
+/** A peer's refusal back-off, as the owner remembers it. */
+export interface StandingRefusal {
+  /** The peer that refused. */
+  readonly peerId: PeerId;
+  /** The refusal code (`DEFICIT_EXCEEDED`, `INSUFFICIENT_SPACE`, …). */
+  readonly code: string;
+  /** Refusals in a row. */
+  readonly strikes: number;
+  /** When the back-off ends, ms since the epoch. */
+  readonly until: number;
+  /** Smallest shard refused, bytes. */
+  readonly size: number;
+  /** Our credit with the peer at the last refusal, bytes (may be negative). */
+  readonly credit: number;
+}
+
+/** A peer caught acknowledging shards it did not keep. */
+export interface StandingLiar {
+  /** The peer. */
+  readonly peerId: PeerId;
+  /** Lies caught so far. */
+  readonly lies: number;
+  /** When its ban ends, ms since the epoch. */
+  readonly until: number;
+}
+
+/** A shard a peer acknowledged for us that no check has proven yet. */
+export interface StandingPending {
+  /** The peer that acknowledged it. */
+  readonly peerId: PeerId;
+  /** The shard, as `tesseraId/index`. */
+  readonly key: string;
+  /** Its size, bytes. */
+  readonly size: number;
+}
+
+/** Everything a {@linkcode PeerStandingStore} remembers, as plain data. */
+export interface PeerStandingSnapshot {
+  /** Refusal back-offs, one per peer. */
+  readonly refusals: readonly StandingRefusal[];
+  /** Liars, one per peer. */
+  readonly liars: readonly StandingLiar[];
+  /** Peers that proved shards they hold for us and never lied since. */
+  readonly proven: readonly PeerId[];
+  /** Acknowledged shards not yet proven. */
+  readonly pending: readonly StandingPending[];
+}
+
+/**
+ * One change to the owner's memory of a peer's conduct, in the order it
+ * happened:
+ *
+ * - `refused`: the peer's refusal record is now `refusal` (replaces any);
+ * - `accepted`: the peer took a shard, its refusal record is gone;
+ * - `lied`: the peer's liar record is now `liar`, and its refusal record
+ *   and proof are gone (its pending shards stay);
+ * - `proven`: the peer proved shards it holds for us;
+ * - `placed`: the peer acknowledged the shard `pending`;
+ * - `settled`: a check settled shard `key` on the peer (no longer pending).
+ */
+export type PeerStandingChange =
+  | { readonly kind: "refused"; readonly refusal: StandingRefusal }
+  | { readonly kind: "accepted"; readonly peerId: PeerId }
+  | { readonly kind: "lied"; readonly liar: StandingLiar }
+  | { readonly kind: "proven"; readonly peerId: PeerId }
+  | { readonly kind: "placed"; readonly pending: StandingPending }
+  | {
+    readonly kind: "settled";
+    readonly peerId: PeerId;
+    readonly key: string;
+  };
+
+/**
+ * Where the owner keeps its memory of its peers' conduct (refusal
+ * back-offs, liar bans, proofs, pending shards) across restarts. The
+ * replication service reads it once at start and writes every change
+ * through, in order.
+ */
+export interface PeerStandingStore {
+  /**
+   * Everything remembered. With `forgetBefore` (ms since the epoch),
+   * refusal and liar records whose `until` is earlier are deleted and
+   * not returned.
+   */
+  load(
+    options?: IoOptions & { readonly forgetBefore?: number },
+  ): Promise<PeerStandingSnapshot>;
+  /** Record one change (atomically). */
+  save(change: PeerStandingChange, options?: IoOptions): Promise<void>;
+}

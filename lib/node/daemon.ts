@@ -23,6 +23,7 @@ import {
   FsFragmentStore,
   openDatabase,
   SqliteHolderRegistry,
+  SqlitePeerStandingStore,
   SqlitePeerStore,
   SqliteReciprocityLedger,
 } from "../storage/mod.ts";
@@ -172,7 +173,14 @@ async function assemble(
     rng: cryptoRng,
     config: config.replication,
     freeSpace: () => freeDiskBytes(config.dataDir),
+    standingStore: new SqlitePeerStandingStore(db),
   });
+  // Bans, back-offs, proofs and unproven shards from the last run, before
+  // any peer's push or our own placement is judged.
+  await service.loadStanding();
+  // Cleanups run in reverse: the last standing writes land before the
+  // database closes.
+  cleanups.push(() => service.flushStanding());
   node.setInboundHandlers(service);
   await node.start();
   cleanups.push(() => node.stop());

@@ -16,6 +16,7 @@ import {
   type IoOptions,
   type NodeIdentity,
   type PeerId,
+  type PeerStandingStore,
   type ReciprocityLedger,
   type ReplicationConfig,
   replicationConfig,
@@ -25,6 +26,18 @@ import {
   type TierThresholds,
 } from "../core/mod.ts";
 import type { ReplicationServiceInit } from "./types.ts";
+
+/**
+ * Internal: the service's init plus where the owner's memory of its
+ * peers' conduct persists (see standing.ts).
+ */
+export type ServiceInit = ReplicationServiceInit & {
+  /**
+   * Keeps refusal back-offs, liar bans, proofs and unproven shards across
+   * restarts (default: in memory only).
+   */
+  readonly standingStore?: PeerStandingStore;
+};
 
 /** Internal: what every operation of the service sees. */
 export interface ServiceContext {
@@ -48,10 +61,12 @@ export interface ServiceContext {
   readonly log: Logger;
   /** Serialises receives per sender. */
   readonly locks: KeyedMutex;
+  /** Where the standing memory persists; absent: in memory only. */
+  readonly standingStore?: PeerStandingStore;
 }
 
 /** Internal: validate an init object and fill in defaults. */
-export function makeContext(init: ReplicationServiceInit): ServiceContext {
+export function makeContext(init: ServiceInit): ServiceContext {
   if (init.dht.selfId !== init.identity.peerId) {
     throw new TesserasError(
       "INVALID_INPUT",
@@ -84,6 +99,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     selfId: init.identity.peerId,
     log: getLogger(["tesseras", "replication"]),
     locks: new KeyedMutex(),
+    ...(init.standingStore ? { standingStore: init.standingStore } : {}),
   };
 }
 

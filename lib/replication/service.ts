@@ -21,7 +21,12 @@ import type {
   TesseraId,
   TierThresholds,
 } from "../core/mod.ts";
-import { makeContext, type ServiceContext } from "./context.ts";
+import {
+  makeContext,
+  type ServiceContext,
+  type ServiceInit,
+} from "./context.ts";
+import { loadStanding, standingOf } from "./standing.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
 import { answerFetch, receiveFragment } from "./receive.ts";
@@ -36,7 +41,6 @@ import type {
   RepairReport,
   ReplicateOptions,
   ReplicationReport,
-  ReplicationServiceInit,
   RetrieveOptions,
   RetrieveToReport,
   SweepOptions,
@@ -60,15 +64,74 @@ import type {
 export class ReplicationService implements InboundHandlers {
   readonly #ctx: ServiceContext;
   #sweeping: Promise<unknown> = Promise.resolve();
+  /** The standing load under way or done; `null` before it starts. */
+  #loading: Promise<void> | null = null;
+  /** Whether the standing store was read (always, without one). */
+  #loaded: boolean;
 
   /**
    * Build the service; throws `INVALID_INPUT` when the DHT's self id and
-   * the identity differ or the settings are out of range.
+   * the identity differ or the settings are out of range. With
+   * `standingStore`, what the owner remembers of its peers' conduct
+   * (liar bans, refusal back-offs, proofs, unproven shards) persists
+   * there and is loaded before the first placement, receive or repair
+   * (or by {@linkcode ReplicationService.loadStanding}).
    *
-   * @param init ports, identity, clock, randomness and settings
+   * @param init ports, identity, clock, randomness, settings and the
+   *   optional standing store
    */
-  constructor(init: ReplicationServiceInit) {
+  constructor(init: ServiceInit) {
     this.#ctx = makeContext(init);
+    this.#loaded = init.standingStore === undefined;
+  }
+
+  /**
+   * Read the standing store into memory, once (later calls return the
+   * same promise; after a failure the next call tries again). The
+   * service does this by itself before the first operation that needs
+   * it; a daemon calls it at start so a broken store stops the start.
+   * Resolves at once without a store.
+   *
+   * @example
+   * ```ts
+   * const service = new ReplicationService({ ...init, standingStore });
+   * await service.loadStanding();
+   * ```
+   */
+  loadStanding(options: IoOptions = {}): Promise<void> {
+    if (this.#loaded) return Promise.resolve();
+    if (!this.#loading) {
+      const loading = loadStanding(this.#ctx, options).then(() => {
+        this.#loaded = true;
+      });
+      this.#loading = loading;
+      loading.catch(() => {
+        if (this.#loading === loading) this.#loading = null;
+      });
+    }
+    return this.#loading;
+  }
+
+  /**
+   * Resolves once every standing change so far has been written to the
+   * store (failures are logged, never thrown): call it before closing
+   * the store's database.
+   *
+   * @example
+   * ```ts
+   * await service.flushStanding();
+   * db.close();
+   * ```
+   */
+  flushStanding(): Promise<void> {
+    return this.#ctx.standingStore
+      ? standingOf(this.#ctx).flush()
+      : Promise.resolve();
+  }
+
+  /** Runs `fn` once the standing is loaded (at once when it is). */
+  #ready<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#loaded ? fn() : this.loadStanding().then(fn);
   }
 
   /** Our peer id. */
@@ -99,7 +162,7 @@ export class ReplicationService implements InboundHandlers {
     data: Uint8Array,
     options: ReplicateOptions = {},
   ): Promise<ReplicationReport> {
-    return putTessera(this.#ctx, data, options);
+    return this.#ready(() => putTessera(this.#ctx, data, options));
   }
 
   /**
@@ -125,7 +188,7 @@ export class ReplicationService implements InboundHandlers {
     path: string,
     options: ReplicateOptions = {},
   ): Promise<ReplicationReport> {
-    return putTesseraFile(this.#ctx, path, options);
+    return this.#ready(() => putTesseraFile(this.#ctx, path, options));
   }
 
   /**
@@ -151,7 +214,7 @@ export class ReplicationService implements InboundHandlers {
     id: TesseraId,
     options: ReplicateOptions = {},
   ): Promise<ReplicationReport> {
-    return replicateTessera(this.#ctx, id, options);
+    return this.#ready(() => replicateTessera(this.#ctx, id, options));
   }
 
   /**
@@ -169,7 +232,9 @@ export class ReplicationService implements InboundHandlers {
     sender: PeerInfo,
     options: IoOptions = {},
   ): Promise<ReplicateAck> {
-    return receiveFragment(this.#ctx, { envelope, sender }, options);
+    return this.#ready(() =>
+      receiveFragment(this.#ctx, { envelope, sender }, options)
+    );
   }
 
   /** {@linkcode InboundHandlers.onReplicate}: same as `receiveFragment`. */
@@ -279,7 +344,9 @@ export class ReplicationService implements InboundHandlers {
     id: TesseraId,
     options: CheckOptions = {},
   ): Promise<RepairReport> {
-    return this.#exclusive(() => repairTessera(this.#ctx, id, options));
+    return this.#exclusive(() =>
+      this.#ready(() => repairTessera(this.#ctx, id, options))
+    );
   }
 
   /**
@@ -304,7 +371,9 @@ export class ReplicationService implements InboundHandlers {
    * ```
    */
   repairSweep(options: SweepOptions = {}): Promise<SweepReport> {
-    return this.#exclusive(() => repairSweep(this.#ctx, options));
+    return this.#exclusive(() =>
+      this.#ready(() => repairSweep(this.#ctx, options))
+    );
   }
 
   /**

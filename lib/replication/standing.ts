@@ -24,12 +24,31 @@
  *   preferred for new placements over peers we know nothing of.
  *
  * {@linkcode rankCandidates} turns this, with our ledger, into the order
- * in which placement tries peers. The memory lives as long as the
- * service (a restart forgets it; the ledger debits persist).
+ * in which placement tries peers.
+ *
+ * Given a {@linkcode PeerStandingStore} (the daemon's SQLite tables), all
+ * of it persists: every change is written through in order, and the
+ * service loads it before its first placement, receive or repair, so a
+ * banned liar stays banned, a back-off stands, a proof counts and
+ * unproven bytes stay out of the balance across restarts. On load,
+ * refusal and liar records that ended more than
+ * {@linkcode FORGET_AFTER_INTERVALS} repair intervals ago are forgotten
+ * (a later refusal or lie starts a fresh count). A failed write is
+ * logged with the peer and what was lost; the memory of the running
+ * service keeps it. Without a store (the simulator, unit tests) the
+ * memory lives as long as the service, and nothing is awaited.
  *
  * @module
  */
-import type { PeerId, PeerInfo } from "../core/mod.ts";
+import { getLogger, type Logger } from "@logtape/logtape";
+import type {
+  IoOptions,
+  PeerId,
+  PeerInfo,
+  PeerStandingChange,
+  PeerStandingSnapshot,
+  PeerStandingStore,
+} from "../core/mod.ts";
 
 /** Refusal codes that say "not now, not from you": backed off. */
 export const BACKOFF_CODES: ReadonlySet<string> = new Set([
@@ -42,6 +61,12 @@ export const BACKOFF_CODES: ReadonlySet<string> = new Set([
 export const MAX_BACKOFF_INTERVALS = 16;
 /** A first lie's ban, in repair intervals (doubles with each repeat). */
 export const LIAR_BAN_INTERVALS = 90;
+/**
+ * Refusal and liar records that ended this many repair intervals before
+ * a restart are not loaded again: a refusal that long ago is no longer
+ * "in a row", and a liar that long out of its ban starts over.
+ */
+export const FORGET_AFTER_INTERVALS = LIAR_BAN_INTERVALS;
 
 /** Why a peer is avoided now. */
 export type Avoidance = "liar" | "backoff";
@@ -63,6 +88,14 @@ interface LiarRecord {
   until: number;
 }
 
+/** Options of {@linkcode PeerStanding}. */
+export interface PeerStandingOptions {
+  /** Where every change is written through (default: nowhere). */
+  readonly store?: PeerStandingStore;
+  /** Where failed writes are reported (default: the replication logger). */
+  readonly log?: Logger;
+}
+
 /**
  * One node's memory of its peers' refusals and lies.
  *
@@ -80,10 +113,63 @@ export class PeerStanding {
   readonly #liars = new Map<PeerId, LiarRecord>();
   readonly #proven = new Set<PeerId>();
   readonly #pending = new Map<PeerId, Map<string, number>>();
+  readonly #store: PeerStandingStore | undefined;
+  readonly #log: Logger | undefined;
+  #writes: Promise<void> = Promise.resolve();
 
-  /** @param intervalMs the repair interval: the unit of back-offs and bans */
-  constructor(intervalMs: number) {
+  /**
+   * @param intervalMs the repair interval: the unit of back-offs and bans
+   * @param options the store changes are written to
+   */
+  constructor(intervalMs: number, options: PeerStandingOptions = {}) {
     this.#intervalMs = Math.max(1, intervalMs);
+    this.#store = options.store;
+    this.#log = options.store
+      ? options.log ?? getLogger(["tesseras", "replication"])
+      : undefined;
+  }
+
+  /**
+   * Take in what a store remembered (call before first use). Records
+   * this memory already holds are newer and are kept.
+   */
+  restore(snapshot: PeerStandingSnapshot): void {
+    for (const r of snapshot.refusals) {
+      if (this.#refusals.has(r.peerId)) continue;
+      const { code, strikes, until, size, credit } = r;
+      this.#refusals.set(r.peerId, { code, strikes, until, size, credit });
+    }
+    for (const l of snapshot.liars) {
+      if (this.#liars.has(l.peerId)) continue;
+      this.#liars.set(l.peerId, { lies: l.lies, until: l.until });
+    }
+    for (const peer of snapshot.proven) this.#proven.add(peer);
+    for (const p of snapshot.pending) {
+      let m = this.#pending.get(p.peerId);
+      if (!m) this.#pending.set(p.peerId, m = new Map());
+      if (!m.has(p.key)) m.set(p.key, p.size);
+    }
+  }
+
+  /**
+   * Resolves once every change so far has been handed to the store (and
+   * its failure, if any, logged). Never rejects.
+   */
+  flush(): Promise<void> {
+    return this.#writes;
+  }
+
+  #save(change: PeerStandingChange): void {
+    const store = this.#store!;
+    // In order, one at a time: a `settled` must not overtake its `placed`.
+    this.#writes = this.#writes
+      .then(() => store.save(change))
+      .catch((err) => {
+        this.#log!.warn(
+          "could not persist the standing of peer {peer}: {lost} is remembered only until this service stops: {error}",
+          { peer: peerOf(change), lost: describe(change), error: String(err) },
+        );
+      });
   }
 
   /** Whether nothing is remembered (lets callers skip ledger reads). */
@@ -111,7 +197,7 @@ export class PeerStanding {
       (refusal.code === "DEFICIT_EXCEEDED"
         ? MAX_BACKOFF_INTERVALS
         : Math.min(MAX_BACKOFF_INTERVALS, 2 ** (strikes - 1)));
-    this.#refusals.set(peer, {
+    const record: RefusalRecord = {
       code: refusal.code,
       strikes,
       until: refusal.at + wait,
@@ -119,12 +205,18 @@ export class PeerStanding {
         ? Math.min(prev.size, refusal.size)
         : refusal.size,
       credit: refusal.credit,
-    });
+    };
+    this.#refusals.set(peer, record);
+    if (this.#store) {
+      this.#save({ kind: "refused", refusal: { peerId: peer, ...record } });
+    }
   }
 
   /** The peer accepted a shard: its refusals are forgotten. */
   accepted(peer: PeerId): void {
-    this.#refusals.delete(peer);
+    if (this.#refusals.delete(peer) && this.#store) {
+      this.#save({ kind: "accepted", peerId: peer });
+    }
   }
 
   /**
@@ -136,6 +228,9 @@ export class PeerStanding {
     let m = this.#pending.get(peer);
     if (!m) this.#pending.set(peer, m = new Map());
     m.set(key, size);
+    if (this.#store) {
+      this.#save({ kind: "placed", pending: { peerId: peer, key, size } });
+    }
   }
 
   /** A check settled shard `key` on the peer (proven, or found lost). */
@@ -143,6 +238,7 @@ export class PeerStanding {
     const m = this.#pending.get(peer);
     if (!m || !m.delete(key)) return;
     if (m.size === 0) this.#pending.delete(peer);
+    if (this.#store) this.#save({ kind: "settled", peerId: peer, key });
   }
 
   /**
@@ -158,7 +254,9 @@ export class PeerStanding {
 
   /** The peer proved shards it holds for us (passed an attestation). */
   proven(peer: PeerId): void {
+    if (this.#proven.has(peer)) return;
     this.#proven.add(peer);
+    if (this.#store) this.#save({ kind: "proven", peerId: peer });
   }
 
   /** Whether the peer has proven shards to us and never lied since. */
@@ -183,9 +281,13 @@ export class PeerStanding {
   lied(peer: PeerId, at: number): void {
     const lies = (this.#liars.get(peer)?.lies ?? 0) + 1;
     const ban = this.#intervalMs * LIAR_BAN_INTERVALS * 2 ** (lies - 1);
-    this.#liars.set(peer, { lies, until: at + ban });
+    const until = at + ban;
+    this.#liars.set(peer, { lies, until });
     this.#refusals.delete(peer);
     this.#proven.delete(peer);
+    if (this.#store) {
+      this.#save({ kind: "lied", liar: { peerId: peer, lies, until } });
+    }
   }
 
   /**
@@ -293,16 +395,94 @@ export function rankCandidates(
   return { usable: keyed.map((k) => k.p), avoided };
 }
 
+function peerOf(change: PeerStandingChange): PeerId {
+  switch (change.kind) {
+    case "refused":
+      return change.refusal.peerId;
+    case "lied":
+      return change.liar.peerId;
+    case "placed":
+      return change.pending.peerId;
+    default:
+      return change.peerId;
+  }
+}
+
+/** What is lost when `change` cannot be written, in words. */
+function describe(change: PeerStandingChange): string {
+  const when = (ms: number) => new Date(ms).toISOString();
+  switch (change.kind) {
+    case "refused":
+      return `its ${change.refusal.code} refusal (strike ${change.refusal.strikes}, back-off until ${
+        when(change.refusal.until)
+      })`;
+    case "accepted":
+      return "the end of its refusal back-off";
+    case "lied":
+      return `its lie (number ${change.liar.lies}, banned until ${
+        when(change.liar.until)
+      })`;
+    case "proven":
+      return "its proof of holding our shards";
+    case "placed":
+      return `its unproven acknowledgement of shard ${change.pending.key} (${change.pending.size} bytes)`;
+    case "settled":
+      return `the check that settled shard ${change.key}`;
+  }
+}
+
+/** What {@linkcode standingOf} reads of a service context. */
+export interface StandingContext {
+  readonly config: { readonly repairIntervalMs: number };
+  /** Where the standing persists; absent: in memory only. */
+  readonly standingStore?: PeerStandingStore;
+  readonly log?: Logger;
+}
+
 const standings = new WeakMap<object, PeerStanding>();
 
 /**
  * Internal: the standing memory of the service whose context is `ctx`
- * (created on first use).
+ * (created on first use, writing through to `ctx.standingStore`).
  */
-export function standingOf(
-  ctx: { readonly config: { readonly repairIntervalMs: number } },
-): PeerStanding {
+export function standingOf(ctx: StandingContext): PeerStanding {
   let s = standings.get(ctx);
-  if (!s) standings.set(ctx, s = new PeerStanding(ctx.config.repairIntervalMs));
+  if (!s) {
+    s = new PeerStanding(ctx.config.repairIntervalMs, {
+      ...(ctx.standingStore ? { store: ctx.standingStore } : {}),
+      ...(ctx.log ? { log: ctx.log } : {}),
+    });
+    standings.set(ctx, s);
+  }
   return s;
+}
+
+/**
+ * Internal: fill the standing memory of `ctx` from its store (records
+ * that ended more than {@linkcode FORGET_AFTER_INTERVALS} ago are
+ * dropped from the store). Does nothing without a store.
+ */
+export async function loadStanding(
+  ctx: StandingContext & { readonly clock: { now(): number } },
+  options: IoOptions = {},
+): Promise<void> {
+  const store = ctx.standingStore;
+  if (!store) return;
+  const standing = standingOf(ctx);
+  const at = ctx.clock.now();
+  const interval = Math.max(1, ctx.config.repairIntervalMs);
+  const snapshot = await store.load({
+    ...options,
+    forgetBefore: at - FORGET_AFTER_INTERVALS * interval,
+  });
+  standing.restore(snapshot);
+  (ctx.log ?? getLogger(["tesseras", "replication"])).info(
+    "restored peer standing: {banned} liars banned, {backoffs} back-offs in force, {proven} proven holders, {pending} unproven shards",
+    {
+      banned: snapshot.liars.filter((l) => l.until > at).length,
+      backoffs: snapshot.refusals.filter((r) => r.until > at).length,
+      proven: snapshot.proven.length,
+      pending: snapshot.pending.length,
+    },
+  );
 }

@@ -1,9 +1,11 @@
 /**
  * Storage adapters: the node's SQLite database (WAL, migrations), shard
  * files with their rows (`FsFragmentStore`), the reciprocity ledger, the
- * holder registry, the owner's blobs and the DHT peer store of the
- * bootstrap document. Implements the `FragmentStore`, `ReciprocityLedger`,
- * `HolderRegistry` and `BlobStore` ports of lib/core. `FsFragmentStore`
+ * holder registry, the owner's blobs, the DHT peer store of the
+ * bootstrap document and the owner's memory of its peers' conduct
+ * (`SqlitePeerStandingStore`). Implements the `FragmentStore`,
+ * `ReciprocityLedger`, `HolderRegistry`, `BlobStore` and
+ * `PeerStandingStore` ports of lib/core. `FsFragmentStore`
  * and `SqliteReciprocityLedger` must share one database: a shard pushed by
  * a peer and its credit are written in one transaction
  * (`FsFragmentStore.storeForPeer`).
@@ -65,6 +67,7 @@ export {
   type SqlitePeerStoreOptions,
   type StoredPeer,
 } from "./peer_store.ts";
+export { SqlitePeerStandingStore } from "./peer_standing.ts";
 export { freeDiskBytes } from "./disk_space.ts";
 export { type StoragePaths, storagePaths } from "./paths.ts";
 export { isNoSpace } from "./io_errors.ts";
