@@ -22,6 +22,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
           [2, "002_replication.sql", 1_000],
           [3, "003_peers.sql", 1_000],
           [4, "004_fragment_sender.sql", 1_000],
+          [5, "005_peer_standing.sql", 1_000],
         ],
       );
       assert.equal(
@@ -31,7 +32,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
       assert.equal(db.prepare("PRAGMA foreign_keys").get()?.foreign_keys, 1);
       assert.equal(db.prepare("PRAGMA busy_timeout").get()?.timeout, 1234);
       assert.equal(db.prepare("PRAGMA synchronous").get()?.synchronous, 2);
-      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 4);
+      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 5);
       const tables = db.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
       ).all().map((r) => r.name);
@@ -45,6 +46,10 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
         "plan_shards",
         "reciprocity_balances",
         "schema_migrations",
+        "standing_liars",
+        "standing_pending",
+        "standing_proven",
+        "standing_refusals",
       ]);
     } finally {
       db.close();
@@ -66,8 +71,9 @@ Deno.test("migrations are applied once: reopening records nothing new and keeps 
     const db2 = await openDatabase(path, { clock });
     try {
       const applied = appliedMigrations(db2);
-      assert.equal(applied.length, 4);
+      assert.equal(applied.length, 5);
       assert.deepEqual(applied.map((m) => m.appliedAt), [
+        5_000,
         5_000,
         5_000,
         5_000,
@@ -211,7 +217,7 @@ Deno.test("a second connection to the same file sees the migrations applied once
     const [a, b] = await Promise.all([openDatabase(path), openDatabase(path)]);
     try {
       assert.deepEqual(appliedMigrations(a), appliedMigrations(b));
-      assert.equal(appliedMigrations(a).length, 4);
+      assert.equal(appliedMigrations(a).length, 5);
     } finally {
       a.close();
       b.close();
