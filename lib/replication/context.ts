@@ -27,18 +27,6 @@ import {
 } from "../core/mod.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
-/**
- * Internal: the service's init plus where the owner's memory of its
- * peers' conduct persists (see standing.ts).
- */
-export type ServiceInit = ReplicationServiceInit & {
-  /**
-   * Keeps refusal back-offs, liar bans, proofs and unproven shards across
-   * restarts (default: in memory only).
-   */
-  readonly standingStore?: PeerStandingStore;
-};
-
 /** Internal: what every operation of the service sees. */
 export interface ServiceContext {
   readonly dht: DhtPort;
@@ -66,7 +54,7 @@ export interface ServiceContext {
 }
 
 /** Internal: validate an init object and fill in defaults. */
-export function makeContext(init: ServiceInit): ServiceContext {
+export function makeContext(init: ReplicationServiceInit): ServiceContext {
   if (init.dht.selfId !== init.identity.peerId) {
     throw new TesserasError(
       "INVALID_INPUT",

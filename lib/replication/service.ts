@@ -21,11 +21,7 @@ import type {
   TesseraId,
   TierThresholds,
 } from "../core/mod.ts";
-import {
-  makeContext,
-  type ServiceContext,
-  type ServiceInit,
-} from "./context.ts";
+import { makeContext, type ServiceContext } from "./context.ts";
 import { loadStanding, standingOf } from "./standing.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
@@ -41,6 +37,7 @@ import type {
   RepairReport,
   ReplicateOptions,
   ReplicationReport,
+  ReplicationServiceInit,
   RetrieveOptions,
   RetrieveToReport,
   SweepOptions,
@@ -80,7 +77,7 @@ export class ReplicationService implements InboundHandlers {
    * @param init ports, identity, clock, randomness, settings and the
    *   optional standing store
    */
-  constructor(init: ServiceInit) {
+  constructor(init: ReplicationServiceInit) {
     this.#ctx = makeContext(init);
     this.#loaded = init.standingStore === undefined;
   }

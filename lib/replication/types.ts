@@ -15,6 +15,7 @@ import type {
   IoOptions,
   NodeIdentity,
   PeerId,
+  PeerStandingStore,
   ReciprocityLedger,
   ReplicationConfig,
   Rng,
@@ -77,6 +78,12 @@ export interface ReplicationServiceInit {
    * keeps a few copies of each shard in flight, so this bounds memory.
    */
   readonly transferBudgetBytes?: number;
+  /**
+   * Keeps what we remember of peers' conduct as holders (refusal
+   * back-offs, liar bans, proofs, unproven shards) across restarts
+   * (default: in memory only, as in the simulator).
+   */
+  readonly standingStore?: PeerStandingStore;
 }
 
 /** Progress of a push, for a progress bar. */
