@@ -35,9 +35,11 @@ export class SimKeyring {
 
   /** The identity of `peerId`. */
   identity(peerId: PeerId): NodeIdentity {
+    // Our own secret is looked up once, not at every signature.
+    const key = this.#secret(peerId);
     return {
       peerId,
-      sign: (data) => Promise.resolve(this.mac(peerId, data)),
+      sign: (data) => Promise.resolve(macWith(key, data)),
       verify: (peer, data, signature) =>
         Promise.resolve(equal(this.mac(peer, data), signature)),
     };
@@ -45,6 +47,10 @@ export class SimKeyring {
 
   /** The 16-byte tag of `data` under `peer`'s secret. */
   mac(peer: PeerId, data: Uint8Array): Uint8Array {
+    return macWith(this.#secret(peer), data);
+  }
+
+  #secret(peer: PeerId): Uint32Array {
     let key = this.#secrets.get(peer);
     if (!key) {
       const rng = new SimRng(`${this.#seed}\n${peer}`);
@@ -56,38 +62,69 @@ export class SimKeyring {
       );
       this.#secrets.set(peer, key);
     }
-    let h0 = key[0], h1 = key[1], h2 = key[2], h3 = key[3];
-    const n = data.length;
-    // Whole words straight from the buffer when aligned (signed bytes
-    // come from 8-aligned slabs); four words per step, one per lane,
-    // lanes cross-mixed after each step.
-    const words = data.byteOffset % 4 === 0
-      ? new Uint32Array(data.buffer, data.byteOffset, n >>> 2)
-      : null;
-    let i = 0;
-    if (words) {
-      const w = words.length;
-      let j = 0;
-      for (; j + 4 <= w; j += 4) {
-        h0 = Math.imul(h0 ^ words[j], 0x9e3779b1);
-        h1 = Math.imul(h1 ^ words[j + 1] ^ (h0 >>> 15), 0x85ebca77);
-        h2 = Math.imul(h2 ^ words[j + 2] ^ (h1 >>> 13), 0xc2b2ae3d);
-        h3 = Math.imul(h3 ^ words[j + 3] ^ (h2 >>> 16), 0x27d4eb2f);
-        h0 ^= h3 >>> 15;
-      }
-      i = 4 * j;
-    }
-    for (; i < n; i++) {
-      h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
-      h1 = Math.imul(h1 ^ h0, 0x85ebca77);
-    }
-    const out = smallBytes(16);
-    putWord(out, 0, fmix(h0 ^ n ^ key[2]));
-    putWord(out, 4, fmix(h1 ^ h0 ^ key[3]));
-    putWord(out, 8, fmix(h2 ^ h1 ^ key[0]));
-    putWord(out, 12, fmix(h3 ^ h2 ^ key[1]));
-    return out;
+    return key;
   }
+}
+
+/**
+ * A word view of the last buffer tagged: signed bytes are carved from
+ * shared slabs, so one view serves a whole slab instead of a new view
+ * per tag.
+ */
+let wordsOf: ArrayBufferLike | null = null;
+let words = new Uint32Array(0);
+
+/** Words of a whole fixed-length `buffer`, or `null` when it has none. */
+function wordView(buffer: ArrayBufferLike): Uint32Array | null {
+  if (buffer === wordsOf) return words;
+  if (
+    !(buffer instanceof ArrayBuffer) || buffer.resizable ||
+    buffer.byteLength % 4 !== 0
+  ) {
+    return null;
+  }
+  words = new Uint32Array(buffer);
+  wordsOf = buffer;
+  return words;
+}
+
+/** The tag of `data` under `key`. */
+function macWith(key: Uint32Array, data: Uint8Array): Uint8Array {
+  let h0 = key[0], h1 = key[1], h2 = key[2], h3 = key[3];
+  const n = data.length;
+  // Whole words straight from the buffer when aligned (signed bytes
+  // come from 8-aligned slabs); four words per step, one per lane,
+  // lanes cross-mixed after each step.
+  let i = 0;
+  let view: Uint32Array | null = null, base = 0;
+  if (data.byteOffset % 4 === 0) {
+    view = wordView(data.buffer);
+    if (view) base = data.byteOffset >>> 2;
+    else view = new Uint32Array(data.buffer, data.byteOffset, n >>> 2);
+  }
+  if (view) {
+    const w = n >>> 2;
+    let j = 0;
+    for (; j + 4 <= w; j += 4) {
+      const at = base + j;
+      h0 = Math.imul(h0 ^ view[at], 0x9e3779b1);
+      h1 = Math.imul(h1 ^ view[at + 1] ^ (h0 >>> 15), 0x85ebca77);
+      h2 = Math.imul(h2 ^ view[at + 2] ^ (h1 >>> 13), 0xc2b2ae3d);
+      h3 = Math.imul(h3 ^ view[at + 3] ^ (h2 >>> 16), 0x27d4eb2f);
+      h0 ^= h3 >>> 15;
+    }
+    i = 4 * j;
+  }
+  for (; i < n; i++) {
+    h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
+    h1 = Math.imul(h1 ^ h0, 0x85ebca77);
+  }
+  const out = smallBytes(16);
+  putWord(out, 0, fmix(h0 ^ n ^ key[2]));
+  putWord(out, 4, fmix(h1 ^ h0 ^ key[3]));
+  putWord(out, 8, fmix(h2 ^ h1 ^ key[0]));
+  putWord(out, 12, fmix(h3 ^ h2 ^ key[1]));
+  return out;
 }
 
 function putWord(out: Uint8Array, at: number, w: number): void {

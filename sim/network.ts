@@ -105,6 +105,45 @@ interface NodeSlot {
   departed: boolean;
   handlers: InboundHandlers | null;
   port: DhtPort | null;
+  /** What requests to it reject with while it is offline, built once. */
+  unreachable: TesserasError | null;
+}
+
+/** One request for {@linkcode SimNetwork.deliver}. */
+export interface Delivery<T, P = undefined> {
+  /** What kind (counted in {@linkcode SimNetwork.traffic}). */
+  readonly kind: MessageKind;
+  /** Payload bytes of the request. */
+  readonly bytes: number;
+  /** The tessera concerned, when there is one. */
+  readonly tesseraId?: TesseraId;
+  /** Handed back to `call`. */
+  readonly payload: P;
+  /** The target's handling of the request. */
+  readonly call: (
+    handlers: InboundHandlers,
+    sender: PeerInfo,
+    payload: P,
+    options: IoOptions,
+  ) => Promise<T>;
+  /** Payload bytes of the answer (default 0). */
+  readonly answerBytes?: (answer: T) => number;
+  /** Whether the answer counts as a success (default yes). */
+  readonly ok?: (answer: T) => boolean;
+}
+
+/**
+ * The rejection of a request to an offline peer. Building an `Error`
+ * costs this runtime a microsecond or two whatever its stack depth, and
+ * long runs send hundreds of thousands of requests to absent peers, so a
+ * slot builds its error once and throws it again (callers read a caught
+ * error, never change it; its stack would only show the fabric).
+ */
+function offlineError(peer: PeerId | number): TesserasError {
+  return new TesserasError(
+    "UNREACHABLE",
+    `peer ${peer} is offline: try another holder`,
+  );
 }
 
 /**
@@ -191,6 +230,7 @@ export class SimNetwork {
       departed: false,
       handlers: null,
       port: null,
+      unreachable: null,
     });
     this.#byPeer.set(peerId, index);
     const k = key64(keyHex);
@@ -313,51 +353,31 @@ export class SimNetwork {
 
   /**
    * Deliver one request from `from` to `to` and its answer back, in
-   * virtual time, failing as a real network would.
+   * virtual time, failing as a real network would. `request.call` gets
+   * `request.payload` passed back, so callers need no closure per message.
    */
-  async deliver<T>(
+  async deliver<T, P = undefined>(
     from: number,
     to: number,
-    request: {
-      kind: MessageKind;
-      bytes: number;
-      tesseraId?: TesseraId;
-      call: (handlers: InboundHandlers, sender: PeerInfo) => Promise<T>;
-      answerBytes?: (answer: T) => number;
-      ok?: (answer: T) => boolean;
-    },
+    request: Delivery<T, P>,
     options: IoOptions = {},
   ): Promise<T> {
     const { signal } = options;
     signal?.throwIfAborted();
     this.#requireOnline(from);
-    const t = this.traffic[request.kind];
-    t.messages++;
-    const report = (ok: boolean, bytes: number) => {
-      if (!ok) t.failed++;
-      t.bytes += bytes;
-      this.onMessage?.({
-        kind: request.kind,
-        from,
-        to,
-        bytes,
-        tesseraId: request.tesseraId,
-        ok,
-      });
-    };
+    this.traffic[request.kind].messages++;
     const lat = this.#drawLatency();
     const target = this.#nodes[to];
     if (!target || !target.online || !target.handlers) {
       if (lat > 0) await this.clock.sleep(2 * lat, { signal });
-      report(false, 0);
-      throw new TesserasError(
-        "UNREACHABLE",
-        `peer ${target?.peerId ?? to} is offline: try another holder`,
-      );
+      this.#report(request, from, to, false, 0);
+      throw target
+        ? (target.unreachable ??= offlineError(target.peerId))
+        : offlineError(to);
     }
     if (this.#loss > 0 && this.#rng.chance(this.#loss)) {
       if (lat > 0) await this.clock.sleep(this.#timeout, { signal });
-      report(false, 0);
+      this.#report(request, from, to, false, 0);
       throw new TesserasError(
         "TIMEOUT",
         `request to ${target.peerId} timed out (message lost)`,
@@ -366,22 +386,53 @@ export class SimNetwork {
     if (lat > 0) await this.clock.sleep(lat, { signal });
     let answer: T;
     try {
-      answer = await request.call(target.handlers, this.#nodes[from].info);
+      answer = await request.call(
+        target.handlers,
+        this.#nodes[from].info,
+        request.payload,
+        options,
+      );
     } catch (e) {
-      report(false, request.bytes);
+      this.#report(request, from, to, false, request.bytes);
       throw e;
     }
     if (lat > 0) await this.clock.sleep(lat, { signal });
     if (!target.online) {
-      report(false, request.bytes);
+      this.#report(request, from, to, false, request.bytes);
       throw new TesserasError(
         "TIMEOUT",
         `peer ${target.peerId} went offline before answering`,
       );
     }
     const extra = request.answerBytes ? request.answerBytes(answer) : 0;
-    report(request.ok ? request.ok(answer) : true, request.bytes + extra);
+    this.#report(
+      request,
+      from,
+      to,
+      request.ok ? request.ok(answer) : true,
+      request.bytes + extra,
+    );
     return answer;
+  }
+
+  #report<T, P>(
+    request: Delivery<T, P>,
+    from: number,
+    to: number,
+    ok: boolean,
+    bytes: number,
+  ): void {
+    const t = this.traffic[request.kind];
+    if (!ok) t.failed++;
+    t.bytes += bytes;
+    this.onMessage?.({
+      kind: request.kind,
+      from,
+      to,
+      bytes,
+      tesseraId: request.tesseraId,
+      ok,
+    });
   }
 
   /** Copy payload bytes when configured to (a real wire copies). */
@@ -425,32 +476,38 @@ class SimDhtPort implements DhtPort {
     return this.#net.findClosest(this.#self, key, count, options);
   }
 
-  async replicate(
+  replicate(
     peer: PeerId,
     envelope: FragmentEnvelope,
     options: IoOptions = {},
   ): Promise<ReplicateAck> {
     const net = this.#net;
-    const sent = { ...envelope, data: net.payload(envelope.data) };
-    return await net.deliver(this.#self, this.#target(peer), {
+    const to = net.indexOf(peer);
+    if (to === undefined) return Promise.reject(unknownPeer(peer));
+    return net.deliver(this.#self, to, {
       kind: "replicate",
       bytes: envelope.data.length,
       tesseraId: envelope.fragment.tesseraId,
-      call: (h, from) => h.onReplicate(sent, from, options),
-      ok: (ack) => ack.accepted,
+      payload: { ...envelope, data: net.payload(envelope.data) },
+      call: callReplicate,
+      ok: ackAccepted,
     }, options);
   }
 
-  async requestAttestation(
+  requestAttestation(
     peer: PeerId,
     request: AttestRequest,
     options: IoOptions = {},
   ): Promise<Attestation> {
-    return await this.#net.deliver(this.#self, this.#target(peer), {
+    // Not async: one promise less per challenge, the most common message.
+    const to = this.#net.indexOf(peer);
+    if (to === undefined) return Promise.reject(unknownPeer(peer));
+    return this.#net.deliver(this.#self, to, {
       kind: "attest",
       bytes: 0,
       tesseraId: request.tesseraId,
-      call: (h, from) => h.onAttest(request, from, options),
+      payload: request,
+      call: callAttest,
     }, options);
   }
 
@@ -459,7 +516,8 @@ class SimDhtPort implements DhtPort {
     await this.#net.deliver(this.#self, this.#target(peer), {
       kind: "ping",
       bytes: 0,
-      call: () => Promise.resolve(true),
+      payload: undefined,
+      call: callPing,
     }, options);
     return this.#net.clock.now() - start;
   }
@@ -474,9 +532,10 @@ class SimDhtPort implements DhtPort {
       kind: "fetch",
       bytes: 0,
       tesseraId: shard.tesseraId,
-      call: (h, from) => h.onFetch(shard, from, options),
-      answerBytes: (b) => b?.length ?? 0,
-      ok: (b) => b !== null,
+      payload: shard,
+      call: callFetch,
+      answerBytes: fetchedBytes,
+      ok: fetched,
     }, options);
     if (bytes === null) {
       throw new TesserasError(
@@ -489,12 +548,38 @@ class SimDhtPort implements DhtPort {
 
   #target(peer: PeerId): number {
     const index = this.#net.indexOf(peer);
-    if (index === undefined) {
-      throw new TesserasError(
-        "UNREACHABLE",
-        `unknown peer ${peer}: not in the simulated network`,
-      );
-    }
+    if (index === undefined) throw unknownPeer(peer);
     return index;
   }
 }
+
+function unknownPeer(peer: PeerId): TesserasError {
+  return new TesserasError(
+    "UNREACHABLE",
+    `unknown peer ${peer}: not in the simulated network`,
+  );
+}
+
+// The handlers each kind of request calls, shared by every message.
+const callReplicate = (
+  h: InboundHandlers,
+  from: PeerInfo,
+  sent: FragmentEnvelope,
+  options: IoOptions,
+) => h.onReplicate(sent, from, options);
+const ackAccepted = (ack: ReplicateAck) => ack.accepted;
+const callAttest = (
+  h: InboundHandlers,
+  from: PeerInfo,
+  request: AttestRequest,
+  options: IoOptions,
+) => h.onAttest(request, from, options);
+const callPing = () => Promise.resolve(true);
+const callFetch = (
+  h: InboundHandlers,
+  from: PeerInfo,
+  shard: ShardRef,
+  options: IoOptions,
+) => h.onFetch(shard, from, options);
+const fetchedBytes = (b: Uint8Array | null) => b?.length ?? 0;
+const fetched = (b: Uint8Array | null) => b !== null;

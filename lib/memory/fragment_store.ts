@@ -69,6 +69,13 @@ export class MemoryFragmentStore implements FragmentStore {
   /** Bytes held per recorded sender. */
   readonly #attributed = new Map<PeerId, number>();
   #total = 0;
+  /**
+   * The tessera looked up last and its shards: a holder answering a
+   * challenge lists a tessera's shards and then reads them, so the read
+   * skips a lookup among every tessera held.
+   */
+  #lastId: TesseraId | null = null;
+  #lastShards: Map<number, Entry> | undefined = undefined;
 
   /**
    * {@linkcode FragmentStore.storeForPeer}: present only when a ledger is
@@ -115,6 +122,14 @@ export class MemoryFragmentStore implements FragmentStore {
     }
   }
 
+  #shardsOf(tesseraId: TesseraId): Map<number, Entry> | undefined {
+    if (tesseraId === this.#lastId) return this.#lastShards;
+    const shards = this.#byTessera.get(tesseraId);
+    this.#lastId = tesseraId;
+    this.#lastShards = shards;
+    return shards;
+  }
+
   /** Store (and credit `sender`, when linked) in one synchronous step. */
   #put(
     id: FragmentId,
@@ -139,7 +154,10 @@ export class MemoryFragmentStore implements FragmentStore {
       sender: sender ?? null,
     };
     if (shards) shards.set(id.index, entry);
-    else this.#byTessera.set(id.tesseraId, new Map([[id.index, entry]]));
+    else {
+      this.#byTessera.set(id.tesseraId, new Map([[id.index, entry]]));
+      this.#lastId = null;
+    }
     this.#total += data.length;
     if (sender === undefined || !this.#ledger) {
       return { stored: true, credited: 0 };
@@ -190,7 +208,7 @@ export class MemoryFragmentStore implements FragmentStore {
     options: IoOptions = {},
   ): Promise<Uint8Array | null> {
     options.signal?.throwIfAborted();
-    const entry = this.#byTessera.get(tesseraId)?.get(index);
+    const entry = this.#shardsOf(tesseraId)?.get(index);
     if (!entry) return Promise.resolve(null);
     return Promise.resolve(this.#copy ? entry.data.slice() : entry.data);
   }
@@ -204,6 +222,7 @@ export class MemoryFragmentStore implements FragmentStore {
     options.signal?.throwIfAborted();
     const shards = this.#byTessera.get(tesseraId);
     if (!shards) return Promise.resolve();
+    this.#lastId = null;
     if (index === undefined) {
       for (const e of shards.values()) this.#drop(e);
       this.#byTessera.delete(tesseraId);
@@ -224,7 +243,7 @@ export class MemoryFragmentStore implements FragmentStore {
     const out: FragmentId[] = [];
     if (tesseraId !== undefined) {
       // Holders answer a challenge per tessera: no key list, no sort of one.
-      const shards = this.#byTessera.get(tesseraId);
+      const shards = this.#shardsOf(tesseraId);
       if (shards) listShards(shards, out);
       return Promise.resolve(out);
     }
@@ -277,6 +296,7 @@ export class MemoryFragmentStore implements FragmentStore {
       for (const e of shards.values()) this.#drop(e);
     }
     this.#byTessera.clear();
+    this.#lastId = null;
     this.#total = 0;
   }
 }

@@ -16,11 +16,13 @@ import {
 
 interface Tracked {
   tessera: TrackedTessera;
-  /** Keyed by `${index}\n${peerId}`. */
-  holders: Map<string, HolderRecord>;
+  /** Keyed by `${index}\n${peerId}`; copied whenever handed out. */
+  holders: Map<string, Mutable<HolderRecord>>;
   /** The `holders` keys of each peer: owners mark a peer at a time. */
   byPeer: Map<PeerId, Set<string>>;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Options of {@linkcode MemoryHolderRegistry}. */
 export interface MemoryHolderRegistryOptions {
@@ -174,9 +176,10 @@ export class MemoryHolderRegistry implements HolderRegistry {
     attested: { peerId: PeerId; at: number },
   ): Promise<void> {
     const t = this.#tracked.get(tesseraId);
-    for (const key of t?.byPeer.get(attested.peerId) ?? []) {
-      const h = t!.holders.get(key)!;
-      t!.holders.set(key, { ...h, lastAttestedAt: attested.at });
+    const keys = t?.byPeer.get(attested.peerId);
+    if (keys) {
+      // Records never leave the registry uncopied: updated in place.
+      for (const key of keys) t!.holders.get(key)!.lastAttestedAt = attested.at;
     }
     return Promise.resolve();
   }

@@ -7,6 +7,7 @@
  */
 import {
   type Attestation,
+  type AttestationEntry,
   attestationSigningBytes,
   type Checksum,
   type IoOptions,
@@ -123,14 +124,55 @@ interface Screened {
   /** Proof key (our nonce), when proofs are to be checked. */
   readonly key: Uint8Array | null;
   readonly wanted: readonly number[];
-  readonly byIndex: ReadonlyMap<number, Attestation["entries"][number]>;
+  /** The first entry of each index, when there are too many to scan. */
+  readonly byIndex: ReadonlyMap<number, AttestationEntry> | null;
 }
+
+/** Entries an answer may have before a lookup map beats a scan. */
+const SCAN_ENTRIES = 8;
 
 function verificationOf(
   expect: Expectation,
   prover: Prover | null | undefined,
 ): "proof" | "checksum" {
   return prover || expect.shards ? "proof" : "checksum";
+}
+
+/** The first entry of `item`'s answer for shard `index`. */
+function entryOf(item: Screened, index: number): AttestationEntry | undefined {
+  if (item.byIndex) return item.byIndex.get(index);
+  for (const e of item.attestation.entries) if (e.index === index) return e;
+  return undefined;
+}
+
+/** Whether entry `e` carries the checksum we recorded for `index`, if any. */
+function checksumAgrees(
+  expect: Expectation,
+  index: number,
+  e: AttestationEntry | undefined,
+): e is AttestationEntry {
+  if (e === undefined) return false;
+  const checksum = expect.checksums?.[index];
+  return checksum === undefined || e.checksum === checksum;
+}
+
+function rejected(
+  expect: Expectation,
+  verification: "proof" | "checksum",
+  attestation: Attestation,
+  reason: string,
+): AttestationCheck {
+  return {
+    peerId: expect.peer,
+    tesseraId: expect.tesseraId,
+    verification,
+    answered: true,
+    attestation,
+    authentic: false,
+    proven: [],
+    failed: [...expect.indices],
+    reason,
+  };
 }
 
 /**
@@ -146,29 +188,38 @@ async function screen(
 ): Promise<AttestationCheck | Screened> {
   const { nonce, attestation: a } = answer;
   const verification = verificationOf(expect, prover);
-  const reject = (reason: string): AttestationCheck => ({
-    peerId: expect.peer,
-    tesseraId: expect.tesseraId,
-    verification,
-    answered: true,
-    attestation: a,
-    authentic: false,
-    proven: [],
-    failed: [...expect.indices],
-    reason,
-  });
   if (a.holder !== expect.peer) {
-    return reject(`answer names holder ${a.holder}, not ${expect.peer}`);
+    return rejected(
+      expect,
+      verification,
+      a,
+      `answer names holder ${a.holder}, not ${expect.peer}`,
+    );
   }
   if (a.tesseraId !== expect.tesseraId) {
-    return reject(`answer is for tessera ${a.tesseraId}`);
+    return rejected(
+      expect,
+      verification,
+      a,
+      `answer is for tessera ${a.tesseraId}`,
+    );
   }
   if (!(a.nonce instanceof Uint8Array) || !sameBytes(a.nonce, nonce)) {
-    return reject("answer does not echo our nonce (replayed or forged)");
+    return rejected(
+      expect,
+      verification,
+      a,
+      "answer does not echo our nonce (replayed or forged)",
+    );
   }
   const skew = Math.abs(a.timestamp - ctx.clock.now());
   if (!Number.isFinite(skew) || skew > ctx.maxSkewMs) {
-    return reject(`answer timestamp is ${skew} ms away from our clock`);
+    return rejected(
+      expect,
+      verification,
+      a,
+      `answer timestamp is ${skew} ms away from our clock`,
+    );
   }
   let signed = false;
   try {
@@ -181,13 +232,26 @@ async function screen(
   } catch {
     signed = false;
   }
-  if (!signed) return reject("signature does not verify with the holder's key");
+  if (!signed) {
+    return rejected(
+      expect,
+      verification,
+      a,
+      "signature does not verify with the holder's key",
+    );
+  }
 
-  const byIndex = new Map<number, (typeof a.entries)[number]>();
-  for (const e of a.entries) if (!byIndex.has(e.index)) byIndex.set(e.index, e);
+  // Answers carry a shard or two: a scan beats building a map.
+  let byIndex: Map<number, AttestationEntry> | null = null;
+  if (a.entries.length > SCAN_ENTRIES || expect.indices.length === 0) {
+    byIndex = new Map();
+    for (const e of a.entries) {
+      if (!byIndex.has(e.index)) byIndex.set(e.index, e);
+    }
+  }
   const wanted = expect.indices.length > 0
     ? expect.indices
-    : [...byIndex.keys()].sort((x, y) => x - y);
+    : [...byIndex!.keys()].sort((x, y) => x - y);
   return {
     pending: true,
     expect,
@@ -205,42 +269,40 @@ async function judgeAll(
   prover: Prover | null | undefined,
   options: IoOptions,
 ): Promise<AttestationCheck[]> {
-  // Proofs worth computing: entries present with the right checksum.
+  // Proofs worth computing: entries present with the right checksum. The
+  // judging below walks the same items and indices in the same order and
+  // takes the next proof wherever a request was made here.
   const requests: ProofRequest[] = [];
-  const slots: Map<number, number>[] = items.map((item) => {
-    const slot = new Map<number, number>();
-    if (!("pending" in item) || item.key === null || !prover) return slot;
-    for (const index of item.wanted) {
-      const e = item.byIndex.get(index);
-      const checksum = item.expect.checksums?.[index];
-      if (
-        e === undefined || (checksum !== undefined && e.checksum !== checksum)
-      ) {
-        continue;
+  if (prover) {
+    for (const item of items) {
+      if (!isScreened(item) || item.key === null) continue;
+      for (const index of item.wanted) {
+        if (checksumAgrees(item.expect, index, entryOf(item, index))) {
+          requests.push({ key: item.key, index });
+        }
       }
-      slot.set(index, requests.length);
-      requests.push({ key: item.key, index });
     }
-    return slot;
-  });
+  }
   const proofs = prover && requests.length > 0
     ? await prover(requests, options)
     : [];
-  return items.map((item, n) => {
-    if (!("pending" in item)) return item;
-    const { expect, key, byIndex } = item;
+  let next = 0;
+  const out = new Array<AttestationCheck>(items.length);
+  for (let n = 0; n < items.length; n++) {
+    const item = items[n];
+    if (!isScreened(item)) {
+      out[n] = item;
+      continue;
+    }
+    const { expect, key } = item;
     const proven: number[] = [];
     const failed: number[] = [];
     for (const index of item.wanted) {
-      const e = byIndex.get(index);
-      const checksum = expect.checksums?.[index];
-      let ok = e !== undefined &&
-        (checksum === undefined || e.checksum === checksum);
+      const e = entryOf(item, index);
+      let ok = checksumAgrees(expect, index, e);
       if (ok && key !== null) {
-        if (prover) {
-          const at = slots[n].get(index);
-          ok = at !== undefined && e!.proof === proofs[at];
-        } else {
+        if (prover) ok = e!.proof === proofs[next++];
+        else {
           const shard = expect.shards?.[index];
           ok = shard === undefined ||
             e!.proof === attestationProof(key, shard);
@@ -248,20 +310,34 @@ async function judgeAll(
       }
       (ok ? proven : failed).push(index);
     }
-    return {
-      peerId: expect.peer,
-      tesseraId: expect.tesseraId,
-      verification: item.verification,
-      answered: true,
-      attestation: item.attestation,
-      authentic: true,
-      proven,
-      failed,
-      ...(failed.length > 0
-        ? { reason: `shards ${failed.join(",")} missing or not proven` }
-        : {}),
-    };
-  });
+    out[n] = failed.length > 0
+      ? {
+        peerId: expect.peer,
+        tesseraId: expect.tesseraId,
+        verification: item.verification,
+        answered: true,
+        attestation: item.attestation,
+        authentic: true,
+        proven,
+        failed,
+        reason: `shards ${failed.join(",")} missing or not proven`,
+      }
+      : {
+        peerId: expect.peer,
+        tesseraId: expect.tesseraId,
+        verification: item.verification,
+        answered: true,
+        attestation: item.attestation,
+        authentic: true,
+        proven,
+        failed,
+      };
+  }
+  return out;
+}
+
+function isScreened(item: AttestationCheck | Screened): item is Screened {
+  return (item as Partial<Screened>).pending === true;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   TesserasError,
   type TrackedTessera,
 } from "../core/mod.ts";
-import { challengeAll } from "./attest.ts";
+import { challengeAll, type Expectation } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
 import { type OwnShards, ownShards } from "./own_shards.ts";
@@ -61,58 +61,71 @@ export async function inspect(
   const records = await ctx.holders.holders(id);
   const own = await ownShards(ctx, id, { signal });
   // Records come by index, then peer: each peer's indices come out
-  // ascending, and a repeat is next to its twin.
-  const byPeer = new Map<PeerId, HolderRecord[]>();
-  const indicesOf = new Map<PeerId, number[]>();
+  // ascending, and a repeat is next to its twin. Peers in order of first
+  // record, as parallel arrays.
+  const slotOf = new Map<PeerId, number>();
+  const peers: PeerId[] = [];
+  const recsOf: HolderRecord[][] = [];
+  const indicesOf: number[][] = [];
   for (const r of records) {
-    const list = byPeer.get(r.peerId);
-    if (list) {
-      list.push(r);
-      const indices = indicesOf.get(r.peerId)!;
-      if (indices[indices.length - 1] !== r.index) indices.push(r.index);
-    } else {
-      byPeer.set(r.peerId, [r]);
-      indicesOf.set(r.peerId, [r.index]);
+    const at = slotOf.get(r.peerId);
+    if (at === undefined) {
+      slotOf.set(r.peerId, peers.length);
+      peers.push(r.peerId);
+      recsOf.push([r]);
+      indicesOf.push([r.index]);
+      continue;
     }
+    recsOf[at].push(r);
+    const indices = indicesOf[at];
+    if (indices[indices.length - 1] !== r.index) indices.push(r.index);
   }
   const now = ctx.clock.now();
-  const peers = [...byPeer];
+  const expects: Expectation[] = new Array(peers.length);
+  for (let n = 0; n < peers.length; n++) {
+    expects[n] = {
+      tesseraId: id,
+      peer: peers[n],
+      indices: indicesOf[n],
+      checksums: tracked.checksums,
+    };
+  }
   // Every holder is challenged first; the proofs of all their answers are
   // then computed in one pass over our blob.
-  const checks = await challengeAll(
-    ctx,
-    peers.map(([peerId]) => ({
-      tesseraId: id,
-      peer: peerId,
-      indices: indicesOf.get(peerId)!,
-      checksums: tracked.checksums,
-    })),
-    {
-      signal,
-      prover: own ? (requests, o) => own.prove(requests, o) : null,
-    },
-  );
+  const checks = await challengeAll(ctx, expects, {
+    signal,
+    prover: own ? (requests, o) => own.prove(requests, o) : null,
+  });
   const holders = await mapPool(
     peers,
-    async ([peerId, recs], n): Promise<HolderCheck> => {
-      const indices = indicesOf.get(peerId)!;
+    async (peerId, n): Promise<HolderCheck> => {
+      const indices = indicesOf[n];
       const check = checks[n];
       if (check.authentic && check.proven.length > 0) {
         await ctx.holders.markAttested(id, { peerId, at: now });
       }
       if (check.authentic) {
-        return {
-          peerId,
-          indices,
-          status: check.failed.length === 0
-            ? "attested"
-            : check.proven.length > 0
-            ? "partial"
-            : "failed",
-          answered: true,
-          liveIndices: check.proven,
-          ...(check.reason ? { reason: check.reason } : {}),
-        };
+        const status = check.failed.length === 0
+          ? "attested"
+          : check.proven.length > 0
+          ? "partial"
+          : "failed";
+        return check.reason
+          ? {
+            peerId,
+            indices,
+            status,
+            answered: true,
+            liveIndices: check.proven,
+            reason: check.reason,
+          }
+          : {
+            peerId,
+            indices,
+            status,
+            answered: true,
+            liveIndices: check.proven,
+          };
       }
       if (check.answered) {
         // It answered, but not authentically: alive and lying or broken.
@@ -143,9 +156,10 @@ export async function inspect(
           reason: `answers ping but not the attestation (${check.reason})`,
         };
       }
-      const lastSeen = Math.max(
-        ...recs.map((r) => r.lastAttestedAt ?? r.storedAt),
-      );
+      let lastSeen = -Infinity;
+      for (const r of recsOf[n]) {
+        lastSeen = Math.max(lastSeen, r.lastAttestedAt ?? r.storedAt);
+      }
       if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
         return {
           peerId,
@@ -177,11 +191,15 @@ export async function inspect(
     }
   }
 
-  const live = holders.flatMap((h) =>
-    h.liveIndices.map((index) => ({ index, peerId: h.peerId }))
-  );
-  const liveSet = new Set(live.map((l) => l.index));
-  const liveIndices = [...liveSet].sort((a, b) => a - b);
+  const live: { index: number; peerId: PeerId }[] = [];
+  const liveSet = new Set<number>();
+  for (const h of holders) {
+    for (const index of h.liveIndices) {
+      live.push({ index, peerId: h.peerId });
+      liveSet.add(index);
+    }
+  }
+  const liveIndices = Array.from(liveSet).sort((a, b) => a - b);
   const lostIndices: number[] = [];
   for (let i = 0; i < plan.shardCount; i++) {
     if (!liveSet.has(i)) lostIndices.push(i);
