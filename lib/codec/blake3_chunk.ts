@@ -58,6 +58,25 @@ export function blake3ChunkHex(
 /** Reused by every hex digest: each is read before the next call. */
 const scratchDigest = new Uint8Array(32);
 
+/**
+ * A view of the last buffer hashed: shards and blobs are views into
+ * larger buffers, so one view serves many hashes instead of a new one
+ * per hash. Kept only for buffers up to {@linkcode VIEWED_BYTES}, so a
+ * large buffer is never held alive by it.
+ */
+let viewed: ArrayBufferLike | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+const VIEWED_BYTES = 1 << 20;
+
+/** A view of `buffer`, or `null` when it is too large to keep a view of. */
+function dataView(buffer: ArrayBufferLike): DataView<ArrayBufferLike> | null {
+  if (buffer === viewed) return view;
+  if (buffer.byteLength > VIEWED_BYTES) return null;
+  view = new DataView(buffer);
+  viewed = buffer;
+  return view;
+}
+
 /** The chaining value `cv` as the 32-byte digest, little-endian, in `out`. */
 function digestInto(out: Uint8Array): Uint8Array {
   for (let i = 0; i < 8; i++) {
@@ -84,14 +103,22 @@ function hashChunk(key: Uint8Array | undefined, data: Uint8Array): void {
   } else cv.set(IV);
   const mode = key ? KEYED_HASH : 0;
   const blocks = Math.max(1, Math.ceil(len / 64));
+  // Whole blocks are read a word at a time, through a view of the buffer.
+  const words = len >= 64 ? dataView(data.buffer) : null;
+  const base = data.byteOffset;
   for (let b = 0; b < blocks; b++) {
     const at = b * 64;
     const last = b === blocks - 1;
     if (at + 64 <= len) {
-      for (let i = 0; i < 16; i++) {
-        const o = at + 4 * i;
-        m[i] = data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) |
-          (data[o + 3] << 24);
+      if (words) {
+        const o = base + at;
+        for (let i = 0; i < 16; i++) m[i] = words.getUint32(o + 4 * i, true);
+      } else {
+        for (let i = 0; i < 16; i++) {
+          const o = at + 4 * i;
+          m[i] = data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) |
+            (data[o + 3] << 24);
+        }
       }
     } else {
       m.fill(0);

@@ -25,7 +25,10 @@ export function toHex(bytes: Uint8Array): string {
   let out = "";
   for (let at = 0; at < bytes.length; at += PIECE) {
     const end = Math.min(bytes.length, at + PIECE);
-    codes.length = 2 * (end - at);
+    // Setting the length, even to the same value, costs more than the
+    // hexing of a digest: only on a change of size.
+    const length = 2 * (end - at);
+    if (codes.length !== length) codes.length = length;
     for (let i = at, j = 0; i < end; i++, j += 2) {
       codes[j] = DIGIT_CODES[bytes[i] >>> 4];
       codes[j + 1] = DIGIT_CODES[bytes[i] & 15];
