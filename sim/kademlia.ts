@@ -58,9 +58,12 @@ export function cpl(
   bHi: number,
   bLo: number,
 ): number {
-  const x = (aHi ^ bHi) >>> 0;
+  // XOR of signed or unsigned halves has the same bits; kept signed, the
+  // result stays a small integer for the optimizer (an unsigned one above
+  // 2^31 made it deoptimize again and again).
+  const x = aHi ^ bHi;
   if (x !== 0) return Math.clz32(x);
-  const y = (aLo ^ bLo) >>> 0;
+  const y = aLo ^ bLo;
   return y === 0 ? 64 : 32 + Math.clz32(y);
 }
 
