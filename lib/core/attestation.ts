@@ -50,6 +50,7 @@ export interface Attestation {
 /** Domain tag of the signed bytes; bumped whenever their layout changes. */
 const SIGNING_DOMAIN = "tesseras-attestation-v2\n";
 const utf8 = new TextEncoder();
+/** The domain tag is the same in every signed message: encoded once. */
 const DOMAIN_BYTES = utf8.encode(SIGNING_DOMAIN);
 
 /**
@@ -70,18 +71,7 @@ const DOMAIN_BYTES = utf8.encode(SIGNING_DOMAIN);
 export function attestationSigningBytes(
   attestation: Omit<Attestation, "signature">,
 ): Uint8Array {
-  float[0] = attestation.timestamp;
-  if (!sameAsBuilt(attestation)) build(attestation);
-  // Built in scratch at the worst-case size, handed out at the exact one.
-  const signed = smallBytes(built.length);
-  signed.set(scratch.subarray(0, built.length));
-  return signed;
-}
-
-/** Build the signed bytes of `attestation` in `scratch`; remember what from. */
-function build(attestation: Omit<Attestation, "signature">): void {
-  const { tesseraId, holder, nonce, entries } = attestation;
-  built.length = -1; // scratch is about to change: nothing to reuse if this throws
+  const { tesseraId, holder, nonce, entries, timestamp } = attestation;
   // Worst case: 3 UTF-8 bytes per UTF-16 unit, 4 bytes of length each.
   let size = SIGNING_DOMAIN.length + 4 * 3 + 3 * (tesseraId.length +
         holder.length) +
@@ -98,6 +88,7 @@ function build(attestation: Omit<Attestation, "signature">): void {
   writeU32(out, at, nonce.length);
   out.set(nonce, at + 4);
   at += 4 + nonce.length;
+  float[0] = timestamp;
   out.set(floatBytes, at);
   if (BIG_ENDIAN) out.subarray(at, at + 8).reverse();
   writeU32(out, at + 8, entries.length);
@@ -107,93 +98,10 @@ function build(attestation: Omit<Attestation, "signature">): void {
     at = writeField(out, at + 4, e.checksum);
     at = writeField(out, at, e.proof);
   }
-  remember(attestation, at);
-}
-
-/**
- * What the bytes now in `scratch` were built from (`length` -1: nothing
- * to reuse). In the simulator both sides of an attestation run in one
- * process and build the same bytes one after the other (the holder to
- * sign, the owner to verify), so the second build reuses the first.
- * Strings compare by value and the nonce and timestamp by their bytes
- * (copied), so equal fields are the same bytes; anything but plain
- * strings and numbers is never reused.
- */
-const built = {
-  length: -1,
-  tesseraId: "",
-  holder: "",
-  nonce: new Uint8Array(64),
-  nonceLength: 0,
-  timestamp: new Uint8Array(8),
-  indices: [] as number[],
-  checksums: [] as string[],
-  proofs: [] as string[],
-};
-
-function remember(
-  attestation: Omit<Attestation, "signature">,
-  length: number,
-): void {
-  const { tesseraId, holder, nonce, entries } = attestation;
-  built.length = -1;
-  if (
-    typeof tesseraId !== "string" || typeof holder !== "string" ||
-    !(nonce instanceof Uint8Array) || nonce.length > built.nonce.length
-  ) {
-    return;
-  }
-  const n = entries.length;
-  built.indices.length = n;
-  built.checksums.length = n;
-  built.proofs.length = n;
-  for (let i = 0; i < n; i++) {
-    const e = entries[i];
-    if (
-      typeof e.index !== "number" || typeof e.checksum !== "string" ||
-      typeof e.proof !== "string"
-    ) {
-      return;
-    }
-    built.indices[i] = e.index;
-    built.checksums[i] = e.checksum;
-    built.proofs[i] = e.proof;
-  }
-  built.tesseraId = tesseraId;
-  built.holder = holder;
-  built.nonce.set(nonce);
-  built.nonceLength = nonce.length;
-  built.timestamp.set(floatBytes);
-  built.length = length;
-}
-
-/** Whether `attestation` (its timestamp already in `float`) is what was built last. */
-function sameAsBuilt(attestation: Omit<Attestation, "signature">): boolean {
-  const { tesseraId, holder, nonce, entries } = attestation;
-  const b = built;
-  if (
-    b.length < 0 || tesseraId !== b.tesseraId || holder !== b.holder ||
-    !(nonce instanceof Uint8Array) || nonce.length !== b.nonceLength ||
-    entries.length !== b.indices.length
-  ) {
-    return false;
-  }
-  for (let i = 0; i < 8; i++) {
-    if (floatBytes[i] !== b.timestamp[i]) return false;
-  }
-  for (let i = 0; i < nonce.length; i++) {
-    if (nonce[i] !== b.nonce[i]) return false;
-  }
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (
-      e.index !== b.indices[i] || e.checksum !== b.checksums[i] ||
-      e.proof !== b.proofs[i]
-    ) {
-      return false;
-    }
-  }
-  return true;
+  // Built in scratch at the worst-case size, handed out at the exact one.
+  const signed = smallBytes(at);
+  signed.set(out.subarray(0, at));
+  return signed;
 }
 
 // Reused by every call: each runs to completion before the next.
