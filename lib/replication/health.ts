@@ -96,93 +96,96 @@ export async function inspect(
     signal,
     prover: own ? (requests, o) => own.prove(requests, o) : null,
   });
-  const holders = await mapPool(
-    peers,
-    async (peerId, n): Promise<HolderCheck> => {
-      const indices = indicesOf[n];
-      const check = checks[n];
-      if (check.authentic && check.proven.length > 0) {
+  // Holders that answered are judged in order; only the silent ones need
+  // the network again (a ping), at most `concurrentTransfers` at once.
+  const holders = new Array<HolderCheck>(peers.length);
+  const silent: number[] = [];
+  for (let n = 0; n < peers.length; n++) {
+    const peerId = peers[n], indices = indicesOf[n], check = checks[n];
+    if (check.authentic) {
+      if (check.proven.length > 0) {
         await ctx.holders.markAttested(id, { peerId, at: now });
       }
-      if (check.authentic) {
-        const status = check.failed.length === 0
-          ? "attested"
-          : check.proven.length > 0
-          ? "partial"
-          : "failed";
-        return check.reason
-          ? {
-            peerId,
-            indices,
-            status,
-            answered: true,
-            liveIndices: check.proven,
-            reason: check.reason,
-          }
-          : {
-            peerId,
-            indices,
-            status,
-            answered: true,
-            liveIndices: check.proven,
-          };
-      }
-      if (check.answered) {
-        // It answered, but not authentically: alive and lying or broken.
-        return {
+      const status = check.failed.length === 0
+        ? "attested"
+        : check.proven.length > 0
+        ? "partial"
+        : "failed";
+      holders[n] = check.reason
+        ? {
           peerId,
           indices,
-          status: "failed",
+          status,
           answered: true,
-          liveIndices: [],
-          reason: check.reason ?? "invalid attestation",
-        };
-      }
-      let pingable = false;
-      try {
-        await ctx.dht.ping(peerId, { signal });
-        pingable = true;
-      } catch {
-        signal?.throwIfAborted();
-      }
-      if (pingable) {
-        return {
+          liveIndices: check.proven,
+          reason: check.reason,
+        }
+        : {
           peerId,
           indices,
-          status: "failed",
-          answered: false,
-          liveIndices: [],
-          pingable,
-          reason: `answers ping but not the attestation (${check.reason})`,
+          status,
+          answered: true,
+          liveIndices: check.proven,
         };
-      }
-      let lastSeen = -Infinity;
-      for (const r of recsOf[n]) {
-        lastSeen = Math.max(lastSeen, r.lastAttestedAt ?? r.storedAt);
-      }
-      if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
-        return {
-          peerId,
-          indices,
-          status: "grace",
-          answered: false,
-          liveIndices: indices,
-          pingable,
-          reason: `unreachable; last seen ${now - lastSeen} ms ago`,
-        };
-      }
-      return {
+    } else if (check.answered) {
+      // It answered, but not authentically: alive and lying or broken.
+      holders[n] = {
         peerId,
         indices,
-        status: "unreachable",
+        status: "failed",
+        answered: true,
+        liveIndices: [],
+        reason: check.reason ?? "invalid attestation",
+      };
+    } else silent.push(n);
+  }
+  await mapPool(silent, async (n) => {
+    const peerId = peers[n], indices = indicesOf[n], check = checks[n];
+    let pingable = false;
+    try {
+      await ctx.dht.ping(peerId, { signal });
+      pingable = true;
+    } catch {
+      signal?.throwIfAborted();
+    }
+    if (pingable) {
+      holders[n] = {
+        peerId,
+        indices,
+        status: "failed",
         answered: false,
         liveIndices: [],
         pingable,
-        reason: check.reason,
+        reason: `answers ping but not the attestation (${check.reason})`,
       };
-    },
-    { limit: ctx.config.concurrentTransfers },
-  );
+      return;
+    }
+    let lastSeen = -Infinity;
+    for (const r of recsOf[n]) {
+      lastSeen = Math.max(lastSeen, r.lastAttestedAt ?? r.storedAt);
+    }
+    if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
+      holders[n] = {
+        peerId,
+        indices,
+        status: "grace",
+        answered: false,
+        liveIndices: indices,
+        pingable,
+        reason: `unreachable; last seen ${now - lastSeen} ms ago`,
+      };
+      return;
+    }
+    holders[n] = {
+      peerId,
+      indices,
+      status: "unreachable",
+      answered: false,
+      liveIndices: [],
+      pingable,
+      reason: check.reason,
+    };
+  }, { limit: ctx.config.concurrentTransfers });
 
   const corruptLocal: number[] = [];
   for (const f of await ctx.fragments.list(id, { signal })) {
