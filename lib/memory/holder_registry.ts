@@ -20,6 +20,11 @@ interface Tracked {
   holders: Map<string, Mutable<HolderRecord>>;
   /** The `holders` keys of each peer: owners mark a peer at a time. */
   byPeer: Map<PeerId, Set<string>>;
+  /**
+   * `holders` by index then peer id, until the set changes: owners list
+   * holders at every check, and holders change far less often.
+   */
+  ordered: Mutable<HolderRecord>[] | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -84,6 +89,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
         tessera,
         holders: new Map(),
         byPeer: new Map(),
+        ordered: null,
       });
     }
     return Promise.resolve();
@@ -121,6 +127,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
       const keys = t.byPeer.get(holder.peerId);
       if (keys) keys.add(key);
       else t.byPeer.set(holder.peerId, new Set([key]));
+      t.ordered = null;
       t.holders.set(key, {
         index: holder.index,
         peerId: holder.peerId,
@@ -150,6 +157,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
       for (const key of [...keys]) {
         if (index === undefined || t.holders.get(key)?.index === index) {
           t.holders.delete(key);
+          t.ordered = null;
           keys.delete(key);
         }
       }
@@ -162,12 +170,11 @@ export class MemoryHolderRegistry implements HolderRegistry {
   holders(tesseraId: TesseraId): Promise<HolderRecord[]> {
     const t = this.#tracked.get(tesseraId);
     if (!t) return Promise.resolve([]);
-    const out = [...t.holders.values()].map((h) => ({ ...h }));
-    out.sort((a, b) =>
+    t.ordered ??= [...t.holders.values()].sort((a, b) =>
       a.index - b.index ||
       (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
     );
-    return Promise.resolve(out);
+    return Promise.resolve(t.ordered.map((h) => ({ ...h })));
   }
 
   /** Mark a successful attestation of `peer` (all its records). */

@@ -31,6 +31,8 @@ export interface MemoryLedgerOptions {
  */
 export class MemoryReciprocityLedger implements ReciprocityLedger {
   readonly #rows = new Map<PeerId, Row>();
+  /** Peer ids in order, until a peer is added (rows are never removed). */
+  #sorted: PeerId[] | null = null;
   readonly #now: () => number;
 
   /**
@@ -47,6 +49,7 @@ export class MemoryReciprocityLedger implements ReciprocityLedger {
     if (!row) {
       row = { stored: 0, theyStore: 0, institutional: false, updatedAt: 0 };
       this.#rows.set(peer, row);
+      this.#sorted = null;
     }
     row.updatedAt = this.#now();
     return row;
@@ -99,7 +102,8 @@ export class MemoryReciprocityLedger implements ReciprocityLedger {
 
   /** Every row, ordered by peer id. */
   list(): Promise<PeerBalance[]> {
-    const peers = [...this.#rows.keys()].sort();
+    // Owners list the ledger at every push: sorted once per new peer.
+    const peers = this.#sorted ??= [...this.#rows.keys()].sort();
     return Promise.resolve(peers.map((p) => toBalance(p, this.#rows.get(p)!)));
   }
 }
