@@ -100,6 +100,7 @@ export class Kademlia {
   #byKey: (Int32Array | undefined)[] = [];
   #byKeyCount: number[] = [];
   #scratch = new Float64Array(256);
+  #group: number[] = [];
   #marks = new Uint32Array(0);
   #stamp = 0;
   #ce = new Int32Array(0);
@@ -318,11 +319,12 @@ export class Kademlia {
     if (!byKey) return [];
     const out: number[] = [];
     const accept = onlineOnly ? this.#isOnline : acceptAll;
-    this.#collect(byKey, {
-      from: 0,
-      to: this.#byKeyCount[index],
-      depth: 0,
-    }, { key, count: n, accept, out });
+    this.#collect(byKey, 0, this.#byKeyCount[index], 0, {
+      key,
+      count: n,
+      accept,
+      out,
+    });
     return out;
   }
 
@@ -461,22 +463,25 @@ export class Kademlia {
     accept: (index: number) => boolean,
   ): number[] {
     const out: number[] = [];
-    this.#collect(this.#sorted, {
-      from: 0,
-      to: this.#sorted.length,
-      depth: 0,
-    }, { key, count, accept, out });
+    this.#collect(this.#sorted, 0, this.#sorted.length, 0, {
+      key,
+      count,
+      accept,
+      out,
+    });
     return out;
   }
 
   /**
-   * Append to `want.out` the entries of `list[range]` (sorted by key,
+   * Append to `want.out` the entries of `list[from, to)` (sorted by key,
    * sharing their first `depth` bits) closest to `want.key`, closest
    * first, until it holds `want.count`.
    */
   #collect(
     list: ArrayLike<number>,
-    range: { from: number; to: number; depth: number },
+    from: number,
+    to: number,
+    depth: number,
     want: {
       key: Key64;
       count: number;
@@ -484,11 +489,12 @@ export class Kademlia {
       out: number[];
     },
   ): void {
-    const { from, to, depth } = range;
     const { key, count, accept, out } = want;
     if (from >= to || out.length >= count) return;
     if (to - from <= 32 || depth >= 64) {
-      const group: number[] = [];
+      // One scratch group for every leaf: a leaf runs to completion.
+      const group = this.#group;
+      group.length = 0;
       for (let p = from; p < to; p++) {
         const e = list[p];
         if (accept(e)) group.push(e);
@@ -510,10 +516,13 @@ export class Kademlia {
     const keyBit = depth < 32
       ? (key.hi >>> (31 - depth)) & 1
       : (key.lo >>> (63 - depth)) & 1;
-    const zeros = { from, to: lo, depth: depth + 1 };
-    const ones = { from: lo, to, depth: depth + 1 };
-    this.#collect(list, keyBit === 0 ? zeros : ones, want);
-    this.#collect(list, keyBit === 0 ? ones : zeros, want);
+    if (keyBit === 0) {
+      this.#collect(list, from, lo, depth + 1, want);
+      this.#collect(list, lo, to, depth + 1, want);
+    } else {
+      this.#collect(list, lo, to, depth + 1, want);
+      this.#collect(list, from, lo, depth + 1, want);
+    }
   }
 
   #bit(index: number, depth: number): number {

@@ -18,8 +18,8 @@ interface Tracked {
   tessera: TrackedTessera;
   /** Keyed by `${index}\n${peerId}`; copied whenever handed out. */
   holders: Map<string, Mutable<HolderRecord>>;
-  /** The `holders` keys of each peer: owners mark a peer at a time. */
-  byPeer: Map<PeerId, Set<string>>;
+  /** The same records again by peer: owners mark a peer at a time. */
+  byPeer: Map<PeerId, Map<string, Mutable<HolderRecord>>>;
   /**
    * `holders` by index then peer id, until the set changes: owners list
    * holders at every check, and holders change far less often.
@@ -124,11 +124,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
       const t = this.#require(tesseraId);
       const key = `${holder.index}\n${holder.peerId}`;
       const prev = t.holders.get(key);
-      const keys = t.byPeer.get(holder.peerId);
-      if (keys) keys.add(key);
-      else t.byPeer.set(holder.peerId, new Set([key]));
-      t.ordered = null;
-      t.holders.set(key, {
+      const record: Mutable<HolderRecord> = {
         index: holder.index,
         peerId: holder.peerId,
         storedAt: this.#now(),
@@ -138,7 +134,12 @@ export class MemoryHolderRegistry implements HolderRegistry {
           : prev?.ip !== undefined
           ? { ip: prev.ip }
           : {}),
-      });
+      };
+      const mine = t.byPeer.get(holder.peerId);
+      if (mine) mine.set(key, record);
+      else t.byPeer.set(holder.peerId, new Map([[key, record]]));
+      t.ordered = null;
+      t.holders.set(key, record);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -152,16 +153,16 @@ export class MemoryHolderRegistry implements HolderRegistry {
     index?: number,
   ): Promise<void> {
     const t = this.#tracked.get(tesseraId);
-    const keys = t?.byPeer.get(peer);
-    if (t && keys) {
-      for (const key of [...keys]) {
-        if (index === undefined || t.holders.get(key)?.index === index) {
+    const mine = t?.byPeer.get(peer);
+    if (t && mine) {
+      for (const [key, record] of [...mine]) {
+        if (index === undefined || record.index === index) {
           t.holders.delete(key);
           t.ordered = null;
-          keys.delete(key);
+          mine.delete(key);
         }
       }
-      if (keys.size === 0) t.byPeer.delete(peer);
+      if (mine.size === 0) t.byPeer.delete(peer);
     }
     return Promise.resolve();
   }
@@ -183,10 +184,10 @@ export class MemoryHolderRegistry implements HolderRegistry {
     attested: { peerId: PeerId; at: number },
   ): Promise<void> {
     const t = this.#tracked.get(tesseraId);
-    const keys = t?.byPeer.get(attested.peerId);
-    if (keys) {
+    const mine = t?.byPeer.get(attested.peerId);
+    if (mine) {
       // Records never leave the registry uncopied: updated in place.
-      for (const key of keys) t!.holders.get(key)!.lastAttestedAt = attested.at;
+      for (const record of mine.values()) record.lastAttestedAt = attested.at;
     }
     return Promise.resolve();
   }
