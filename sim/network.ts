@@ -450,7 +450,7 @@ export class SimNetwork {
   }
 
   #drawLatency(): number {
-    const [a, b] = this.#latency;
+    const a = this.#latency[0], b = this.#latency[1];
     if (b <= 0) return 0;
     return a === b ? a : a + this.#rng.next() * (b - a);
   }

@@ -43,7 +43,7 @@ export async function answerAttestation(
   const entries: AttestationEntry[] = [];
   for (const f of held) {
     // Requests name a shard or two: a scan beats building a set.
-    if (asked.length > 0 && !asked.includes(f.index)) continue;
+    if (asked.length > 0 && !names(asked, f.index)) continue;
     const data = await ctx.fragments.read(request.tesseraId, f.index, options);
     if (!data) continue;
     entries.push({
@@ -59,6 +59,12 @@ export async function answerAttestation(
     attestationSigningBytes({ tesseraId, holder, nonce, entries, timestamp }),
   );
   return { tesseraId, holder, nonce, entries, timestamp, signature };
+}
+
+/** Whether `asked` names `index` (a loop: cheaper than a builtin call here). */
+function names(asked: readonly number[], index: number): boolean {
+  for (let i = 0; i < asked.length; i++) if (asked[i] === index) return true;
+  return false;
 }
 
 /** At most {@linkcode MAX_ATTEST_INDICES} non-negative integers. */
