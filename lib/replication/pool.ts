@@ -14,6 +14,8 @@ export async function mapPool<T, R>(
   fn: (item: T, index: number) => Promise<R>,
   options: { readonly limit: number },
 ): Promise<R[]> {
+  // Most pools of silent holders are empty: no worker for nothing.
+  if (items.length === 0) return [];
   const { limit } = options;
   const out = new Array<R>(items.length);
   let next = 0;
