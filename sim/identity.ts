@@ -41,7 +41,9 @@ export class SimKeyring {
       peerId,
       sign: (data) => Promise.resolve(macWith(key, data)),
       verify: (peer, data, signature) =>
-        Promise.resolve(equal(this.mac(peer, data), signature)),
+        Promise.resolve(
+          equal(macWith(this.#secret(peer), data, expected), signature),
+        ),
     };
   }
 
@@ -88,8 +90,15 @@ function wordView(buffer: ArrayBufferLike): Uint32Array | null {
   return words;
 }
 
-/** The tag of `data` under `key`. */
-function macWith(key: Uint32Array, data: Uint8Array): Uint8Array {
+/** Where a verification computes the tag it compares: never handed out. */
+const expected = new Uint8Array(16);
+
+/** The tag of `data` under `key`, in `out` (default: fresh bytes). */
+function macWith(
+  key: Uint32Array,
+  data: Uint8Array,
+  out: Uint8Array = smallBytes(16),
+): Uint8Array {
   let h0 = key[0], h1 = key[1], h2 = key[2], h3 = key[3];
   const n = data.length;
   // Whole words straight from the buffer when aligned (signed bytes
@@ -119,7 +128,6 @@ function macWith(key: Uint32Array, data: Uint8Array): Uint8Array {
     h0 = Math.imul(h0 ^ data[i], 0x9e3779b1);
     h1 = Math.imul(h1 ^ h0, 0x85ebca77);
   }
-  const out = smallBytes(16);
   putWord(out, 0, fmix(h0 ^ n ^ key[2]));
   putWord(out, 4, fmix(h1 ^ h0 ^ key[3]));
   putWord(out, 8, fmix(h2 ^ h1 ^ key[0]));
