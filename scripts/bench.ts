@@ -122,7 +122,11 @@ async function throughput(): Promise<void> {
     };
     row(
       `RS encode ${k}+${m}`,
-      ...measurePair(size, () => rsEncode(data, k, m), subspaceEncode),
+      ...measurePair(
+        size,
+        () => rsEncode(data, { dataShards: k, parityShards: m }),
+        subspaceEncode,
+      ),
       "@subspace",
     );
     // The same work as @subspace's in-place encode: parity into
@@ -143,17 +147,24 @@ async function throughput(): Promise<void> {
     );
 
     // Worst case: `m` data shards lost, all of them rebuilt.
-    const shards: (Uint8Array | null)[] = rsEncode(data, k, m);
+    const shards: (Uint8Array | null)[] = rsEncode(data, {
+      dataShards: k,
+      parityShards: m,
+    });
     for (let i = 0; i < m; i++) shards[i] = null;
     const avail = shards.map((s) => s !== null);
     subspace.encode(contiguous, k, m);
     const damaged = contiguous.slice();
     row(
       `RS reconstruct ${k}+${m} (${m} data lost)`,
-      ...measurePair(size, () => rsReconstruct(shards, k, m), () => {
-        const rc = subspace.reconstruct(damaged, k, m, avail);
-        if (rc !== 0) throw new Error(`@subspace reconstruct returned ${rc}`);
-      }),
+      ...measurePair(
+        size,
+        () => rsReconstruct(shards, { dataShards: k, parityShards: m }),
+        () => {
+          const rc = subspace.reconstruct(damaged, k, m, avail);
+          if (rc !== 0) throw new Error(`@subspace reconstruct returned ${rc}`);
+        },
+      ),
       "@subspace",
     );
     // The same work as @subspace's in-place reconstruct: rebuild into

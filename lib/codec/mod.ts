@@ -34,7 +34,7 @@ export {
   type Blake3Options,
   createBlake3,
 } from "./blake3.ts";
-export { rsEncode, rsReconstruct } from "./reed_solomon.ts";
+export { rsEncode, rsReconstruct, type RsShape } from "./reed_solomon.ts";
 export {
   type EncodedTesseraFile,
   type EncodeFileOptions,

@@ -152,7 +152,7 @@ export function decodeTessera(
     }
     return s.subarray(0, plan.size);
   }
-  const all = rsReconstruct(shards, plan.dataShards, plan.parityShards);
+  const all = rsReconstruct(shards, plan);
   const out = new Uint8Array(plan.size);
   for (let i = 0, off = 0; i < plan.dataShards && off < plan.size; i++) {
     const take = Math.min(plan.shardSize, plan.size - off);

@@ -30,6 +30,14 @@ function checkShape(dataShards: number, parityShards: number): void {
   }
 }
 
+/** The data and parity shard counts of a Reed-Solomon code (a `FragmentPlan` or a `TIER_SHAPES` entry has both). */
+export interface RsShape {
+  /** Shards that carry the data, at least 1. */
+  readonly dataShards: number;
+  /** Shards computed from them, at least 0. */
+  readonly parityShards: number;
+}
+
 /**
  * Split `data` into `dataShards` shards of `ceil(data.length / dataShards)`
  * bytes (the last zero-padded) and compute `parityShards` parity shards.
@@ -38,16 +46,15 @@ function checkShape(dataShards: number, parityShards: number): void {
  *
  * @example
  * ```ts
- * const shards = rsEncode(new Uint8Array([1, 2, 3, 4, 5]), 4, 2);
+ * const shards = rsEncode(new Uint8Array([1, 2, 3, 4, 5]), {
+ *   dataShards: 4,
+ *   parityShards: 2,
+ * });
  * shards.length; // 6, each 2 bytes long
  * ```
  */
-export function rsEncode(
-  data: Uint8Array,
-  dataShards: number,
-  parityShards: number,
-): Uint8Array[] {
-  return encodeShards(data, dataShards, parityShards, true);
+export function rsEncode(data: Uint8Array, shape: RsShape): Uint8Array[] {
+  return encodeShards(data, shape.dataShards, shape.parityShards, true);
 }
 
 /**
@@ -98,17 +105,18 @@ export function encodeShards(
  *
  * @example
  * ```ts
- * const shards: (Uint8Array | null)[] = rsEncode(new Uint8Array(100), 4, 2);
+ * const shape = { dataShards: 4, parityShards: 2 };
+ * const shards: (Uint8Array | null)[] = rsEncode(new Uint8Array(100), shape);
  * shards[0] = null;
  * shards[5] = null;
- * const all = rsReconstruct(shards, 4, 2);
+ * const all = rsReconstruct(shards, shape);
  * ```
  */
 export function rsReconstruct(
   shards: readonly (Uint8Array | null | undefined)[],
-  dataShards: number,
-  parityShards: number,
+  shape: RsShape,
 ): Uint8Array[] {
+  const { dataShards, parityShards } = shape;
   checkShape(dataShards, parityShards);
   const total = dataShards + parityShards;
   if (shards.length !== total) {

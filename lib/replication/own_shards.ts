@@ -117,7 +117,7 @@ export async function ownShards(
   if (hit) return new MemoryShards(id, hit.plan, hit.shards);
   const plan = planTessera(data.length, { thresholds: ctx.thresholds });
   if (plan.tier === "small") return new MemoryShards(id, plan, [data]);
-  const shards = rsEncode(data, plan.dataShards, plan.parityShards);
+  const shards = rsEncode(data, plan);
   cache.set(id, { plan, shards });
   return new MemoryShards(id, plan, shards);
 }

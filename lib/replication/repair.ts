@@ -351,9 +351,7 @@ async function rebuild(
     { length: plan.shardCount },
     (_, i) => shards.get(i) ?? null,
   );
-  const all = plan.shardCount === 1
-    ? [slots[0]!]
-    : rsReconstruct(slots, plan.dataShards, plan.parityShards);
+  const all = plan.shardCount === 1 ? [slots[0]!] : rsReconstruct(slots, plan);
   const fragments = all.map((data, index): Fragment => {
     if (blake3Hex(data) !== checksums[index]) throw mismatch(index);
     return fragment(index, data);

@@ -217,7 +217,7 @@ function fitSize(
 ): Uint8Array | null {
   const { dataShards: d, parityShards: p } = shape;
   const slots = Array.from({ length: d + p }, (_, i) => shards.get(i) ?? null);
-  const all = rsReconstruct(slots, d, p);
+  const all = rsReconstruct(slots, shape);
   const shardSize = all[0].length;
   const padded = new Uint8Array(d * shardSize);
   for (let i = 0; i < d; i++) padded.set(all[i], i * shardSize);

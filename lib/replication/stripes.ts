@@ -86,7 +86,7 @@ export async function rebuildStriped(
     });
     const slots: (Uint8Array | null)[] = new Array(k + m).fill(null);
     used.forEach((i, n) => slots[i] = rows[n]);
-    const all = rsReconstruct(slots, k, m);
+    const all = rsReconstruct(slots, shape);
     for (const i of missing) {
       hashers.get(i)!.update(all[i]);
       await into.append(i, all[i], options);

@@ -148,5 +148,8 @@ Deno.test("encodeTessera shares unpadded data shards with the input; rsEncode co
   assert.equal(fragments[0].data.buffer, data.buffer);
   assert.equal(fragments[14].data.buffer, data.buffer);
   assert.notEqual(fragments[15].data.buffer, data.buffer); // padded
-  assert.notEqual(rsEncode(data, 16, 8)[0].buffer, data.buffer);
+  assert.notEqual(
+    rsEncode(data, { dataShards: 16, parityShards: 8 })[0].buffer,
+    data.buffer,
+  );
 });

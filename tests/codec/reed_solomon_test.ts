@@ -18,14 +18,17 @@ function random(n: number, seed: number): Uint8Array {
 
 Deno.test("a tiny known encoding (4+2 of bytes 1..16, from the crate)", () => {
   const data = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
-  assert.deepEqual(rsEncode(data, 4, 2).map((s) => [...s]), [
-    [1, 2, 3, 4],
-    [5, 6, 7, 8],
-    [9, 10, 11, 12],
-    [13, 14, 15, 16],
-    [17, 18, 19, 9],
-    [21, 22, 23, 101],
-  ]);
+  assert.deepEqual(
+    rsEncode(data, { dataShards: 4, parityShards: 2 }).map((s) => [...s]),
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+      [13, 14, 15, 16],
+      [17, 18, 19, 9],
+      [21, 22, 23, 101],
+    ],
+  );
 });
 
 Deno.test("parity is byte-identical to the Rust crate (@subspace)", async () => {
@@ -46,7 +49,7 @@ Deno.test("parity is byte-identical to the Rust crate (@subspace)", async () => 
     for (const n of [1, d, d + 1, 1000, 4097 + d]) {
       const data = random(n, seed++);
       assert.deepEqual(
-        rsEncode(data, d, p),
+        rsEncode(data, { dataShards: d, parityShards: p }),
         await subspaceEncode(data, d, p),
         `${d}+${p} length ${n}`,
       );
@@ -56,7 +59,7 @@ Deno.test("parity is byte-identical to the Rust crate (@subspace)", async () => 
 
 Deno.test("shard size is ceil(len / data), last data shard zero-padded", () => {
   const data = random(10, 3);
-  const shards = rsEncode(data, 4, 2);
+  const shards = rsEncode(data, { dataShards: 4, parityShards: 2 });
   assert.equal(shards.length, 6);
   for (const s of shards) assert.equal(s.length, 3);
   assert.deepEqual([...shards[3]], [data[9], 0, 0]);
@@ -64,12 +67,14 @@ Deno.test("shard size is ceil(len / data), last data shard zero-padded", () => {
 });
 
 Deno.test("an empty input gives empty shards that reconstruct", () => {
-  const shards = rsEncode(new Uint8Array(0), 4, 2);
+  const shards = rsEncode(new Uint8Array(0), {
+    dataShards: 4,
+    parityShards: 2,
+  });
   assert.deepEqual(shards.map((s) => s.length), [0, 0, 0, 0, 0, 0]);
   const back = rsReconstruct(
     [null, shards[1], null, shards[3], shards[4], shards[5]],
-    4,
-    2,
+    { dataShards: 4, parityShards: 2 },
   );
   assert.deepEqual(back.map((s) => s.length), [0, 0, 0, 0, 0, 0]);
 });
@@ -91,10 +96,10 @@ Deno.test("every loss pattern up to parity reconstructs (small shapes)", () => {
   ]];
   for (const [d, p] of shapes) {
     const data = random(d * 37 + 5, d * 31 + p);
-    const shards = rsEncode(data, d, p);
+    const shards = rsEncode(data, { dataShards: d, parityShards: p });
     for (const lost of lossPatterns(d + p, p)) {
       const damaged = shards.map((s, i) => (lost.includes(i) ? null : s));
-      const back = rsReconstruct(damaged, d, p);
+      const back = rsReconstruct(damaged, { dataShards: d, parityShards: p });
       assert.deepEqual(back, shards, `${d}+${p} lost ${lost}`);
     }
   }
@@ -102,15 +107,14 @@ Deno.test("every loss pattern up to parity reconstructs (small shapes)", () => {
 
 Deno.test("more losses than parity throw INSUFFICIENT_SHARDS", () => {
   const [d, p] = [4, 2];
-  const shards = rsEncode(random(100, 1), d, p);
+  const shards = rsEncode(random(100, 1), { dataShards: d, parityShards: p });
   for (const lost of lossPatterns(d + p, d + p)) {
     if (lost.length <= p) continue;
     assert.throws(
       () =>
         rsReconstruct(
           shards.map((s, i) => (lost.includes(i) ? null : s)),
-          d,
-          p,
+          { dataShards: d, parityShards: p },
         ),
       (e) => isTesserasError(e, "INSUFFICIENT_SHARDS"),
       `lost ${lost}`,
@@ -126,7 +130,7 @@ Deno.test("property: any dataShards of the shards reconstruct; fewer throw", () 
       fc.uint8Array({ minLength: 0, maxLength: 300 }),
       fc.integer(),
       (d, p, data, seed) => {
-        const shards = rsEncode(data, d, p);
+        const shards = rsEncode(data, { dataShards: d, parityShards: p });
         const total = d + p;
         // A random permutation picks which shards survive.
         const order = Array.from({ length: total }, (_, i) => i);
@@ -139,15 +143,17 @@ Deno.test("property: any dataShards of the shards reconstruct; fewer throw", () 
         const keep = new Set(order.slice(0, d));
         const back = rsReconstruct(
           shards.map((s, i) => keep.has(i) ? s : null),
-          d,
-          p,
+          { dataShards: d, parityShards: p },
         );
         assert.deepEqual(back, shards);
         if (d > 0) {
           keep.delete(order[0]);
           assert.throws(
             () =>
-              rsReconstruct(shards.map((s, i) => keep.has(i) ? s : null), d, p),
+              rsReconstruct(shards.map((s, i) => keep.has(i) ? s : null), {
+                dataShards: d,
+                parityShards: p,
+              }),
             (e) => isTesserasError(e, "INSUFFICIENT_SHARDS"),
           );
         }
@@ -158,12 +164,22 @@ Deno.test("property: any dataShards of the shards reconstruct; fewer throw", () 
 });
 
 Deno.test("mismatched inputs throw INVALID_INPUT", () => {
-  const shards: (Uint8Array | null)[] = rsEncode(random(40, 2), 4, 2);
+  const shards: (Uint8Array | null)[] = rsEncode(random(40, 2), {
+    dataShards: 4,
+    parityShards: 2,
+  });
   const bad = (f: () => unknown) =>
     assert.throws(f, (e) => isTesserasError(e, "INVALID_INPUT"));
-  bad(() => rsReconstruct(shards.slice(0, 5), 4, 2));
-  bad(() => rsReconstruct([new Uint8Array(9), ...shards.slice(1)], 4, 2));
-  bad(() => rsEncode(new Uint8Array(4), 0, 2));
-  bad(() => rsEncode(new Uint8Array(4), 200, 57));
-  bad(() => rsEncode(new Uint8Array(4), 2.5, 1));
+  bad(() =>
+    rsReconstruct(shards.slice(0, 5), { dataShards: 4, parityShards: 2 })
+  );
+  bad(() =>
+    rsReconstruct([new Uint8Array(9), ...shards.slice(1)], {
+      dataShards: 4,
+      parityShards: 2,
+    })
+  );
+  bad(() => rsEncode(new Uint8Array(4), { dataShards: 0, parityShards: 2 }));
+  bad(() => rsEncode(new Uint8Array(4), { dataShards: 200, parityShards: 57 }));
+  bad(() => rsEncode(new Uint8Array(4), { dataShards: 2.5, parityShards: 1 }));
 });

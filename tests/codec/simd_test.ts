@@ -58,7 +58,7 @@ Deno.test("parity equals @subspace for random sizes of both tiers", async () => 
         (1 << 20));
       const data = random(size, seed++);
       assert.deepEqual(
-        rsEncode(data, d, p),
+        rsEncode(data, { dataShards: d, parityShards: p }),
         await subspaceEncode(data, d, p),
         `${d}+${p} size ${size}`,
       );
