@@ -20,8 +20,8 @@ import { SimRng } from "./rng.ts";
  * const keyring = new SimKeyring("seed");
  * const a = keyring.identity("a");
  * const sig = await a.sign(data);
- * await a.verify("a", data, sig); // true
- * await a.verify("b", data, sig); // false
+ * await a.verify("a", { data, signature: sig }); // true
+ * await a.verify("b", { data, signature: sig }); // false
  * ```
  */
 export class SimKeyring {
@@ -40,7 +40,7 @@ export class SimKeyring {
     return {
       peerId,
       sign: (data) => Promise.resolve(macWith(key, data)),
-      verify: (peer, data, signature) =>
+      verify: (peer, { data, signature }) =>
         Promise.resolve(
           equal(macWith(this.#secret(peer), data, expected), signature),
         ),

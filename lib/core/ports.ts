@@ -394,18 +394,22 @@ export interface Rng {
   bytes(n: number): Uint8Array;
 }
 
+/** Bytes and a signature over them, as handed to a verifier. */
+export interface SignedBytes {
+  /** The bytes that were signed. */
+  readonly data: Uint8Array;
+  /** The signature over `data`. */
+  readonly signature: Uint8Array;
+}
+
 /** This node's signing identity (the libp2p Ed25519 key). */
 export interface NodeIdentity {
   /** Our peer id. */
   readonly peerId: PeerId;
   /** Sign `data` with our private key. */
   sign(data: Uint8Array): Promise<Uint8Array>;
-  /** Check that `signature` over `data` was made by `peer`'s key. */
-  verify(
-    peer: PeerId,
-    data: Uint8Array,
-    signature: Uint8Array,
-  ): Promise<boolean>;
+  /** Check that `signed.signature` over `signed.data` was made by `peer`'s key. */
+  verify(peer: PeerId, signed: SignedBytes): Promise<boolean>;
 }
 
 /** A peer's refusal back-off, as the owner remembers it. */

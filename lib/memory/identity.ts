@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
  * const keyring = new MemoryKeyring("seed");
  * const alice = keyring.identity("alice");
  * const sig = await alice.sign(data);
- * await alice.verify("alice", data, sig); // true
+ * await alice.verify("alice", { data, signature: sig }); // true
  * ```
  */
 export class MemoryKeyring {
@@ -51,7 +51,7 @@ export class MemoryKeyring {
     return {
       peerId,
       sign: (data) => Promise.resolve(blake3Keyed(this.#secret(peerId), data)),
-      verify: (peer, data, signature) =>
+      verify: (peer, { data, signature }) =>
         Promise.resolve(
           equalBytes(blake3Keyed(this.#secret(peer), data), signature),
         ),

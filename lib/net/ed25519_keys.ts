@@ -20,6 +20,7 @@ import {
   verify,
 } from "node:crypto";
 import { toString as toBase64Url } from "uint8arrays/to-string";
+import type { SignedBytes } from "../core/mod.ts";
 
 const SIGNATURE_BYTES = 64;
 
@@ -90,20 +91,20 @@ function publicKeyOf(peer: string): KeyObject | null {
 }
 
 /**
- * True when `signature` over `data` was made by the Ed25519 key embedded
- * in the peer id `peer`; `undefined` when the peer id embeds no Ed25519
+ * True when `signed.signature` over `signed.data` was made by the Ed25519
+ * key embedded in the peer id `peer`; `undefined` when the peer id embeds no Ed25519
  * key (malformed, RSA…), for the caller to decide.
  *
  * @example
  * ```ts
- * const ok = verifyEd25519("12D3KooW…", bytes, signature);
+ * const ok = verifyEd25519("12D3KooW…", { data: bytes, signature });
  * ```
  */
 export function verifyEd25519(
   peer: string,
-  data: Uint8Array,
-  signature: Uint8Array,
+  signed: SignedBytes,
 ): boolean | undefined {
+  const { data, signature } = signed;
   const key = publicKeyOf(peer);
   if (key === null) return undefined;
   if (signature.byteLength !== SIGNATURE_BYTES) return false;

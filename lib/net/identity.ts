@@ -8,6 +8,7 @@
 import {
   type NodeIdentity,
   type PeerId as PeerIdString,
+  type SignedBytes,
   TesserasError,
 } from "../core/mod.ts";
 import {
@@ -181,7 +182,10 @@ function parentDir(path: string): string {
  * const { privateKey } = await loadOrCreateIdentity("identity.key");
  * const identity = new Libp2pNodeIdentity(privateKey);
  * const sig = await identity.sign(new Uint8Array([1, 2, 3]));
- * await identity.verify(identity.peerId, new Uint8Array([1, 2, 3]), sig); // true
+ * await identity.verify(identity.peerId, {
+ *   data: new Uint8Array([1, 2, 3]),
+ *   signature: sig,
+ * }); // true
  * ```
  */
 export class Libp2pNodeIdentity implements NodeIdentity {
@@ -200,37 +204,32 @@ export class Libp2pNodeIdentity implements NodeIdentity {
     return await this.#key.sign(data);
   }
 
-  /** True when `signature` over `data` was made by `peer`'s key. */
-  verify(
-    peer: PeerIdString,
-    data: Uint8Array,
-    signature: Uint8Array,
-  ): Promise<boolean> {
-    return verifyPeerSignature(peer, data, signature);
+  /** True when `signed.signature` over `signed.data` was made by `peer`'s key. */
+  verify(peer: PeerIdString, signed: SignedBytes): Promise<boolean> {
+    return verifyPeerSignature(peer, signed);
   }
 }
 
 /**
- * True when `signature` over `data` was made by the key embedded in the
- * peer id `peer`. False (never a throw) for malformed peer ids, peer ids
+ * True when `signed.signature` over `signed.data` was made by the key
+ * embedded in the peer id `peer`. False (never a throw) for malformed peer ids, peer ids
  * that do not embed a key (RSA), and bad signatures.
  *
  * @example
  * ```ts
- * const ok = await verifyPeerSignature("12D3KooW…", bytes, signature);
+ * const ok = await verifyPeerSignature("12D3KooW…", { data: bytes, signature });
  * ```
  */
 export async function verifyPeerSignature(
   peer: PeerIdString,
-  data: Uint8Array,
-  signature: Uint8Array,
+  signed: SignedBytes,
 ): Promise<boolean> {
-  const fast = verifyEd25519(peer, data, signature);
+  const fast = verifyEd25519(peer, signed);
   if (fast !== undefined) return fast;
   try {
     const publicKey = peerIdFromString(peer).publicKey;
     if (publicKey === undefined) return false;
-    return await publicKey.verify(data, signature);
+    return await publicKey.verify(signed.data, signed.signature);
   } catch {
     return false;
   }

@@ -13,6 +13,7 @@ import {
   type IoOptions,
   isTesserasError,
   type PeerId,
+  type SignedBytes,
   type TesseraId,
 } from "../core/mod.ts";
 import { attestationProof } from "./attest_crypto.ts";
@@ -224,11 +225,10 @@ async function screen(
   let signed = false;
   try {
     // The signed bytes leave the signature out.
-    signed = await ctx.identity.verify(
-      a.holder,
-      attestationSigningBytes(a),
-      a.signature,
-    );
+    signed = await ctx.identity.verify(a.holder, {
+      data: attestationSigningBytes(a),
+      signature: a.signature,
+    });
   } catch {
     signed = false;
   }
@@ -360,11 +360,7 @@ export function verifyAttestation(
     readonly nonce: Uint8Array;
     readonly now: number;
     readonly maxSkewMs: number;
-    readonly verify: (
-      peer: PeerId,
-      data: Uint8Array,
-      signature: Uint8Array,
-    ) => Promise<boolean>;
+    readonly verify: (peer: PeerId, signed: SignedBytes) => Promise<boolean>;
   },
 ): Promise<AttestationCheck> {
   const ctx = {

@@ -213,8 +213,10 @@ Deno.test("integration: an attestation replayed against a new nonce fails", asyn
       shards: [fragments[0].data],
       now: Date.now(),
       maxSkewMs: 300_000,
-      verify: (peer: string, data: Uint8Array, signature: Uint8Array) =>
-        owner.node.identity.verify(peer, data, signature),
+      verify: (
+        peer: string,
+        signed: { data: Uint8Array; signature: Uint8Array },
+      ) => owner.node.identity.verify(peer, signed),
     };
     const fresh = await verifyAttestation(answer, {
       ...expect,

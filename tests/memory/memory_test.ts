@@ -220,11 +220,23 @@ Deno.test("MemoryKeyring signatures verify only for the signer", async () => {
   const alice = ring.identity("alice");
   const data = bytes(20);
   const sig = await alice.sign(data);
-  assert.equal(await alice.verify("alice", data, sig), true);
-  assert.equal(await alice.verify("bob", data, sig), false);
-  assert.equal(await alice.verify("alice", bytes(20, 9), sig), false);
   assert.equal(
-    await new MemoryKeyring("other").identity("x").verify("alice", data, sig),
+    await alice.verify("alice", { data, signature: sig }),
+    true,
+  );
+  assert.equal(
+    await alice.verify("bob", { data, signature: sig }),
+    false,
+  );
+  assert.equal(
+    await alice.verify("alice", { data: bytes(20, 9), signature: sig }),
+    false,
+  );
+  assert.equal(
+    await new MemoryKeyring("other").identity("x").verify("alice", {
+      data,
+      signature: sig,
+    }),
     false,
   );
 });

@@ -32,13 +32,25 @@ Deno.test("verifyEd25519: true, false, or undefined when the peer id has no Ed25
   const data = new TextEncoder().encode("attest");
   const signature = await key.sign(data);
   for (let i = 0; i < 2; i++) { // second round: cached key
-    assert.equal(verifyEd25519(peer, data, signature), true);
-    assert.equal(verifyEd25519(peer, data.subarray(1), signature), false);
-    assert.equal(verifyEd25519(peer, data, signature.subarray(1)), false);
     assert.equal(
-      verifyEd25519(peer, data, await other.sign(data)),
+      verifyEd25519(peer, { data, signature }),
+      true,
+    );
+    assert.equal(
+      verifyEd25519(peer, { data: data.subarray(1), signature }),
+      false,
+    );
+    assert.equal(
+      verifyEd25519(peer, { data, signature: signature.subarray(1) }),
+      false,
+    );
+    assert.equal(
+      verifyEd25519(peer, { data, signature: await other.sign(data) }),
       false,
     );
   }
-  assert.equal(verifyEd25519("not-a-peer-id", data, signature), undefined);
+  assert.equal(
+    verifyEd25519("not-a-peer-id", { data, signature }),
+    undefined,
+  );
 });

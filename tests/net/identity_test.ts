@@ -83,14 +83,32 @@ Deno.test("NodeIdentity signs; anyone verifies from the peer id alone", async ()
     const data = new TextEncoder().encode("tesseras");
     const sig = await a.sign(data);
     assert.equal(sig.length, 64);
-    assert.equal(await b.verify(a.peerId, data, sig), true);
-    assert.equal(await verifyPeerSignature(a.peerId, data, sig), true);
-    assert.equal(await b.verify(b.peerId, data, sig), false);
+    assert.equal(
+      await b.verify(a.peerId, { data, signature: sig }),
+      true,
+    );
+    assert.equal(
+      await verifyPeerSignature(a.peerId, { data, signature: sig }),
+      true,
+    );
+    assert.equal(
+      await b.verify(b.peerId, { data, signature: sig }),
+      false,
+    );
     const tampered = data.slice();
     tampered[0] ^= 1;
-    assert.equal(await b.verify(a.peerId, tampered, sig), false);
-    assert.equal(await b.verify("not-a-peer-id", data, sig), false);
-    assert.equal(await b.verify(a.peerId, data, sig.subarray(1)), false);
+    assert.equal(
+      await b.verify(a.peerId, { data: tampered, signature: sig }),
+      false,
+    );
+    assert.equal(
+      await b.verify("not-a-peer-id", { data, signature: sig }),
+      false,
+    );
+    assert.equal(
+      await b.verify(a.peerId, { data, signature: sig.subarray(1) }),
+      false,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

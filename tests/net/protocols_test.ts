@@ -66,13 +66,12 @@ Deno.test("replicate, attest and fetch: valid exchanges through the handlers", a
     assert.equal(attestation.entries[0].checksum, envelope.fragment.checksum);
     assert.equal(attestation.timestamp, 1_700_000_000_000);
     assert.equal(
-      await client.identity.verify(
-        server.peerId,
-        (await import("../../lib/core/mod.ts")).attestationSigningBytes(
+      await client.identity.verify(server.peerId, {
+        data: (await import("../../lib/core/mod.ts")).attestationSigningBytes(
           attestation,
         ),
-        attestation.signature,
-      ),
+        signature: attestation.signature,
+      }),
       true,
     );
 

@@ -142,12 +142,21 @@ Deno.test("SimNetwork identities: signatures verify for the signer only", async 
   const data = new TextEncoder().encode("attestation bytes");
   const sig = await net.identity(a).sign(data);
   assert.equal(sig.length, 16);
-  assert.equal(await net.identity(b).verify(net.peerId(a), data, sig), true);
-  assert.equal(await net.identity(b).verify(net.peerId(b), data, sig), false);
+  assert.equal(
+    await net.identity(b).verify(net.peerId(a), { data, signature: sig }),
+    true,
+  );
+  assert.equal(
+    await net.identity(b).verify(net.peerId(b), { data, signature: sig }),
+    false,
+  );
   const tampered = data.slice();
   tampered[0] ^= 1;
   assert.equal(
-    await net.identity(b).verify(net.peerId(a), tampered, sig),
+    await net.identity(b).verify(net.peerId(a), {
+      data: tampered,
+      signature: sig,
+    }),
     false,
   );
   assert.equal(net.peerInfo(a).ip, "10.0.0.1");

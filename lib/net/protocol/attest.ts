@@ -181,8 +181,11 @@ export async function checkAttestation(
   ) {
     throw fail("it lists a shard twice");
   }
-  const signed = attestationSigningBytes(attestation);
-  if (!(await verifyPeerSignature(peer, signed, attestation.signature))) {
+  const signed = {
+    data: attestationSigningBytes(attestation),
+    signature: attestation.signature,
+  };
+  if (!(await verifyPeerSignature(peer, signed))) {
     throw fail("bad signature");
   }
 }
