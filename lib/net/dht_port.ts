@@ -236,7 +236,7 @@ export class Libp2pDhtPort implements DhtPort {
     const observed =
       conns.find((c) => c.direction === "outbound")?.remoteAddr ??
         conns[0]?.remoteAddr;
-    const info = toPeerInfo(id.toString(), known, observed);
+    const info = toPeerInfo(id.toString(), known, { observed });
     if (info.ip !== undefined || this.#ipOf === undefined) return info;
     const ip = this.#ipOf(info.id);
     return ip === undefined ? info : { ...info, ip };

@@ -309,7 +309,9 @@ export class TesserasNode {
       else addrs.push(conn.remoteAddr);
       byPeer.set(id, addrs);
     }
-    return [...byPeer].map(([id, addrs]) => toPeerInfo(id, addrs, addrs[0]));
+    return [...byPeer].map(([id, addrs]) =>
+      toPeerInfo(id, addrs, { observed: addrs[0] })
+    );
   }
 
   /** Number of peers in the Kademlia routing table. */

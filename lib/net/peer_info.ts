@@ -54,19 +54,22 @@ export function firstIp(
 
 /**
  * A core `PeerInfo` from a peer id, its known addresses and, when there is
- * a connection, the connection's remote address.
+ * a connection, the connection's remote address (`observed`, preferred for
+ * the IP).
  *
  * @example
  * ```ts
- * toPeerInfo("12D3KooW…", [multiaddr("/ip4/127.0.2.1/tcp/4001")]);
+ * const addr = multiaddr("/ip4/127.0.2.1/tcp/4001");
+ * toPeerInfo("12D3KooW…", [addr]);
+ * toPeerInfo("12D3KooW…", [addr], { observed: addr });
  * ```
  */
 export function toPeerInfo(
   id: string,
   addrs: readonly Multiaddr[],
-  observed?: Multiaddr,
+  options: { readonly observed?: Multiaddr } = {},
 ): PeerInfo {
-  const ip = firstIp(addrs, observed);
+  const ip = firstIp(addrs, options.observed);
   const addresses = addrs.map((a) => a.toString());
   return ip === undefined ? { id, addresses } : { id, addresses, ip };
 }

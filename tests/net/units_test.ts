@@ -59,6 +59,14 @@ Deno.test("peer info: observed IP first, then the first IP of the addresses", ()
     ip: "10.1.2.3",
   });
   assert.deepEqual(toPeerInfo("q", []), { id: "q", addresses: [] });
+  assert.deepEqual(
+    toPeerInfo("r", addrs, { observed: multiaddr("/ip4/198.51.100.7/tcp/9") }),
+    {
+      id: "r",
+      addresses: ["/memory/x", "/ip4/10.1.2.3/tcp/1"],
+      ip: "198.51.100.7",
+    },
+  );
 });
 
 Deno.test("limits: a whole Large shard fits a replicate frame and a fetch reply", () => {

@@ -222,7 +222,7 @@ export function remotePeerInfo(connection: Connection): PeerInfo {
   return toPeerInfo(
     connection.remotePeer.toString(),
     [connection.remoteAddr],
-    connection.remoteAddr,
+    { observed: connection.remoteAddr },
   );
 }
 
