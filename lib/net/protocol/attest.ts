@@ -140,12 +140,17 @@ function checkEntry(entry: AttestationEntry): void {
  * Check a holder's answer to `request` from `peer`: echoed nonce and
  * tessera id, the holder is the peer asked, well-formed entries, only
  * requested indices, and a valid signature. Throws `ATTESTATION_FAILED`.
+ *
+ * @example
+ * ```ts
+ * await checkAttestation(attestation, { request, peer: "12D3KooW…" });
+ * ```
  */
 export async function checkAttestation(
   attestation: Attestation,
-  request: AttestRequest,
-  peer: string,
+  from: { readonly request: AttestRequest; readonly peer: string },
 ): Promise<void> {
+  const { request, peer } = from;
   const fail = (why: string) =>
     new TesserasError(
       "ATTESTATION_FAILED",
@@ -295,7 +300,7 @@ export async function sendAttest(
       timestamp: w.timestamp,
       signature: plainBytes(w.signature),
     };
-    await checkAttestation(attestation, request, peer);
+    await checkAttestation(attestation, { request, peer });
     return attestation;
   } catch (err) {
     options.metrics.count("attest", "outboundErrors");
