@@ -358,11 +358,13 @@ export interface HolderRegistry {
     tesseraId: TesseraId,
     holder: { index: number; peerId: PeerId; ip?: string },
   ): Promise<void>;
-  /** `peer` no longer holds shard `index` (or any shard when omitted). */
+  /**
+   * `holder.peerId` no longer holds shard `holder.index` (or any shard of
+   * the tessera when `index` is omitted).
+   */
   removeHolder(
     tesseraId: TesseraId,
-    peer: PeerId,
-    index?: number,
+    holder: { peerId: PeerId; index?: number },
   ): Promise<void>;
   /** Every holder record of the tessera. */
   holders(tesseraId: TesseraId): Promise<HolderRecord[]>;

@@ -146,12 +146,15 @@ export class MemoryHolderRegistry implements HolderRegistry {
     }
   }
 
-  /** `peer` no longer holds shard `index` (or any shard when omitted). */
+  /**
+   * `holder.peerId` no longer holds shard `holder.index` (or any shard of
+   * the tessera when `index` is omitted).
+   */
   removeHolder(
     tesseraId: TesseraId,
-    peer: PeerId,
-    index?: number,
+    holder: { peerId: PeerId; index?: number },
   ): Promise<void> {
+    const { peerId: peer, index } = holder;
     const t = this.#tracked.get(tesseraId);
     const mine = t?.byPeer.get(peer);
     if (t && mine) {

@@ -106,8 +106,9 @@ async function repairFrom(
         live.push({ index, peerId: h.peerId });
         continue;
       }
-      await ctx.holders.removeHolder(id, h.peerId, index);
-      removed.push({ index, peerId: h.peerId });
+      const gone = { index, peerId: h.peerId };
+      await ctx.holders.removeHolder(id, gone);
+      removed.push(gone);
     }
     const lost = h.indices.length - alive.size;
     if (alive.size === 0) lostPeers.add(h.peerId);

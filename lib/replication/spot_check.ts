@@ -77,7 +77,10 @@ export async function spotCheck(
       standing.settled(a.peer.id, `${tesseraId}/${a.index}`);
       if (shown.has(a.index)) continue;
       missing.push(a);
-      await ctx.holders.removeHolder(tesseraId, a.peer.id, a.index);
+      await ctx.holders.removeHolder(tesseraId, {
+        peerId: a.peer.id,
+        index: a.index,
+      });
       await ctx.ledger.recordTheyStoreForUs(a.peer.id, -a.bytes);
     }
     if (shown.size === 0) {

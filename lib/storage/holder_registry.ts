@@ -215,12 +215,15 @@ export class SqliteHolderRegistry implements HolderRegistry {
     });
   }
 
-  /** `peer` no longer holds shard `index` (or any shard when omitted). */
+  /**
+   * `holder.peerId` no longer holds shard `holder.index` (or any shard of
+   * the tessera when `index` is omitted).
+   */
   removeHolder(
     tesseraId: TesseraId,
-    peer: PeerId,
-    index?: number,
+    holder: { peerId: PeerId; index?: number },
   ): Promise<void> {
+    const { peerId: peer, index } = holder;
     return this.#run(`removing a holder of ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       assertPeerId(peer);

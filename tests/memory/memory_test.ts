@@ -170,7 +170,7 @@ Deno.test("MemoryHolderRegistry tracks holders and marks", async () => {
   assert.equal(tracked?.lastHealth, "healthy");
   assert.equal(tracked?.lastCheckedAt, 160);
   assert.equal(tracked?.createdAt, 100);
-  await reg.removeHolder(enc.id, "q");
+  await reg.removeHolder(enc.id, { peerId: "q" });
   assert.deepEqual((await reg.holders(enc.id)).map((h) => h.peerId), ["p"]);
   await reg.untrack(enc.id);
   assert.equal(await reg.get(enc.id), null);

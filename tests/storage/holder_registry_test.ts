@@ -73,18 +73,18 @@ Deno.test("holders: add, re-add, attest, remove; keyed by index and peer", async
         ip: "10.0.0.2",
       },
     ]);
-    await reg.removeHolder(ID, "peerA", 3);
+    await reg.removeHolder(ID, { peerId: "peerA", index: 3 });
     assert.deepEqual(
       (await reg.holders(ID)).map((h) => [h.index, h.peerId]),
       [[0, "peerA"], [3, "peerB"]],
     );
-    await reg.removeHolder(ID, "peerA");
+    await reg.removeHolder(ID, { peerId: "peerA" });
     assert.deepEqual(
       (await reg.holders(ID)).map((h) => [h.index, h.peerId]),
       [[3, "peerB"]],
     );
     assert.deepEqual(await reg.holders(ID2), []);
-    await reg.removeHolder(ID2, "peerA"); // untracked: no error
+    await reg.removeHolder(ID2, { peerId: "peerA" }); // untracked: no error
   });
 });
 
