@@ -437,7 +437,7 @@ export async function runLibp2pSimulation(
       deficits.push(...a.deficits);
     }
     const c = census.counts;
-    const d = durability(census.lostEver, placed, s.days);
+    const d = durability(census.lostEver, { tesseras: placed, days: s.days });
     const fr = census.meanRedundancy("freeRider");
     const fair = census.meanRedundancy("fair");
     const counters = nodes.map((n) => n.node.counters());

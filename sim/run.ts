@@ -423,7 +423,10 @@ class World implements ChurnWorld {
     const { fairMax, frMax, deficits } = await this.#deficits();
     const recall = this.#lookupRecall();
     const c = this.census.counts;
-    const d = durability(this.census.lostEver, this.#placed, s.days);
+    const d = durability(this.census.lostEver, {
+      tesseras: this.#placed,
+      days: s.days,
+    });
     const model = modelDurability({
       dailyDeparture: this.#nodeDays > 0
         ? this.churn.stats.departures / this.#nodeDays

@@ -149,15 +149,14 @@ export interface SimCheck {
  *
  * @example
  * ```ts
- * durability(0, 2000, 365); // { nines: 2.82…, basis: "lower95" }
+ * durability(0, { tesseras: 2000, days: 365 }); // { nines: 2.82…, basis: "lower95" }
  * ```
  */
 export function durability(
   lostEver: number,
-  tesseras: number,
-  days: number,
+  over: { readonly tesseras: number; readonly days: number },
 ): { nines: number; basis: "point" | "lower95" } {
-  const exposure = tesseras * days / 365;
+  const exposure = over.tesseras * over.days / 365;
   if (exposure <= 0) return { nines: 0, basis: "lower95" };
   if (lostEver > 0) {
     const p = Math.min(1, lostEver / exposure);

@@ -169,13 +169,22 @@ Deno.test("the deficit audit splits fair peers, free riders and departed peers",
 });
 
 Deno.test("durability: point estimate with losses, rule-of-three bound without", () => {
-  assert.deepEqual(durability(0, 2000, 365), {
+  assert.deepEqual(durability(0, { tesseras: 2000, days: 365 }), {
     nines: 2.824,
     basis: "lower95",
   });
-  assert.deepEqual(durability(2, 2000, 365), { nines: 3, basis: "point" });
-  assert.deepEqual(durability(10, 10, 365), { nines: 0, basis: "point" });
-  assert.deepEqual(durability(0, 0, 365), { nines: 0, basis: "lower95" });
+  assert.deepEqual(durability(2, { tesseras: 2000, days: 365 }), {
+    nines: 3,
+    basis: "point",
+  });
+  assert.deepEqual(durability(10, { tesseras: 10, days: 365 }), {
+    nines: 0,
+    basis: "point",
+  });
+  assert.deepEqual(durability(0, { tesseras: 0, days: 365 }), {
+    nines: 0,
+    basis: "lower95",
+  });
 });
 
 Deno.test("model durability: more parity or faster repair means more nines", () => {
