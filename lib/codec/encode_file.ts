@@ -97,7 +97,7 @@ export async function encodeTesseraFile(
     const idJob = worker?.hashFile(path);
     const checksums = await encodeStripes(path, plan, sink, options, worker);
     const hashed = idJob ? await idJob : await hashFile(path, { signal });
-    assertUnchanged(path, size, hashed.size);
+    assertUnchanged(path, { want: size, got: hashed.size });
     return { id: hashed.hash, plan, checksums };
   } finally {
     worker?.stop();
@@ -125,7 +125,7 @@ async function encodeSmall(
     size += n;
     if (n < buf.length) break;
   }
-  assertUnchanged(path, plan.size, size);
+  assertUnchanged(path, { want: plan.size, got: size });
   const id = toHex(hasher.digest());
   return { id, plan, checksums: [id] };
 }
@@ -229,7 +229,7 @@ async function encodeStripes(
       free[s % 3].catch(() => {});
     }
     await Promise.all(free);
-    assertUnchanged(path, plan.size, bytesRead);
+    assertUnchanged(path, { want: plan.size, got: bytesRead });
     const mine = coder.finish();
     const theirs = worker ? await worker.finishRows() : [];
     return [...mine, ...theirs].map(toHex);

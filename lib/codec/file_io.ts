@@ -20,8 +20,15 @@ export async function readFull(
   return got;
 }
 
-/** Throws `INVALID_INPUT` naming the file when it changed size under us. */
-export function assertUnchanged(path: string, want: number, got: number) {
+/**
+ * Throws `INVALID_INPUT` naming the file when it changed size under us
+ * (`size.got` bytes where `size.want` were expected).
+ */
+export function assertUnchanged(
+  path: string,
+  size: { readonly want: number; readonly got: number },
+): void {
+  const { want, got } = size;
   if (want !== got) {
     throw new TesserasError(
       "INVALID_INPUT",
