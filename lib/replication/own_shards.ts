@@ -161,7 +161,10 @@ class MemoryShards implements OwnShards {
     recorded: readonly Checksum[] | null,
   ): Promise<ShardLoader> {
     const checksums = recorded ?? this.shards.map((s) => blake3Hex(s));
-    const fragments = asFragments(this.#id, this, checksums);
+    const fragments = asFragments(
+      { id: this.#id, plan: this.plan, checksums },
+      this.shards,
+    );
     return Promise.resolve({
       checksums,
       load: (index: number) => Promise.resolve(fragments[index]),
@@ -246,7 +249,7 @@ class FileShards implements OwnShards {
       await staging?.remove();
       throw e;
     }
-    return fileShardLoader(this.#ctx, this.#files, {
+    return fileShardLoader(this.#files, {
       id: this.#id,
       plan,
       checksums,
@@ -279,7 +282,6 @@ class FileShards implements OwnShards {
  * parity shards from `staging`, where a streaming encode put them.
  */
 export function fileShardLoader(
-  _ctx: ServiceContext,
   files: FileBlobs,
   src: {
     readonly id: TesseraId;
@@ -333,16 +335,19 @@ export function fileShardLoader(
   };
 }
 
-/** Internal: shards as fragments, with the checksums we recorded. */
+/**
+ * Internal: `shards` of our tessera `src.id` as fragments, with the
+ * checksums we recorded.
+ */
 export function asFragments(
-  id: TesseraId,
-  own: { readonly plan: FragmentPlan; readonly shards?: readonly Uint8Array[] },
-  checksums: readonly Checksum[],
+  src: {
+    readonly id: TesseraId;
+    readonly plan: FragmentPlan;
+    readonly checksums: readonly Checksum[];
+  },
+  shards: readonly Uint8Array[],
 ): Fragment[] {
-  const src = { id, plan: own.plan, checksums };
-  return (own.shards ?? []).map((data, index) =>
-    shardFragment(src, { index, data })
-  );
+  return shards.map((data, index) => shardFragment(src, { index, data }));
 }
 
 /** Internal: shard `index` of our tessera, labelled with its recorded checksum. */

@@ -84,7 +84,7 @@ export async function putTesseraFile(
     }, { thresholds: ctx.thresholds, signal, stripeBytes: STRIPE_BYTES });
     options.onEncode?.(plan.size, plan.size);
     await staging.commitBlob(encoded.id, { signal });
-    const loader = fileShardLoader(ctx, files, {
+    const loader = fileShardLoader(files, {
       id: encoded.id,
       plan: encoded.plan,
       checksums: encoded.checksums,
