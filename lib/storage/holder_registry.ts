@@ -19,7 +19,7 @@ import {
   type TrackedTessera,
 } from "../core/mod.ts";
 import { type Database, withTransaction } from "./database.ts";
-import { storageError } from "./io_errors.ts";
+import { runStorage } from "./io_errors.ts";
 import {
   assertPeerId,
   assertShardIndex,
@@ -84,7 +84,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     tesseraId: TesseraId,
     placement: { plan: FragmentPlan; checksums: readonly Checksum[] },
   ): Promise<void> {
-    return this.#run(`tracking ${tesseraId}`, () => {
+    return runStorage(`tracking ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       const { plan, checksums } = placement;
       checkPlan(plan, checksums);
@@ -126,7 +126,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
 
   /** The tracked tessera, or `null`. */
   get(tesseraId: TesseraId): Promise<TrackedTessera | null> {
-    return this.#run(`reading ${tesseraId}`, () => {
+    return runStorage(`reading ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       const row = this.#db.prepare(
         "SELECT * FROM fragment_plans WHERE tessera_id = ?",
@@ -137,7 +137,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
 
   /** All tracked tesseras, ordered by id. */
   list(): Promise<TrackedTessera[]> {
-    return this.#run("listing tracked tesseras", () => {
+    return runStorage("listing tracked tesseras", () => {
       const rows = this.#db.prepare(
         "SELECT * FROM fragment_plans ORDER BY tessera_id",
       ).all() as unknown as PlanRow[];
@@ -147,7 +147,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
 
   /** Stop tracking a tessera and forget its holders (no error if unknown). */
   untrack(tesseraId: TesseraId): Promise<void> {
-    return this.#run(`untracking ${tesseraId}`, () => {
+    return runStorage(`untracking ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       // Cascades to plan_shards and holder_fragments.
       this.#db.prepare("DELETE FROM fragment_plans WHERE tessera_id = ?")
@@ -165,7 +165,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     tesseraId: TesseraId,
     holder: { index: number; peerId: PeerId; ip?: string },
   ): Promise<void> {
-    return this.#run(`adding a holder of ${tesseraId}`, () => {
+    return runStorage(`adding a holder of ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       assertShardIndex(holder.index);
       assertPeerId(holder.peerId);
@@ -224,7 +224,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     holder: { peerId: PeerId; index?: number },
   ): Promise<void> {
     const { peerId: peer, index } = holder;
-    return this.#run(`removing a holder of ${tesseraId}`, () => {
+    return runStorage(`removing a holder of ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       assertPeerId(peer);
       if (index === undefined) {
@@ -243,7 +243,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
 
   /** Every holder record of the tessera, by index then peer id. */
   holders(tesseraId: TesseraId): Promise<HolderRecord[]> {
-    return this.#run(`listing holders of ${tesseraId}`, () => {
+    return runStorage(`listing holders of ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       const rows = this.#db.prepare(
         `SELECT shard_index, peer_id, stored_at, last_attested_at, ip
@@ -259,7 +259,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     tesseraId: TesseraId,
     attested: { peerId: PeerId; at: number },
   ): Promise<void> {
-    return this.#run(`marking an attestation for ${tesseraId}`, () => {
+    return runStorage(`marking an attestation for ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       assertPeerId(attested.peerId);
       checkTime(attested.at);
@@ -281,7 +281,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     tesseraId: TesseraId,
     check: { health: string; at: number },
   ): Promise<void> {
-    return this.#run(`marking a check of ${tesseraId}`, () => {
+    return runStorage(`marking a check of ${tesseraId}`, () => {
       assertTesseraId(tesseraId);
       checkTime(check.at);
       this.#db.prepare(
@@ -316,14 +316,6 @@ export class SqliteHolderRegistry implements HolderRegistry {
         : Number(r.last_checked_at),
       lastHealth: r.last_health === null ? null : String(r.last_health),
     };
-  }
-
-  #run<T>(what: string, fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(storageError(err, what));
-    }
   }
 }
 

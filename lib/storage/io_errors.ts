@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { TesserasError } from "../core/mod.ts";
+import { type IoOptions, TesserasError } from "../core/mod.ts";
 
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY = 5;
@@ -92,4 +92,28 @@ export function storageError(err: unknown, what: string): unknown {
   return new TesserasError("STORAGE_ERROR", `${what}: ${detail}`, {
     cause: err,
   });
+}
+
+/**
+ * Run a synchronous storage call (SQLite calls are short and blocking)
+ * as a promise: its result resolves it, and what it throws rejects it
+ * through {@linkcode storageError}. An aborted `signal` stops the call
+ * from starting; nothing can stop it midway.
+ *
+ * @example
+ * ```ts
+ * const n = await runStorage("counting peers", () => db.prepare(sql).get(), { signal });
+ * ```
+ */
+export function runStorage<T>(
+  what: string,
+  fn: () => T,
+  options: IoOptions = {},
+): Promise<T> {
+  try {
+    options.signal?.throwIfAborted();
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(storageError(err, what));
+  }
 }

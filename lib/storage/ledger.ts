@@ -13,7 +13,7 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import type { Database } from "./database.ts";
-import { storageError } from "./io_errors.ts";
+import { runStorage } from "./io_errors.ts";
 import { assertPeerId } from "./validation.ts";
 
 /** Options of {@linkcode SqliteReciprocityLedger}. */
@@ -153,11 +153,7 @@ export class SqliteReciprocityLedger implements ReciprocityLedger {
   }
 
   #run<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(storageError(err, "reciprocity ledger"));
-    }
+    return runStorage("reciprocity ledger", fn);
   }
 }
 

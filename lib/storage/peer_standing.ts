@@ -17,7 +17,7 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import { type Database, withTransaction } from "./database.ts";
-import { storageError } from "./io_errors.ts";
+import { runStorage } from "./io_errors.ts";
 import { assertPeerId, hasControlChar } from "./validation.ts";
 
 /** Longest refusal code or shard key accepted, in characters. */
@@ -216,14 +216,7 @@ export class SqlitePeerStandingStore implements PeerStandingStore {
   }
 
   #run<T>(what: string, options: IoOptions, fn: () => T): Promise<T> {
-    try {
-      // SQLite calls are synchronous and short: the signal can only stop
-      // one from starting.
-      options.signal?.throwIfAborted();
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(storageError(err, what));
-    }
+    return runStorage(what, fn, options);
   }
 }
 
