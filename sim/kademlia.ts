@@ -100,7 +100,6 @@ export class Kademlia {
   #byKey: (Int32Array | undefined)[] = [];
   #byKeyCount: number[] = [];
   #scratch = new Float64Array(256);
-  #group: number[] = [];
   #marks = new Uint32Array(0);
   #stamp = 0;
   #ce = new Int32Array(0);
@@ -361,10 +360,10 @@ export class Kademlia {
     let ce = this.#ce, cd = this.#cd, cs = this.#cs;
     let me = this.#me, md = this.#md, ms = this.#ms;
     let n = 0;
-    const ne: number[] = [], nd: number[] = [];
+    // Fresh arrays beat reused ones here: truncating an array frees its
+    // store and costs a runtime call (measured), and pushes grow it again.
     const merge = (list: number[]) => {
-      ne.length = 0;
-      nd.length = 0;
+      const ne: number[] = [], nd: number[] = [];
       for (const e of list) {
         if (marks[e] === stamp) continue;
         marks[e] = stamp;
@@ -384,16 +383,18 @@ export class Kademlia {
           ms[m++] = 0;
         }
       }
-      [ce, me] = [me, ce];
-      [cd, md] = [md, cd];
-      [cs, ms] = [ms, cs];
+      const te = ce, td = cd, ts = cs;
+      ce = me;
+      cd = md;
+      cs = ms;
+      me = te;
+      md = td;
+      ms = ts;
       n = m;
     };
     merge(this.closestKnown(asker, key, want));
-    const batch: number[] = [];
-    const answers: number[][] = [];
     for (;;) {
-      batch.length = 0;
+      const batch: number[] = [];
       let considered = 0;
       for (let i = 0; i < n; i++) {
         const s = cs[i];
@@ -405,7 +406,7 @@ export class Kademlia {
         }
       }
       if (batch.length === 0) break;
-      answers.length = 0;
+      const answers: number[][] = [];
       for (const i of batch) {
         const e = ce[i];
         this.stats.queries++;
@@ -492,9 +493,7 @@ export class Kademlia {
     const { key, count, accept, out } = want;
     if (from >= to || out.length >= count) return;
     if (to - from <= 32 || depth >= 64) {
-      // One scratch group for every leaf: a leaf runs to completion.
-      const group = this.#group;
-      group.length = 0;
+      const group: number[] = [];
       for (let p = from; p < to; p++) {
         const e = list[p];
         if (accept(e)) group.push(e);
