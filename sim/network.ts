@@ -485,15 +485,18 @@ class SimDhtPort implements DhtPort {
     return this.#net.findClosest(this.#self, key, count, options);
   }
 
-  replicate(
+  // Async, with its own await: concurrent pushes interleave with the
+  // others' ledger updates at the same points as before (fewer ticks
+  // here changed which pushes a peer refused in the free-riders-drop run).
+  async replicate(
     peer: PeerId,
     envelope: FragmentEnvelope,
     options: IoOptions = {},
   ): Promise<ReplicateAck> {
     const net = this.#net;
     const to = net.indexOf(peer);
-    if (to === undefined) return Promise.reject(unknownPeer(peer));
-    return net.deliver(this.#self, to, {
+    if (to === undefined) throw unknownPeer(peer);
+    return await net.deliver(this.#self, to, {
       kind: "replicate",
       bytes: envelope.data.length,
       tesseraId: envelope.fragment.tesseraId,
