@@ -96,6 +96,10 @@ export class ShardCensus {
   readonly #isOnline: (index: number) => boolean;
   readonly #tesseras = new Map<TesseraId, TesseraTruth>();
   readonly #holdings = new Map<number, Map<TesseraId, Set<number>>>();
+  readonly #redundancySums = new Map<
+    string,
+    { sum: number; samples: number }
+  >();
 
   /** @param options see {@linkcode ShardCensusOptions} */
   constructor(options: ShardCensusOptions) {
@@ -192,6 +196,31 @@ export class ShardCensus {
       n++;
     }
     return n === 0 ? Number.NaN : sum / n;
+  }
+
+  /**
+   * Record each group's {@linkcode ShardCensus.meanRedundancy} now, for
+   * {@linkcode ShardCensus.redundancyOverTime} (call once per sample).
+   */
+  sampleRedundancy(): void {
+    const groups = new Set<string>();
+    for (const t of this.#tesseras.values()) if (t.active) groups.add(t.group);
+    for (const group of groups) {
+      const acc = this.#redundancySums.get(group) ?? { sum: 0, samples: 0 };
+      acc.sum += this.meanRedundancy(group);
+      acc.samples++;
+      this.#redundancySums.set(group, acc);
+    }
+  }
+
+  /**
+   * Mean of `group`'s redundancy over the samples taken while it had
+   * tesseras (NaN when none): how much of the run its tesseras spent
+   * short of their copies, not just where they stand at the end.
+   */
+  redundancyOverTime(group: string): number {
+    const acc = this.#redundancySums.get(group);
+    return acc ? acc.sum / acc.samples : Number.NaN;
   }
 
   /** Whether an active tessera is healthy and readable now. */

@@ -57,6 +57,7 @@ import {
   evaluateChecks,
   modelDurability,
   round3,
+  round3OrNull,
   type Sample,
   type SimSummary,
 } from "./summary.ts";
@@ -380,6 +381,7 @@ export async function runLibp2pSimulation(
       });
       phase(`day${day}`);
       const c = census.counts;
+      census.sampleRedundancy();
       series.push({
         day,
         healthy: c.healthy,
@@ -475,8 +477,12 @@ export async function runLibp2pSimulation(
       repairRatio: census.storedBytes > 0
         ? round3(repairBytes / census.storedBytes)
         : 0,
-      freeRiderRedundancy: Number.isNaN(fr) ? null : round3(fr),
-      fairRedundancy: Number.isNaN(fair) ? null : round3(fair),
+      freeRiderRedundancy: round3OrNull(fr),
+      fairRedundancy: round3OrNull(fair),
+      freeRiderRedundancyMean: round3OrNull(
+        census.redundancyOverTime("freeRider"),
+      ),
+      fairRedundancyMean: round3OrNull(census.redundancyOverTime("fair")),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
       durabilityModelNines: modelDurability({

@@ -123,9 +123,12 @@ export function renderMarkdown(result: SimulationResult): string {
     `| subnet-cap violations | ${m.subnetViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
-    `| redundancy, free riders / fair owners | ${
+    `| redundancy, free riders / fair owners, at the end | ${
       pct(m.freeRiderRedundancy)
     } / ${pct(m.fairRedundancy)} |`,
+    `| redundancy, free riders / fair owners, over the run | ${
+      pct(m.freeRiderRedundancyMean)
+    } / ${pct(m.fairRedundancyMean)} |`,
     `| stored bytes (end) | ${m.storedBytes} |`,
     `| placement bytes | ${m.placementBytes} |`,
     `| refused push bytes (sent, then refused) | ${m.refusedBytes} |`,
@@ -174,7 +177,7 @@ export function renderMarkdown(result: SimulationResult): string {
     "- Ground truth comes from the simulator's census of every node's store, not from the code under test.",
     "- Repair bytes are fragment bytes accepted by new holders outside first placement plus bytes fetched to rebuild;",
     "  pushes the receiver refused are counted apart (refused push bytes).",
-    "- Redundancy is the mean fraction of the target placements that exist (1 = fully replicated).",
+    "- Redundancy is the mean fraction of the target placements that exist (1 = fully replicated); over the run, its mean over the daily samples (what the free-riders check compares).",
     "- The subnet check audits every owner's holder records against the cap (at most",
     "  `maxPerSubnet` distinct peers per /24) every few days and at the end.",
     "",

@@ -28,6 +28,7 @@ import {
   evaluateChecks,
   modelDurability,
   round3,
+  round3OrNull,
   type Sample,
   type SimCheck,
   type SimSummary,
@@ -478,8 +479,12 @@ class World implements ChurnWorld {
       refusedBytes: this.#refusedBytes,
       storedBytes: stored,
       repairRatio: stored > 0 ? round3(this.#repairBytes / stored) : 0,
-      freeRiderRedundancy: Number.isNaN(fr) ? null : round3(fr),
-      fairRedundancy: Number.isNaN(fair) ? null : round3(fair),
+      freeRiderRedundancy: round3OrNull(fr),
+      fairRedundancy: round3OrNull(fair),
+      freeRiderRedundancyMean: round3OrNull(
+        this.census.redundancyOverTime("freeRider"),
+      ),
+      fairRedundancyMean: round3OrNull(this.census.redundancyOverTime("fair")),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
       durabilityModelNines: model,
@@ -660,6 +665,7 @@ class World implements ChurnWorld {
 
   #sample(): void {
     const c = this.census.counts;
+    this.census.sampleRedundancy();
     this.#nodeDays += this.#present.size * (this.scenario.sampleHours ?? 24) /
       24;
     let online = 0;

@@ -92,3 +92,24 @@ Deno.test("ShardCensus: Small tesseras count copies against r", async () => {
     group: "freeRider",
   }]);
 });
+
+Deno.test("ShardCensus: redundancy over time averages each group's samples", async () => {
+  const census = new ShardCensus({ smallReplicas: 2, isOnline: () => true });
+  const stores = [0, 1].map((i) =>
+    census.wrap(i, new MemoryFragmentStore({ verifyOnStore: false }))
+  );
+  for (const s of stores) {
+    await s.store(frag(0, 1, T), new Uint8Array(4));
+    await s.store(frag(0, 1, S), new Uint8Array(4));
+  }
+  census.activate(T, "fair", 1);
+  census.activate(S, "freeRider", 1);
+  assert.ok(Number.isNaN(census.redundancyOverTime("fair")));
+  census.sampleRedundancy(); // both at 2 of 2 copies
+  await stores[1].delete(S, 0);
+  census.sampleRedundancy(); // free rider's at 1 of 2
+  assert.equal(census.redundancyOverTime("fair"), 1);
+  assert.equal(census.redundancyOverTime("freeRider"), 0.75);
+  assert.equal(census.meanRedundancy("freeRider"), 0.5);
+  assert.ok(Number.isNaN(census.redundancyOverTime("other")));
+});
