@@ -41,13 +41,14 @@
  * @module
  */
 import { getLogger, type Logger } from "@logtape/logtape";
-import type {
-  IoOptions,
-  PeerId,
-  PeerInfo,
-  PeerStandingChange,
-  PeerStandingSnapshot,
-  PeerStandingStore,
+import {
+  type IoOptions,
+  type PeerId,
+  type PeerInfo,
+  type PeerStandingChange,
+  type PeerStandingSnapshot,
+  type PeerStandingStore,
+  TesserasError,
 } from "../core/mod.ts";
 
 /** Refusal codes that say "not now, not from you": backed off. */
@@ -116,6 +117,8 @@ export class PeerStanding {
   readonly #store: PeerStandingStore | undefined;
   readonly #log: Logger | undefined;
   #writes: Promise<void> = Promise.resolve();
+  /** Whether a change was saved (restoring then would be wrong). */
+  #changed = false;
 
   /**
    * @param intervalMs the repair interval: the unit of back-offs and bans
@@ -130,10 +133,17 @@ export class PeerStanding {
   }
 
   /**
-   * Take in what a store remembered (call before first use). Records
-   * this memory already holds are newer and are kept.
+   * Take in what a store remembered, before first use: throws `INTERNAL`
+   * once this memory has changed (it keeps no record of what it
+   * deleted, so a snapshot could bring back a ban or proof it ended).
    */
   restore(snapshot: PeerStandingSnapshot): void {
+    if (this.#changed) {
+      throw new TesserasError(
+        "INTERNAL",
+        "peer standing restored after it changed: load it before first use",
+      );
+    }
     for (const r of snapshot.refusals) {
       if (this.#refusals.has(r.peerId)) continue;
       const { code, strikes, until, size, credit } = r;
@@ -161,6 +171,7 @@ export class PeerStanding {
 
   #save(change: PeerStandingChange): void {
     const store = this.#store!;
+    this.#changed = true;
     // In order, one at a time: a `settled` must not overtake its `placed`.
     this.#writes = this.#writes
       .then(() => store.save(change))
@@ -208,7 +219,10 @@ export class PeerStanding {
     };
     this.#refusals.set(peer, record);
     if (this.#store) {
-      this.#save({ kind: "refused", refusal: { peerId: peer, ...record } });
+      this.#save({
+        kind: "refused",
+        refusal: { peerId: peer, ...record, until: storedTime(record.until) },
+      });
     }
   }
 
@@ -286,7 +300,10 @@ export class PeerStanding {
     this.#refusals.delete(peer);
     this.#proven.delete(peer);
     if (this.#store) {
-      this.#save({ kind: "lied", liar: { peerId: peer, lies, until } });
+      this.#save({
+        kind: "lied",
+        liar: { peerId: peer, lies, until: storedTime(until) },
+      });
     }
   }
 
@@ -395,6 +412,15 @@ export function rankCandidates(
   return { usable: keyed.map((k) => k.p), avoided };
 }
 
+/**
+ * A time as the store keeps it: whole ms (a clock may give fractions),
+ * rounded up so a stored ban never ends early, and at most the largest
+ * safe integer (a ban doubled many times would pass it).
+ */
+function storedTime(ms: number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(ms));
+}
+
 function peerOf(change: PeerStandingChange): PeerId {
   switch (change.kind) {
     case "refused":
@@ -473,7 +499,7 @@ export async function loadStanding(
   const interval = Math.max(1, ctx.config.repairIntervalMs);
   const snapshot = await store.load({
     ...options,
-    forgetBefore: at - FORGET_AFTER_INTERVALS * interval,
+    forgetBefore: Math.floor(at - FORGET_AFTER_INTERVALS * interval),
   });
   standing.restore(snapshot);
   (ctx.log ?? getLogger(["tesseras", "replication"])).info(

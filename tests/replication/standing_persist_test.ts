@@ -502,3 +502,42 @@ Deno.test("PeerStanding restored from the database answers as the one that wrote
     db2.close();
   });
 });
+
+Deno.test("standing: fractional clock times are stored as whole ms, rounded up, and a ban past the safe range is capped", async () => {
+  await withDbFile(async (open) => {
+    const db = await open();
+    const store = new SqlitePeerStandingStore(db);
+    const standing = new PeerStanding(DAY, { store });
+    const at = 1_700_000_000_000.25;
+    standing.lied("fractional", at);
+    for (let i = 0; i < 40; i++) standing.lied("incorrigible", at);
+    await standing.flush();
+    const { liars } = await store.load();
+    assert.deepEqual(liars, [
+      { peerId: "fractional", lies: 1, until: Math.ceil(at + 90 * DAY) },
+      {
+        peerId: "incorrigible",
+        lies: 40,
+        until: Number.MAX_SAFE_INTEGER,
+      },
+    ]);
+  });
+});
+
+Deno.test("standing: restoring a memory that already changed is refused (it could bring back what it ended)", () => {
+  const store: PeerStandingStore = {
+    load: () =>
+      Promise.resolve({ refusals: [], liars: [], proven: [], pending: [] }),
+    save: () => Promise.resolve(),
+  };
+  const standing = new PeerStanding(DAY, { store });
+  standing.restore({ refusals: [], liars: [], proven: ["p"], pending: [] });
+  assert.equal(standing.isProven("p"), true);
+  standing.lied("p", 0);
+  assert.throws(
+    () =>
+      standing.restore({ refusals: [], liars: [], proven: ["p"], pending: [] }),
+    (e) => e instanceof TesserasError && e.code === "INTERNAL",
+  );
+  assert.equal(standing.isProven("p"), false);
+});
