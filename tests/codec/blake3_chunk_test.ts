@@ -48,3 +48,33 @@ Deno.test("digests from blake3Chunk do not alias each other", () => {
   blake3Chunk(undefined, new Uint8Array([2]));
   assert.deepEqual(a, copy);
 });
+
+Deno.test("blake3Chunk reads views at any offset, in large and shared buffers", () => {
+  // Every length up to a block and a bit, then a spread up to the chunk.
+  const lengths = Array.from({ length: 80 }, (_, n) => n);
+  for (let n = 80; n < 1024; n += 61) lengths.push(n);
+  lengths.push(1023, 1024);
+  const backings = [
+    new ArrayBuffer(1040),
+    new ArrayBuffer((1 << 20) + 2048), // past the cached view's size cap
+    new SharedArrayBuffer(1040),
+  ];
+  for (const backing of backings) {
+    const base = backing.byteLength - 1040;
+    const all = new Uint8Array(backing);
+    for (let i = 0; i < all.length; i++) all[i] = (i * 131 + 7) & 0xff;
+    for (let offset = 0; offset < 8; offset++) {
+      for (const n of lengths) {
+        const view = new Uint8Array(backing, base + offset, n);
+        const want = toHex(
+          new PortableBlake3(key).update(view.slice()).digest(),
+        );
+        assert.equal(
+          blake3ChunkHex(key, view),
+          want,
+          `${backing.constructor.name} ${backing.byteLength} B, offset ${offset}, ${n} B`,
+        );
+      }
+    }
+  }
+});
