@@ -223,8 +223,8 @@ export class SqliteHolderRegistry implements HolderRegistry {
     tesseraId: TesseraId,
     holder: { peerId: PeerId; index?: number },
   ): Promise<void> {
-    const { peerId: peer, index } = holder;
     return runStorage(`removing a holder of ${tesseraId}`, () => {
+      const { peerId: peer, index } = holder;
       assertTesseraId(tesseraId);
       assertPeerId(peer);
       if (index === undefined) {
