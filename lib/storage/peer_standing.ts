@@ -130,6 +130,12 @@ export class SqlitePeerStandingStore implements PeerStandingStore {
       `recording peer standing (${change?.kind})`,
       options,
       () => {
+        if (typeof change !== "object" || change === null) {
+          throw new TesserasError(
+            "INVALID_INPUT",
+            "a peer standing change must be an object with a kind",
+          );
+        }
         switch (change.kind) {
           case "refused":
             return this.#refused(change.refusal);

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { isTesserasError } from "../../lib/core/mod.ts";
+import {
+  isTesserasError,
+  type PeerStandingChange,
+} from "../../lib/core/mod.ts";
 import {
   appliedMigrations,
   openDatabase,
@@ -228,6 +231,10 @@ Deno.test("SqlitePeerStandingStore: malformed changes are refused and write noth
       assert.equal(
         await codeOf(s.save({ kind: "proven", peerId: "" })),
         "INVALID_ID",
+      );
+      assert.equal(
+        await codeOf(s.save(null as unknown as PeerStandingChange)),
+        "INVALID_INPUT",
       );
       assert.equal(
         await codeOf(
