@@ -30,10 +30,10 @@
  * of it persists: every change is written through in order, and the
  * service loads it before its first placement, receive or repair, so a
  * banned liar stays banned, a back-off stands, a proof counts and
- * unproven bytes stay out of the balance across restarts. On load,
- * refusal and liar records that ended more than
- * {@linkcode FORGET_AFTER_INTERVALS} repair intervals ago are forgotten
- * (a later refusal or lie starts a fresh count). A failed write is
+ * unproven bytes stay out of the balance across restarts. Refusal and
+ * liar records that ended more than {@linkcode FORGET_AFTER_INTERVALS}
+ * repair intervals ago are forgotten (a later refusal or lie starts a
+ * fresh count), on load and in a running service alike. A failed write is
  * logged with the peer and what was lost; the memory of the running
  * service keeps it. Without a store (the simulator, unit tests) the
  * memory lives as long as the service, and nothing is awaited.
@@ -169,6 +169,20 @@ export class PeerStanding {
     return this.#writes;
   }
 
+  /**
+   * `record`, unless it ended {@linkcode FORGET_AFTER_INTERVALS} before
+   * `at`: a running service forgets as a restarted one does on load.
+   */
+  #current<R extends { until: number }>(
+    record: R | undefined,
+    at: number,
+  ): R | undefined {
+    return record &&
+        record.until >= at - FORGET_AFTER_INTERVALS * this.#intervalMs
+      ? record
+      : undefined;
+  }
+
   #save(change: PeerStandingChange): void {
     const store = this.#store!;
     this.#changed = true;
@@ -199,7 +213,7 @@ export class PeerStanding {
     refusal: { code: string; size: number; at: number; credit: number },
   ): void {
     if (!BACKOFF_CODES.has(refusal.code)) return;
-    const prev = this.#refusals.get(peer);
+    const prev = this.#current(this.#refusals.get(peer), refusal.at);
     const strikes = (prev?.strikes ?? 0) + 1;
     // A deficit refusal stands until we store more for the peer (checked
     // in `avoid`); the longest back-off is only a safety valve for a peer
@@ -293,7 +307,7 @@ export class PeerStanding {
    * acknowledged, at time `at`: banned from placement.
    */
   lied(peer: PeerId, at: number): void {
-    const lies = (this.#liars.get(peer)?.lies ?? 0) + 1;
+    const lies = (this.#current(this.#liars.get(peer), at)?.lies ?? 0) + 1;
     const ban = this.#intervalMs * LIAR_BAN_INTERVALS * 2 ** (lies - 1);
     const until = at + ban;
     this.#liars.set(peer, { lies, until });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { PeerInfo } from "../../lib/core/mod.ts";
 import {
   BACKOFF_CODES,
+  FORGET_AFTER_INTERVALS,
   LIAR_BAN_INTERVALS,
   MAX_BACKOFF_INTERVALS,
   PeerStanding,
@@ -204,4 +205,29 @@ Deno.test("standingOf: one memory per service context", () => {
   standingOf(a).lied("x", 0);
   assert.equal(standingOf(a).lies("x"), 1);
   assert.equal(standingOf(b).lies("x"), 0);
+});
+
+Deno.test("a running memory forgets a lie or refusal that ended long ago, as a restart does", () => {
+  const s = new PeerStanding(DAY);
+  s.lied("p", 0);
+  const firstBanEnds = LIAR_BAN_INTERVALS * DAY;
+  // Lying again while the record is recent doubles the ban ...
+  s.lied("q", 0);
+  s.lied("q", firstBanEnds + FORGET_AFTER_INTERVALS * DAY);
+  assert.equal(s.lies("q"), 2);
+  // ... but a lie long after the last ban ended starts over.
+  s.lied("p", firstBanEnds + FORGET_AFTER_INTERVALS * DAY + 1);
+  assert.equal(s.lies("p"), 1);
+  const refusal = { code: "INSUFFICIENT_SPACE", size: 10, credit: 0 };
+  s.refused("r", { ...refusal, at: 0 });
+  s.refused("r", { ...refusal, at: DAY + 1 }); // 2 strikes: 2 days
+  const ends = DAY + 1 + 2 * DAY;
+  s.refused("r", { ...refusal, at: ends + FORGET_AFTER_INTERVALS * DAY + 1 });
+  const at = ends + FORGET_AFTER_INTERVALS * DAY + 1;
+  // One strike again: backed off for one interval, not four.
+  assert.equal(
+    s.avoid("r", { size: 10, at: at + DAY - 1, credit: 0 }),
+    "backoff",
+  );
+  assert.equal(s.avoid("r", { size: 10, at: at + DAY, credit: 0 }), null);
 });
