@@ -159,6 +159,10 @@ export async function runLibp2pSimulation(
   // Memory-transport addresses are process-global: never reuse one.
   const runId = crypto.randomUUID();
   const nodes: FullNode[] = [];
+  // Repair is the owner's job: an outage that takes a tessera's owner
+  // leaves it orphaned, counted apart as the port level does.
+  const ownerOf = new Map<TesseraId, FullNode>();
+  const ownerAlive = (id: TesseraId) => ownerOf.get(id)?.alive === true;
   const ipOfPeer = new Map<string, string>();
   const indexOfPeer = new Map<string, number>();
   const census = new ShardCensus({
@@ -301,6 +305,7 @@ export async function runLibp2pSimulation(
     }
     await pool(jobs, 4, async ({ owner, bytes }) => {
       const id = blake3Hex(bytes);
+      ownerOf.set(id, owner);
       const plan = planTessera(bytes.length, { thresholds });
       placed++;
       try {
@@ -355,7 +360,8 @@ export async function runLibp2pSimulation(
         const before = new Set(census.bad());
         for (const n of hit) await depart(n);
         departures += hit.length;
-        const affected = new Set(census.bad().filter((id) => !before.has(id)));
+        const hurt = census.bad().filter((id) => !before.has(id));
+        const affected = new Set(hurt.filter(ownerAlive));
         broken.push(affected);
         outages.push({
           label: `${
@@ -363,7 +369,7 @@ export async function runLibp2pSimulation(
           } ${o.scope} lost for good (${hit.length} nodes)`,
           day,
           tesseras: affected.size,
-          orphaned: 0,
+          orphaned: hurt.length - affected.size,
           healHours: affected.size === 0 ? 0 : null,
         });
       }
@@ -463,7 +469,7 @@ export async function runLibp2pSimulation(
       degraded: c.degraded,
       lost: c.lost,
       lostEver: census.lostEver,
-      orphaned: 0,
+      orphaned: [...ownerOf.keys()].filter((id) => !ownerAlive(id)).length,
       freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
       unavailable: c.unavailable,
       subnetViolations: violating.size,
