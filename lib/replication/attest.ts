@@ -157,23 +157,30 @@ function checksumAgrees(
   return checksum === undefined || e.checksum === checksum;
 }
 
-function rejected(
+/**
+ * Why `answer` is not an answer to our challenge (holder, tessera, nonce
+ * echo, freshness), or `null` when it is.
+ */
+function mismatch(
+  ctx: ServiceContext,
   expect: Expectation,
-  verification: "proof" | "checksum",
-  attestation: Attestation,
-  reason: string,
-): AttestationCheck {
-  return {
-    peerId: expect.peer,
-    tesseraId: expect.tesseraId,
-    verification,
-    answered: true,
-    attestation,
-    authentic: false,
-    proven: [],
-    failed: [...expect.indices],
-    reason,
-  };
+  answer: { nonce: Uint8Array; attestation: Attestation },
+): string | null {
+  const { nonce, attestation: a } = answer;
+  if (a.holder !== expect.peer) {
+    return `answer names holder ${a.holder}, not ${expect.peer}`;
+  }
+  if (a.tesseraId !== expect.tesseraId) {
+    return `answer is for tessera ${a.tesseraId}`;
+  }
+  if (!(a.nonce instanceof Uint8Array) || !sameBytes(a.nonce, nonce)) {
+    return "answer does not echo our nonce (replayed or forged)";
+  }
+  const skew = Math.abs(a.timestamp - ctx.clock.now());
+  if (!Number.isFinite(skew) || skew > ctx.maxSkewMs) {
+    return `answer timestamp is ${skew} ms away from our clock`;
+  }
+  return null;
 }
 
 /**
@@ -189,56 +196,32 @@ async function screen(
 ): Promise<AttestationCheck | Screened> {
   const { nonce, attestation: a } = answer;
   const verification = verificationOf(expect, prover);
-  if (a.holder !== expect.peer) {
-    return rejected(
-      expect,
-      verification,
-      a,
-      `answer names holder ${a.holder}, not ${expect.peer}`,
-    );
+  let reason = mismatch(ctx, expect, answer);
+  if (reason === null) {
+    let signed = false;
+    try {
+      // The signed bytes leave the signature out.
+      signed = await ctx.identity.verify(a.holder, {
+        data: attestationSigningBytes(a),
+        signature: a.signature,
+      });
+    } catch {
+      signed = false;
+    }
+    if (!signed) reason = "signature does not verify with the holder's key";
   }
-  if (a.tesseraId !== expect.tesseraId) {
-    return rejected(
-      expect,
+  if (reason !== null) {
+    return {
+      peerId: expect.peer,
+      tesseraId: expect.tesseraId,
       verification,
-      a,
-      `answer is for tessera ${a.tesseraId}`,
-    );
-  }
-  if (!(a.nonce instanceof Uint8Array) || !sameBytes(a.nonce, nonce)) {
-    return rejected(
-      expect,
-      verification,
-      a,
-      "answer does not echo our nonce (replayed or forged)",
-    );
-  }
-  const skew = Math.abs(a.timestamp - ctx.clock.now());
-  if (!Number.isFinite(skew) || skew > ctx.maxSkewMs) {
-    return rejected(
-      expect,
-      verification,
-      a,
-      `answer timestamp is ${skew} ms away from our clock`,
-    );
-  }
-  let signed = false;
-  try {
-    // The signed bytes leave the signature out.
-    signed = await ctx.identity.verify(a.holder, {
-      data: attestationSigningBytes(a),
-      signature: a.signature,
-    });
-  } catch {
-    signed = false;
-  }
-  if (!signed) {
-    return rejected(
-      expect,
-      verification,
-      a,
-      "signature does not verify with the holder's key",
-    );
+      answered: true,
+      attestation: a,
+      authentic: false,
+      proven: [],
+      failed: [...expect.indices],
+      reason,
+    };
   }
 
   // Answers carry a shard or two: a scan beats building a map.
@@ -310,28 +293,19 @@ async function judgeAll(
       }
       (ok ? proven : failed).push(index);
     }
+    const check: AttestationCheck = {
+      peerId: expect.peer,
+      tesseraId: expect.tesseraId,
+      verification: item.verification,
+      answered: true,
+      attestation: item.attestation,
+      authentic: true,
+      proven,
+      failed,
+    };
     out[n] = failed.length > 0
-      ? {
-        peerId: expect.peer,
-        tesseraId: expect.tesseraId,
-        verification: item.verification,
-        answered: true,
-        attestation: item.attestation,
-        authentic: true,
-        proven,
-        failed,
-        reason: `shards ${failed.join(",")} missing or not proven`,
-      }
-      : {
-        peerId: expect.peer,
-        tesseraId: expect.tesseraId,
-        verification: item.verification,
-        answered: true,
-        attestation: item.attestation,
-        authentic: true,
-        proven,
-        failed,
-      };
+      ? { ...check, reason: `shards ${failed.join(",")} missing or not proven` }
+      : check;
   }
   return out;
 }
