@@ -494,9 +494,7 @@ class SimDhtPort implements DhtPort {
     options: IoOptions = {},
   ): Promise<ReplicateAck> {
     const net = this.#net;
-    const to = net.indexOf(peer);
-    if (to === undefined) throw unknownPeer(peer);
-    return await net.deliver(this.#self, to, {
+    return await net.deliver(this.#self, this.#target(peer), {
       kind: "replicate",
       bytes: envelope.data.length,
       tesseraId: envelope.fragment.tesseraId,
