@@ -56,8 +56,8 @@ import {
   durability,
   evaluateChecks,
   modelDurability,
+  redundancyFields,
   round3,
-  round3OrNull,
   type Sample,
   type SimSummary,
 } from "./summary.ts";
@@ -446,8 +446,6 @@ export async function runLibp2pSimulation(
     }
     const c = census.counts;
     const d = durability(census.lostEver, { tesseras: placed, days: s.days });
-    const fr = census.meanRedundancy("freeRider");
-    const fair = census.meanRedundancy("fair");
     const counters = nodes.map((n) => n.node.counters());
     const messages: Record<string, number> = {};
     for (const cnt of counters) {
@@ -483,12 +481,7 @@ export async function runLibp2pSimulation(
       repairRatio: census.storedBytes > 0
         ? round3(repairBytes / census.storedBytes)
         : 0,
-      freeRiderRedundancy: round3OrNull(fr),
-      fairRedundancy: round3OrNull(fair),
-      freeRiderRedundancyMean: round3OrNull(
-        census.redundancyOverTime("freeRider"),
-      ),
-      fairRedundancyMean: round3OrNull(census.redundancyOverTime("fair")),
+      ...redundancyFields(census),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
       durabilityModelNines: modelDurability({

@@ -27,8 +27,8 @@ import {
   durability,
   evaluateChecks,
   modelDurability,
+  redundancyFields,
   round3,
-  round3OrNull,
   type Sample,
   type SimCheck,
   type SimSummary,
@@ -437,8 +437,6 @@ class World implements ChurnWorld {
         this.config.repairJitterMs + this.#graceMs) / DAY,
       shapes: this.census.shapes(),
     });
-    const fr = this.census.meanRedundancy("freeRider");
-    const fair = this.census.meanRedundancy("fair");
     const stored = this.census.storedBytes;
     const outages: OutageRecord[] = this.#outages.map((o) => ({
       label: o.label,
@@ -479,12 +477,7 @@ class World implements ChurnWorld {
       refusedBytes: this.#refusedBytes,
       storedBytes: stored,
       repairRatio: stored > 0 ? round3(this.#repairBytes / stored) : 0,
-      freeRiderRedundancy: round3OrNull(fr),
-      fairRedundancy: round3OrNull(fair),
-      freeRiderRedundancyMean: round3OrNull(
-        this.census.redundancyOverTime("freeRider"),
-      ),
-      fairRedundancyMean: round3OrNull(this.census.redundancyOverTime("fair")),
+      ...redundancyFields(this.census),
       durabilityNines: d.nines,
       durabilityBasis: d.basis,
       durabilityModelNines: model,

@@ -348,6 +348,42 @@ export function round3(x: number): number {
 }
 
 /** {@linkcode round3}, or `null` for NaN (a mean over nothing). */
-export function round3OrNull(x: number): number | null {
+function round3OrNull(x: number): number | null {
   return Number.isNaN(x) ? null : round3(x);
+}
+
+/** What {@linkcode redundancyFields} reads (a `ShardCensus`). */
+export interface RedundancySource {
+  /** Mean redundancy of a group's tesseras now (NaN when none). */
+  meanRedundancy(group: string): number;
+  /** The same averaged over the samples taken (NaN when none). */
+  redundancyOverTime(group: string): number;
+}
+
+/**
+ * The summary's redundancy figures of free riders and fair owners, now
+ * and over the run, as both levels report them.
+ *
+ * @example
+ * ```ts
+ * const summary = { ...otherFields, ...redundancyFields(census) };
+ * ```
+ */
+export function redundancyFields(
+  census: RedundancySource,
+): Pick<
+  SimSummary,
+  | "freeRiderRedundancy"
+  | "fairRedundancy"
+  | "freeRiderRedundancyMean"
+  | "fairRedundancyMean"
+> {
+  return {
+    freeRiderRedundancy: round3OrNull(census.meanRedundancy("freeRider")),
+    fairRedundancy: round3OrNull(census.meanRedundancy("fair")),
+    freeRiderRedundancyMean: round3OrNull(
+      census.redundancyOverTime("freeRider"),
+    ),
+    fairRedundancyMean: round3OrNull(census.redundancyOverTime("fair")),
+  };
 }
