@@ -8,7 +8,7 @@ import {
   openDatabase,
   SqlitePeerStandingStore,
 } from "../../lib/storage/mod.ts";
-import { withTempDir } from "./helpers.ts";
+import { withDb, withTempDir } from "./helpers.ts";
 
 const T = 1_700_000_000_000;
 const DAY = 86_400_000;
@@ -122,44 +122,39 @@ Deno.test("SqlitePeerStandingStore: every record kind survives closing and reope
 });
 
 Deno.test("SqlitePeerStandingStore: a lie ends the peer's back-off and proof in the same write, and keeps its pending shards", async () => {
-  await withTempDir(async (dir) => {
-    const db = await openDatabase(`${dir}/t.db`);
-    try {
-      const s = new SqlitePeerStandingStore(db);
-      await s.save({
-        kind: "refused",
-        refusal: {
-          peerId: "x",
-          code: "INSUFFICIENT_SPACE",
-          strikes: 1,
-          until: T,
-          size: 1,
-          credit: 0,
-        },
-      });
-      await s.save({ kind: "proven", peerId: "x" });
-      await s.save({ kind: "proven", peerId: "y" });
-      await s.save({
-        kind: "placed",
-        pending: { peerId: "x", key: "k/1", size: 9 },
-      });
-      await s.save({
-        kind: "lied",
-        liar: { peerId: "x", lies: 1, until: T + 90 * DAY },
-      });
-      await s.save({
-        kind: "lied",
-        liar: { peerId: "x", lies: 2, until: T + 180 * DAY },
-      });
-      assert.deepEqual(await s.load(), {
-        refusals: [],
-        liars: [{ peerId: "x", lies: 2, until: T + 180 * DAY }],
-        proven: ["y"],
-        pending: [{ peerId: "x", key: "k/1", size: 9 }],
-      });
-    } finally {
-      db.close();
-    }
+  await withDb(async (db) => {
+    const s = new SqlitePeerStandingStore(db);
+    await s.save({
+      kind: "refused",
+      refusal: {
+        peerId: "x",
+        code: "INSUFFICIENT_SPACE",
+        strikes: 1,
+        until: T,
+        size: 1,
+        credit: 0,
+      },
+    });
+    await s.save({ kind: "proven", peerId: "x" });
+    await s.save({ kind: "proven", peerId: "y" });
+    await s.save({
+      kind: "placed",
+      pending: { peerId: "x", key: "k/1", size: 9 },
+    });
+    await s.save({
+      kind: "lied",
+      liar: { peerId: "x", lies: 1, until: T + 90 * DAY },
+    });
+    await s.save({
+      kind: "lied",
+      liar: { peerId: "x", lies: 2, until: T + 180 * DAY },
+    });
+    assert.deepEqual(await s.load(), {
+      refusals: [],
+      liars: [{ peerId: "x", lies: 2, until: T + 180 * DAY }],
+      proven: ["y"],
+      pending: [{ peerId: "x", key: "k/1", size: 9 }],
+    });
   });
 });
 
@@ -216,79 +211,74 @@ Deno.test("SqlitePeerStandingStore: load with forgetBefore deletes refusals and 
 });
 
 Deno.test("SqlitePeerStandingStore: malformed changes are refused and write nothing; an aborted signal stops a write", async () => {
-  await withTempDir(async (dir) => {
-    const db = await openDatabase(`${dir}/t.db`);
-    try {
-      const s = new SqlitePeerStandingStore(db);
-      const codeOf = async (p: Promise<unknown>) => {
-        try {
-          await p;
-          return "none";
-        } catch (e) {
-          return isTesserasError(e) ? e.code : `other: ${e}`;
-        }
-      };
-      assert.equal(
-        await codeOf(s.save({ kind: "proven", peerId: "" })),
-        "INVALID_ID",
-      );
-      assert.equal(
-        await codeOf(s.save(null as unknown as PeerStandingChange)),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(
-          s.save({ kind: "lied", liar: { peerId: "x", lies: 0, until: T } }),
-        ),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(
-          s.save({ kind: "lied", liar: { peerId: "x", lies: 1, until: 1.5 } }),
-        ),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(
-          s.save({
-            kind: "placed",
-            pending: { peerId: "x", key: "a\nb", size: 1 },
-          }),
-        ),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(
-          s.save({
-            kind: "placed",
-            pending: { peerId: "x", key: "k", size: -1 },
-          }),
-        ),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(
-          s.save({ kind: "bogus" } as unknown as Parameters<typeof s.save>[0]),
-        ),
-        "INVALID_INPUT",
-      );
-      assert.equal(
-        await codeOf(s.load({ forgetBefore: Number.NaN })),
-        "INVALID_INPUT",
-      );
-      const aborted = AbortSignal.abort(new Error("stop"));
-      await assert.rejects(
-        s.save({ kind: "proven", peerId: "x" }, { signal: aborted }),
-        /stop/,
-      );
-      assert.deepEqual(await s.load(), {
-        refusals: [],
-        liars: [],
-        proven: [],
-        pending: [],
-      });
-    } finally {
-      db.close();
-    }
+  await withDb(async (db) => {
+    const s = new SqlitePeerStandingStore(db);
+    const codeOf = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return "none";
+      } catch (e) {
+        return isTesserasError(e) ? e.code : `other: ${e}`;
+      }
+    };
+    assert.equal(
+      await codeOf(s.save({ kind: "proven", peerId: "" })),
+      "INVALID_ID",
+    );
+    assert.equal(
+      await codeOf(s.save(null as unknown as PeerStandingChange)),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(
+        s.save({ kind: "lied", liar: { peerId: "x", lies: 0, until: T } }),
+      ),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(
+        s.save({ kind: "lied", liar: { peerId: "x", lies: 1, until: 1.5 } }),
+      ),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(
+        s.save({
+          kind: "placed",
+          pending: { peerId: "x", key: "a\nb", size: 1 },
+        }),
+      ),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(
+        s.save({
+          kind: "placed",
+          pending: { peerId: "x", key: "k", size: -1 },
+        }),
+      ),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(
+        s.save({ kind: "bogus" } as unknown as Parameters<typeof s.save>[0]),
+      ),
+      "INVALID_INPUT",
+    );
+    assert.equal(
+      await codeOf(s.load({ forgetBefore: Number.NaN })),
+      "INVALID_INPUT",
+    );
+    const aborted = AbortSignal.abort(new Error("stop"));
+    await assert.rejects(
+      s.save({ kind: "proven", peerId: "x" }, { signal: aborted }),
+      /stop/,
+    );
+    assert.deepEqual(await s.load(), {
+      refusals: [],
+      liars: [],
+      proven: [],
+      pending: [],
+    });
   });
 });
