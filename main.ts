@@ -1,5 +1,7 @@
 /**
  * The `tesseras` command line: parses, calls `lib/node` or `sim/`, prints.
+ * `buildProgram` reads as the command groups; each group registers its
+ * commands, and each command's action is a short function of its own.
  *
  * @module
  */
@@ -12,14 +14,7 @@ import {
   TesserasError,
 } from "./lib/core/mod.ts";
 import {
-  ApiClient,
   buildTarget,
-  createProgress,
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  exitCodeFor,
-  formatBytes,
-  formatTable,
   loadNodeConfig,
   resolveDataDir,
   runDaemon,
@@ -27,10 +22,30 @@ import {
   verifyDataDir,
   VERSION,
 } from "./lib/node/mod.ts";
+import { ApiClient } from "./lib/node/client/mod.ts";
+import {
+  createProgress,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  exitCodeFor,
+  formatBytes,
+  formatLedger,
+  formatPeers,
+  formatRepairReport,
+  formatStatus,
+  formatVerifyReport,
+  type Row,
+  unrepairedCount,
+} from "./lib/node/cli/mod.ts";
 import { SIM_OPTIONS, simCommand } from "./sim/mod.ts";
 
 interface GlobalOptions {
   dataDir?: string;
+}
+
+/** Options every read command has. */
+interface JsonOption {
+  json?: boolean;
 }
 
 function print(text: string): void {
@@ -63,32 +78,20 @@ function requireId(id: string): string {
   return id;
 }
 
-type Row = Record<string, unknown>;
-
-function printStatus(body: unknown): void {
-  const rows = (Array.isArray(body) ? body : [body]) as Row[];
-  if (rows.length === 0) {
-    print("no tesseras yet: add one with `tesseras put FILE`");
-    return;
-  }
-  print(formatTable(
-    ["tessera", "tier", "size", "shards", "live", "lost", "holders", "health"],
-    rows.map((r) => [
-      String(r.id ?? ""),
-      String(r.tier ?? ""),
-      formatBytes(Number(r.size ?? 0)),
-      String(r.shardCount ?? ""),
-      String(r.liveShards ?? ""),
-      String(r.lostShards ?? ""),
-      String(r.holderCount ?? ""),
-      String(r.health ?? ""),
-    ]),
-  ));
-}
-
 /** Builds the command tree; exported for tests. */
 export function buildProgram(): Command {
-  const program = new Command("tesseras")
+  const program = rootCommand();
+  addDaemonCommands(program);
+  addSimCommand(program);
+  addNetworkCommands(program);
+  addTesseraCommands(program);
+  addLedgerCommand(program);
+  addRepairCommand(program);
+  return program;
+}
+
+function rootCommand(): Command {
+  return new Command("tesseras")
     .description(
       "Keep memories alive: erasure-coded, peer-to-peer, repaired under churn.",
     )
@@ -100,7 +103,11 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .showSuggestionAfterError()
     .exitOverride();
+}
 
+// ---- the daemon and its data directory: start, verify ----
+
+function addDaemonCommands(program: Command): void {
   program.command("start")
     .description("run a node until SIGINT or SIGTERM")
     .option("--listen <multiaddr...>", "addresses to listen on")
@@ -116,18 +123,7 @@ export function buildProgram(): Command {
       parseNonNegative,
     )
     .option("--public-only", "keep only public addresses in the DHT")
-    .action(async (opts, cmd) => {
-      await setupLogging();
-      const config = await loadNodeConfig(dataDirOf(cmd), {
-        listen: opts.listen,
-        bootstrap: opts.bootstrap,
-        api: opts.api,
-        bootstrapMode: opts.bootstrapMode,
-        staleAfterSeconds: opts.staleAfter,
-        allowPrivateAddresses: opts.publicOnly ? false : undefined,
-      });
-      await runDaemon(config);
-    });
+    .action(startNode);
 
   program.command("verify")
     .description(
@@ -135,38 +131,48 @@ export function buildProgram(): Command {
     )
     .option("--repair", "remove unfinished writes and files without a row")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      const report = await verifyDataDir(dataDirOf(cmd), {
-        repair: opts.repair,
-      });
-      const unrepaired = report.issues.filter((i) => !i.repaired).length +
-        (report.ledger.repaired ? 0 : report.ledger.corrections.length);
-      if (opts.json) {
-        print(JSON.stringify({ ...report, inconsistencies: unrepaired }));
-      } else {
-        print(
-          `checked ${report.rowsChecked} rows and ${report.filesSeen} files (${
-            formatBytes(report.bytesHashed)
-          } hashed) and ${report.ledger.peersChecked} ledger rows: ${unrepaired} inconsistencies`,
-        );
-        for (const issue of report.issues) {
-          print(
-            `${issue.kind}: ${issue.path}: ${issue.detail}${
-              issue.repaired ? " (repaired)" : ""
-            }`,
-          );
-        }
-        for (const c of report.ledger.corrections) {
-          print(
-            `ledger_mismatch: ${c.peerId}: credited ${c.before} bytes, shards held from it total ${c.attributedBytes}${
-              report.ledger.repaired ? ` (corrected to ${c.after})` : ""
-            }`,
-          );
-        }
-      }
-      if (unrepaired > 0) Deno.exitCode = EXIT_FAILURE;
-    });
+    .action(verifyNode);
+}
 
+interface StartOptions {
+  listen?: string[];
+  bootstrap?: string[];
+  api?: string;
+  bootstrapMode?: boolean;
+  staleAfter?: number;
+  publicOnly?: boolean;
+}
+
+async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
+  await setupLogging();
+  const config = await loadNodeConfig(dataDirOf(cmd), {
+    listen: opts.listen,
+    bootstrap: opts.bootstrap,
+    api: opts.api,
+    bootstrapMode: opts.bootstrapMode,
+    staleAfterSeconds: opts.staleAfter,
+    allowPrivateAddresses: opts.publicOnly ? false : undefined,
+  });
+  await runDaemon(config);
+}
+
+async function verifyNode(
+  opts: JsonOption & { repair?: boolean },
+  cmd: Command,
+): Promise<void> {
+  const report = await verifyDataDir(dataDirOf(cmd), { repair: opts.repair });
+  const unrepaired = unrepairedCount(report);
+  print(
+    opts.json
+      ? JSON.stringify({ ...report, inconsistencies: unrepaired })
+      : formatVerifyReport(report),
+  );
+  if (unrepaired > 0) Deno.exitCode = EXIT_FAILURE;
+}
+
+// ---- the simulator ----
+
+function addSimCommand(program: Command): void {
   const sim = program.command("sim")
     .description(
       "simulate many nodes in virtual time: placement, churn, repair, fairness",
@@ -176,150 +182,155 @@ export function buildProgram(): Command {
     const code = await simCommand(opts);
     if (code !== 0) Deno.exitCode = code;
   });
+}
 
+// ---- this node on the network: id, peers ----
+
+function addNetworkCommands(program: Command): void {
   program.command("id")
     .description("print this node's peer id and listen addresses")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      const body = await (await clientOf(cmd)).get<
-        { peerId: string; addresses: string[] }
-      >("/v1/id");
-      if (opts.json) return print(JSON.stringify(body));
-      print(body.peerId);
-      for (const addr of body.addresses) print(addr);
-    });
+    .action(showId);
 
   program.command("peers")
     .description("list connected and known peers")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
-      const body = await (await clientOf(cmd)).get<
-        {
-          connected: Row[];
-          known: Row[];
-        }
-      >("/v1/peers");
-      if (opts.json) return print(JSON.stringify(body));
-      print(`connected: ${body.connected.length}`);
-      print(formatTable(
-        ["peer", "address"],
-        body.connected.map((p) => [String(p.peerId), String(p.address ?? "")]),
-      ));
-      print(`\nknown: ${body.known.length}`);
-      print(formatTable(
-        ["peer", "addresses", "last seen"],
-        body.known.map((p) => [
-          String(p.peerId),
-          String((p.multiaddrs as string[] | undefined)?.length ?? 0),
-          new Date(Number(p.lastSeen) * 1000).toISOString(),
-        ]),
-      ));
-    });
+    .action(showPeers);
+}
 
+async function showId(opts: JsonOption, cmd: Command): Promise<void> {
+  const body = await (await clientOf(cmd)).get<
+    { peerId: string; addresses: string[] }
+  >("/v1/id");
+  if (opts.json) return print(JSON.stringify(body));
+  print([body.peerId, ...body.addresses].join("\n"));
+}
+
+async function showPeers(opts: JsonOption, cmd: Command): Promise<void> {
+  const body = await (await clientOf(cmd)).get<
+    { connected: Row[]; known: Row[] }
+  >("/v1/peers");
+  print(opts.json ? JSON.stringify(body) : formatPeers(body));
+}
+
+// ---- tesseras: put, get, status ----
+
+function addTesseraCommands(program: Command): void {
   program.command("put")
     .description("store FILE as a tessera and print its id")
     .argument("<file>", "file to store (at most 1 GiB)")
     .option("--json", "print JSON")
-    .action(async (file: string, opts, cmd) => {
-      const path = resolve(file);
-      const info = await Deno.stat(path).catch((err) => {
-        throw new TesserasError("NOT_FOUND", `cannot read ${file}: ${err}`);
-      });
-      if (!info.isFile) {
-        throw new TesserasError("INVALID_INPUT", `${file} is not a file`);
-      }
-      if (info.size > MAX_TESSERA_SIZE) {
-        throw new TesserasError(
-          "TOO_LARGE",
-          `${file} is ${
-            formatBytes(info.size)
-          }; a tessera holds at most 1 GiB: split it first`,
-        );
-      }
-      const bar = createProgress();
-      const result = await (await clientOf(cmd)).job<
-        { id: string; size: number; tier: string }
-      >("/v1/tesseras", { path }, { onProgress: (e) => bar.update(e) })
-        .finally(() => bar.finish());
-      print(opts.json ? JSON.stringify(result) : result.id);
-    });
+    .action(putFile);
 
   program.command("get")
     .description("retrieve tessera ID from the network into a file")
     .argument("<id>", "tessera id")
     .requiredOption("-o, --output <file>", "where to write the bytes")
     .option("--json", "print JSON")
-    .action(async (id: string, opts, cmd) => {
-      const out = resolve(opts.output);
-      const body = { id: requireId(id), out };
-      const result = await (await clientOf(cmd)).job<
-        { id: string; size: number }
-      >("/v1/retrieve", body);
-      print(
-        opts.json
-          ? JSON.stringify({ ...result, output: out })
-          : `wrote ${formatBytes(result.size)} to ${out}`,
-      );
-    });
+    .action(getTessera);
 
   program.command("status")
     .description("health of one tessera, or of all")
     .argument("[id]", "tessera id")
     .option("--json", "print JSON")
-    .action(async (id: string | undefined, opts, cmd) => {
-      const path = id ? `/v1/tesseras/${requireId(id)}` : "/v1/tesseras";
-      const body = await (await clientOf(cmd)).get(path);
-      if (opts.json) return print(JSON.stringify(body));
-      printStatus(body);
-    });
+    .action(showStatus);
+}
 
+/** The path of a file `put` can store, or a clear error. */
+async function storableFile(file: string): Promise<string> {
+  const path = resolve(file);
+  const info = await Deno.stat(path).catch((err) => {
+    throw new TesserasError("NOT_FOUND", `cannot read ${file}: ${err}`);
+  });
+  if (!info.isFile) {
+    throw new TesserasError("INVALID_INPUT", `${file} is not a file`);
+  }
+  if (info.size > MAX_TESSERA_SIZE) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `${file} is ${
+        formatBytes(info.size)
+      }; a tessera holds at most 1 GiB: split it first`,
+    );
+  }
+  return path;
+}
+
+async function putFile(
+  file: string,
+  opts: JsonOption,
+  cmd: Command,
+): Promise<void> {
+  const path = await storableFile(file);
+  const bar = createProgress();
+  const result = await (await clientOf(cmd)).job<
+    { id: string; size: number; tier: string }
+  >("/v1/tesseras", { path }, { onProgress: (e) => bar.update(e) })
+    .finally(() => bar.finish());
+  print(opts.json ? JSON.stringify(result) : result.id);
+}
+
+async function getTessera(
+  id: string,
+  opts: JsonOption & { output: string },
+  cmd: Command,
+): Promise<void> {
+  const out = resolve(opts.output);
+  const body = { id: requireId(id), out };
+  const result = await (await clientOf(cmd)).job<
+    { id: string; size: number }
+  >("/v1/retrieve", body);
+  print(
+    opts.json
+      ? JSON.stringify({ ...result, output: out })
+      : `wrote ${formatBytes(result.size)} to ${out}`,
+  );
+}
+
+async function showStatus(
+  id: string | undefined,
+  opts: JsonOption,
+  cmd: Command,
+): Promise<void> {
+  const path = id ? `/v1/tesseras/${requireId(id)}` : "/v1/tesseras";
+  const body = await (await clientOf(cmd)).get(path);
+  print(opts.json ? JSON.stringify(body) : formatStatus(body));
+}
+
+// ---- fairness and upkeep: ledger, repair ----
+
+function addLedgerCommand(program: Command): void {
   program.command("ledger")
     .description("the reciprocity ledger: bytes stored for and by each peer")
     .option("--json", "print JSON")
-    .action(async (opts, cmd) => {
+    .action(async (opts: JsonOption, cmd: Command) => {
       const rows = await (await clientOf(cmd)).get<Row[]>("/v1/ledger");
-      if (opts.json) return print(JSON.stringify(rows));
-      print(formatTable(
-        ["peer", "stored for them", "they store for us", "balance", "inst."],
-        rows.map((r) => [
-          String(r.peerId),
-          formatBytes(Number(r.bytesStoredForThem)),
-          formatBytes(Number(r.bytesTheyStoreForUs)),
-          formatBytes(Number(r.balance)),
-          r.institutional ? "yes" : "",
-        ]),
-      ));
+      print(opts.json ? JSON.stringify(rows) : formatLedger(rows));
     });
+}
 
+function addRepairCommand(program: Command): void {
   program.command("repair")
     .description("check and repair one tessera, or all, now")
     .argument("[id]", "tessera id")
     .option("--json", "print JSON")
-    .action(async (id: string | undefined, opts, cmd) => {
-      const body = id ? { id: requireId(id) } : {};
-      const report = await (await clientOf(cmd)).job<Row>("/v1/repair", body);
-      if (opts.json) return print(JSON.stringify(report));
-      print(formatRepairReport(report));
-    });
-
-  return program;
+    .action(repairNow);
 }
 
-function formatRepairReport(report: Row): string {
-  const items = (report.tesseras ?? []) as Row[];
-  const lines = items.map((t) =>
-    `${t.id}: ${t.before} -> ${t.after}` +
-    (Number(t.rebuiltShards ?? 0) > 0
-      ? ` (rebuilt ${t.rebuiltShards} shards, placed on ${t.newHolders} peers)`
-      : "")
-  );
-  return [`checked ${items.length} tesseras`, ...lines].join("\n");
+async function repairNow(
+  id: string | undefined,
+  opts: JsonOption,
+  cmd: Command,
+): Promise<void> {
+  const body = id ? { id: requireId(id) } : {};
+  const report = await (await clientOf(cmd)).job<Row>("/v1/repair", body);
+  print(opts.json ? JSON.stringify(report) : formatRepairReport(report));
 }
 
-if (import.meta.main) {
-  const program = buildProgram();
+/** Runs the command line, mapping errors to exit statuses. */
+async function main(args: string[]): Promise<void> {
   try {
-    await program.parseAsync(Deno.args, { from: "user" });
+    await buildProgram().parseAsync(args, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       Deno.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
@@ -332,3 +343,5 @@ if (import.meta.main) {
     Deno.exit(EXIT_FAILURE);
   }
 }
+
+if (import.meta.main) await main(Deno.args);

@@ -19,12 +19,12 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import type { PeerId } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
 import { getLogger } from "@logtape/logtape";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TesserasNode } from "./node.ts";
 import { toPeerInfo } from "./peer_info.ts";
 import { sendAttest } from "./protocol/attest.ts";
+import { parsePeerId } from "./protocol/exchange.ts";
 import { sendFetch } from "./protocol/fetch.ts";
 import { sendReplicate } from "./protocol/replicate.ts";
 
@@ -187,7 +187,7 @@ export class Libp2pDhtPort implements DhtPort {
       ? timeout
       : AbortSignal.any([options.signal, timeout]);
     try {
-      const id = parsePeer(peer);
+      const id = parsePeerId(peer);
       return await this.#node.libp2p.services.ping.ping(id, { signal });
     } catch (err) {
       metrics.count("ping", "outboundErrors");
@@ -249,18 +249,6 @@ export class Libp2pDhtPort implements DhtPort {
         "the network node is not running; start it first",
       );
     }
-  }
-}
-
-function parsePeer(peer: string): PeerId {
-  try {
-    return peerIdFromString(peer);
-  } catch (cause) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      `invalid peer id ${JSON.stringify(peer.slice(0, 80))}`,
-      { cause },
-    );
   }
 }
 

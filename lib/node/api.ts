@@ -277,6 +277,7 @@ async function route(
  *
  * @example
  * ```ts
+ * declare const backend: ApiBackend;
  * const server = serveApi(backend, { token: "secret", port: 0 });
  * const health = await fetch(`${server.url}/health`);
  * await server.shutdown();

@@ -36,6 +36,9 @@ export function newApiToken(): string {
  *
  * @example
  * ```ts
+ * const url = "http://127.0.0.1:7431";
+ * const token = newApiToken();
+ * const peerId = "12D3KooW…";
  * await writeApiInfo("/tmp/t/api.json", { url, token, pid: Deno.pid, peerId });
  * ```
  */

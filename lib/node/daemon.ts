@@ -79,6 +79,8 @@ function dialAddressOf(listen: readonly string[]): string | undefined {
  *
  * @example
  * ```ts
+ * import { loadNodeConfig } from "./config.ts";
+ * const dir = "/srv/tesseras";
  * const daemon = await startDaemon(await loadNodeConfig(dir));
  * await daemon.stop();
  * ```
@@ -280,6 +282,8 @@ async function staleCleanupLoop(
  *
  * @example
  * ```ts
+ * import { loadNodeConfig } from "./config.ts";
+ * const dir = "/srv/tesseras";
  * await runDaemon(await loadNodeConfig(dir));
  * ```
  */

@@ -48,6 +48,7 @@ function gauge(name: string, help: string, value: number): string[] {
  *
  * @example
  * ```ts
+ * declare const snapshot: MetricsSnapshot;
  * const text = renderMetrics(snapshot);
  * ```
  */

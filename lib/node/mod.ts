@@ -1,21 +1,57 @@
 /**
- * The node: daemon, local API, configuration and the helpers the command
- * line uses. Wires the adapters to the replication services.
+ * The daemon: configuration, the data directory, the local API server and
+ * the backend behind it, logging, and the offline `verify`. Wires the
+ * adapters to the replication services. The API's client is
+ * `lib/node/client/mod.ts`; the command line's output is
+ * `lib/node/cli/mod.ts`.
  *
  * @module
  */
-export * from "./version.ts";
-export * from "./paths.ts";
-export * from "./config.ts";
-export * from "./lock.ts";
-export * from "./api.ts";
-export * from "./api_info.ts";
-export * from "./client.ts";
-export * from "./logging.ts";
-export * from "./exit_codes.ts";
-export * from "./progress.ts";
-export * from "./format.ts";
-export * from "./daemon.ts";
-export * from "./backend.ts";
-export * from "./metrics.ts";
-export * from "./verify.ts";
+export { buildTarget, VERSION } from "./version.ts";
+export {
+  type DataDirOptions,
+  type DataLayout,
+  dataLayout,
+  defaultDataDir,
+  resolveDataDir,
+} from "./paths.ts";
+export {
+  DEFAULT_API,
+  DEFAULT_LISTEN,
+  DEFAULT_STALE_AFTER_SECONDS,
+  type LoadConfigOptions,
+  loadNodeConfig,
+  type NodeConfig,
+  type NodeFlags,
+} from "./config.ts";
+export { acquireDaemonLock, type DaemonLock } from "./lock.ts";
+export {
+  type ApiBackend,
+  type ApiServer,
+  type ProgressEvent,
+  serveApi,
+  type ServeApiOptions,
+} from "./api.ts";
+export {
+  type ApiInfo,
+  newApiToken,
+  readApiInfo,
+  writeApiInfo,
+} from "./api_info.ts";
+export {
+  type LoggingOptions,
+  setupLogging,
+  teardownLogging,
+} from "./logging.ts";
+export { type Daemon, runDaemon, startDaemon } from "./daemon.ts";
+export {
+  DaemonBackend,
+  type DaemonParts,
+  type TesseraStatus,
+} from "./backend.ts";
+export { type MetricsSnapshot, renderMetrics } from "./metrics.ts";
+export {
+  verifyDataDir,
+  type VerifyOptions,
+  type VerifyReport,
+} from "./verify.ts";

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { TesserasError } from "../../lib/core/mod.ts";
 import {
   type ApiBackend,
-  ApiClient,
   dataLayout,
   serveApi,
   writeApiInfo,
 } from "../../lib/node/mod.ts";
+import { ApiClient } from "../../lib/node/client/mod.ts";
 
 const ID = "ab".repeat(32);
 

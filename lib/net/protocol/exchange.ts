@@ -13,7 +13,7 @@ import {
   type PeerInfo,
   TesserasError,
 } from "../../core/mod.ts";
-import type { Connection, Libp2p, Stream } from "@libp2p/interface";
+import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { lpStream } from "@libp2p/utils";
 import { getLogger } from "@logtape/logtape";
@@ -560,7 +560,23 @@ export async function requestResponse(
   }
 }
 
-function parsePeerId(peer: string) {
+/**
+ * A peer id from its string form; throws `INVALID_INPUT` (with the first
+ * 80 characters of what was given) instead of libp2p's bare error. The one
+ * parser of peer ids in lib/net: the protocols and the `DhtPort` both use
+ * it.
+ *
+ * @example
+ * ```ts
+ * import { isTesserasError } from "../../core/mod.ts";
+ * try {
+ *   parsePeerId("not a peer");
+ * } catch (err) {
+ *   console.assert(isTesserasError(err, "INVALID_INPUT"));
+ * }
+ * ```
+ */
+export function parsePeerId(peer: string): PeerId {
   try {
     return peerIdFromString(peer);
   } catch (cause) {

@@ -312,6 +312,8 @@ export async function sendReplicate(
   envelope: FragmentEnvelope,
   options: SendReplicateOptions,
 ): Promise<ReplicateAck> {
+  // The same check the receiver runs where it parses the frame: a forged
+  // envelope of ours fails here, before it costs a stream.
   validateEnvelope(envelope);
   const frame = await requestResponse(
     libp2p,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ErrorCode } from "../core/mod.ts";
+import type { ErrorCode } from "../../core/mod.ts";
 
 /** Success. */
 export const EXIT_OK = 0;

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { type ErrorCode, TesserasError } from "../core/mod.ts";
-import type { ProgressEvent } from "./api.ts";
-import { readApiInfo } from "./api_info.ts";
-import { dataLayout } from "./paths.ts";
+import { type ErrorCode, TesserasError } from "../../core/mod.ts";
+import type { ProgressEvent } from "../api.ts";
+import { readApiInfo } from "../api_info.ts";
+import { dataLayout } from "../paths.ts";
 
 /** Options of {@linkcode ApiClient} calls that stream progress. */
 export interface JobOptions {

@@ -1,0 +1,28 @@
+/**
+ * The command line's output side: tables, sizes, the progress bar, each
+ * read command's text and the exit statuses. Nothing here talks to a
+ * daemon; `main.ts` calls the client, then these to print.
+ *
+ * @module
+ */
+export { formatBytes, formatTable } from "./format.ts";
+export {
+  createProgress,
+  type Progress,
+  type ProgressOptions,
+} from "./progress.ts";
+export {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  exitCodeFor,
+} from "./exit_codes.ts";
+export {
+  formatLedger,
+  formatPeers,
+  formatRepairReport,
+  formatStatus,
+  formatVerifyReport,
+  type Row,
+  unrepairedCount,
+} from "./output.ts";
