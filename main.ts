@@ -7,14 +7,11 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
-import {
-  isTesseraId,
-  isTesserasError,
-  MAX_TESSERA_SIZE,
-  TesserasError,
-} from "./lib/core/mod.ts";
+import { isTesseraId, isTesserasError, TesserasError } from "./lib/core/mod.ts";
 import {
   buildTarget,
+  checkOutputFree,
+  checkStorableFile,
   loadNodeConfig,
   resolveDataDir,
   runDaemon,
@@ -28,6 +25,7 @@ import {
   EXIT_FAILURE,
   EXIT_USAGE,
   exitCodeFor,
+  exitStatusHelp,
   formatBytes,
   formatLedger,
   formatPeers,
@@ -68,14 +66,16 @@ function parseNonNegative(value: string): number {
   return n;
 }
 
+/** A tessera id as given, in either case, normalised to lower case. */
 function requireId(id: string): string {
-  if (!isTesseraId(id)) {
+  const normal = id.toLowerCase();
+  if (!isTesseraId(normal)) {
     throw new TesserasError(
       "INVALID_ID",
-      `"${id}" is not a tessera id (64 lowercase hex characters)`,
+      `"${id}" is not a tessera id (64 hex characters)`,
     );
   }
-  return id;
+  return normal;
 }
 
 /** Builds the command tree; exported for tests. */
@@ -100,6 +100,7 @@ function rootCommand(): Command {
       "-d, --data-dir <dir>",
       "data directory (default: $TESSERAS_DATA_DIR or the platform's data dir)",
     )
+    .addHelpText("after", `\n${exitStatusHelp()}`)
     .showHelpAfterError()
     .showSuggestionAfterError()
     .exitOverride();
@@ -123,6 +124,16 @@ function addDaemonCommands(program: Command): void {
       parseNonNegative,
     )
     .option("--public-only", "keep only public addresses in the DHT")
+    .option(
+      "--repair-interval-ms <ms>",
+      "time between repair sweeps (default 24 h)",
+      parseNonNegative,
+    )
+    .option(
+      "--repair-jitter-ms <ms>",
+      "random delay added to each sweep, up to this (default 1/12 of the interval: 2 h)",
+      parseNonNegative,
+    )
     .action(startNode);
 
   program.command("verify")
@@ -141,6 +152,8 @@ interface StartOptions {
   bootstrapMode?: boolean;
   staleAfter?: number;
   publicOnly?: boolean;
+  repairIntervalMs?: number;
+  repairJitterMs?: number;
 }
 
 async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
@@ -152,6 +165,8 @@ async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
     bootstrapMode: opts.bootstrapMode,
     staleAfterSeconds: opts.staleAfter,
     allowPrivateAddresses: opts.publicOnly ? false : undefined,
+    repairIntervalMs: opts.repairIntervalMs,
+    repairJitterMs: opts.repairJitterMs,
   });
   await runDaemon(config);
 }
@@ -224,8 +239,13 @@ function addTesseraCommands(program: Command): void {
 
   program.command("get")
     .description("retrieve tessera ID from the network into a file")
+    .usage("<id> -o <file> [options]")
     .argument("<id>", "tessera id")
-    .requiredOption("-o, --output <file>", "where to write the bytes")
+    .requiredOption(
+      "-o, --output <file>",
+      "where to write the bytes (required; an existing file only with --force)",
+    )
+    .option("--force", "replace the output file if it exists")
     .option("--json", "print JSON")
     .action(getTessera);
 
@@ -236,32 +256,13 @@ function addTesseraCommands(program: Command): void {
     .action(showStatus);
 }
 
-/** The path of a file `put` can store, or a clear error. */
-async function storableFile(file: string): Promise<string> {
-  const path = resolve(file);
-  const info = await Deno.stat(path).catch((err) => {
-    throw new TesserasError("NOT_FOUND", `cannot read ${file}: ${err}`);
-  });
-  if (!info.isFile) {
-    throw new TesserasError("INVALID_INPUT", `${file} is not a file`);
-  }
-  if (info.size > MAX_TESSERA_SIZE) {
-    throw new TesserasError(
-      "TOO_LARGE",
-      `${file} is ${
-        formatBytes(info.size)
-      }; a tessera holds at most 1 GiB: split it first`,
-    );
-  }
-  return path;
-}
-
 async function putFile(
   file: string,
   opts: JsonOption,
   cmd: Command,
 ): Promise<void> {
-  const path = await storableFile(file);
+  const path = resolve(file);
+  await checkStorableFile(path, { shownAs: file });
   const bar = createProgress();
   const result = await (await clientOf(cmd)).job<
     { id: string; size: number; tier: string }
@@ -272,11 +273,13 @@ async function putFile(
 
 async function getTessera(
   id: string,
-  opts: JsonOption & { output: string },
+  opts: JsonOption & { output: string; force?: boolean },
   cmd: Command,
 ): Promise<void> {
   const out = resolve(opts.output);
-  const body = { id: requireId(id), out };
+  const force = opts.force === true;
+  if (!force) await checkOutputFree(out, { shownAs: opts.output });
+  const body = { id: requireId(id), out, force };
   const result = await (await clientOf(cmd)).job<
     { id: string; size: number }
   >("/v1/retrieve", body);

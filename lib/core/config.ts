@@ -11,7 +11,10 @@ const HOUR = 60 * 60 * 1000;
 export interface ReplicationConfig {
   /** Time between repair sweeps, ms (24 h). */
   readonly repairIntervalMs: number;
-  /** Random extra delay added to each sweep, up to this many ms (2 h). */
+  /**
+   * Random extra delay added to each sweep, up to this many ms (2 h; when
+   * only the interval is set, 1/12 of it, as 2 h is of 24 h).
+   */
   readonly repairJitterMs: number;
   /** Fragment transfers in flight at once (4). */
   readonly concurrentTransfers: number;
@@ -42,16 +45,31 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   requestTimeoutMs: 30_000,
 };
 
+/** The default jitter is this fraction of the interval (2 h of 24 h). */
+const JITTER_PER_INTERVAL = 1 / 12;
+
 /**
- * The defaults overridden by `overrides`.
+ * The defaults overridden by `overrides`. An interval given without a
+ * jitter brings its own default jitter, 1/12 of it: a 4 s interval must
+ * not wait up to 2 h for its first sweep.
  *
  * @example
  * ```ts
  * const cfg = replicationConfig({ maxPerSubnet: 3 });
+ * replicationConfig({ repairIntervalMs: 4000 }).repairJitterMs; // 333
  * ```
  */
 export function replicationConfig(
   overrides: Partial<ReplicationConfig> = {},
 ): ReplicationConfig {
-  return { ...DEFAULT_REPLICATION_CONFIG, ...overrides };
+  const interval = overrides.repairIntervalMs;
+  const jitter = overrides.repairJitterMs ??
+    (interval === undefined
+      ? DEFAULT_REPLICATION_CONFIG.repairJitterMs
+      : Math.round(interval * JITTER_PER_INTERVAL));
+  return {
+    ...DEFAULT_REPLICATION_CONFIG,
+    ...overrides,
+    repairJitterMs: jitter,
+  };
 }

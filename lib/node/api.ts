@@ -41,10 +41,13 @@ export interface ApiBackend {
     path: string,
     options: { onProgress?: (event: ProgressEvent) => void },
   ): Promise<{ id: string; size: number; tier: string }>;
-  /** Retrieve and reconstruct a tessera; writes it atomically to `outPath`. */
+  /**
+   * Retrieve and reconstruct a tessera; writes it atomically to `outPath`,
+   * which must not exist unless `force`.
+   */
   getToFile(
     id: string,
-    options: { outPath: string },
+    options: { outPath: string; force?: boolean },
   ): Promise<{ id: string; size: number }>;
   /** Health of one or every tessera. */
   status(id?: string): Promise<unknown>;
@@ -166,15 +169,17 @@ function requireString(body: Record<string, unknown>, key: string): string {
   return value;
 }
 
+/** A tessera id in either case, normalised to lower case. */
 function optionalId(value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
-  if (!isTesseraId(value)) {
+  const normal = value.toLowerCase();
+  if (!isTesseraId(normal)) {
     throw new TesserasError(
       "INVALID_ID",
-      "tessera id must be 64 lowercase hex characters",
+      "tessera id must be 64 hex characters",
     );
   }
-  return value;
+  return normal;
 }
 
 /** Streams progress events then the result as NDJSON lines. */
@@ -259,7 +264,8 @@ async function route(
     const body = await readJson(req);
     const id = optionalId(requireString(body, "id"))!;
     const outPath = requireString(body, "out");
-    return ndjsonJob(() => backend.getToFile(id, { outPath }));
+    const force = body.force === true;
+    return ndjsonJob(() => backend.getToFile(id, { outPath, force }));
   }
   if (req.method === "POST" && path === "/v1/repair") {
     const body = await readJson(req);

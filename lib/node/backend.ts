@@ -7,7 +7,6 @@
 import { dirname, join } from "node:path";
 import {
   assertTesseraId,
-  assertTesseraSize,
   type PeerBalance,
   TesserasError,
   type TrackedTessera,
@@ -24,6 +23,7 @@ import {
 } from "../storage/mod.ts";
 import type { ApiBackend, ProgressEvent } from "./api.ts";
 import type { NodeConfig } from "./config.ts";
+import { checkOutputFree, checkStorableFile } from "./local_files.ts";
 import { renderMetrics } from "./metrics.ts";
 
 /** What the backend answers from. */
@@ -160,16 +160,7 @@ export class DaemonBackend implements ApiBackend {
     path: string,
     options: { onProgress?: (event: ProgressEvent) => void },
   ): Promise<{ id: string; size: number; tier: string }> {
-    try {
-      const info = await Deno.stat(path);
-      if (!info.isFile) {
-        throw new TesserasError("INVALID_INPUT", `${path} is not a file`);
-      }
-      assertTesseraSize(info.size);
-    } catch (err) {
-      if (err instanceof TesserasError) throw err;
-      throw new TesserasError("NOT_FOUND", `cannot read ${path}: ${err}`);
-    }
+    await checkStorableFile(path);
     const report = await this.#parts.service.putTesseraFile(path, {
       onEncode: (done, total) =>
         options.onProgress?.({ done, total, phase: "encode" }),
@@ -195,13 +186,18 @@ export class DaemonBackend implements ApiBackend {
 
   /**
    * Retrieve and verify the tessera into a temp file beside `outPath`,
-   * streaming (never whole in memory), then rename it into place.
+   * streaming (never whole in memory), then move it into place: an
+   * interrupted or failed get leaves nothing under the name. An existing
+   * `outPath` is refused (`INVALID_INPUT`) unless `force`, both before the
+   * work and, without replacing it, at the end.
    */
   async getToFile(
     id: string,
-    options: { outPath: string },
+    options: { outPath: string; force?: boolean },
   ): Promise<{ id: string; size: number }> {
     assertTesseraId(id);
+    const force = options.force === true;
+    if (!force) await checkOutputFree(options.outPath);
     const tmp = join(
       dirname(options.outPath),
       `.tesseras-get-${crypto.randomUUID()}.tmp`,
@@ -227,7 +223,7 @@ export class DaemonBackend implements ApiBackend {
       } finally {
         file.close();
       }
-      await Deno.rename(tmp, options.outPath);
+      await moveIntoPlace(tmp, options.outPath, { force });
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       if (err instanceof TesserasError) throw err;
@@ -330,4 +326,25 @@ export class DaemonBackend implements ApiBackend {
       })),
     };
   }
+}
+
+/**
+ * Renames `tmp` to `path`; without `force`, through a hard link that fails
+ * when `path` appeared meanwhile, so a file made during a long get is never
+ * replaced (where links are not supported, a last check then the rename).
+ */
+async function moveIntoPlace(
+  tmp: string,
+  path: string,
+  options: { force: boolean },
+): Promise<void> {
+  if (options.force) return await Deno.rename(tmp, path);
+  try {
+    await Deno.link(tmp, path);
+  } catch {
+    // Taken meanwhile: this throws. Links unsupported: check, then rename.
+    await checkOutputFree(path);
+    return await Deno.rename(tmp, path);
+  }
+  await Deno.remove(tmp);
 }

@@ -53,6 +53,10 @@ export interface NodeFlags {
   readonly staleAfterSeconds?: number;
   /** `--allow-private` */
   readonly allowPrivateAddresses?: boolean;
+  /** `--repair-interval-ms` */
+  readonly repairIntervalMs?: number;
+  /** `--repair-jitter-ms` */
+  readonly repairJitterMs?: number;
 }
 
 /** Options of {@linkcode loadNodeConfig}. */
@@ -123,28 +127,6 @@ export async function loadNodeConfig(
 ): Promise<NodeConfig> {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const file = await readFileConfig(dataLayout(dataDir).configFile);
-  const replicationEnv: Partial<ReplicationConfig> = {};
-  const deficit = int(
-    "TESSERAS_DEFICIT_TOLERANCE",
-    env("TESSERAS_DEFICIT_TOLERANCE"),
-  );
-  if (deficit !== undefined) {
-    Object.assign(replicationEnv, { deficitToleranceBytes: deficit });
-  }
-  const minFree = int(
-    "TESSERAS_MIN_FREE_SPACE",
-    env("TESSERAS_MIN_FREE_SPACE"),
-  );
-  if (minFree !== undefined) {
-    Object.assign(replicationEnv, { minFreeSpaceBytes: minFree });
-  }
-  const repairInterval = int(
-    "TESSERAS_REPAIR_INTERVAL_MS",
-    env("TESSERAS_REPAIR_INTERVAL_MS"),
-  );
-  if (repairInterval !== undefined) {
-    Object.assign(replicationEnv, { repairIntervalMs: repairInterval });
-  }
   return {
     dataDir,
     listen: flags.listen ?? list(env("TESSERAS_LISTEN")) ?? file.listen ??
@@ -161,6 +143,38 @@ export async function loadNodeConfig(
     allowPrivateAddresses: flags.allowPrivateAddresses ??
       bool(env("TESSERAS_ALLOW_PRIVATE")) ?? file.allowPrivateAddresses ??
       true,
-    replication: replicationConfig({ ...file.replication, ...replicationEnv }),
+    replication: replicationOf(file, { env, flags }),
   };
+}
+
+/** The replication settings each variable sets. */
+const REPLICATION_ENV: readonly (readonly [string, keyof ReplicationConfig])[] =
+  [
+    ["TESSERAS_DEFICIT_TOLERANCE", "deficitToleranceBytes"],
+    ["TESSERAS_MIN_FREE_SPACE", "minFreeSpaceBytes"],
+    ["TESSERAS_REPAIR_INTERVAL_MS", "repairIntervalMs"],
+    ["TESSERAS_REPAIR_JITTER_MS", "repairJitterMs"],
+  ];
+
+/**
+ * Replication settings: flags over variables over the file's
+ * `replication` object over the defaults (an interval without a jitter
+ * gets 1/12 of it, see `replicationConfig`).
+ */
+function replicationOf(
+  file: FileConfig,
+  sources: {
+    env: (name: string) => string | undefined;
+    flags: NodeFlags;
+  },
+): ReplicationConfig {
+  const given: Record<string, number> = {};
+  for (const [name, key] of REPLICATION_ENV) {
+    const value = int(name, sources.env(name));
+    if (value !== undefined) given[key] = value;
+  }
+  const { repairIntervalMs, repairJitterMs } = sources.flags;
+  if (repairIntervalMs !== undefined) given.repairIntervalMs = repairIntervalMs;
+  if (repairJitterMs !== undefined) given.repairJitterMs = repairJitterMs;
+  return replicationConfig({ ...file.replication, ...given });
 }

@@ -43,6 +43,12 @@ export {
   setupLogging,
   teardownLogging,
 } from "./logging.ts";
+export {
+  checkOutputFree,
+  checkStorableFile,
+  fsReason,
+  type ShownAs,
+} from "./local_files.ts";
 export { type Daemon, runDaemon, startDaemon } from "./daemon.ts";
 export {
   DaemonBackend,

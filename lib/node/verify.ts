@@ -12,7 +12,8 @@ import {
   type ScanReport,
 } from "../storage/mod.ts";
 import { acquireDaemonLock } from "./lock.ts";
-import { dataLayout } from "./paths.ts";
+import { type DataLayout, dataLayout } from "./paths.ts";
+import { TesserasError } from "../core/mod.ts";
 
 /** What `tesseras verify` found. */
 export interface VerifyReport extends ScanReport {
@@ -35,7 +36,8 @@ export interface VerifyOptions {
  * Scans the data directory's fragment store and checks the ledger against
  * the shards held. Throws `ALREADY_RUNNING`
  * while a daemon uses the directory (its writes in flight would look like
- * inconsistencies).
+ * inconsistencies), and `NOT_FOUND`, creating nothing, when the directory
+ * is not a node's (no database: a mistyped `--data-dir`).
  *
  * @example
  * ```ts
@@ -48,7 +50,7 @@ export async function verifyDataDir(
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const layout = dataLayout(dataDir);
-  await Deno.mkdir(dataDir, { recursive: true });
+  await assertNodeDataDir(dataDir, layout);
   const lock = acquireDaemonLock(layout.lock);
   try {
     const db = await openDatabase(layout.database);
@@ -69,4 +71,21 @@ export async function verifyDataDir(
   } finally {
     lock.release();
   }
+}
+
+/**
+ * A node's data directory has its database; anything else (a typo, an
+ * empty folder) is refused before the lock or the database would create
+ * files there and report a clean bill of health for nothing.
+ */
+async function assertNodeDataDir(
+  dataDir: string,
+  layout: DataLayout,
+): Promise<void> {
+  const info = await Deno.stat(layout.database).catch(() => null);
+  if (info?.isFile) return;
+  throw new TesserasError(
+    "NOT_FOUND",
+    `${dataDir} is not a tesseras data directory (it has no db/tesseras.db): check --data-dir or TESSERAS_DATA_DIR`,
+  );
 }

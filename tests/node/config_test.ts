@@ -104,3 +104,58 @@ Deno.test("the daemon lock is exclusive and released", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("config: the repair jitter follows the interval unless set, by flag, variable or file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const vars = (pairs: Record<string, string>) => (k: string) => pairs[k];
+    const defaults = await loadNodeConfig(dir, {}, { env: vars({}) });
+    assert.equal(defaults.replication.repairIntervalMs, 24 * 3_600_000);
+    assert.equal(defaults.replication.repairJitterMs, 2 * 3_600_000);
+
+    // An interval of 4 s alone: the first sweep waits at most ~333 ms.
+    const short = await loadNodeConfig(dir, {}, {
+      env: vars({ TESSERAS_REPAIR_INTERVAL_MS: "4000" }),
+    });
+    assert.equal(short.replication.repairIntervalMs, 4000);
+    assert.equal(short.replication.repairJitterMs, 333);
+
+    const both = await loadNodeConfig(dir, {}, {
+      env: vars({
+        TESSERAS_REPAIR_INTERVAL_MS: "4000",
+        TESSERAS_REPAIR_JITTER_MS: "50",
+      }),
+    });
+    assert.equal(both.replication.repairJitterMs, 50);
+
+    const flagged = await loadNodeConfig(dir, {
+      repairIntervalMs: 60_000,
+      repairJitterMs: 7,
+    }, { env: vars({ TESSERAS_REPAIR_JITTER_MS: "50" }) });
+    assert.equal(flagged.replication.repairIntervalMs, 60_000);
+    assert.equal(flagged.replication.repairJitterMs, 7);
+
+    await Deno.writeTextFile(
+      join(dir, "tesseras.json"),
+      JSON.stringify({ replication: { repairIntervalMs: 12_000 } }),
+    );
+    const file = await loadNodeConfig(dir, {}, { env: vars({}) });
+    assert.equal(file.replication.repairJitterMs, 1000);
+    await Deno.writeTextFile(
+      join(dir, "tesseras.json"),
+      JSON.stringify({ replication: { repairJitterMs: 9 } }),
+    );
+    const fileJitter = await loadNodeConfig(dir, {}, { env: vars({}) });
+    assert.equal(fileJitter.replication.repairJitterMs, 9);
+    assert.equal(fileJitter.replication.repairIntervalMs, 24 * 3_600_000);
+
+    await assert.rejects(
+      loadNodeConfig(dir, {}, {
+        env: vars({ TESSERAS_REPAIR_JITTER_MS: "soon" }),
+      }),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -36,3 +36,33 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
 export function exitCodeFor(code: ErrorCode): number {
   return BY_CODE[code] ?? EXIT_FAILURE;
 }
+
+/** What each exit status means, in the order `--help` lists them. */
+const MEANINGS: readonly (readonly [number, string])[] = [
+  [EXIT_OK, "success"],
+  [EXIT_FAILURE, "any other failure (verify: inconsistencies found)"],
+  [EXIT_USAGE, "bad usage: unknown command or flag, malformed id, bad input"],
+  [3, "too large: a tessera holds at most 1 GiB"],
+  [4, "not found: no such file, tessera or data directory"],
+  [5, "no running node on this data directory"],
+  [6, "another node already uses this data directory"],
+  [7, "not enough shards could be fetched to rebuild the tessera"],
+  [8, "the node refused the API token"],
+  [9, "a checksum did not match"],
+];
+
+/**
+ * The exit statuses as `--help` shows them, one per line.
+ *
+ * @example
+ * ```ts
+ * const text: string = exitStatusHelp();
+ * console.assert(text.includes("  4  not found"));
+ * ```
+ */
+export function exitStatusHelp(): string {
+  return [
+    "Exit statuses:",
+    ...MEANINGS.map(([code, meaning]) => `  ${code}  ${meaning}`),
+  ].join("\n");
+}

@@ -45,3 +45,16 @@ export function formatBytes(bytes: number): string {
     ? `${sign}${value} B`
     : `${sign}${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * `n` and the noun, plural when `n` is not 1 (`s` appended, or `many`).
+ *
+ * @example
+ * ```ts
+ * plural(1, "peer"); // "1 peer"
+ * plural(2, "tessera"); // "2 tesseras"
+ * ```
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

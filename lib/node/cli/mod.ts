@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { formatBytes, formatTable } from "./format.ts";
+export { formatBytes, formatTable, plural } from "./format.ts";
 export {
   createProgress,
   type Progress,
@@ -16,6 +16,7 @@ export {
   EXIT_OK,
   EXIT_USAGE,
   exitCodeFor,
+  exitStatusHelp,
 } from "./exit_codes.ts";
 export {
   formatLedger,

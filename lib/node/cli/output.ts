@@ -6,7 +6,7 @@
  * @module
  */
 import type { VerifyReport } from "../verify.ts";
-import { formatBytes, formatTable } from "./format.ts";
+import { formatBytes, formatTable, plural } from "./format.ts";
 
 /** A JSON object as the API returns it. */
 export type Row = Record<string, unknown>;
@@ -53,10 +53,12 @@ export function formatRepairReport(report: Row): string {
   const lines = items.map((t) =>
     `${t.id}: ${t.before} -> ${t.after}` +
     (Number(t.rebuiltShards ?? 0) > 0
-      ? ` (rebuilt ${t.rebuiltShards} shards, placed on ${t.newHolders} peers)`
+      ? ` (rebuilt ${plural(Number(t.rebuiltShards), "shard")}, placed on ${
+        plural(Number(t.newHolders ?? 0), "peer")
+      })`
       : "")
   );
-  return [`checked ${items.length} tesseras`, ...lines].join("\n");
+  return [`checked ${plural(items.length, "tessera")}`, ...lines].join("\n");
 }
 
 /**
@@ -146,7 +148,13 @@ export function formatPeers(
  */
 export function formatLedger(rows: readonly Row[]): string {
   return formatTable(
-    ["peer", "stored for them", "they store for us", "balance", "inst."],
+    [
+      "peer",
+      "stored for them",
+      "they store for us",
+      "balance",
+      "institutional",
+    ],
     rows.map((r) => [
       String(r.peerId),
       formatBytes(Number(r.bytesStoredForThem)),

@@ -1,0 +1,159 @@
+/**
+ * The command line as a user meets it (issue 16 §3): `get -o` never
+ * clobbers nor leaves half files, `verify` refuses a directory that is not
+ * a node's, ids in either case, messages that name a path once, help that
+ * says what is required and what each exit status means.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type DaemonProcess,
+  runTesseras,
+  startDaemon,
+} from "./daemon_process.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "tesseras-cli-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A lone daemon holding one small tessera of its own (no peers to place on). */
+async function loneNodeWithTessera(
+  dir: string,
+): Promise<{ daemon: DaemonProcess; id: string; bytes: Uint8Array }> {
+  const daemon = await startDaemon(join(dir, "node"), [
+    "--listen",
+    "/ip4/127.0.70.1/tcp/0",
+  ]);
+  const bytes = crypto.getRandomValues(new Uint8Array(5000));
+  const input = join(dir, "memory.bin");
+  await Deno.writeFile(input, bytes);
+  // With no peer to place on, put fails (exit 1) but keeps the tessera.
+  await runTesseras(["--data-dir", daemon.dataDir, "put", input]);
+  const status = await runTesseras([
+    "--data-dir",
+    daemon.dataDir,
+    "status",
+    "--json",
+  ]);
+  const [tessera] = JSON.parse(status.stdout) as { id: string }[];
+  return { daemon, id: tessera.id, bytes };
+}
+
+async function tempFilesIn(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.endsWith(".tmp")) names.push(e.name);
+  }
+  return names;
+}
+
+Deno.test("get -o: refuses an existing file (exit 2, untouched) unless --force; ids in any case; no half file on failure", async () => {
+  await withTempDir(async (dir) => {
+    const { daemon, id, bytes } = await loneNodeWithTessera(dir);
+    try {
+      const cli = (...args: string[]) =>
+        runTesseras(["--data-dir", daemon.dataDir, ...args]);
+      const out = join(dir, "out.bin");
+
+      // Upper case is accepted and normalised.
+      const first = await cli("get", id.toUpperCase(), "-o", out);
+      assert.equal(first.code, 0, first.stderr);
+      assert.deepEqual(await Deno.readFile(out), bytes);
+
+      await Deno.writeTextFile(out, "keep me");
+      const refused = await cli("get", id, "-o", out);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /out\.bin already exists: pass --force/);
+      assert.equal(await Deno.readTextFile(out), "keep me");
+
+      // The daemon refuses too, for callers of the API that skip the CLI.
+      const res = await fetch(`${daemon.url}/v1/retrieve`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token}` },
+        body: JSON.stringify({ id, out }),
+      });
+      const lines = (await res.text()).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.equal(lines.at(-1).error?.code, "INVALID_INPUT");
+      assert.equal(await Deno.readTextFile(out), "keep me");
+
+      const forced = await cli("get", id, "-o", out, "--force");
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.deepEqual(await Deno.readFile(out), bytes);
+
+      // A get that fails leaves nothing under the name, and no temp file.
+      const missing = join(dir, "never.bin");
+      const failed = await cli("get", "ab".repeat(32), "-o", missing);
+      assert.notEqual(failed.code, 0);
+      await assert.rejects(Deno.lstat(missing), Deno.errors.NotFound);
+      assert.deepEqual(await tempFilesIn(dir), []);
+
+      const badId = await cli("status", "AB".repeat(31) + "ZZ");
+      assert.equal(badId.code, 2);
+      assert.match(badId.stderr, /is not a tessera id \(64 hex characters\)/);
+      const upper = await cli("status", id.toUpperCase(), "--json");
+      assert.equal(upper.code, 0, upper.stderr);
+      assert.equal(JSON.parse(upper.stdout).id, id);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+Deno.test("verify refuses a directory that is not a node's and creates nothing there", async () => {
+  await withTempDir(async (dir) => {
+    const typo = join(dir, "tesseras-typo");
+    const missing = await runTesseras(["verify", "--data-dir", typo]);
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /is not a tesseras data directory/);
+    await assert.rejects(Deno.lstat(typo), Deno.errors.NotFound);
+
+    const empty = join(dir, "empty");
+    await Deno.mkdir(empty);
+    const json = await runTesseras(["verify", "--data-dir", empty, "--json"]);
+    assert.equal(json.code, 4);
+    assert.equal(json.stdout, "");
+    const left = [];
+    for await (const e of Deno.readDir(empty)) left.push(e.name);
+    assert.deepEqual(left, [], "no daemon.lock, no db/");
+  });
+});
+
+Deno.test("put: a missing file's message names the path once", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "no-such-memory.tar");
+    const res = await runTesseras(["--data-dir", dir, "put", path]);
+    assert.equal(res.code, 4);
+    assert.equal(
+      res.stderr.trim(),
+      `error: cannot read ${path}: no such file or directory`,
+    );
+  });
+});
+
+Deno.test("help: get says -o is required; the exit statuses are listed", async () => {
+  const get = await runTesseras(["get", "--help"]);
+  assert.equal(get.code, 0);
+  assert.match(get.stdout, /Usage: tesseras get <id> -o <file>/);
+  assert.match(
+    get.stdout,
+    /-o, --output <file>\s+where to write the bytes \(required/,
+  );
+  assert.match(get.stdout, /--force/);
+  const root = await runTesseras(["--help"]);
+  assert.equal(root.code, 0);
+  assert.match(root.stdout, /Exit statuses:/);
+  for (const code of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+    assert.match(root.stdout, new RegExp(`^  ${code}  \\S`, "m"));
+  }
+  const start = await runTesseras(["start", "--help"]);
+  assert.match(start.stdout, /--repair-jitter-ms <ms>/);
+});
