@@ -12,16 +12,8 @@ import {
   type DaemonProcess,
   runTesseras,
   startDaemon,
+  withTempDir,
 } from "./daemon_process.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "tesseras-cli-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** A lone daemon holding one small tessera of its own (no peers to place on). */
 async function loneNodeWithTessera(

@@ -188,3 +188,18 @@ export async function waitFor(
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Runs `fn` in a fresh temp directory, removed afterwards. */
+export async function withTempDir(
+  fn: (dir: string) => Promise<void>,
+  options: { prefix?: string } = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir({
+    prefix: options.prefix ?? "tesseras-sys-",
+  });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

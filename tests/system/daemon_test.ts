@@ -7,16 +7,8 @@ import {
   runTesseras,
   startDaemon,
   waitFor,
+  withTempDir,
 } from "./daemon_process.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "tesseras-sys-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("daemon: api.json, /health, refuses a second daemon, SIGTERM exits 0 within 5 s", async () => {
   await withTempDir(async (dir) => {
