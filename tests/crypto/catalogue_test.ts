@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { openCatalogue, sealCatalogue } from "../../lib/crypto/mod.ts";
+import { isTesserasError } from "../../lib/core/mod.ts";
+
+const KEY = new Uint8Array(32).fill(4);
+const ENTRIES = [
+  {
+    id: "ab".repeat(32),
+    name: "letters 1944",
+    size: 12_345,
+    time: 1_795_000_000_000,
+  },
+  { id: "cd".repeat(32), size: 0, time: 1_795_000_000_001 },
+  {
+    id: "ef".repeat(32),
+    name: "família ✉",
+    size: 5 << 20,
+    time: 1_795_000_000_002,
+    key: "01".repeat(32),
+  },
+];
+
+Deno.test("a sealed catalogue opens with its key to the same entries", async () => {
+  const sealed = await sealCatalogue({ entries: ENTRIES }, KEY);
+  assert.deepEqual((await openCatalogue(sealed, KEY)).entries, ENTRIES);
+  // Nothing of the plaintext shows: not a name, not an id, not a key.
+  const raw = new TextDecoder("latin1").decode(sealed);
+  for (const needle of ["letters", "abab", "0101", "entries"]) {
+    assert.equal(raw.includes(needle), false, needle);
+  }
+  // A fresh nonce every time.
+  const again = await sealCatalogue({ entries: ENTRIES }, KEY);
+  assert.notDeepEqual(again, sealed);
+});
+
+Deno.test("another key or any altered byte fails authentication", async () => {
+  const sealed = await sealCatalogue({ entries: ENTRIES }, KEY);
+  await assert.rejects(
+    () => openCatalogue(sealed, new Uint8Array(32).fill(5)),
+    (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
+  );
+  for (const at of [5, 16, 17, sealed.length - 1]) {
+    const bad = sealed.slice();
+    bad[at] ^= 0x40;
+    await assert.rejects(
+      () => openCatalogue(bad, KEY),
+      (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
+      `byte ${at}`,
+    );
+  }
+  await assert.rejects(
+    () => openCatalogue(sealed.subarray(0, sealed.length - 1), KEY),
+    (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
+  );
+});
+
+Deno.test("bytes that are no catalogue, or of another version, are refused", async () => {
+  const sealed = await sealCatalogue({ entries: [] }, KEY);
+  await assert.rejects(
+    () => openCatalogue(new Uint8Array(10), KEY),
+    /no catalogue/,
+  );
+  const v2 = sealed.slice();
+  v2[4] = 2;
+  await assert.rejects(() => openCatalogue(v2, KEY), /format 2 is not known/);
+});
+
+Deno.test("malformed entries are refused before sealing", async () => {
+  const bad = [
+    { id: "xyz", size: 1, time: 1 },
+    { id: "ab".repeat(32), size: -1, time: 1 },
+    { id: "ab".repeat(32), size: 1, time: 1.5 },
+    { id: "ab".repeat(32), size: 1, time: 1, key: "AB".repeat(32) },
+    { id: "ab".repeat(32), size: 1, time: 1, name: "n".repeat(1025) },
+  ];
+  for (const entry of bad) {
+    await assert.rejects(
+      () => sealCatalogue({ entries: [entry] }, KEY),
+      (err) => isTesserasError(err, "INVALID_INPUT"),
+      JSON.stringify(entry).slice(0, 60),
+    );
+  }
+  await assert.rejects(
+    () => sealCatalogue({ entries: [] }, new Uint8Array(16)),
+    /32 bytes/,
+  );
+});
