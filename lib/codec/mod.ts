@@ -3,7 +3,10 @@
  * Reed-Solomon over GF(2^8), byte-identical to the Rust
  * `reed-solomon-erasure` crate; the tier planner that cuts a tessera into
  * fragments and puts it back together; the streaming encoder that turns a
- * file into shards without holding it in memory.
+ * file into shards without holding it in memory; and the proof kernel
+ * over BLAKE3's chunk tree (outboards, chunk proofs of sampled groups,
+ * verified streaming), with which anyone holding a shard's checksum
+ * alone can audit a holder (docs/proofs.md).
  *
  * The kernels are WebAssembly SIMD generated from source by
  * `scripts/build_wasm.ts` and embedded as base64 (so `deno compile`
@@ -50,3 +53,36 @@ export {
   type PlanOptions,
   planTessera,
 } from "./plan.ts";
+export {
+  ChunkTree,
+  GROUP_BYTES,
+  type PathStep,
+  type TreeChild,
+  type TreeNode,
+} from "./chunk_tree.ts";
+export {
+  type BuiltOutboard,
+  checkOutboard,
+  OutboardBuilder,
+  outboardOf,
+  outboardOfFile,
+  type OutboardTarget,
+} from "./outboard.ts";
+export {
+  type GroupProof,
+  type ProofSource,
+  type ProofTarget,
+  proveGroups,
+  verifyGroupProofs,
+} from "./chunk_proof.ts";
+export {
+  passChance,
+  type PassChanceOptions,
+  SAMPLE_COUNT,
+  sampleGroups,
+  type SampleOptions,
+  type SampleSeed,
+} from "./sample.ts";
+export { ShardVerifier, verifiedShardStream } from "./verified_stream.ts";
+export { ProofError, type ProofFault } from "./proof_error.ts";
+export { bytesReadAt, fileReadAt, type ReadAt } from "./read_at.ts";
