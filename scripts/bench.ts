@@ -4,7 +4,9 @@
  * Rust crate compiled to wasm, and `hash-wasm`'s BLAKE3), then end-to-end
  * figures, each in a fresh child process so its peak RSS is its own:
  * `encodeTessera` of 64 MiB and 1 GiB in memory, and the streaming
- * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files.
+ * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files;
+ * last, the cost of one storage check, chunk proofs beside the keyed
+ * whole-shard proof (`bench_proofs.ts`).
  *
  * Figures are MB/s (10^6 bytes per second) of input: median of the runs,
  * with min-max. The machine is shared, so absolute numbers are noisy;
@@ -28,6 +30,7 @@ import { encodingMatrix } from "../lib/codec/gf256.ts";
 import { reconstructionRows } from "../lib/codec/reed_solomon.ts";
 import { gfRegion } from "../lib/codec/region.ts";
 import { codecVariant } from "../lib/codec/wasm_memory.ts";
+import { benchProofs } from "./bench_proofs.ts";
 
 const MIB = 1 << 20;
 const args = Deno.args;
@@ -283,5 +286,6 @@ if (import.meta.main) {
   } else {
     await throughput();
     await endToEnd();
+    await benchProofs({ runs: RUNS });
   }
 }

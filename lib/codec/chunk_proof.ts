@@ -14,6 +14,7 @@ import {
   GROUP_BYTES,
   GROUP_CHUNKS,
   PAIR_BYTES,
+  type PathStep,
 } from "./chunk_tree.ts";
 import { equal } from "./outboard.ts";
 import { ProofError } from "./proof_error.ts";
@@ -64,23 +65,56 @@ export async function proveGroups(
   groups: readonly number[],
 ): Promise<GroupProof[]> {
   const tree = new ChunkTree(source.size);
+  const paths = groups.map((g) => tree.path(g));
+  const at = (step: PathStep) =>
+    step.node * PAIR_BYTES + (step.fromLeft ? CV_BYTES : 0);
+  const cvs = await readSiblings(source.outboard, paths.flat().map(at));
   const proofs: GroupProof[] = [];
-  for (const group of groups) {
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i];
     const length = tree.groupLength(group);
     const bytes = await source.shard.read(group * GROUP_BYTES, length);
     if (bytes.length !== length) throw lost("shard", group);
-    const path = tree.path(group);
-    const siblings = new Uint8Array(path.length * CV_BYTES);
-    for (let i = 0; i < path.length; i++) {
-      const { node, fromLeft } = path[i];
-      const at = node * PAIR_BYTES + (fromLeft ? CV_BYTES : 0);
-      const sibling = await source.outboard.read(at, CV_BYTES);
-      if (sibling.length !== CV_BYTES) throw lost("outboard", group);
-      siblings.set(sibling, i * CV_BYTES);
-    }
+    const siblings = new Uint8Array(paths[i].length * CV_BYTES);
+    paths[i].forEach((step, level) => {
+      const cv = cvs.get(at(step));
+      if (!cv) throw lost("outboard", group);
+      siblings.set(cv, level * CV_BYTES);
+    });
     proofs.push({ group, bytes, siblings });
   }
   return proofs;
+}
+
+/**
+ * Siblings closer than this in the outboard are read in one go: the
+ * paths of a challenge share their top levels and a path's lower levels
+ * lie close together (post-order), so a 22 MiB shard's 20 paths (~160
+ * distinct siblings) take about 40 reads instead of ~240.
+ */
+const COALESCE_GAP = 512;
+
+/** The 32-byte values at `offsets` of `outboard`, by offset. */
+async function readSiblings(
+  outboard: ReadAt,
+  offsets: readonly number[],
+): Promise<Map<number, Uint8Array>> {
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  const out = new Map<number, Uint8Array>();
+  for (let i = 0; i < sorted.length;) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] - sorted[j - 1] <= COALESCE_GAP) j++;
+    const start = sorted[i];
+    const range = await outboard.read(start, sorted[j - 1] + CV_BYTES - start);
+    for (; i < j; i++) {
+      const cv = range.subarray(
+        sorted[i] - start,
+        sorted[i] - start + CV_BYTES,
+      );
+      if (cv.length === CV_BYTES) out.set(sorted[i], cv);
+    }
+  }
+  return out;
 }
 
 function lost(what: string, group: number): TesserasError {

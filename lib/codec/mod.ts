@@ -85,4 +85,10 @@ export {
 } from "./sample.ts";
 export { ShardVerifier, verifiedShardStream } from "./verified_stream.ts";
 export { ProofError, type ProofFault } from "./proof_error.ts";
-export { bytesReadAt, fileReadAt, type ReadAt } from "./read_at.ts";
+export {
+  bytesReadAt,
+  type CountingReadAt,
+  countingReadAt,
+  fileReadAt,
+  type ReadAt,
+} from "./read_at.ts";

@@ -48,3 +48,34 @@ export function fileReadAt(file: Deno.FsFile): ReadAt {
     },
   };
 }
+
+/** A {@linkcode ReadAt} that counts the bytes it returned. */
+export interface CountingReadAt extends ReadAt {
+  /** Bytes returned by every read so far. */
+  readonly bytesRead: number;
+}
+
+/**
+ * `inner`, counting the bytes read through it (what a check cost the
+ * holder: benchmarks, metrics).
+ *
+ * @example
+ * ```ts
+ * const at = countingReadAt(bytesReadAt(new Uint8Array(10)));
+ * await at.read(0, 4);
+ * at.bytesRead; // 4
+ * ```
+ */
+export function countingReadAt(inner: ReadAt): CountingReadAt {
+  let bytesRead = 0;
+  return {
+    get bytesRead() {
+      return bytesRead;
+    },
+    async read(offset, length) {
+      const got = await inner.read(offset, length);
+      bytesRead += got.length;
+      return got;
+    },
+  };
+}

@@ -63,7 +63,7 @@ export class ShardVerifier {
       this.#expected = checkOutboard(this.#outboard, target);
     }
     // An empty shard is one empty group, complete before any byte.
-    if (target.size === 0) this.#verifyPending(0);
+    if (target.size === 0) this.#verifyPending(0, new Uint8Array(0), 0);
   }
 
   /** Shard bytes verified and released so far. */
@@ -80,7 +80,9 @@ export class ShardVerifier {
   push(bytes: Uint8Array): Uint8Array {
     let pos = 0;
     if (this.#expected === null) pos = this.#takeOutboard(bytes);
-    const out: Uint8Array[] = [];
+    // At most what was pending and what arrives is released.
+    const out = new Uint8Array(this.#len + bytes.length - pos);
+    let released = 0;
     while (pos < bytes.length) {
       const want = this.#pendingLength();
       if (want === 0) {
@@ -94,11 +96,13 @@ export class ShardVerifier {
       this.#buf.set(bytes.subarray(pos, pos + take), this.#len);
       this.#len += take;
       pos += take;
-      if (this.#len === want) out.push(this.#verifyPending(want));
+      if (this.#len === want) {
+        released = this.#verifyPending(want, out, released);
+      }
     }
     const whole = Math.floor(this.#len / GROUP_BYTES) * GROUP_BYTES;
-    if (whole > 0) out.push(this.#verifyPending(whole));
-    return out.length === 1 ? out[0] : concat(out);
+    if (whole > 0) released = this.#verifyPending(whole, out, released);
+    return out.subarray(0, released);
   }
 
   /** Throws `CHECKSUM_MISMATCH` (fault `length`) unless the whole shard arrived. */
@@ -141,16 +145,17 @@ export class ShardVerifier {
 
   /**
    * Check the first `n` pending bytes (whole groups, or the rest of the
-   * shard), release them, keep what follows for the next groups.
+   * shard), release them into `out` at `at`, keep what follows for the
+   * next groups. Returns the end of the released bytes in `out`.
    */
-  #verifyPending(n: number): Uint8Array {
+  #verifyPending(n: number, out: Uint8Array, at: number): number {
     const bytes = this.#buf.subarray(0, n);
     const first = this.#next;
     const count = Math.max(1, Math.ceil(n / GROUP_BYTES));
     const cvs = this.#groupCvs(bytes, first);
     for (let i = 0; i < count; i++) {
-      const at = (first + i) * CV_BYTES;
-      const want = this.#expected!.subarray(at, at + CV_BYTES);
+      const g = (first + i) * CV_BYTES;
+      const want = this.#expected!.subarray(g, g + CV_BYTES);
       if (!equal(cvs.subarray(i * CV_BYTES, (i + 1) * CV_BYTES), want)) {
         throw new ProofError(
           "CHECKSUM_MISMATCH",
@@ -161,11 +166,11 @@ export class ShardVerifier {
         );
       }
     }
-    const released = bytes.slice();
+    out.set(bytes, at);
     this.#buf.copyWithin(0, n, this.#len);
     this.#len -= n;
     this.#next += count;
-    return released;
+    return at + n;
   }
 
   /** The CVs of pending groups starting at group `first`. */
@@ -186,16 +191,6 @@ export class ShardVerifier {
     }
     return cvs;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

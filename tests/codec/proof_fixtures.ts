@@ -10,17 +10,7 @@ import { parentCv, portableSubtreeCv } from "../../lib/codec/blake3_tree.ts";
 import { GROUP_BYTES, GROUP_CHUNKS } from "../../lib/codec/chunk_tree.ts";
 
 /** `n` pseudo-random bytes from `seed` (xorshift32). */
-export function shardBytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed * 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { bytes as shardBytes } from "../storage/helpers.ts";
 
 /** BLAKE3 of `bytes` by hash-wasm, hex: the independent root. */
 export async function independentHex(bytes: Uint8Array): Promise<string> {
