@@ -118,10 +118,56 @@ async function assemble(
   config: NodeConfig,
   { cleanups, unwind }: Assembly,
 ): Promise<Daemon> {
+  const stores = await openStores(config, cleanups);
+  const knownPeers = await loadKnownPeers(stores.peers, config);
+  const { node, service, peerId } = await buildNetwork(config, {
+    stores,
+    knownPeers,
+  });
+  cleanups.push(() => service.flushStanding());
+  const api = serveLocalApi(config, { stores, node, service });
+  let apiStopped: Promise<void> | undefined;
+  const stopApi = () => (apiStopped ??= api.server.shutdown());
+  cleanups.push(stopApi);
+  await startNode(node, config);
+  cleanups.push(() => node.stop());
+  startBackground(service, { config, peers: stores.peers, cleanups });
+  // Cleanups run in reverse: on the way down the API stops taking
+  // requests before the background work and the node stop under it.
+  cleanups.push(stopApi);
+  await publishApiInfo(config, { api, peerId, cleanups });
+  log.info("node {peerId} ready; API at {url}", {
+    peerId,
+    url: api.server.url,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    peerId,
+    apiUrl: api.server.url,
+    node,
+    service,
+    stop: () => (stopping ??= unwind()),
+  };
+}
+
+/** The database and the stores over it, after crash recovery. */
+interface Stores {
+  readonly db: Database;
+  readonly fragments: FsFragmentStore;
+  readonly blobs: FsBlobStore;
+  readonly ledger: SqliteReciprocityLedger;
+  readonly holders: SqliteHolderRegistry;
+  readonly peers: SqlitePeerStore;
+}
+
+async function openStores(
+  config: NodeConfig,
+  cleanups: Assembly["cleanups"],
+): Promise<Stores> {
   const layout = dataLayout(config.dataDir);
   const db: Database = await openDatabase(layout.database);
   cleanups.push(() => db.close());
-
   const fragments = new FsFragmentStore(db, { root: layout.fragments });
   const recovered = await fragments.recoverAfterCrash();
   if (recovered.strayTempFiles + recovered.orphanFiles > 0) {
@@ -132,10 +178,21 @@ async function assemble(
   }
   const blobs = new FsBlobStore({ root: layout.blobs });
   await blobs.removeStrayTempFiles();
-  const ledger = new SqliteReciprocityLedger(db);
-  const holders = new SqliteHolderRegistry(db);
-  const peers = new SqlitePeerStore(db);
+  return {
+    db,
+    fragments,
+    blobs,
+    ledger: new SqliteReciprocityLedger(db),
+    holders: new SqliteHolderRegistry(db),
+    peers: new SqlitePeerStore(db),
+  };
+}
 
+/** Forget stale peers, then load the rest to fill the routing table. */
+async function loadKnownPeers(
+  peers: SqlitePeerStore,
+  config: NodeConfig,
+): Promise<KnownPeer[]> {
   const removed = await peers.cleanupStale(config.staleAfterSeconds);
   if (removed > 0) {
     log.info("cleaned up {n} stale peer records (older than {age}s)", {
@@ -144,15 +201,21 @@ async function assemble(
     });
   }
   const stored = await peers.loadPeers();
-  const knownPeers: KnownPeer[] = stored.map((p) => ({
-    id: p.peerId,
-    addresses: p.multiaddrs,
-  }));
   log.info("loaded {peers} peers with {addrs} addresses from storage", {
     peers: stored.length,
     addrs: stored.reduce((n, p) => n + p.multiaddrs.length, 0),
   });
+  return stored.map((p) => ({ id: p.peerId, addresses: p.multiaddrs }));
+}
 
+/** The libp2p node (not started yet) and the replication service over it. */
+async function buildNetwork(
+  config: NodeConfig,
+  { stores, knownPeers }: { stores: Stores; knownPeers: KnownPeer[] },
+): Promise<
+  { node: TesserasNode; service: ReplicationService; peerId: string }
+> {
+  const layout = dataLayout(config.dataDir);
   const { privateKey, peerId } = await loadOrCreateIdentity(layout.identity);
   const node = await createTesserasNode({
     privateKey,
@@ -161,32 +224,86 @@ async function assemble(
     knownPeers,
     dialLocalAddress: dialAddressOf(config.listen),
     peerInfoMapper: config.allowPrivateAddresses ? "passthrough" : "public",
-    onPeerSeen: (id, addr, info) => recordPeer(peers, { id, addr, info }),
+    onPeerSeen: (id, addr, info) =>
+      recordPeer(stores.peers, { id, addr, info }),
   });
-  const dht = new Libp2pDhtPort(node);
   const service = new ReplicationService({
-    dht,
-    fragments,
-    ledger,
-    blobs,
-    holders,
+    dht: new Libp2pDhtPort(node),
+    fragments: stores.fragments,
+    ledger: stores.ledger,
+    blobs: stores.blobs,
+    holders: stores.holders,
     identity: node.identity,
     clock: systemClock,
     rng: cryptoRng,
     config: config.replication,
     freeSpace: () => freeDiskBytes(config.dataDir),
-    standingStore: new SqlitePeerStandingStore(db),
+    standingStore: new SqlitePeerStandingStore(stores.db),
   });
   // Bans, back-offs, proofs and unproven shards from the last run, before
   // any peer's push or our own placement is judged.
   await service.loadStanding();
-  // Cleanups run in reverse: the last standing writes land before the
-  // database closes.
-  cleanups.push(() => service.flushStanding());
   node.setInboundHandlers(service);
-  await node.start();
-  cleanups.push(() => node.stop());
+  return { node, service, peerId };
+}
 
+/**
+ * Binds the local API before the node listens, so a taken API port stops
+ * the start before anything says it is listening. Requests need the token
+ * that `publishApiInfo` writes only once all is up.
+ */
+function serveLocalApi(
+  config: NodeConfig,
+  parts: { stores: Stores; node: TesserasNode; service: ReplicationService },
+): { server: ApiServer; token: string } {
+  const backend = new DaemonBackend({
+    config,
+    node: parts.node,
+    service: parts.service,
+    fragments: parts.stores.fragments,
+    ledger: parts.stores.ledger,
+    holders: parts.stores.holders,
+    peers: parts.stores.peers,
+  });
+  const token = newApiToken();
+  const { hostname, port } = parseApiAddress(config.api);
+  try {
+    return { server: serveApi(backend, { hostname, port, token }), token };
+  } catch (err) {
+    throw addressFailure(err, {
+      address: config.api,
+      what: "serve the local API",
+      setting: '--api HOST:PORT, TESSERAS_API or "api" in tesseras.json',
+    });
+  }
+}
+
+/** Starts libp2p; a taken listen address is named with what sets it. */
+async function startNode(
+  node: TesserasNode,
+  config: NodeConfig,
+): Promise<void> {
+  try {
+    await node.start();
+  } catch (err) {
+    throw addressFailure(err, {
+      address: config.listen.join(", "),
+      what: "listen",
+      setting:
+        '--listen MULTIADDR, TESSERAS_LISTEN or "listen" in tesseras.json',
+    });
+  }
+}
+
+/** The repair loop and the stale-peer cleanup, stopped by the cleanups. */
+function startBackground(
+  service: ReplicationService,
+  { config, peers, cleanups }: {
+    config: NodeConfig;
+    peers: SqlitePeerStore;
+    cleanups: Assembly["cleanups"];
+  },
+): void {
   const background = new AbortController();
   const loop = new RepairLoop(service, {
     clock: systemClock,
@@ -207,37 +324,64 @@ async function assemble(
   cleanups.push(() => cleanup);
   // Cleanups run in reverse: abort the background work before awaiting it.
   cleanups.push(() => background.abort(new Error("daemon stopping")));
+}
 
-  const backend = new DaemonBackend({
-    config,
-    node,
-    service,
-    fragments,
-    ledger,
-    holders,
-    peers,
-  });
-  const token = newApiToken();
-  const { hostname, port } = parseApiAddress(config.api);
-  const api: ApiServer = serveApi(backend, { hostname, port, token });
-  cleanups.push(() => api.shutdown());
-  await writeApiInfo(layout.apiInfo, {
-    url: api.url,
-    token,
+/** Writes api.json last: its presence tells the CLI the node is ready. */
+async function publishApiInfo(
+  config: NodeConfig,
+  { api, peerId, cleanups }: {
+    api: { server: ApiServer; token: string };
+    peerId: string;
+    cleanups: Assembly["cleanups"];
+  },
+): Promise<void> {
+  const path = dataLayout(config.dataDir).apiInfo;
+  await writeApiInfo(path, {
+    url: api.server.url,
+    token: api.token,
     pid: Deno.pid,
     peerId,
   });
-  cleanups.push(() => Deno.remove(layout.apiInfo).catch(() => {}));
-  log.info("node {peerId} ready; API at {url}", { peerId, url: api.url });
+  cleanups.push(() => Deno.remove(path).catch(() => {}));
+}
 
-  let stopping: Promise<void> | undefined;
-  return {
-    peerId,
-    apiUrl: api.url,
-    node,
-    service,
-    stop: () => (stopping ??= unwind()),
-  };
+/**
+ * An address already in use becomes one line that names the address and
+ * what sets it; any other failure passes through unchanged.
+ */
+function addressFailure(
+  err: unknown,
+  where: { address: string; what: string; setting: string },
+): unknown {
+  if (!isAddressInUse(err)) return err;
+  const taken = addressesInUse(err);
+  return new TesserasError(
+    "UNREACHABLE",
+    `cannot ${where.what} on ${
+      taken.length > 0 ? taken.join(", ") : where.address
+    }: the address is already in use (another tesseras node?); choose another with ${where.setting}`,
+    { cause: err },
+  );
+}
+
+function isAddressInUse(err: unknown): boolean {
+  for (let e = err; e !== undefined && e !== null; e = (e as Error).cause) {
+    if (e instanceof Deno.errors.AddrInUse) return true;
+    if (
+      /EADDRINUSE|address already in use/i.test(String((e as Error).message))
+    ) {
+      return true;
+    }
+    if (!(e instanceof Error)) break;
+  }
+  return false;
+}
+
+/** The multiaddrs libp2p names as taken in its listen error. */
+function addressesInUse(err: unknown): string[] {
+  const text = String((err as Error)?.message ?? err);
+  return [...text.matchAll(/(\/ip[46]\/\S+?): Error: listen EADDRINUSE/g)]
+    .map((m) => m[1]);
 }
 
 /**

@@ -149,3 +149,50 @@ Deno.test("help: get says -o is required; the exit statuses are listed", async (
   const start = await runTesseras(["start", "--help"]);
   assert.match(start.stdout, /--repair-jitter-ms <ms>/);
 });
+
+Deno.test("a port in use: the error names the address and what sets it, and nothing says it listened", async () => {
+  await withTempDir(async (dir) => {
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (taken.addr as Deno.NetAddr).port;
+    try {
+      const start = (name: string, args: string[]) =>
+        runTesseras(["start", "--data-dir", join(dir, name), ...args]);
+      const p2p = await start("p2p", [
+        "--api",
+        "127.0.0.1:0",
+        "--listen",
+        `/ip4/127.0.0.1/tcp/${port}`,
+      ]);
+      assert.equal(p2p.code, 1);
+      assert.match(
+        p2p.stderr,
+        new RegExp(
+          `error: cannot listen on /ip4/127\\.0\\.0\\.1/tcp/${port}: the address is already in use.*--listen MULTIADDR, TESSERAS_LISTEN`,
+        ),
+      );
+      const api = await start("api", [
+        "--api",
+        `127.0.0.1:${port}`,
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+      ]);
+      assert.equal(api.code, 1);
+      assert.match(
+        api.stderr,
+        new RegExp(
+          `error: cannot serve the local API on 127\\.0\\.0\\.1:${port}: the address is already in use.*--api HOST:PORT, TESSERAS_API`,
+        ),
+      );
+      for (const out of [p2p, api]) {
+        assert.doesNotMatch(out.stderr, /\b(listening|stopped|ready)\b/);
+        assert.doesNotMatch(out.stderr, /os error 98|\n\s+at /);
+      }
+      await assert.rejects(
+        Deno.lstat(join(dir, "api", "api.json")),
+        Deno.errors.NotFound,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+});

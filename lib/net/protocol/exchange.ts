@@ -297,8 +297,19 @@ export async function serveInbound<Req>(
     await lp.write(reply, { signal: overall });
     await endAfterReply(stream, lp, limits);
   } catch (err) {
-    const { code, message } = replyOf(err);
     metrics.count(spec.name, "inboundErrors");
+    if (peerLeft(err)) {
+      // The peer closed or reset the stream before our answer: a fetcher
+      // that already has enough shards cancels the rest. Not our failure.
+      log.debug("{protocol} from {peer}: the peer closed early ({reason})", {
+        protocol: spec.name,
+        peer: from.id,
+        reason: readableReason(err),
+      });
+      stream.abort(new Error("peer closed early"));
+      return;
+    }
+    const { code, message } = replyOf(err);
     const fields = {
       protocol: spec.name,
       peer: from.id,
@@ -320,6 +331,32 @@ export async function serveInbound<Req>(
     overallDeadline.clear();
     void handling.finally(() => spec.gate.leave());
   }
+}
+
+/** libp2p's names for writing to, or reading from, a stream that ended. */
+const STREAM_ENDED: ReadonlySet<string> = new Set([
+  "StreamStateError",
+  "StreamResetError",
+  "StreamClosedError",
+  "StreamAbortedError",
+]);
+
+/**
+ * True when `err` means the peer went away mid-exchange: libp2p rejects
+ * with a stream-state error, or with the stream's bare `close` Event.
+ */
+function peerLeft(err: unknown): boolean {
+  if (typeof Event !== "undefined" && err instanceof Event) return true;
+  return STREAM_ENDED.has((err as { name?: string } | null)?.name ?? "");
+}
+
+/** One line for a log: an Event's type, or an error's name and message. */
+function readableReason(err: unknown): string {
+  if (typeof Event !== "undefined" && err instanceof Event) {
+    return `stream ${err.type} event`;
+  }
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
 }
 
 /** `promise`, or a rejection made by `reason()` once `signal` aborts. */
