@@ -70,9 +70,24 @@ export interface TesseraStatus {
   readonly holders?: readonly { index: number; peerId: string }[];
 }
 
+/** A live check's shard and holder counts, and when it ran. */
+interface CheckedCounts {
+  readonly at: number;
+  readonly liveShards: number;
+  readonly lostShards: number;
+  readonly holderCount: number;
+}
+
 /** The {@linkcode ApiBackend} of a running daemon. */
 export class DaemonBackend implements ApiBackend {
   readonly #parts: DaemonParts;
+  /**
+   * The counts of each tessera's last live check (`status ID`), by id. A
+   * check records only its verdict in the registry and drops no holder
+   * (repair does), so the plain list would pair the new verdict with the
+   * old holders' counts; it uses these while the verdict is this check's.
+   */
+  readonly #checked = new Map<string, CheckedCounts>();
 
   /** @param parts the daemon's services */
   constructor(parts: DaemonParts) {
@@ -143,9 +158,11 @@ export class DaemonBackend implements ApiBackend {
       known.set(r.peerId, entry);
     }
     return {
+      // A connection's remote address is, for an inbound one, an ephemeral
+      // port; the peer store keeps listen addresses (identify, outbound).
       connected: node.connectedPeers().map((p) => ({
         peerId: p.id,
-        address: p.addresses[0] ?? "",
+        address: known.get(p.id)?.multiaddrs[0] ?? p.addresses[0] ?? "",
         ip: p.ip ?? null,
       })),
       known: [...known.values()],
@@ -260,6 +277,12 @@ export class DaemonBackend implements ApiBackend {
     const live = report.holders.flatMap((h) =>
       h.liveIndices.map((index) => ({ index, peerId: h.peerId }))
     );
+    this.#checked.set(id, {
+      at: report.checkedAt,
+      liveShards: report.liveIndices.length,
+      lostShards: report.lostIndices.length,
+      holderCount: new Set(live.map((h) => h.peerId)).size,
+    });
     return {
       id,
       tier: report.plan.tier,
@@ -279,21 +302,33 @@ export class DaemonBackend implements ApiBackend {
   }
 
   async #recorded(t: TrackedTessera): Promise<TesseraStatus> {
-    const records = await this.#parts.holders.holders(t.tesseraId);
-    const covered = new Set(records.map((r) => r.index));
     return {
       id: t.tesseraId,
       tier: t.plan.tier,
       size: t.plan.size,
       shardCount: t.plan.shardCount,
       dataShards: t.plan.dataShards,
-      liveShards: covered.size,
-      lostShards: t.plan.shardCount - covered.size,
-      holderCount: new Set(records.map((r) => r.peerId)).size,
+      ...await this.#counts(t),
       health: t.lastHealth ?? "unchecked",
       lastCheckedAt: t.lastCheckedAt === null
         ? null
         : new Date(t.lastCheckedAt).toISOString(),
+    };
+  }
+
+  /** The last live check's counts while its verdict stands, else the registry's. */
+  async #counts(t: TrackedTessera): Promise<Omit<CheckedCounts, "at">> {
+    const checked = this.#checked.get(t.tesseraId);
+    if (checked !== undefined && checked.at === t.lastCheckedAt) {
+      const { at: _, ...counts } = checked;
+      return counts;
+    }
+    const records = await this.#parts.holders.holders(t.tesseraId);
+    const covered = new Set(records.map((r) => r.index));
+    return {
+      liveShards: covered.size,
+      lostShards: t.plan.shardCount - covered.size,
+      holderCount: new Set(records.map((r) => r.peerId)).size,
     };
   }
 
