@@ -27,10 +27,17 @@ export interface DaemonProcess {
   ): Promise<Deno.CommandStatus>;
 }
 
-/** Arguments of `tesseras` run through Deno with the node's permissions. */
-export function tesserasArgs(args: readonly string[]): string[] {
+/**
+ * Arguments of `tesseras` run through Deno with the node's permissions
+ * (and `denoFlags`, e.g. `--inspect=127.0.0.1:0` for a profiler).
+ */
+export function tesserasArgs(
+  args: readonly string[],
+  denoFlags: readonly string[] = [],
+): string[] {
   return [
     "run",
+    ...denoFlags,
     "--allow-net",
     "--allow-env",
     "--allow-read",
@@ -76,7 +83,11 @@ async function readApiJson(path: string) {
 export async function startDaemon(
   dataDir: string,
   args: readonly string[] = [],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    denoFlags?: readonly string[];
+  } = {},
 ): Promise<DaemonProcess> {
   const apiPath = join(dataDir, "api.json");
   await Deno.remove(apiPath).catch(() => {});
@@ -88,7 +99,7 @@ export async function startDaemon(
       "--api",
       "127.0.0.1:0",
       ...args,
-    ]),
+    ], options.denoFlags),
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
