@@ -189,12 +189,19 @@ export async function rawTransfer(
   }
 }
 
-/** POSTs an NDJSON job to a daemon's API; resolves with its `result`. */
+/** Seconds from a job's start to the first and last event of each phase. */
+export type PhaseTimes = Record<string, { first: number; last: number }>;
+
+/**
+ * POSTs an NDJSON job to a daemon's API; resolves with its `result` and
+ * when each progress phase (`encode`, `upload`) was first and last seen.
+ */
 async function apiJob(
   d: DaemonProcess,
   path: string,
   body: unknown,
-): Promise<Record<string, unknown>> {
+): Promise<{ result: Record<string, unknown>; phases: PhaseTimes }> {
+  const t0 = performance.now();
   const res = await fetch(`${d.url}${path}`, {
     method: "POST",
     headers: {
@@ -203,13 +210,21 @@ async function apiJob(
     },
     body: JSON.stringify(body),
   });
-  const text = await res.text();
-  for (const line of text.trim().split("\n").reverse()) {
-    const msg = JSON.parse(line);
-    if (msg.result) return msg.result;
-    if (msg.error) throw new Error(`${path}: ${JSON.stringify(msg.error)}`);
+  const phases: PhaseTimes = {};
+  let rest = "";
+  for await (const text of res.body!.pipeThrough(new TextDecoderStream())) {
+    const at = (performance.now() - t0) / 1000;
+    const lines = (rest + text).split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) {
+      const msg = JSON.parse(line);
+      if (msg.result) return { result: msg.result, phases };
+      if (msg.error) throw new Error(`${path}: ${JSON.stringify(msg.error)}`);
+      const phase = msg.progress?.phase;
+      if (phase) (phases[phase] ??= { first: at, last: at }).last = at;
+    }
   }
-  throw new Error(`${path}: no result in ${text.slice(0, 200)}`);
+  throw new Error(`${path}: the job ended without a result`);
 }
 
 /** The running network of the bench. */
@@ -264,6 +279,8 @@ interface StepResult {
   readonly wireBytes: number;
   readonly peakMiB: number[];
   readonly raw?: RawResult;
+  /** When the job's progress phases were seen (put: encode, upload). */
+  readonly phases: PhaseTimes;
 }
 
 /** Profiles of the named daemons while `work` runs (when profiling). */
@@ -337,6 +354,10 @@ function printStep(r: StepResult, roles: string[]): void {
           } MiB)`
         : ""),
   );
+  const phases = Object.entries(r.phases).map(([p, t]) =>
+    `${p} ${t.first.toFixed(1)}-${t.last.toFixed(1)} s`
+  );
+  if (phases.length > 0) console.log(`         phases: ${phases.join(", ")}`);
   console.log(
     `         peak RSS MiB: ${
       r.peakMiB.map((m, i) => `${roles[i]} ${m.toFixed(0)}`).join(", ")
@@ -372,6 +393,16 @@ async function main(): Promise<void> {
   }
 }
 
+/** What the put and get steps share. */
+interface Bench {
+  readonly cluster: Cluster;
+  readonly opts: Options;
+  readonly results: StepResult[];
+  readonly roles: string[];
+  raw(bytes: number): Promise<RawResult | undefined>;
+  profileName(what: string, size: number): string | undefined;
+}
+
 async function run(
   cluster: Cluster,
   opts: Options,
@@ -380,67 +411,95 @@ async function run(
   const n = opts.nodes;
   for (let i = 0; i < n; i++) await cluster.start(i);
   await cluster.settle(cluster.daemons[0], n - 1);
-  const owner = cluster.daemons[1];
   const rawIps = {
     serverIp: `127.0.${SUBNET_BASE + n + 1}.1`,
     clientIp: `127.0.${SUBNET_BASE + n + 2}.1`,
   };
-  const raw = (bytes: number) =>
-    opts.raw ? rawTransfer(bytes, rawIps) : Promise.resolve(undefined);
-  const roles = Array.from(
-    { length: n + 1 },
-    (_, i) => i === 1 ? "owner" : i === n ? "getter" : `n${i}`,
-  );
+  const bench: Bench = {
+    cluster,
+    opts,
+    results,
+    roles: Array.from(
+      { length: n + 1 },
+      (_, i) => i === 1 ? "owner" : i === n ? "getter" : `n${i}`,
+    ),
+    raw: (bytes) =>
+      opts.raw ? rawTransfer(bytes, rawIps) : Promise.resolve(undefined),
+    profileName: (what, size) =>
+      opts.profileDir &&
+      join(opts.profileDir, `${what}-${label(size).replace(" ", "")}`),
+  };
   console.log(
     `${n} daemons on 127.0.${SUBNET_BASE}-${SUBNET_BASE + n - 1}.1 (n1 puts),` +
       ` getter on 127.0.${SUBNET_BASE + n}.1; load ${
         Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
       }`,
   );
-  const ids: string[] = [];
-  for (const size of opts.sizes) {
-    const input = join(cluster.root, `input-${size}.bin`);
-    await writeInput(input, size);
-    const rawRun = await raw(size);
-    const m = await profiled(
-      opts.profileDir &&
-        join(opts.profileDir, `put-${label(size).replace(" ", "")}`),
-      [["owner", owner], ["holder", cluster.daemons[2]]],
-      () =>
-        step(cluster, { ip: cluster.ips[1], dir: "sent" }, async () => {
-          const r = await apiJob(owner, "/v1/tesseras", { path: input });
-          if (Number(r.unplaced) > 0) {
-            throw new Error(`unplaced: ${JSON.stringify(r)}`);
-          }
-          ids.push(String(r.id));
-        }),
-    );
-    results.push({ size, step: "put", ...m, raw: rawRun });
-    printStep(results.at(-1)!, roles);
-    await Deno.remove(input);
-  }
+  const ids = [];
+  for (const size of opts.sizes) ids.push(await putStep(bench, size));
   // The getter joins after the puts, so it holds none of their shards.
   const getter = await cluster.start(n);
   await cluster.settle(getter, n);
   for (const [k, size] of opts.sizes.entries()) {
-    const out = join(cluster.root, `out-${size}.bin`);
-    const rawRun = await raw(size);
-    const m = await profiled(
-      opts.profileDir &&
-        join(opts.profileDir, `get-${label(size).replace(" ", "")}`),
-      [["getter", getter], ["holder", cluster.daemons[2]]],
-      () =>
-        step(cluster, { ip: cluster.ips[n], dir: "received" }, async () => {
-          const r = await apiJob(getter, "/v1/retrieve", { id: ids[k], out });
-          if (r.size !== size) {
-            throw new Error(`got ${r.size} of ${size} bytes`);
-          }
-        }),
-    );
-    results.push({ size, step: "get", ...m, raw: rawRun });
-    printStep(results.at(-1)!, roles);
-    await Deno.remove(out);
+    await getStep(bench, { id: ids[k], size });
   }
+}
+
+/** Put a fresh file of `size` bytes from node 1; returns the tessera id. */
+async function putStep(bench: Bench, size: number): Promise<string> {
+  const { cluster } = bench;
+  const owner = cluster.daemons[1];
+  const input = join(cluster.root, `input-${size}.bin`);
+  await writeInput(input, size);
+  const raw = await bench.raw(size);
+  let id = "";
+  let phases: PhaseTimes = {};
+  const m = await profiled(
+    bench.profileName("put", size),
+    [["owner", owner], ["holder", cluster.daemons[2]]],
+    () =>
+      step(cluster, { ip: cluster.ips[1], dir: "sent" }, async () => {
+        const job = await apiJob(owner, "/v1/tesseras", { path: input });
+        if (Number(job.result.unplaced) > 0) {
+          throw new Error(`unplaced: ${JSON.stringify(job.result)}`);
+        }
+        id = String(job.result.id);
+        phases = job.phases;
+      }),
+  );
+  bench.results.push({ size, step: "put", ...m, raw, phases });
+  printStep(bench.results.at(-1)!, bench.roles);
+  await Deno.remove(input);
+  return id;
+}
+
+/** Get tessera `id` back on the getter (the last node). */
+async function getStep(
+  bench: Bench,
+  tessera: { id: string; size: number },
+): Promise<void> {
+  const { cluster } = bench;
+  const getter = cluster.daemons.at(-1)!;
+  const { size } = tessera;
+  const out = join(cluster.root, `out-${size}.bin`);
+  const raw = await bench.raw(size);
+  const m = await profiled(
+    bench.profileName("get", size),
+    [["getter", getter], ["holder", cluster.daemons[2]]],
+    () =>
+      step(cluster, { ip: cluster.ips.at(-1)!, dir: "received" }, async () => {
+        const { result } = await apiJob(getter, "/v1/retrieve", {
+          id: tessera.id,
+          out,
+        });
+        if (result.size !== size) {
+          throw new Error(`got ${result.size} of ${size} bytes`);
+        }
+      }),
+  );
+  bench.results.push({ size, step: "get", ...m, raw, phases: {} });
+  printStep(bench.results.at(-1)!, bench.roles);
+  await Deno.remove(out);
 }
 
 if (import.meta.main) await main();
