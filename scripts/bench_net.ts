@@ -102,6 +102,14 @@ function peakRssMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Reset a process's peak RSS to its current RSS (Linux ≥ 4.0). */
 function resetPeakRss(pid: number): void {
   Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
@@ -147,6 +155,8 @@ export interface RawResult {
   readonly seconds: number;
   readonly senderPeakMiB: number;
   readonly receiverPeakMiB: number;
+  /** CPU seconds of the sender and the receiver during the transfer. */
+  readonly cpu: { sender: number; receiver: number };
 }
 
 /**
@@ -169,6 +179,7 @@ export async function rawTransfer(
       .getReader();
     const first = (await reader.read()).value ?? "";
     const { addr } = JSON.parse(first.split("\n")[0]);
+    const cpu0 = cpuSeconds(server.pid);
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", script, "send", addr, String(bytes), ips.clientIp],
       stdout: "piped",
@@ -177,11 +188,13 @@ export async function rawTransfer(
     if (!out.success) throw new Error("raw transfer failed");
     const sent = JSON.parse(new TextDecoder().decode(out.stdout));
     const receiverPeakMiB = peakRssMiB(server.pid);
+    const receiverCpu = cpuSeconds(server.pid) - cpu0;
     await reader.cancel();
     return {
       seconds: sent.seconds,
       senderPeakMiB: sent.peakRssMiB,
       receiverPeakMiB,
+      cpu: { sender: sent.cpuSeconds, receiver: receiverCpu },
     };
   } finally {
     await server.stdin.close().catch(() => {});
@@ -278,6 +291,8 @@ interface StepResult {
   readonly seconds: number;
   readonly wireBytes: number;
   readonly peakMiB: number[];
+  /** CPU seconds each node used during the step. */
+  readonly cpu: number[];
   readonly raw?: RawResult;
   /** When the job's progress phases were seen (put: encode, upload). */
   readonly phases: PhaseTimes;
@@ -319,9 +334,12 @@ async function step(
   cluster: Cluster,
   wireOf: { ip: string; dir: "sent" | "received" },
   work: () => Promise<unknown>,
-): Promise<{ seconds: number; wireBytes: number; peakMiB: number[] }> {
+): Promise<
+  { seconds: number; wireBytes: number; peakMiB: number[]; cpu: number[] }
+> {
   const pids = cluster.daemons.map((d) => d.child.pid);
   pids.forEach(resetPeakRss);
+  const cpu0 = pids.map(cpuSeconds);
   const before = await tcpBytes(wireOf.ip);
   const t0 = performance.now();
   await work();
@@ -331,6 +349,7 @@ async function step(
     seconds,
     wireBytes: after[wireOf.dir] - before[wireOf.dir],
     peakMiB: pids.map(peakRssMiB),
+    cpu: pids.map((pid, i) => cpuSeconds(pid) - cpu0[i]),
   };
 }
 
@@ -351,7 +370,9 @@ function printStep(r: StepResult, roles: string[]): void {
         ? `  raw ${raw.toFixed(0)} MB/s in ${r.raw.seconds.toFixed(2)} s` +
           ` (peak RSS ${r.raw.senderPeakMiB.toFixed(0)}/${
             r.raw.receiverPeakMiB.toFixed(0)
-          } MiB)`
+          } MiB, cpu ${r.raw.cpu.sender.toFixed(1)}/${
+            r.raw.cpu.receiver.toFixed(1)
+          } s)`
         : ""),
   );
   const phases = Object.entries(r.phases).map(([p, t]) =>
@@ -362,6 +383,12 @@ function printStep(r: StepResult, roles: string[]): void {
     `         peak RSS MiB: ${
       r.peakMiB.map((m, i) => `${roles[i]} ${m.toFixed(0)}`).join(", ")
     }`,
+  );
+  const cpuSum = r.cpu.reduce((a, b) => a + b, 0);
+  console.log(
+    `         cpu s: ${
+      r.cpu.map((c, i) => `${roles[i]} ${c.toFixed(1)}`).join(", ")
+    }; all ${cpuSum.toFixed(1)}`,
   );
 }
 

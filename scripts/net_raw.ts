@@ -12,7 +12,7 @@
  *   1 MiB writes (one buffer, reused: the sender waits for `drain`, so the
  *   muxer holds at most its write buffer), half-closes, reads the count
  *   and prints `{"bytes":…,"seconds":…}` from the dial's end to the
- *   answer, with the sender's peak RSS (`peakRssMiB`).
+ *   answer, with the sender's peak RSS (`peakRssMiB`) and CPU seconds.
  *
  * @module
  */
@@ -81,7 +81,10 @@ async function send(addr: string, bytes: number, bindIp?: string) {
   }
   const status = Deno.readTextFileSync("/proc/self/status");
   const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
-  console.log(JSON.stringify({ bytes, seconds, peakRssMiB }));
+  const cpu = Deno.readTextFileSync("/proc/self/stat");
+  const f = cpu.slice(cpu.lastIndexOf(")") + 2).split(" ");
+  const cpuSeconds = (Number(f[11]) + Number(f[12])) / 100;
+  console.log(JSON.stringify({ bytes, seconds, peakRssMiB, cpuSeconds }));
   await client.stop();
 }
 
