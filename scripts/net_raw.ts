@@ -65,9 +65,12 @@ async function send(addr: string, bytes: number, bindIp?: string) {
   const stream = await client.dialProtocol(multiaddr(addr), RAW_PROTOCOL);
   const t0 = performance.now();
   const reply = (async () => {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of stream) parts.push(chunk.subarray());
-    return Number(new TextDecoder().decode(concat(parts)));
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk.subarray(), { stream: true });
+    }
+    return Number(text);
   })();
   for (let sent = 0; sent < bytes; sent += WRITE_BYTES) {
     const piece = block.subarray(0, Math.min(WRITE_BYTES, bytes - sent));
@@ -86,16 +89,6 @@ async function send(addr: string, bytes: number, bindIp?: string) {
   const cpuSeconds = (Number(f[11]) + Number(f[12])) / 100;
   console.log(JSON.stringify({ bytes, seconds, peakRssMiB, cpuSeconds }));
   await client.stop();
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 if (import.meta.main) {
