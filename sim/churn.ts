@@ -114,28 +114,8 @@ export class ChurnDriver {
   outage(spec: OutageSpec): void {
     const w = this.#world;
     w.clock.schedule(w.clock.now() + spec.atDay * DAY, () => {
-      const groups = new Map<string, number[]>();
-      for (const i of w.present()) {
-        const key = spec.scope === "/24" ? slash24(w.ip(i)) : slash16(w.ip(i));
-        let g = groups.get(key);
-        if (!g) groups.set(key, g = []);
-        g.push(i);
-      }
-      const chosen = [...groups].sort((a, b) =>
-        b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
-      ).slice(0, spec.subnets ?? 1);
-      const hit = chosen.flatMap(([, nodes]) => nodes);
-      w.outageStarting(
-        `${
-          chosen.map(([k]) =>
-            spec.scope === "/24" ? `${k}.0/24` : `${k}.0.0/16`
-          ).join(", ")
-        } ${
-          spec.durationHours === undefined
-            ? "lost for good"
-            : `dark for ${spec.durationHours} h`
-        } (${hit.length} nodes)`,
-      );
+      const { label, hit } = outageTargets(spec, w.present(), (i) => w.ip(i));
+      w.outageStarting(label);
       this.stats.outageNodes += hit.length;
       if (spec.durationHours === undefined) {
         for (const i of hit) this.#depart(i);
@@ -198,4 +178,41 @@ export class ChurnDriver {
     };
     up();
   }
+}
+
+/**
+ * What an outage takes: the `spec.subnets` most populated subnets of its
+ * scope among `members` (ties by subnet name), their members, and the
+ * label the report shows. Both levels pick their outages with it.
+ *
+ * @example
+ * ```ts
+ * outageTargets({ atDay: 1, scope: "/24" }, [0, 1, 2], (i) => ips[i]);
+ * // { label: "10.0.1.0/24 lost for good (2 nodes)", hit: [1, 2] }
+ * ```
+ */
+export function outageTargets<T>(
+  spec: OutageSpec,
+  members: readonly T[],
+  ipOf: (member: T) => string,
+): { label: string; hit: T[] } {
+  const groups = new Map<string, T[]>();
+  for (const m of members) {
+    const ip = ipOf(m);
+    const key = spec.scope === "/24" ? slash24(ip) : slash16(ip);
+    let g = groups.get(key);
+    if (!g) groups.set(key, g = []);
+    g.push(m);
+  }
+  const chosen = [...groups].sort((a, b) =>
+    b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
+  ).slice(0, spec.subnets ?? 1);
+  const hit = chosen.flatMap(([, g]) => g);
+  const where = chosen.map(([k]) =>
+    spec.scope === "/24" ? `${k}.0/24` : `${k}.0.0/16`
+  ).join(", ");
+  const what = spec.durationHours === undefined
+    ? "lost for good"
+    : `dark for ${spec.durationHours} h`;
+  return { label: `${where} ${what} (${hit.length} nodes)`, hit };
 }

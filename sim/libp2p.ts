@@ -27,7 +27,12 @@
  */
 import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
 import { peerIdFromString } from "@libp2p/peer-id";
-import { fromHex, type TesseraId } from "../lib/core/mod.ts";
+import {
+  fromHex,
+  type ReplicationConfig,
+  type TesseraId,
+  type TierThresholds,
+} from "../lib/core/mod.ts";
 import { blake3Hex, planTessera } from "../lib/codec/mod.ts";
 import {
   MemoryBlobStore,
@@ -41,30 +46,28 @@ import {
   type TesserasNode,
 } from "../lib/net/mod.ts";
 import { ReplicationService } from "../lib/replication/mod.ts";
-import { ledgerDeficits, subnetViolations } from "./audit.ts";
 import { ShardCensus } from "./census.ts";
+import { outageTargets } from "./churn.ts";
 import { HealWatch } from "./heal.ts";
-import { SimRng } from "./rng.ts";
-import type {
-  OutageRecord,
-  SimulationOptions,
-  SimulationResult,
-} from "./run.ts";
-import { scaledConfig, scaledThresholds } from "./scale.ts";
-import type { Scenario } from "./scenario.ts";
 import {
-  durability,
-  evaluateChecks,
-  modelDurability,
-  redundancyFields,
-  round3,
-  type Sample,
-  type SimSummary,
-} from "./summary.ts";
-import { slash16, slash24, Topology } from "./topology.ts";
+  auditDeficits,
+  auditSubnets,
+  conclude,
+  modelNinesOf,
+  progressOf,
+  RunTally,
+  takeSample,
+} from "./outcome.ts";
+import { OutageWatch } from "./outage_watch.ts";
+import type { LevelOptions, SimulationResult } from "./result.ts";
+import { SimRng } from "./rng.ts";
+import { scaledConfig, scaledThresholds } from "./scale.ts";
+import type { OutageSpec, Scenario } from "./scenario.ts";
+import { round3, type Sample } from "./summary.ts";
+import { Topology } from "./topology.ts";
+import { planWorkload, tesseraBytes, type WorkloadJob } from "./workload.ts";
 
-const KIB = 1024;
-const GIB = 1024 * 1024 * KIB;
+const GIB = 1024 * 1024 * 1024;
 const DAY_MS = 86_400_000;
 
 /**
@@ -136,76 +139,315 @@ async function kadKey(bytes: Uint8Array): Promise<bigint> {
  */
 export async function runLibp2pSimulation(
   scenario: Scenario,
-  options: Pick<SimulationOptions, "onProgress" | "signal"> = {},
+  options: LevelOptions = {},
 ): Promise<SimulationResult> {
-  const wallStart = performance.now();
-  const s = scenario;
-  if (s.nodes > MAX_LIBP2P_NODES) {
+  if (scenario.nodes > MAX_LIBP2P_NODES) {
     throw new Error(
-      `--stack libp2p runs at most ${MAX_LIBP2P_NODES} nodes (got ${s.nodes}): in-process kad-dht stalls beyond that; use --stack port for more`,
+      `--stack libp2p runs at most ${MAX_LIBP2P_NODES} nodes (got ${scenario.nodes}): in-process kad-dht stalls beyond that; use --stack port for more`,
     );
   }
-  const rng = new SimRng(s.seed);
-  const F = s.scale;
-  const thresholds = scaledThresholds(F);
-  const config = scaledConfig(s.replication ?? {}, F);
-  const capacity = Math.round((s.nodeCapacityBytes ?? 64 * GIB) * F);
-  const topology = new Topology(
-    s.topology ?? {},
-    rng.fork("topology"),
-    s.nodes,
-  );
-  const keyRng = rng.fork("keys");
-  // Memory-transport addresses are process-global: never reuse one.
-  const runId = crypto.randomUUID();
-  const nodes: FullNode[] = [];
-  // Repair is the owner's job: an outage that takes a tessera's owner
-  // leaves it orphaned, counted apart as the port level does.
-  const ownerOf = new Map<TesseraId, FullNode>();
-  const ownerAlive = (id: TesseraId) => ownerOf.get(id)?.alive === true;
-  const ipOfPeer = new Map<string, string>();
-  const indexOfPeer = new Map<string, number>();
-  const census = new ShardCensus({
-    smallReplicas: config.smallReplicas,
-    isOnline: (i) => nodes[i]?.alive === true,
-  });
-  const frCount = Math.round(s.nodes * (s.freeRiders?.fraction ?? 0));
+  const world = new FullStackWorld(scenario, options);
+  try {
+    await world.start();
+    await world.place();
+    for (let day = 1; day <= Math.ceil(scenario.days); day++) {
+      await world.runDay(day);
+    }
+    return await world.finish();
+  } finally {
+    await world.stop();
+  }
+}
 
-  const addNode = async (kind: "fair" | "freeRider"): Promise<FullNode> => {
-    const index = nodes.length;
-    const privateKey = await generateKeyPairFromSeed(
-      "Ed25519",
-      keyRng.bytes(32),
+/** The full-stack world: libp2p nodes, the census, and the run's counts. */
+class FullStackWorld {
+  readonly #s: Scenario;
+  readonly #options: LevelOptions;
+  readonly #wallStart = performance.now();
+  readonly #rng: SimRng;
+  readonly #keyRng: SimRng;
+  readonly #churnRng: SimRng;
+  readonly #config: ReplicationConfig;
+  readonly #thresholds: TierThresholds;
+  readonly #capacity: number;
+  readonly #topology: Topology;
+  readonly #freeRiders: number;
+  /** Memory-transport addresses are process-global: never reuse one. */
+  readonly #runId = crypto.randomUUID();
+  readonly #nodes: FullNode[] = [];
+  readonly #ownerOf = new Map<TesseraId, FullNode>();
+  readonly #ipOfPeer = new Map<string, string>();
+  readonly #indexOfPeer = new Map<string, number>();
+  readonly #census: ShardCensus;
+  readonly #outages: OutageWatch;
+  readonly #tally = new RunTally();
+  readonly #series: Sample[] = [];
+  readonly #violating = new Set<TesseraId>();
+  readonly #phases: Record<string, number> = {};
+  #heals: HealWatch | null = null;
+  /** A day here is one sweep on every owner: heal times at day resolution. */
+  #today = 0;
+  #departures = 0;
+  #arrivals = 0;
+  #recall = 1;
+
+  constructor(scenario: Scenario, options: LevelOptions) {
+    const s = this.#s = scenario;
+    this.#options = options;
+    this.#rng = new SimRng(s.seed);
+    this.#keyRng = this.#rng.fork("keys");
+    this.#churnRng = this.#rng.fork("churn");
+    this.#thresholds = scaledThresholds(s.scale);
+    this.#config = scaledConfig(s.replication ?? {}, s.scale);
+    this.#capacity = Math.round((s.nodeCapacityBytes ?? 64 * GIB) * s.scale);
+    this.#topology = new Topology(
+      s.topology ?? {},
+      this.#rng.fork("topology"),
+      s.nodes,
     );
+    this.#freeRiders = Math.round(s.nodes * (s.freeRiders?.fraction ?? 0));
+    this.#census = new ShardCensus({
+      smallReplicas: this.#config.smallReplicas,
+      isOnline: (i) => this.#nodes[i]?.alive === true,
+    });
+    // Repair is the owner's job: an outage that takes a tessera's owner
+    // leaves it orphaned, counted apart as the port level does.
+    this.#outages = new OutageWatch(this.#census, {
+      now: () => this.#today * DAY_MS,
+      epoch: 0,
+      ownerAlive: (id) => this.#ownerAlive(id),
+    });
+  }
+
+  /** Start every node, fill the routing tables, measure lookup recall. */
+  async start(): Promise<void> {
+    const s = this.#s;
+    for (let i = 0; i < s.nodes; i++) {
+      await this.#addNode(i < this.#freeRiders ? "freeRider" : "fair");
+    }
+    this.#phase("started");
+    // Every node joins, a few at a time, once all are listening.
+    await pool(this.#nodes, 4, async (n) => {
+      this.#options.signal?.throwIfAborted();
+      await this.#join(n);
+    });
+    this.#phase("filled");
+    this.#recall = await measureRecall(this.#nodes, this.#rng.fork("recall"));
+    this.#phase("recallMeasured");
+  }
+
+  /** Owners place the workload, four tesseras at a time. */
+  async place(): Promise<void> {
+    const workload = planWorkload(this.#s, {
+      rng: this.#rng.fork("workload"),
+      thresholds: this.#thresholds,
+      freeRiders: this.#freeRiders,
+    });
+    for (const i of workload.owners) this.#nodes[i].owner = true;
+    await pool(workload.jobs, 4, (job) => this.#placeOne(job));
+    this.#phase("placed");
+    const heals = this.#heals = new HealWatch(this.#census, {
+      now: () => this.#today * DAY_MS,
+    });
+    this.#census.onChange = (id) => heals.see(id);
+    for (const id of this.#census.bad()) heals.see(id);
+  }
+
+  async #placeOne(job: WorkloadJob): Promise<void> {
+    const owner = this.#nodes[job.owner];
+    const bytes = tesseraBytes(this.#s.seed, job);
+    const id = blake3Hex(bytes);
+    this.#ownerOf.set(id, owner);
+    const plan = planTessera(bytes.length, { thresholds: this.#thresholds });
+    this.#tally.placed++;
+    try {
+      const report = await owner.service.putTessera(bytes);
+      this.#tally.placementBytes += report.bytesSent;
+    } catch {
+      this.#tally.placementFailures++;
+    }
+    this.#census.activate(id, job.group, plan.shardCount);
+  }
+
+  /** One virtual day: churn, the day's outages, a sweep on every owner. */
+  async runDay(day: number): Promise<void> {
+    const s = this.#s;
+    this.#today = day;
+    this.#options.signal?.throwIfAborted();
+    await this.#churnDay();
+    for (const o of s.outages ?? []) {
+      // Transient outages are not simulated at this level.
+      if (Math.ceil(o.atDay) === day && o.durationHours === undefined) {
+        await this.#outage(o);
+      }
+    }
+    await this.#sweepDay();
+    this.#phase(`day${day}`);
+    const alive = this.#nodes.filter((n) => n.alive).length;
+    this.#series.push(takeSample(this.#census, this.#tally, {
+      day,
+      online: alive,
+      present: alive,
+    }));
+    // Heal time at day resolution: every tessera the outage broke is good.
+    this.#outages.seeAll();
+    this.#options.onProgress?.(progressOf(this.#census, { day, days: s.days }));
+  }
+
+  /** The day's permanent departures, each replaced by a fresh node. */
+  async #churnDay(): Promise<void> {
+    const s = this.#s;
+    const stable = (s.churn.owners ?? "stable") === "stable";
+    const leaving = this.#churnRng.poisson(
+      s.nodes * s.churn.permanentPerMonth / 30,
+    );
+    for (let k = 0; k < leaving; k++) {
+      const eligible = this.#nodes.filter((n) =>
+        n.alive && !(n.owner && stable)
+      );
+      if (eligible.length === 0) break;
+      await this.#depart(this.#churnRng.pick(eligible));
+      this.#departures++;
+      await this.#join(await this.#addNode("fair"));
+      this.#arrivals++;
+    }
+  }
+
+  /** A subnet lost for good: its nodes leave, the census says what broke. */
+  async #outage(spec: OutageSpec): Promise<void> {
+    const { label, hit } = outageTargets(
+      spec,
+      this.#nodes.filter((n) => n.alive),
+      (n) => this.#ipOfPeer.get(n.node.peerId)!,
+    );
+    const mark = this.#outages.begin(label);
+    for (const n of hit) await this.#depart(n);
+    this.#departures += hit.length;
+    this.#outages.measure(mark);
+  }
+
+  /** One repair sweep on every live owner: the day's 24 h tick. */
+  async #sweepDay(): Promise<void> {
+    const owners = this.#nodes.filter((n) => n.alive && n.owner);
+    await pool(owners, 8, async (n) => {
+      try {
+        const report = await n.service.repairSweep({ verifyHeld: false });
+        this.#tally.sweeps++;
+        for (const t of report.tesseras) {
+          this.#tally.repairBytes += t.bytesSent + t.bytesFetched;
+        }
+      } catch {
+        // a failed sweep is retried the next day, as the loop does
+      }
+    });
+  }
+
+  /** Audit, count, and build the result. */
+  async finish(): Promise<SimulationResult> {
+    const s = this.#s;
+    this.#phase("churned");
+    const alive = this.#nodes.filter((n) => n.alive);
+    await auditSubnets(
+      alive.filter((n) => n.owner).map((n) => n.holders),
+      this.#violating,
+      {
+        ipOf: (p) => this.#ipOfPeer.get(p),
+        maxPerSubnet: this.#config.maxPerSubnet,
+      },
+    );
+    const deficits = await auditDeficits(
+      alive.map((n) => n.ledger),
+      (p) => this.#classify(p),
+    );
+    const facts = {
+      scenario: s,
+      stack: "libp2p" as const,
+      census: this.#census,
+      config: this.#config,
+      tally: this.#tally,
+      nodesEnd: alive.length,
+      orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
+        .length,
+      violating: this.#violating,
+      deficits,
+      modelNines: modelNinesOf(this.#census, {
+        departures: this.#departures,
+        nodeDays: Math.max(1, s.nodes * s.days),
+        windowDays: 1,
+      }),
+      outages: this.#outages.records(),
+      heals: this.#heals!.stats(),
+      churn: {
+        departures: this.#departures,
+        arrivals: this.#arrivals,
+        absences: 0,
+      },
+      messages: this.#messages(),
+      lookupRecall: this.#recall,
+      events: 0,
+    };
+    return conclude(facts, {
+      series: this.#series,
+      phaseSeconds: this.#phases,
+    });
+  }
+
+  /** Stop every node (also after a failure). */
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.#nodes.map((n) => n.node.stop()));
+  }
+
+  // --- internals --------------------------------------------------------
+
+  #phase(name: string): void {
+    this.#phases[name] = round3((performance.now() - this.#wallStart) / 1000);
+  }
+
+  #ownerAlive(id: TesseraId): boolean {
+    return this.#ownerOf.get(id)?.alive === true;
+  }
+
+  #classify(p: string): "fair" | "freeRider" | "gone" {
+    const j = this.#indexOfPeer.get(p);
+    const peer = j === undefined ? undefined : this.#nodes[j];
+    return !peer?.alive ? "gone" : peer.kind === "fair" ? "fair" : "freeRider";
+  }
+
+  /** Requests served, summed over receivers: what crossed the wire. */
+  #messages(): Record<string, number> {
+    const messages: Record<string, number> = {};
+    for (const n of this.#nodes) {
+      for (const [k, v] of Object.entries(n.node.counters())) {
+        messages[k] = (messages[k] ?? 0) + v.inbound;
+      }
+    }
+    return messages;
+  }
+
+  /** A started node with its own stores and the real service. */
+  async #addNode(kind: "fair" | "freeRider"): Promise<FullNode> {
+    const index = this.#nodes.length;
+    const node = await this.#createLibp2pNode(index);
+    const ip = this.#topology.next();
+    this.#ipOfPeer.set(node.peerId, ip);
+    this.#indexOfPeer.set(node.peerId, index);
     const store = new MemoryFragmentStore({
       verifyOnStore: false,
       copy: false,
-      capacityBytes: capacity,
+      capacityBytes: this.#capacity,
     });
     const holders = new MemoryHolderRegistry();
     const ledger = new MemoryReciprocityLedger();
-    const node = await createTesserasNode({
-      privateKey,
-      transport: "memory",
-      listen: [`/memory/tesseras-sim-${runId}-${index}`],
-      peerInfoMapper: "passthrough",
-      replicateRateLimit: false,
-      dht: SIM_DHT,
-      connections: { keepAlive: false },
-    });
-    const ip = topology.next();
-    ipOfPeer.set(node.peerId, ip);
-    indexOfPeer.set(node.peerId, index);
     const service = new ReplicationService({
-      dht: new Libp2pDhtPort(node, { ipOf: (p) => ipOfPeer.get(p) }),
-      fragments: census.wrap(index, store),
+      dht: new Libp2pDhtPort(node, { ipOf: (p) => this.#ipOfPeer.get(p) }),
+      fragments: this.#census.wrap(index, store),
       ledger,
       blobs: new MemoryBlobStore({ copy: false }),
       holders,
       identity: node.identity,
-      rng: rng.fork(`node/${index}`),
-      config,
-      thresholds,
+      rng: this.#rng.fork(`node/${index}`),
+      config: this.#config,
+      thresholds: this.#thresholds,
       freeSpace: kind === "freeRider" ? () => 0 : () => store.freeSpace(),
       unreachableGraceMs: 0,
     });
@@ -220,301 +462,51 @@ export async function runLibp2pSimulation(
       owner: false,
       alive: false,
     };
-    nodes.push(full);
+    this.#nodes.push(full);
     await node.start();
     full.alive = true;
     return full;
-  };
+  }
 
-  // Join: a few already-known peers (as a restarted node's peer store
-  // holds: here the 8 live nodes started before it, wrapping around), then
-  // one lookup of its own id, which fills its routing table and puts it in
-  // its neighbours' tables.
-  const join = async (n: FullNode) => {
-    const live = nodes.filter((x) => x.alive && x !== n);
+  async #createLibp2pNode(index: number): Promise<TesserasNode> {
+    const privateKey = await generateKeyPairFromSeed(
+      "Ed25519",
+      this.#keyRng.bytes(32),
+    );
+    return await createTesserasNode({
+      privateKey,
+      transport: "memory",
+      listen: [`/memory/tesseras-sim-${this.#runId}-${index}`],
+      peerInfoMapper: "passthrough",
+      replicateRateLimit: false,
+      dht: SIM_DHT,
+      connections: { keepAlive: false },
+    });
+  }
+
+  /**
+   * Join: a few already-known peers (as a restarted node's peer store
+   * holds: here the 8 live nodes started before it, wrapping around),
+   * then one lookup of its own id, which fills its routing table and puts
+   * it in its neighbours' tables.
+   */
+  async #join(n: FullNode): Promise<void> {
+    const live = this.#nodes.filter((x) => x.alive && x !== n);
     const at = live.findIndex((x) => x.index > n.index);
     const before = at < 0 ? live : [...live.slice(at), ...live.slice(0, at)];
     const known = before.slice(-8).map((x) => ({
       id: x.node.peerId,
       addresses: x.node.multiaddrs(),
     }));
-    await n.node.addKnownPeers(known, { signal: options.signal });
+    await n.node.addKnownPeers(known, { signal: this.#options.signal });
     await selfLookup(n.node);
-  };
+  }
 
-  const depart = async (n: FullNode) => {
+  async #depart(n: FullNode): Promise<void> {
     if (!n.alive) return;
     n.alive = false;
-    census.nodeGone(n.index, true);
+    this.#census.nodeGone(n.index, true);
     await n.node.stop();
-  };
-
-  let repairBytes = 0, placementBytes = 0, sweeps = 0, placementFailures = 0;
-  let departures = 0, arrivals = 0;
-  const series: Sample[] = [];
-  const outages: OutageRecord[] = [];
-  const broken: Set<TesseraId>[] = [];
-  const violating = new Set<TesseraId>();
-  let placed = 0;
-  let recall = 1;
-  const phases: Record<string, number> = {};
-  const phase = (name: string) => {
-    phases[name] = round3((performance.now() - wallStart) / 1000);
-  };
-  try {
-    for (let i = 0; i < s.nodes; i++) {
-      await addNode(i < frCount ? "freeRider" : "fair");
-    }
-    phase("started");
-    // Fill the routing tables: every node joins, a few at a time, once
-    // all are listening.
-    await pool(nodes, 4, async (n) => {
-      options.signal?.throwIfAborted();
-      await join(n);
-    });
-    phase("filled");
-    recall = await measureRecall(nodes, rng.fork("recall"));
-    phase("recallMeasured");
-
-    // Workload: owners place their tesseras.
-    const wrng = rng.fork("workload");
-    const owners = nodes.filter((_n, i) =>
-      i < frCount || wrng.chance(s.workload?.ownerFraction ?? 0.5)
-    );
-    if (owners.length === 0) owners.push(nodes[0]);
-    for (const o of owners) o.owner = true;
-    const mix = s.workload?.mix ?? { small: 0.5, medium: 0.4, large: 0.1 };
-    const total = mix.small + mix.medium + mix.large;
-    const jobs: { owner: FullNode; bytes: Uint8Array }[] = [];
-    for (let j = 0; j < s.tesseras; j++) {
-      const owner = wrng.pick(owners);
-      const u = wrng.next() * total;
-      const [lo, hi] = u < mix.small
-        ? [Math.max(1, Math.round(64 * KIB * F)), thresholds.mediumFrom]
-        : u < mix.small + mix.medium
-        ? [thresholds.mediumFrom, thresholds.largeFrom]
-        : [
-          thresholds.largeFrom,
-          Math.max(thresholds.largeFrom + 1, Math.round(GIB * F)),
-        ];
-      const size = Math.min(
-        hi - 1,
-        Math.max(lo, Math.floor(wrng.logUniform(lo, Math.max(lo + 1, hi)))),
-      );
-      jobs.push({ owner, bytes: wrng.bytes(size) });
-    }
-    await pool(jobs, 4, async ({ owner, bytes }) => {
-      const id = blake3Hex(bytes);
-      ownerOf.set(id, owner);
-      const plan = planTessera(bytes.length, { thresholds });
-      placed++;
-      try {
-        const report = await owner.service.putTessera(bytes);
-        placementBytes += report.bytesSent;
-      } catch {
-        placementFailures++;
-      }
-      census.activate(
-        id,
-        owner.kind === "fair" ? "fair" : "freeRider",
-        plan.shardCount,
-      );
-    });
-
-    phase("placed");
-    // A day here is one sweep on every owner: heal times at day resolution.
-    let today = 0;
-    const heals = new HealWatch(census, { now: () => today * DAY_MS });
-    census.onChange = (id) => heals.see(id);
-    for (const id of census.bad()) heals.see(id);
-    const crng = rng.fork("churn");
-    for (let day = 1; day <= Math.ceil(s.days); day++) {
-      today = day;
-      options.signal?.throwIfAborted();
-      // Permanent churn for the day, then the day's outages.
-      const leaving = crng.poisson(s.nodes * s.churn.permanentPerMonth / 30);
-      for (let k = 0; k < leaving; k++) {
-        const eligible = nodes.filter((n) =>
-          n.alive && !(n.owner && (s.churn.owners ?? "stable") === "stable")
-        );
-        if (eligible.length === 0) break;
-        await depart(crng.pick(eligible));
-        departures++;
-        await join(await addNode("fair"));
-        arrivals++;
-      }
-      for (const o of s.outages ?? []) {
-        if (Math.ceil(o.atDay) !== day || o.durationHours !== undefined) {
-          continue;
-        }
-        const groups = new Map<string, FullNode[]>();
-        for (const n of nodes.filter((x) => x.alive)) {
-          const ip = ipOfPeer.get(n.node.peerId)!;
-          const key = o.scope === "/24" ? slash24(ip) : slash16(ip);
-          groups.set(key, [...(groups.get(key) ?? []), n]);
-        }
-        const chosen = [...groups].sort((a, b) =>
-          b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
-        ).slice(0, o.subnets ?? 1);
-        const hit = chosen.flatMap(([, g]) => g);
-        const before = new Set(census.bad());
-        for (const n of hit) await depart(n);
-        departures += hit.length;
-        const hurt = census.bad().filter((id) => !before.has(id));
-        const affected = new Set(hurt.filter(ownerAlive));
-        broken.push(affected);
-        outages.push({
-          label: `${
-            chosen.map(([k]) => k).join(", ")
-          } ${o.scope} lost for good (${hit.length} nodes)`,
-          day,
-          tesseras: affected.size,
-          orphaned: hurt.length - affected.size,
-          healHours: affected.size === 0 ? 0 : null,
-        });
-      }
-      // One repair sweep on every live owner: the day's 24 h tick.
-      await pool(nodes.filter((n) => n.alive && n.owner), 8, async (n) => {
-        try {
-          const report = await n.service.repairSweep({ verifyHeld: false });
-          sweeps++;
-          for (const t of report.tesseras) {
-            repairBytes += t.bytesSent + t.bytesFetched;
-          }
-        } catch {
-          // a failed sweep is retried the next day, as the loop does
-        }
-      });
-      phase(`day${day}`);
-      const c = census.counts;
-      census.sampleRedundancy();
-      series.push({
-        day,
-        healthy: c.healthy,
-        degraded: c.degraded,
-        lost: c.lost,
-        unavailable: c.unavailable,
-        online: nodes.filter((n) => n.alive).length,
-        present: nodes.filter((n) => n.alive).length,
-        repairBytes,
-        storedBytes: census.storedBytes,
-      });
-      // Heal time at day resolution: every tessera the outage broke is good.
-      outages.forEach((o, k) => {
-        if (o.healHours !== null) return;
-        for (const id of broken[k]) if (census.isGood(id)) broken[k].delete(id);
-        if (broken[k].size === 0) {
-          (o as { healHours: number | null }).healHours = (day - o.day) * 24;
-        }
-      });
-      options.onProgress?.({
-        day,
-        days: s.days,
-        healthy: c.healthy,
-        degraded: c.degraded,
-        lost: c.lost,
-      });
-    }
-
-    phase("churned");
-    const ipOf = (p: string) => ipOfPeer.get(p);
-    for (const n of nodes) {
-      if (!n.alive || !n.owner) continue;
-      for (
-        const id of await subnetViolations(n.holders, ipOf, config.maxPerSubnet)
-      ) {
-        violating.add(id);
-      }
-    }
-    let fairMax = 0, frMax = 0;
-    const deficits: number[] = [];
-    const classify = (p: string) => {
-      const j = indexOfPeer.get(p);
-      const peer = j === undefined ? undefined : nodes[j];
-      return !peer?.alive
-        ? "gone"
-        : peer.kind === "fair"
-        ? "fair"
-        : "freeRider";
-    };
-    for (const n of nodes) {
-      if (!n.alive) continue;
-      const a = await ledgerDeficits(n.ledger, classify);
-      fairMax = Math.max(fairMax, a.fairMax);
-      frMax = Math.max(frMax, a.freeRiderMax);
-      deficits.push(...a.deficits);
-    }
-    const c = census.counts;
-    const d = durability(census.lostEver, { tesseras: placed, days: s.days });
-    const counters = nodes.map((n) => n.node.counters());
-    const messages: Record<string, number> = {};
-    for (const cnt of counters) {
-      for (const [k, v] of Object.entries(cnt)) {
-        // Requests served, summed over receivers: what crossed the wire.
-        messages[k] = (messages[k] ?? 0) + v.inbound;
-      }
-    }
-    const summary: SimSummary = {
-      scenario: s.name,
-      seed: s.seed,
-      stack: "libp2p",
-      scale: s.scale,
-      nodes: s.nodes,
-      nodesEnd: nodes.filter((n) => n.alive).length,
-      virtualDays: s.days,
-      tesseras: placed,
-      healthy: c.healthy,
-      degraded: c.degraded,
-      lost: c.lost,
-      lostEver: census.lostEver,
-      orphaned: [...ownerOf.keys()].filter((id) => !ownerAlive(id)).length,
-      freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
-      unavailable: c.unavailable,
-      subnetViolations: violating.size,
-      maxDeficitBytes: fairMax,
-      maxFreeRiderDeficitBytes: frMax,
-      deficitToleranceBytes: config.deficitToleranceBytes,
-      repairBytes,
-      placementBytes,
-      refusedBytes: 0,
-      storedBytes: census.storedBytes,
-      repairRatio: census.storedBytes > 0
-        ? round3(repairBytes / census.storedBytes)
-        : 0,
-      ...redundancyFields(census),
-      durabilityNines: d.nines,
-      durabilityBasis: d.basis,
-      durabilityModelNines: modelDurability({
-        dailyDeparture: departures / Math.max(1, s.nodes * s.days),
-        windowDays: 1,
-        shapes: census.shapes(),
-      }),
-      healHours: outages.map((o) => o.healHours),
-      healAfterLoss: heals.stats(),
-      departures,
-      arrivals,
-      absences: 0,
-      sweeps,
-      placementFailures,
-      messages,
-      lookupRecall: recall,
-      events: 0,
-      wallSeconds: round3((performance.now() - wallStart) / 1000),
-    };
-    const checks = evaluateChecks(summary, s.promises);
-    return {
-      summary,
-      checks,
-      ok: checks.every((x) => x.ok),
-      series,
-      deficits,
-      shardSizes: census.shardSizes(),
-      outages,
-      scenario: s,
-      phaseSeconds: phases,
-    };
-  } finally {
-    await Promise.allSettled(nodes.map((n) => n.node.stop()));
   }
 }
 

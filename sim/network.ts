@@ -12,6 +12,7 @@
 import {
   type Attestation,
   type AttestRequest,
+  type Clock,
   type DhtPort,
   type FragmentEnvelope,
   type InboundHandlers,
@@ -25,7 +26,6 @@ import {
   TesserasError,
   toHex,
 } from "../lib/core/mod.ts";
-import type { VirtualClock } from "./clock.ts";
 import { SimKeyring } from "./identity.ts";
 import { Kademlia, key64 } from "./kademlia.ts";
 import type { SimRng } from "./rng.ts";
@@ -61,8 +61,11 @@ export interface MessageEvent {
 
 /** Options of {@linkcode SimNetwork}. */
 export interface SimNetworkOptions {
-  /** The virtual clock latencies and timeouts run on. */
-  readonly clock: VirtualClock;
+  /**
+   * The clock latencies and timeouts run on (the run's virtual clock; a
+   * test's manual clock does when latency is 0).
+   */
+  readonly clock: Clock;
   /** Randomness for ids, latencies, loss and bucket sampling. */
   readonly rng: SimRng;
   /**
@@ -88,14 +91,21 @@ export interface SimNetworkOptions {
   readonly copyPayloads?: boolean;
   /** Seed of the identity keyring (default the rng's seed). */
   readonly keyringSeed?: string;
+  /**
+   * Issues the nodes' identities (default a {@linkcode SimKeyring}, cheap
+   * and only for the simulator; tests of signatures pass a real one).
+   */
+  readonly keyring?: { identity(peer: PeerId): NodeIdentity };
 }
 
 /** What {@linkcode SimNetwork.addNode} needs. */
 export interface AddNodeOptions {
-  /** IPv4 address of the node. */
-  readonly ip: string;
+  /** IPv4 address of the node (none: it counts as its own subnet). */
+  readonly ip?: string;
   /** Its 64-bit key as 16 hex characters (default random). */
   readonly keyHex?: string;
+  /** Its peer id (default `sim` and the key). */
+  readonly peerId?: PeerId;
 }
 
 interface NodeSlot {
@@ -170,7 +180,7 @@ function offlineError(peer: PeerId | number): TesserasError {
  * ```
  */
 export class SimNetwork {
-  readonly clock: VirtualClock;
+  readonly clock: Clock;
   readonly kademlia: Kademlia;
   /** Counters per message kind. */
   readonly traffic: Record<MessageKind, TrafficCount> = {
@@ -188,7 +198,7 @@ export class SimNetwork {
   readonly #timeout: number;
   readonly #exact: boolean;
   readonly #copy: boolean;
-  readonly #keyring: SimKeyring;
+  readonly #keyring: { identity(peer: PeerId): NodeIdentity };
   readonly #nodes: NodeSlot[] = [];
   readonly #byPeer = new Map<PeerId, number>();
 
@@ -202,7 +212,7 @@ export class SimNetwork {
     this.#timeout = options.timeoutMs ?? 30_000;
     this.#exact = options.lookup === "exact";
     this.#copy = options.copyPayloads ?? false;
-    this.#keyring = new SimKeyring(
+    this.#keyring = options.keyring ?? new SimKeyring(
       options.keyringSeed ?? `sim-keyring/${options.rng.seed}`,
     );
     this.kademlia = new Kademlia({
@@ -226,12 +236,13 @@ export class SimNetwork {
   addNode(options: AddNodeOptions): number {
     const index = this.#nodes.length;
     const keyHex = options.keyHex ?? toHex(this.#rng.bytes(8));
-    const peerId = `sim${keyHex}`;
-    const info: PeerInfo = Object.freeze({
-      id: peerId,
-      addresses: Object.freeze([`/ip4/${options.ip}/tcp/4001`]),
-      ip: options.ip,
-    });
+    const peerId = options.peerId ?? `sim${keyHex}`;
+    const ip = options.ip;
+    const info: PeerInfo = Object.freeze(
+      ip === undefined
+        ? { id: peerId, addresses: Object.freeze([]) }
+        : { id: peerId, addresses: Object.freeze([`/ip4/${ip}/tcp/4001`]), ip },
+    );
     this.#nodes.push({
       peerId,
       info,
@@ -310,7 +321,7 @@ export class SimNetwork {
     return this.#nodes[index].info;
   }
 
-  /** IPv4 address of node `index`. */
+  /** IPv4 address of node `index` (the simulator gives every node one). */
   ip(index: number): string {
     return this.#nodes[index].info.ip!;
   }

@@ -29,7 +29,7 @@ import {
   openDatabase,
   SqlitePeerStandingStore,
 } from "../../lib/storage/mod.ts";
-import { envelopeFor } from "../replication/mini_network.ts";
+import { envelopeFor } from "../replication/test_network.ts";
 
 /** A libp2p peer whose replication service acknowledges and drops shards. */
 async function dropper(): Promise<TesserasNode> {

@@ -9,7 +9,7 @@ import {
   attestationProof,
   verifyAttestation,
 } from "../../lib/replication/mod.ts";
-import { MiniNetwork, testBytes } from "./mini_network.ts";
+import { MiniNetwork, testBytes } from "./test_network.ts";
 import { MemoryBlobStore } from "../../lib/memory/mod.ts";
 
 async function placed(size = 4000, peers = 24, blobs?: MemoryBlobStore) {

@@ -31,7 +31,7 @@ import {
   openDatabase,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
-import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
+import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./test_network.ts";
 
 const SELF = "holder";
 const OWNER: PeerInfo = { id: "owner", addresses: [], ip: "10.0.1.1" };

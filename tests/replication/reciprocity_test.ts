@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { TesserasError } from "../../lib/core/mod.ts";
 import { blake3Hex } from "../../lib/codec/mod.ts";
-import { envelopeFor, MiniNetwork, testBytes } from "./mini_network.ts";
+import { envelopeFor, MiniNetwork, testBytes } from "./test_network.ts";
 
 const DAY = 24 * 3_600_000;
 

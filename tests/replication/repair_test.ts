@@ -7,7 +7,7 @@ import {
   TEST_THRESHOLDS,
   testBytes,
   type TestNode,
-} from "./mini_network.ts";
+} from "./test_network.ts";
 
 async function setup(size: number, peers: number, config = {}) {
   const net = new MiniNetwork(config);

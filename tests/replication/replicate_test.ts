@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { blake3Hex } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { checkPlacement } from "../../lib/replication/mod.ts";
-import { envelopeFor, MiniNetwork, testBytes } from "./mini_network.ts";
+import { envelopeFor, MiniNetwork, testBytes } from "./test_network.ts";
 
 Deno.test("replicate Small: 7 whole copies on 7 distinct diverse peers, ledger credited", async () => {
   const net = new MiniNetwork();

@@ -30,7 +30,7 @@ import {
   TEST_THRESHOLDS,
   testBytes,
   type TestNode,
-} from "./mini_network.ts";
+} from "./test_network.ts";
 
 const DAY = 24 * 3_600_000;
 

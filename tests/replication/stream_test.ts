@@ -14,7 +14,7 @@ import {
   TEST_THRESHOLDS,
   testBytes,
   type TestNode,
-} from "./mini_network.ts";
+} from "./test_network.ts";
 
 interface Env {
   readonly dir: string;

@@ -13,7 +13,7 @@ import {
   type ShardReader,
   streamOut,
 } from "../../lib/replication/stripes.ts";
-import { TEST_THRESHOLDS, testBytes } from "./mini_network.ts";
+import { TEST_THRESHOLDS, testBytes } from "./test_network.ts";
 
 Deno.test("rebuildStriped: lost data and parity shards rebuilt byte-exact over many odd stripes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tesseras-stripes-" });

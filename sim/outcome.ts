@@ -1,0 +1,311 @@
+/**
+ * What both levels of the simulator count and how a run ends: the tally
+ * of bytes and events, the census samples, the audits behind the checks,
+ * and the one builder of the summary (the `--json` object) and result.
+ * A level brings what only it knows (its nodes, its clock, its messages);
+ * everything it shares with the other level is here, once.
+ *
+ * @module
+ */
+import type {
+  HolderRegistry,
+  PeerId,
+  ReciprocityLedger,
+  ReplicationConfig,
+  TesseraId,
+} from "../lib/core/mod.ts";
+import { ledgerDeficits, subnetViolations } from "./audit.ts";
+import type { ShardCensus } from "./census.ts";
+import type { OutageRecord, SimProgress, SimulationResult } from "./result.ts";
+import type { Scenario } from "./scenario.ts";
+import {
+  durability,
+  evaluateChecks,
+  type HealStats,
+  modelDurability,
+  redundancyFields,
+  round3,
+  type Sample,
+  type SimSummary,
+} from "./summary.ts";
+
+/** Bytes and events counted during a run. */
+export class RunTally {
+  /** Accepted pushes to new holders outside first placement, plus fetched to rebuild. */
+  repairBytes = 0;
+  /** Pushes the receiver refused. */
+  refusedBytes = 0;
+  /** Pushes of first placements. */
+  placementBytes = 0;
+  /** Repair sweeps run, over all nodes. */
+  sweeps = 0;
+  /** Placements that failed outright. */
+  placementFailures = 0;
+  /** Tesseras placed (attempted). */
+  placed = 0;
+}
+
+/** A level's population at a sample. */
+export interface Population {
+  /** Virtual days since the start. */
+  readonly day: number;
+  /** Nodes online. */
+  readonly online: number;
+  /** Nodes present (online or away). */
+  readonly present: number;
+}
+
+/**
+ * One census sample (and the census's redundancy sample with it).
+ *
+ * @example
+ * ```ts
+ * series.push(takeSample(census, tally, { day: 1, online: 20, present: 20 }));
+ * ```
+ */
+export function takeSample(
+  census: ShardCensus,
+  tally: RunTally,
+  population: Population,
+): Sample {
+  const c = census.counts;
+  census.sampleRedundancy();
+  return {
+    day: population.day,
+    healthy: c.healthy,
+    degraded: c.degraded,
+    lost: c.lost,
+    unavailable: c.unavailable,
+    online: population.online,
+    present: population.present,
+    repairBytes: tally.repairBytes,
+    storedBytes: census.storedBytes,
+  };
+}
+
+/**
+ * The progress callback's view of the census after `day`.
+ *
+ * @example
+ * ```ts
+ * options.onProgress?.(progressOf(census, { day: 3, days: 10 }));
+ * ```
+ */
+export function progressOf(
+  census: ShardCensus,
+  at: { readonly day: number; readonly days: number },
+): SimProgress {
+  const c = census.counts;
+  return {
+    day: at.day,
+    days: at.days,
+    healthy: c.healthy,
+    degraded: c.degraded,
+    lost: c.lost,
+  };
+}
+
+/**
+ * Add to `into` the tesseras whose holder records, in any of the owners'
+ * `registries`, put more distinct peers in one subnet than the cap.
+ *
+ * @example
+ * ```ts
+ * await auditSubnets(owners.map((n) => n.holders), violating, { ipOf, maxPerSubnet: 2 });
+ * ```
+ */
+export async function auditSubnets(
+  registries: Iterable<HolderRegistry>,
+  into: Set<TesseraId>,
+  options: {
+    readonly ipOf: (peer: PeerId) => string | undefined;
+    readonly maxPerSubnet: number;
+  },
+): Promise<void> {
+  for (const registry of registries) {
+    const bad = await subnetViolations(
+      registry,
+      options.ipOf,
+      options.maxPerSubnet,
+    );
+    for (const id of bad) into.add(id);
+  }
+}
+
+/** Deficits over every ledger of a run. */
+export interface DeficitTotals {
+  /** Largest deficit any ledger shows for a present fair peer. */
+  readonly fairMax: number;
+  /** Largest deficit any ledger shows for a free rider. */
+  readonly frMax: number;
+  /** Every positive deficit of a present peer. */
+  readonly deficits: number[];
+}
+
+/**
+ * The deficits of every ledger in `ledgers` (see `ledgerDeficits`).
+ *
+ * @example
+ * ```ts
+ * const { fairMax } = await auditDeficits(nodes.map((n) => n.ledger), classify);
+ * ```
+ */
+export async function auditDeficits(
+  ledgers: Iterable<ReciprocityLedger>,
+  classify: (peer: PeerId) => "fair" | "freeRider" | "gone",
+): Promise<DeficitTotals> {
+  let fairMax = 0, frMax = 0;
+  const deficits: number[] = [];
+  for (const ledger of ledgers) {
+    const a = await ledgerDeficits(ledger, classify);
+    fairMax = Math.max(fairMax, a.fairMax);
+    frMax = Math.max(frMax, a.freeRiderMax);
+    for (const d of a.deficits) deficits.push(d);
+  }
+  return { fairMax, frMax, deficits };
+}
+
+/** What a level knows at the end of a run that the summary reads. */
+export interface RunFacts {
+  readonly scenario: Scenario;
+  readonly stack: "port" | "libp2p";
+  readonly census: ShardCensus;
+  readonly config: ReplicationConfig;
+  readonly tally: RunTally;
+  /** Nodes present at the end. */
+  readonly nodesEnd: number;
+  /** Tesseras whose owner left for good. */
+  readonly orphaned: number;
+  /** Tesseras whose holder records ever broke the subnet cap. */
+  readonly violating: ReadonlySet<TesseraId>;
+  readonly deficits: DeficitTotals;
+  /** Model durability (the level knows its departure rate and repair window). */
+  readonly modelNines: number;
+  readonly outages: readonly OutageRecord[];
+  readonly heals: HealStats;
+  readonly churn: {
+    readonly departures: number;
+    readonly arrivals: number;
+    readonly absences: number;
+  };
+  /** Messages by kind, as the level counts them. */
+  readonly messages: Record<string, number>;
+  readonly lookupRecall: number;
+  /** Clock events processed (0 where time is real). */
+  readonly events: number;
+}
+
+/**
+ * The model durability of the census's shapes for a measured departure
+ * rate and a repair window (see `modelDurability`).
+ *
+ * @example
+ * ```ts
+ * modelNinesOf(census, { departures: 12, nodeDays: 3000, windowDays: 3 });
+ * ```
+ */
+export function modelNinesOf(
+  census: ShardCensus,
+  rate: {
+    readonly departures: number;
+    readonly nodeDays: number;
+    readonly windowDays: number;
+  },
+): number {
+  return modelDurability({
+    dailyDeparture: rate.nodeDays > 0 ? rate.departures / rate.nodeDays : 0,
+    windowDays: rate.windowDays,
+    shapes: census.shapes(),
+  });
+}
+
+/**
+ * The summary of a run (`wallSeconds` 0: the driver times the run).
+ *
+ * @example
+ * ```ts
+ * const summary = summarize(facts);
+ * summary.tesseras === facts.tally.placed; // true
+ * ```
+ */
+export function summarize(f: RunFacts): SimSummary {
+  const s = f.scenario, census = f.census, tally = f.tally;
+  const c = census.counts;
+  const d = durability(census.lostEver, {
+    tesseras: tally.placed,
+    days: s.days,
+  });
+  const stored = census.storedBytes;
+  return {
+    scenario: s.name,
+    seed: s.seed,
+    stack: f.stack,
+    scale: s.scale,
+    nodes: s.nodes,
+    nodesEnd: f.nodesEnd,
+    virtualDays: s.days,
+    tesseras: tally.placed,
+    healthy: c.healthy,
+    degraded: c.degraded,
+    lost: c.lost,
+    lostEver: census.lostEver,
+    orphaned: f.orphaned,
+    freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
+    unavailable: c.unavailable,
+    subnetViolations: f.violating.size,
+    maxDeficitBytes: f.deficits.fairMax,
+    maxFreeRiderDeficitBytes: f.deficits.frMax,
+    deficitToleranceBytes: f.config.deficitToleranceBytes,
+    repairBytes: tally.repairBytes,
+    placementBytes: tally.placementBytes,
+    refusedBytes: tally.refusedBytes,
+    storedBytes: stored,
+    repairRatio: stored > 0 ? round3(tally.repairBytes / stored) : 0,
+    ...redundancyFields(census),
+    durabilityNines: d.nines,
+    durabilityBasis: d.basis,
+    durabilityModelNines: f.modelNines,
+    healHours: f.outages.map((o) => o.healHours),
+    healAfterLoss: f.heals,
+    departures: f.churn.departures,
+    arrivals: f.churn.arrivals,
+    absences: f.churn.absences,
+    sweeps: tally.sweeps,
+    placementFailures: tally.placementFailures,
+    messages: f.messages,
+    lookupRecall: f.lookupRecall,
+    events: f.events,
+    wallSeconds: 0,
+  };
+}
+
+/**
+ * The result of a run: its summary, the checks the scenario promises,
+ * and what the report draws.
+ *
+ * @example
+ * ```ts
+ * return conclude(facts, { series, phaseSeconds });
+ * ```
+ */
+export function conclude(
+  facts: RunFacts,
+  extra: {
+    readonly series: readonly Sample[];
+    readonly phaseSeconds?: Readonly<Record<string, number>>;
+  },
+): SimulationResult {
+  const summary = summarize(facts);
+  const checks = evaluateChecks(summary, facts.scenario.promises);
+  return {
+    summary,
+    checks,
+    ok: checks.every((x) => x.ok),
+    series: extra.series,
+    deficits: facts.deficits.deficits,
+    shardSizes: facts.census.shardSizes(),
+    outages: facts.outages,
+    scenario: facts.scenario,
+    ...(extra.phaseSeconds ? { phaseSeconds: extra.phaseSeconds } : {}),
+  };
+}
