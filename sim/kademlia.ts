@@ -102,12 +102,8 @@ export class Kademlia {
   #scratch = new Float64Array(256);
   #marks = new Uint32Array(0);
   #stamp = 0;
-  #ce = new Int32Array(0);
-  #cd = new Float64Array(0);
-  #cs = new Uint8Array(0);
-  #me = new Int32Array(0);
-  #md = new Float64Array(0);
-  #ms = new Uint8Array(0);
+  /** The candidates of the lookup running (its buffers reused by the next). */
+  readonly #shortlist = new Shortlist();
 
   /** @param options see {@linkcode KademliaOptions} */
   constructor(options: KademliaOptions) {
@@ -339,106 +335,69 @@ export class Kademlia {
    */
   lookup(asker: number, key: Key64, count: number): number[] {
     this.stats.lookups++;
-    const width = this.k;
     const want = Math.max(this.k, count);
-    const cap = 3 * want;
-    const H = this.#hi, L = this.#lo, kh = key.hi, kl = key.lo;
-    // "seen" as a stamp per node index: no Set allocation per lookup.
+    const list = this.#shortlist;
     const stamp = this.#nextStamp();
-    const marks = this.#marks;
-    marks[asker] = stamp;
-    // Candidates sorted by distance in double-buffered typed arrays;
-    // state 0 unqueried, 1 answered, 2 failed.
-    if (this.#ce.length < cap) {
-      this.#ce = new Int32Array(cap);
-      this.#cd = new Float64Array(cap);
-      this.#cs = new Uint8Array(cap);
-      this.#me = new Int32Array(cap);
-      this.#md = new Float64Array(cap);
-      this.#ms = new Uint8Array(cap);
-    }
-    let ce = this.#ce, cd = this.#cd, cs = this.#cs;
-    let me = this.#me, md = this.#md, ms = this.#ms;
-    let n = 0;
-    // Fresh arrays beat reused ones here: truncating an array frees its
-    // store and costs a runtime call (measured), and pushes grow it again.
-    const merge = (list: number[]) => {
-      const ne: number[] = [], nd: number[] = [];
-      for (const e of list) {
-        if (marks[e] === stamp) continue;
-        marks[e] = stamp;
-        ne.push(e);
-        nd.push(((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0));
-      }
-      if (ne.length === 0) return;
-      let i = 0, j = 0, m = 0;
-      while ((i < n || j < ne.length) && m < cap) {
-        if (j >= ne.length || (i < n && cd[i] <= nd[j])) {
-          me[m] = ce[i];
-          md[m] = cd[i];
-          ms[m++] = cs[i++];
-        } else {
-          me[m] = ne[j];
-          md[m] = nd[j++];
-          ms[m++] = 0;
-        }
-      }
-      const te = ce, td = cd, ts = cs;
-      ce = me;
-      cd = md;
-      cs = ms;
-      me = te;
-      md = td;
-      ms = ts;
-      n = m;
-    };
-    merge(this.closestKnown(asker, key, want));
+    list.reset({
+      cap: 3 * want,
+      key,
+      hi: this.#hi,
+      lo: this.#lo,
+      marks: this.#marks,
+      stamp,
+    });
+    list.mark(asker);
+    list.merge(this.closestKnown(asker, key, want));
     for (;;) {
-      const batch: number[] = [];
-      let considered = 0;
-      for (let i = 0; i < n; i++) {
-        const s = cs[i];
-        if (s === 2) continue;
-        if (considered++ >= width) break;
-        if (s === 0) {
-          batch.push(i);
-          if (batch.length >= this.alpha) break;
-        }
-      }
+      const batch = list.nextBatch(this.k, this.alpha);
       if (batch.length === 0) break;
-      const answers: number[][] = [];
-      for (const i of batch) {
-        const e = ce[i];
-        this.stats.queries++;
-        if (!this.#isOnline(e) || !this.#tables[e]) {
-          cs[i] = 2;
-          this.stats.failedQueries++;
-          continue;
-        }
-        cs[i] = 1;
-        this.see(e, asker);
-        this.see(asker, e);
-        answers.push(this.closestKnown(e, key, want, true));
-      }
-      for (const a of answers) merge(a);
+      for (const a of this.#ask(asker, { key, want, batch })) list.merge(a);
     }
+    return this.#answeredOrAlive(list, count);
+  }
+
+  /**
+   * Query the shortlist entries `batch`: each online one answers with its
+   * closest known live peers, and it and the asker learn each other.
+   */
+  #ask(
+    asker: number,
+    q: { readonly key: Key64; readonly want: number; readonly batch: number[] },
+  ): number[][] {
+    const list = this.#shortlist;
+    const answers: number[][] = [];
+    for (const i of q.batch) {
+      const e = list.ids[i];
+      this.stats.queries++;
+      if (!this.#isOnline(e) || !this.#tables[e]) {
+        list.state[i] = FAILED;
+        this.stats.failedQueries++;
+        continue;
+      }
+      list.state[i] = ANSWERED;
+      this.see(e, asker);
+      this.see(asker, e);
+      answers.push(this.closestKnown(e, q.key, q.want, true));
+    }
+    return answers;
+  }
+
+  /**
+   * Up to `count` of the shortlist, closest first: those that answered,
+   * and unqueried ones that pass a liveness probe.
+   */
+  #answeredOrAlive(list: Shortlist, count: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < n && out.length < count; i++) {
-      if (cs[i] === 1) out.push(ce[i]);
-      else if (cs[i] === 0) {
+    const ids = list.ids, state = list.state;
+    for (let i = 0; i < list.n && out.length < count; i++) {
+      if (state[i] === ANSWERED) out.push(ids[i]);
+      else if (state[i] === UNQUERIED) {
         this.stats.queries++;
-        const e = ce[i];
+        const e = ids[i];
         if (this.#isOnline(e) && this.#tables[e]) out.push(e);
         else this.stats.failedQueries++;
       }
     }
-    // Keep the (possibly swapped) buffers for the next lookup.
-    this.#ce = ce;
-    this.#cd = cd;
-    this.#cs = cs;
-    this.#me = me;
-    this.#md = md;
-    this.#ms = ms;
     return out;
   }
 
@@ -629,4 +588,114 @@ function prefixBounds(
 
 function acceptAll(): boolean {
   return true;
+}
+
+const UNQUERIED = 0, ANSWERED = 1, FAILED = 2;
+
+/** What a {@linkcode Shortlist} is reset with for one lookup. */
+interface ShortlistStart {
+  /** Most candidates kept. */
+  readonly cap: number;
+  readonly key: Key64;
+  /** Every node's key, high and low halves. */
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+  /** "Seen" as a stamp per node index: no Set allocation per lookup. */
+  readonly marks: Uint32Array;
+  readonly stamp: number;
+}
+
+/**
+ * The candidates of one lookup sorted by distance to the key, each with
+ * its state (unqueried, answered, failed), in double-buffered typed arrays
+ * that one lookup leaves to the next.
+ */
+class Shortlist {
+  ids = new Int32Array(0);
+  dist = new Float64Array(0);
+  state = new Uint8Array(0);
+  /** Entries in use. */
+  n = 0;
+  #ids2 = new Int32Array(0);
+  #dist2 = new Float64Array(0);
+  #state2 = new Uint8Array(0);
+  #start: ShortlistStart | null = null;
+
+  /** Empty, for a lookup of `start.key`. */
+  reset(start: ShortlistStart): void {
+    this.#start = start;
+    this.n = 0;
+    if (this.ids.length >= start.cap) return;
+    this.ids = new Int32Array(start.cap);
+    this.dist = new Float64Array(start.cap);
+    this.state = new Uint8Array(start.cap);
+    this.#ids2 = new Int32Array(start.cap);
+    this.#dist2 = new Float64Array(start.cap);
+    this.#state2 = new Uint8Array(start.cap);
+  }
+
+  /** Node `e` is never a candidate (the asker). */
+  mark(e: number): void {
+    const st = this.#start!;
+    st.marks[e] = st.stamp;
+  }
+
+  /**
+   * Merge the nodes of `list` not seen yet, by distance. Fresh arrays
+   * beat reused ones here: truncating an array frees its store and costs
+   * a runtime call (measured), and pushes grow it again.
+   */
+  merge(list: readonly number[]): void {
+    const { marks, stamp, hi: H, lo: L, key, cap } = this.#start!;
+    const kh = key.hi, kl = key.lo;
+    const ne: number[] = [], nd: number[] = [];
+    for (const e of list) {
+      if (marks[e] === stamp) continue;
+      marks[e] = stamp;
+      ne.push(e);
+      nd.push(((H[e] ^ kh) >>> 0) * 4294967296 + ((L[e] ^ kl) >>> 0));
+    }
+    if (ne.length === 0) return;
+    const ce = this.ids, cd = this.dist, cs = this.state, n = this.n;
+    const me = this.#ids2, md = this.#dist2, ms = this.#state2;
+    let i = 0, j = 0, m = 0;
+    while ((i < n || j < ne.length) && m < cap) {
+      if (j >= ne.length || (i < n && cd[i] <= nd[j])) {
+        me[m] = ce[i];
+        md[m] = cd[i];
+        ms[m++] = cs[i++];
+      } else {
+        me[m] = ne[j];
+        md[m] = nd[j++];
+        ms[m++] = UNQUERIED;
+      }
+    }
+    this.#ids2 = ce;
+    this.#dist2 = cd;
+    this.#state2 = cs;
+    this.ids = me;
+    this.dist = md;
+    this.state = ms;
+    this.n = m;
+  }
+
+  /**
+   * Up to `alpha` unqueried entries among the `width` closest that have
+   * not failed (empty: the lookup is done).
+   */
+  nextBatch(width: number, alpha: number): number[] {
+    const batch: number[] = [];
+    const cs = this.state;
+    let considered = 0;
+    for (let i = 0; i < this.n; i++) {
+      const s = cs[i];
+      if (s === FAILED) continue;
+      if (considered++ >= width) break;
+      if (s === UNQUERIED) {
+        batch.push(i);
+        if (batch.length >= alpha) break;
+      }
+    }
+    return batch;
+  }
 }

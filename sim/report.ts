@@ -77,10 +77,18 @@ export function renderCharts(result: SimulationResult): Record<string, string> {
  * ```
  */
 export function renderMarkdown(result: SimulationResult): string {
+  return [
+    ...headerLines(result),
+    ...outcomeLines(result),
+    ...outageLines(result),
+    ...chartAndLegendLines(),
+  ].join("\n");
+}
+
+/** Title, the run's settings, and the checks. */
+function headerLines(result: SimulationResult): string[] {
   const { summary: m, scenario: sc } = result;
-  const pct = (x: number | null) =>
-    x === null ? "n/a" : `${(100 * x).toFixed(1)}%`;
-  const lines: string[] = [
+  return [
     `# Simulation report: ${sc.name}`,
     "",
     sc.description,
@@ -103,6 +111,15 @@ export function renderMarkdown(result: SimulationResult): string {
       `| ${c.name} | ${c.ok ? "pass" : "**FAIL**"} | ${c.detail} |`
     ),
     "",
+  ];
+}
+
+/** The outcome table: one row per figure of the summary (a flat table). */
+function outcomeLines(result: SimulationResult): string[] {
+  const m = result.summary;
+  const pct = (x: number | null) =>
+    x === null ? "n/a" : `${(100 * x).toFixed(1)}%`;
+  return [
     "## Outcome",
     "",
     "| measure | value |",
@@ -143,21 +160,28 @@ export function renderMarkdown(result: SimulationResult): string {
     `| clock events | ${m.events} |`,
     "",
   ];
-  if (result.outages.length > 0) {
-    lines.push(
-      "## Outages",
-      "",
-      "| day | what | tesseras hit (owner alive) | orphaned (owner gone) | time to heal |",
-      "|---|---|---|---|---|",
-      ...result.outages.map((o) =>
-        `| ${o.day} | ${o.label} | ${o.tesseras} | ${o.orphaned} | ${
-          o.healHours === null ? "never" : `${o.healHours} h`
-        } |`
-      ),
-      "",
-    );
-  }
-  lines.push(
+}
+
+/** The outages table, when the run had outages. */
+function outageLines(result: SimulationResult): string[] {
+  if (result.outages.length === 0) return [];
+  return [
+    "## Outages",
+    "",
+    "| day | what | tesseras hit (owner alive) | orphaned (owner gone) | time to heal |",
+    "|---|---|---|---|---|",
+    ...result.outages.map((o) =>
+      `| ${o.day} | ${o.label} | ${o.tesseras} | ${o.orphaned} | ${
+        o.healHours === null ? "never" : `${o.healHours} h`
+      } |`
+    ),
+    "",
+  ];
+}
+
+/** The charts and how to read the figures. */
+function chartAndLegendLines(): string[] {
+  return [
     "## Charts",
     "",
     "![health over time](health.svg)",
@@ -181,8 +205,7 @@ export function renderMarkdown(result: SimulationResult): string {
     "- The subnet check audits every owner's holder records against the cap (at most",
     "  `maxPerSubnet` distinct peers per /24) every few days and at the end.",
     "",
-  );
-  return lines.join("\n");
+  ];
 }
 
 /**
