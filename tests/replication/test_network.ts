@@ -18,6 +18,7 @@ import {
   type PeerInfo,
   type ReplicationConfig,
   type ShardRef,
+  systemClock,
   type TierThresholds,
 } from "../../lib/core/mod.ts";
 import { blake3Hex, encodeTessera } from "../../lib/codec/mod.ts";
@@ -244,7 +245,7 @@ export class MiniNetwork {
         );
         try {
           // A tick, so concurrent fetches overlap as on a real network.
-          await delay(node().fetchDelayMs ?? 0, options?.signal);
+          await systemClock.sleep(node().fetchDelayMs ?? 0, options);
           return await node().service.onFetch(shard, from, options);
         } finally {
           traffic.fetchInFlight--;
@@ -279,21 +280,6 @@ function trafficOf(sim: SimNetwork): Traffic {
     fetchInFlight: 0,
     maxFetchInFlight: 0,
   };
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Deterministic pseudo-random bytes. */
