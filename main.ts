@@ -280,9 +280,11 @@ async function getTessera(
   const force = opts.force === true;
   if (!force) await checkOutputFree(out, { shownAs: opts.output });
   const body = { id: requireId(id), out, force };
+  const bar = createProgress();
   const result = await (await clientOf(cmd)).job<
     { id: string; size: number }
-  >("/v1/retrieve", body);
+  >("/v1/retrieve", body, { onProgress: (e) => bar.update(e) })
+    .finally(() => bar.finish());
   print(
     opts.json
       ? JSON.stringify({ ...result, output: out })

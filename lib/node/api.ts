@@ -47,7 +47,11 @@ export interface ApiBackend {
    */
   getToFile(
     id: string,
-    options: { outPath: string; force?: boolean },
+    options: {
+      outPath: string;
+      force?: boolean;
+      onProgress?: (event: ProgressEvent) => void;
+    },
   ): Promise<{ id: string; size: number }>;
   /** Health of one or every tessera. */
   status(id?: string): Promise<unknown>;
@@ -265,7 +269,9 @@ async function route(
     const id = optionalId(requireString(body, "id"))!;
     const outPath = requireString(body, "out");
     const force = body.force === true;
-    return ndjsonJob(() => backend.getToFile(id, { outPath, force }));
+    return ndjsonJob((onProgress) =>
+      backend.getToFile(id, { outPath, force, onProgress })
+    );
   }
   if (req.method === "POST" && path === "/v1/repair") {
     const body = await readJson(req);

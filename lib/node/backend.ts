@@ -206,11 +206,16 @@ export class DaemonBackend implements ApiBackend {
    * streaming (never whole in memory), then move it into place: an
    * interrupted or failed get leaves nothing under the name. An existing
    * `outPath` is refused (`INVALID_INPUT`) unless `force`, both before the
-   * work and, without replacing it, at the end.
+   * work and, without replacing it, at the end. Progress: shards fetched
+   * (`fetch`), then bytes written (`write`) when the size is known.
    */
   async getToFile(
     id: string,
-    options: { outPath: string; force?: boolean },
+    options: {
+      outPath: string;
+      force?: boolean;
+      onProgress?: (event: ProgressEvent) => void;
+    },
   ): Promise<{ id: string; size: number }> {
     assertTesseraId(id);
     const force = options.force === true;
@@ -219,43 +224,50 @@ export class DaemonBackend implements ApiBackend {
       dirname(options.outPath),
       `.tesseras-get-${crypto.randomUUID()}.tmp`,
     );
-    let size: number;
     try {
-      const file = await Deno.open(tmp, { write: true, createNew: true });
-      try {
-        const report = await this.#parts.service.retrieveTesseraTo(id, {
-          async write(bytes) {
-            // write() may take fewer bytes than given (e.g. on a nearly full disk).
-            for (let at = 0; at < bytes.length;) {
-              at += await file.write(bytes.subarray(at));
-            }
-          },
-          async reset() {
-            await file.truncate(0);
-            await file.seek(0, Deno.SeekMode.Start);
-          },
-        });
-        size = report.size;
-        await file.sync();
-      } finally {
-        file.close();
-      }
+      const size = await this.#retrieveInto(tmp, id, options.onProgress);
       await moveIntoPlace(tmp, options.outPath, { force });
+      return { id, size };
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
-      if (err instanceof TesserasError) throw err;
-      if (isNoSpace(err)) {
-        throw new TesserasError(
-          "INSUFFICIENT_SPACE",
-          `not enough disk space to write ${options.outPath}`,
-        );
-      }
-      throw new TesserasError(
-        "STORAGE_ERROR",
-        `cannot write ${options.outPath}: ${err}`,
-      );
+      throw writeFailure(err, options.outPath);
     }
-    return { id, size };
+  }
+
+  /** The tessera's bytes into a new file at `path`, synced; its size. */
+  async #retrieveInto(
+    path: string,
+    id: string,
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<number> {
+    const progress = onProgress && steppedProgress(onProgress);
+    const total = (await this.#parts.holders.get(id))?.plan.size;
+    let written = 0;
+    const file = await Deno.open(path, { write: true, createNew: true });
+    try {
+      const report = await this.#parts.service.retrieveTesseraTo(id, {
+        async write(bytes) {
+          // write() may take fewer bytes than given (e.g. on a nearly full disk).
+          for (let at = 0; at < bytes.length;) {
+            at += await file.write(bytes.subarray(at));
+          }
+          written += bytes.length;
+          if (total) progress?.({ done: written, total, phase: "write" });
+        },
+        async reset() {
+          await file.truncate(0);
+          await file.seek(0, Deno.SeekMode.Start);
+          written = 0;
+        },
+      }, {
+        onProgress: (p) =>
+          progress?.({ done: p.shards, total: p.needed, phase: "fetch" }),
+      });
+      await file.sync();
+      return report.size;
+    } finally {
+      file.close();
+    }
   }
 
   /** One tessera checked live now, or every tracked one from the registry. */
@@ -382,4 +394,35 @@ async function moveIntoPlace(
     return await Deno.rename(tmp, path);
   }
   await Deno.remove(tmp);
+}
+
+/** A failed get's error: ours as is, a full disk or another write failure named. */
+function writeFailure(err: unknown, outPath: string): TesserasError {
+  if (err instanceof TesserasError) return err;
+  if (isNoSpace(err)) {
+    return new TesserasError(
+      "INSUFFICIENT_SPACE",
+      `not enough disk space to write ${outPath}`,
+    );
+  }
+  return new TesserasError("STORAGE_ERROR", `cannot write ${outPath}: ${err}`);
+}
+
+/**
+ * Forwards a progress event only when its phase or whole percentage
+ * changes: a 1 GiB get writes some 16,000 chunks, the bar needs 100 steps.
+ */
+function steppedProgress(
+  onProgress: (event: ProgressEvent) => void,
+): (event: ProgressEvent) => void {
+  let last = "";
+  return (event) => {
+    const percent = event.total > 0
+      ? Math.floor((100 * event.done) / event.total)
+      : 0;
+    const key = `${event.phase}:${percent}`;
+    if (key === last) return;
+    last = key;
+    onProgress(event);
+  };
 }

@@ -12,6 +12,7 @@ import {
   type DaemonProcess,
   runTesseras,
   startDaemon,
+  tesserasArgs,
   withTempDir,
 } from "./daemon_process.ts";
 
@@ -80,6 +81,8 @@ Deno.test("get -o: refuses an existing file (exit 2, untouched) unless --force; 
       const forced = await cli("get", id, "-o", out, "--force");
       assert.equal(forced.code, 0, forced.stderr);
       assert.deepEqual(await Deno.readFile(out), bytes);
+      // Piped: no progress bar.
+      assert.doesNotMatch(forced.stderr, /\r|%/);
 
       // A get that fails leaves nothing under the name, and no temp file.
       const missing = join(dir, "never.bin");
@@ -195,4 +198,61 @@ Deno.test("a port in use: the error names the address and what sets it, and noth
       taken.close();
     }
   });
+});
+
+/** Runs `tesseras ARGS` on a pseudo-terminal (util-linux `script`). */
+async function onTerminal(args: readonly string[]): Promise<string> {
+  const line = tesserasArgs(args).map((a) => `'${a}'`).join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", `${Deno.execPath()} ${line}`, "/dev/null"],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+const hasScript = await new Deno.Command("script", { args: ["--version"] })
+  .output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "get and repair show progress on a terminal; the daemon streams it",
+  ignore: !hasScript,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const { daemon, id } = await loneNodeWithTessera(dir);
+      try {
+        const res = await fetch(`${daemon.url}/v1/retrieve`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${daemon.token}` },
+          body: JSON.stringify({ id, out: join(dir, "api.bin") }),
+        });
+        const lines = (await res.text()).trim().split("\n").map((l) =>
+          JSON.parse(l)
+        );
+        const progress = lines.filter((l) => l.progress).map((l) => l.progress);
+        assert.deepEqual(progress.at(-1), {
+          done: 5000,
+          total: 5000,
+          phase: "write",
+        });
+        assert.equal(lines.at(-1).result?.size, 5000);
+
+        const screen = await onTerminal([
+          "--data-dir",
+          daemon.dataDir,
+          "get",
+          id,
+          "-o",
+          join(dir, "tty.bin"),
+        ]);
+        assert.match(screen, /write\s+\[#{30}\] 100%/);
+        assert.match(screen, /wrote 4\.9 KiB to /);
+      } finally {
+        await daemon.stop();
+      }
+    });
+  },
 });
