@@ -41,7 +41,10 @@ export function exitCodeFor(code: ErrorCode): number {
 const MEANINGS: readonly (readonly [number, string])[] = [
   [EXIT_OK, "success"],
   [EXIT_FAILURE, "any other failure (verify: inconsistencies found)"],
-  [EXIT_USAGE, "bad usage: unknown command or flag, malformed id, bad input"],
+  [
+    EXIT_USAGE,
+    "bad usage or input: unknown command or flag, malformed id, get -o onto an existing file without --force",
+  ],
   [3, "too large: a tessera holds at most 1 GiB"],
   [4, "not found: no such file, tessera or data directory"],
   [5, "no running node on this data directory"],
