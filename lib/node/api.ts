@@ -51,6 +51,7 @@ export interface ApiBackend {
       outPath: string;
       force?: boolean;
       onProgress?: (event: ProgressEvent) => void;
+      signal?: AbortSignal;
     },
   ): Promise<{ id: string; size: number }>;
   /** Health of one or every tessera. */
@@ -186,24 +187,40 @@ function optionalId(value: string | undefined): string | undefined {
   return normal;
 }
 
-/** Streams progress events then the result as NDJSON lines. */
+/**
+ * Streams progress events then the result as NDJSON lines. `signal`
+ * aborts when the client goes away (its command was interrupted); jobs
+ * that must finish regardless (a put's placements) ignore it.
+ */
 function ndjsonJob(
-  run: (progress: (event: ProgressEvent) => void) => Promise<unknown>,
+  run: (
+    progress: (event: ProgressEvent) => void,
+    signal: AbortSignal,
+  ) => Promise<unknown>,
 ): Response {
   const encoder = new TextEncoder();
+  const gone = new AbortController();
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      const send = (obj: unknown) =>
+      const send = (obj: unknown) => {
+        if (gone.signal.aborted) return;
         controller.enqueue(encoder.encode(JSON.stringify(obj) + "\n"));
+      };
       try {
-        const result = await run((event) => send({ progress: event }));
+        const result = await run(
+          (event) => send({ progress: event }),
+          gone.signal,
+        );
         send({ result });
       } catch (err) {
         const code = isTesserasError(err) ? err.code : "INTERNAL";
         const message = err instanceof Error ? err.message : String(err);
         send({ error: { code, message } });
       }
-      controller.close();
+      if (!gone.signal.aborted) controller.close();
+    },
+    cancel() {
+      gone.abort(new TesserasError("NOT_RUNNING", "the client went away"));
     },
   });
   return new Response(body, {
@@ -269,8 +286,8 @@ async function route(
     const id = optionalId(requireString(body, "id"))!;
     const outPath = requireString(body, "out");
     const force = body.force === true;
-    return ndjsonJob((onProgress) =>
-      backend.getToFile(id, { outPath, force, onProgress })
+    return ndjsonJob((onProgress, signal) =>
+      backend.getToFile(id, { outPath, force, onProgress, signal })
     );
   }
   if (req.method === "POST" && path === "/v1/repair") {

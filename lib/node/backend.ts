@@ -208,6 +208,7 @@ export class DaemonBackend implements ApiBackend {
    * `outPath` is refused (`INVALID_INPUT`) unless `force`, both before the
    * work and, without replacing it, at the end. Progress: shards fetched
    * (`fetch`), then bytes written (`write`) when the size is known.
+   * `signal` (the client went away) stops it and removes the temp file.
    */
   async getToFile(
     id: string,
@@ -215,6 +216,7 @@ export class DaemonBackend implements ApiBackend {
       outPath: string;
       force?: boolean;
       onProgress?: (event: ProgressEvent) => void;
+      signal?: AbortSignal;
     },
   ): Promise<{ id: string; size: number }> {
     assertTesseraId(id);
@@ -225,7 +227,7 @@ export class DaemonBackend implements ApiBackend {
       `.tesseras-get-${crypto.randomUUID()}.tmp`,
     );
     try {
-      const size = await this.#retrieveInto(tmp, id, options.onProgress);
+      const size = await this.#retrieveInto(tmp, id, options);
       await moveIntoPlace(tmp, options.outPath, { force });
       return { id, size };
     } catch (err) {
@@ -238,8 +240,12 @@ export class DaemonBackend implements ApiBackend {
   async #retrieveInto(
     path: string,
     id: string,
-    onProgress?: (event: ProgressEvent) => void,
+    options: {
+      onProgress?: (event: ProgressEvent) => void;
+      signal?: AbortSignal;
+    },
   ): Promise<number> {
+    const { onProgress, signal } = options;
     const progress = onProgress && steppedProgress(onProgress);
     const total = (await this.#parts.holders.get(id))?.plan.size;
     let written = 0;
@@ -247,6 +253,7 @@ export class DaemonBackend implements ApiBackend {
     try {
       const report = await this.#parts.service.retrieveTesseraTo(id, {
         async write(bytes) {
+          signal?.throwIfAborted();
           // write() may take fewer bytes than given (e.g. on a nearly full disk).
           for (let at = 0; at < bytes.length;) {
             at += await file.write(bytes.subarray(at));
@@ -260,9 +267,11 @@ export class DaemonBackend implements ApiBackend {
           written = 0;
         },
       }, {
+        signal,
         onProgress: (p) =>
           progress?.({ done: p.shards, total: p.needed, phase: "fetch" }),
       });
+      signal?.throwIfAborted();
       await file.sync();
       return report.size;
     } finally {

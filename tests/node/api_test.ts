@@ -22,9 +22,18 @@ function fakeBackend(calls: string[]): ApiBackend {
       onProgress?.({ done: 2, total: 2, phase: "upload" });
       return Promise.resolve({ id: ID, size: 5, tier: "small" });
     },
-    getToFile(id, { outPath }) {
+    getToFile(id, { outPath, signal }) {
       calls.push(`get ${id} ${outPath}`);
-      return Promise.reject(new TesserasError("NOT_FOUND", "no holders"));
+      if (outPath !== "/tmp/slow") {
+        return Promise.reject(new TesserasError("NOT_FOUND", "no holders"));
+      }
+      // A get that takes until its client goes away.
+      return new Promise((_, reject) => {
+        signal?.addEventListener("abort", () => {
+          calls.push("get aborted");
+          reject(signal.reason);
+        });
+      });
     },
     status: (id) => Promise.resolve(id ? { id } : []),
     ledger: () => Promise.resolve([]),
@@ -165,5 +174,24 @@ Deno.test("a chunked JSON body is refused once it passes the limit", async () =>
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.code, "TOO_LARGE");
     assert.ok(sent < 8 * 1024 * 1024, `server read ${sent} bytes`);
+  });
+});
+
+Deno.test("a get whose client goes away is aborted on the daemon", async () => {
+  await withServer(async (url, token, calls) => {
+    const client = new AbortController();
+    const res = await fetch(`${url}/v1/retrieve`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ id: ID, out: "/tmp/slow" }),
+      signal: client.signal,
+    });
+    assert.equal(res.status, 200);
+    client.abort();
+    await res.body?.cancel().catch(() => {});
+    for (let i = 0; i < 50 && !calls.includes("get aborted"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(calls, [`get ${ID} /tmp/slow`, "get aborted"]);
   });
 });
