@@ -16,6 +16,7 @@ import {
   resolveDataDir,
   runDaemon,
   setupLogging,
+  uiCommand,
   verifyDataDir,
   VERSION,
 } from "./lib/node/mod.ts";
@@ -87,6 +88,7 @@ export function buildProgram(): Command {
   addTesseraCommands(program);
   addLedgerCommand(program);
   addRepairCommand(program);
+  program.addCommand(uiCommand({ dataDirOf, print }).copyInheritedSettings(program));
   return program;
 }
 

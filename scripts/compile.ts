@@ -2,8 +2,9 @@
  * Builds the single `tesseras` binary with `deno compile`: for this
  * machine's target by default, for every release target with `--all`, or
  * for the targets named with `--target T`. Everything the binary needs
- * (the erasure-coding wasm, the SQL migrations) is imported by the code, so
- * `deno compile` embeds it.
+ * (the erasure-coding wasm, the SQL migrations, the dashboard's page as
+ * `lib/ui/bundle.generated.ts`) is imported by the code, so `deno compile`
+ * embeds it.
  *
  * @module
  */

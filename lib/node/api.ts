@@ -1,7 +1,10 @@
 /**
  * The local HTTP API: JSON in and out, bound to 127.0.0.1 by default.
  * Every route but `/health` and `/metrics` needs the bearer token written to
- * `api.json`; request bodies over 1 GiB are refused before they are read.
+ * `api.json` or a dashboard session, and a `Host` naming this server by
+ * address (DNS rebinding); a state-changing request from a browser must
+ * come from the API's own origin (CSRF). Request bodies over 1 GiB are
+ * refused before they are read.
  *
  * @module
  */
@@ -13,6 +16,7 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import type { ErrorCode } from "../core/mod.ts";
+import { guardRequest } from "./request_guard.ts";
 
 const log = getLogger(["tesseras", "node", "api"]);
 
@@ -62,6 +66,22 @@ export interface ApiBackend {
   repair(id?: string): Promise<unknown>;
 }
 
+/** Routes served beside the API's own: the dashboard. */
+export interface ApiExtension {
+  /** Routes open to anyone (the page, its login); `null` for others. */
+  servePublic(req: Request): Response | null;
+  /** Whether `req` carries a session that stands in for the token. */
+  hasSession(req: Request): boolean;
+  /**
+   * Authenticated routes, told whether the token or a session let the
+   * request in; `null` for others.
+   */
+  serve(req: Request, auth: ApiAuth): Promise<Response | null>;
+}
+
+/** What let a request in: the bearer token or a dashboard session. */
+export type ApiAuth = "token" | "session";
+
 /** Options of {@linkcode serveApi}. */
 export interface ServeApiOptions {
   /** Host to bind; `127.0.0.1` unless told otherwise. */
@@ -72,6 +92,8 @@ export interface ServeApiOptions {
   readonly token: string;
   /** Stops the server. */
   readonly signal?: AbortSignal;
+  /** The dashboard, served at `/`; absent: the API alone. */
+  readonly dashboard?: ApiExtension;
 }
 
 /** A running API server. */
@@ -101,7 +123,16 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-function errorResponse(err: unknown): Response {
+/**
+ * The API's answer to a failure: a `TesserasError` as its code and
+ * message with a matching status, anything else as a 500.
+ *
+ * @example
+ * ```ts
+ * const res = errorResponse(new TesserasError("NOT_FOUND", "no such tessera"));
+ * ```
+ */
+export function errorResponse(err: unknown): Response {
   if (isTesserasError(err)) {
     return json(
       { error: { code: err.code, message: err.message } },
@@ -191,8 +222,16 @@ function optionalId(value: string | undefined): string | undefined {
  * Streams progress events then the result as NDJSON lines. `signal`
  * aborts when the client goes away (its command was interrupted); jobs
  * that must finish regardless (a put's placements) ignore it.
+ *
+ * @example
+ * ```ts
+ * const res = ndjsonJob(async (progress) => {
+ *   progress({ done: 1, total: 1, phase: "upload" });
+ *   return { ok: true };
+ * });
+ * ```
  */
-function ndjsonJob(
+export function ndjsonJob(
   run: (
     progress: (event: ProgressEvent) => void,
     signal: AbortSignal,
@@ -228,10 +267,49 @@ function ndjsonJob(
   });
 }
 
+interface RouteContext {
+  readonly token: string;
+  readonly dashboard?: ApiExtension;
+}
+
+function forbidden(reason: string): Response {
+  return json(
+    { error: { code: "FORBIDDEN", message: `refused: ${reason}` } },
+    403,
+  );
+}
+
+/**
+ * What lets `req` in (the token, or a dashboard session from this
+ * origin), or the refusal to send back.
+ */
+function admit(req: Request, ctx: RouteContext): ApiAuth | Response {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_TESSERA_SIZE) {
+    return errorResponse(
+      new TesserasError(
+        "TOO_LARGE",
+        `request body of ${declared} bytes exceeds the 1 GiB limit`,
+      ),
+    );
+  }
+  if (authorized(req, ctx.token)) return "token";
+  if (ctx.dashboard?.hasSession(req)) {
+    const crossSite = guardRequest(req, { needsOrigin: true });
+    return crossSite ? forbidden(crossSite) : "session";
+  }
+  return errorResponse(
+    new TesserasError(
+      "UNAUTHORIZED",
+      "missing or wrong API token: use the token in the data directory's api.json",
+    ),
+  );
+}
+
 async function route(
   req: Request,
   backend: ApiBackend,
-  token: string,
+  ctx: RouteContext,
 ): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname;
@@ -243,23 +321,14 @@ async function route(
       headers: { "content-type": "text/plain; version=0.0.4" },
     });
   }
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_TESSERA_SIZE) {
-    return errorResponse(
-      new TesserasError(
-        "TOO_LARGE",
-        `request body of ${declared} bytes exceeds the 1 GiB limit`,
-      ),
-    );
-  }
-  if (!authorized(req, token)) {
-    return errorResponse(
-      new TesserasError(
-        "UNAUTHORIZED",
-        "missing or wrong API token: use the token in the data directory's api.json",
-      ),
-    );
-  }
+  const refusal = guardRequest(req);
+  if (refusal) return forbidden(refusal);
+  const page = ctx.dashboard?.servePublic(req);
+  if (page) return page;
+  const auth = admit(req, ctx);
+  if (auth instanceof Response) return auth;
+  const extra = await ctx.dashboard?.serve(req, auth);
+  if (extra) return extra;
   const tesseraMatch = path.match(/^\/v1\/tesseras\/([^/]+)$/);
   if (req.method === "GET" && path === "/v1/id") {
     return json(await backend.identity());
@@ -325,7 +394,10 @@ export function serveApi(
     onListen: () => {},
   }, async (req) => {
     try {
-      return await route(req, backend, options.token);
+      return await route(req, backend, {
+        token: options.token,
+        dashboard: options.dashboard,
+      });
     } catch (err) {
       return errorResponse(err);
     }

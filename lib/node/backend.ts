@@ -12,7 +12,7 @@ import {
   type TrackedTessera,
 } from "../core/mod.ts";
 import type { TesserasNode } from "../net/mod.ts";
-import type { ReplicationService } from "../replication/mod.ts";
+import type { ReplicationService, SweepReport } from "../replication/mod.ts";
 import {
   freeDiskBytes,
   type FsFragmentStore,
@@ -42,6 +42,8 @@ export interface DaemonParts {
   readonly holders: SqliteHolderRegistry;
   /** Persistent peer table. */
   readonly peers: SqlitePeerStore;
+  /** Told of every sweep run through {@linkcode DaemonBackend.repair}. */
+  readonly onSweep?: (report: SweepReport) => void;
 }
 
 /** One tessera's line in `tesseras status`. */
@@ -363,6 +365,7 @@ export class DaemonBackend implements ApiBackend {
     const report = await this.#parts.service.repairSweep(
       id ? { ids: [id] } : {},
     );
+    this.#parts.onSweep?.(report);
     return {
       ...report,
       tesseras: report.tesseras.map((t) => ({

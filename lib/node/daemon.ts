@@ -6,6 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { join } from "node:path";
 import { cryptoRng, systemClock, TesserasError } from "../core/mod.ts";
 import {
   createTesserasNode,
@@ -30,6 +31,8 @@ import {
 import { type ApiServer, serveApi } from "./api.ts";
 import { newApiToken, writeApiInfo } from "./api_info.ts";
 import { DaemonBackend } from "./backend.ts";
+import { Dashboard } from "./dashboard.ts";
+import { SweepHistory } from "./sweep_history.ts";
 import type { NodeConfig } from "./config.ts";
 import { acquireDaemonLock, type DaemonLock } from "./lock.ts";
 import { dataLayout } from "./paths.ts";
@@ -125,13 +128,20 @@ async function assemble(
     knownPeers,
   });
   cleanups.push(() => service.flushStanding());
-  const api = serveLocalApi(config, { stores, node, service });
+  // Sweeps of the loop and of `repair`, for the dashboard's charts.
+  const history = new SweepHistory();
+  const api = serveLocalApi(config, { stores, node, service, history });
   let apiStopped: Promise<void> | undefined;
   const stopApi = () => (apiStopped ??= api.server.shutdown());
   cleanups.push(stopApi);
   await startNode(node, config);
   cleanups.push(() => node.stop());
-  startBackground(service, { config, peers: stores.peers, cleanups });
+  startBackground(service, {
+    config,
+    peers: stores.peers,
+    history,
+    cleanups,
+  });
   // Cleanups run in reverse: on the way down the API stops taking
   // requests before the background work and the node stop under it.
   cleanups.push(stopApi);
@@ -159,6 +169,7 @@ interface Stores {
   readonly ledger: SqliteReciprocityLedger;
   readonly holders: SqliteHolderRegistry;
   readonly peers: SqlitePeerStore;
+  readonly standing: SqlitePeerStandingStore;
 }
 
 async function openStores(
@@ -185,6 +196,7 @@ async function openStores(
     ledger: new SqliteReciprocityLedger(db),
     holders: new SqliteHolderRegistry(db),
     peers: new SqlitePeerStore(db),
+    standing: new SqlitePeerStandingStore(db),
   };
 }
 
@@ -238,7 +250,7 @@ async function buildNetwork(
     rng: cryptoRng,
     config: config.replication,
     freeSpace: () => freeDiskBytes(config.dataDir),
-    standingStore: new SqlitePeerStandingStore(stores.db),
+    standingStore: stores.standing,
   });
   // Bans, back-offs, proofs and unproven shards from the last run, before
   // any peer's push or our own placement is judged.
@@ -254,7 +266,12 @@ async function buildNetwork(
  */
 function serveLocalApi(
   config: NodeConfig,
-  parts: { stores: Stores; node: TesserasNode; service: ReplicationService },
+  parts: {
+    stores: Stores;
+    node: TesserasNode;
+    service: ReplicationService;
+    history: SweepHistory;
+  },
 ): { server: ApiServer; token: string } {
   const backend = new DaemonBackend({
     config,
@@ -264,11 +281,20 @@ function serveLocalApi(
     ledger: parts.stores.ledger,
     holders: parts.stores.holders,
     peers: parts.stores.peers,
+    onSweep: (report) => parts.history.record(report, "manual"),
+  });
+  const dashboard = new Dashboard({
+    backend,
+    heldBytes: () => parts.stores.fragments.totalBytes(),
+    standing: parts.stores.standing,
+    history: parts.history,
+    tmpDir: join(config.dataDir, "ui-tmp"),
   });
   const token = newApiToken();
   const { hostname, port } = parseApiAddress(config.api);
   try {
-    return { server: serveApi(backend, { hostname, port, token }), token };
+    const server = serveApi(backend, { hostname, port, token, dashboard });
+    return { server, token };
   } catch (err) {
     throw addressFailure(err, {
       address: config.api,
@@ -298,9 +324,10 @@ async function startNode(
 /** The repair loop and the stale-peer cleanup, stopped by the cleanups. */
 function startBackground(
   service: ReplicationService,
-  { config, peers, cleanups }: {
+  { config, peers, history, cleanups }: {
     config: NodeConfig;
     peers: SqlitePeerStore;
+    history: SweepHistory;
     cleanups: Assembly["cleanups"];
   },
 ): void {
@@ -309,11 +336,13 @@ function startBackground(
     clock: systemClock,
     rng: cryptoRng,
     signal: background.signal,
-    onSweep: (report) =>
+    onSweep: (report) => {
+      history.record(report, "loop");
       log.info(
         "repair sweep: {healthy} healthy, {repaired} repaired, {degraded} degraded, {lost} lost",
         { ...report },
-      ),
+      );
+    },
   });
   loop.start();
   cleanups.push(() => loop.stop());

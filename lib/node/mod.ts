@@ -26,7 +26,9 @@ export {
 } from "./config.ts";
 export { acquireDaemonLock, type DaemonLock } from "./lock.ts";
 export {
+  type ApiAuth,
   type ApiBackend,
+  type ApiExtension,
   type ApiServer,
   type ProgressEvent,
   serveApi,
@@ -61,3 +63,15 @@ export {
   type VerifyOptions,
   type VerifyReport,
 } from "./verify.ts";
+export {
+  Dashboard,
+  DashboardSessions,
+  LOGIN_LINK_TTL_MS,
+  SESSION_IDLE_MS,
+} from "./dashboard.ts";
+export { type SweepSummary, SweepHistory } from "./sweep_history.ts";
+export {
+  requestLoginLink,
+  uiCommand,
+  type UiCommandOptions,
+} from "./ui_command.ts";

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compileTarget } from "../../scripts/compile.ts";
+import { UI_BUNDLE } from "../../lib/ui/mod.ts";
 
 async function compileAvailable(): Promise<boolean> {
   const denort = Deno.env.get("DENORT_BIN");
@@ -72,6 +73,21 @@ async function startBinary(bin: string, dataDir: string, extra: string[]) {
   throw new Error("compiled daemon did not become healthy");
 }
 
+/** The binary's `ui` link logs in and its page is the embedded bundle. */
+async function assertServesDashboard(
+  bin: string,
+  node: { dataDir: string; url: string },
+): Promise<void> {
+  const ui = await run(bin, ["--data-dir", node.dataDir, "ui"]);
+  assert.equal(ui.code, 0, ui.stderr);
+  const link = ui.stdout.trim().split("\n").pop()!;
+  const login = await fetch(link, { redirect: "manual" });
+  await login.body?.cancel();
+  assert.equal(login.status, 303);
+  const js = await fetch(`${node.url}/ui/app.js`);
+  assert.equal(await js.text(), UI_BUNDLE.js, "the binary embeds the page");
+}
+
 Deno.test({
   name:
     "compiled binary: --version, start and /health, put/get between two nodes",
@@ -92,6 +108,7 @@ Deno.test({
       ]);
       children.push(a.child);
       assert.equal(a.health.status, "OK");
+      await assertServesDashboard(bin, { dataDir: join(dir, "a"), ...a.info });
       const ids = await run(bin, ["--data-dir", join(dir, "a"), "id"]);
       const addr = ids.stdout.trim().split("\n")[1];
       const b = await startBinary(bin, join(dir, "b"), [
