@@ -88,7 +88,9 @@ export function buildProgram(): Command {
   addTesseraCommands(program);
   addLedgerCommand(program);
   addRepairCommand(program);
-  program.addCommand(uiCommand({ dataDirOf, print }).copyInheritedSettings(program));
+  program.addCommand(
+    uiCommand({ dataDirOf, print }).copyInheritedSettings(program),
+  );
   return program;
 }
 

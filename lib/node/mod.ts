@@ -69,7 +69,7 @@ export {
   LOGIN_LINK_TTL_MS,
   SESSION_IDLE_MS,
 } from "./dashboard.ts";
-export { type SweepSummary, SweepHistory } from "./sweep_history.ts";
+export { SweepHistory, type SweepSummary } from "./sweep_history.ts";
 export {
   requestLoginLink,
   uiCommand,
