@@ -5,36 +5,22 @@
  *
  * @module
  */
+import type { TesseraStatus } from "../../node/backend.ts";
+import type { DashboardPeer } from "../../node/dashboard_data.ts";
+import type { SweepSummary } from "../../node/sweep_history.ts";
 
-/** A tessera's row, as `GET /v1/tesseras` answers. */
-export interface TesseraRow {
-  readonly id: string;
+/**
+ * A tessera's row, as `GET /v1/tesseras` answers; `name` and `tolerance`
+ * when the API gives them. The server's types are imported as types only:
+ * the bundle carries none of lib/node.
+ */
+export type TesseraRow = TesseraStatus & {
   readonly name?: string;
-  readonly tier: string;
-  readonly size: number;
-  readonly shardCount: number;
-  readonly dataShards: number;
-  readonly liveShards: number;
-  readonly lostShards: number;
-  readonly holderCount: number;
-  readonly health: string;
-  readonly lastCheckedAt: string | null;
   readonly tolerance?: number;
-}
+};
 
 /** One sweep in the overview's history. */
-export interface SweepRow {
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  readonly trigger: string;
-  readonly healthy: number;
-  readonly repaired: number;
-  readonly degraded: number;
-  readonly lost: number;
-  readonly rebuiltShards: number;
-  readonly bytesFetched: number;
-  readonly bytesSent: number;
-}
+export type SweepRow = SweepSummary;
 
 /** `GET /v1/ui/overview`. */
 export interface Overview {
@@ -56,17 +42,7 @@ export interface Overview {
 }
 
 /** `GET /v1/ui/peers` rows. */
-export interface PeerRow {
-  readonly peerId: string;
-  readonly connected: boolean;
-  readonly subnet: string | null;
-  readonly standing: string;
-  readonly standingUntil: number | null;
-  readonly bytesStoredForThem: number;
-  readonly bytesTheyStoreForUs: number;
-  readonly balance: number;
-  readonly lastSeen: number | null;
-}
+export type PeerRow = DashboardPeer;
 
 /** A failure the page shows in words. */
 export class ApiError extends Error {
