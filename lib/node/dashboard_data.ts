@@ -113,7 +113,7 @@ export class DashboardData {
     }
     const content = path.match(/^\/v1\/tesseras\/([^/]+)\/content$/);
     if (req.method === "GET" && content) {
-      return await this.#download(content[1]);
+      return await this.#download(content[1], req.signal);
     }
     return null;
   }
@@ -239,12 +239,14 @@ export class DashboardData {
   }
 
   /** Retrieved as `get` does, then streamed; the staged copy is removed. */
-  async #download(id: string): Promise<Response> {
+  async #download(id: string, signal: AbortSignal): Promise<Response> {
     const path = await this.#stagingPath("download");
     try {
       assertTesseraId(id);
+      // A browser that gives up (tab closed) stops the retrieval too.
       const { size } = await this.#src.backend.getToFile(id, {
         outPath: path,
+        signal,
       });
       const file = await Deno.open(path, { read: true });
       // An open file stays readable once unlinked, so a download the
