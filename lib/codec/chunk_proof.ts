@@ -16,7 +16,7 @@ import {
   PAIR_BYTES,
   type PathStep,
 } from "./chunk_tree.ts";
-import { equal } from "./outboard.ts";
+import { bytesEqual } from "./outboard.ts";
 import { ProofError } from "./proof_error.ts";
 import type { ReadAt } from "./read_at.ts";
 
@@ -210,7 +210,7 @@ function verifyGroupProof(
       ? parentCv(cv, sibling, root)
       : parentCv(sibling, cv, root);
   }
-  if (!equal(cv, checksum)) {
+  if (!bytesEqual(cv, checksum)) {
     throw refused(
       "mismatch",
       `group ${group} and its siblings do not hash to the checksum (a wrong chunk or sibling)`,

@@ -62,6 +62,7 @@ export {
 } from "./chunk_tree.ts";
 export {
   type BuiltOutboard,
+  bytesEqual,
   checkOutboard,
   OutboardBuilder,
   outboardOf,

@@ -262,7 +262,7 @@ export function checkOutboard(
   const root = tree.groups - 2;
   const top = outboard.subarray(root * PAIR_BYTES, (root + 1) * PAIR_BYTES);
   if (
-    !equal(
+    !bytesEqual(
       parentCv(top.subarray(0, 32), top.subarray(32), true),
       target.checksum,
     )
@@ -273,7 +273,7 @@ export function checkOutboard(
   const expect = (child: TreeChild, cv: Uint8Array) => {
     const i = child.index * CV_BYTES;
     if (child.group) groups.set(cv, i);
-    else if (!equal(cvs.subarray(i, i + CV_BYTES), cv)) {
+    else if (!bytesEqual(cvs.subarray(i, i + CV_BYTES), cv)) {
       throw badOutboard(
         `node ${child.index} does not hash to its parent's entry`,
       );
@@ -300,10 +300,10 @@ function badOutboard(why: string): ProofError {
  *
  * @example
  * ```ts
- * equal(new Uint8Array([1]), new Uint8Array([1])); // true
+ * bytesEqual(new Uint8Array([1]), new Uint8Array([1])); // true
  * ```
  */
-export function equal(a: Uint8Array, b: Uint8Array): boolean {
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -19,7 +19,7 @@ import {
   GROUP_BYTES,
   GROUP_CHUNKS,
 } from "./chunk_tree.ts";
-import { checkOutboard, equal, type OutboardTarget } from "./outboard.ts";
+import { bytesEqual, checkOutboard, type OutboardTarget } from "./outboard.ts";
 import { ProofError } from "./proof_error.ts";
 
 /** Whole groups held back at most before they are checked together. */
@@ -156,7 +156,7 @@ export class ShardVerifier {
     for (let i = 0; i < count; i++) {
       const g = (first + i) * CV_BYTES;
       const want = this.#expected!.subarray(g, g + CV_BYTES);
-      if (!equal(cvs.subarray(i * CV_BYTES, (i + 1) * CV_BYTES), want)) {
+      if (!bytesEqual(cvs.subarray(i * CV_BYTES, (i + 1) * CV_BYTES), want)) {
         throw new ProofError(
           "CHECKSUM_MISMATCH",
           "mismatch",

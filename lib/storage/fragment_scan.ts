@@ -9,18 +9,33 @@ import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type IoOptions, isTesseraId, type TesseraId } from "../core/mod.ts";
 import { isTempName, removeQuietly } from "./atomic_file.ts";
-import { checksumOfFile } from "./checksum.ts";
+import { bytesEqual, ChunkTree, outboardOfFile } from "../codec/mod.ts";
+import { toHex } from "../core/mod.ts";
+import { readOutboardFile, writeOutboardFile } from "./fragment_outboard.ts";
 import type { Database } from "./database.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
 import type { KeyedLock } from "./keyed_lock.ts";
-import { parseShardFileName, shardFileName } from "./validation.ts";
+import {
+  outboardFileName,
+  parseOutboardFileName,
+  parseShardFileName,
+  shardFileName,
+} from "./validation.ts";
 
 const log = getLogger(["tesseras", "storage"]);
 
 /** What kind of inconsistency a scan found. */
 export type FragmentIssueKind =
-  /** A shard file without a row (e.g. a crash between rename and insert). */
+  /**
+   * A shard or outboard file without a row (e.g. a crash between rename
+   * and insert, or between a delete's row and its files).
+   */
   | "orphan_file"
+  /**
+   * A row whose outboard is missing, of the wrong length or not the
+   * shard's (`repair` rewrites it from an intact shard).
+   */
+  | "outboard_mismatch"
   /** A row whose shard file is gone. */
   | "missing_file"
   /** A shard file whose BLAKE3 differs from its row's checksum. */
@@ -62,7 +77,10 @@ export interface ScanProgress {
 export interface ScanOptions extends IoOptions {
   /** Recompute every checksum (default true); `false` checks only presence and size. */
   readonly checksums?: boolean;
-  /** Remove stray temp files and shard files without a row (default false). */
+  /**
+   * Remove stray temp files and shard and outboard files without a row,
+   * and rewrite wrong outboards of intact shards (default false).
+   */
   readonly repair?: boolean;
   /** Look only for these kinds (default: all). */
   readonly only?: readonly FragmentIssueKind[];
@@ -92,6 +110,8 @@ export interface ScanContext {
   readonly inFlight: ReadonlySet<string>;
   /** The store's per-shard lock, so that a repair never races a store. */
   readonly locks: KeyedLock;
+  /** Temp files being written now, for an outboard rewrite. */
+  readonly writing?: Set<string>;
 }
 
 interface RowRef {
@@ -121,6 +141,7 @@ export async function scanFragments(
   const wanted = new Set<FragmentIssueKind>(
     options.only ?? [
       "orphan_file",
+      "outboard_mismatch",
       "missing_file",
       "checksum_mismatch",
       "size_mismatch",
@@ -152,7 +173,27 @@ export async function scanFragments(
         signal?.throwIfAborted();
         const p = join(path, entry.name);
         const index = parseShardFileName(entry.name);
-        if (entry.isFile && index !== null) {
+        const outboardOf = parseOutboardFileName(entry.name);
+        if (entry.isFile && outboardOf !== null) {
+          if (hasRow.get(tesseraId, outboardOf)) continue;
+          if (!wanted.has("orphan_file")) continue;
+          const repaired = repair
+            ? await ctx.locks.run(
+              `${tesseraId}/${outboardOf}`,
+              async () =>
+                !hasRow.get(tesseraId, outboardOf) && await removeQuietly(p),
+            )
+            : false;
+          report({
+            kind: "orphan_file",
+            path: p,
+            tesseraId,
+            index: outboardOf,
+            detail:
+              "outboard file without a row (an interrupted store or delete)",
+            repaired,
+          });
+        } else if (entry.isFile && index !== null) {
           progress.filesSeen++;
           onProgress?.({ ...progress });
           if (hasRow.get(tesseraId, index)) continue;
@@ -213,7 +254,12 @@ export async function scanFragments(
 
   // Pass 2: every row, paged by key so no statement stays open across an
   // await and memory stays flat however many shards are held.
-  const rowKinds = ["missing_file", "size_mismatch", "checksum_mismatch"];
+  const rowKinds = [
+    "missing_file",
+    "size_mismatch",
+    "checksum_mismatch",
+    "outboard_mismatch",
+  ];
   if (!rowKinds.some((k) => wanted.has(k as FragmentIssueKind))) {
     return { ...progress, issues };
   }
@@ -237,6 +283,29 @@ export async function scanFragments(
       onProgress?.({ ...progress });
       if (found.issue) {
         report({ ...found.issue, path: p, tesseraId, index, repaired: false });
+      } else if (wanted.has("outboard_mismatch")) {
+        const ob = join(ctx.root, tesseraId, outboardFileName(index));
+        const issue = await checkOutboardFile(ob, row, found.outboard);
+        if (issue) {
+          const fix = repair && found.outboard !== undefined
+            ? () =>
+              ctx.locks.run(`${tesseraId}/${index}`, async () => {
+                await writeOutboardFile(ob, found.outboard!, {
+                  inFlight: ctx.writing ?? new Set(),
+                  signal,
+                });
+                return true;
+              })
+            : () => Promise.resolve(false);
+          report({
+            kind: "outboard_mismatch",
+            path: ob,
+            tesseraId,
+            index,
+            detail: issue,
+            repaired: await fix(),
+          });
+        }
       }
     }
     const last = rows[rows.length - 1];
@@ -251,7 +320,12 @@ async function checkRow(
   checksums: boolean,
   signal: AbortSignal | undefined,
 ): Promise<
-  { hashed: number; issue?: { kind: FragmentIssueKind; detail: string } }
+  {
+    hashed: number;
+    issue?: { kind: FragmentIssueKind; detail: string };
+    /** The outboard rebuilt from the intact shard, when hashed. */
+    outboard?: Uint8Array;
+  }
 > {
   const size = Number(row.size_bytes);
   let stat: Deno.FileInfo;
@@ -282,19 +356,43 @@ async function checkRow(
     };
   }
   if (!checksums) return { hashed: 0 };
-  const digest = await checksumOfFile(path, { signal }).catch((err) => {
+  // One pass gives the checksum and the outboard the shard should have.
+  const built = await outboardOfFile(path, { signal }).catch((err) => {
     throw storageError(err, `hashing ${path}`);
   });
-  if (digest.checksum !== String(row.checksum)) {
+  const checksum = toHex(built.root);
+  if (checksum !== String(row.checksum)) {
     return {
-      hashed: digest.size,
+      hashed: built.size,
       issue: {
         kind: "checksum_mismatch",
-        detail: `BLAKE3 is ${digest.checksum}, row says ${row.checksum}`,
+        detail: `BLAKE3 is ${checksum}, row says ${row.checksum}`,
       },
     };
   }
-  return { hashed: digest.size };
+  return { hashed: built.size, outboard: built.outboard };
+}
+
+/**
+ * What is wrong with the outboard at `path` of an intact shard, or
+ * `null`: its length always, its bytes when the shard was hashed
+ * (`expected`).
+ */
+async function checkOutboardFile(
+  path: string,
+  row: RowRef,
+  expected: Uint8Array | undefined,
+): Promise<string | null> {
+  const size = Number(row.size_bytes);
+  const stored = await readOutboardFile(path, size);
+  if (stored === null) {
+    const want = new ChunkTree(size).outboardBytes;
+    return `outboard missing or not ${want} bytes long`;
+  }
+  if (expected && !bytesEqual(stored, expected)) {
+    return "outboard is not the shard's (damaged)";
+  }
+  return null;
 }
 
 async function listDir(dir: string): Promise<Deno.DirEntry[]> {

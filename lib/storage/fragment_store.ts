@@ -1,13 +1,17 @@
 /**
- * Shard bytes as files `{root}/{tessera_id}/{index:03}.shard`, metadata
- * rows in SQLite's `fragments` table.
+ * Shard bytes as files `{root}/{tessera_id}/{index:03}.shard`, each with
+ * its outboard `{index:03}.obao` beside it (the BLAKE3 tree above 8 KiB
+ * groups, for chunk proofs: docs/proofs.md; none for a shard of one
+ * group), metadata rows in SQLite's `fragments` table.
  *
- * The order of operations makes a crash harmless: a store writes a temp
- * file, fsyncs it, renames it into place, fsyncs the directory and only
- * then inserts the row; a delete removes the row first and the file
- * second. So the only residue a crash can leave is a temp file or a shard
- * file without a row — neither is ever listed or read, and
- * {@linkcode FsFragmentStore.recoverAfterCrash} removes both at start.
+ * The order of operations makes a crash harmless: a store writes the
+ * outboard and the shard as temp files, fsyncs them, renames the outboard
+ * then the shard into place, fsyncs the directory and only then inserts
+ * the row; a delete removes the row first, then the shard, then the
+ * outboard. So the only residue a crash can leave is a temp file or a
+ * shard or outboard file without a row — none is ever listed or read,
+ * and {@linkcode FsFragmentStore.recoverAfterCrash} removes them at start.
+ * An outboard lost otherwise is rebuilt from its shard when next needed.
  *
  * A shard pushed by a peer ({@linkcode FsFragmentStore.storeForPeer})
  * records its sender, and its row and the sender's reciprocity credit
@@ -31,6 +35,7 @@ import {
   type StoreForPeerResult,
   type TesseraId,
   TesserasError,
+  toHex,
 } from "../core/mod.ts";
 import {
   ensureDir,
@@ -39,7 +44,19 @@ import {
   tempPathFor,
   writeAndSync,
 } from "./atomic_file.ts";
-import { checksumOf, checksumOfFile } from "./checksum.ts";
+import {
+  bytesEqual,
+  type GroupProof,
+  outboardOf,
+  outboardOfFile,
+} from "../codec/mod.ts";
+import {
+  loadOutboard,
+  proveFromFiles,
+  readOutboardFile,
+  type ShardFiles,
+  writeOutboardFile,
+} from "./fragment_outboard.ts";
 import type { Database } from "./database.ts";
 import { freeDiskBytes } from "./disk_space.ts";
 import {
@@ -61,6 +78,7 @@ import {
   assertPeerId,
   assertShardIndex,
   assertShardSize,
+  outboardFileName,
   shardFileName,
 } from "./validation.ts";
 
@@ -211,13 +229,16 @@ export class FsFragmentStore implements FragmentStore {
     assertFragmentId(id);
     assertShardSize(data.length);
     signal?.throwIfAborted();
-    const actual = await checksumOf(data);
+    // One pass gives the checksum and the outboard.
+    const built = outboardOf(data);
+    const actual = toHex(built.root);
     if (actual !== id.checksum) {
       throw checksumMismatch(id, actual);
     }
     return await this.#locks.run(shardKey(id), async () => {
       const held = await this.#held(id);
       if (held === "intact") {
+        await this.#keepOutboard(id, built.outboard, options);
         return { stored: false, credited: this.#claim(id, sender) };
       }
       await this.#checkFreeSpace(data.length, options);
@@ -227,11 +248,14 @@ export class FsFragmentStore implements FragmentStore {
       this.#inFlight.add(tmp);
       try {
         await this.#ensureDirs(dir);
+        await this.#writeOutboard(id, built.outboard, options);
         await writeAndSync(tmp, data, { signal });
         signal?.throwIfAborted();
         await Deno.rename(tmp, path);
       } catch (err) {
         await removeQuietly(tmp);
+        // A new shard's outboard must not outlive the failed write.
+        if (held === "absent") await this.#removeOutboard(id);
         throw storageError(err, `storing ${describe(id)}`);
       } finally {
         this.#inFlight.delete(tmp);
@@ -301,18 +325,23 @@ export class FsFragmentStore implements FragmentStore {
     }
     let renamed = false;
     try {
-      const digest = await checksumOfFile(tempPath, { signal });
+      const built = await outboardOfFile(tempPath, { signal });
+      const digest = { checksum: toHex(built.root), size: built.size };
       assertShardSize(digest.size);
       if (digest.checksum !== id.checksum) {
         throw checksumMismatch(id, digest.checksum);
       }
       await this.#locks.run(shardKey(id), async () => {
         const held = await this.#held(id);
-        if (held === "intact") return;
+        if (held === "intact") {
+          await this.#keepOutboard(id, built.outboard, options);
+          return;
+        }
         const dir = join(this.#root, id.tesseraId);
         const path = join(dir, shardFileName(id.index));
         try {
           await this.#ensureDirs(dir);
+          await this.#writeOutboard(id, built.outboard, options);
           {
             using f = await Deno.open(tempPath, { read: true, write: true });
             await f.sync();
@@ -321,6 +350,7 @@ export class FsFragmentStore implements FragmentStore {
           await Deno.rename(tempPath, path);
           renamed = true;
         } catch (err) {
+          if (held === "absent") await this.#removeOutboard(id);
           throw storageError(err, `storing ${describe(id)} from a file`);
         }
         await this.#commit(id, path, digest.size, {
@@ -396,6 +426,7 @@ export class FsFragmentStore implements FragmentStore {
           throw storageError(err, `deleting shard ${i} of ${tesseraId}`);
         }
         await removeQuietly(join(this.#root, tesseraId, shardFileName(i)));
+        await removeQuietly(join(this.#root, tesseraId, outboardFileName(i)));
       });
     }
     // Only succeeds once the directory is empty, which is what we want.
@@ -437,7 +468,8 @@ export class FsFragmentStore implements FragmentStore {
   /**
    * Recomputes BLAKE3 of the stored file and compares it with the row's
    * checksum. `false` when the shard is not held, its file is missing or
-   * its bytes differ.
+   * its bytes differ. The same pass rebuilds the outboard, so a missing
+   * or damaged outboard of an intact shard is rewritten (and `true`).
    */
   async verify(
     tesseraId: TesseraId,
@@ -446,17 +478,77 @@ export class FsFragmentStore implements FragmentStore {
   ): Promise<boolean> {
     const row = this.get(tesseraId, index);
     if (row === null) return false;
+    const files = this.#files(row);
     try {
-      const digest = await checksumOfFile(
-        this.shardPath(tesseraId, index),
-        options,
-      );
-      return digest.checksum === row.checksum &&
-        digest.size === row.sizeBytes;
+      const built = await outboardOfFile(files.shard, options);
+      if (toHex(built.root) !== row.checksum || built.size !== row.sizeBytes) {
+        return false;
+      }
+      await this.#locks.run(shardKey(row), async () => {
+        const stored = await readOutboardFile(files.outboard, row.sizeBytes);
+        if (stored !== null && bytesEqual(stored, built.outboard)) return;
+        log.warn("rewriting the outboard of {shard}", { shard: describe(row) });
+        await this.#writeOutboard(row, built.outboard, options);
+        await syncDir(files.dir);
+      });
+      return true;
     } catch (err) {
       if (isNotFound(err)) return false;
       throw storageError(err, `verifying shard ${index} of ${tesseraId}`);
     }
+  }
+
+  /**
+   * The outboard of a held shard (docs/proofs.md), or `null` when the
+   * shard is not held. A missing or damaged outboard is rebuilt from the
+   * shard first; rejects `CHECKSUM_MISMATCH` when the shard itself is
+   * damaged.
+   *
+   * @example
+   * ```ts
+   * const outboard = await store.readOutboard(tesseraId, 0);
+   * ```
+   */
+  async readOutboard(
+    tesseraId: TesseraId,
+    index: number,
+    options: IoOptions = {},
+  ): Promise<Uint8Array | null> {
+    const row = this.get(tesseraId, index);
+    if (row === null) return null;
+    options.signal?.throwIfAborted();
+    return await this.#locks.run(
+      shardKey(row),
+      () => loadOutboard(this.#files(row), this.#writeOptions(options)),
+    );
+  }
+
+  /**
+   * Chunk proofs of `groups` of a held shard, read from its file and its
+   * outboard (rebuilt when missing or damaged) and checked against the
+   * row's checksum before they are returned; `null` when the shard is not
+   * held. Rejects `CHECKSUM_MISMATCH` when the shard is damaged (report
+   * it corrupt), `INVALID_INPUT` for a group outside the shard.
+   *
+   * @example
+   * ```ts
+   * const proofs = await store.proveGroups(tesseraId, 0, [3, 17]);
+   * ```
+   */
+  async proveGroups(
+    tesseraId: TesseraId,
+    index: number,
+    groups: readonly number[],
+    options: IoOptions = {},
+  ): Promise<GroupProof[] | null> {
+    const row = this.get(tesseraId, index);
+    if (row === null) return null;
+    options.signal?.throwIfAborted();
+    return await this.#locks.run(
+      shardKey(row),
+      () =>
+        proveFromFiles(this.#files(row), groups, this.#writeOptions(options)),
+    );
   }
 
   /** Total bytes of all shards held (from the rows). */
@@ -490,6 +582,7 @@ export class FsFragmentStore implements FragmentStore {
       root: this.#root,
       inFlight: this.#inFlight,
       locks: this.#locks,
+      writing: this.#inFlight,
     }, options);
   }
 
@@ -646,6 +739,51 @@ export class FsFragmentStore implements FragmentStore {
     }
   }
 
+  #files(row: FragmentId & { readonly sizeBytes: number }): ShardFiles {
+    const dir = join(this.#root, row.tesseraId);
+    return {
+      dir,
+      shard: join(dir, shardFileName(row.index)),
+      outboard: join(dir, outboardFileName(row.index)),
+      checksum: row.checksum,
+      size: row.sizeBytes,
+    };
+  }
+
+  #writeOptions(options: IoOptions) {
+    return { inFlight: this.#inFlight, signal: options.signal };
+  }
+
+  /** Write the outboard of `id` (before its shard is renamed into place). */
+  async #writeOutboard(
+    id: FragmentId,
+    outboard: Uint8Array,
+    options: IoOptions,
+  ): Promise<void> {
+    const path = join(this.#root, id.tesseraId, outboardFileName(id.index));
+    await writeOutboardFile(path, outboard, this.#writeOptions(options));
+  }
+
+  async #removeOutboard(id: FragmentId): Promise<void> {
+    await removeQuietly(
+      join(this.#root, id.tesseraId, outboardFileName(id.index)),
+    );
+  }
+
+  /** A re-store of an intact shard heals a missing outboard, cheaply. */
+  async #keepOutboard(
+    id: FragmentId,
+    outboard: Uint8Array,
+    options: IoOptions,
+  ): Promise<void> {
+    const path = join(this.#root, id.tesseraId, outboardFileName(id.index));
+    if (outboard.length === 0) return;
+    const st = await Deno.stat(path).catch(() => null);
+    if (st?.isFile && st.size === outboard.length) return;
+    await writeOutboardFile(path, outboard, this.#writeOptions(options));
+    await syncDir(join(this.#root, id.tesseraId));
+  }
+
   async #ensureDirs(dir: string): Promise<void> {
     if (!this.#rootReady) {
       await ensureDir(this.#root);
@@ -674,7 +812,10 @@ export class FsFragmentStore implements FragmentStore {
     } catch (err) {
       // No row was inserted (we hold the lock and checked), so the file is
       // an orphan: remove it rather than leave a shard nobody lists.
-      if (insert) await removeQuietly(path);
+      if (insert) {
+        await removeQuietly(path);
+        await this.#removeOutboard(id);
+      }
       throw storageError(err, `recording ${describe(id)}`);
     }
   }

@@ -108,7 +108,38 @@ export function shardFileName(index: number): string {
   return `${String(index).padStart(3, "0")}.shard`;
 }
 
+/**
+ * The file name of shard `index`'s outboard (docs/proofs.md):
+ * `{index:03}.obao`, beside the shard.
+ *
+ * @example
+ * ```ts
+ * outboardFileName(7); // "007.obao"
+ * ```
+ */
+export function outboardFileName(index: number): string {
+  assertShardIndex(index);
+  return `${String(index).padStart(3, "0")}.obao`;
+}
+
 const SHARD_FILE = /^(\d{3})\.shard$/;
+const OUTBOARD_FILE = /^(\d{3})\.obao$/;
+
+/**
+ * The index named by an outboard file name, or `null` when `name` is not
+ * one.
+ *
+ * @example
+ * ```ts
+ * parseOutboardFileName("007.obao"); // 7
+ * ```
+ */
+export function parseOutboardFileName(name: string): number | null {
+  const m = OUTBOARD_FILE.exec(name);
+  if (!m) return null;
+  const index = Number(m[1]);
+  return index < MAX_SHARD_COUNT ? index : null;
+}
 
 /**
  * The index named by a shard file name, or `null` when `name` is not one.

@@ -98,15 +98,20 @@ Deno.test({
         // 512 KiB holds three 150 KiB shards, not four.
         assert.deepEqual(results, ["ok", "ok", "ok", "full", "full"]);
         assert.deepEqual((await store.list()).map((f) => f.index), [0, 1, 2]);
+        // Each shard with its outboard; the refused ones left neither.
         assert.deepEqual(await tree(`${dir}/f`), [
           `${t}/`,
+          `${t}/000.obao`,
           `${t}/000.shard`,
+          `${t}/001.obao`,
           `${t}/001.shard`,
+          `${t}/002.obao`,
           `${t}/002.shard`,
         ]);
         assert.deepEqual((await store.scan()).issues, []);
-        // What is left: 512 KiB less three shards in whole 4 KiB pages.
-        const pages = Math.ceil(150 * 1024 / 4096);
+        // What is left: 512 KiB less three shards and their outboards
+        // (18 pairs of 64 bytes: one page each) in whole 4 KiB pages.
+        const pages = Math.ceil(150 * 1024 / 4096) + 1;
         const free = await freeDiskBytes(`${dir}/f`);
         assert.equal(free, 512 * 1024 - 3 * pages * 4096);
       } finally {
