@@ -193,6 +193,8 @@ export interface Inspection {
 }
 
 const SHARD_NAME = /^\d{3}\.shard$/;
+/** A shard's outboard (docs/proofs.md), beside it. */
+const OUTBOARD_NAME = /^\d{3}\.obao$/;
 const TEMP_NAME = /\.tmp-[0-9a-f]{16}$/;
 const BLOB_NAME = /^([0-9a-f]{64})\.blob$/;
 
@@ -305,6 +307,8 @@ export async function inspectDataDir(
         if (e.isFile && TEMP_NAME.test(e.name)) tempFiles.push(fp);
         else if (e.isFile && SHARD_NAME.test(e.name)) {
           if (!rows.has(fp)) orphanFiles.push(fp);
+        } else if (e.isFile && OUTBOARD_NAME.test(e.name)) {
+          if (!rows.has(fp.replace(/\.obao$/, ".shard"))) orphanFiles.push(fp);
         } else {
           findings.push({
             kind: "unexpected_file",
