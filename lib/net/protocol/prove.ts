@@ -17,9 +17,9 @@
  */
 import {
   attestationSigningBytes,
+  type AttestRequest,
   type ErrorCode,
   fromHex,
-  isTesseraId,
   TesserasError,
   toHex,
 } from "../../core/mod.ts";
@@ -36,6 +36,7 @@ import {
 } from "../../codec/mod.ts";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { verifyPeerSignature } from "../identity.ts";
+import { validateAttestRequest } from "./attest.ts";
 import {
   plainBytes,
   wireBytes,
@@ -65,15 +66,12 @@ const MAX_DEPTH = 32;
 export const MAX_PROVE_RESPONSE_BYTES: number = MAX_SHARD_COUNT *
     SAMPLE_COUNT * (GROUP_BYTES + MAX_DEPTH * 32 + 32) + 64 * 1024;
 
-/** A challenge. */
-export interface ProveRequest {
-  /** The tessera. */
-  readonly tesseraId: string;
-  /** Fresh random bytes, {@linkcode PROVE_NONCE_BYTES} long. */
-  readonly nonce: Uint8Array;
-  /** Shards asked; empty or absent: every shard the holder keeps. */
-  readonly indices?: readonly number[];
-}
+/**
+ * A challenge: the tessera, a fresh 32-byte nonce, the shards asked
+ * (empty or absent: every shard the holder keeps). The same shape as an
+ * attest request.
+ */
+export type ProveRequest = AttestRequest;
 
 /** The proofs of one shard in an answer. */
 export interface ShardProofs {
@@ -103,21 +101,10 @@ export interface ProofAnswer {
   readonly signature: Uint8Array;
 }
 
-function invalid(message: string): TesserasError {
-  return new TesserasError("INVALID_INPUT", message);
-}
-
-function checkIndex(index: number): void {
-  if (!Number.isSafeInteger(index) || index < 0 || index >= MAX_SHARD_COUNT) {
-    throw invalid(
-      `shard index ${index} is out of range 0..${MAX_SHARD_COUNT - 1}`,
-    );
-  }
-}
-
 /**
  * Throws `INVALID_ID`/`INVALID_INPUT` unless the request names a valid
- * tessera, carries a 32-byte nonce and distinct in-range indices.
+ * tessera, carries a 32-byte nonce and distinct in-range indices: the
+ * same rules as an attest request's.
  *
  * @example
  * ```ts
@@ -125,27 +112,7 @@ function checkIndex(index: number): void {
  * ```
  */
 export function validateProveRequest(request: ProveRequest): void {
-  if (!isTesseraId(request.tesseraId)) {
-    throw new TesserasError(
-      "INVALID_ID",
-      "prove request has an invalid tessera id: expected 64 lowercase hex characters",
-    );
-  }
-  if (request.nonce.length !== PROVE_NONCE_BYTES) {
-    throw invalid(
-      `prove nonce is ${request.nonce.length} bytes; it must be ${PROVE_NONCE_BYTES}`,
-    );
-  }
-  const indices = request.indices ?? [];
-  if (indices.length > MAX_SHARD_COUNT) {
-    throw invalid(
-      `prove request lists ${indices.length} indices; at most ${MAX_SHARD_COUNT}`,
-    );
-  }
-  indices.forEach(checkIndex);
-  if (new Set(indices).size !== indices.length) {
-    throw invalid("prove request lists an index twice");
-  }
+  validateAttestRequest(request);
 }
 
 /**
