@@ -83,6 +83,12 @@ export {
   ed25519Verify,
 } from "./ed25519.ts";
 export { KEY_BYTES } from "./aes_gcm.ts";
+export {
+  type KeyWrapContext,
+  openContentKey,
+  sealContentKey,
+  SEALED_KEY_BYTES,
+} from "./key_wrap.ts";
 
 /**
  * A fresh random 32-byte content key for one private tessera.

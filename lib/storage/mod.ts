@@ -68,6 +68,12 @@ export {
   type StoredPeer,
 } from "./peer_store.ts";
 export { SqlitePeerStandingStore } from "./peer_standing.ts";
+export {
+  type LocalCatalogueEntry,
+  MAX_CATALOGUE_NAME,
+  SqliteCatalogueStore,
+} from "./catalogue_store.ts";
+export { writeFileAtomic } from "./atomic_file.ts";
 export { freeDiskBytes } from "./disk_space.ts";
 export { type StoragePaths, storagePaths } from "./paths.ts";
 export { isNoSpace } from "./io_errors.ts";

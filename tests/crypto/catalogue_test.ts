@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { openCatalogue, sealCatalogue } from "../../lib/crypto/mod.ts";
+import {
+  openCatalogue,
+  openContentKey,
+  sealCatalogue,
+  sealContentKey,
+  SEALED_KEY_BYTES,
+} from "../../lib/crypto/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 
 const KEY = new Uint8Array(32).fill(4);
@@ -83,5 +89,28 @@ Deno.test("malformed entries are refused before sealing", async () => {
   await assert.rejects(
     () => sealCatalogue({ entries: [] }, new Uint8Array(16)),
     /32 bytes/,
+  );
+});
+
+Deno.test("a sealed content key opens only under its phrase and tessera", async () => {
+  const contentKey = new Uint8Array(32).fill(0xc4);
+  const context = { catalogueKey: KEY, tesseraId: "ab".repeat(32) };
+  const sealed = await sealContentKey(contentKey, context);
+  assert.equal(sealed.length, SEALED_KEY_BYTES);
+  assert.deepEqual(await openContentKey(sealed, context), contentKey);
+  for (
+    const other of [
+      { ...context, tesseraId: "ac".repeat(32) },
+      { ...context, catalogueKey: new Uint8Array(32).fill(5) },
+    ]
+  ) {
+    await assert.rejects(
+      () => openContentKey(sealed, other),
+      (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
+    );
+  }
+  await assert.rejects(
+    () => openContentKey(sealed.subarray(1), context),
+    (err) => isTesserasError(err, "INVALID_INPUT"),
   );
 });

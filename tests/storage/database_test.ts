@@ -23,6 +23,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
           [3, "003_peers.sql", 1_000],
           [4, "004_fragment_sender.sql", 1_000],
           [5, "005_peer_standing.sql", 1_000],
+          [6, "006_catalogue.sql", 1_000],
         ],
       );
       assert.equal(
@@ -32,11 +33,12 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
       assert.equal(db.prepare("PRAGMA foreign_keys").get()?.foreign_keys, 1);
       assert.equal(db.prepare("PRAGMA busy_timeout").get()?.timeout, 1234);
       assert.equal(db.prepare("PRAGMA synchronous").get()?.synchronous, 2);
-      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 5);
+      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 6);
       const tables = db.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
       ).all().map((r) => r.name);
       assert.deepEqual(tables, [
+        "catalogue",
         "dht_peers",
         "fragment_plans",
         "fragments",
@@ -71,14 +73,11 @@ Deno.test("migrations are applied once: reopening records nothing new and keeps 
     const db2 = await openDatabase(path, { clock });
     try {
       const applied = appliedMigrations(db2);
-      assert.equal(applied.length, 5);
-      assert.deepEqual(applied.map((m) => m.appliedAt), [
-        5_000,
-        5_000,
-        5_000,
-        5_000,
-        5_000,
-      ]);
+      assert.equal(applied.length, MIGRATIONS.length);
+      assert.deepEqual(
+        applied.map((m) => m.appliedAt),
+        MIGRATIONS.map(() => 5_000),
+      );
       assert.equal(
         db2.prepare("SELECT value FROM node_meta WHERE key = 'k'").get()?.value,
         "v",
@@ -217,7 +216,7 @@ Deno.test("a second connection to the same file sees the migrations applied once
     const [a, b] = await Promise.all([openDatabase(path), openDatabase(path)]);
     try {
       assert.deepEqual(appliedMigrations(a), appliedMigrations(b));
-      assert.equal(appliedMigrations(a).length, 5);
+      assert.equal(appliedMigrations(a).length, MIGRATIONS.length);
     } finally {
       a.close();
       b.close();

@@ -79,8 +79,10 @@ Deno.test("SqlitePeerStandingStore: every record kind survives closing and reope
     const db2 = await openDatabase(path);
     try {
       assert.deepEqual(
-        appliedMigrations(db2).map((m) => m.name).at(-1),
-        "005_peer_standing.sql",
+        appliedMigrations(db2).map((m) => m.name).includes(
+          "005_peer_standing.sql",
+        ),
+        true,
       );
       const b = new SqlitePeerStandingStore(db2);
       assert.deepEqual(await b.load(), {

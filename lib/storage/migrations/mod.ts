@@ -11,6 +11,7 @@ import replication from "./002_replication.sql" with { type: "text" };
 import peers from "./003_peers.sql" with { type: "text" };
 import fragmentSender from "./004_fragment_sender.sql" with { type: "text" };
 import peerStanding from "./005_peer_standing.sql" with { type: "text" };
+import catalogue from "./006_catalogue.sql" with { type: "text" };
 
 /** One schema migration. */
 export interface Migration {
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, name: "003_peers.sql", sql: peers },
   { version: 4, name: "004_fragment_sender.sql", sql: fragmentSender },
   { version: 5, name: "005_peer_standing.sql", sql: peerStanding },
+  { version: 6, name: "006_catalogue.sql", sql: catalogue },
 ]);
