@@ -7,12 +7,29 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
-import { isTesseraId, isTesserasError, TesserasError } from "./lib/core/mod.ts";
+import {
+  isTesseraId,
+  isTesserasError,
+  TesserasError,
+  toHex,
+} from "./lib/core/mod.ts";
+import {
+  combineShares,
+  looksLikeCapability,
+  normaliseWords,
+  parseCapability,
+  parsePhrase,
+  PHRASE_WORDS,
+  splitPhrase,
+} from "./lib/crypto/mod.ts";
 import {
   buildTarget,
   checkOutputFree,
   checkStorableFile,
   loadNodeConfig,
+  readRecoveryPhrase,
+  recoverDataDir,
+  rekeyDataDir,
   resolveDataDir,
   runDaemon,
   setupLogging,
@@ -86,6 +103,7 @@ export function buildProgram(): Command {
   addSimCommand(program);
   addNetworkCommands(program);
   addTesseraCommands(program);
+  addKeyCommands(program);
   addLedgerCommand(program);
   addRepairCommand(program);
   program.addCommand(
@@ -238,20 +256,37 @@ function addTesseraCommands(program: Command): void {
   program.command("put")
     .description("store FILE as a tessera and print its id")
     .argument("<file>", "file to store (at most 1 GiB)")
+    .option(
+      "--private",
+      "encrypt it first: holders store what they cannot read (`share ID` lets others read it)",
+    )
+    .option("--name <name>", "a name for it in this node's catalogue")
     .option("--json", "print JSON")
     .action(putFile);
 
   program.command("get")
     .description("retrieve tessera ID from the network into a file")
-    .usage("<id> -o <file> [options]")
-    .argument("<id>", "tessera id")
+    .usage("<id> -o <file> [options] | --capability -o <file> [options]")
+    .argument("[id]", "tessera id (not with --capability)")
     .requiredOption(
       "-o, --output <file>",
       "where to write the bytes (required; an existing file only with --force)",
     )
+    .option(
+      "--capability",
+      "read a private tessera's read capability (tsr1…) from standard input",
+    )
     .option("--force", "replace the output file if it exists")
     .option("--json", "print JSON")
     .action(getTessera);
+
+  program.command("share")
+    .description(
+      "print the read capability (tsr1…) of one of this node's private tesseras",
+    )
+    .argument("<id>", "tessera id")
+    .option("--json", "print JSON")
+    .action(shareTessera);
 
   program.command("status")
     .description("health of one tessera, or of all")
@@ -262,28 +297,30 @@ function addTesseraCommands(program: Command): void {
 
 async function putFile(
   file: string,
-  opts: JsonOption,
+  opts: JsonOption & { private?: boolean; name?: string },
   cmd: Command,
 ): Promise<void> {
   const path = resolve(file);
   await checkStorableFile(path, { shownAs: file });
   const bar = createProgress();
+  const body = { path, private: opts.private === true, name: opts.name };
   const result = await (await clientOf(cmd)).job<
     { id: string; size: number; tier: string }
-  >("/v1/tesseras", { path }, { onProgress: (e) => bar.update(e) })
+  >("/v1/tesseras", body, { onProgress: (e) => bar.update(e) })
     .finally(() => bar.finish());
   print(opts.json ? JSON.stringify(result) : result.id);
 }
 
 async function getTessera(
-  id: string,
-  opts: JsonOption & { output: string; force?: boolean },
+  id: string | undefined,
+  opts: JsonOption & { output: string; force?: boolean; capability?: boolean },
   cmd: Command,
 ): Promise<void> {
   const out = resolve(opts.output);
   const force = opts.force === true;
+  const target = await getTarget(id, opts.capability === true);
   if (!force) await checkOutputFree(out, { shownAs: opts.output });
-  const body = { id: requireId(id), out, force };
+  const body = { ...target, out, force };
   const bar = createProgress();
   const result = await (await clientOf(cmd)).job<
     { id: string; size: number }
@@ -296,6 +333,48 @@ async function getTessera(
   );
 }
 
+/** The id, or the id and key of a capability read from standard input. */
+async function getTarget(
+  id: string | undefined,
+  fromStdin: boolean,
+): Promise<{ id: string; key?: string }> {
+  if (id !== undefined && looksLikeCapability(id)) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "a read capability is a secret and command lines are visible to others: pass it on standard input with `tesseras get --capability -o FILE`",
+    );
+  }
+  if (!fromStdin) {
+    if (id === undefined) {
+      throw new TesserasError(
+        "INVALID_INPUT",
+        "get needs a tessera id, or --capability with the token on standard input",
+      );
+    }
+    return { id: requireId(id) };
+  }
+  if (id !== undefined) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "give either a tessera id or --capability, not both",
+    );
+  }
+  prompt("paste the read capability (tsr1…), then press Enter and Ctrl-D");
+  const capability = parseCapability(await readStdin());
+  return { id: capability.id, key: toHex(capability.key) };
+}
+
+async function shareTessera(
+  id: string,
+  opts: JsonOption,
+  cmd: Command,
+): Promise<void> {
+  const body = await (await clientOf(cmd)).get<
+    { id: string; capability: string }
+  >(`/v1/share/${requireId(id)}`);
+  print(opts.json ? JSON.stringify(body) : body.capability);
+}
+
 async function showStatus(
   id: string | undefined,
   opts: JsonOption,
@@ -304,6 +383,108 @@ async function showStatus(
   const path = id ? `/v1/tesseras/${requireId(id)}` : "/v1/tesseras";
   const body = await (await clientOf(cmd)).get(path);
   print(opts.json ? JSON.stringify(body) : formatStatus(body));
+}
+
+// ---- the recovery phrase: recovery-phrase, recover ----
+
+function addKeyCommands(program: Command): void {
+  program.command("recovery-phrase")
+    .description(
+      "print this node's 24-word recovery phrase (keep it on paper, never online)",
+    )
+    .option(
+      "--shares <n>",
+      "instead, print N share lines for heirs (with --threshold)",
+      parseNonNegative,
+    )
+    .option(
+      "--threshold <k>",
+      "share lines needed to recover (2 to N)",
+      parseNonNegative,
+    )
+    .option(
+      "--rekey",
+      "give a node created before recovery phrases a phrase and the identity derived from it (node stopped; its peer id changes, its tesseras stay)",
+    )
+    .action(showRecoveryPhrase);
+
+  program.command("recover")
+    .description(
+      "make a new data directory the node of a recovery phrase read from standard input",
+    )
+    .option("--shares", "read share lines (one per line) instead of the phrase")
+    .option("--json", "print JSON")
+    .action(recoverNode);
+}
+
+async function showRecoveryPhrase(
+  opts: { shares?: number; threshold?: number; rekey?: boolean },
+  cmd: Command,
+): Promise<void> {
+  const dataDir = dataDirOf(cmd);
+  if ((opts.shares === undefined) !== (opts.threshold === undefined)) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "--shares and --threshold go together, e.g. --shares 3 --threshold 2",
+    );
+  }
+  let phrase: string;
+  if (opts.rekey) {
+    const done = await rekeyDataDir(dataDir);
+    console.error(
+      `re-keyed: peer id ${done.oldPeerId} is now ${done.peerId} (the old key is kept as identity.key.pre-phrase)`,
+    );
+    phrase = done.phrase;
+  } else {
+    phrase = await readRecoveryPhrase(dataDir);
+  }
+  if (opts.shares === undefined || opts.threshold === undefined) {
+    return print(phrase);
+  }
+  const lines = await splitPhrase(parsePhrase(phrase), {
+    shares: opts.shares,
+    threshold: opts.threshold,
+  });
+  console.error(
+    `${opts.shares} share lines; any ${opts.threshold} of them recover the phrase (give each heir one line):`,
+  );
+  print(lines.join("\n"));
+}
+
+async function recoverNode(
+  opts: JsonOption & { shares?: boolean },
+  cmd: Command,
+): Promise<void> {
+  const dataDir = dataDirOf(cmd);
+  prompt(
+    opts.shares
+      ? "type or paste the share lines, one per line, then press Ctrl-D"
+      : `type or paste the ${PHRASE_WORDS} words, then press Ctrl-D`,
+  );
+  const text = await readStdin();
+  // Everything is checked before the data directory is touched.
+  const entropy = opts.shares
+    ? await combineShares(
+      text.split("\n").filter((line) => normaliseWords(line).length > 0),
+    )
+    : parsePhrase(text);
+  const { peerId } = await recoverDataDir(dataDir, entropy);
+  entropy.fill(0);
+  print(
+    opts.json
+      ? JSON.stringify({ dataDir, peerId })
+      : `recovered node ${peerId} in ${dataDir}: start it with \`tesseras start\``,
+  );
+}
+
+/** All of standard input as text. */
+async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/** A hint on standard error, only when a person types at a terminal. */
+function prompt(text: string): void {
+  if (Deno.stdin.isTerminal()) console.error(text);
 }
 
 // ---- fairness and upkeep: ledger, repair ----

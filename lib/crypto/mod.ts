@@ -65,6 +65,7 @@ export {
   encryptBytes,
   encryptedSize,
   encryptingStream,
+  looksPrivate,
   maxPlainSize,
   SEGMENT_HEADER_BYTES,
   type SegmentOptions,

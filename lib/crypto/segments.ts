@@ -89,6 +89,25 @@ export function maxPlainSize(
 }
 
 /**
+ * True when `head` (a tessera's first bytes, at least 8) starts with a
+ * private tessera's header: its magic, a known version, a valid segment
+ * size and the reserved zeros. A public file that happens to start so is
+ * a 1 in 2^50 chance.
+ *
+ * @example
+ * ```ts
+ * const key = crypto.getRandomValues(new Uint8Array(32));
+ * looksPrivate(await encryptBytes(key, new Uint8Array(1))); // true
+ * looksPrivate(new TextEncoder().encode("hello world")); // false
+ * ```
+ */
+export function looksPrivate(head: Uint8Array): boolean {
+  if (head.length < 8 || !MAGIC.every((b, i) => head[i] === b)) return false;
+  return head[4] === VERSION && head[5] >= MIN_EXP && head[5] <= MAX_EXP &&
+    head[6] === 0 && head[7] === 0;
+}
+
+/**
  * A stream that encrypts plaintext into the segmented format under the
  * 32-byte `contentKey` (one fresh key per tessera).
  *

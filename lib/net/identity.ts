@@ -13,6 +13,7 @@ import {
 } from "../core/mod.ts";
 import {
   generateKeyPair,
+  generateKeyPairFromSeed,
   privateKeyFromProtobuf,
   privateKeyToProtobuf,
 } from "@libp2p/crypto/keys";
@@ -37,6 +38,12 @@ export interface LoadedIdentity {
 export interface LoadIdentityOptions {
   /** Aborts the operation. */
   readonly signal?: AbortSignal;
+  /**
+   * The 32-byte Ed25519 seed of a key to create (the recovery phrase's
+   * node identity); without it a created key is random. An existing file
+   * is loaded as it is either way.
+   */
+  readonly seed?: Uint8Array;
 }
 
 /**
@@ -65,7 +72,9 @@ export async function loadOrCreateIdentity(
 
   const dir = parentDir(path);
   if (dir !== "") await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const key = await generateKeyPair("Ed25519");
+  const key = options.seed
+    ? await generateKeyPairFromSeed("Ed25519", options.seed)
+    : await generateKeyPair("Ed25519");
   const bytes = privateKeyToProtobuf(key);
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;
   try {

@@ -10,6 +10,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import {
+  fromHex,
   isTesseraId,
   isTesserasError,
   MAX_TESSERA_SIZE,
@@ -30,6 +31,30 @@ export interface ProgressEvent {
   readonly phase: string;
 }
 
+/** Options of {@linkcode ApiBackend.putFile}. */
+export interface PutOptions {
+  /** Progress of the encryption, encoding and upload. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Encrypt before coding; the key goes to the owner's catalogue. */
+  readonly private?: boolean;
+  /** A name for the catalogue. */
+  readonly name?: string;
+}
+
+/** Options of {@linkcode ApiBackend.getToFile}. */
+export interface GetOptions {
+  /** Where to write. */
+  readonly outPath: string;
+  /** Replace an existing file. */
+  readonly force?: boolean;
+  /** The 32-byte content key of a private tessera (a read capability's). */
+  readonly key?: Uint8Array;
+  /** Progress of the fetch and the write. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Aborts the get (its client went away). */
+  readonly signal?: AbortSignal;
+}
+
 /** What the API serves; the daemon implements it over the real services. */
 export interface ApiBackend {
   /** `/health` body. */
@@ -43,7 +68,7 @@ export interface ApiBackend {
   /** Store a file (a path readable by the daemon) as a tessera. */
   putFile(
     path: string,
-    options: { onProgress?: (event: ProgressEvent) => void },
+    options: PutOptions,
   ): Promise<{ id: string; size: number; tier: string }>;
   /**
    * Retrieve and reconstruct a tessera; writes it atomically to `outPath`,
@@ -51,13 +76,10 @@ export interface ApiBackend {
    */
   getToFile(
     id: string,
-    options: {
-      outPath: string;
-      force?: boolean;
-      onProgress?: (event: ProgressEvent) => void;
-      signal?: AbortSignal;
-    },
+    options: GetOptions,
   ): Promise<{ id: string; size: number }>;
+  /** The read capability of one of our private tesseras. */
+  share(id: string): Promise<{ id: string; capability: string }>;
   /** Health of one or every tessera. */
   status(id?: string): Promise<unknown>;
   /** Reciprocity ledger rows. */
@@ -218,6 +240,32 @@ function optionalId(value: string | undefined): string | undefined {
   return normal;
 }
 
+/** The catalogue name in `body.name`, if any: 1 to 1024 characters. */
+function optionalName(body: Record<string, unknown>): string | undefined {
+  const name = body.name;
+  if (name === undefined) return undefined;
+  if (typeof name !== "string" || name === "" || name.length > 1024) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      '"name" must be a string of 1 to 1024 characters',
+    );
+  }
+  return name;
+}
+
+/** A private tessera's content key in `body.key`: 64 hex characters. */
+function optionalKey(body: Record<string, unknown>): Uint8Array | undefined {
+  const key = body.key;
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || !/^[0-9a-f]{64}$/.test(key)) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      '"key" must be 64 lowercase hex characters',
+    );
+  }
+  return fromHex(key);
+}
+
 /**
  * Streams progress events then the result as NDJSON lines. `signal`
  * aborts when the client goes away (its command was interrupted); jobs
@@ -348,16 +396,24 @@ async function route(
   if (req.method === "POST" && path === "/v1/tesseras") {
     const body = await readJson(req);
     const filePath = requireString(body, "path");
-    return ndjsonJob((onProgress) => backend.putFile(filePath, { onProgress }));
+    const put = { private: body.private === true, name: optionalName(body) };
+    return ndjsonJob((onProgress) =>
+      backend.putFile(filePath, { ...put, onProgress })
+    );
   }
   if (req.method === "POST" && path === "/v1/retrieve") {
     const body = await readJson(req);
     const id = optionalId(requireString(body, "id"))!;
     const outPath = requireString(body, "out");
     const force = body.force === true;
+    const key = optionalKey(body);
     return ndjsonJob((onProgress, signal) =>
-      backend.getToFile(id, { outPath, force, onProgress, signal })
+      backend.getToFile(id, { outPath, force, key, onProgress, signal })
     );
+  }
+  const shareMatch = path.match(/^\/v1\/share\/([^/]+)$/);
+  if (req.method === "GET" && shareMatch) {
+    return json(await backend.share(optionalId(shareMatch[1])!));
   }
   if (req.method === "POST" && path === "/v1/repair") {
     const body = await readJson(req);

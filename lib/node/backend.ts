@@ -21,10 +21,23 @@ import {
   type SqlitePeerStore,
   type SqliteReciprocityLedger,
 } from "../storage/mod.ts";
-import type { ApiBackend, ProgressEvent } from "./api.ts";
+import type {
+  ApiBackend,
+  GetOptions,
+  ProgressEvent,
+  PutOptions,
+} from "./api.ts";
 import type { NodeConfig } from "./config.ts";
 import { checkOutputFree, checkStorableFile } from "./local_files.ts";
 import { renderMetrics } from "./metrics.ts";
+import type { OwnerCatalogue } from "./owner_catalogue.ts";
+import {
+  decryptingSink,
+  plainSink,
+  type RetrieveSink,
+  sealFile,
+} from "./private_files.ts";
+import { newContentKey } from "../crypto/mod.ts";
 
 /** What the backend answers from. */
 export interface DaemonParts {
@@ -44,6 +57,10 @@ export interface DaemonParts {
   readonly peers: SqlitePeerStore;
   /** Told of every sweep run through {@linkcode DaemonBackend.repair}. */
   readonly onSweep?: (report: SweepReport) => void;
+  /** The owner's catalogue: names, sizes, private tesseras' keys. */
+  readonly catalogue: OwnerCatalogue;
+  /** Where private tesseras are encrypted before a put. */
+  readonly sealingDir: string;
 }
 
 /** One tessera's line in `tesseras status`. */
@@ -173,13 +190,68 @@ export class DaemonBackend implements ApiBackend {
 
   /**
    * Keep the file as our blob and replicate it, streaming: the file is
-   * never held in memory (see `ReplicationService.putTesseraFile`).
+   * never held in memory (see `ReplicationService.putTesseraFile`). A
+   * private put encrypts it first into a scratch file (the ciphertext is
+   * what is coded, placed and audited) and records its key, sealed, in
+   * the catalogue before anything leaves the machine.
    */
   async putFile(
     path: string,
-    options: { onProgress?: (event: ProgressEvent) => void },
+    options: PutOptions,
   ): Promise<{ id: string; size: number; tier: string }> {
-    await checkStorableFile(path);
+    const size = await checkStorableFile(path);
+    if (options.private) return await this.#putPrivate(path, options);
+    const report = await this.#place(path, options);
+    await this.#parts.catalogue.record({
+      id: report.id,
+      name: options.name,
+      size,
+    });
+    return report;
+  }
+
+  async #putPrivate(
+    path: string,
+    options: PutOptions,
+  ): Promise<{ id: string; size: number; tier: string }> {
+    const { catalogue, sealingDir } = this.#parts;
+    catalogue.requirePhrase();
+    const contentKey = newContentKey();
+    const sealed = await sealFile(path, {
+      dir: sealingDir,
+      contentKey,
+      onProgress: (done, total) =>
+        options.onProgress?.({ done, total, phase: "encrypt" }),
+    });
+    try {
+      await catalogue.record({
+        id: sealed.id,
+        name: options.name,
+        size: sealed.plainSize,
+        contentKey,
+      });
+      const report = await this.#place(sealed.path, options);
+      if (report.id !== sealed.id) {
+        throw new TesserasError(
+          "INTERNAL",
+          `the encrypted file hashed to ${sealed.id} but was stored as ${report.id}`,
+        );
+      }
+      return { ...report, size: sealed.plainSize, private: true } as {
+        id: string;
+        size: number;
+        tier: string;
+      };
+    } finally {
+      contentKey.fill(0);
+      await Deno.remove(sealed.path).catch(() => {});
+    }
+  }
+
+  async #place(
+    path: string,
+    options: PutOptions,
+  ): Promise<{ id: string; size: number; tier: string }> {
     const report = await this.#parts.service.putTesseraFile(path, {
       onEncode: (done, total) =>
         options.onProgress?.({ done, total, phase: "encode" }),
@@ -204,6 +276,15 @@ export class DaemonBackend implements ApiBackend {
   }
 
   /**
+   * The read capability (`tsr1…`) of our private tessera `id`.
+   * `NOT_FOUND` when it is not ours, `INVALID_INPUT` when it is public.
+   */
+  async share(id: string): Promise<{ id: string; capability: string }> {
+    assertTesseraId(id);
+    return { id, capability: await this.#parts.catalogue.capability(id) };
+  }
+
+  /**
    * Retrieve and verify the tessera into a temp file beside `outPath`,
    * streaming (never whole in memory), then move it into place: an
    * interrupted or failed get leaves nothing under the name. An existing
@@ -211,61 +292,74 @@ export class DaemonBackend implements ApiBackend {
    * work and, without replacing it, at the end. Progress: shards fetched
    * (`fetch`), then bytes written (`write`) when the size is known.
    * `signal` (the client went away) stops it and removes the temp file.
+   * A private tessera is decrypted on the way with `options.key` (from a
+   * read capability) or the catalogue's key; without either it is refused
+   * (`UNAUTHORIZED`), and nothing of it is left on disk on any failure.
    */
   async getToFile(
     id: string,
-    options: {
-      outPath: string;
-      force?: boolean;
-      onProgress?: (event: ProgressEvent) => void;
-      signal?: AbortSignal;
-    },
+    options: GetOptions,
   ): Promise<{ id: string; size: number }> {
     assertTesseraId(id);
     const force = options.force === true;
     if (!force) await checkOutputFree(options.outPath);
+    const key = options.key ?? await this.#parts.catalogue.contentKey(id);
+    const ours = (await this.#parts.catalogue.entry(id)) !== null;
     const tmp = join(
       dirname(options.outPath),
       `.tesseras-get-${crypto.randomUUID()}.tmp`,
     );
     try {
-      const size = await this.#retrieveInto(tmp, id, options);
+      const size = await this.#retrieveInto(tmp, id, {
+        ...options,
+        sink: (file) =>
+          key
+            ? decryptingSink(file, key)
+            : plainSink(file, { refusePrivate: !ours, id }),
+      });
       await moveIntoPlace(tmp, options.outPath, { force });
       return { id, size };
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       throw writeFailure(err, options.outPath);
+    } finally {
+      key?.fill(0);
     }
   }
 
-  /** The tessera's bytes into a new file at `path`, synced; its size. */
+  /**
+   * The tessera's bytes through the sink made by `options.sink` into a
+   * new file at `path` (mode 0600), synced; the size written.
+   */
   async #retrieveInto(
     path: string,
     id: string,
     options: {
       onProgress?: (event: ProgressEvent) => void;
       signal?: AbortSignal;
+      sink: (file: Deno.FsFile) => RetrieveSink;
     },
   ): Promise<number> {
     const { onProgress, signal } = options;
     const progress = onProgress && steppedProgress(onProgress);
     const total = (await this.#parts.holders.get(id))?.plan.size;
     let written = 0;
-    const file = await Deno.open(path, { write: true, createNew: true });
+    const file = await Deno.open(path, {
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
     try {
-      const report = await this.#parts.service.retrieveTesseraTo(id, {
+      const sink = options.sink(file);
+      await this.#parts.service.retrieveTesseraTo(id, {
         async write(bytes) {
           signal?.throwIfAborted();
-          // write() may take fewer bytes than given (e.g. on a nearly full disk).
-          for (let at = 0; at < bytes.length;) {
-            at += await file.write(bytes.subarray(at));
-          }
+          await sink.write(bytes);
           written += bytes.length;
           if (total) progress?.({ done: written, total, phase: "write" });
         },
         async reset() {
-          await file.truncate(0);
-          await file.seek(0, Deno.SeekMode.Start);
+          await sink.reset();
           written = 0;
         },
       }, {
@@ -273,9 +367,10 @@ export class DaemonBackend implements ApiBackend {
         onProgress: (p) =>
           progress?.({ done: p.shards, total: p.needed, phase: "fetch" }),
       });
+      await sink.finish();
       signal?.throwIfAborted();
       await file.sync();
-      return report.size;
+      return sink.size;
     } finally {
       file.close();
     }

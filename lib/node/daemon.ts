@@ -23,6 +23,7 @@ import {
   FsBlobStore,
   FsFragmentStore,
   openDatabase,
+  SqliteCatalogueStore,
   SqliteHolderRegistry,
   SqlitePeerStandingStore,
   SqlitePeerStore,
@@ -36,6 +37,9 @@ import { SweepHistory } from "./sweep_history.ts";
 import type { NodeConfig } from "./config.ts";
 import { acquireDaemonLock, type DaemonLock } from "./lock.ts";
 import { dataLayout } from "./paths.ts";
+import { prepareNodeKeys } from "./node_keys.ts";
+import { OwnerCatalogue } from "./owner_catalogue.ts";
+import type { PhraseKeys } from "../crypto/mod.ts";
 
 const log = getLogger(["tesseras", "node"]);
 
@@ -123,14 +127,20 @@ async function assemble(
 ): Promise<Daemon> {
   const stores = await openStores(config, cleanups);
   const knownPeers = await loadKnownPeers(stores.peers, config);
-  const { node, service, peerId } = await buildNetwork(config, {
+  const { node, service, peerId, phraseKeys } = await buildNetwork(config, {
     stores,
     knownPeers,
   });
   cleanups.push(() => service.flushStanding());
   // Sweeps of the loop and of `repair`, for the dashboard's charts.
   const history = new SweepHistory();
-  const api = serveLocalApi(config, { stores, node, service, history });
+  const api = serveLocalApi(config, {
+    stores,
+    node,
+    service,
+    history,
+    phraseKeys,
+  });
   let apiStopped: Promise<void> | undefined;
   const stopApi = () => (apiStopped ??= api.server.shutdown());
   cleanups.push(stopApi);
@@ -170,6 +180,7 @@ interface Stores {
   readonly holders: SqliteHolderRegistry;
   readonly peers: SqlitePeerStore;
   readonly standing: SqlitePeerStandingStore;
+  readonly catalogue: SqliteCatalogueStore;
 }
 
 async function openStores(
@@ -189,6 +200,8 @@ async function openStores(
   }
   const blobs = new FsBlobStore({ root: layout.blobs });
   await blobs.removeStrayTempFiles();
+  // Scratch ciphertext of private puts a crash interrupted.
+  await Deno.remove(layout.sealing, { recursive: true }).catch(() => {});
   return {
     db,
     fragments,
@@ -197,6 +210,7 @@ async function openStores(
     holders: new SqliteHolderRegistry(db),
     peers: new SqlitePeerStore(db),
     standing: new SqlitePeerStandingStore(db),
+    catalogue: new SqliteCatalogueStore(db),
   };
 }
 
@@ -225,10 +239,24 @@ async function buildNetwork(
   config: NodeConfig,
   { stores, knownPeers }: { stores: Stores; knownPeers: KnownPeer[] },
 ): Promise<
-  { node: TesserasNode; service: ReplicationService; peerId: string }
+  {
+    node: TesserasNode;
+    service: ReplicationService;
+    peerId: string;
+    phraseKeys: PhraseKeys | null;
+  }
 > {
   const layout = dataLayout(config.dataDir);
-  const { privateKey, peerId } = await loadOrCreateIdentity(layout.identity);
+  // The phrase first: a new node's identity is derived from it.
+  const phraseKeys = await prepareNodeKeys(layout);
+  if (phraseKeys === null) {
+    log.info(
+      "this node was created before recovery phrases: `tesseras recovery-phrase --rekey` (node stopped) gives it one",
+    );
+  }
+  const { privateKey, peerId } = await loadOrCreateIdentity(layout.identity, {
+    seed: phraseKeys?.identitySeed,
+  });
   const node = await createTesserasNode({
     privateKey,
     listen: config.listen,
@@ -256,7 +284,7 @@ async function buildNetwork(
   // any peer's push or our own placement is judged.
   await service.loadStanding();
   node.setInboundHandlers(service);
-  return { node, service, peerId };
+  return { node, service, peerId, phraseKeys };
 }
 
 /**
@@ -271,6 +299,7 @@ function serveLocalApi(
     node: TesserasNode;
     service: ReplicationService;
     history: SweepHistory;
+    phraseKeys: PhraseKeys | null;
   },
 ): { server: ApiServer; token: string } {
   const backend = new DaemonBackend({
@@ -282,6 +311,8 @@ function serveLocalApi(
     holders: parts.stores.holders,
     peers: parts.stores.peers,
     onSweep: (report) => parts.history.record(report, "manual"),
+    catalogue: new OwnerCatalogue(parts.stores.catalogue, parts.phraseKeys),
+    sealingDir: dataLayout(config.dataDir).sealing,
   });
   const dashboard = new Dashboard({
     backend,

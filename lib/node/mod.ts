@@ -30,7 +30,9 @@ export {
   type ApiBackend,
   type ApiExtension,
   type ApiServer,
+  type GetOptions,
   type ProgressEvent,
+  type PutOptions,
   serveApi,
   type ServeApiOptions,
 } from "./api.ts";
@@ -58,6 +60,14 @@ export {
   type TesseraStatus,
 } from "./backend.ts";
 export { type MetricsSnapshot, renderMetrics } from "./metrics.ts";
+export {
+  prepareNodeKeys,
+  readRecoveryPhrase,
+  recoverDataDir,
+  rekeyDataDir,
+  type Rekeyed,
+} from "./node_keys.ts";
+export { OwnerCatalogue, type PutRecord } from "./owner_catalogue.ts";
 export {
   verifyDataDir,
   type VerifyOptions,

@@ -73,6 +73,13 @@ export interface DataLayout {
   readonly blobs: string;
   /** Node key (mode 0600): `{root}/identity.key`. */
   readonly identity: string;
+  /**
+   * The recovery phrase's 32 bytes of entropy (mode 0600), from which the
+   * node key is derived: `{root}/recovery.key`.
+   */
+  readonly recovery: string;
+  /** Private tesseras being encrypted before a put: `{root}/sealing`. */
+  readonly sealing: string;
   /** The running daemon's API address and token: `{root}/api.json`. */
   readonly apiInfo: string;
   /** Held exclusively by the running daemon: `{root}/daemon.lock`. */
@@ -96,6 +103,8 @@ export function dataLayout(root: string): DataLayout {
     fragments: join(root, "fragments"),
     blobs: join(root, "blobs"),
     identity: join(root, "identity.key"),
+    recovery: join(root, "recovery.key"),
+    sealing: join(root, "sealing"),
     apiInfo: join(root, "api.json"),
     lock: join(root, "daemon.lock"),
     configFile: join(root, "tesseras.json"),

@@ -7,6 +7,7 @@ import {
   encryptBytes,
   encryptedSize,
   encryptingStream,
+  looksPrivate,
   maxPlainSize,
   newContentKey,
   SEGMENT_HEADER_BYTES,
@@ -280,4 +281,16 @@ Deno.test("the largest private plaintext still fits the tessera limit", () => {
   assert.equal(maxPlainSize(encryptedSize(SEG)), SEG);
   assert.equal(maxPlainSize(encryptedSize(SEG + 1)), SEG + 1);
   assert.throws(() => encryptedSize(1, { segmentBytes: 1000 }), /power of two/);
+});
+
+Deno.test("looksPrivate tells a private tessera's head from other bytes", async () => {
+  const sealed = await encryptBytes(KEY, plaintext(3));
+  assert.equal(looksPrivate(sealed), true);
+  assert.equal(looksPrivate(sealed.subarray(0, 7)), false);
+  for (const at of [0, 4, 5, 6, 7]) {
+    const bad = sealed.slice(0, 8);
+    bad[at] ^= 0x80;
+    assert.equal(looksPrivate(bad), false, `byte ${at}`);
+  }
+  assert.equal(looksPrivate(plaintext(100)), false);
 });

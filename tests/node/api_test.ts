@@ -16,14 +16,16 @@ function fakeBackend(calls: string[]): ApiBackend {
     metrics: () => Promise.resolve("tesseras_peers 3\n"),
     identity: () => Promise.resolve({ peerId: "12D3", addresses: [] }),
     peers: () => Promise.resolve({ connected: [], known: [] }),
-    putFile(path, { onProgress }) {
-      calls.push(`put ${path}`);
+    putFile(path, { onProgress, private: secret, name }) {
+      calls.push(
+        `put ${path}${secret ? " private" : ""}${name ? ` ${name}` : ""}`,
+      );
       onProgress?.({ done: 1, total: 2, phase: "upload" });
       onProgress?.({ done: 2, total: 2, phase: "upload" });
       return Promise.resolve({ id: ID, size: 5, tier: "small" });
     },
-    getToFile(id, { outPath, signal }) {
-      calls.push(`get ${id} ${outPath}`);
+    getToFile(id, { outPath, signal, key }) {
+      calls.push(`get ${id} ${outPath}${key ? ` key ${key.length}` : ""}`);
       if (outPath !== "/tmp/slow") {
         return Promise.reject(new TesserasError("NOT_FOUND", "no holders"));
       }
@@ -35,6 +37,7 @@ function fakeBackend(calls: string[]): ApiBackend {
         });
       });
     },
+    share: (id) => Promise.resolve({ id, capability: "tsr1test" }),
     status: (id) => Promise.resolve(id ? { id } : []),
     ledger: () => Promise.resolve([]),
     repair: (id) => Promise.resolve({ tesseras: id ? [{ id }] : [] }),
@@ -136,7 +139,44 @@ Deno.test("client relays job progress and errors with codes", async () => {
         (e) => e instanceof TesserasError && e.code === "INVALID_ID",
       );
       assert.deepEqual(await client.get(`/v1/tesseras/${ID}`), { id: ID });
-      assert.deepEqual(calls, ["put /x", `get ${ID} /tmp/o`]);
+      // Private puts, names, keys and shares reach the backend as typed.
+      await client.job("/v1/tesseras", {
+        path: "/y",
+        private: true,
+        name: "n",
+      });
+      await assert.rejects(
+        client.job("/v1/retrieve", {
+          id: ID,
+          out: "/tmp/p",
+          key: "ab".repeat(32),
+        }),
+        (e) => e instanceof TesserasError && e.code === "NOT_FOUND",
+      );
+      for (
+        const bad of [{ key: "AB".repeat(32) }, { key: "ab" }, { name: "" }]
+      ) {
+        await assert.rejects(
+          client.job(bad.name === undefined ? "/v1/retrieve" : "/v1/tesseras", {
+            id: ID,
+            out: "/tmp/q",
+            path: "/z",
+            ...bad,
+          }),
+          (e) => e instanceof TesserasError && e.code === "INVALID_INPUT",
+          JSON.stringify(bad),
+        );
+      }
+      assert.deepEqual(await client.get(`/v1/share/${ID}`), {
+        id: ID,
+        capability: "tsr1test",
+      });
+      assert.deepEqual(calls, [
+        "put /x",
+        `get ${ID} /tmp/o`,
+        "put /y private n",
+        `get ${ID} /tmp/p key 32`,
+      ]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

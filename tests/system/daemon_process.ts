@@ -48,18 +48,27 @@ export function tesserasArgs(
   ];
 }
 
-/** Runs a one-shot `tesseras` command; resolves with its output. */
+/**
+ * Runs a one-shot `tesseras` command, with `options.stdin` as its
+ * standard input (none otherwise); resolves with its output.
+ */
 export async function runTesseras(
   args: readonly string[],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; stdin?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: tesserasArgs(args),
     env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
-    stdin: "null",
-  }).output();
+    stdin: options.stdin === undefined ? "null" : "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
   const dec = new TextDecoder();
   return {
     code: out.code,
