@@ -43,36 +43,19 @@ Deno.test("catalogue rows survive reopening the database, oldest first", async (
 Deno.test("a second put of the same id keeps the first time and any sealed key", async () => {
   await withDb(async (db) => {
     const store = new SqliteCatalogueStore(db);
-    const sealed = new Uint8Array(61).fill(1);
-    await store.record({
+    const sealedKey = new Uint8Array(61).fill(1);
+    const row = (name: string | null, time: number, key = false) => ({
       id: A,
-      name: "first",
+      name,
       size: 5,
-      time: 10,
-      sealedKey: sealed,
+      time,
+      sealedKey: key ? sealedKey : null,
     });
-    await store.record({
-      id: A,
-      name: null,
-      size: 5,
-      time: 20,
-      sealedKey: null,
-    });
-    assert.deepEqual(await store.get(A), {
-      id: A,
-      name: "first",
-      size: 5,
-      time: 10,
-      sealedKey: sealed,
-    });
-    await store.record({
-      id: A,
-      name: "renamed",
-      size: 5,
-      time: 30,
-      sealedKey: null,
-    });
-    assert.equal((await store.get(A))?.name, "renamed");
+    await store.record(row("first", 10, true));
+    await store.record(row(null, 20));
+    assert.deepEqual(await store.get(A), row("first", 10, true));
+    await store.record(row("renamed", 30));
+    assert.deepEqual(await store.get(A), row("renamed", 10, true));
     assert.equal(await store.get(B), null);
   });
 });

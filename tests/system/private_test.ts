@@ -77,7 +77,7 @@ Deno.test({
     const start = async (n: number, bootstrap: string[]) => {
       const d = await startDaemon(join(root, `n${n}`), [
         "--listen",
-        `/ip4/127.0.${110 + n}.1/tcp/0`,
+        `/ip4/127.0.${150 + n}.1/tcp/0`,
         ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
       ]);
       daemons.push(d);

@@ -39,7 +39,7 @@ Deno.test({
     await withTempDir(async (root) => {
       const a = await startDaemon(join(root, "a"), [
         "--listen",
-        "/ip4/127.0.121.1/tcp/0",
+        "/ip4/127.0.140.1/tcp/0",
       ]);
       let phrase: string;
       let lines: string[];
@@ -78,7 +78,7 @@ Deno.test({
       assert.equal(recovered.peerId, a.peerId);
       const restarted = await startDaemon(b, [
         "--listen",
-        "/ip4/127.0.122.1/tcp/0",
+        "/ip4/127.0.141.1/tcp/0",
       ]);
       try {
         assert.equal(restarted.peerId, a.peerId);
@@ -146,7 +146,7 @@ Deno.test({
       const start = async (dir: string, n: number, bootstrap: string[]) => {
         const d = await startDaemon(dir, [
           "--listen",
-          `/ip4/127.0.${130 + n}.1/tcp/0`,
+          `/ip4/127.0.${143 + n}.1/tcp/0`,
           ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
         ]);
         daemons.push(d);
