@@ -83,6 +83,7 @@ function backend(calls: string[]): ApiBackend {
       return Promise.resolve({ id: "ab".repeat(32), size: 5, tier: "small" });
     },
     getToFile: () => Promise.reject(new Error("not used")),
+    share: () => Promise.reject(new Error("not used")),
     status: none,
     ledger: none,
     repair: () => {
