@@ -96,3 +96,21 @@ export interface ReplicateAck {
   /** Human-readable reason when not accepted. */
   readonly reason?: string;
 }
+
+/**
+ * Whether a tessera of this plan is kept as whole copies (one shard that is
+ * the whole file, replicated) rather than as Reed-Solomon shards: the Small
+ * tier, and any plan of a single shard. The one place this rule is written.
+ *
+ * @example
+ * ```ts
+ * import { isWholeCopy } from "./fragment.ts";
+ * isWholeCopy({ tier: "small", shardCount: 1 }); // true
+ * isWholeCopy({ tier: "medium", shardCount: 24 }); // false
+ * ```
+ */
+export function isWholeCopy(
+  plan: Pick<FragmentPlan, "tier" | "shardCount">,
+): boolean {
+  return plan.tier === "small" || plan.shardCount === 1;
+}

@@ -13,3 +13,5 @@ export * from "./health.ts";
 export * from "./system.ts";
 export * from "./hex.ts";
 export * from "./bytes.ts";
+export * from "./keyed_lock.ts";
+export * from "./pool.ts";

@@ -211,7 +211,13 @@ export interface ReciprocityLedger {
   list(): Promise<PeerBalance[]>;
 }
 
-/** The owner's own tessera bytes. */
+/**
+ * The owner's own tessera bytes, and scratch areas for the work on them.
+ * One shape for every store: the replication layer places, checks,
+ * repairs and retrieves through ranged reads and staging areas only, so a
+ * 1 GiB tessera is never held in memory, and the simulator (memory) runs
+ * the same byte path as the daemon (files).
+ */
 export interface BlobStore {
   /** Store a tessera's bytes atomically under its id. */
   put(id: TesseraId, data: Uint8Array, options?: IoOptions): Promise<void>;
@@ -223,31 +229,25 @@ export interface BlobStore {
   delete(id: TesseraId, options?: IoOptions): Promise<void>;
   /** Ids of all blobs. */
   list(options?: IoOptions): Promise<TesseraId[]>;
+  /** The blob's size in bytes, or `null` when absent. */
+  size(id: TesseraId, options?: IoOptions): Promise<number | null>;
   /**
-   * Optional capability of a file-backed store: the blob's file (path and
-   * size), for streaming readers such as the codec's `encodeTesseraFile`,
-   * or `null` when absent. With {@linkcode BlobStore.readRange} and
-   * {@linkcode BlobStore.openStaging} it lets the replication layer place,
-   * check, repair and retrieve a 1 GiB tessera without holding it in
-   * memory; without them it works on whole blobs (`get`).
+   * Up to `range.length` bytes of the blob from `range.offset` (fewer at
+   * its end, none past it), or `null` when the blob is absent. The bytes
+   * may be a view of the store's own (memory): never write to them.
+   * Rejects `INVALID_INPUT` on a negative or non-integer range.
    */
-  blobFile?(id: TesseraId, options?: IoOptions): Promise<LocalFile | null>;
-  /**
-   * Optional: up to `range.length` bytes of the blob from `range.offset`
-   * (fewer at its end, none past it), or `null` when the blob is absent.
-   */
-  readRange?(
+  readRange(
     id: TesseraId,
     range: ByteRange,
     options?: IoOptions,
   ): Promise<Uint8Array | null>;
   /**
-   * Optional: a fresh private scratch area next to the blobs for one
-   * streaming put, repair or retrieval. The caller removes it (`remove`)
-   * when done, also on failure; the store removes areas left by a crash
-   * when it starts.
+   * A fresh private scratch area next to the blobs for one put, repair or
+   * retrieval. The caller removes it (`remove`) when done, also on
+   * failure; a file store removes areas left by a crash when it starts.
    */
-  openStaging?(options?: IoOptions): Promise<ShardStaging>;
+  openStaging(options?: IoOptions): Promise<ShardStaging>;
 }
 
 /** A local file the node can read. */
@@ -255,6 +255,12 @@ export interface LocalFile {
   /** Its path. */
   readonly path: string;
   /** Its size in bytes. */
+  readonly size: number;
+}
+
+/** What {@linkcode ShardStaging.importFile} copied. */
+export interface StagedCopy {
+  /** Bytes copied. */
   readonly size: number;
 }
 
@@ -267,14 +273,15 @@ export interface ByteRange {
 }
 
 /**
- * Scratch files of one streaming operation (see
- * {@linkcode BlobStore.openStaging}): a private copy of an input file that
- * can become a blob, and shard files written piecewise and read back.
+ * Scratch space of one operation (see {@linkcode BlobStore.openStaging}):
+ * a private copy of an input file that can become a blob, and shards
+ * written piecewise and read back.
  */
 export interface ShardStaging {
   /**
-   * Copy the file at `source` into the area (flushed to disk) and resolve
-   * with the copy, which nobody else writes: encode from it, then
+   * Copy the file at `source` into the area (flushed to disk where there
+   * is one), a copy nobody else writes: encode from it
+   * ({@linkcode ShardStaging.readImported}), then
    * {@linkcode ShardStaging.commitBlob} it. Rejects `NOT_FOUND` when the
    * source cannot be read, `INVALID_INPUT` when it is not a regular file,
    * `TOO_LARGE` above `maxBytes` (checked before copying) and
@@ -283,7 +290,12 @@ export interface ShardStaging {
   importFile(
     source: string,
     options?: IoOptions & { readonly maxBytes?: number },
-  ): Promise<LocalFile>;
+  ): Promise<StagedCopy>;
+  /**
+   * Up to `range.length` bytes of the imported copy from `range.offset`
+   * (fewer at its end); rejects `NOT_FOUND` before an import.
+   */
+  readImported(range: ByteRange, options?: IoOptions): Promise<Uint8Array>;
   /** Append `bytes` to staged shard `index` (created by its first append). */
   append(index: number, bytes: Uint8Array, options?: IoOptions): Promise<void>;
   /**
@@ -297,7 +309,7 @@ export interface ShardStaging {
   ): Promise<Uint8Array>;
   /**
    * Make the imported copy blob `id` of the store, atomically (rename of a
-   * flushed file). The copy's path is gone afterwards.
+   * flushed file). The copy is gone from the area afterwards.
    */
   commitBlob(id: TesseraId, options?: IoOptions): Promise<void>;
   /** Delete the area and everything in it; safe to call twice. */

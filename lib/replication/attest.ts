@@ -18,8 +18,8 @@ import {
 } from "../core/mod.ts";
 import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
-import { ownShards, type ProofRequest } from "./own_shards.ts";
-import { mapPool } from "./pool.ts";
+import { OwnShards, type ProofRequest } from "./own_shards.ts";
+import { mapPool } from "../core/mod.ts";
 
 export { attestationProof };
 
@@ -364,7 +364,7 @@ export async function attestPeer(
       h.index
     );
   }
-  const own = await ownShards(ctx, target.tesseraId, options);
+  const own = await OwnShards.open(ctx, target.tesseraId, options);
   const [check] = await challengeAll(ctx, [{
     tesseraId: target.tesseraId,
     peer: target.peer,

@@ -14,6 +14,7 @@ import {
   type FragmentStore,
   type HolderRegistry,
   type IoOptions,
+  KeyedLock,
   type NodeIdentity,
   type PeerId,
   type PeerStandingStore,
@@ -25,6 +26,8 @@ import {
   TesserasError,
   type TierThresholds,
 } from "../core/mod.ts";
+import { OwnShardCache } from "./shard_cache.ts";
+import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
 /** Internal: what every operation of the service sees. */
@@ -47,10 +50,14 @@ export interface ServiceContext {
   readonly transferBudget: number;
   readonly selfId: PeerId;
   readonly log: Logger;
-  /** Serialises receives per sender. */
-  readonly locks: KeyedMutex;
+  /** Serialises receives per shard and per sender. */
+  readonly locks: KeyedLock;
   /** Where the standing memory persists; absent: in memory only. */
   readonly standingStore?: PeerStandingStore;
+  /** What we remember of our peers' conduct (see standing.ts). */
+  readonly standing: PeerStanding;
+  /** The parity of our small tesseras, kept between checks. */
+  readonly ownCache: OwnShardCache;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -68,6 +75,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
       "concurrentTransfers and maxPerSubnet must be at least 1",
     );
   }
+  const log = getLogger(["tesseras", "replication"]);
   return {
     dht: init.dht,
     fragments: init.fragments,
@@ -85,29 +93,13 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     candidateCount: init.candidateCount,
     transferBudget: init.transferBudgetBytes ?? 64 * 1024 * 1024,
     selfId: init.identity.peerId,
-    log: getLogger(["tesseras", "replication"]),
-    locks: new KeyedMutex(),
+    log,
+    locks: new KeyedLock(),
     ...(init.standingStore ? { standingStore: init.standingStore } : {}),
+    standing: new PeerStanding(config.repairIntervalMs, {
+      ...(init.standingStore ? { store: init.standingStore } : {}),
+      log,
+    }),
+    ownCache: new OwnShardCache(),
   };
-}
-
-/**
- * Internal: runs tasks one at a time per key, so check-then-act sequences
- * (deficit check, store, ledger update) cannot interleave for one sender.
- */
-export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  /** Run `fn` after every earlier task with the same `key` has settled. */
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.then(() => {}, () => {});
-    this.#tails.set(key, tail);
-    // Forget idle keys so the map does not grow with every peer ever seen.
-    tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
-    return run;
-  }
 }

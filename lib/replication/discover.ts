@@ -9,7 +9,7 @@
 import type { Checksum, IoOptions, PeerId, TesseraId } from "../core/mod.ts";
 import { challenge } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
-import { mapPool } from "./pool.ts";
+import { mapPool } from "../core/mod.ts";
 
 /** Internal: where a tessera's shards are, as its holders say. */
 export interface Located {

@@ -20,8 +20,8 @@ import {
 import { challengeAll, type Expectation } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { type OwnShards, ownShards } from "./own_shards.ts";
-import { mapPool } from "./pool.ts";
+import { OwnShards } from "./own_shards.ts";
+import { mapPool } from "../core/mod.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
 
 /** Internal: a health check with what repair needs besides the report. */
@@ -59,7 +59,7 @@ export async function inspect(
   }
   const { plan } = tracked;
   const records = await ctx.holders.holders(id);
-  const own = await ownShards(ctx, id, { signal });
+  const own = await OwnShards.open(ctx, id, { signal });
   // Records come by index, then peer: each peer's indices come out
   // ascending, and a repeat is next to its twin. Peers in order of first
   // record, as parallel arrays.

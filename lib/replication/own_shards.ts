@@ -1,13 +1,12 @@
 /**
  * Our own tesseras' shards, recomputed from the blob store: the owner
- * needs them to check keyed proofs and to repair without fetching.
- *
- * Two ways, by what the blob store can do. A store with the streaming
- * capabilities (`blobFile`, `readRange`, `openStaging`: the daemon's
- * files) is never read whole: proofs are hashed during one streaming
- * encode of the blob file, data shards are byte ranges of the blob, and
- * parity shards to push are staged as files during that pass. Any other
- * store (memory: tests and the simulator) is loaded and encoded in memory.
+ * needs them to check keyed proofs, to place and to repair without
+ * fetching. One way for every store: the blob is read by ranges (data
+ * shards are ranges of it), parity is computed a column stripe at a time
+ * (see `stripePass`) and staged when it must be pushed, so a 1 GiB tessera
+ * is never held in memory. The parity of small tesseras is kept in the
+ * service's {@linkcode OwnShardCache}, so the health check of every sweep
+ * does not encode them again.
  *
  * @module
  */
@@ -16,24 +15,23 @@ import {
   type Fragment,
   type FragmentPlan,
   type IoOptions,
-  type LocalFile,
+  isWholeCopy,
   type ShardStaging,
   type TesseraId,
   TesserasError,
-  toHex,
 } from "../core/mod.ts";
+import { planTessera } from "../codec/mod.ts";
 import {
-  type Blake3Hasher,
-  blake3Hex,
-  createBlake3,
-  encodeTesseraFile,
-  planTessera,
-  rsEncode,
-} from "../codec/mod.ts";
-import { attestationProof } from "./attest_crypto.ts";
+  blobReader,
+  corruptBlob,
+  dataShardReader,
+  type SourceReader,
+  STRIPE_BYTES,
+} from "./blob_bytes.ts";
 import type { ServiceContext } from "./context.ts";
-import { type FileBlobs, fileBlobs, STRIPE_BYTES } from "./file_blobs.ts";
-import { shardCache } from "./shard_cache.ts";
+import type { CachedParity } from "./shard_cache.ts";
+import { ShardHash } from "./shard_hash.ts";
+import { hashStriped, type ShardReader, stripePass } from "./stripes.ts";
 
 /** Internal: one keyed proof to compute (see `attestationProof`). */
 export interface ProofRequest {
@@ -49,314 +47,282 @@ export interface ShardLoader {
   readonly checksums: readonly Checksum[];
   /** Shard `index` with its recorded checksum. */
   load(index: number, options?: IoOptions): Promise<Fragment>;
-  /** Free what `prepare` staged (idempotent). */
+  /** Free what was staged for it (idempotent). */
   release(): Promise<void>;
 }
 
-/** Internal: our shards of one tessera. */
-export interface OwnShards {
+/** Internal: the identity of a tessera's shards, for labelling fragments. */
+export interface ShardSource {
+  readonly id: TesseraId;
   readonly plan: FragmentPlan;
-  /** Shard bytes by index, when the blob was loaded whole (memory stores). */
-  readonly shards?: readonly Uint8Array[];
-  /**
-   * Keyed proofs, hex, in request order: one pass over the blob for all.
-   * Rejects `CHECKSUM_MISMATCH` when the blob no longer hashes to its id.
-   */
-  prove(
-    requests: readonly ProofRequest[],
-    options?: IoOptions,
-  ): Promise<string[]>;
-  /**
-   * Get shards `indices` ready to push, labelled with the recorded
-   * `checksums` (`null`: computed); the caller releases the loader.
-   * Rejects `CHECKSUM_MISMATCH` when the blob is corrupt or disagrees
-   * with the recorded checksums.
-   */
-  prepare(
-    indices: readonly number[],
-    checksums: readonly Checksum[] | null,
-    options?: IoOptions,
-  ): Promise<ShardLoader>;
+  readonly checksums: readonly Checksum[];
 }
 
-/** Internal: the error for a blob that no longer hashes to its id. */
-export function corruptBlob(id: TesseraId): TesserasError {
-  return new TesserasError(
-    "CHECKSUM_MISMATCH",
-    `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
-  );
-}
+/** Blobs up to this size are hashed from one read (and remembered). */
+const ONE_READ = 4 << 20;
 
-/**
- * Internal: the shards of our blob `id`, or `null` when we have no blob.
- * In memory, one hash (the id check) instead of one per shard: shards of
- * a blob that hashes to its id are the shards whose checksums we
- * recorded. Throws `CHECKSUM_MISMATCH` when the blob no longer hashes to
- * its id (from files: when a pass over it finds so).
- */
-export async function ownShards(
-  ctx: ServiceContext,
-  id: TesseraId,
-  options: IoOptions = {},
-): Promise<OwnShards | null> {
-  const files = fileBlobs(ctx);
-  if (files) {
-    const file = await files.blobFile(id, options);
-    if (!file) return null;
-    return new FileShards(ctx, files, { id, file });
-  }
-  const data = await ctx.blobs.get(id, options);
-  if (!data) return null;
-  if (hashedBlobs.get(data) !== id) {
-    if (blake3Hex(data) !== id) throw corruptBlob(id);
-    hashedBlobs.set(data, id);
-  }
-  // The blob hashes to its id, so a cached encoding of it is still ours.
-  const cache = shardCache(ctx);
-  const hit = cache.get(id);
-  if (hit) return new MemoryShards(id, hit.plan, hit.shards);
-  const plan = planTessera(data.length, { thresholds: ctx.thresholds });
-  if (plan.tier === "small") return new MemoryShards(id, plan, [data]);
-  const shards = rsEncode(data, plan);
-  cache.set(id, { plan, shards });
-  return new MemoryShards(id, plan, shards);
-}
-
-/**
- * Blob objects that hashed to their id. A memory store that shares
- * instead of copying hands out the same object on every `get`, and a
- * stored blob is never written to (a new version is a new `put`, a new
- * object), so it need not be hashed again at every check; a copying
- * store hands out a fresh object each time, hashed each time.
- */
-const hashedBlobs = new WeakMap<Uint8Array, TesseraId>();
-
-class MemoryShards implements OwnShards {
+/** Internal: the shards of our blob `id`. */
+export class OwnShards {
+  readonly #ctx: ServiceContext;
   readonly #id: TesseraId;
+  readonly #source: SourceReader;
+  readonly #data: ShardReader;
+  /** How the blob is cut, by its size and the service's thresholds. */
   readonly plan: FragmentPlan;
-  readonly shards: readonly Uint8Array[];
 
-  constructor(
+  /**
+   * Internal: the shards of our blob `id`, or `null` when we have no
+   * blob. Nothing is read yet: each use checks that the blob still
+   * hashes to its id (rejecting `CHECKSUM_MISMATCH` when not).
+   */
+  static async open(
+    ctx: ServiceContext,
     id: TesseraId,
-    plan: FragmentPlan,
-    shards: readonly Uint8Array[],
-  ) {
+    options: IoOptions = {},
+  ): Promise<OwnShards | null> {
+    const size = await ctx.blobs.size(id, options);
+    if (size === null) return null;
+    return new OwnShards(
+      ctx,
+      id,
+      planTessera(size, { thresholds: ctx.thresholds }),
+    );
+  }
+
+  private constructor(ctx: ServiceContext, id: TesseraId, plan: FragmentPlan) {
+    this.#ctx = ctx;
     this.#id = id;
     this.plan = plan;
-    this.shards = shards;
+    this.#source = blobReader(ctx.blobs, id);
+    this.#data = dataShardReader(this.#source, plan);
   }
 
-  prove(requests: readonly ProofRequest[]): Promise<string[]> {
-    return Promise.resolve(
-      requests.map((r) =>
-        this.shards[r.index]
-          ? attestationProof(r.key, this.shards[r.index])
-          : "" // no such shard: nothing can prove it
-      ),
-    );
-  }
-
-  prepare(
-    _indices: readonly number[],
-    recorded: readonly Checksum[] | null,
-  ): Promise<ShardLoader> {
-    const checksums = recorded ?? this.shards.map((s) => blake3Hex(s));
-    const fragments = asFragments(
-      { id: this.#id, plan: this.plan, checksums },
-      this.shards,
-    );
-    return Promise.resolve({
-      checksums,
-      load: (index: number) => Promise.resolve(fragments[index]),
-      release: () => Promise.resolve(),
-    });
-  }
-}
-
-class FileShards implements OwnShards {
-  readonly #ctx: ServiceContext;
-  readonly #files: FileBlobs;
-  readonly #id: TesseraId;
-  readonly #file: LocalFile;
-  readonly plan: FragmentPlan;
-
-  constructor(
-    ctx: ServiceContext,
-    files: FileBlobs,
-    blob: { id: TesseraId; file: LocalFile },
-  ) {
-    this.#ctx = ctx;
-    this.#files = files;
-    this.#id = blob.id;
-    this.#file = blob.file;
-    this.plan = planTessera(blob.file.size, { thresholds: ctx.thresholds });
-  }
-
+  /**
+   * Keyed proofs, hex, in request order ("" for an index the tessera does
+   * not have): one pass over the blob for all. Rejects
+   * `CHECKSUM_MISMATCH` when the blob no longer hashes to its id.
+   */
   async prove(
     requests: readonly ProofRequest[],
     options: IoOptions = {},
   ): Promise<string[]> {
     if (requests.length === 0) return [];
-    const byIndex = new Map<number, Blake3Hasher[]>();
-    const hashers = requests.map((r) => {
-      const h = createBlake3({ key: r.key });
+    await this.#verify(options);
+    const { shardCount, shardSize } = this.plan;
+    const byIndex = new Map<number, ShardHash[]>();
+    const hashes = requests.map((r) => {
+      if (!(r.index >= 0 && r.index < shardCount)) return null;
+      const h = new ShardHash(shardSize, r.key);
       const list = byIndex.get(r.index);
       if (list) list.push(h);
       else byIndex.set(r.index, [h]);
       return h;
     });
-    await this.#pass({
-      write(index, bytes) {
-        for (const h of byIndex.get(index) ?? []) h.update(bytes);
-      },
+    await this.#pass([...byIndex.keys()], (index, bytes) => {
+      for (const h of byIndex.get(index)!) h.update(bytes);
     }, options);
-    return hashers.map((h) => toHex(h.digest()));
+    return hashes.map((h) => h?.digest() ?? "");
   }
 
+  /**
+   * Get shards `indices` ready to push, labelled with the recorded
+   * `checksums` (`null`: computed, all of them); the caller releases the
+   * loader. Rejects `CHECKSUM_MISMATCH` when the blob is corrupt or a
+   * shard computed on the way disagrees with the recorded checksums.
+   */
   async prepare(
     indices: readonly number[],
     recorded: readonly Checksum[] | null,
     options: IoOptions = {},
   ): Promise<ShardLoader> {
-    const { plan } = this;
-    const small = plan.tier === "small" || plan.shardCount === 1;
-    // Data shards are ranges of the blob; only parity needs staging.
+    await this.#verify(options);
+    const parity = await this.#cachedParity(options);
+    // Data shards are ranges of the blob; parity not cached is staged.
     const staged = new Set(
-      small ? [] : indices.filter((i) => i >= plan.dataShards),
+      parity || isWholeCopy(this.plan)
+        ? []
+        : indices.filter((i) => i >= this.plan.dataShards),
     );
     const staging = staged.size > 0
-      ? await this.#files.openStaging(options)
+      ? await this.#ctx.blobs.openStaging(options)
       : null;
-    let checksums: readonly Checksum[];
     try {
-      // The pass runs even with nothing to stage: it proves the blob whole.
-      const computed = await this.#pass({
-        write: (index, bytes) =>
-          staged.has(index)
-            ? staging!.append(index, bytes, options)
-            : undefined,
-      }, options);
-      checksums = recorded ?? computed;
-      for (const i of indices) {
-        if (computed[i] !== checksums[i]) {
-          throw new TesserasError(
-            "CHECKSUM_MISMATCH",
-            `shard ${i} of our tessera ${this.#id} no longer matches its recorded checksum: the placement records disagree with the blob`,
-          );
-        }
+      const computed = await this.#hashAndStage(
+        recorded ? [...staged] : range(this.plan.shardCount),
+        { staging, staged },
+        options,
+      );
+      const checksums = recorded ??
+        range(this.plan.shardCount).map((i) => computed.get(i)!);
+      for (const [i, c] of parity?.checksums ?? computed) {
+        if (c === checksums[i]) continue;
+        throw new TesserasError(
+          "CHECKSUM_MISMATCH",
+          `shard ${i} of our tessera ${this.#id} no longer matches its recorded checksum: the placement records disagree with the blob`,
+        );
       }
+      const read = this.#reader(parity, staging);
+      return shardLoader({ id: this.#id, plan: this.plan, checksums }, {
+        read,
+        release: () => staging?.remove() ?? Promise.resolve(),
+      });
     } catch (e) {
       await staging?.remove();
       throw e;
     }
-    return fileShardLoader(this.#files, {
-      id: this.#id,
-      plan,
-      checksums,
-      staging,
-    });
   }
 
-  /** Stream-encode the blob into `sink`; returns every shard's checksum. */
-  async #pass(
-    sink: { write(index: number, bytes: Uint8Array): Promise<void> | void },
+  /** Hash shards `emit` (staging the parity ones when `staging`). */
+  async #hashAndStage(
+    emit: readonly number[],
+    into: {
+      readonly staging: ShardStaging | null;
+      readonly staged: ReadonlySet<number>;
+    },
     options: IoOptions,
-  ): Promise<Checksum[]> {
-    // Background work (health checks, repair): no hash worker, whose
-    // isolate and shared buffers linger after each pass; the id is hashed
-    // in a second sequential read instead.
-    const result = await encodeTesseraFile(this.#file.path, sink, {
-      thresholds: this.#ctx.thresholds,
-      signal: options.signal,
-      workers: false,
-      stripeBytes: STRIPE_BYTES,
-    });
-    if (result.id !== this.#id) throw corruptBlob(this.#id);
-    return result.checksums;
+  ): Promise<Map<number, Checksum>> {
+    const { staging, staged } = into;
+    const hashes = new Map(
+      emit.map((i) => [i, new ShardHash(this.plan.shardSize)]),
+    );
+    await this.#pass(emit, async (index, bytes, o) => {
+      hashes.get(index)!.update(bytes);
+      if (staging && staged.has(index)) {
+        await staging.append(index, bytes, o);
+      }
+    }, options);
+    return new Map([...hashes].map(([i, h]) => [i, h.digest()]));
+  }
+
+  /** Stream shards `emit` to `sink`, from the blob and cached parity. */
+  async #pass(
+    emit: readonly number[],
+    sink: (
+      index: number,
+      bytes: Uint8Array,
+      options: IoOptions,
+    ) => Promise<void> | void,
+    options: IoOptions,
+  ): Promise<void> {
+    if (emit.length === 0) return;
+    const parity = await this.#cachedParity(options);
+    const { dataShards, shardCount } = this.plan;
+    const have = parity ? range(shardCount) : range(dataShards);
+    await stripePass(this.#reader(parity, null), sink, {
+      shape: this.plan,
+      have,
+      emit,
+    }, { ...options, stripeBytes: STRIPE_BYTES });
+  }
+
+  /** Reads any shard: data from the blob, parity cached or staged. */
+  #reader(parity: CachedParity | null, staging: ShardStaging | null) {
+    const k = this.plan.dataShards;
+    const reader: ShardReader = (index, r, o) => {
+      if (index < k) return this.#data(index, r, o);
+      if (parity) {
+        const shard = parity.shards[index - k];
+        return Promise.resolve(shard.subarray(r.offset, r.offset + r.length));
+      }
+      if (staging) return staging.read(index, r, o);
+      throw new TesserasError(
+        "INVALID_INPUT",
+        `parity shard ${index} of ${this.#id} was not staged`,
+      );
+    };
+    return reader;
+  }
+
+  /**
+   * The parity of a small tessera, computed once and kept by the
+   * service; `null` for a whole copy or parity too large to keep.
+   */
+  async #cachedParity(options: IoOptions): Promise<CachedParity | null> {
+    const cache = this.#ctx.ownCache;
+    const { dataShards, shardCount, shardSize } = this.plan;
+    if (isWholeCopy(this.plan) || !cache.fits(this.plan)) return null;
+    const hit = cache.get(this.#id, this.plan);
+    if (hit) return hit;
+    const parity = range(shardCount).slice(dataShards);
+    const shards = parity.map(() => new Uint8Array(shardSize));
+    const hashes = parity.map(() => new ShardHash(shardSize));
+    const at = parity.map(() => 0);
+    await stripePass(
+      this.#data,
+      (index, bytes) => {
+        const n = index - dataShards;
+        shards[n].set(bytes, at[n]);
+        at[n] += bytes.length;
+        hashes[n].update(bytes);
+      },
+      { shape: this.plan, have: range(dataShards), emit: parity },
+      {
+        ...options,
+        stripeBytes: STRIPE_BYTES,
+      },
+    );
+    const checksums = new Map(parity.map((i, n) => [i, hashes[n].digest()]));
+    return cache.set(this.#id, { plan: this.plan, shards, checksums });
+  }
+
+  /**
+   * Check that the blob still hashes to its id: from one read when it is
+   * small (remembered for the bytes a sharing store hands out again),
+   * else streamed.
+   */
+  async #verify(options: IoOptions): Promise<void> {
+    const size = this.plan.size;
+    const cache = this.#ctx.ownCache;
+    if (size <= ONE_READ) {
+      const bytes = await this.#source({ offset: 0, length: size }, options);
+      if (cache.verified(bytes, this.#id)) return;
+      const hash = new ShardHash(size);
+      hash.update(bytes);
+      if (bytes.length !== size || hash.digest() !== this.#id) {
+        throw corruptBlob(this.#id);
+      }
+      cache.markVerified(bytes, this.#id);
+      return;
+    }
+    const read: ShardReader = (_i, r, o) => this.#source(r, o);
+    const whole = { dataShards: 1, shardSize: size, size };
+    if (await hashStriped(read, whole, options) !== this.#id) {
+      throw corruptBlob(this.#id);
+    }
   }
 }
 
 /**
- * Internal: loads the shards of our blob `id` for pushing: data shards
- * (and a Small tessera's one shard) as ranges of the blob, zero-padded;
- * parity shards from `staging`, where a streaming encode put them.
+ * Internal: a loader of the shards `read` gives (each whole, of the
+ * plan's shard size), labelled with `src`'s checksums.
  */
-export function fileShardLoader(
-  files: FileBlobs,
-  src: {
-    readonly id: TesseraId;
-    readonly plan: FragmentPlan;
-    readonly checksums: readonly Checksum[];
-    readonly staging: ShardStaging | null;
+export function shardLoader(
+  src: ShardSource,
+  io: {
+    readonly read: ShardReader;
+    readonly release: () => Promise<void>;
   },
 ): ShardLoader {
-  const { id, plan, checksums, staging } = src;
-  const small = plan.tier === "small" || plan.shardCount === 1;
-  const size = plan.shardSize;
-  const fromBlob = async (offset: number, options: IoOptions) => {
-    const bytes = await files.readRange(id, { offset, length: size }, options);
-    if (!bytes) {
-      throw new TesserasError(
-        "NOT_FOUND",
-        `our blob of tessera ${id} disappeared while its shards were being placed`,
-      );
-    }
-    if (bytes.length === size) return bytes;
-    // The last data shards run past the end of the file: zero padding.
-    const padded = new Uint8Array(size);
-    padded.set(bytes);
-    return padded;
-  };
+  const size = src.plan.shardSize;
   return {
-    checksums,
+    checksums: src.checksums,
     async load(index: number, options: IoOptions = {}): Promise<Fragment> {
-      let data: Uint8Array;
-      if (small) data = await fromBlob(0, options);
-      else if (index < plan.dataShards) {
-        data = await fromBlob(index * size, options);
-      } else {
-        if (!staging) {
-          throw new TesserasError(
-            "INVALID_INPUT",
-            `parity shard ${index} of ${id} was not staged`,
-          );
-        }
-        data = await staging.read(index, { offset: 0, length: size }, options);
-        if (data.length !== size) {
-          throw new TesserasError(
-            "STORAGE_ERROR",
-            `staged shard ${index} of ${id} is ${data.length} bytes, not ${size}`,
-          );
-        }
+      const data = await io.read(index, { offset: 0, length: size }, options);
+      if (data.length !== size) {
+        throw new TesserasError(
+          "STORAGE_ERROR",
+          `shard ${index} of ${src.id} is ${data.length} bytes, not ${size}`,
+        );
       }
-      return shardFragment({ id, plan, checksums }, { index, data });
+      return shardFragment(src, { index, data });
     },
-    release: () => staging?.remove() ?? Promise.resolve(),
+    release: io.release,
   };
-}
-
-/**
- * Internal: `shards` of our tessera `src.id` as fragments, with the
- * checksums we recorded.
- */
-export function asFragments(
-  src: {
-    readonly id: TesseraId;
-    readonly plan: FragmentPlan;
-    readonly checksums: readonly Checksum[];
-  },
-  shards: readonly Uint8Array[],
-): Fragment[] {
-  return shards.map((data, index) => shardFragment(src, { index, data }));
 }
 
 /** Internal: shard `index` of our tessera, labelled with its recorded checksum. */
 export function shardFragment(
-  src: {
-    readonly id: TesseraId;
-    readonly plan: FragmentPlan;
-    readonly checksums: readonly Checksum[];
-  },
+  src: ShardSource,
   shard: { readonly index: number; readonly data: Uint8Array },
 ): Fragment {
   return {
@@ -368,4 +334,9 @@ export function shardFragment(
     },
     data: shard.data,
   };
+}
+
+/** Internal: `[0, n)`. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }

@@ -10,6 +10,7 @@ import {
   type FragmentPlan,
   type IoOptions,
   isTesserasError,
+  isWholeCopy,
   type PeerBalance,
   type PeerId,
   type PeerInfo,
@@ -17,7 +18,7 @@ import {
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { planPlacement } from "./distributor.ts";
-import { BACKOFF_CODES, rankCandidates, standingOf } from "./standing.ts";
+import { BACKOFF_CODES, rankCandidates } from "./standing.ts";
 import { type Acknowledged, spotCheck } from "./spot_check.ts";
 import { subnetOf } from "./subnet.ts";
 import type { PushFailure, ReplicationProgress } from "./types.ts";
@@ -27,13 +28,10 @@ export interface PushRequest {
   readonly tesseraId: TesseraId;
   readonly plan: FragmentPlan;
   /**
-   * Fragments by index (Small: just index 0); those absent are loaded
-   * with `load` when their push starts, so at most `concurrentTransfers`
-   * shards are in memory at once.
+   * Loads a fragment when its push starts, so at most
+   * `concurrentTransfers` shards are in memory at once.
    */
-  readonly fragments: readonly (Fragment | undefined)[];
-  /** Loads a fragment not in `fragments` (streaming placement). */
-  readonly load?: (index: number, options: IoOptions) => Promise<Fragment>;
+  readonly load: (index: number, options: IoOptions) => Promise<Fragment>;
   /** Medium/Large: indices to place. */
   readonly indices?: readonly number[];
   /** Small: copies to place. */
@@ -85,7 +83,7 @@ export async function pushShards(
   } = {},
 ): Promise<PushResult> {
   const { signal } = options;
-  const small = req.plan.tier === "small" || req.plan.shardCount === 1;
+  const small = isWholeCopy(req.plan);
   const needed = small
     ? req.copies ?? ctx.config.smallReplicas
     : (req.indices ?? []).length;
@@ -103,7 +101,7 @@ export async function pushShards(
   // Peers that refused shards this large, or lied, are left out until
   // their back-off or ban ends; the rest are tried in reciprocity order
   // (see `rankCandidates`).
-  const standing = standingOf(ctx);
+  const standing = ctx.standing;
   const credits = await creditsOf(ctx);
   const rank = (peers: readonly PeerInfo[]) =>
     rankCandidates(peers, {
@@ -192,9 +190,7 @@ export async function pushShards(
   let bytesSent = 0;
   let shardsDone = 0;
   const shardsTotal = jobs.length + unplaced.length;
-  const sizeOf = (i: number) =>
-    req.fragments[i]?.data.length ?? (req.load ? req.plan.shardSize : 0);
-  const bytesTotal = jobs.reduce((n, j) => n + sizeOf(j.index), 0);
+  const bytesTotal = jobs.length * req.plan.shardSize;
   const progress = () =>
     options.onProgress?.({
       shardsDone,
@@ -294,11 +290,8 @@ export async function pushShards(
       }
       let code = "";
       let reason = "";
-      let fragment = req.fragments[job.index];
-      if (!fragment) {
-        // A local failure to produce the bytes is ours, not the peer's.
-        fragment = await req.load!(job.index, { signal });
-      }
+      // A local failure to produce the bytes is ours, not the peer's.
+      const fragment = await req.load(job.index, { signal });
       try {
         const ack = await ctx.dht.replicate(peer.id, {
           fragment: fragment.id,
@@ -422,7 +415,7 @@ async function replaceMissing(
       reason: "acknowledged the shard but could not show it right after",
     })),
   ];
-  const small = req.plan.tier === "small" || req.plan.shardCount === 1;
+  const small = isWholeCopy(req.plan);
   const holders = new Map<PeerId, PeerInfo>();
   for (const p of [...(req.existing ?? []), ...kept.map((k) => k.peer)]) {
     holders.set(p.id, p);

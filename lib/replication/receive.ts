@@ -19,7 +19,6 @@ import {
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
-import { standingOf } from "./standing.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -68,7 +67,7 @@ export async function receiveFragment(
         // What the sender stores for us counts once proven: shards it
         // acknowledged but no check has proven yet are left out, so
         // acknowledging and dropping earns nothing (see standing.ts).
-        const standing = standingOf(ctx);
+        const standing = ctx.standing;
         const deficit = storedForThem -
           ((row?.bytesTheyStoreForUs ?? 0) - standing.pendingBytes(sender.id));
         const size = data.length;

@@ -8,7 +8,6 @@
  */
 import {
   type ErrorCode,
-  type Fragment,
   type IoOptions,
   isTesserasError,
   type PeerId,
@@ -18,21 +17,13 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, rsReconstruct } from "../codec/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { fileBlobs } from "./file_blobs.ts";
 import { rebuildStriped } from "./stripes.ts";
 import { inspect } from "./health.ts";
-import {
-  type OwnShards,
-  ownShards,
-  shardFragment,
-  type ShardLoader,
-} from "./own_shards.ts";
+import { type OwnShards, type ShardLoader, shardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
-import { standingOf } from "./standing.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -60,7 +51,7 @@ export async function repairTessera(
  * pending: their credit is not trusted until they answer.
  */
 function noteProofs(ctx: ServiceContext, report: HealthReport): void {
-  const standing = standingOf(ctx);
+  const standing = ctx.standing;
   for (const h of report.holders) {
     if (h.status === "attested") standing.proven(h.peerId);
     if (h.status === "unreachable" || h.status === "grace") continue;
@@ -116,7 +107,7 @@ async function repairFrom(
     // kept nothing. (One that answers ping but not the challenge may be
     // overloaded, not lying.)
     if (h.status === "failed" && h.answered) {
-      standingOf(ctx).lied(h.peerId, ctx.clock.now());
+      ctx.standing.lied(h.peerId, ctx.clock.now());
     }
     if (lost > 0 && (h.status === "failed" || h.status === "partial")) {
       await ctx.ledger.recordTheyStoreForUs(h.peerId, -lost * plan.shardSize);
@@ -200,7 +191,6 @@ async function repairFrom(
     result = await pushShards(ctx, {
       tesseraId: id,
       plan,
-      fragments: [],
       load: loader.load,
       ...(small ? { copies } : { indices: missing }),
       existing,
@@ -263,9 +253,9 @@ function verdict(
 }
 
 /**
- * Fetch survivors from live holders and rebuild the lost shards: into a
- * staging area stripe by stripe when the blob store has one, else in
- * memory.
+ * Fetch survivors from live holders into a staging area and rebuild the
+ * lost shards there, stripe by stripe; each rebuilt shard is checked
+ * against its recorded checksum.
  */
 async function rebuild(
   ctx: ServiceContext,
@@ -285,86 +275,47 @@ async function rebuild(
     if (list) list.push(l.peerId);
     else sources.set(l.index, [l.peerId]);
   }
-  const wanted = {
-    tesseraId: id,
-    needed: plan.dataShards,
-    sources,
-    checksums: new Map(checksums.map((c, i) => [i, c])),
-    shardSize: plan.shardSize,
-    hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
-  };
-  const fragment = (index: number, data: Uint8Array): Fragment =>
-    shardFragment({ id, plan, checksums }, { index, data });
-  const mismatch = (index: number) =>
-    new TesserasError(
-      "CHECKSUM_MISMATCH",
-      `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
+  const staging = await ctx.blobs.openStaging(options);
+  try {
+    const held = new Set<number>();
+    const got = await collectShards(ctx, {
+      tesseraId: id,
+      needed: plan.dataShards,
+      sources,
+      checksums: new Map(checksums.map((c, i) => [i, c])),
+      shardSize: plan.shardSize,
+      hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
+      held,
+      store: async (index, data, o) => {
+        await staging.append(index, data, o);
+        held.add(index);
+      },
+      budgetBytes: ctx.transferBudget,
+    }, options);
+    const rebuilt = await rebuildStriped(
+      (i, range, o) => staging.read(i, range, o),
+      staging,
+      { shape: plan, have: got.indices, want: report.lostIndices },
+      options,
     );
-  const files = fileBlobs(ctx);
-  if (files) {
-    const staging = await files.openStaging(options);
-    try {
-      const held = new Set<number>();
-      const got = await collectShards(ctx, {
-        ...wanted,
-        held,
-        store: async (index, data, o) => {
-          await staging.append(index, data, o);
-          held.add(index);
-        },
-        budgetBytes: ctx.transferBudget,
-      }, options);
-      const small = plan.tier === "small" || plan.shardCount === 1;
-      if (!small) {
-        const rebuilt = await rebuildStriped(
-          (i, range, o) => staging.read(i, range, o),
-          staging,
-          { shape: plan, have: got.indices, want: report.lostIndices },
-          options,
-        );
-        for (const [index, checksum] of rebuilt) {
-          if (checksum !== checksums[index]) throw mismatch(index);
-        }
-      }
-      return {
-        bytes: got.bytes,
-        loader: {
-          checksums,
-          load: async (index, o) =>
-            fragment(
-              index,
-              await staging.read(
-                index,
-                { offset: 0, length: plan.shardSize },
-                o,
-              ),
-            ),
-          release: () => staging.remove(),
-        },
-      };
-    } catch (e) {
-      await staging.remove();
-      throw e;
+    for (const [index, checksum] of rebuilt) {
+      if (checksum === checksums[index]) continue;
+      throw new TesserasError(
+        "CHECKSUM_MISMATCH",
+        `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
+      );
     }
+    return {
+      bytes: got.bytes,
+      loader: shardLoader({ id, plan, checksums }, {
+        read: (i, range, o) => staging.read(i, range, o),
+        release: () => staging.remove(),
+      }),
+    };
+  } catch (e) {
+    await staging.remove();
+    throw e;
   }
-  const { shards, bytes } = await collectShards(ctx, wanted, options);
-  const slots = Array.from(
-    { length: plan.shardCount },
-    (_, i) => shards.get(i) ?? null,
-  );
-  const all = plan.shardCount === 1 ? [slots[0]!] : rsReconstruct(slots, plan);
-  const fragments = all.map((data, index): Fragment => {
-    if (blake3Hex(data) !== checksums[index]) throw mismatch(index);
-    return fragment(index, data);
-  });
-  return {
-    bytes,
-    loader: {
-      checksums,
-      load: (index) => Promise.resolve(fragments[index]),
-      release: () => Promise.resolve(),
-    },
-  };
 }
 
 /** Internal: `repairSweep`. */
@@ -378,11 +329,14 @@ export async function repairSweep(
 
   // Check everything first, then repair the most endangered first.
   const checked: HealthReport[] = [];
+  const owns = new Map<TesseraId, OwnShards | null>();
   const results: RepairReport[] = [];
   for (const id of ids) {
     signal?.throwIfAborted();
     try {
-      checked.push((await inspect(ctx, id, { signal })).report);
+      const inspection = await inspect(ctx, id, { signal });
+      checked.push(inspection.report);
+      owns.set(id, inspection.own);
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       results.push(failedReport(id, e));
@@ -400,8 +354,9 @@ export async function repairSweep(
   for (const r of todo) {
     signal?.throwIfAborted();
     try {
-      const own = await ownShards(ctx, r.tesseraId, { signal });
-      results.push(await repairFrom(ctx, r, own, { signal }));
+      results.push(
+        await repairFrom(ctx, r, owns.get(r.tesseraId)!, { signal }),
+      );
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       results.push(failedReport(r.tesseraId, e, r.health));

@@ -1,6 +1,8 @@
 /**
  * Placing our tesseras on peers: encode, find the closest diverse peers,
- * push, record, credit.
+ * push, record, credit. Every put ends as a blob in our blob store and a
+ * loader of its shards (data shards are ranges of the blob, parity staged
+ * or cached), so what is pushed never has to be whole in memory.
  *
  * @module
  */
@@ -8,24 +10,31 @@ import {
   assertTesseraId,
   assertTesseraSize,
   type Checksum,
-  type Fragment,
   type FragmentPlan,
-  type IoOptions,
+  isWholeCopy,
   MAX_TESSERA_SIZE,
+  type ShardStaging,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
+import { blake3Hex, planTessera } from "../codec/mod.ts";
 import {
-  blake3Hex,
-  encodeTessera,
-  encodeTesseraFile,
-  planTessera,
-} from "../codec/mod.ts";
+  blobReader,
+  dataShardReader,
+  notInBlobStore,
+  STRIPE_BYTES,
+} from "./blob_bytes.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
-import { fileBlobs, STRIPE_BYTES } from "./file_blobs.ts";
-import { fileShardLoader, ownShards } from "./own_shards.ts";
+import {
+  OwnShards,
+  range,
+  type ShardLoader,
+  shardLoader,
+} from "./own_shards.ts";
 import { pushShards } from "./push.ts";
+import { ShardHash } from "./shard_hash.ts";
+import { hashStriped, type ShardReader, stripePass } from "./stripes.ts";
 import type { ReplicateOptions, ReplicationReport } from "./types.ts";
 
 /** Internal: `putTessera`. */
@@ -43,10 +52,10 @@ export async function putTessera(
 /**
  * Internal: `putTesseraFile` — the streaming put. The file is copied into
  * a staging area (so nobody changes it under us), stream-encoded from the
- * copy with its parity shards written to staging files, and the copy
- * becomes our blob; shards are then pushed one per transfer, data shards
- * read from the blob, parity from staging. The staging area is removed
- * at the end, also on failure.
+ * copy with its parity shards staged, and the copy becomes our blob;
+ * shards are then pushed one per transfer, data shards read from the
+ * blob, parity from staging. The staging area is removed at the end, also
+ * on failure.
  */
 export async function putTesseraFile(
   ctx: ServiceContext,
@@ -54,51 +63,88 @@ export async function putTesseraFile(
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
   const { signal } = options;
-  const files = fileBlobs(ctx);
-  if (!files) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      "this node's blob store cannot take files (no staging): read the file and use putTessera",
-    );
-  }
-  const staging = await files.openStaging({ signal });
+  const staging = await ctx.blobs.openStaging({ signal });
   try {
     const copy = await staging.importFile(path, {
       signal,
       maxBytes: MAX_TESSERA_SIZE,
     });
-    const plan = planTessera(copy.size, { thresholds: ctx.thresholds });
-    const small = plan.tier === "small" || plan.shardCount === 1;
-    let done = 0;
-    const encoded = await encodeTesseraFile(copy.path, {
-      write: (index, bytes) => {
-        // Shard 0 comes first in file order: its progress is the file's.
-        if (index === 0 && options.onEncode) {
-          done += bytes.length;
-          const file = small ? done : done * plan.dataShards;
-          options.onEncode(Math.min(file, plan.size), plan.size);
-        }
-        if (small || index < plan.dataShards) return;
-        return staging.append(index, bytes, { signal });
-      },
-    }, { thresholds: ctx.thresholds, signal, stripeBytes: STRIPE_BYTES });
-    options.onEncode?.(plan.size, plan.size);
+    const encoded = await encodeImported(ctx, staging, copy.size, options);
     await staging.commitBlob(encoded.id, { signal });
-    const loader = fileShardLoader(files, {
-      id: encoded.id,
-      plan: encoded.plan,
-      checksums: encoded.checksums,
-      staging,
-    });
+    const read = ownShardReader(ctx, encoded, staging);
     return await placeEncoded(ctx, {
-      id: encoded.id,
-      plan: encoded.plan,
-      checksums: encoded.checksums,
-      load: loader.load,
+      ...encoded,
+      loader: shardLoader(encoded, {
+        read,
+        release: () => Promise.resolve(),
+      }),
     }, options);
   } finally {
     await staging.remove();
   }
+}
+
+/** What an encode learned: the id, the cut and every shard's checksum. */
+interface Encoded {
+  readonly id: TesseraId;
+  readonly plan: FragmentPlan;
+  readonly checksums: readonly Checksum[];
+}
+
+/**
+ * Encode the staged copy: every shard hashed, parity appended to the
+ * staging, progress reported by the first shard (in file order), then
+ * the id hashed (a whole copy's one checksum is its id).
+ */
+async function encodeImported(
+  ctx: ServiceContext,
+  staging: ShardStaging,
+  size: number,
+  options: ReplicateOptions,
+): Promise<Encoded> {
+  const { signal } = options;
+  const plan = planTessera(size, { thresholds: ctx.thresholds });
+  const whole = isWholeCopy(plan);
+  const data = dataShardReader((r, o) => staging.readImported(r, o), plan);
+  const hashes = range(plan.shardCount).map(() =>
+    new ShardHash(plan.shardSize)
+  );
+  let done = 0;
+  await stripePass(data, async (index, bytes, o) => {
+    hashes[index].update(bytes);
+    if (index === 0 && options.onEncode) {
+      done += bytes.length;
+      const file = whole ? done : done * plan.dataShards;
+      options.onEncode(Math.min(file, plan.size), plan.size);
+    }
+    if (index >= plan.dataShards) await staging.append(index, bytes, o);
+  }, {
+    shape: plan,
+    have: range(plan.dataShards),
+    emit: range(plan.shardCount),
+  }, { signal, stripeBytes: STRIPE_BYTES });
+  const checksums = hashes.map((h) => h.digest());
+  const read: ShardReader = (_i, r, o) => staging.readImported(r, o);
+  const id = whole
+    ? checksums[0]
+    : await hashStriped(read, { dataShards: 1, shardSize: size, size }, {
+      signal,
+    });
+  options.onEncode?.(plan.size, plan.size);
+  return { id, plan, checksums };
+}
+
+/** Data shards from our (committed) blob, parity from the staging. */
+function ownShardReader(
+  ctx: ServiceContext,
+  encoded: Encoded,
+  staging: ShardStaging,
+): ShardReader {
+  const data = dataShardReader(blobReader(ctx.blobs, encoded.id), encoded.plan);
+  return (index, r, o) =>
+    index < encoded.plan.dataShards
+      ? data(index, r, o)
+      : staging.read(index, r, o);
 }
 
 /** Internal: `replicateTessera`. */
@@ -108,72 +154,40 @@ export async function replicateTessera(
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
   assertTesseraId(id);
-  if (fileBlobs(ctx)) {
-    // From the blob file: one streaming pass stages the parity shards.
-    const own = await ownShards(ctx, id, { signal: options.signal });
-    if (!own) throw notInBlobStore(id);
-    const all = Array.from({ length: own.plan.shardCount }, (_, i) => i);
-    const loader = await own.prepare(all, null, { signal: options.signal });
-    try {
-      return await placeEncoded(ctx, {
-        id,
-        plan: own.plan,
-        checksums: loader.checksums,
-        load: loader.load,
-      }, options);
-    } finally {
-      await loader.release();
-    }
+  const { signal } = options;
+  const own = await OwnShards.open(ctx, id, { signal });
+  if (!own) throw notInBlobStore(id);
+  const loader = await own.prepare(range(own.plan.shardCount), null, {
+    signal,
+  });
+  try {
+    return await placeEncoded(ctx, {
+      id,
+      plan: own.plan,
+      checksums: loader.checksums,
+      loader,
+    }, options);
+  } finally {
+    await loader.release();
   }
-  const data = await ctx.blobs.get(id, { signal: options.signal });
-  if (!data) throw notInBlobStore(id);
-  const encoded = encodeTessera(data, { thresholds: ctx.thresholds });
-  if (encoded.id !== id) {
-    throw new TesserasError(
-      "CHECKSUM_MISMATCH",
-      `our stored copy of tessera ${id} is corrupt: restore it from a backup, or delete it and retrieve it from the network`,
-    );
-  }
-  return await placeEncoded(ctx, {
-    id,
-    plan: encoded.plan,
-    checksums: encoded.fragments.map((f) => f.id.checksum),
-    fragments: encoded.fragments,
-  }, options);
 }
 
-function notInBlobStore(id: TesseraId): TesserasError {
-  return new TesserasError(
-    "NOT_FOUND",
-    `tessera ${id} is not in our blob store: put the file first`,
-  );
-}
-
-/** What to place: shards in hand, or a loader. */
-interface Encoded {
-  readonly id: TesseraId;
-  readonly plan: FragmentPlan;
-  readonly checksums: readonly Checksum[];
-  readonly fragments?: readonly Fragment[];
-  readonly load?: (index: number, options: IoOptions) => Promise<Fragment>;
-}
-
+/** Track, push every shard (or the copies of a whole one), report. */
 async function placeEncoded(
   ctx: ServiceContext,
-  encoded: Encoded,
+  encoded: Encoded & { readonly loader: ShardLoader },
   options: ReplicateOptions,
 ): Promise<ReplicationReport> {
   const { id, plan, checksums } = encoded;
   // Track first: even a partial placement is then known to repair.
   await ctx.holders.track(id, { plan, checksums });
-  const indices = checksums.map((_, i) => i);
-  const small = plan.tier === "small" || plan.shardCount === 1;
   const result = await pushShards(ctx, {
     tesseraId: id,
     plan,
-    fragments: encoded.fragments ?? [],
-    ...(encoded.load ? { load: encoded.load } : {}),
-    ...(small ? { copies: ctx.config.smallReplicas } : { indices }),
+    load: encoded.loader.load,
+    ...(isWholeCopy(plan)
+      ? { copies: ctx.config.smallReplicas }
+      : { indices: range(checksums.length) }),
   }, options);
   if (result.candidates.length === 0) {
     throw new TesserasError(

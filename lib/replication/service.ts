@@ -22,15 +22,15 @@ import type {
   TierThresholds,
 } from "../core/mod.ts";
 import { makeContext, type ServiceContext } from "./context.ts";
-import { loadStanding, standingOf } from "./standing.ts";
+import { loadStanding } from "./standing.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
 import { answerFetch, receiveFragment } from "./receive.ts";
 import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
-import { retrieveTessera } from "./retrieve.ts";
-import { retrieveTesseraTo } from "./retrieve_stream.ts";
+import { retrieveTessera, retrieveTesseraTo } from "./retrieve.ts";
+
 import type {
   CheckOptions,
   HealthReport,
@@ -122,7 +122,7 @@ export class ReplicationService implements InboundHandlers {
    */
   flushStanding(): Promise<void> {
     return this.#ctx.standingStore
-      ? standingOf(this.#ctx).flush()
+      ? this.#ctx.standing.flush()
       : Promise.resolve();
   }
 

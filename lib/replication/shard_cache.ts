@@ -1,44 +1,69 @@
 /**
- * A small per-service LRU of our tesseras' encoded shards, for blob stores
- * loaded whole (memory: tests and the simulator). Every health check
- * proves against our shards; re-encoding the blob each time dominated the
- * owner's cost. Entries are only used after the blob was hashed to its
- * id again, so a hit returns exactly what encoding would: the id pins the
- * bytes, and the service's thresholds pin the plan.
+ * What the service keeps of its own small tesseras between checks: their
+ * parity shards (every health check proves against our shards, and
+ * encoding the blob each time dominated the owner's cost), and which
+ * blob bytes were last seen to hash to their id.
  *
  * @module
  */
-import type { FragmentPlan, TesseraId } from "../core/mod.ts";
-import type { ServiceContext } from "./context.ts";
+import type { Checksum, FragmentPlan, TesseraId } from "../core/mod.ts";
 
-/** Internal: a cached encoding. */
-export interface CachedShards {
+/** Internal: the parity of one tessera, computed from a verified blob. */
+export interface CachedParity {
   readonly plan: FragmentPlan;
+  /** Parity shards, index `dataShards` first. */
   readonly shards: readonly Uint8Array[];
+  /** Their checksums, by shard index. */
+  readonly checksums: ReadonlyMap<number, Checksum>;
 }
 
-/** Most bytes of shards kept per service. */
+/** Most bytes of parity kept per service. */
 const MAX_BYTES = 32 * 1024 * 1024;
 /** Most tesseras kept per service. */
 const MAX_ENTRIES = 64;
 
-class ShardCache {
+/**
+ * Internal: one service's cache, an LRU. An entry is only used after the
+ * blob was checked against its id again, so a hit returns exactly what
+ * encoding would: the id pins the bytes, and the plan (checked) the cut.
+ */
+export class OwnShardCache {
   // A Map iterates in insertion order: re-inserting on use makes it an LRU.
-  readonly #entries = new Map<TesseraId, CachedShards & { bytes: number }>();
+  readonly #entries = new Map<TesseraId, CachedParity & { bytes: number }>();
   #bytes = 0;
+  /**
+   * Blob bytes that hashed to their id, by buffer and offset. A store that
+   * shares instead of copying hands out views of the same buffer on every
+   * read, and a stored blob is never written to (a new version is a new
+   * `put`, a new buffer), so it need not be hashed at every check; a
+   * copying store or a file hands out fresh bytes, hashed each time.
+   */
+  readonly #verified = new WeakMap<
+    ArrayBufferLike,
+    Map<number, { length: number; id: TesseraId }>
+  >();
 
-  get(id: TesseraId): CachedShards | undefined {
+  /** Whether the parity of `plan` is small enough to keep. */
+  fits(plan: FragmentPlan): boolean {
+    return plan.parityShards * plan.shardSize <= MAX_BYTES;
+  }
+
+  /** The parity of `id` cut as `plan`, if kept. */
+  get(id: TesseraId, plan: FragmentPlan): CachedParity | undefined {
     const e = this.#entries.get(id);
-    if (!e) return undefined;
+    if (
+      !e || e.plan.shardSize !== plan.shardSize ||
+      e.plan.shardCount !== plan.shardCount
+    ) return undefined;
     this.#entries.delete(id);
     this.#entries.set(id, e);
     return e;
   }
 
-  set(id: TesseraId, value: CachedShards): void {
-    let bytes = 0;
-    for (const s of value.shards) bytes += s.byteLength;
-    if (bytes > MAX_BYTES) return;
+  /** Keep the parity of `id` (unless too large); returns it. */
+  set(id: TesseraId, value: CachedParity): CachedParity {
+    const bytes = value.plan.parityShards * value.plan.shardSize;
+    if (bytes > MAX_BYTES) return value;
     const old = this.#entries.get(id);
     if (old) {
       this.#entries.delete(id);
@@ -51,17 +76,19 @@ class ShardCache {
       this.#entries.delete(k);
       this.#bytes -= e.bytes;
     }
+    return value;
   }
-}
 
-const caches = new WeakMap<ServiceContext, ShardCache>();
-
-/** Internal: the shard cache of the service `ctx`. */
-export function shardCache(ctx: ServiceContext): ShardCache {
-  let cache = caches.get(ctx);
-  if (!cache) {
-    cache = new ShardCache();
-    caches.set(ctx, cache);
+  /** Whether exactly these bytes were seen to hash to `id`. */
+  verified(bytes: Uint8Array, id: TesseraId): boolean {
+    const seen = this.#verified.get(bytes.buffer)?.get(bytes.byteOffset);
+    return seen?.id === id && seen.length === bytes.length;
   }
-  return cache;
+
+  /** Remember that these bytes hash to `id`. */
+  markVerified(bytes: Uint8Array, id: TesseraId): void {
+    let byOffset = this.#verified.get(bytes.buffer);
+    if (!byOffset) this.#verified.set(bytes.buffer, byOffset = new Map());
+    byOffset.set(bytes.byteOffset, { length: bytes.length, id });
+  }
 }

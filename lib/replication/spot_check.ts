@@ -18,7 +18,6 @@
 import type { Checksum, IoOptions, PeerInfo, TesseraId } from "../core/mod.ts";
 import { challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
-import { standingOf } from "./standing.ts";
 
 /** Internal: one acknowledged placement. */
 export interface Acknowledged {
@@ -65,7 +64,7 @@ export async function spotCheck(
     }),
     { signal: options.signal, prover: null },
   );
-  const standing = standingOf(ctx);
+  const standing = ctx.standing;
   const missing: Acknowledged[] = [];
   const liars: PeerInfo[] = [];
   for (let n = 0; n < groups.length; n++) {

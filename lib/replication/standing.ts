@@ -471,30 +471,14 @@ function describe(change: PeerStandingChange): string {
   }
 }
 
-/** What {@linkcode standingOf} reads of a service context. */
+/** What {@linkcode loadStanding} reads of a service context. */
 export interface StandingContext {
   readonly config: { readonly repairIntervalMs: number };
   /** Where the standing persists; absent: in memory only. */
   readonly standingStore?: PeerStandingStore;
+  /** The service's standing memory, filled from the store. */
+  readonly standing: PeerStanding;
   readonly log?: Logger;
-}
-
-const standings = new WeakMap<object, PeerStanding>();
-
-/**
- * Internal: the standing memory of the service whose context is `ctx`
- * (created on first use, writing through to `ctx.standingStore`).
- */
-export function standingOf(ctx: StandingContext): PeerStanding {
-  let s = standings.get(ctx);
-  if (!s) {
-    s = new PeerStanding(ctx.config.repairIntervalMs, {
-      ...(ctx.standingStore ? { store: ctx.standingStore } : {}),
-      ...(ctx.log ? { log: ctx.log } : {}),
-    });
-    standings.set(ctx, s);
-  }
-  return s;
 }
 
 /**
@@ -508,7 +492,7 @@ export async function loadStanding(
 ): Promise<void> {
   const store = ctx.standingStore;
   if (!store) return;
-  const standing = standingOf(ctx);
+  const standing = ctx.standing;
   const at = ctx.clock.now();
   const interval = Math.max(1, ctx.config.repairIntervalMs);
   const snapshot = await store.load({

@@ -36,6 +36,97 @@ export type ShardReader = (
   options?: IoOptions,
 ) => Promise<Uint8Array>;
 
+/** Internal: receives each produced stripe of a shard, in order per shard. */
+export type StripeSink = (
+  index: number,
+  bytes: Uint8Array,
+  options: IoOptions,
+) => Promise<void> | void;
+
+/**
+ * Internal: the one stripe pass of the service. Shards `emit` are handed
+ * to `sink` a column stripe at a time, in order per shard: those in `have`
+ * as read, the others computed from `dataShards` of `have` (data shards
+ * first: when all are at hand, parity needs no inversion). Encoding a
+ * blob (have: its data shards), rebuilding lost shards (have: the
+ * survivors) and proving shards all run through it. Rejects
+ * `INSUFFICIENT_SHARDS` when shards must be computed and fewer than
+ * `dataShards` are at hand, `STORAGE_ERROR` when a read comes back short.
+ */
+export async function stripePass(
+  read: ShardReader,
+  sink: StripeSink,
+  job: {
+    readonly shape: Shape;
+    readonly have: readonly number[];
+    readonly emit: readonly number[];
+  },
+  options: IoOptions & { readonly stripeBytes?: number } = {},
+): Promise<void> {
+  const { dataShards: k, parityShards: m, shardSize: S } = job.shape;
+  const haveSet = new Set(job.have);
+  const emit = [...new Set(job.emit)];
+  const computed = emit.filter((i) => !haveSet.has(i));
+  const used = computed.length === 0
+    ? emit
+    : [...haveSet].sort((a, b) => a - b).slice(0, k);
+  if (computed.length > 0 && used.length < k) {
+    throw new TesserasError(
+      "INSUFFICIENT_SHARDS",
+      `only ${used.length} of the ${k} shards needed to rebuild are at hand`,
+    );
+  }
+  const width = Math.max(1, options.stripeBytes ?? STRIPE);
+  if (S === 0) {
+    for (const i of emit) await sink(i, new Uint8Array(0), options);
+  }
+  for (let offset = 0; offset < S; offset += width) {
+    options.signal?.throwIfAborted();
+    const w = Math.min(width, S - offset);
+    const rows = await readRows(read, used, { offset, length: w }, options);
+    let all: readonly (Uint8Array | null)[] = rows;
+    if (computed.length > 0) {
+      const slots: (Uint8Array | null)[] = new Array(k + m).fill(null);
+      used.forEach((i, n) => slots[i] = rows[n]);
+      all = rsReconstruct(slots, job.shape);
+    } else all = emitOrder(rows, used, k + m);
+    for (const i of emit) await sink(i, all[i]!, options);
+  }
+}
+
+/** Rows `used` of one stripe, each checked to be whole. */
+async function readRows(
+  read: ShardReader,
+  used: readonly number[],
+  range: ByteRange,
+  options: IoOptions,
+): Promise<Uint8Array[]> {
+  const rows = await Promise.all(used.map((i) => read(i, range, options)));
+  rows.forEach((r, n) => {
+    if (r.length !== range.length) {
+      throw new TesserasError(
+        "STORAGE_ERROR",
+        `shard ${
+          used[n]
+        } ended early (${r.length} of ${range.length} bytes at ${range.offset})`,
+      );
+    }
+  });
+  return rows;
+}
+
+/** Rows read for `used`, placed at their shard index. */
+function emitOrder(
+  rows: readonly Uint8Array[],
+  used: readonly number[],
+  total: number,
+): (Uint8Array | null)[] {
+  const out: (Uint8Array | null)[] = new Array(Math.max(total, ...used) + 1)
+    .fill(null);
+  used.forEach((i, n) => out[i] = rows[n]);
+  return out;
+}
+
 /**
  * Internal: rebuild shards `want` from `dataShards` of the shards `have`
  * (read with `read`), stripe by stripe, appending each to `into`.
@@ -44,7 +135,7 @@ export type ShardReader = (
  */
 export async function rebuildStriped(
   read: ShardReader,
-  into: ShardStaging,
+  into: Pick<ShardStaging, "append">,
   job: {
     readonly shape: Shape;
     readonly have: readonly number[];
@@ -52,51 +143,20 @@ export async function rebuildStriped(
   },
   options: IoOptions & { readonly stripeBytes?: number } = {},
 ): Promise<Map<number, Checksum>> {
-  const { shape, want } = job;
-  const { dataShards: k, parityShards: m, shardSize: S } = shape;
   const haveSet = new Set(job.have);
-  const missing = [...new Set(want)].filter((i) => !haveSet.has(i));
-  const out = new Map<number, Checksum>();
-  if (missing.length === 0) return out;
-  // Data shards first: when all are at hand, parity needs no inversion.
-  const used = [...haveSet].sort((a, b) => a - b).slice(0, k);
-  if (used.length < k) {
-    throw new TesserasError(
-      "INSUFFICIENT_SHARDS",
-      `only ${used.length} of the ${k} shards needed to rebuild are at hand`,
-    );
-  }
+  const missing = [...new Set(job.want)].filter((i) => !haveSet.has(i));
   const hashers = new Map(missing.map((i) => [i, createBlake3()]));
-  const width = Math.max(1, options.stripeBytes ?? STRIPE);
-  for (let offset = 0; offset < S; offset += width) {
-    options.signal?.throwIfAborted();
-    const w = Math.min(width, S - offset);
-    const rows = await Promise.all(
-      used.map((i) => read(i, { offset, length: w }, options)),
-    );
-    rows.forEach((r, n) => {
-      if (r.length !== w) {
-        throw new TesserasError(
-          "STORAGE_ERROR",
-          `shard ${
-            used[n]
-          } ended early (${r.length} of ${w} bytes at ${offset})`,
-        );
-      }
-    });
-    const slots: (Uint8Array | null)[] = new Array(k + m).fill(null);
-    used.forEach((i, n) => slots[i] = rows[n]);
-    const all = rsReconstruct(slots, shape);
-    for (const i of missing) {
-      hashers.get(i)!.update(all[i]);
-      await into.append(i, all[i], options);
-    }
-  }
-  if (S === 0) {
-    for (const i of missing) await into.append(i, new Uint8Array(0));
-  }
-  for (const [i, h] of hashers) out.set(i, toHex(h.digest()));
-  return out;
+  if (missing.length === 0) return new Map();
+  await stripePass(
+    read,
+    async (i, bytes, o) => {
+      hashers.get(i)!.update(bytes);
+      await into.append(i, bytes, o);
+    },
+    { shape: job.shape, have: job.have, emit: missing },
+    options,
+  );
+  return new Map([...hashers].map(([i, h]) => [i, toHex(h.digest())]));
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The owner's own tessera bytes as files `{root}/{id}.blob`, each written
  * atomically (temp file, fsync, rename, fsync of the directory), with the
- * optional streaming capabilities of the port: ranged reads, the file
- * path, and staging areas `{root}/.staging/{random}/` for streaming puts,
- * repairs and retrievals (removed at start by `removeStrayTempFiles`).
+ * streaming side of the port: sizes, ranged reads and staging areas
+ * `{root}/.staging/{random}/` for puts, repairs and retrievals (removed at
+ * start by `removeStrayTempFiles`); also each blob's file path.
  *
  * @module
  */
@@ -28,6 +28,15 @@ import {
   writeFileAtomic,
 } from "./atomic_file.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
+
+/** A staging area of {@linkcode FsBlobStore}: its imported copy is a file. */
+export interface FileStaging extends ShardStaging {
+  /** As {@linkcode ShardStaging.importFile}; resolves with the copy's file. */
+  importFile(
+    source: string,
+    options?: IoOptions & { readonly maxBytes?: number },
+  ): Promise<LocalFile>;
+}
 
 /** Options of {@linkcode FsBlobStore}. */
 export interface FsBlobStoreOptions {
@@ -160,6 +169,11 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** The blob's size in bytes, or `null` when absent. */
+  async size(id: TesseraId, options: IoOptions = {}): Promise<number | null> {
+    return (await this.blobFile(id, options))?.size ?? null;
+  }
+
   /**
    * Up to `range.length` bytes of the blob from `range.offset` (fewer at
    * its end), or `null` when absent.
@@ -183,7 +197,7 @@ export class FsBlobStore implements BlobStore {
    * A fresh staging area `{root}/.staging/{random}/`; remove it when
    * done. Its `commitBlob` renames the imported copy to `{id}.blob`.
    */
-  async openStaging(options: IoOptions = {}): Promise<ShardStaging> {
+  async openStaging(options: IoOptions = {}): Promise<FileStaging> {
     options.signal?.throwIfAborted();
     const dir = join(this.#root, STAGING, crypto.randomUUID());
     await ensureDir(dir);
@@ -260,7 +274,7 @@ async function readRangeOf(
  * One staging area: `source` (the imported copy) and `{index}.shard`
  * files, appended through handles kept open until `remove`.
  */
-class FsStaging implements ShardStaging {
+class FsStaging implements FileStaging {
   readonly #dir: string;
   readonly #blobPath: (id: TesseraId) => string;
   readonly #writers = new Map<number, Promise<Deno.FsFile>>();
@@ -328,6 +342,25 @@ class FsStaging implements ShardStaging {
       return { path: dest, size: (await f.stat()).size };
     } catch (err) {
       throw storageError(err, `flushing the copy of ${source}`);
+    }
+  }
+
+  async readImported(
+    range: ByteRange,
+    options: IoOptions = {},
+  ): Promise<Uint8Array> {
+    this.#live();
+    options.signal?.throwIfAborted();
+    try {
+      return await readRangeOf(this.#source, range);
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          "no imported file to read: call importFile first",
+        );
+      }
+      throw storageError(err, "reading the imported copy");
     }
   }
 

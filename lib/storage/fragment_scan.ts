@@ -14,7 +14,7 @@ import { toHex } from "../core/mod.ts";
 import { readOutboardFile, writeOutboardFile } from "./fragment_outboard.ts";
 import type { Database } from "./database.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
-import type { KeyedLock } from "./keyed_lock.ts";
+import type { KeyedLock } from "../core/mod.ts";
 import {
   outboardFileName,
   parseOutboardFileName,

@@ -72,7 +72,7 @@ import {
   reconcileHeldCredit,
 } from "./held_credit.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
-import { KeyedLock } from "./keyed_lock.ts";
+import { KeyedLock } from "../core/mod.ts";
 import {
   assertFragmentId,
   assertPeerId,

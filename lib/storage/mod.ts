@@ -57,7 +57,11 @@ export {
   SqliteHolderRegistry,
   type SqliteHolderRegistryOptions,
 } from "./holder_registry.ts";
-export { FsBlobStore, type FsBlobStoreOptions } from "./blob_store.ts";
+export {
+  type FileStaging,
+  FsBlobStore,
+  type FsBlobStoreOptions,
+} from "./blob_store.ts";
 export {
   DEFAULT_PEER_MAX_AGE_SECONDS,
   MAX_MULTIADDR_LENGTH,

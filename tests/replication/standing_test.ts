@@ -7,8 +7,38 @@ import {
   MAX_BACKOFF_INTERVALS,
   PeerStanding,
   rankCandidates,
-  standingOf,
 } from "../../lib/replication/standing.ts";
+import { makeContext } from "../../lib/replication/context.ts";
+import type { ReplicationServiceInit } from "../../lib/replication/mod.ts";
+import {
+  MemoryBlobStore,
+  MemoryFragmentStore,
+  MemoryHolderRegistry,
+  MemoryKeyring,
+  MemoryReciprocityLedger,
+} from "../../lib/memory/mod.ts";
+
+/** Memory ports for one service context (the network is never used). */
+function contextInit(id: string): ReplicationServiceInit {
+  const identity = new MemoryKeyring().identity(id);
+  const offline = () => Promise.reject(new Error("offline"));
+  return {
+    dht: {
+      selfId: identity.peerId,
+      findClosestPeers: () => Promise.resolve([]),
+      replicate: offline,
+      requestAttestation: offline,
+      ping: offline,
+      fetch: offline,
+    },
+    fragments: new MemoryFragmentStore(),
+    ledger: new MemoryReciprocityLedger(),
+    blobs: new MemoryBlobStore(),
+    holders: new MemoryHolderRegistry(),
+    identity,
+    config: { repairIntervalMs: DAY },
+  };
+}
 
 const DAY = 24 * 3_600_000;
 
@@ -197,14 +227,14 @@ Deno.test("rankCandidates: liars and backed-off peers out; then fit, peers that 
   ]);
 });
 
-Deno.test("standingOf: one memory per service context", () => {
-  const a = { config: { repairIntervalMs: DAY } };
-  const b = { config: { repairIntervalMs: DAY } };
-  assert.equal(standingOf(a), standingOf(a));
-  assert.notEqual(standingOf(a), standingOf(b));
-  standingOf(a).lied("x", 0);
-  assert.equal(standingOf(a).lies("x"), 1);
-  assert.equal(standingOf(b).lies("x"), 0);
+Deno.test("one standing memory per service context", () => {
+  const a = makeContext(contextInit("a"));
+  const b = makeContext(contextInit("b"));
+  assert.equal(a.standing, a.standing);
+  assert.notEqual(a.standing, b.standing);
+  a.standing.lied("x", 0);
+  assert.equal(a.standing.lies("x"), 1);
+  assert.equal(b.standing.lies("x"), 0);
 });
 
 Deno.test("a running memory forgets a lie or refusal that ended long ago, as a restart does", () => {

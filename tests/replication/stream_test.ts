@@ -176,13 +176,28 @@ Deno.test("putTesseraFile failures: missing file, no peers, abort; staging alway
   assert.equal(await stagingLeft(e), 0);
 });
 
-Deno.test("putTesseraFile needs a blob store that can stage files", async () => {
+Deno.test("putTesseraFile on a memory blob store runs the same byte path (staging in memory)", async () => {
   const net = new MiniNetwork();
   const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
   await assert.rejects(
     owner.service.putTesseraFile("/nonexistent"),
-    (err) => isTesserasError(err, "INVALID_INPUT"),
+    (err) => isTesserasError(err, "NOT_FOUND"),
   );
+  const dir = await Deno.makeTempDir({ prefix: "tesseras-stream-mem-" });
+  try {
+    const data = testBytes(5000, 3);
+    const path = join(dir, "input.bin");
+    await Deno.writeFile(path, data);
+    const report = await owner.service.putTesseraFile(path);
+    const expected = encodeTessera(data, { thresholds: TEST_THRESHOLDS });
+    assert.equal(report.tesseraId, expected.id);
+    assert.equal(report.placed.length, 24);
+    assert.deepEqual(await owner.blobs.get(expected.id), data);
+    assert.equal(await assertHoldersExact(net, expected.id, data), 24);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("health from the blob file: proofs checked in one pass, a checksum-only holder fails, a corrupt blob is reported", async () => {

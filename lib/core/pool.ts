@@ -1,13 +1,21 @@
 /**
- * Bounded parallelism without timers.
+ * Bounded parallelism without timers: the one pool of the project.
  *
  * @module
  */
 
 /**
- * Internal: `fn` over `items` with at most `limit` running at once;
- * results in input order. The first rejection rejects the whole (after
- * the running calls settle, so nothing floats).
+ * `fn` over `items` with at most `limit` running at once; results in
+ * input order. The first rejection rejects the whole (after the running
+ * calls settle, so nothing floats).
+ *
+ * @example
+ * ```ts
+ * import { mapPool } from "./pool.ts";
+ * const doubled = await mapPool([1, 2, 3], (n) => Promise.resolve(2 * n), {
+ *   limit: 2,
+ * });
+ * ```
  */
 export async function mapPool<T, R>(
   items: readonly T[],
