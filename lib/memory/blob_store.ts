@@ -88,11 +88,13 @@ export class MemoryBlobStore implements BlobStore {
     range: ByteRange,
     options: IoOptions = {},
   ): Promise<Uint8Array | null> {
-    options.signal?.throwIfAborted();
-    const data = this.#blobs.get(id);
-    if (!data) return Promise.resolve(null);
-    const part = sliceOf(data, range);
-    return Promise.resolve(this.#copy ? part.slice() : part);
+    return settle(() => {
+      options.signal?.throwIfAborted();
+      const data = this.#blobs.get(id);
+      if (!data) return null;
+      const part = sliceOf(data, range);
+      return this.#copy ? part.slice() : part;
+    });
   }
 
   /** A fresh staging area in memory. */
@@ -169,64 +171,74 @@ class MemoryStaging implements ShardStaging {
     return { size: this.#imported.length };
   }
 
-  async readImported(
+  readImported(
     range: ByteRange,
     options: IoOptions = {},
   ): Promise<Uint8Array> {
-    this.#live(options);
-    if (!this.#imported) {
-      throw new TesserasError(
-        "NOT_FOUND",
-        "no imported file to read: call importFile first",
-      );
-    }
-    return sliceOf(this.#imported, range);
+    return settle(() => {
+      this.#live(options);
+      if (!this.#imported) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          "no imported file to read: call importFile first",
+        );
+      }
+      return sliceOf(this.#imported, range);
+    });
   }
 
-  async append(
+  append(
     index: number,
     bytes: Uint8Array,
     options: IoOptions = {},
   ): Promise<void> {
-    this.#live(options);
-    const pieces = this.#shards.get(index);
-    if (pieces) pieces.push(bytes.slice());
-    else this.#shards.set(index, [bytes.slice()]);
+    return settle(() => {
+      this.#live(options);
+      const pieces = this.#shards.get(index);
+      if (pieces) pieces.push(bytes.slice());
+      else this.#shards.set(index, [bytes.slice()]);
+    });
   }
 
-  async read(
+  read(
     index: number,
     range: ByteRange,
     options: IoOptions = {},
   ): Promise<Uint8Array> {
-    this.#live(options);
-    const pieces = this.#shards.get(index);
-    if (!pieces) {
-      throw new TesserasError(
-        "NOT_FOUND",
-        `shard ${index} was never staged in this area`,
-      );
-    }
-    if (pieces.length > 1) pieces.splice(0, pieces.length, joined(pieces));
-    return sliceOf(pieces[0], range);
+    return settle(() => {
+      this.#live(options);
+      const pieces = this.#shards.get(index);
+      if (!pieces) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          `shard ${index} was never staged in this area`,
+        );
+      }
+      if (pieces.length > 1) pieces.splice(0, pieces.length, joined(pieces));
+      return sliceOf(pieces[0], range);
+    });
   }
 
-  async commitBlob(id: TesseraId, options: IoOptions = {}): Promise<void> {
-    this.#live(options);
-    if (!this.#imported) {
-      throw new TesserasError(
-        "NOT_FOUND",
-        "no imported file to commit: call importFile first",
-      );
-    }
-    this.#commit(id, this.#imported);
-    this.#imported = null;
+  commitBlob(id: TesseraId, options: IoOptions = {}): Promise<void> {
+    return settle(() => {
+      this.#live(options);
+      if (!this.#imported) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          "no imported file to commit: call importFile first",
+        );
+      }
+      this.#commit(id, this.#imported);
+      this.#imported = null;
+    });
   }
 
-  async remove(): Promise<void> {
-    this.#removed = true;
-    this.#shards.clear();
-    this.#imported = null;
+  remove(): Promise<void> {
+    return settle(() => {
+      this.#removed = true;
+      this.#shards.clear();
+      this.#imported = null;
+    });
   }
 }
 
@@ -241,4 +253,13 @@ function joined(pieces: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** `fn`'s result as a promise; what it throws, as a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
