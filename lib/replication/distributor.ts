@@ -14,7 +14,12 @@
  *
  * @module
  */
-import type { FragmentPlan, PeerId, PeerInfo } from "../core/mod.ts";
+import {
+  type FragmentPlan,
+  isWholeCopy,
+  type PeerId,
+  type PeerInfo,
+} from "../core/mod.ts";
 import { subnetOf } from "./subnet.ts";
 
 /** The parts of a plan the distributor needs. */
@@ -58,27 +63,61 @@ export function selectDiversePeers(
   candidates: readonly PeerInfo[],
   options: DiversityOptions,
 ): PeerInfo[] {
-  const counts = new Map<string, number>();
   const seen = new Set<PeerId>(options.exclude ?? []);
-  for (const p of options.existing ?? []) {
-    if (seen.has(p.id)) continue;
-    seen.add(p.id);
-    const key = subnetOf(p);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  // Excluded peers do not count against the cap, even as holders.
+  const holders = (options.existing ?? []).filter((p) => !seen.has(p.id));
+  const tally = new SubnetTally(options.maxPerSubnet, holders);
+  for (const p of holders) seen.add(p.id);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const out: PeerInfo[] = [];
   for (const p of candidates) {
     if (out.length >= limit) break;
-    if (seen.has(p.id)) continue;
-    const key = subnetOf(p);
-    const n = counts.get(key) ?? 0;
-    if (n >= options.maxPerSubnet) continue;
+    if (seen.has(p.id) || !tally.fits(p)) continue;
     seen.add(p.id);
-    counts.set(key, n + 1);
+    tally.add(p);
     out.push(p);
   }
   return out;
+}
+
+/**
+ * The subnet cap, counted: distinct peers per subnet among a tessera's
+ * holders (and the peers about to hold shards), and whether one more
+ * peer of a subnet keeps the cap. The one place the cap is counted.
+ *
+ * @example
+ * ```ts
+ * const tally = new SubnetTally(1, [{ id: "a", ip: "10.0.0.1" }]);
+ * tally.fits({ id: "b", ip: "10.0.0.2" }); // false: 10.0.0.0/24 is full
+ * tally.fits({ id: "c", ip: "10.0.1.2" }); // true
+ * ```
+ */
+export class SubnetTally {
+  readonly #max: number;
+  readonly #counts = new Map<string, number>();
+  readonly #peers = new Set<PeerId>();
+
+  /**
+   * @param maxPerSubnet most distinct peers per subnet
+   * @param holders peers counted from the start (each once)
+   */
+  constructor(maxPerSubnet: number, holders: Iterable<PeerAddress> = []) {
+    this.#max = maxPerSubnet;
+    for (const p of holders) this.add(p);
+  }
+
+  /** Count `peer` (once, however often it is added). */
+  add(peer: PeerAddress): void {
+    if (this.#peers.has(peer.id)) return;
+    this.#peers.add(peer.id);
+    const key = subnetOf(peer);
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  /** Whether one more peer of `peer`'s subnet keeps the cap. */
+  fits(peer: PeerAddress): boolean {
+    return (this.#counts.get(subnetOf(peer)) ?? 0) < this.#max;
+  }
 }
 
 /** One shard (or whole-file copy) assigned to one peer. */
@@ -129,7 +168,7 @@ export function planPlacement(
   candidates: readonly PeerInfo[],
   options: PlacementOptions,
 ): Placement {
-  if (plan.tier === "small" || plan.shardCount === 1) {
+  if (isWholeCopy(plan)) {
     const copies = Math.max(0, options.copies ?? options.smallReplicas);
     const peers = selectDiversePeers(candidates, {
       ...options,

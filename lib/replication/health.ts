@@ -5,24 +5,35 @@
  * A holder that answers ping but fails its attestation is lost, not
  * alive: it is up but cannot prove it holds the bytes.
  *
+ * `inspect` reads as its steps and hands what it learnt (the tracked
+ * plan, the holder records, our shards, the live placements and the
+ * deficit) to repair, which reads none of it again.
+ *
  * @module
  */
 import {
   assertTesseraId,
   type HolderRecord,
   type IoOptions,
+  isWholeCopy,
+  mapPool,
   type PeerId,
   type TesseraHealth,
   type TesseraId,
   TesserasError,
   type TrackedTessera,
 } from "../core/mod.ts";
-import { challengeAll, type Expectation } from "./attest.ts";
+import { type AttestationCheck, challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
 import { OwnShards } from "./own_shards.ts";
-import { mapPool } from "../core/mod.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
+
+/** Internal: one live placement: shard `index` proven on `peerId`. */
+export interface LivePlacement {
+  readonly index: number;
+  readonly peerId: PeerId;
+}
 
 /** Internal: a health check with what repair needs besides the report. */
 export interface Inspection {
@@ -31,6 +42,10 @@ export interface Inspection {
   readonly records: readonly HolderRecord[];
   /** Our shards, recomputed from the blob, or `null` without a blob. */
   readonly own: OwnShards | null;
+  /** Every live placement, holder by holder. */
+  readonly live: readonly LivePlacement[];
+  /** Copies (whole copies) or shards (others) with no live holder. */
+  readonly deficit: number;
 }
 
 /** Internal: `inspectTessera`. */
@@ -50,191 +65,284 @@ export async function inspect(
 ): Promise<Inspection> {
   assertTesseraId(id);
   const { signal } = options;
-  const tracked = await ctx.holders.get(id);
-  if (!tracked) {
-    throw new TesserasError(
-      "NOT_FOUND",
-      `tessera ${id} is not tracked by this node: only its owner checks and repairs it`,
-    );
-  }
-  const { plan } = tracked;
+  const tracked = await trackedOf(ctx, id);
   const records = await ctx.holders.holders(id);
   const own = await OwnShards.open(ctx, id, { signal });
-  // Records come by index, then peer: each peer's indices come out
-  // ascending, and a repeat is next to its twin. Peers in order of first
-  // record, as parallel arrays.
-  const slotOf = new Map<PeerId, number>();
-  const peers: PeerId[] = [];
-  const recsOf: HolderRecord[][] = [];
-  const indicesOf: number[][] = [];
-  for (const r of records) {
-    const at = slotOf.get(r.peerId);
-    if (at === undefined) {
-      slotOf.set(r.peerId, peers.length);
-      peers.push(r.peerId);
-      recsOf.push([r]);
-      indicesOf.push([r.index]);
-      continue;
-    }
-    recsOf[at].push(r);
-    const indices = indicesOf[at];
-    if (indices[indices.length - 1] !== r.index) indices.push(r.index);
-  }
+  const byPeer = new HoldersByPeer(records);
   const now = ctx.clock.now();
-  const expects: Expectation[] = new Array(peers.length);
-  for (let n = 0; n < peers.length; n++) {
-    expects[n] = {
-      tesseraId: id,
-      peer: peers[n],
-      indices: indicesOf[n],
-      checksums: tracked.checksums,
-    };
-  }
   // Every holder is challenged first; the proofs of all their answers are
   // then computed in one pass over our blob.
-  const checks = await challengeAll(ctx, expects, {
+  const checks = await challengeAll(ctx, byPeer.expectations(tracked), {
     signal,
     prover: own ? (requests, o) => own.prove(requests, o) : null,
   });
-  // Holders that answered are judged in order; only the silent ones need
-  // the network again (a ping), at most `concurrentTransfers` at once.
-  const holders = new Array<HolderCheck>(peers.length);
-  const silent: number[] = [];
-  for (let n = 0; n < peers.length; n++) {
-    const peerId = peers[n], indices = indicesOf[n], check = checks[n];
-    if (check.authentic) {
-      if (check.proven.length > 0) {
-        await ctx.holders.markAttested(id, { peerId, at: now });
-      }
-      const status = check.failed.length === 0
-        ? "attested"
-        : check.proven.length > 0
-        ? "partial"
-        : "failed";
-      holders[n] = check.reason
-        ? {
-          peerId,
-          indices,
-          status,
-          answered: true,
-          liveIndices: check.proven,
-          reason: check.reason,
-        }
-        : {
-          peerId,
-          indices,
-          status,
-          answered: true,
-          liveIndices: check.proven,
-        };
-    } else if (check.answered) {
-      // It answered, but not authentically: alive and lying or broken.
-      holders[n] = {
-        peerId,
-        indices,
-        status: "failed",
-        answered: true,
-        liveIndices: [],
-        reason: check.reason ?? "invalid attestation",
-      };
-    } else silent.push(n);
-  }
-  await mapPool(silent, async (n) => {
-    const peerId = peers[n], indices = indicesOf[n], check = checks[n];
-    let pingable = false;
-    try {
-      await ctx.dht.ping(peerId, { signal });
-      pingable = true;
-    } catch {
-      signal?.throwIfAborted();
-    }
-    if (pingable) {
-      holders[n] = {
-        peerId,
-        indices,
-        status: "failed",
-        answered: false,
-        liveIndices: [],
-        pingable,
-        reason: `answers ping but not the attestation (${check.reason})`,
-      };
-      return;
-    }
-    let lastSeen = -Infinity;
-    for (const r of recsOf[n]) {
-      lastSeen = Math.max(lastSeen, r.lastAttestedAt ?? r.storedAt);
-    }
-    if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
-      holders[n] = {
-        peerId,
-        indices,
-        status: "grace",
-        answered: false,
-        liveIndices: indices,
-        pingable,
-        reason: `unreachable; last seen ${now - lastSeen} ms ago`,
-      };
-      return;
-    }
-    holders[n] = {
-      peerId,
-      indices,
-      status: "unreachable",
-      answered: false,
-      liveIndices: [],
-      pingable,
-      reason: check.reason,
-    };
-  }, { limit: ctx.config.concurrentTransfers });
+  const holders = await judgeHolders(ctx, { id, byPeer, checks, now }, {
+    signal,
+  });
+  const corruptLocal = await corruptLocalShards(ctx, id, { signal });
+  const live = holders.flatMap((h) =>
+    h.liveIndices.map((index) => ({ index, peerId: h.peerId }))
+  );
+  const verdict = judge(ctx, { plan: tracked.plan, live, corruptLocal });
+  await ctx.holders.markChecked(id, { health: verdict.health.kind, at: now });
+  const report: HealthReport = {
+    tesseraId: id,
+    plan: tracked.plan,
+    health: verdict.health,
+    verification: own ? "proof" : "checksum",
+    holders,
+    liveIndices: verdict.liveIndices,
+    lostIndices: verdict.lostIndices,
+    livePlacements: live.length,
+    corruptLocal,
+    tolerance: placementTolerance(tracked.plan, live),
+    checkedAt: now,
+  };
+  ctx.log.debug("health of {tessera}: {health}", {
+    tessera: id,
+    health: verdict.health.kind,
+    lost: verdict.lostIndices.length,
+    tolerance: report.tolerance,
+  });
+  return { report, tracked, records, own, live, deficit: verdict.deficit };
+}
 
-  const corruptLocal: number[] = [];
-  for (const f of await ctx.fragments.list(id, { signal })) {
-    if (!(await ctx.fragments.verify(id, f.index, { signal }))) {
-      corruptLocal.push(f.index);
-    }
-  }
+async function trackedOf(
+  ctx: ServiceContext,
+  id: TesseraId,
+): Promise<TrackedTessera> {
+  const tracked = await ctx.holders.get(id);
+  if (tracked) return tracked;
+  throw new TesserasError(
+    "NOT_FOUND",
+    `tessera ${id} is not tracked by this node: only its owner checks and repairs it`,
+  );
+}
 
-  const live: { index: number; peerId: PeerId }[] = [];
-  const liveSet = new Set<number>();
-  for (const h of holders) {
-    for (const index of h.liveIndices) {
-      live.push({ index, peerId: h.peerId });
-      liveSet.add(index);
-    }
-  }
+/**
+ * Internal: copies (whole copies) or distinct shards (others) that the
+ * placements `live` lack: the one rule of "how short is this tessera".
+ */
+export function deficitOf(
+  ctx: ServiceContext,
+  plan: HealthReport["plan"],
+  live: readonly LivePlacement[],
+): number {
+  return isWholeCopy(plan)
+    ? Math.max(0, ctx.config.smallReplicas - live.length)
+    : plan.shardCount - new Set(live.map((l) => l.index)).size;
+}
+
+/** Internal: the verdict of a deficit (local corruption aside). */
+export function healthOf(deficit: number): TesseraHealth {
+  return deficit > 0
+    ? { kind: "needs_replication", deficit }
+    : { kind: "healthy" };
+}
+
+/** The verdict: live and lost indices, the deficit, the health. */
+function judge(
+  ctx: ServiceContext,
+  found: {
+    plan: HealthReport["plan"];
+    live: readonly LivePlacement[];
+    corruptLocal: readonly number[];
+  },
+): {
+  health: TesseraHealth;
+  deficit: number;
+  liveIndices: number[];
+  lostIndices: number[];
+} {
+  const { plan, live, corruptLocal } = found;
+  const liveSet = new Set(live.map((l) => l.index));
   const liveIndices = Array.from(liveSet).sort((a, b) => a - b);
   const lostIndices: number[] = [];
   for (let i = 0; i < plan.shardCount; i++) {
     if (!liveSet.has(i)) lostIndices.push(i);
   }
-  const small = plan.tier === "small" || plan.shardCount === 1;
-  const deficit = small
-    ? Math.max(0, ctx.config.smallReplicas - live.length)
-    : lostIndices.length;
+  const deficit = deficitOf(ctx, plan, live);
   const health: TesseraHealth = corruptLocal.length > 0
     ? { kind: "corrupt_local", fragmentIndex: corruptLocal[0] }
-    : deficit > 0
-    ? { kind: "needs_replication", deficit }
-    : { kind: "healthy" };
-  await ctx.holders.markChecked(id, { health: health.kind, at: now });
-  const report: HealthReport = {
-    tesseraId: id,
-    plan,
-    health,
-    verification: own ? "proof" : "checksum",
-    holders,
-    liveIndices,
-    lostIndices,
-    livePlacements: live.length,
-    corruptLocal,
-    tolerance: placementTolerance(plan, live),
-    checkedAt: now,
+    : healthOf(deficit);
+  return { health, deficit, liveIndices, lostIndices };
+}
+
+/**
+ * Holder records grouped by peer, in order of first record. Records come
+ * by index, then peer: each peer's indices come out ascending, and a
+ * repeat is next to its twin.
+ */
+class HoldersByPeer {
+  readonly peers: PeerId[] = [];
+  readonly records: HolderRecord[][] = [];
+  readonly indices: number[][] = [];
+
+  constructor(records: readonly HolderRecord[]) {
+    const slotOf = new Map<PeerId, number>();
+    for (const r of records) {
+      const at = slotOf.get(r.peerId);
+      if (at === undefined) {
+        slotOf.set(r.peerId, this.peers.length);
+        this.peers.push(r.peerId);
+        this.records.push([r]);
+        this.indices.push([r.index]);
+        continue;
+      }
+      this.records[at].push(r);
+      const indices = this.indices[at];
+      if (indices[indices.length - 1] !== r.index) indices.push(r.index);
+    }
+  }
+
+  /** What each peer should prove. */
+  expectations(tracked: TrackedTessera) {
+    return this.peers.map((peer, n) => ({
+      tesseraId: tracked.tesseraId,
+      peer,
+      indices: this.indices[n],
+      checksums: tracked.checksums,
+    }));
+  }
+
+  /** When the peer was last known to hold shards (attested or stored). */
+  lastSeen(n: number): number {
+    let lastSeen = -Infinity;
+    for (const r of this.records[n]) {
+      lastSeen = Math.max(lastSeen, r.lastAttestedAt ?? r.storedAt);
+    }
+    return lastSeen;
+  }
+}
+
+/**
+ * Judge every holder: those that answered, in order (marking the
+ * attested); only the silent ones need the network again (a ping), at
+ * most `concurrentTransfers` at once.
+ */
+async function judgeHolders(
+  ctx: ServiceContext,
+  found: {
+    id: TesseraId;
+    byPeer: HoldersByPeer;
+    checks: readonly AttestationCheck[];
+    now: number;
+  },
+  options: IoOptions,
+): Promise<HolderCheck[]> {
+  const { id, byPeer, checks, now } = found;
+  const holders = new Array<HolderCheck>(byPeer.peers.length);
+  const silent: number[] = [];
+  for (let n = 0; n < byPeer.peers.length; n++) {
+    const peerId = byPeer.peers[n], check = checks[n];
+    if (check.authentic && check.proven.length > 0) {
+      await ctx.holders.markAttested(id, { peerId, at: now });
+    }
+    const answered = answeredCheck(check, byPeer.indices[n], peerId);
+    if (answered) holders[n] = answered;
+    else silent.push(n);
+  }
+  await mapPool(silent, async (n) => {
+    holders[n] = await silentCheck(ctx, { byPeer, n, check: checks[n], now }, {
+      signal: options.signal,
+    });
+  }, { limit: ctx.config.concurrentTransfers });
+  return holders;
+}
+
+/** The verdict on a holder that answered; `null` for a silent one. */
+function answeredCheck(
+  check: AttestationCheck,
+  indices: readonly number[],
+  peerId: PeerId,
+): HolderCheck | null {
+  if (check.authentic) {
+    const status = check.failed.length === 0
+      ? "attested"
+      : check.proven.length > 0
+      ? "partial"
+      : "failed";
+    return {
+      peerId,
+      indices,
+      status,
+      answered: true,
+      liveIndices: check.proven,
+      ...(check.reason ? { reason: check.reason } : {}),
+    };
+  }
+  if (!check.answered) return null;
+  // It answered, but not authentically: alive and lying or broken.
+  return {
+    peerId,
+    indices,
+    status: "failed",
+    answered: true,
+    liveIndices: [],
+    reason: check.reason ?? "invalid attestation",
   };
-  ctx.log.debug("health of {tessera}: {health}", {
-    tessera: id,
-    health: health.kind,
-    lost: lostIndices.length,
-    tolerance: report.tolerance,
+}
+
+/**
+ * A silent holder: failed when it answers ping (up, yet cannot prove),
+ * kept on grace when attested recently enough, else unreachable.
+ */
+async function silentCheck(
+  ctx: ServiceContext,
+  holder: {
+    byPeer: HoldersByPeer;
+    n: number;
+    check: AttestationCheck;
+    now: number;
+  },
+  options: IoOptions,
+): Promise<HolderCheck> {
+  const { byPeer, n, check, now } = holder;
+  const { signal } = options;
+  const peerId = byPeer.peers[n], indices = byPeer.indices[n];
+  let pingable = false;
+  try {
+    await ctx.dht.ping(peerId, { signal });
+    pingable = true;
+  } catch {
+    signal?.throwIfAborted();
+  }
+  // Fields in the order the report has always listed them.
+  const held = (status: HolderCheck["status"], liveIndices: number[]) => ({
+    peerId,
+    indices,
+    status,
+    answered: false,
+    liveIndices,
+    pingable,
   });
-  return { report, tracked, records, own };
+  if (pingable) {
+    return {
+      ...held("failed", []),
+      reason: `answers ping but not the attestation (${check.reason})`,
+    };
+  }
+  const lastSeen = byPeer.lastSeen(n);
+  if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
+    return {
+      ...held("grace", indices),
+      reason: `unreachable; last seen ${now - lastSeen} ms ago`,
+    };
+  }
+  return { ...held("unreachable", []), reason: check.reason };
+}
+
+/** Local shards of the tessera that fail verification. */
+async function corruptLocalShards(
+  ctx: ServiceContext,
+  id: TesseraId,
+  options: IoOptions,
+): Promise<number[]> {
+  const corrupt: number[] = [];
+  for (const f of await ctx.fragments.list(id, options)) {
+    if (!(await ctx.fragments.verify(id, f.index, options))) {
+      corrupt.push(f.index);
+    }
+  }
+  return corrupt;
 }

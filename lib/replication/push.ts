@@ -3,6 +3,11 @@
  * diverse peers, push them with a bounded number in flight, and replace
  * peers that refuse or fail with the next diverse candidates.
  *
+ * `pushShards` reads as its steps: find and rank the candidates
+ * ({@linkcode Candidates}), assign the shards to them (`planPlacement`),
+ * push with a few workers ({@linkcode PushRun}), then spot-check the new
+ * holders and place again what they could not show.
+ *
  * @module
  */
 import {
@@ -17,10 +22,9 @@ import {
   type TesseraId,
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
-import { planPlacement } from "./distributor.ts";
+import { type Placement, planPlacement, SubnetTally } from "./distributor.ts";
 import { BACKOFF_CODES, rankCandidates } from "./standing.ts";
 import { type Acknowledged, spotCheck } from "./spot_check.ts";
-import { subnetOf } from "./subnet.ts";
 import type { PushFailure, ReplicationProgress } from "./types.ts";
 
 /** Internal: what to push. */
@@ -61,325 +65,39 @@ export interface PushResult {
   readonly candidates: readonly PeerInfo[];
 }
 
-interface Slot {
-  peer: PeerInfo;
-  /** Shards this slot's peer has accepted. */
-  held: number;
-  /** The slot that took over when this one's peer failed. */
-  next?: Slot;
-}
-
-interface Job {
-  readonly index: number;
-  slot: Slot;
-}
+/** Options of {@linkcode pushShards}. */
+type PushOptions = IoOptions & {
+  readonly onProgress?: (p: ReplicationProgress) => void;
+};
 
 /** Internal: place and push. */
 export async function pushShards(
   ctx: ServiceContext,
   req: PushRequest,
-  options: IoOptions & {
-    readonly onProgress?: (p: ReplicationProgress) => void;
-  } = {},
+  options: PushOptions = {},
 ): Promise<PushResult> {
-  const { signal } = options;
-  const small = isWholeCopy(req.plan);
-  const needed = small
+  const needed = isWholeCopy(req.plan)
     ? req.copies ?? ctx.config.smallReplicas
     : (req.indices ?? []).length;
-  // Existing and excluded holders are among the closest too: ask past them.
-  const exclude = [...(req.exclude ?? [])];
-  const count = ctx.candidateCount ??
-    2 * needed + 8 + (req.existing?.length ?? 0) + exclude.length;
-  const found = needed === 0
-    ? []
-    : await ctx.dht.findClosestPeers(req.tesseraId, count, { signal });
-  const candidates = found.filter((p) => p.id !== ctx.selfId);
-  const known = new Map(candidates.map((p) => [p.id, p]));
-  const excluded = new Set<PeerId>(exclude);
-  excluded.add(ctx.selfId);
-  // Peers that refused shards this large, or lied, are left out until
-  // their back-off or ban ends; the rest are tried in reciprocity order
-  // (see `rankCandidates`).
-  const standing = ctx.standing;
-  const credits = await creditsOf(ctx);
-  const rank = (peers: readonly PeerInfo[]) =>
-    rankCandidates(peers, {
-      standing,
-      credits,
-      size: req.plan.shardSize,
-      tolerance: ctx.config.deficitToleranceBytes,
-      at: ctx.clock.now(),
-    });
-  const { usable, avoided } = rank(candidates);
-  // When the closest peers refuse (or are backing off), look further
-  // once: a peer that owns much uses up its credit with its closest
-  // peers first, and shards left unplaced may leave a tessera short of
-  // `dataShards`.
-  let widened: Promise<void> | null = null;
-  const widen = (): Promise<void> =>
-    widened ??= (async () => {
-      const more = await ctx.dht.findClosestPeers(
-        req.tesseraId,
-        Math.max(4 * count, 64),
-        { signal },
-      );
-      const seen = new Set(candidates.map((p) => p.id));
-      const fresh = more.filter((p) => p.id !== ctx.selfId && !seen.has(p.id));
-      const ranked = rank(fresh);
-      for (const p of fresh) known.set(p.id, p);
-      for (const id of ranked.avoided) avoided.add(id);
-      usable.push(...ranked.usable);
-    })();
-  const free = () =>
-    usable.filter((p) =>
-      !excluded.has(p.id) && !(req.existing ?? []).some((e) => e.id === p.id)
-    ).length;
-  if (needed > 0 && free() < needed) await widen();
-  // Holders whose IP we did not record may still be among the candidates.
-  const existing = (req.existing ?? []).map((p) =>
-    p.ip === undefined && known.get(p.id)?.ip !== undefined
-      ? known.get(p.id)!
-      : p
-  );
-  const placement = planPlacement(req.plan, usable, {
+  const candidates = await Candidates.find(ctx, req, {
+    needed,
+    signal: options.signal,
+  });
+  const placement = planPlacement(req.plan, candidates.usable, {
     maxPerSubnet: ctx.config.maxPerSubnet,
     smallReplicas: ctx.config.smallReplicas,
     copies: needed,
     indices: req.indices,
-    existing,
-    exclude: excluded,
+    existing: candidates.existing,
+    exclude: candidates.excluded,
   });
-
-  const slots = new Map<PeerId, Slot>();
-  const jobs: Job[] = [];
-  for (const a of placement.assignments) {
-    let slot = slots.get(a.peer.id);
-    if (!slot) slots.set(a.peer.id, slot = { peer: a.peer, held: 0 });
-    jobs.push({ index: a.index, slot });
-  }
-  const failed = new Set<PeerId>();
-  const overflow = [...(req.overflow ?? [])].filter((p) =>
-    !excluded.has(p.id) && !avoided.has(p.id)
-  );
-  const overflowLoad = new Map<PeerId, number>();
-  const onOverflow = (): Slot | undefined => {
-    const o =
-      overflow.filter((p) => !failed.has(p.id)).sort((a, b) =>
-        (overflowLoad.get(a.id) ?? 0) - (overflowLoad.get(b.id) ?? 0)
-      )[0];
-    if (!o) return undefined;
-    overflowLoad.set(o.id, (overflowLoad.get(o.id) ?? 0) + 1);
-    let s = slots.get(o.id);
-    if (!s) slots.set(o.id, s = { peer: o, held: 0 });
-    return s;
-  };
-  const unplaced: number[] = [];
-  // No fresh peer at all: fold onto existing holders, least loaded first.
-  for (const index of placement.unplaced) {
-    const slot = small ? undefined : onOverflow();
-    if (slot) jobs.push({ index, slot });
-    else unplaced.push(index);
-  }
-  const used = new Set<PeerId>([...excluded, ...slots.keys()]);
-  for (const p of existing) used.add(p.id);
-
-  const placed: { index: number; peer: PeerInfo }[] = [];
-  const acked: Acknowledged[] = [];
-  const failures: PushFailure[] = [];
-  let bytesSent = 0;
-  let shardsDone = 0;
-  const shardsTotal = jobs.length + unplaced.length;
-  const bytesTotal = jobs.length * req.plan.shardSize;
-  const progress = () =>
-    options.onProgress?.({
-      shardsDone,
-      shardsTotal,
-      bytesDone: bytesSent,
-      bytesTotal,
-    });
-
-  /** Peers that hold or will hold shards: they count against the cap. */
-  const subnetCounts = (): Map<string, number> => {
-    const counts = new Map<string, number>();
-    const seen = new Set<PeerId>();
-    const add = (p: PeerInfo) => {
-      if (seen.has(p.id)) return;
-      seen.add(p.id);
-      const k = subnetOf(p);
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    };
-    existing.forEach(add);
-    for (const s of slots.values()) {
-      if (!failed.has(s.peer.id) || s.held > 0) add(s.peer);
-    }
-    for (const p of placed) add(p.peer);
-    return counts;
-  };
-
-  const hasFresh = (): boolean => {
-    const counts = subnetCounts();
-    return usable.some((p) =>
-      !used.has(p.id) &&
-      (counts.get(subnetOf(p)) ?? 0) < ctx.config.maxPerSubnet
-    );
-  };
-
-  const nextFresh = (): PeerInfo | undefined => {
-    const counts = subnetCounts();
-    for (const p of usable) {
-      if (used.has(p.id)) continue;
-      if ((counts.get(subnetOf(p)) ?? 0) >= ctx.config.maxPerSubnet) continue;
-      used.add(p.id);
-      return p;
-    }
-    return undefined;
-  };
-
-  /** A new home for a job whose peer refused: fresh, else another slot. */
-  const rehome = (job: Job): boolean => {
-    // Jobs in flight to a peer that failed follow its replacement.
-    let dead = job.slot;
-    while (dead.next) dead = dead.next;
-    if (!failed.has(dead.peer.id)) {
-      job.slot = dead;
-      return true;
-    }
-    const fresh = nextFresh();
-    if (fresh) {
-      const slot: Slot = { peer: fresh, held: 0 };
-      slots.set(fresh.id, slot);
-      dead.next = slot;
-      // Move every queued job of the dead slot along with this one.
-      for (const j of queue) if (j.slot === dead) j.slot = slot;
-      job.slot = slot;
-      return true;
-    }
-    if (small) return false;
-    // Round-robin onto the live slot with the fewest shards, then onto
-    // existing holders: fewer distinct peers, but no shard left behind.
-    let best: Slot | undefined;
-    let bestLoad = Infinity;
-    const load = (s: Slot) => s.held + queue.filter((j) => j.slot === s).length;
-    for (const s of slots.values()) {
-      if (failed.has(s.peer.id)) continue;
-      const l = load(s);
-      if (l < bestLoad) [best, bestLoad] = [s, l];
-    }
-    if (!best) best = onOverflow();
-    if (!best) return false;
-    job.slot = best;
-    return true;
-  };
-
-  const queue: Job[] = [...jobs];
-  const worker = async () => {
-    while (queue.length > 0) {
-      signal?.throwIfAborted();
-      const job = queue.shift()!;
-      const peer = job.slot.peer;
-      if (failed.has(peer.id)) {
-        if (!hasFresh()) await widen();
-        if (rehome(job)) queue.unshift(job);
-        else {
-          unplaced.push(job.index);
-          shardsDone++;
-          progress();
-        }
-        continue;
-      }
-      let code = "";
-      let reason = "";
-      // A local failure to produce the bytes is ours, not the peer's.
-      const fragment = await req.load(job.index, { signal });
-      try {
-        const ack = await ctx.dht.replicate(peer.id, {
-          fragment: fragment.id,
-          plan: req.plan,
-          originalSize: req.plan.size,
-          fragmentSize: fragment.data.length,
-          data: fragment.data,
-        }, { signal });
-        if (ack.accepted) {
-          standing.accepted(peer.id);
-          standing.placed(
-            peer.id,
-            `${req.tesseraId}/${job.index}`,
-            fragment.data.length,
-          );
-          job.slot.held++;
-          placed.push({ index: job.index, peer });
-          acked.push({
-            index: job.index,
-            peer,
-            checksum: fragment.id.checksum,
-            bytes: fragment.data.length,
-          });
-          await ctx.ledger.recordTheyStoreForUs(peer.id, fragment.data.length);
-          await ctx.holders.addHolder(req.tesseraId, {
-            index: job.index,
-            peerId: peer.id,
-            ...(peer.ip !== undefined ? { ip: peer.ip } : {}),
-          });
-          bytesSent += fragment.data.length;
-          shardsDone++;
-          progress();
-          continue;
-        }
-        code = ack.errorCode ?? "REFUSED";
-        reason = ack.reason ?? "refused";
-      } catch (e) {
-        signal?.throwIfAborted();
-        code = isTesserasError(e) ? e.code : "UNREACHABLE";
-        reason = e instanceof Error ? e.message : String(e);
-      }
-      failures.push({ peerId: peer.id, index: job.index, code, reason });
-      if (BACKOFF_CODES.has(code)) {
-        standing.refused(peer.id, {
-          code,
-          size: fragment.data.length,
-          at: ctx.clock.now(),
-          credit: creditOf(await ctx.ledger.get(peer.id)),
-        });
-      }
-      ctx.log.info("peer {peer} did not take shard {index}: {code}", {
-        peer: peer.id,
-        index: job.index,
-        tessera: req.tesseraId,
-        code,
-        reason,
-      });
-      failed.add(peer.id);
-      if (!hasFresh()) await widen();
-      if (rehome(job)) queue.unshift(job);
-      else {
-        unplaced.push(job.index);
-        shardsDone++;
-        progress();
-      }
-    }
-  };
-  // Large shards also count against the byte budget (at least two).
-  const byBytes = req.plan.shardSize > 0
-    ? Math.max(2, Math.floor(ctx.transferBudget / req.plan.shardSize))
-    : Infinity;
-  const workers = Math.max(
-    1,
-    Math.min(ctx.config.concurrentTransfers, byBytes),
-  );
-  const results = await Promise.allSettled(
-    Array.from({ length: workers }, worker),
-  );
-  for (const r of results) if (r.status === "rejected") throw r.reason;
-  let result: PushResult = {
-    placed,
-    unplaced,
-    failures,
-    bytesSent,
-    candidates,
-  };
-  if ((req.spotChecks ?? 1) > 0 && acked.length > 0) {
-    result = await replaceMissing(ctx, req, result, acked, { signal });
+  const run = new PushRun(ctx, req, { candidates, placement, options });
+  let result = await run.pushAll();
+  if ((req.spotChecks ?? 1) > 0 && run.acked.length > 0) {
+    result = await replaceMissing(ctx, req, {
+      first: result,
+      acked: run.acked,
+    }, options);
   }
   result.unplaced.sort((a, b) => a - b);
   result.placed.sort((a, b) =>
@@ -389,40 +107,480 @@ export async function pushShards(
 }
 
 /**
+ * The peers a push may use: the closest ones, ranked by reciprocity
+ * (peers that refused shards this large, or lied, are avoided until their
+ * back-off or ban ends), widened once to farther peers when the closest
+ * fall short or refuse.
+ */
+class Candidates {
+  readonly #ctx: ServiceContext;
+  readonly #req: PushRequest;
+  readonly #signal: AbortSignal | undefined;
+  readonly #count: number;
+  readonly #rank: (peers: readonly PeerInfo[]) => {
+    usable: PeerInfo[];
+    avoided: Set<PeerId>;
+  };
+  /** What the first lookup found (self excluded). */
+  readonly found: readonly PeerInfo[];
+  /** Every peer seen, by id (for the IPs of existing holders). */
+  readonly #known: Map<PeerId, PeerInfo>;
+  /** Peers to try, in order; grows when widened. */
+  readonly usable: PeerInfo[];
+  /** Peers backing off or banned. */
+  readonly avoided: Set<PeerId>;
+  /** Peers never to use (ourselves included). */
+  readonly excluded: Set<PeerId>;
+  /** Live holders, with the IPs the first lookups know. */
+  existing: readonly PeerInfo[] = [];
+  #widened: Promise<void> | null = null;
+
+  /** Look up, rank, and widen at once when too few are free. */
+  static async find(
+    ctx: ServiceContext,
+    req: PushRequest,
+    options: IoOptions & { readonly needed: number },
+  ): Promise<Candidates> {
+    const { needed, signal } = options;
+    // Existing and excluded holders are among the closest too: ask past them.
+    const exclude = [...(req.exclude ?? [])];
+    const count = ctx.candidateCount ??
+      2 * needed + 8 + (req.existing?.length ?? 0) + exclude.length;
+    const found = needed === 0
+      ? []
+      : await ctx.dht.findClosestPeers(req.tesseraId, count, { signal });
+    const credits = await creditsOf(ctx);
+    const c = new Candidates(ctx, req, {
+      found: found.filter((p) => p.id !== ctx.selfId),
+      exclude,
+      count,
+      credits,
+      signal,
+    });
+    if (needed > 0 && c.#free() < needed) await c.widen();
+    // Holders whose IP we did not record may still be among the candidates.
+    c.existing = (req.existing ?? []).map((p) =>
+      p.ip === undefined && c.#known.get(p.id)?.ip !== undefined
+        ? c.#known.get(p.id)!
+        : p
+    );
+    return c;
+  }
+
+  private constructor(
+    ctx: ServiceContext,
+    req: PushRequest,
+    init: {
+      found: PeerInfo[];
+      exclude: PeerId[];
+      count: number;
+      credits: Map<PeerId, number>;
+      signal: AbortSignal | undefined;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#signal = init.signal;
+    this.#count = init.count;
+    this.found = init.found;
+    this.#known = new Map(init.found.map((p) => [p.id, p]));
+    this.excluded = new Set([...init.exclude, ctx.selfId]);
+    this.#rank = (peers) =>
+      rankCandidates(peers, {
+        standing: ctx.standing,
+        credits: init.credits,
+        size: req.plan.shardSize,
+        tolerance: ctx.config.deficitToleranceBytes,
+        at: ctx.clock.now(),
+      });
+    const { usable, avoided } = this.#rank(init.found);
+    this.usable = usable;
+    this.avoided = avoided;
+  }
+
+  /** Usable peers neither excluded nor holding already. */
+  #free(): number {
+    const existing = this.#req.existing ?? [];
+    return this.usable.filter((p) =>
+      !this.excluded.has(p.id) && !existing.some((e) => e.id === p.id)
+    ).length;
+  }
+
+  /**
+   * Look further, once: a peer that owns much uses up its credit with its
+   * closest peers first, and shards left unplaced may leave a tessera
+   * short of `dataShards`.
+   */
+  widen(): Promise<void> {
+    return this.#widened ??= (async () => {
+      const more = await this.#ctx.dht.findClosestPeers(
+        this.#req.tesseraId,
+        Math.max(4 * this.#count, 64),
+        { signal: this.#signal },
+      );
+      const seen = new Set(this.found.map((p) => p.id));
+      const fresh = more.filter((p) =>
+        p.id !== this.#ctx.selfId && !seen.has(p.id)
+      );
+      const ranked = this.#rank(fresh);
+      for (const p of fresh) this.#known.set(p.id, p);
+      for (const id of ranked.avoided) this.avoided.add(id);
+      this.usable.push(...ranked.usable);
+    })();
+  }
+}
+
+/** One peer taking shards; `next` is the slot that took over when it failed. */
+interface Slot {
+  readonly peer: PeerInfo;
+  /** Shards this slot's peer has accepted. */
+  held: number;
+  next?: Slot;
+}
+
+/** One shard to push, and the slot it goes to now. */
+interface Job {
+  readonly index: number;
+  slot: Slot;
+}
+
+/**
+ * The pushes of one placement: jobs queued per slot, a few workers
+ * pushing, failed peers replaced by fresh diverse peers, else by the
+ * least loaded live slot or an existing holder.
+ */
+class PushRun {
+  readonly #ctx: ServiceContext;
+  readonly #req: PushRequest;
+  readonly #candidates: Candidates;
+  readonly #options: PushOptions;
+  readonly #slots = new Map<PeerId, Slot>();
+  readonly #queue: Job[] = [];
+  readonly #failed = new Set<PeerId>();
+  /** Peers picked or excluded: never picked again. */
+  readonly #used: Set<PeerId>;
+  readonly #overflow: Overflow;
+  readonly #placed: { index: number; peer: PeerInfo }[] = [];
+  readonly #unplaced: number[] = [];
+  readonly #failures: PushFailure[] = [];
+  readonly #shardsTotal: number;
+  readonly #bytesTotal: number;
+  #bytesSent = 0;
+  #shardsDone = 0;
+  /** What fresh holders acknowledged, for the spot check. */
+  readonly acked: Acknowledged[] = [];
+
+  constructor(
+    ctx: ServiceContext,
+    req: PushRequest,
+    init: {
+      candidates: Candidates;
+      placement: Placement;
+      options: PushOptions;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#candidates = init.candidates;
+    this.#options = init.options;
+    const { excluded, avoided } = init.candidates;
+    this.#overflow = new Overflow(
+      (req.overflow ?? []).filter((p) =>
+        !excluded.has(p.id) && !avoided.has(p.id)
+      ),
+    );
+    for (const a of init.placement.assignments) {
+      this.#queue.push({ index: a.index, slot: this.#slotOf(a.peer) });
+    }
+    // No fresh peer at all: fold onto existing holders, least loaded first.
+    for (const index of init.placement.unplaced) {
+      const slot = isWholeCopy(req.plan) ? undefined : this.#overflowSlot();
+      if (slot) this.#queue.push({ index, slot });
+      else this.#unplaced.push(index);
+    }
+    this.#used = new Set<PeerId>([...excluded, ...this.#slots.keys()]);
+    for (const p of init.candidates.existing) this.#used.add(p.id);
+    this.#shardsTotal = this.#queue.length + this.#unplaced.length;
+    this.#bytesTotal = this.#queue.length * req.plan.shardSize;
+  }
+
+  #slotOf(peer: PeerInfo): Slot {
+    let slot = this.#slots.get(peer.id);
+    if (!slot) this.#slots.set(peer.id, slot = { peer, held: 0 });
+    return slot;
+  }
+
+  #overflowSlot(): Slot | undefined {
+    const o = this.#overflow.next(this.#failed);
+    return o ? this.#slotOf(o) : undefined;
+  }
+
+  /** Push every job with a few workers; the result before spot checks. */
+  async pushAll(): Promise<PushResult> {
+    const { plan } = this.#req;
+    // Large shards also count against the byte budget (at least two).
+    const byBytes = plan.shardSize > 0
+      ? Math.max(2, Math.floor(this.#ctx.transferBudget / plan.shardSize))
+      : Infinity;
+    const workers = Math.max(
+      1,
+      Math.min(this.#ctx.config.concurrentTransfers, byBytes),
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: workers }, () => this.#work()),
+    );
+    for (const r of results) if (r.status === "rejected") throw r.reason;
+    return {
+      placed: this.#placed,
+      unplaced: this.#unplaced,
+      failures: this.#failures,
+      bytesSent: this.#bytesSent,
+      candidates: this.#candidates.found,
+    };
+  }
+
+  /** One worker: take jobs until the queue is empty. */
+  async #work(): Promise<void> {
+    const signal = this.#options.signal;
+    while (this.#queue.length > 0) {
+      signal?.throwIfAborted();
+      const job = this.#queue.shift()!;
+      if (this.#failed.has(job.slot.peer.id)) {
+        await this.#requeue(job);
+        continue;
+      }
+      // A local failure to produce the bytes is ours, not the peer's.
+      const fragment = await this.#req.load(job.index, { signal });
+      const refusal = await this.#push(job, fragment);
+      if (!refusal) continue;
+      await this.#refused(job, { fragment, ...refusal });
+      this.#failed.add(job.slot.peer.id);
+      await this.#requeue(job);
+    }
+  }
+
+  /** Push one shard; `null` when taken, else the refusal. */
+  async #push(
+    job: Job,
+    fragment: Fragment,
+  ): Promise<{ code: string; reason: string } | null> {
+    const { peer } = job.slot;
+    const signal = this.#options.signal;
+    try {
+      const ack = await this.#ctx.dht.replicate(peer.id, {
+        fragment: fragment.id,
+        plan: this.#req.plan,
+        originalSize: this.#req.plan.size,
+        fragmentSize: fragment.data.length,
+        data: fragment.data,
+      }, { signal });
+      if (ack.accepted) {
+        await this.#accepted(job, fragment);
+        return null;
+      }
+      return {
+        code: ack.errorCode ?? "REFUSED",
+        reason: ack.reason ?? "refused",
+      };
+    } catch (e) {
+      signal?.throwIfAborted();
+      return {
+        code: isTesserasError(e) ? e.code : "UNREACHABLE",
+        reason: e instanceof Error ? e.message : String(e),
+      };
+    }
+  }
+
+  /** The peer took the shard: standing, ledger, registry, progress. */
+  async #accepted(job: Job, fragment: Fragment): Promise<void> {
+    const { ctx, peer, bytes } = {
+      ctx: this.#ctx,
+      peer: job.slot.peer,
+      bytes: fragment.data.length,
+    };
+    const tesseraId = this.#req.tesseraId;
+    ctx.standing.accepted(peer.id);
+    ctx.standing.placed(peer.id, `${tesseraId}/${job.index}`, bytes);
+    job.slot.held++;
+    this.#placed.push({ index: job.index, peer });
+    this.acked.push({
+      index: job.index,
+      peer,
+      checksum: fragment.id.checksum,
+      bytes,
+    });
+    await ctx.ledger.recordTheyStoreForUs(peer.id, bytes);
+    await ctx.holders.addHolder(tesseraId, {
+      index: job.index,
+      peerId: peer.id,
+      ...(peer.ip !== undefined ? { ip: peer.ip } : {}),
+    });
+    this.#bytesSent += bytes;
+    this.#done();
+  }
+
+  /** Note a refusal: failures, back-off for the refusal codes, log. */
+  async #refused(
+    job: Job,
+    refusal: { fragment: Fragment; code: string; reason: string },
+  ): Promise<void> {
+    const { code, reason, fragment } = refusal;
+    const ctx = this.#ctx;
+    const peer = job.slot.peer;
+    this.#failures.push({ peerId: peer.id, index: job.index, code, reason });
+    if (BACKOFF_CODES.has(code)) {
+      ctx.standing.refused(peer.id, {
+        code,
+        size: fragment.data.length,
+        at: ctx.clock.now(),
+        credit: creditOf(await ctx.ledger.get(peer.id)),
+      });
+    }
+    ctx.log.info("peer {peer} did not take shard {index}: {code}", {
+      peer: peer.id,
+      index: job.index,
+      tessera: this.#req.tesseraId,
+      code,
+      reason,
+    });
+  }
+
+  /** A job whose peer failed: a new home at the queue's head, or unplaced. */
+  async #requeue(job: Job): Promise<void> {
+    if (!this.#hasFresh()) await this.#candidates.widen();
+    if (this.#rehome(job)) this.#queue.unshift(job);
+    else {
+      this.#unplaced.push(job.index);
+      this.#done();
+    }
+  }
+
+  #done(): void {
+    this.#shardsDone++;
+    this.#options.onProgress?.({
+      shardsDone: this.#shardsDone,
+      shardsTotal: this.#shardsTotal,
+      bytesDone: this.#bytesSent,
+      bytesTotal: this.#bytesTotal,
+    });
+  }
+
+  /** Peers that hold or will hold shards: they count against the cap. */
+  #tally(): SubnetTally {
+    const tally = new SubnetTally(
+      this.#ctx.config.maxPerSubnet,
+      this.#candidates.existing,
+    );
+    for (const s of this.#slots.values()) {
+      if (!this.#failed.has(s.peer.id) || s.held > 0) tally.add(s.peer);
+    }
+    for (const p of this.#placed) tally.add(p.peer);
+    return tally;
+  }
+
+  #hasFresh(): boolean {
+    const tally = this.#tally();
+    return this.#candidates.usable.some((p) =>
+      !this.#used.has(p.id) && tally.fits(p)
+    );
+  }
+
+  #nextFresh(): PeerInfo | undefined {
+    const tally = this.#tally();
+    const p = this.#candidates.usable.find((p) =>
+      !this.#used.has(p.id) && tally.fits(p)
+    );
+    if (p) this.#used.add(p.id);
+    return p;
+  }
+
+  /** A new home for a job whose peer refused: fresh, else another slot. */
+  #rehome(job: Job): boolean {
+    // Jobs in flight to a peer that failed follow its replacement.
+    let dead = job.slot;
+    while (dead.next) dead = dead.next;
+    if (!this.#failed.has(dead.peer.id)) {
+      job.slot = dead;
+      return true;
+    }
+    const fresh = this.#nextFresh();
+    if (fresh) {
+      const slot: Slot = { peer: fresh, held: 0 };
+      this.#slots.set(fresh.id, slot);
+      dead.next = slot;
+      // Move every queued job of the dead slot along with this one.
+      for (const j of this.#queue) if (j.slot === dead) j.slot = slot;
+      job.slot = slot;
+      return true;
+    }
+    if (isWholeCopy(this.#req.plan)) return false;
+    const best = this.#leastLoaded() ?? this.#overflowSlot();
+    if (!best) return false;
+    job.slot = best;
+    return true;
+  }
+
+  /**
+   * Round-robin onto the live slot with the fewest shards (then onto
+   * existing holders): fewer distinct peers, but no shard left behind.
+   */
+  #leastLoaded(): Slot | undefined {
+    let best: Slot | undefined;
+    let bestLoad = Infinity;
+    for (const s of this.#slots.values()) {
+      if (this.#failed.has(s.peer.id)) continue;
+      const load = s.held + this.#queue.filter((j) => j.slot === s).length;
+      if (load < bestLoad) [best, bestLoad] = [s, load];
+    }
+    return best;
+  }
+}
+
+/** Existing holders that take shards when no fresh peer is left. */
+class Overflow {
+  readonly #peers: readonly PeerInfo[];
+  readonly #load = new Map<PeerId, number>();
+
+  constructor(peers: readonly PeerInfo[]) {
+    this.#peers = peers;
+  }
+
+  /** The least loaded one that has not failed, now loaded one more. */
+  next(failed: ReadonlySet<PeerId>): PeerInfo | undefined {
+    const o =
+      this.#peers.filter((p) => !failed.has(p.id)).sort((a, b) =>
+        (this.#load.get(a.id) ?? 0) - (this.#load.get(b.id) ?? 0)
+      )[0];
+    if (o) this.#load.set(o.id, (this.#load.get(o.id) ?? 0) + 1);
+    return o;
+  }
+}
+
+/**
  * Spot-check the holders that just acknowledged shards and place again
  * what they could not show (see spot_check.ts), away from them.
  */
 async function replaceMissing(
   ctx: ServiceContext,
   req: PushRequest,
-  first: PushResult,
-  acked: readonly Acknowledged[],
-  options: IoOptions,
+  push: { first: PushResult; acked: readonly Acknowledged[] },
+  options: PushOptions,
 ): Promise<PushResult> {
+  const { first, acked } = push;
   const { missing, liars } = await spotCheck(ctx, {
     tesseraId: req.tesseraId,
     acked,
-  }, options);
+  }, { signal: options.signal });
   if (missing.length === 0) return first;
   const gone = new Set(missing.map((m) => `${m.index}/${m.peer.id}`));
   const kept = first.placed.filter((p) => !gone.has(`${p.index}/${p.peer.id}`));
-  const failures = [
-    ...first.failures,
-    ...missing.map((m) => ({
-      peerId: m.peer.id,
-      index: m.index,
-      code: "NOT_STORED",
-      reason: "acknowledged the shard but could not show it right after",
-    })),
-  ];
-  const small = isWholeCopy(req.plan);
   const holders = new Map<PeerId, PeerInfo>();
   for (const p of [...(req.existing ?? []), ...kept.map((k) => k.peer)]) {
     holders.set(p.id, p);
   }
   const again = await pushShards(ctx, {
     ...req,
-    ...(small
+    ...(isWholeCopy(req.plan)
       ? { copies: missing.length }
       : { indices: [...new Set(missing.map((m) => m.index))] }),
     existing: [...holders.values()],
@@ -432,11 +590,20 @@ async function replaceMissing(
       ...missing.map((m) => m.peer.id),
     ],
     spotChecks: (req.spotChecks ?? 1) - 1,
-  }, options);
+  }, { signal: options.signal });
   return {
     placed: [...kept, ...again.placed],
     unplaced: [...first.unplaced, ...again.unplaced],
-    failures: [...failures, ...again.failures],
+    failures: [
+      ...first.failures,
+      ...missing.map((m) => ({
+        peerId: m.peer.id,
+        index: m.index,
+        code: "NOT_STORED",
+        reason: "acknowledged the shard but could not show it right after",
+      })),
+      ...again.failures,
+    ],
     bytesSent: first.bytesSent - missing.reduce((n, m) => n + m.bytes, 0) +
       again.bytesSent,
     candidates: first.candidates,

@@ -10,6 +10,7 @@ import {
   type ErrorCode,
   type IoOptions,
   isTesserasError,
+  isWholeCopy,
   type PeerId,
   type PeerInfo,
   type ShardRef,
@@ -21,8 +22,8 @@ import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementTolerance } from "./distributor.ts";
 import { rebuildStriped } from "./stripes.ts";
-import { inspect } from "./health.ts";
-import { type OwnShards, type ShardLoader, shardLoader } from "./own_shards.ts";
+import { deficitOf, healthOf, inspect, type Inspection } from "./health.ts";
+import { type ShardLoader, shardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
 import type {
   CheckOptions,
@@ -39,9 +40,9 @@ export async function repairTessera(
   id: TesseraId,
   options: CheckOptions,
 ): Promise<RepairReport> {
-  const { report, own } = await inspect(ctx, id, options);
-  noteProofs(ctx, report);
-  return await repairFrom(ctx, report, own, options);
+  const inspection = await inspect(ctx, id, options);
+  noteProofs(ctx, inspection.report);
+  return await repairFrom(ctx, inspection, options);
 }
 
 /**
@@ -51,205 +52,287 @@ export async function repairTessera(
  * pending: their credit is not trusted until they answer.
  */
 function noteProofs(ctx: ServiceContext, report: HealthReport): void {
-  const standing = ctx.standing;
   for (const h of report.holders) {
-    if (h.status === "attested") standing.proven(h.peerId);
+    if (h.status === "attested") ctx.standing.proven(h.peerId);
     if (h.status === "unreachable" || h.status === "grace") continue;
     for (const index of h.indices) {
-      standing.settled(h.peerId, `${report.tesseraId}/${index}`);
+      ctx.standing.settled(h.peerId, `${report.tesseraId}/${index}`);
     }
   }
 }
 
-/** Internal: repair after the check `report`; `own` is our encoded blob. */
+/**
+ * Internal: repair after the check `inspection`: clean up, rebuild what
+ * is missing, place it, judge again.
+ */
 async function repairFrom(
   ctx: ServiceContext,
-  report: HealthReport,
-  own: OwnShards | null,
+  inspection: Inspection,
   options: IoOptions,
 ): Promise<RepairReport> {
-  const { signal } = options;
-  const id = report.tesseraId;
-  const plan = report.plan;
-  const small = plan.tier === "small" || plan.shardCount === 1;
-  const tracked = await ctx.holders.get(id);
-  const checksums = tracked?.checksums ?? [];
-
-  // 1. Corrupt local shards are useless and would fail attestation.
-  const deletedLocal: number[] = [];
-  for (const index of report.corruptLocal) {
-    await ctx.fragments.delete(id, index, { signal });
-    deletedLocal.push(index);
+  const { report } = inspection;
+  const deletedLocal = await deleteCorruptLocal(ctx, report, options);
+  const removed = await dropLostHolders(ctx, report);
+  const done = new RepairOutcome(ctx, inspection, { removed, deletedLocal });
+  const want = wanted(ctx, inspection);
+  if (want.copies === 0 && want.missing.length === 0) {
+    return await done.finish({ deficit: inspection.deficit });
   }
+  let bytes: Awaited<ReturnType<typeof shardsToPlace>>;
+  try {
+    bytes = await shardsToPlace(ctx, inspection, want, options);
+  } catch (e) {
+    if (!isTesserasError(e)) throw e;
+    ctx.log.warn("cannot repair {tessera}: {error}", {
+      tessera: report.tesseraId,
+      error: e.message,
+    });
+    return await done.finish({
+      deficit: inspection.deficit,
+      source: inspection.own ? "blob" : "network",
+      error: e,
+    });
+  }
+  let result: PushResult;
+  try {
+    result = await placeAgain(ctx, inspection, {
+      want,
+      load: bytes.loader.load,
+    }, options);
+  } finally {
+    await bytes.loader.release();
+  }
+  return await done.finish({ result, ...bytes });
+}
 
-  // 2. Forget holders that lost shards. Those that answered but could not
-  //    prove them no longer store them for us: release the ledger credit.
-  //    Silent ones may come back; their credit stays.
+/** Corrupt local shards are useless and would fail attestation. */
+async function deleteCorruptLocal(
+  ctx: ServiceContext,
+  report: HealthReport,
+  options: IoOptions,
+): Promise<number[]> {
+  const deleted: number[] = [];
+  for (const index of report.corruptLocal) {
+    await ctx.fragments.delete(report.tesseraId, index, options);
+    deleted.push(index);
+  }
+  return deleted;
+}
+
+/**
+ * Forget holders that lost shards. Those that answered but could not
+ * prove them no longer store them for us: release the ledger credit.
+ * Silent ones may come back; their credit stays.
+ */
+async function dropLostHolders(
+  ctx: ServiceContext,
+  report: HealthReport,
+): Promise<HolderAssignment[]> {
+  const id = report.tesseraId;
   const removed: HolderAssignment[] = [];
-  const records = await ctx.holders.holders(id);
-  const ipOf = new Map(records.map((r) => [r.peerId, r.ip]));
-  const live: { index: number; peerId: PeerId }[] = [];
-  const lostPeers = new Set<PeerId>();
   for (const h of report.holders) {
     const alive = new Set(h.liveIndices);
     for (const index of h.indices) {
-      if (alive.has(index)) {
-        live.push({ index, peerId: h.peerId });
-        continue;
-      }
+      if (alive.has(index)) continue;
       const gone = { index, peerId: h.peerId };
       await ctx.holders.removeHolder(id, gone);
       removed.push(gone);
     }
-    const lost = h.indices.length - alive.size;
-    if (alive.size === 0) lostPeers.add(h.peerId);
     // Answered, yet proved none of what it acknowledged: it said yes and
     // kept nothing. (One that answers ping but not the challenge may be
     // overloaded, not lying.)
     if (h.status === "failed" && h.answered) {
       ctx.standing.lied(h.peerId, ctx.clock.now());
     }
+    const lost = h.indices.length - alive.size;
     if (lost > 0 && (h.status === "failed" || h.status === "partial")) {
-      await ctx.ledger.recordTheyStoreForUs(h.peerId, -lost * plan.shardSize);
+      await ctx.ledger.recordTheyStoreForUs(
+        h.peerId,
+        -lost * report.plan.shardSize,
+      );
     }
   }
-
-  const base = {
-    tesseraId: id,
-    before: report.health,
-    lostIndices: report.lostIndices,
-    removed,
-    deletedLocal,
-  };
-  const copies = small
-    ? Math.max(0, ctx.config.smallReplicas - live.length)
-    : 0;
-  const missing = small ? [] : report.lostIndices;
-  if (copies === 0 && missing.length === 0) {
-    const after = verdict(ctx, report, live, []);
-    await ctx.holders.markChecked(id, {
-      health: after.kind,
-      at: ctx.clock.now(),
-    });
-    return {
-      ...base,
-      after,
-      rebuilt: [],
-      placed: [],
-      source: "none",
-      bytesFetched: 0,
-      bytesSent: 0,
-      tolerance: placementTolerance(plan, live),
-    };
-  }
-
-  // 3. The bytes of what is missing, loaded one shard per push.
-  let loader: ShardLoader;
-  let source: "blob" | "network" = "blob";
-  let bytesFetched = 0;
-  try {
-    if (own) {
-      loader = await own.prepare(small ? [0] : missing, checksums, { signal });
-    } else {
-      source = "network";
-      const got = await rebuild(ctx, { id, report, live, checksums }, options);
-      loader = got.loader;
-      bytesFetched = got.bytes;
-    }
-  } catch (e) {
-    if (!isTesserasError(e)) throw e;
-    const after = verdict(ctx, report, live, []);
-    await ctx.holders.markChecked(id, {
-      health: after.kind,
-      at: ctx.clock.now(),
-    });
-    ctx.log.warn("cannot repair {tessera}: {error}", {
-      tessera: id,
-      error: e.message,
-    });
-    return {
-      ...base,
-      after,
-      rebuilt: [],
-      placed: [],
-      source,
-      bytesFetched,
-      bytesSent: 0,
-      tolerance: placementTolerance(plan, live),
-      error: { code: e.code as ErrorCode, message: e.message },
-    };
-  }
-
-  // 4. Place on new peers; the remaining holders count against the cap.
-  const livePeers = [...new Set(live.map((l) => l.peerId))];
-  const existing: PeerInfo[] = livePeers.map((peerId) => {
-    const ip = ipOf.get(peerId);
-    return { id: peerId, addresses: [], ...(ip !== undefined ? { ip } : {}) };
-  });
-  let result: PushResult;
-  try {
-    result = await pushShards(ctx, {
-      tesseraId: id,
-      plan,
-      load: loader.load,
-      ...(small ? { copies } : { indices: missing }),
-      existing,
-      exclude: lostPeers,
-      overflow: small ? [] : existing,
-    }, { signal });
-  } finally {
-    await loader.release();
-  }
-  const placed = result.placed.map((p) => ({
-    index: p.index,
-    peerId: p.peer.id,
-  }));
-  const after = verdict(ctx, report, live, placed);
-  await ctx.holders.markChecked(id, {
-    health: after.kind,
-    at: ctx.clock.now(),
-  });
-  const rebuilt = small
-    ? (placed.length > 0 ? [0] : [])
-    : [...new Set(placed.map((p) => p.index))].sort((a, b) => a - b);
-  ctx.log.info(
-    "repaired {tessera}: {placed} placements from {source}, {removed} holders dropped, now {after}",
-    {
-      tessera: id,
-      placed: placed.length,
-      source,
-      removed: removed.length,
-      after: after.kind,
-    },
-  );
-  return {
-    ...base,
-    after,
-    rebuilt,
-    placed,
-    source,
-    bytesFetched,
-    bytesSent: result.bytesSent,
-    tolerance: placementTolerance(plan, [...live, ...placed]),
-  };
+  return removed;
 }
 
-/** The verdict from live placements (local corruption was dealt with). */
-function verdict(
+/** What to place: whole copies short, or the lost shards. */
+interface Wanted {
+  readonly copies: number;
+  readonly missing: readonly number[];
+}
+
+function wanted(ctx: ServiceContext, inspection: Inspection): Wanted {
+  const { plan, lostIndices } = inspection.report;
+  return isWholeCopy(plan)
+    ? {
+      copies: Math.max(0, ctx.config.smallReplicas - inspection.live.length),
+      missing: [],
+    }
+    : { copies: 0, missing: lostIndices };
+}
+
+/** The bytes of what is missing, loaded one shard per push. */
+async function shardsToPlace(
   ctx: ServiceContext,
-  report: HealthReport,
-  live: readonly { index: number; peerId: PeerId }[],
-  placed: readonly { index: number; peerId: PeerId }[],
-): TesseraHealth {
-  const plan = report.plan;
-  const all = [...live, ...placed];
-  const small = plan.tier === "small" || plan.shardCount === 1;
-  const deficit = small
-    ? Math.max(0, ctx.config.smallReplicas - all.length)
-    : plan.shardCount - new Set(all.map((a) => a.index)).size;
-  return deficit > 0
-    ? { kind: "needs_replication", deficit }
-    : { kind: "healthy" };
+  inspection: Inspection,
+  want: Wanted,
+  options: IoOptions,
+): Promise<{
+  loader: ShardLoader;
+  source: "blob" | "network";
+  bytesFetched: number;
+}> {
+  const { own, tracked, report } = inspection;
+  const { signal } = options;
+  if (own) {
+    const indices = isWholeCopy(report.plan) ? [0] : want.missing;
+    return {
+      loader: await own.prepare(indices, tracked.checksums, { signal }),
+      source: "blob",
+      bytesFetched: 0,
+    };
+  }
+  const got = await rebuild(ctx, inspection, options);
+  return { loader: got.loader, source: "network", bytesFetched: got.bytes };
+}
+
+/** Place on new peers; the remaining holders count against the cap. */
+async function placeAgain(
+  ctx: ServiceContext,
+  inspection: Inspection,
+  job: { want: Wanted; load: ShardLoader["load"] },
+  options: IoOptions,
+): Promise<PushResult> {
+  const { report, records, live } = inspection;
+  const whole = isWholeCopy(report.plan);
+  const ipOf = new Map(records.map((r) => [r.peerId, r.ip]));
+  const existing: PeerInfo[] = [...new Set(live.map((l) => l.peerId))].map(
+    (peerId) => {
+      const ip = ipOf.get(peerId);
+      return { id: peerId, addresses: [], ...(ip !== undefined ? { ip } : {}) };
+    },
+  );
+  return await pushShards(ctx, {
+    tesseraId: report.tesseraId,
+    plan: report.plan,
+    load: job.load,
+    ...(whole ? { copies: job.want.copies } : { indices: job.want.missing }),
+    existing,
+    exclude: lostPeers(report),
+    overflow: whole ? [] : existing,
+  }, { signal: options.signal });
+}
+
+/** Holders with nothing live left: never pushed to again by this repair. */
+function lostPeers(report: HealthReport): Set<PeerId> {
+  const lost = new Set<PeerId>();
+  for (const h of report.holders) {
+    if (new Set(h.liveIndices).size === 0) lost.add(h.peerId);
+  }
+  return lost;
+}
+
+/** The end of a repair: the verdict recorded, the report built. */
+class RepairOutcome {
+  readonly #ctx: ServiceContext;
+  readonly #inspection: Inspection;
+  readonly #base: Pick<
+    RepairReport,
+    "tesseraId" | "before" | "lostIndices" | "removed" | "deletedLocal"
+  >;
+
+  constructor(
+    ctx: ServiceContext,
+    inspection: Inspection,
+    cleaned: {
+      removed: readonly HolderAssignment[];
+      deletedLocal: readonly number[];
+    },
+  ) {
+    const { report } = inspection;
+    this.#ctx = ctx;
+    this.#inspection = inspection;
+    this.#base = {
+      tesseraId: report.tesseraId,
+      before: report.health,
+      lostIndices: report.lostIndices,
+      removed: cleaned.removed,
+      deletedLocal: cleaned.deletedLocal,
+    };
+  }
+
+  /**
+   * Record the verdict and report: from the check's deficit when nothing
+   * was placed, else from the live holders plus the new ones.
+   */
+  async finish(end: {
+    deficit?: number;
+    result?: PushResult;
+    source?: RepairReport["source"];
+    bytesFetched?: number;
+    error?: TesserasError;
+  }): Promise<RepairReport> {
+    const ctx = this.#ctx;
+    const { report, live } = this.#inspection;
+    const placed = (end.result?.placed ?? []).map((p) => ({
+      index: p.index,
+      peerId: p.peer.id,
+    }));
+    const all = [...live, ...placed];
+    const after = healthOf(
+      end.result ? deficitOf(ctx, report.plan, all) : end.deficit ?? 0,
+    );
+    await ctx.holders.markChecked(report.tesseraId, {
+      health: after.kind,
+      at: ctx.clock.now(),
+    });
+    if (end.result) this.#log(after, placed, end.source);
+    return {
+      ...this.#base,
+      after,
+      rebuilt: rebuiltOf(report.plan, placed),
+      placed,
+      source: end.source ?? "none",
+      bytesFetched: end.bytesFetched ?? 0,
+      bytesSent: end.result?.bytesSent ?? 0,
+      tolerance: placementTolerance(report.plan, all),
+      ...(end.error
+        ? {
+          error: {
+            code: end.error.code as ErrorCode,
+            message: end.error.message,
+          },
+        }
+        : {}),
+    };
+  }
+
+  #log(
+    after: TesseraHealth,
+    placed: readonly HolderAssignment[],
+    source: RepairReport["source"] | undefined,
+  ): void {
+    this.#ctx.log.info(
+      "repaired {tessera}: {placed} placements from {source}, {removed} holders dropped, now {after}",
+      {
+        tessera: this.#base.tesseraId,
+        placed: placed.length,
+        source,
+        removed: this.#base.removed.length,
+        after: after.kind,
+      },
+    );
+  }
+}
+
+/** Indices rebuilt: the one whole copy, or each placed shard once. */
+function rebuiltOf(
+  plan: HealthReport["plan"],
+  placed: readonly HolderAssignment[],
+): number[] {
+  return isWholeCopy(plan)
+    ? (placed.length > 0 ? [0] : [])
+    : [...new Set(placed.map((p) => p.index))].sort((a, b) => a - b);
 }
 
 /**
@@ -259,16 +342,12 @@ function verdict(
  */
 async function rebuild(
   ctx: ServiceContext,
-  req: {
-    id: TesseraId;
-    report: HealthReport;
-    live: readonly { index: number; peerId: PeerId }[];
-    checksums: readonly string[];
-  },
+  inspection: Inspection,
   options: IoOptions,
 ): Promise<{ loader: ShardLoader; bytes: number }> {
-  const { id, report, live, checksums } = req;
-  const plan = report.plan;
+  const { report, live } = inspection;
+  const { checksums } = inspection.tracked;
+  const { tesseraId: id, plan } = report;
   const sources = new Map<number, PeerId[]>();
   for (const l of live) {
     const list = sources.get(l.index);
@@ -326,66 +405,17 @@ export async function repairSweep(
   const { signal } = options;
   const startedAt = ctx.clock.now();
   const ids = options.ids ?? (await ctx.holders.list()).map((t) => t.tesseraId);
-
   // Check everything first, then repair the most endangered first.
-  const checked: HealthReport[] = [];
-  const owns = new Map<TesseraId, OwnShards | null>();
-  const results: RepairReport[] = [];
-  for (const id of ids) {
-    signal?.throwIfAborted();
-    try {
-      const inspection = await inspect(ctx, id, { signal });
-      checked.push(inspection.report);
-      owns.set(id, inspection.own);
-    } catch (e) {
-      if (!isTesserasError(e)) throw e;
-      results.push(failedReport(id, e));
-    }
-  }
-  const urgency = (r: HealthReport) => r.tolerance;
-  const todo = checked.filter((r) => r.health.kind !== "healthy")
-    .sort((a, b) =>
-      urgency(a) - urgency(b) ||
-      b.lostIndices.length - a.lostIndices.length ||
-      (a.tesseraId < b.tesseraId ? -1 : 1)
-    );
-  const healthy = checked.length - todo.length;
-  for (const r of checked) noteProofs(ctx, r);
-  for (const r of todo) {
-    signal?.throwIfAborted();
-    try {
-      results.push(
-        await repairFrom(ctx, r, owns.get(r.tesseraId)!, { signal }),
-      );
-    } catch (e) {
-      if (!isTesserasError(e)) throw e;
-      results.push(failedReport(r.tesseraId, e, r.health));
-    }
-  }
-
+  const { checked, failed } = await checkAll(ctx, ids, { signal });
+  const todo = checked.filter((c) => c.report.health.kind !== "healthy")
+    .sort((a, b) => urgency(a.report, b.report));
+  for (const c of checked) noteProofs(ctx, c.report);
+  const results = [...failed, ...await repairAll(ctx, todo, { signal })];
   // Re-hashing every held shard is a full sweep's job; a sweep of chosen
   // ids (`tesseras repair ID`) skips it unless asked.
-  const heldCorrupt: ShardRef[] = [];
-  if (options.verifyHeld ?? options.ids === undefined) {
-    const tracked = new Set(ids);
-    for (const f of await ctx.fragments.list(undefined, { signal })) {
-      if (tracked.has(f.tesseraId)) continue;
-      if (await ctx.fragments.verify(f.tesseraId, f.index, { signal })) {
-        continue;
-      }
-      // Useless bytes that would fail every attestation: drop them so the
-      // owner sees the shard missing and places it again. Healthy shards
-      // are never deleted, whoever they belong to. A store that keeps the
-      // ledger with its rows releases the sender's credit in the delete.
-      await ctx.fragments.delete(f.tesseraId, f.index, { signal });
-      heldCorrupt.push({ tesseraId: f.tesseraId, index: f.index });
-      ctx.log.warn("deleted corrupt held shard {index} of {tessera}", {
-        index: f.index,
-        tessera: f.tesseraId,
-      });
-    }
-  }
-
+  const heldCorrupt = options.verifyHeld ?? options.ids === undefined
+    ? await dropCorruptHeld(ctx, new Set(ids), { signal })
+    : [];
   let repaired = 0, degraded = 0, lost = 0;
   for (const r of results) {
     if (r.after.kind === "healthy") repaired++;
@@ -397,11 +427,84 @@ export async function repairSweep(
     finishedAt: ctx.clock.now(),
     tesseras: results,
     heldCorrupt,
-    healthy,
+    healthy: checked.length - todo.length,
     repaired,
     degraded,
     lost,
   };
+}
+
+/** Most urgent first: fewest tolerated losses, then most shards lost. */
+function urgency(a: HealthReport, b: HealthReport): number {
+  return a.tolerance - b.tolerance ||
+    b.lostIndices.length - a.lostIndices.length ||
+    (a.tesseraId < b.tesseraId ? -1 : 1);
+}
+
+/** Inspect each tessera; those that cannot be checked are reported failed. */
+async function checkAll(
+  ctx: ServiceContext,
+  ids: readonly TesseraId[],
+  options: IoOptions,
+): Promise<{ checked: Inspection[]; failed: RepairReport[] }> {
+  const checked: Inspection[] = [];
+  const failed: RepairReport[] = [];
+  for (const id of ids) {
+    options.signal?.throwIfAborted();
+    try {
+      checked.push(await inspect(ctx, id, options));
+    } catch (e) {
+      if (!isTesserasError(e)) throw e;
+      failed.push(failedReport(id, e));
+    }
+  }
+  return { checked, failed };
+}
+
+/** Repair each inspected tessera in turn, from what its check learnt. */
+async function repairAll(
+  ctx: ServiceContext,
+  todo: readonly Inspection[],
+  options: IoOptions,
+): Promise<RepairReport[]> {
+  const results: RepairReport[] = [];
+  for (const c of todo) {
+    options.signal?.throwIfAborted();
+    try {
+      results.push(await repairFrom(ctx, c, options));
+    } catch (e) {
+      if (!isTesserasError(e)) throw e;
+      results.push(failedReport(c.report.tesseraId, e, c.report.health));
+    }
+  }
+  return results;
+}
+
+/**
+ * Verify every shard held for others (not our own `tracked` ones) and
+ * delete those that fail: useless bytes that would fail every
+ * attestation, so the owner sees the shard missing and places it again.
+ * Healthy shards are never deleted, whoever they belong to. A store that
+ * keeps the ledger with its rows releases the sender's credit in the
+ * delete.
+ */
+async function dropCorruptHeld(
+  ctx: ServiceContext,
+  tracked: ReadonlySet<TesseraId>,
+  options: IoOptions,
+): Promise<ShardRef[]> {
+  const heldCorrupt: ShardRef[] = [];
+  for (const f of await ctx.fragments.list(undefined, options)) {
+    if (tracked.has(f.tesseraId)) continue;
+    if (await ctx.fragments.verify(f.tesseraId, f.index, options)) continue;
+    await ctx.fragments.delete(f.tesseraId, f.index, options);
+    heldCorrupt.push({ tesseraId: f.tesseraId, index: f.index });
+    ctx.log.warn("deleted corrupt held shard {index} of {tessera}", {
+      index: f.index,
+      tessera: f.tesseraId,
+    });
+  }
+  return heldCorrupt;
 }
 
 function failedReport(
