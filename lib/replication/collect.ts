@@ -62,6 +62,11 @@ export interface CollectResult {
   readonly bytes: number;
 }
 
+/** Options of {@linkcode collectShards}. */
+type CollectOptions = IoOptions & {
+  readonly onShard?: (have: number, bytes: number) => void;
+};
+
 /**
  * Internal: fetch until `needed` verified shards are in hand; rejects
  * `INSUFFICIENT_SHARDS` when every source has been tried.
@@ -69,136 +74,200 @@ export interface CollectResult {
 export async function collectShards(
   ctx: ServiceContext,
   req: CollectRequest,
-  options: IoOptions & {
-    readonly onShard?: (have: number, bytes: number) => void;
-  } = {},
+  options: CollectOptions = {},
 ): Promise<CollectResult> {
-  const have = new Map<number, Uint8Array | null>(req.initial ?? []);
-  for (const i of req.held ?? []) if (!have.has(i)) have.set(i, null);
-  let shardSize = req.shardSize ??
-    [...(req.initial?.values() ?? [])][0]?.length;
-  let failure: { error: unknown } | null = null;
-  const ctrl = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, ctrl.signal])
-    : ctrl.signal;
-  const tried = new Map<number, Set<PeerId>>();
-  const inFlightByIndex = new Map<number, number>();
-  const inflight = new Set<Promise<void>>();
-  const order = [...req.sources.keys()].filter((i) => req.checksums.has(i));
-  let bytes = 0;
+  const run = new Collection(ctx, req, options);
+  await run.fetchAll();
+  return run.result();
+}
 
-  const nextAttempt = (): [number, PeerId] | undefined => {
+/**
+ * One collection: which shards are in hand, which holders were tried per
+ * index, the fetches in flight; slow fetches are cancelled (`#ctrl`) once
+ * enough verified shards are in.
+ */
+class Collection {
+  readonly #ctx: ServiceContext;
+  readonly #req: CollectRequest;
+  readonly #options: CollectOptions;
+  /** Verified shards by index (`null`: stored or held, not kept). */
+  readonly #have: Map<number, Uint8Array | null>;
+  readonly #tried = new Map<number, Set<PeerId>>();
+  readonly #inFlightByIndex = new Map<number, number>();
+  readonly #inflight = new Set<Promise<void>>();
+  /** Indices worth fetching, in preference order. */
+  readonly #order: number[];
+  readonly #ctrl = new AbortController();
+  readonly #signal: AbortSignal;
+  #shardSize: number | undefined;
+  #failure: { error: unknown } | null = null;
+  #bytes = 0;
+
+  constructor(
+    ctx: ServiceContext,
+    req: CollectRequest,
+    options: CollectOptions,
+  ) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#options = options;
+    this.#have = new Map<number, Uint8Array | null>(req.initial ?? []);
+    for (const i of req.held ?? []) {
+      if (!this.#have.has(i)) this.#have.set(i, null);
+    }
+    this.#shardSize = req.shardSize ??
+      [...(req.initial?.values() ?? [])][0]?.length;
+    this.#signal = options.signal
+      ? AbortSignal.any([options.signal, this.#ctrl.signal])
+      : this.#ctrl.signal;
+    this.#order = [...req.sources.keys()].filter((i) => req.checksums.has(i));
+  }
+
+  /** Launch and wait until enough are in, a store failed or none is left. */
+  async fetchAll(): Promise<void> {
+    try {
+      for (;;) {
+        this.#options.signal?.throwIfAborted();
+        if (this.#failure) break;
+        this.#launch();
+        if (this.#enough() || this.#inflight.size === 0) break;
+        await Promise.race(this.#inflight);
+      }
+    } finally {
+      this.#ctrl.abort();
+      await Promise.allSettled([...this.#inflight]);
+    }
+  }
+
+  /** What was collected; throws a store's failure or `INSUFFICIENT_SHARDS`. */
+  result(): CollectResult {
+    this.#options.signal?.throwIfAborted();
+    const failed = this.#failure as { error: unknown } | null;
+    if (failed) throw failed.error;
+    const { needed, tesseraId } = this.#req;
+    if (!this.#enough()) {
+      throw new TesserasError(
+        "INSUFFICIENT_SHARDS",
+        `only ${this.#have.size} of the ${needed} shards needed for ${tesseraId} could be fetched and verified: too many holders are gone; try again when more are online`,
+      );
+    }
+    const shards = new Map<number, Uint8Array>();
+    for (const [i, d] of this.#have) if (d) shards.set(i, d);
+    return {
+      shards,
+      indices: [...this.#have.keys()].sort((a, b) => a - b),
+      bytes: this.#bytes,
+      ...(this.#shardSize !== undefined ? { shardSize: this.#shardSize } : {}),
+    };
+  }
+
+  #enough(): boolean {
+    return this.#have.size >= this.#req.needed;
+  }
+
+  /** Start fetches up to the target: those still needed plus the hedge. */
+  #launch(): void {
+    const target = Math.min(
+      Math.max(0, this.#req.needed - this.#have.size) + this.#req.hedge,
+      this.#cap(),
+    );
+    while (this.#inflight.size < target && !this.#enough()) {
+      const next = this.#nextAttempt();
+      if (!next) return;
+      const [index, peer] = next;
+      let seen = this.#tried.get(index);
+      if (!seen) this.#tried.set(index, seen = new Set());
+      seen.add(peer);
+      this.#inFlightByIndex.set(
+        index,
+        (this.#inFlightByIndex.get(index) ?? 0) + 1,
+      );
+      const p: Promise<void> = this.#attempt(index, peer).finally(() =>
+        this.#inflight.delete(p)
+      );
+      this.#inflight.add(p);
+    }
+  }
+
+  /** Fetches allowed by the byte budget (four before the size is known). */
+  #cap(): number {
+    const { budgetBytes } = this.#req;
+    if (budgetBytes === undefined) return Infinity;
+    return this.#shardSize
+      ? Math.max(2, Math.floor(budgetBytes / this.#shardSize))
+      : 4;
+  }
+
+  /**
+   * The next (index, holder) to try: an index with nothing in flight
+   * first, then a second holder of one in flight.
+   */
+  #nextAttempt(): [number, PeerId] | undefined {
     for (const pass of [0, 1]) {
-      for (const index of order) {
-        if (have.has(index)) continue;
-        if (pass === 0 && (inFlightByIndex.get(index) ?? 0) > 0) continue;
-        const seen = tried.get(index);
-        const peer = req.sources.get(index)!.find((p) => !seen?.has(p));
+      for (const index of this.#order) {
+        if (this.#have.has(index)) continue;
+        if (pass === 0 && (this.#inFlightByIndex.get(index) ?? 0) > 0) {
+          continue;
+        }
+        const seen = this.#tried.get(index);
+        const peer = this.#req.sources.get(index)!.find((p) => !seen?.has(p));
         if (peer !== undefined) return [index, peer];
       }
     }
     return undefined;
-  };
+  }
 
-  const attempt = async (index: number, peer: PeerId) => {
+  /** One fetch: verified, then kept or stored; failures only logged. */
+  async #attempt(index: number, peer: PeerId): Promise<void> {
     try {
-      const data = await ctx.dht.fetch(peer, {
-        tesseraId: req.tesseraId,
+      const data = await this.#ctx.dht.fetch(peer, {
+        tesseraId: this.#req.tesseraId,
         index,
-      }, { signal });
-      bytes += data.length;
-      if (have.has(index)) return;
-      const sizeOk = shardSize === undefined || data.length === shardSize;
-      if (sizeOk && blake3Hex(data) === req.checksums.get(index)) {
-        shardSize ??= data.length;
-        if (req.store) {
-          have.set(index, null);
-          try {
-            await req.store(index, data, { signal: options.signal });
-          } catch (e) {
-            failure ??= { error: e };
-            ctrl.abort();
-            return;
-          }
-        } else have.set(index, data);
-        options.onShard?.(have.size, bytes);
-      } else {
-        ctx.log.warn(
+      }, { signal: this.#signal });
+      this.#bytes += data.length;
+      if (this.#have.has(index)) return;
+      if (!this.#verified(index, data)) {
+        this.#ctx.log.warn(
           "shard {index} of {tessera} from {peer} failed verification",
-          {
-            index,
-            tessera: req.tesseraId,
-            peer,
-          },
+          { index, tessera: this.#req.tesseraId, peer },
+        );
+        return;
+      }
+      this.#shardSize ??= data.length;
+      if (!this.#req.store) this.#have.set(index, data);
+      else if (!await this.#store(index, data)) return;
+      this.#options.onShard?.(this.#have.size, this.#bytes);
+    } catch (e) {
+      if (!this.#ctrl.signal.aborted && !this.#options.signal?.aborted) {
+        this.#ctx.log.debug(
+          "fetch of shard {index} from {peer} failed: {error}",
+          { index, peer, error: String(e) },
         );
       }
-    } catch (e) {
-      if (!ctrl.signal.aborted && !options.signal?.aborted) {
-        ctx.log.debug("fetch of shard {index} from {peer} failed: {error}", {
-          index,
-          peer,
-          error: String(e),
-        });
-      }
     } finally {
-      inFlightByIndex.set(index, (inFlightByIndex.get(index) ?? 1) - 1);
-    }
-  };
-
-  const cap = () =>
-    req.budgetBytes === undefined
-      ? Infinity
-      : shardSize
-      ? Math.max(2, Math.floor(req.budgetBytes / shardSize))
-      : 4;
-  const launch = () => {
-    const target = Math.min(
-      Math.max(0, req.needed - have.size) + req.hedge,
-      cap(),
-    );
-    while (inflight.size < target && have.size < req.needed) {
-      const next = nextAttempt();
-      if (!next) return;
-      const [index, peer] = next;
-      let seen = tried.get(index);
-      if (!seen) tried.set(index, seen = new Set());
-      seen.add(peer);
-      inFlightByIndex.set(index, (inFlightByIndex.get(index) ?? 0) + 1);
-      const p: Promise<void> = attempt(index, peer).finally(() =>
-        inflight.delete(p)
+      this.#inFlightByIndex.set(
+        index,
+        (this.#inFlightByIndex.get(index) ?? 1) - 1,
       );
-      inflight.add(p);
     }
-  };
+  }
 
-  try {
-    for (;;) {
-      options.signal?.throwIfAborted();
-      if (failure) break;
-      launch();
-      if (have.size >= req.needed || inflight.size === 0) break;
-      await Promise.race(inflight);
+  #verified(index: number, data: Uint8Array): boolean {
+    const size = this.#shardSize;
+    return (size === undefined || data.length === size) &&
+      blake3Hex(data) === this.#req.checksums.get(index);
+  }
+
+  /** Hand a verified shard to the store; `false` (and abort all) if it fails. */
+  async #store(index: number, data: Uint8Array): Promise<boolean> {
+    this.#have.set(index, null);
+    try {
+      await this.#req.store!(index, data, { signal: this.#options.signal });
+      return true;
+    } catch (e) {
+      this.#failure ??= { error: e };
+      this.#ctrl.abort();
+      return false;
     }
-  } finally {
-    ctrl.abort();
-    await Promise.allSettled([...inflight]);
   }
-  options.signal?.throwIfAborted();
-  const failed = failure as { error: unknown } | null;
-  if (failed) throw failed.error;
-  if (have.size < req.needed) {
-    throw new TesserasError(
-      "INSUFFICIENT_SHARDS",
-      `only ${have.size} of the ${req.needed} shards needed for ${req.tesseraId} could be fetched and verified: too many holders are gone; try again when more are online`,
-    );
-  }
-  const shards = new Map<number, Uint8Array>();
-  for (const [i, d] of have) if (d) shards.set(i, d);
-  return {
-    shards,
-    indices: [...have.keys()].sort((a, b) => a - b),
-    bytes,
-    ...(shardSize !== undefined ? { shardSize } : {}),
-  };
 }

@@ -35,6 +35,7 @@ export async function receiveFragment(
   try {
     const plan = checkEnvelope(ctx, envelope);
     const { fragment, data } = envelope;
+    const shard = { fragment, data, sender };
     // Lock order: the shard, then the sender. The shard lock makes a
     // duplicate push (even a concurrent one) a no-op that is credited once;
     // the sender lock keeps its deficit check and ledger update together.
@@ -44,106 +45,147 @@ export async function receiveFragment(
       const held = await ctx.fragments.list(fragment.tesseraId, options);
       const same = held.find((f) => f.index === fragment.index);
       if (same) {
-        if (same.checksum !== fragment.checksum) {
-          throw new Refusal(
-            "INVALID_INPUT",
-            `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
-          );
-        }
-        // Already held (the sender missed our ack). A store that keeps the
-        // credit with the row owes nothing, except for a row stored before
-        // it recorded senders, which the re-push claims.
-        if (ctx.fragments.storeForPeer) {
-          await ctx.locks.run(
-            senderKey,
-            () => storeAndCredit(ctx, { fragment, data, sender }, options),
-          );
-        }
-        return { accepted: true, heldIndices: held.map((f) => f.index) };
+        return await heldAlready(ctx, { ...shard, same, held }, options);
       }
       return await ctx.locks.run(senderKey, async () => {
-        const row = await ctx.ledger.get(sender.id);
-        const storedForThem = row?.bytesStoredForThem ?? 0;
-        // What the sender stores for us counts once proven: shards it
-        // acknowledged but no check has proven yet are left out, so
-        // acknowledging and dropping earns nothing (see standing.ts).
-        const standing = ctx.standing;
-        const deficit = storedForThem -
-          ((row?.bytesTheyStoreForUs ?? 0) - standing.pendingBytes(sender.id));
-        const size = data.length;
-        // A sender we caught keeping nothing of what it acknowledged gets
-        // no credit while its ban lasts (see standing.ts).
-        const at = ctx.clock.now();
-        const distrusted = standing.distrusted(sender.id, at);
-        const tolerance = distrusted || standing.withholds(sender.id, at)
-          ? 0
-          : ctx.config.deficitToleranceBytes;
-        if (!row?.institutional && deficit + size > tolerance) {
-          throw new Refusal(
-            "DEFICIT_EXCEEDED",
-            distrusted
-              ? `you failed to prove shards you acknowledged for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us (and keep them) first`
-              : tolerance === 0
-              ? `you refused to store for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us first`
-              : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
-          );
-        }
-        if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
-          throw new Refusal(
-            "PEER_LIMIT_EXCEEDED",
-            `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
-          );
-        }
-        const free = await ctx.freeSpace(options);
-        if (free - size < ctx.config.minFreeSpaceBytes) {
-          throw new Refusal(
-            "INSUFFICIENT_SPACE",
-            `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
-          );
-        }
-        await storeAndCredit(ctx, { fragment, data, sender }, options);
+        await checkRoom(ctx, shard, options);
+        await storeAndCredit(ctx, shard, options);
         const now = await ctx.fragments.list(fragment.tesseraId, options);
         ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
           index: fragment.index,
           tessera: fragment.tesseraId,
           peer: sender.id,
-          bytes: size,
+          bytes: data.length,
           plan: plan.tier,
         });
         return { accepted: true, heldIndices: now.map((f) => f.index) };
       });
     });
   } catch (e) {
-    const refusal = e instanceof Refusal
-      ? e
-      : isTesserasError(e, "CHECKSUM_MISMATCH") ||
-          isTesserasError(e, "INVALID_ID") || isTesserasError(e, "TOO_LARGE") ||
-          isTesserasError(e, "INVALID_INPUT") ||
-          // A full disk met by the write or by the row's transaction:
-          // nothing was kept (no file, no row, no credit).
-          isTesserasError(e, "INSUFFICIENT_SPACE")
-      ? new Refusal(e.code, e.message)
-      : null;
-    if (!refusal) throw e;
-    ctx.log.info("refused a shard from {peer}: {code}", {
-      peer: sender.id,
-      code: refusal.code,
-      reason: refusal.reason,
-    });
-    let heldIndices: number[] = [];
-    const tid = envelope?.fragment?.tesseraId;
-    if (isTesseraId(tid)) {
-      heldIndices = (await ctx.fragments.list(tid, options)).map((f) =>
-        f.index
-      );
-    }
-    return {
-      accepted: false,
-      heldIndices,
-      errorCode: refusal.code,
-      reason: refusal.reason,
-    };
+    return await refusalAck(ctx, { ...push, error: e }, options);
   }
+}
+
+/** A pushed shard we hold already (the sender missed our ack). */
+async function heldAlready(
+  ctx: ServiceContext,
+  push: {
+    fragment: FragmentId;
+    data: Uint8Array;
+    sender: PeerInfo;
+    same: FragmentId;
+    held: readonly FragmentId[];
+  },
+  options: IoOptions,
+): Promise<ReplicateAck> {
+  const { fragment, same, held, sender } = push;
+  if (same.checksum !== fragment.checksum) {
+    throw new Refusal(
+      "INVALID_INPUT",
+      `we hold shard ${fragment.index} of ${fragment.tesseraId} with a different checksum`,
+    );
+  }
+  // A store that keeps the credit with the row owes nothing, except for a
+  // row stored before it recorded senders, which the re-push claims.
+  if (ctx.fragments.storeForPeer) {
+    await ctx.locks.run(
+      `recv:${sender.id}`,
+      () => storeAndCredit(ctx, push, options),
+    );
+  }
+  return { accepted: true, heldIndices: held.map((f) => f.index) };
+}
+
+/**
+ * Refuse unless we can take the shard: the sender's deficit with us
+ * within the tolerance, the per-peer limit, and our free space.
+ */
+async function checkRoom(
+  ctx: ServiceContext,
+  push: { data: Uint8Array; sender: PeerInfo },
+  options: IoOptions,
+): Promise<void> {
+  const { sender } = push;
+  const size = push.data.length;
+  const row = await ctx.ledger.get(sender.id);
+  const storedForThem = row?.bytesStoredForThem ?? 0;
+  // What the sender stores for us counts once proven: shards it
+  // acknowledged but no check has proven yet are left out, so
+  // acknowledging and dropping earns nothing (see standing.ts).
+  const deficit = storedForThem -
+    ((row?.bytesTheyStoreForUs ?? 0) - ctx.standing.pendingBytes(sender.id));
+  // A sender we caught keeping nothing of what it acknowledged gets no
+  // credit while its ban lasts (see standing.ts).
+  const at = ctx.clock.now();
+  const distrusted = ctx.standing.distrusted(sender.id, at);
+  const tolerance = distrusted || ctx.standing.withholds(sender.id, at)
+    ? 0
+    : ctx.config.deficitToleranceBytes;
+  if (!row?.institutional && deficit + size > tolerance) {
+    throw new Refusal(
+      "DEFICIT_EXCEEDED",
+      distrusted
+        ? `you failed to prove shards you acknowledged for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us (and keep them) first`
+        : tolerance === 0
+        ? `you refused to store for us, so we extend you no credit; we already store ${deficit} bytes more for you than you for us: store fragments for us first`
+        : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
+    );
+  }
+  if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
+    throw new Refusal(
+      "PEER_LIMIT_EXCEEDED",
+      `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
+    );
+  }
+  const free = await ctx.freeSpace(options);
+  if (free - size < ctx.config.minFreeSpaceBytes) {
+    throw new Refusal(
+      "INSUFFICIENT_SPACE",
+      `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
+    );
+  }
+}
+
+/** Codes of our own errors that refuse the shard: nothing was kept. */
+const REFUSED_CODES: ReadonlySet<string> = new Set([
+  "CHECKSUM_MISMATCH",
+  "INVALID_ID",
+  "TOO_LARGE",
+  "INVALID_INPUT",
+  // A full disk met by the write or by the row's transaction: nothing
+  // was kept (no file, no row, no credit).
+  "INSUFFICIENT_SPACE",
+]);
+
+/** A refusal as a not-accepted ack (anything else is rethrown). */
+async function refusalAck(
+  ctx: ServiceContext,
+  push: { envelope: FragmentEnvelope; sender: PeerInfo; error: unknown },
+  options: IoOptions,
+): Promise<ReplicateAck> {
+  const e = push.error;
+  const refusal = e instanceof Refusal
+    ? e
+    : isTesserasError(e) && REFUSED_CODES.has(e.code)
+    ? new Refusal(e.code, e.message)
+    : null;
+  if (!refusal) throw e;
+  ctx.log.info("refused a shard from {peer}: {code}", {
+    peer: push.sender.id,
+    code: refusal.code,
+    reason: refusal.reason,
+  });
+  let heldIndices: number[] = [];
+  const tid = push.envelope?.fragment?.tesseraId;
+  if (isTesseraId(tid)) {
+    heldIndices = (await ctx.fragments.list(tid, options)).map((f) => f.index);
+  }
+  return {
+    accepted: false,
+    heldIndices,
+    errorCode: refusal.code,
+    reason: refusal.reason,
+  };
 }
 
 /**
