@@ -32,6 +32,7 @@ export {
   type PlanShape,
   selectDiversePeers,
   type ShardAssignment,
+  SubnetTally,
 } from "./distributor.ts";
 export {
   type AttestationCheck,

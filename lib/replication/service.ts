@@ -169,9 +169,8 @@ export class ReplicationService implements InboundHandlers {
    * (parity shards written to staging files), the copy becomes our blob,
    * and shards are pushed one per transfer (at most `concurrentTransfers`
    * in memory). The staging area is removed at the end, also on failure.
-   * Needs a blob store with the streaming capabilities (`blobFile`,
-   * `readRange`, `openStaging`), else rejects `INVALID_INPUT`; rejects
-   * `NOT_FOUND` when the file cannot be read and `TOO_LARGE` above 1 GiB.
+   * Any blob store does (memory stages in memory); rejects `NOT_FOUND`
+   * when the file cannot be read and `TOO_LARGE` above 1 GiB.
    *
    * @example
    * ```ts
@@ -398,8 +397,8 @@ export class ReplicationService implements InboundHandlers {
    * fetched into a staging area, rebuilt stripe by stripe and streamed
    * out), verified against the id on the way; the bytes written are
    * trustworthy only once this resolves. Same sources and errors as
-   * {@linkcode ReplicationService.retrieveTessera}; with a blob store
-   * lacking the streaming capabilities it retrieves in memory.
+   * {@linkcode ReplicationService.retrieveTessera}, which is this same
+   * retrieval into memory.
    *
    * @example
    * ```ts

@@ -187,6 +187,103 @@ Deno.test("MemoryBlobStore round-trips", async () => {
   assert.equal(await blobs.get("aa".repeat(32)), null);
 });
 
+Deno.test("MemoryBlobStore ranged reads: clipped at the end, null when absent, views only without copies", async () => {
+  for (const copy of [true, false]) {
+    const blobs = new MemoryBlobStore({ copy });
+    const data = bytes(5000, 4);
+    const id = blake3Hex(data);
+    assert.equal(await blobs.size(id), null);
+    assert.equal(await blobs.readRange(id, { offset: 0, length: 1 }), null);
+    await blobs.put(id, data);
+    assert.equal(await blobs.size(id), 5000);
+    const range = (offset: number, length: number) =>
+      blobs.readRange(id, { offset, length });
+    assert.deepEqual(await range(0, 5000), data);
+    assert.deepEqual(await range(1234, 100), data.subarray(1234, 1334));
+    assert.deepEqual(await range(4990, 100), data.subarray(4990));
+    assert.deepEqual(await range(5000, 10), new Uint8Array(0));
+    assert.deepEqual(await range(9000, 10), new Uint8Array(0));
+    await assert.rejects(
+      range(-1, 10),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    // Without copies the bytes handed out are the stored ones.
+    const part = (await range(10, 20))!;
+    assert.equal(part.buffer === data.buffer, !copy);
+  }
+});
+
+Deno.test("MemoryBlobStore staging: import a copy, append and read shards, commit the copy as a blob, remove", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tesseras-memstage-" });
+  try {
+    const blobs = new MemoryBlobStore();
+    const data = bytes(3000, 5);
+    const id = blake3Hex(data);
+    const source = `${dir}/input.bin`;
+    await Deno.writeFile(source, data);
+    const staging = await blobs.openStaging();
+    await assert.rejects(
+      staging.readImported({ offset: 0, length: 1 }),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+    assert.deepEqual(await staging.importFile(source), { size: 3000 });
+    // The copy is private: changing the source does not change it.
+    await Deno.writeFile(source, bytes(3000, 6));
+    assert.deepEqual(
+      await staging.readImported({ offset: 2990, length: 100 }),
+      data.subarray(2990),
+    );
+    const piece = data.slice(0, 1000);
+    await staging.append(7, piece);
+    piece.fill(0); // appended bytes are copied: the caller may reuse them
+    await staging.append(7, data.subarray(1000, 2500));
+    assert.deepEqual(
+      await staging.read(7, { offset: 0, length: 2500 }),
+      data.subarray(0, 2500),
+    );
+    assert.deepEqual(
+      await staging.read(7, { offset: 2400, length: 500 }),
+      data.subarray(2400, 2500),
+    );
+    await assert.rejects(
+      staging.read(8, { offset: 0, length: 1 }),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+    await staging.commitBlob(id);
+    assert.deepEqual(await blobs.get(id), data);
+    await assert.rejects(
+      staging.commitBlob(id),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+    await staging.remove();
+    await staging.remove(); // twice: no error
+    await assert.rejects(
+      staging.append(1, data),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    await assert.rejects(
+      staging.importFile(`${dir}/missing.bin`),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    const fresh = await blobs.openStaging();
+    await assert.rejects(
+      fresh.importFile(`${dir}/missing.bin`),
+      (e) => isTesserasError(e, "NOT_FOUND"),
+    );
+    await assert.rejects(
+      fresh.importFile(dir),
+      (e) => isTesserasError(e, "INVALID_INPUT"),
+    );
+    await assert.rejects(
+      fresh.importFile(source, { maxBytes: 100 }),
+      (e) => isTesserasError(e, "TOO_LARGE"),
+    );
+    assert.deepEqual(await blobs.list(), [id]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ManualClock wakes sleepers in deadline order and honours abort", async () => {
   const clock = new ManualClock(1000);
   const order: string[] = [];

@@ -8,6 +8,7 @@ import {
   selectDiversePeers,
   subnetKey,
   subnetOf,
+  SubnetTally,
 } from "../../lib/replication/mod.ts";
 
 const MIB = 1024 * 1024;
@@ -308,4 +309,30 @@ Deno.test("placementTolerance: one shard per peer is the shards beyond the data 
     placementTolerance(large, [...one(71), { index: 71, peerId: "p0" }]),
     23,
   );
+});
+
+Deno.test("SubnetTally counts distinct peers per subnet once each", () => {
+  const tally = new SubnetTally(2, [
+    { id: "a", ip: "10.0.0.1" },
+    { id: "a", ip: "10.0.0.1" }, // the same peer twice counts once
+  ]);
+  assert.equal(tally.fits({ id: "x", ip: "10.0.0.9" }), true);
+  tally.add({ id: "b", ip: "10.0.0.2" });
+  assert.equal(tally.fits({ id: "x", ip: "10.0.0.9" }), false);
+  assert.equal(tally.fits({ id: "y", ip: "10.0.1.9" }), true);
+  // Unknown IPs are each their own subnet.
+  tally.add({ id: "u" });
+  assert.equal(tally.fits({ id: "v" }), true);
+});
+
+Deno.test("selectDiversePeers: an excluded holder does not count against the cap", () => {
+  const picked = selectDiversePeers([
+    { id: "b", addresses: [], ip: "10.0.0.2" },
+    { id: "c", addresses: [], ip: "10.0.0.3" },
+  ], {
+    maxPerSubnet: 1,
+    existing: [{ id: "a", ip: "10.0.0.1" }],
+    exclude: ["a"],
+  });
+  assert.deepEqual(picked.map((p) => p.id), ["b"]);
 });

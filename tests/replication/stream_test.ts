@@ -1,13 +1,14 @@
 /**
  * The streaming paths of the replication service, on real files: a
  * FsBlobStore in a temp directory gives the owner the blob store's
- * streaming capabilities (blobFile, readRange, openStaging).
+ * file side of the byte path (ranged reads, staging areas on disk).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { blake3Hex, encodeTessera } from "../../lib/codec/mod.ts";
 import { isTesserasError, type TesseraId } from "../../lib/core/mod.ts";
 import { FsBlobStore } from "../../lib/storage/mod.ts";
+import { MemoryBlobStore } from "../../lib/memory/mod.ts";
 import type { TesseraSink } from "../../lib/replication/mod.ts";
 import {
   MiniNetwork,
@@ -402,5 +403,29 @@ Deno.test("replicateTessera of a file blob re-places it from a streaming pass", 
   await assert.rejects(
     e.owner.service.replicateTessera("ab".repeat(32)),
     (err) => isTesserasError(err, "NOT_FOUND"),
+  );
+});
+
+Deno.test("memory blobs shared without copies: repeated checks stay healthy (parity kept, hash remembered), and a replaced corrupt blob is still caught", async () => {
+  const net = new MiniNetwork();
+  const blobs = new MemoryBlobStore({ copy: false });
+  const owner = net.add("owner", "10.99.0.1", { blobs });
+  net.addMany(30);
+  const data = testBytes(40_000, 9);
+  const { tesseraId: id } = await owner.service.putTessera(data);
+  for (let round = 0; round < 2; round++) {
+    const report = await owner.service.inspectTessera(id);
+    assert.equal(report.verification, "proof");
+    assert.deepEqual(report.health, { kind: "healthy" });
+    assert.equal(report.liveIndices.length, 72);
+  }
+  // A corrupt version of the blob under the same id (new bytes, so the
+  // memory of the old bytes' hash does not apply).
+  const bad = data.slice();
+  bad[5] ^= 1;
+  await blobs.put(id, bad);
+  await assert.rejects(
+    owner.service.inspectTessera(id),
+    (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
   );
 });
