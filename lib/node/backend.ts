@@ -87,6 +87,10 @@ export interface TesseraStatus {
   readonly lastCheckedAt: string | null;
   /** Holders per shard index (live ones when just checked). */
   readonly holders?: readonly { index: number; peerId: string }[];
+  /** The name given with `put --name`, when one was. */
+  readonly name?: string;
+  /** True for a private tessera (`size` is then its ciphertext's). */
+  readonly private?: boolean;
 }
 
 /** A live check's shard and holder counts, and when it ran. */
@@ -416,6 +420,7 @@ export class DaemonBackend implements ApiBackend {
       tolerance: report.tolerance,
       verification: report.verification,
       holderChecks: report.holders,
+      ...await this.#catalogued(id),
     } satisfies TesseraStatus & Record<string, unknown>;
   }
 
@@ -431,6 +436,19 @@ export class DaemonBackend implements ApiBackend {
       lastCheckedAt: t.lastCheckedAt === null
         ? null
         : new Date(t.lastCheckedAt).toISOString(),
+      ...await this.#catalogued(t.tesseraId),
+    };
+  }
+
+  /** What the catalogue adds to a status line: the name, private or not. */
+  async #catalogued(
+    id: string,
+  ): Promise<Pick<TesseraStatus, "name" | "private">> {
+    const entry = await this.#parts.catalogue.entry(id);
+    if (entry === null) return {};
+    return {
+      ...(entry.name === null ? {} : { name: entry.name }),
+      private: entry.sealedKey !== null,
     };
   }
 

@@ -197,6 +197,17 @@ Deno.test({
       assert.match(inArgv.stderr, /standard input/);
       assert.deepEqual(await leftovers(readDir), []);
 
+      // status names them and says which are private.
+      const listed = JSON.parse(await cli(owner.dataDir, ["status", "--json"]));
+      const byId = new Map<string, { name?: string; private?: boolean }>(
+        listed.map((s: { id: string }) => [s.id, s]),
+      );
+      assert.equal(byId.get(ids[1])?.name, "photos");
+      assert.equal(byId.get(ids[1])?.private, true);
+      const text = await cli(owner.dataDir, ["status"]);
+      assert.match(text, /photos/);
+      assert.match(text, /medium private/);
+
       // share refuses what has no key to give.
       const publicPath = join(inputs, "public.txt");
       await Deno.writeTextFile(publicPath, "a public memory, meant to be read");

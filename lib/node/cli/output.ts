@@ -25,11 +25,23 @@ export function formatStatus(body: unknown): string {
   if (rows.length === 0) {
     return "no tesseras yet: add one with `tesseras put FILE`";
   }
+  const named = rows.some((r) => typeof r.name === "string");
   return formatTable(
-    ["tessera", "tier", "size", "shards", "live", "lost", "holders", "health"],
+    [
+      "tessera",
+      ...(named ? ["name"] : []),
+      "tier",
+      "size",
+      "shards",
+      "live",
+      "lost",
+      "holders",
+      "health",
+    ],
     rows.map((r) => [
       String(r.id ?? ""),
-      String(r.tier ?? ""),
+      ...(named ? [String(r.name ?? "")] : []),
+      String(r.tier ?? "") + (r.private === true ? " private" : ""),
       formatBytes(Number(r.size ?? 0)),
       String(r.shardCount ?? ""),
       String(r.liveShards ?? ""),
