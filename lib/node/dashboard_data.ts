@@ -93,6 +93,7 @@ function standingOf(
 /** Routes of the dashboard's data; see the module doc. */
 export class DashboardData {
   readonly #src: DashboardSources;
+  #staging: Promise<void> | null = null;
 
   /** @param sources where the figures come from */
   constructor(sources: DashboardSources) {
@@ -186,8 +187,22 @@ export class DashboardData {
   }
 
   async #stagingPath(kind: string): Promise<string> {
-    await Deno.mkdir(this.#src.tmpDir, { recursive: true, mode: 0o700 });
+    await (this.#staging ??= this.#removeStrays());
     return join(this.#src.tmpDir, `${kind}-${crypto.randomUUID()}.tmp`);
+  }
+
+  /**
+   * Before this process stages its first file, whatever is in the staging
+   * folder is left from a run that stopped mid-upload or mid-download.
+   */
+  async #removeStrays(): Promise<void> {
+    const dir = this.#src.tmpDir;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".tmp")) {
+        await Deno.remove(join(dir, entry.name)).catch(() => {});
+      }
+    }
   }
 
   /**

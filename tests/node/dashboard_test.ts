@@ -190,8 +190,9 @@ Deno.test("the token still works without Origin, never with a foreign one", asyn
   });
 });
 
-Deno.test("an upload is staged, put and removed", async () => {
+Deno.test("an upload is staged, put and removed, with what a crash left", async () => {
   await withDashboard(async ({ url, token, calls, tmpDir }) => {
+    await Deno.writeTextFile(`${tmpDir}/upload-left-by-a-crash.tmp`, "x");
     const res = await fetch(`${url}/v1/tesseras/upload`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
