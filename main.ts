@@ -513,7 +513,10 @@ async function repairNow(
   cmd: Command,
 ): Promise<void> {
   const body = id ? { id: requireId(id) } : {};
-  const report = await (await clientOf(cmd)).job<Row>("/v1/repair", body);
+  const bar = createProgress();
+  const report = await (await clientOf(cmd)).job<Row>("/v1/repair", body, {
+    onProgress: (e) => bar.update(e),
+  }).finally(() => bar.finish());
   print(opts.json ? JSON.stringify(report) : formatRepairReport(report));
 }
 

@@ -84,8 +84,11 @@ export interface ApiBackend {
   status(id?: string): Promise<unknown>;
   /** Reciprocity ledger rows. */
   ledger(): Promise<unknown>;
-  /** Run a repair sweep now (one tessera or all). */
-  repair(id?: string): Promise<unknown>;
+  /** Run a repair sweep now (one tessera or all), reporting progress. */
+  repair(
+    id?: string,
+    options?: { onProgress?: (event: ProgressEvent) => void },
+  ): Promise<unknown>;
 }
 
 /** Routes served beside the API's own: the dashboard. */
@@ -418,7 +421,7 @@ async function route(
   if (req.method === "POST" && path === "/v1/repair") {
     const body = await readJson(req);
     const id = optionalId(typeof body.id === "string" ? body.id : undefined);
-    return ndjsonJob(() => backend.repair(id));
+    return ndjsonJob((onProgress) => backend.repair(id, { onProgress }));
   }
   return json(
     { error: { code: "NOT_FOUND", message: `no route ${req.method} ${path}` } },

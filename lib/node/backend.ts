@@ -474,10 +474,14 @@ export class DaemonBackend implements ApiBackend {
   }
 
   /** A repair sweep now, of one tessera or all. */
-  async repair(id?: string): Promise<unknown> {
-    const report = await this.#parts.service.repairSweep(
-      id ? { ids: [id] } : {},
-    );
+  async repair(
+    id?: string,
+    options: { onProgress?: (event: ProgressEvent) => void } = {},
+  ): Promise<unknown> {
+    const report = await this.#parts.service.repairSweep({
+      ...(id ? { ids: [id] } : {}),
+      onProgress: options.onProgress,
+    });
     this.#parts.onSweep?.(report);
     return {
       ...report,

@@ -402,15 +402,18 @@ export async function repairSweep(
   ctx: ServiceContext,
   options: SweepOptions,
 ): Promise<SweepReport> {
-  const { signal } = options;
+  const { signal, onProgress } = options;
   const startedAt = ctx.clock.now();
   const ids = options.ids ?? (await ctx.holders.list()).map((t) => t.tesseraId);
   // Check everything first, then repair the most endangered first.
-  const { checked, failed } = await checkAll(ctx, ids, { signal });
+  const { checked, failed } = await checkAll(ctx, ids, { signal, onProgress });
   const todo = checked.filter((c) => c.report.health.kind !== "healthy")
     .sort((a, b) => urgency(a.report, b.report));
   for (const c of checked) noteProofs(ctx, c.report);
-  const results = [...failed, ...await repairAll(ctx, todo, { signal })];
+  const results = [
+    ...failed,
+    ...await repairAll(ctx, todo, { signal, onProgress }),
+  ];
   // Re-hashing every held shard is a full sweep's job; a sweep of chosen
   // ids (`tesseras repair ID`) skips it unless asked.
   const heldCorrupt = options.verifyHeld ?? options.ids === undefined
@@ -445,18 +448,24 @@ function urgency(a: HealthReport, b: HealthReport): number {
 async function checkAll(
   ctx: ServiceContext,
   ids: readonly TesseraId[],
-  options: IoOptions,
+  options: Pick<SweepOptions, "signal" | "onProgress">,
 ): Promise<{ checked: Inspection[]; failed: RepairReport[] }> {
+  const { signal, onProgress } = options;
   const checked: Inspection[] = [];
   const failed: RepairReport[] = [];
   for (const id of ids) {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     try {
-      checked.push(await inspect(ctx, id, options));
+      checked.push(await inspect(ctx, id, { signal }));
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       failed.push(failedReport(id, e));
     }
+    onProgress?.({
+      phase: "check",
+      done: checked.length + failed.length,
+      total: ids.length,
+    });
   }
   return { checked, failed };
 }
@@ -465,17 +474,19 @@ async function checkAll(
 async function repairAll(
   ctx: ServiceContext,
   todo: readonly Inspection[],
-  options: IoOptions,
+  options: Pick<SweepOptions, "signal" | "onProgress">,
 ): Promise<RepairReport[]> {
+  const { signal, onProgress } = options;
   const results: RepairReport[] = [];
   for (const c of todo) {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     try {
-      results.push(await repairFrom(ctx, c, options));
+      results.push(await repairFrom(ctx, c, { signal }));
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       results.push(failedReport(c.report.tesseraId, e, c.report.health));
     }
+    onProgress?.({ phase: "repair", done: results.length, total: todo.length });
   }
   return results;
 }

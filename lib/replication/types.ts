@@ -280,6 +280,18 @@ export interface SweepOptions extends IoOptions {
    * true for a full sweep, false when `ids` is given.
    */
   readonly verifyHeld?: boolean;
+  /** Called after each tessera checked, then after each one repaired. */
+  readonly onProgress?: (progress: SweepProgress) => void;
+}
+
+/** How far a sweep is: `done` of `total` tesseras checked or repaired. */
+export interface SweepProgress {
+  /** `check` (every tessera), then `repair` (those not healthy). */
+  readonly phase: "check" | "repair";
+  /** Tesseras done in this phase. */
+  readonly done: number;
+  /** Tesseras in this phase. */
+  readonly total: number;
 }
 
 /** What a sweep found and did. */

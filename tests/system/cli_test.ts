@@ -250,6 +250,35 @@ Deno.test({
         ]);
         assert.match(screen, /write\s+\[#{30}\] 100%/);
         assert.match(screen, /wrote 4\.9 KiB to /);
+
+        // With no peer the tessera stays needing replication: checked, then
+        // a repair attempted, one tessera each.
+        const sweep = await fetch(`${daemon.url}/v1/repair`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${daemon.token}` },
+          body: JSON.stringify({ id }),
+        });
+        const steps = (await sweep.text()).trim().split("\n").map((l) =>
+          JSON.parse(l)
+        ).filter((l) => l.progress).map((l) => l.progress);
+        assert.deepEqual(steps, [
+          { phase: "check", done: 1, total: 1 },
+          { phase: "repair", done: 1, total: 1 },
+        ]);
+        const repairScreen = await onTerminal([
+          "--data-dir",
+          daemon.dataDir,
+          "repair",
+        ]);
+        assert.match(repairScreen, /check\s+\[#{30}\] 100%/);
+        assert.match(repairScreen, /repair\s+\[#{30}\] 100%/);
+        assert.match(repairScreen, /checked 1 tessera\r?\n/);
+        const piped = await runTesseras([
+          "--data-dir",
+          daemon.dataDir,
+          "repair",
+        ]);
+        assert.doesNotMatch(piped.stderr, /\r|%/);
       } finally {
         await daemon.stop();
       }
