@@ -15,7 +15,9 @@
  * Flags: `--sizes 256MiB,1GiB` (KiB/MiB/GiB), `--nodes 8`, `--no-raw`,
  * `--profile DIR` (CPU profiles of the owner, the getter and one holder
  * per step, through the inspector, summarised on screen and written as
- * `.cpuprofile` files), `--json FILE` (the figures, machine-readable).
+ * `.cpuprofile` files), `--json FILE` (the figures, machine-readable),
+ * `--logs DIR` (each daemon's log; `BENCH_NET_LOG=debug` for per-shard
+ * lines).
  * Needs about 4.5 × the sizes' sum free under /tmp (input, owner's blob,
  * 1.5 × in shards, the get's output); checked first. Data directories are
  * removed at the end.
@@ -43,7 +45,8 @@ const SUBNET_BASE = 160;
 const ENV = {
   // Holders take everything the bench puts (the default tolerance is 256 MB).
   TESSERAS_DEFICIT_TOLERANCE: String(16 * 2 ** 30),
-  TESSERAS_LOG: "warn",
+  // BENCH_NET_LOG=debug (with --logs DIR) for per-shard timestamps.
+  TESSERAS_LOG: Deno.env.get("BENCH_NET_LOG") ?? "warn",
 };
 
 interface Options {
@@ -52,6 +55,7 @@ interface Options {
   raw: boolean;
   profileDir?: string;
   jsonPath?: string;
+  logsDir?: string;
 }
 
 /** Bytes from "256MiB", "1GiB", "64KiB" or a plain number. */
@@ -79,6 +83,7 @@ function parseArgs(args: string[]): Options {
     raw: !args.includes("--no-raw"),
     profileDir: value("--profile"),
     jsonPath: value("--json"),
+    logsDir: value("--logs"),
   };
 }
 
@@ -279,6 +284,14 @@ class Cluster {
     await new Promise((r) => setTimeout(r, 2000));
   }
 
+  /** Each daemon's standard error into `dir/nI.log`. */
+  async saveLogs(dir: string): Promise<void> {
+    await Deno.mkdir(dir, { recursive: true });
+    for (const [i, d] of this.daemons.entries()) {
+      await Deno.writeTextFile(join(dir, `n${i}.log`), d.stderr());
+    }
+  }
+
   async stop(): Promise<void> {
     for (const d of this.daemons.toReversed()) await d?.stop().catch(() => {});
   }
@@ -413,6 +426,7 @@ async function main(): Promise<void> {
     await run(cluster, opts, results);
   } finally {
     await cluster.stop();
+    if (opts.logsDir) await cluster.saveLogs(opts.logsDir);
     await Deno.remove(root, { recursive: true });
   }
   if (opts.jsonPath) {

@@ -131,7 +131,8 @@ Deno.test("half-closing client: the 33rd rapid replicate gets RATE_LIMITED and t
   try {
     await client.connect(server.multiaddrs()[0]);
     const request = frame(
-      envelopeToWire(await smallEnvelope(new Uint8Array(64).fill(5))),
+      envelopeToWire(await smallEnvelope(new Uint8Array(64).fill(5)))
+        .subarray(),
     );
     const results: Exchange[] = [];
     for (let i = 0; i < 33; i++) {
@@ -154,7 +155,8 @@ Deno.test("half-closing client: the 33rd rapid replicate gets RATE_LIMITED and t
     // A refused request larger than the stream window (1 MiB): the server
     // drains it so the client's close() completes, then answers and ends.
     const large = frame(
-      envelopeToWire(await smallEnvelope(new Uint8Array(1024 * 1024))),
+      envelopeToWire(await smallEnvelope(new Uint8Array(1024 * 1024)))
+        .subarray(),
     );
     const big = await sendCloseRead(client, server, REPLICATE_PROTOCOL, large);
     assert.equal(ackOf(big).errorCode, "RATE_LIMITED");
@@ -221,7 +223,7 @@ Deno.test("half-closing client: parse failures, oversize prefixes and truncated 
     const badId = envelopeToWire({
       ...good,
       fragment: { ...good.fragment, tesseraId: "../../etc/passwd" },
-    });
+    }).subarray();
     const cases: Array<[string, Uint8Array, string]> = [
       [REPLICATE_PROTOCOL, frame(badId), "INVALID_ID"],
       [

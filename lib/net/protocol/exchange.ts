@@ -17,7 +17,7 @@ import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { lpStream } from "@libp2p/utils";
 import { getLogger } from "@logtape/logtape";
-import type { Uint8ArrayList } from "uint8arraylist";
+import { Uint8ArrayList } from "uint8arraylist";
 import type { CountedProtocol, NetMetrics } from "../metrics.ts";
 import { toPeerInfo } from "../peer_info.ts";
 import type { ProtocolLimits } from "./limits.ts";
@@ -212,7 +212,11 @@ export interface InboundSpec<Req> {
   /** Decode and validate a frame; throws `TesserasError` on bad input. */
   parse(frame: Uint8ArrayList): Req;
   /** Produce the encoded reply; thrown `TesserasError`s become replies. */
-  handle(req: Req, from: PeerInfo, signal: AbortSignal): Promise<Uint8Array>;
+  handle(
+    req: Req,
+    from: PeerInfo,
+    signal: AbortSignal,
+  ): Promise<Uint8Array | Uint8ArrayList>;
   /** The encoded error reply for `code`. */
   errorReply(code: ErrorCode, message: string): Uint8Array;
 }
@@ -377,7 +381,10 @@ function untilAborted<T>(
 
 /** The parts of an `lpStream` the server side uses after a request. */
 interface ReplyStream {
-  write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>;
+  write(
+    data: Uint8Array | Uint8ArrayList,
+    options?: { signal?: AbortSignal },
+  ): Promise<void>;
   unwrap(): Stream;
 }
 
@@ -539,7 +546,7 @@ export async function requestResponse(
   libp2p: Libp2p,
   peer: string,
   protocol: string,
-  request: Uint8Array,
+  request: Uint8Array | Uint8ArrayList,
   options: RequestOptions,
 ): Promise<Uint8ArrayList> {
   const { limits, metrics, name } = options;
@@ -657,6 +664,45 @@ function clientFailure(
     ? `cannot open ${options.name} stream to ${peer}`
     : `${options.name} exchange with ${peer} failed`;
   return new TesserasError(fallback, `${what}: ${detail}`, { cause: err });
+}
+
+/**
+ * A protobuf message and one more `bytes` field, framed without copying
+ * the bytes: `head` is the message encoded without that field (proto3
+ * leaves an empty `bytes` field out), followed by the field's key, its
+ * length and the bytes themselves, as the parts of one list. When `field`
+ * is the highest field `head` carries, the result is byte for byte what
+ * the generated encoder writes for the whole message; a shard of 22 MiB
+ * is then sent from where it lies instead of being copied into a fresh
+ * frame (a copy, and ~5,600 page faults of fresh memory, per shard).
+ *
+ * @example
+ * ```ts
+ * const head = WireFetchResponse.encode({ found: true, data: new Uint8Array(0), errorCode: "", errorMessage: "" });
+ * withBytesField(head, 2, shard).byteLength; // head + 1 + varint + shard
+ * ```
+ */
+export function withBytesField(
+  head: Uint8Array,
+  field: number,
+  bytes: Uint8Array,
+): Uint8ArrayList {
+  if (bytes.length === 0) return new Uint8ArrayList(head);
+  const key = field * 8 + 2; // wire type 2: length-delimited
+  const prefix = new Uint8Array(varintLength(key) + varintLength(bytes.length));
+  let at = writeVarint(prefix, 0, key);
+  at = writeVarint(prefix, at, bytes.length);
+  return new Uint8ArrayList(head, prefix.subarray(0, at), bytes);
+}
+
+/** Writes `n` as an unsigned varint at `at`; returns the end. */
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    out[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
 }
 
 /**

@@ -20,9 +20,9 @@ import {
   type InboundSpec,
   plainBytes,
   requestResponse,
-  wireBytes,
   wireErrorCode,
   wireErrorMessage,
+  withBytesField,
 } from "./exchange.ts";
 import {
   FETCH_PROTOCOL,
@@ -115,12 +115,15 @@ export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
           `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
         );
       }
-      return WireFetchResponse.encode({
+      // The shard's bytes go out as they lie (field 2 is the last one a
+      // found answer carries).
+      const head = WireFetchResponse.encode({
         found: true,
-        data: wireBytes(data),
+        data: new Uint8Array(0),
         errorCode: "",
         errorMessage: "",
       });
+      return withBytesField(head, 2, data);
     },
     errorReply: errorResponse,
   };

@@ -28,9 +28,9 @@ import {
   type InboundSpec,
   plainBytes,
   requestResponse,
-  wireBytes,
   wireErrorCode,
   wireErrorMessage,
+  withBytesField,
 } from "./exchange.ts";
 import {
   MAX_SHARD_BYTES,
@@ -138,10 +138,13 @@ function validatePlan(plan: FragmentPlan): void {
   }
 }
 
-/** Wire form of an envelope. */
-export function envelopeToWire(envelope: FragmentEnvelope): Uint8Array {
+/**
+ * Wire form of an envelope: the fields, then the shard's bytes as they
+ * lie (see {@linkcode withBytesField}; field 5 is the message's last).
+ */
+export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
   const { fragment, plan } = envelope;
-  return WireFragmentEnvelope.encode({
+  const head = WireFragmentEnvelope.encode({
     fragment: {
       tesseraId: fragment.tesseraId,
       index: fragment.index,
@@ -158,8 +161,9 @@ export function envelopeToWire(envelope: FragmentEnvelope): Uint8Array {
     },
     originalSize: envelope.originalSize,
     fragmentSize: envelope.fragmentSize,
-    data: wireBytes(envelope.data),
+    data: new Uint8Array(0),
   });
+  return withBytesField(head, 5, envelope.data);
 }
 
 /**
