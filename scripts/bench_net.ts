@@ -17,7 +17,8 @@
  * per step, through the inspector, summarised on screen and written as
  * `.cpuprofile` files), `--json FILE` (the figures, machine-readable),
  * `--logs DIR` (each daemon's log; `BENCH_NET_LOG=debug` for per-shard
- * lines).
+ * lines), `--replication JSON` (settings for every node's tesseras.json,
+ * e.g. `'{"concurrentTransfers":8}'`).
  * Needs about 4.5 × the sizes' sum free under /tmp (input, owner's blob,
  * 1.5 × in shards, the get's output); checked first. Data directories are
  * removed at the end.
@@ -56,6 +57,8 @@ interface Options {
   profileDir?: string;
   jsonPath?: string;
   logsDir?: string;
+  /** `replication` settings written to every node's tesseras.json. */
+  replication?: Record<string, unknown>;
 }
 
 /** Bytes from "256MiB", "1GiB", "64KiB" or a plain number. */
@@ -84,6 +87,9 @@ function parseArgs(args: string[]): Options {
     profileDir: value("--profile"),
     jsonPath: value("--json"),
     logsDir: value("--logs"),
+    replication: value("--replication") === undefined
+      ? undefined
+      : JSON.parse(value("--replication")!),
   };
 }
 
@@ -254,12 +260,21 @@ class Cluster {
   constructor(
     readonly root: string,
     readonly denoFlags: string[],
+    readonly replication?: Record<string, unknown>,
   ) {}
 
   /** Start node `i` on 127.0.(BASE+i).1 (node 0 is everyone's bootstrap). */
   async start(i: number): Promise<DaemonProcess> {
     const ip = `127.0.${SUBNET_BASE + i}.1`;
-    const d = await startDaemon(join(this.root, `n${i}`), [
+    const dir = join(this.root, `n${i}`);
+    if (this.replication) {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(
+        join(dir, "tesseras.json"),
+        JSON.stringify({ replication: this.replication }),
+      );
+    }
+    const d = await startDaemon(dir, [
       "--listen",
       `/ip4/${ip}/tcp/0`,
       ...(this.#bootAddr ? ["--bootstrap", this.#bootAddr] : []),
@@ -420,6 +435,7 @@ async function main(): Promise<void> {
   const cluster = new Cluster(
     root,
     opts.profileDir ? ["--inspect=127.0.0.1:0"] : [],
+    opts.replication,
   );
   const results: StepResult[] = [];
   try {
