@@ -185,6 +185,11 @@ async function readEntropy(path: string): Promise<Uint8Array | null> {
       `${path} is not a recovery key (${bytes.length} bytes, not ${ENTROPY_BYTES}): restore it from your phrase with \`tesseras recover\` into a new data directory`,
     );
   }
+  // Like identity.key: readable by its owner only, whatever a copy did.
+  if (Deno.build.os !== "windows") {
+    const mode = (await Deno.stat(path)).mode;
+    if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(path, 0o600);
+  }
   return bytes;
 }
 
