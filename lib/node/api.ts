@@ -243,8 +243,17 @@ function optionalId(value: string | undefined): string | undefined {
   return normal;
 }
 
-/** The catalogue name in `body.name`, if any: 1 to 1024 characters. */
-function optionalName(body: Record<string, unknown>): string | undefined {
+/**
+ * The catalogue name in `body.name`, if any: 1 to 1024 characters.
+ *
+ * @example
+ * ```ts
+ * optionalName({ name: "letters.tar" }); // "letters.tar"
+ * ```
+ */
+export function optionalName(
+  body: Record<string, unknown>,
+): string | undefined {
   const name = body.name;
   if (name === undefined) return undefined;
   if (typeof name !== "string" || name === "" || name.length > 1024) {

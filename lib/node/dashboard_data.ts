@@ -15,7 +15,12 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import { subnetKey } from "../replication/mod.ts";
-import { type ApiBackend, errorResponse, ndjsonJob } from "./api.ts";
+import {
+  type ApiBackend,
+  errorResponse,
+  ndjsonJob,
+  optionalName,
+} from "./api.ts";
 import type { SweepHistory } from "./sweep_history.ts";
 
 /** Where the dashboard's figures come from. */
@@ -110,7 +115,7 @@ export class DashboardData {
       return Response.json(await this.peers());
     }
     if (req.method === "POST" && path === "/v1/tesseras/upload") {
-      return await this.#upload(req);
+      return await this.#upload(req, url);
     }
     const content = path.match(/^\/v1\/tesseras\/([^/]+)\/content$/);
     if (req.method === "GET" && content) {
@@ -207,11 +212,14 @@ export class DashboardData {
 
   /**
    * The request body (the file the person picked) staged to disk, then put
-   * as the command line's `put` does; progress and the result as NDJSON.
+   * as the command line's `put --name` does (`?name=`, the file's name);
+   * progress and the result as NDJSON.
    */
-  async #upload(req: Request): Promise<Response> {
+  async #upload(req: Request, url: URL): Promise<Response> {
     const path = await this.#stagingPath("upload");
+    let name: string | undefined;
     try {
+      name = optionalName({ name: url.searchParams.get("name") ?? undefined });
       await this.#stage(req, path);
     } catch (err) {
       await Deno.remove(path).catch(() => {});
@@ -219,7 +227,7 @@ export class DashboardData {
     }
     return ndjsonJob(async (onProgress) => {
       try {
-        return await this.#src.backend.putFile(path, { onProgress });
+        return await this.#src.backend.putFile(path, { onProgress, name });
       } finally {
         await Deno.remove(path).catch(() => {});
       }

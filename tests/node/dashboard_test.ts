@@ -78,8 +78,8 @@ function backend(calls: string[]): ApiBackend {
     metrics: () => Promise.resolve(""),
     identity: () => Promise.resolve({ peerId: "12D3", addresses: [] }),
     peers: () => Promise.resolve({ connected: [], known: [] }),
-    putFile: (path) => {
-      calls.push(`put ${Deno.readTextFileSync(path)}`);
+    putFile: (path, options) => {
+      calls.push(`put ${Deno.readTextFileSync(path)} as ${options.name}`);
       return Promise.resolve({ id: "ab".repeat(32), size: 5, tier: "small" });
     },
     getToFile: () => Promise.reject(new Error("not used")),
@@ -193,7 +193,7 @@ Deno.test("the token still works without Origin, never with a foreign one", asyn
 Deno.test("an upload is staged, put and removed, with what a crash left", async () => {
   await withDashboard(async ({ url, token, calls, tmpDir }) => {
     await Deno.writeTextFile(`${tmpDir}/upload-left-by-a-crash.tmp`, "x");
-    const res = await fetch(`${url}/v1/tesseras/upload`, {
+    const res = await fetch(`${url}/v1/tesseras/upload?name=hi%20there.txt`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
       body: "hello",
@@ -202,7 +202,7 @@ Deno.test("an upload is staged, put and removed, with what a crash left", async 
       JSON.parse(l)
     );
     assert.equal(lines.at(-1).result.id, "ab".repeat(32));
-    assert.deepEqual(calls, ["put hello"]);
+    assert.deepEqual(calls, ["put hello as hi there.txt"]);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(tmpDir)), []);
   });
 });

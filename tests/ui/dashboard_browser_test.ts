@@ -174,7 +174,7 @@ async function seeAndRepair(s: Stage, id: string): Promise<void> {
   const { page } = s;
   await goByKeyboard(page, "My tesseras");
   const row = `tr[data-id="${id}"]`;
-  assert.match(await textOf(page, row), new RegExp(id.slice(0, 12)));
+  assert.match(await textOf(page, row), /Letter to my grandchild/);
   assert.match(await textOf(page, `${row} .state`), /Not checked yet|Safe/);
   await page.click(`${row} button[aria-label^="Repair"]`);
   await page.waitForFunction(
@@ -206,6 +206,7 @@ async function putAndDownload(s: Stage): Promise<string> {
   }
   await Deno.writeFile(photo, bytes);
   const id = await putThroughPage(s.page, s.owner, photo);
+  assert.match(await textOf(s.page, `tr[data-id="${id}"]`), /photo\.bin/);
   await shot(s.page, s.dirs.shots, "tesseras");
   await s.page.click(`tr[data-id="${id}"] button[aria-label^="Download"]`);
   const downloaded = await Deno.readFile(
@@ -253,7 +254,14 @@ async function scenario(
   const owner = daemons[0];
   const memory = join(dirs.root, "letter.txt");
   await Deno.writeTextFile(memory, "Dear grandchild, ".repeat(500));
-  const put = await runTesseras(["--data-dir", owner.dataDir, "put", memory]);
+  const put = await runTesseras([
+    "--data-dir",
+    owner.dataDir,
+    "put",
+    memory,
+    "--name",
+    "Letter to my grandchild",
+  ]);
   assert.equal(put.code, 0, put.stderr);
   lap("put by the CLI");
   const link = await loginLink(owner);

@@ -199,7 +199,7 @@ export function uploadFile(
       resolve(job.result as { id: string; size: number; tier: string });
     } else reject(new ApiError("INTERNAL", "the put ended without a result"));
   };
-  xhr.open("POST", "/v1/tesseras/upload");
+  xhr.open("POST", `/v1/tesseras/upload?name=${encodeURIComponent(file.name)}`);
   xhr.setRequestHeader("content-type", "application/octet-stream");
   xhr.send(file);
   return promise;
