@@ -104,9 +104,10 @@ function TesseraLine(
   return html`
     <tr data-id=${t.id}>
       <td
-        data-label="name"><span class="id" title=${t.id}>${nameOf(
-          t,
-        )}</span></td>
+        data-label="name"><span class=${t.name ? "name" : "id"} title=${t
+          .id}>${nameOf(
+            t,
+          )}</span></td>
       <td data-label="size" class="num">${formatBytes(t.size)}</td>
       <td data-label="tier">${t.tier}</td>
       <td data-label="health">
@@ -175,7 +176,7 @@ export function TesserasPage(): VNode {
       })
       : track(`Repairing ${nameOf(t)}`, async () => {
         const r = await runJob<
-          { tesseras: { before: string; after: string }[] }
+          { tesseras: { before: string; after: string; tolerance?: number }[] }
         >(
           "/v1/repair",
           { id: t.id },
@@ -183,7 +184,7 @@ export function TesserasPage(): VNode {
         const one = r.tesseras[0];
         return one
           ? `Checked ${nameOf(t)}: ${healthWords(one.before).text} → ${
-            healthWords(one.after).text
+            healthWords(one.after, one.tolerance).text
           }`
           : `Checked ${nameOf(t)}`;
       });
