@@ -93,3 +93,10 @@ export {
   fileReadAt,
   type ReadAt,
 } from "./read_at.ts";
+export {
+  judgeProofs,
+  type KnownShard,
+  type ProofChallenge,
+  type ShardVerdict,
+} from "./proof_verdict.ts";
+export { proofAnswerSigningBytes, shardProofsDigest } from "./proof_signing.ts";

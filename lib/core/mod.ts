@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export * from "./tessera.ts";
 export * from "./fragment.ts";
 export * from "./attestation.ts";
+export * from "./chunk_attestation.ts";
 export * from "./ports.ts";
 export * from "./config.ts";
 export * from "./health.ts";

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Attestation, AttestRequest } from "./attestation.ts";
+import type { GroupProofData, ProofAnswer } from "./chunk_attestation.ts";
 import type {
   FragmentEnvelope,
   FragmentId,
@@ -67,6 +68,17 @@ export interface DhtPort {
     request: AttestRequest,
     options?: IoOptions,
   ): Promise<Attestation>;
+  /**
+   * Optional: ask `peer` for chunk proofs (docs/proofs.md); resolves with
+   * its answer once its envelope (tessera, holder, nonce) and signature
+   * check. The proofs themselves are the caller's to judge against the
+   * checksums it knows.
+   */
+  requestProof?(
+    peer: PeerId,
+    request: AttestRequest,
+    options?: IoOptions,
+  ): Promise<ProofAnswer>;
   /** Round-trip time in ms; rejects when the peer is unreachable. */
   ping(peer: PeerId, options?: IoOptions): Promise<number>;
   /** Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent. */
@@ -95,6 +107,15 @@ export interface InboundHandlers {
     from: PeerInfo,
     options?: IoOptions,
   ): Promise<Attestation>;
+  /**
+   * Optional: a peer asks us to prove possession with chunk proofs of
+   * sampled groups (docs/proofs.md), checkable from the checksums alone.
+   */
+  onProve?(
+    request: AttestRequest,
+    from: PeerInfo,
+    options?: IoOptions,
+  ): Promise<ProofAnswer>;
   /** A peer fetches one shard; `null` when we do not hold it. */
   onFetch(
     shard: ShardRef,
@@ -175,6 +196,20 @@ export interface FragmentStore {
   ): Promise<boolean>;
   /** Total bytes of all shards held. */
   totalBytes(options?: IoOptions): Promise<number>;
+  /**
+   * Optional capability of a store that keeps outboards (docs/proofs.md):
+   * chunk proofs of `groups` of a held shard (or of the groups
+   * `groups(size)` picks once the shard's size is known), read without
+   * reading the rest of it, checked against its checksum; `null` when
+   * not held. Rejects `CHECKSUM_MISMATCH` when the shard is damaged.
+   * Absent: the caller reads the shard whole and proves from memory.
+   */
+  proveGroups?(
+    tesseraId: TesseraId,
+    index: number,
+    groups: readonly number[] | ((size: number) => readonly number[]),
+    options?: IoOptions,
+  ): Promise<{ size: number; proofs: GroupProofData[] } | null>;
 }
 
 /** One peer's row in the reciprocity ledger. */

@@ -14,6 +14,7 @@ import {
   fromHex,
   type IoOptions,
   type PeerInfo,
+  type ProofAnswer,
   type ReplicateAck,
   type ShardRef,
   TesserasError,
@@ -24,6 +25,7 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TesserasNode } from "./node.ts";
 import { toPeerInfo } from "./peer_info.ts";
 import { sendAttest } from "./protocol/attest.ts";
+import { sendProve } from "./protocol/prove.ts";
 import { parsePeerId } from "./protocol/exchange.ts";
 import { sendFetch } from "./protocol/fetch.ts";
 import { sendReplicate } from "./protocol/replicate.ts";
@@ -172,6 +174,23 @@ export class Libp2pDhtPort implements DhtPort {
     this.#assertRunning();
     return sendAttest(this.#node.libp2p, peer, request, {
       limits: this.#node.limits.attest,
+      metrics: this.#node.metrics,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Ask `peer` for chunk proofs (docs/proofs.md); the envelope and the
+   * signature are checked here, the proofs are the caller's to judge.
+   */
+  requestProof(
+    peer: string,
+    request: AttestRequest,
+    options: IoOptions = {},
+  ): Promise<ProofAnswer> {
+    this.#assertRunning();
+    return sendProve(this.#node.libp2p, peer, request, {
+      limits: this.#node.limits.prove,
       metrics: this.#node.metrics,
       signal: options.signal,
     });

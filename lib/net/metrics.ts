@@ -5,7 +5,12 @@
  */
 
 /** The protocols we count. */
-export type CountedProtocol = "replicate" | "attest" | "fetch" | "ping";
+export type CountedProtocol =
+  | "replicate"
+  | "attest"
+  | "prove"
+  | "fetch"
+  | "ping";
 
 /** Counters of one protocol since the node started. */
 export interface ProtocolCounters {
@@ -27,6 +32,7 @@ export type NetCounters = Record<CountedProtocol, ProtocolCounters>;
 const PROTOCOLS: readonly CountedProtocol[] = [
   "replicate",
   "attest",
+  "prove",
   "fetch",
   "ping",
 ];

@@ -51,8 +51,10 @@ import {
   type NetLimits,
   netLimits,
   type NetLimitsOverrides,
+  PROVE_PROTOCOL,
   REPLICATE_PROTOCOL,
 } from "./protocol/limits.ts";
+import { proveSpec } from "./protocol/prove.ts";
 import { replicateSpec } from "./protocol/replicate.ts";
 import { PeerRateLimiter, type RateLimit } from "./token_bucket.ts";
 
@@ -400,6 +402,12 @@ export class TesserasNode {
       [
         ATTEST_PROTOCOL,
         attestSpec({ handlers, limits: this.limits.attest }) as InboundSpec<
+          unknown
+        >,
+      ],
+      [
+        PROVE_PROTOCOL,
+        proveSpec({ handlers, limits: this.limits.prove }) as InboundSpec<
           unknown
         >,
       ],

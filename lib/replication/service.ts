@@ -14,6 +14,7 @@ import type {
   IoOptions,
   PeerId,
   PeerInfo,
+  ProofAnswer,
   ReplicateAck,
   ReplicationConfig,
   ShardRef,
@@ -25,6 +26,7 @@ import { makeContext, type ServiceContext } from "./context.ts";
 import { loadStanding } from "./standing.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
+import { answerProofChallenge } from "./answer_prove.ts";
 import { answerFetch, receiveFragment } from "./receive.ts";
 import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
@@ -253,6 +255,20 @@ export class ReplicationService implements InboundHandlers {
     options: IoOptions = {},
   ): Promise<Attestation> {
     return answerAttestation(this.#ctx, request, options);
+  }
+
+  /**
+   * Prove possession with chunk proofs (docs/proofs.md): per shard held
+   * (of those asked), the groups the nonce samples for us with their
+   * sibling paths, signed with our key; checkable from the checksums
+   * alone. Rejects `INVALID_INPUT` on a malformed request.
+   */
+  onProve(
+    request: AttestRequest,
+    _from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<ProofAnswer> {
+    return answerProofChallenge(this.#ctx, request, options);
   }
 
   /** Same as {@linkcode ReplicationService.onAttest} (the original's name). */

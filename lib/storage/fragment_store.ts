@@ -524,31 +524,36 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /**
-   * Chunk proofs of `groups` of a held shard, read from its file and its
-   * outboard (rebuilt when missing or damaged) and checked against the
-   * row's checksum before they are returned; `null` when the shard is not
-   * held. Rejects `CHECKSUM_MISMATCH` when the shard is damaged (report
-   * it corrupt), `INVALID_INPUT` for a group outside the shard.
+   * Chunk proofs of `groups` of a held shard (or of those `groups(size)`
+   * picks), read from its file and its outboard (rebuilt when missing or
+   * damaged) and checked against the row's checksum before they are
+   * returned, with the shard's size; `null` when the shard is not held.
+   * Rejects `CHECKSUM_MISMATCH` when the shard is damaged (report it
+   * corrupt), `INVALID_INPUT` for a group outside the shard.
    *
    * @example
    * ```ts
-   * const proofs = await store.proveGroups(tesseraId, 0, [3, 17]);
+   * const { proofs } = (await store.proveGroups(tesseraId, 0, [3, 17]))!;
    * ```
    */
   async proveGroups(
     tesseraId: TesseraId,
     index: number,
-    groups: readonly number[],
+    groups: readonly number[] | ((size: number) => readonly number[]),
     options: IoOptions = {},
-  ): Promise<GroupProof[] | null> {
+  ): Promise<{ size: number; proofs: GroupProof[] } | null> {
     const row = this.get(tesseraId, index);
     if (row === null) return null;
     options.signal?.throwIfAborted();
-    return await this.#locks.run(
+    const picked = typeof groups === "function"
+      ? groups(row.sizeBytes)
+      : groups;
+    const proofs = await this.#locks.run(
       shardKey(row),
       () =>
-        proveFromFiles(this.#files(row), groups, this.#writeOptions(options)),
+        proveFromFiles(this.#files(row), picked, this.#writeOptions(options)),
     );
+    return { size: row.sizeBytes, proofs };
   }
 
   /** Total bytes of all shards held (from the rows). */

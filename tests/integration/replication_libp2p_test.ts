@@ -11,7 +11,7 @@ import {
   type ReplicationConfig,
   systemClock,
 } from "../../lib/core/mod.ts";
-import { encodeTessera } from "../../lib/codec/mod.ts";
+import { encodeTessera, judgeProofs } from "../../lib/codec/mod.ts";
 import {
   createTesserasNode,
   Libp2pDhtPort,
@@ -236,5 +236,62 @@ Deno.test("integration: an attestation replayed against a new nonce fails", asyn
     const live = await owner.service.attestHolder(id, holder.node.peerId);
     assert.equal(live.authentic, true);
     assert.deepEqual(live.proven, [0]);
+  });
+});
+
+Deno.test("integration: chunk proofs over libp2p check from the checksums alone; a holder whose shard was cut to half fails that shard", async () => {
+  await withNetwork(3, async ([owner, a, b]) => {
+    const { id, plan, fragments } = encodeTessera(
+      randomBytes(5 * 1024 * 1024 + 3),
+    );
+    // Two holders, 12 shards each, stored as the daemon stores them.
+    for (const f of fragments) {
+      const holder = f.id.index % 2 === 0 ? a : b;
+      const ack = await owner.dht.replicate(holder.node.peerId, {
+        fragment: f.id,
+        plan,
+        originalSize: plan.size,
+        fragmentSize: f.data.length,
+        data: f.data,
+      });
+      assert.equal(ack.accepted, true);
+    }
+    // What the requester knows: each shard's checksum and size, no bytes.
+    const known = new Map(
+      fragments.map((
+        f,
+      ) => [f.id.index, { checksum: f.id.checksum, size: f.data.length }]),
+    );
+    const audit = async (holder: TestNode) => {
+      const request = { tesseraId: id, nonce: cryptoRng.bytes(32) };
+      const answer = await owner.dht.requestProof(holder.node.peerId, request);
+      return judgeProofs(answer, { request, peer: holder.node.peerId, known });
+    };
+    const first = await audit(a);
+    assert.equal(first.length, 12);
+    assert.ok(first.every((v) => v.ok), JSON.stringify(first));
+    // Half of shard 4's file gone: the holder cannot prove it any more.
+    const path = a.fragments.shardPath(id, 4);
+    await Deno.truncate(path, Math.floor((await Deno.stat(path)).size / 2));
+    const second = await audit(a);
+    assert.deepEqual(second.map((v) => v.index).sort((x, y) => x - y), [
+      0,
+      2,
+      6,
+      8,
+      10,
+      12,
+      14,
+      16,
+      18,
+      20,
+      22,
+    ]);
+    assert.ok(second.every((v) => v.ok));
+    assert.ok((await audit(b)).every((v) => v.ok));
+    // Each answer is a small part of the shards it proves.
+    const metrics = owner.node.metrics.snapshot().prove;
+    assert.equal(metrics.outbound, 3);
+    assert.equal(metrics.outboundErrors, 0);
   });
 });

@@ -28,9 +28,12 @@ async function checkProofs(store: FsFragmentStore, s: ReturnType<typeof big>) {
     index: s.id.index,
   };
   const groups = sampleGroups(seed, s.data.length);
-  const proofs = await store.proveGroups(s.id.tesseraId, s.id.index, groups);
-  assert.ok(proofs);
-  verifyGroupProofs(proofs, {
+  const got = await store.proveGroups(s.id.tesseraId, s.id.index, (size) => {
+    assert.equal(size, s.data.length);
+    return groups;
+  });
+  assert.ok(got);
+  verifyGroupProofs(got.proofs, {
     size: s.data.length,
     checksum: fromHex(s.id.checksum),
     groups,
@@ -106,8 +109,8 @@ Deno.test("a missing or damaged outboard is rebuilt from the shard when next nee
     bad[100] ^= 1;
     await Deno.writeFile(outboardPath, bad);
     const all = Array.from({ length: 101 }, (_, g) => g);
-    const proofs = await store.proveGroups(s.id.tesseraId, 0, all);
-    verifyGroupProofs(proofs!, {
+    const { proofs } = (await store.proveGroups(s.id.tesseraId, 0, all))!;
+    verifyGroupProofs(proofs, {
       size: s.data.length,
       checksum: fromHex(s.id.checksum),
       groups: all,

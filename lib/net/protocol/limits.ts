@@ -10,6 +10,8 @@ import { MAX_TESSERA_SIZE, TIER_SHAPES } from "../../core/mod.ts";
 export const REPLICATE_PROTOCOL = "/tesseras/replicate/1.0.0";
 /** `/tesseras/attest/1.0.0`: AttestRequest → AttestResponse. */
 export const ATTEST_PROTOCOL = "/tesseras/attest/1.0.0";
+/** `/tesseras/prove/1.0.0`: AttestRequest → chunk proofs (docs/proofs.md). */
+export const PROVE_PROTOCOL = "/tesseras/prove/1.0.0";
 /** `/tesseras/fetch/1.0.0`: tessera id + index → shard bytes. */
 export const FETCH_PROTOCOL = "/tesseras/fetch/1.0.0";
 /** Kademlia under our own prefix, so we never mix with the IPFS DHT. */
@@ -58,12 +60,14 @@ export interface ProtocolLimits {
   readonly lingerMs: number;
 }
 
-/** Limits of the three protocols. */
+/** Limits of the four protocols. */
 export interface NetLimits {
   /** `/tesseras/replicate/1.0.0`. */
   readonly replicate: ProtocolLimits;
   /** `/tesseras/attest/1.0.0`. */
   readonly attest: ProtocolLimits;
+  /** `/tesseras/prove/1.0.0` (chunk proofs, docs/proofs.md). */
+  readonly prove: ProtocolLimits;
   /** `/tesseras/fetch/1.0.0`. */
   readonly fetch: ProtocolLimits;
 }
@@ -88,6 +92,19 @@ export const DEFAULT_NET_LIMITS: NetLimits = {
   attest: {
     maxRequestBytes: 4 * KIB,
     maxResponseBytes: 256 * KIB,
+    readTimeoutMs: 10_000,
+    handlerTimeoutMs: 60_000,
+    requestTimeoutMs: 60_000,
+    maxInboundStreams: 8,
+    maxOutboundStreams: 16,
+    maxConcurrent: 8,
+    lingerMs: 2_000,
+  },
+  // An answer carries up to 72 shards x 20 groups of 8 KiB with their
+  // paths (12.3 MiB); the holder reads 20 groups per shard.
+  prove: {
+    maxRequestBytes: 4 * KIB,
+    maxResponseBytes: 13 * MIB,
     readTimeoutMs: 10_000,
     handlerTimeoutMs: 60_000,
     requestTimeoutMs: 60_000,
@@ -126,6 +143,7 @@ export function netLimits(overrides: NetLimitsOverrides = {}): NetLimits {
   return {
     replicate: { ...DEFAULT_NET_LIMITS.replicate, ...overrides.replicate },
     attest: { ...DEFAULT_NET_LIMITS.attest, ...overrides.attest },
+    prove: { ...DEFAULT_NET_LIMITS.prove, ...overrides.prove },
     fetch: { ...DEFAULT_NET_LIMITS.fetch, ...overrides.fetch },
   };
 }

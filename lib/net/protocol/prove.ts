@@ -16,42 +16,52 @@
  * @module
  */
 import {
-  attestationSigningBytes,
   type AttestRequest,
   type ErrorCode,
-  fromHex,
+  type InboundHandlers,
+  type ProofAnswer,
+  type ShardProofs,
   TesserasError,
-  toHex,
 } from "../../core/mod.ts";
 import {
   bytesEqual,
-  createBlake3,
   GROUP_BYTES,
-  type GroupProof,
-  ProofError,
-  type ProofFault,
+  judgeProofs,
+  type KnownShard,
+  proofAnswerSigningBytes,
   SAMPLE_COUNT,
-  sampleGroups,
-  verifyGroupProofs,
+  shardProofsDigest,
+  type ShardVerdict,
 } from "../../codec/mod.ts";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { verifyPeerSignature } from "../identity.ts";
 import { validateAttestRequest } from "./attest.ts";
 import {
+  ConcurrencyGate,
+  type InboundSpec,
   plainBytes,
+  requestResponse,
   wireBytes,
   wireErrorCode,
   wireErrorMessage,
 } from "./exchange.ts";
-import { MAX_SHARD_BYTES, MAX_SHARD_COUNT } from "./limits.ts";
+import type { Libp2p } from "@libp2p/interface";
+import type { NetMetrics } from "../metrics.ts";
+import {
+  MAX_SHARD_COUNT,
+  type ProtocolLimits,
+  PROVE_PROTOCOL,
+} from "./limits.ts";
 import {
   type WireProofAnswer,
   WireProveRequest,
   WireProveResponse,
 } from "./pb/prove.ts";
 
-/** The protocol id. */
-export const PROVE_PROTOCOL = "/tesseras/prove/1.0.0";
+export type { ProofAnswer, ShardProofs };
+export { judgeProofs, type KnownShard, type ShardVerdict };
+export { proofAnswerSigningBytes, shardProofsDigest };
+export { PROVE_PROTOCOL };
 
 /** Length of a challenge nonce, bytes. */
 export const PROVE_NONCE_BYTES = 32;
@@ -72,34 +82,6 @@ export const MAX_PROVE_RESPONSE_BYTES: number = MAX_SHARD_COUNT *
  * attest request.
  */
 export type ProveRequest = AttestRequest;
-
-/** The proofs of one shard in an answer. */
-export interface ShardProofs {
-  /** The shard's index. */
-  readonly index: number;
-  /** Its checksum as the holder records it, hex. */
-  readonly checksum: string;
-  /** Its size in bytes. */
-  readonly size: number;
-  /** The sampled groups with their paths, ascending. */
-  readonly groups: readonly GroupProof[];
-}
-
-/** A holder's signed answer. */
-export interface ProofAnswer {
-  /** The tessera. */
-  readonly tesseraId: string;
-  /** The holder (its peer id). */
-  readonly holder: string;
-  /** The challenge's nonce, echoed. */
-  readonly nonce: Uint8Array;
-  /** Per shard held and asked. */
-  readonly shards: readonly ShardProofs[];
-  /** When the holder answered, ms since the epoch. */
-  readonly timestamp: number;
-  /** The holder's signature over {@linkcode proofAnswerSigningBytes}. */
-  readonly signature: Uint8Array;
-}
 
 /**
  * Throws `INVALID_ID`/`INVALID_INPUT` unless the request names a valid
@@ -161,66 +143,6 @@ export function parseProveRequest(frame: Uint8ArrayList): ProveRequest {
   };
   validateProveRequest(request);
   return request;
-}
-
-const DIGEST_DOMAIN = new TextEncoder().encode("tesseras/chunk-proofs/v1\n");
-
-/**
- * The digest of one shard's proofs that the signature covers, hex:
- * BLAKE3 over a domain tag, the size, and each group's index, bytes and
- * siblings, every field length-prefixed.
- *
- * @example
- * ```ts
- * shardProofsDigest({ index: 0, checksum: "00".repeat(32), size: 0, groups: [] }).length; // 64
- * ```
- */
-export function shardProofsDigest(shard: ShardProofs): string {
-  const h = createBlake3().update(DIGEST_DOMAIN);
-  const head = new Uint8Array(12);
-  const view = new DataView(head.buffer);
-  view.setFloat64(0, shard.size, true);
-  view.setUint32(8, shard.groups.length, true);
-  h.update(head);
-  const field = new Uint8Array(12);
-  const fv = new DataView(field.buffer);
-  for (const g of shard.groups) {
-    fv.setUint32(0, g.group, true);
-    fv.setUint32(4, g.bytes.length, true);
-    fv.setUint32(8, g.siblings.length, true);
-    h.update(field).update(g.bytes).update(g.siblings);
-  }
-  return toHex(h.digest());
-}
-
-/**
- * The bytes the holder signs: the attestation's signed bytes with each
- * shard's {@linkcode shardProofsDigest} as its proof.
- *
- * @example
- * ```ts
- * proofAnswerSigningBytes({
- *   tesseraId: "00".repeat(32), holder: "peer", nonce: new Uint8Array(32),
- *   shards: [], timestamp: 0,
- * });
- * ```
- */
-export function proofAnswerSigningBytes(
-  answer: Omit<ProofAnswer, "signature">,
-): Uint8Array {
-  const { tesseraId, holder, nonce, timestamp } = answer;
-  const entries = answer.shards.map((s) => ({
-    index: s.index,
-    checksum: s.checksum,
-    proof: shardProofsDigest(s),
-  }));
-  return attestationSigningBytes({
-    tesseraId,
-    holder,
-    nonce,
-    entries,
-    timestamp,
-  });
 }
 
 function answerToWire(a: ProofAnswer): WireProofAnswer {
@@ -332,26 +254,6 @@ export function parseProveResponse(
   };
 }
 
-/** What the requester knows of a shard it asked about: its row. */
-export interface KnownShard {
-  /** The shard's checksum, hex. */
-  readonly checksum: string;
-  /** The shard's size, bytes. */
-  readonly size: number;
-}
-
-/** The verdict on one shard of a checked answer. */
-export type ShardVerdict =
-  | { readonly index: number; readonly ok: true }
-  | {
-    readonly index: number;
-    readonly ok: false;
-    /** What was wrong with its proofs. */
-    readonly fault: ProofFault | "checksum" | "size" | "unasked";
-    /** Why, in words. */
-    readonly reason: string;
-  };
-
 /**
  * Check a holder's answer to `request`: the envelope first (same tessera
  * and nonce, the holder is `peer`, a valid signature), which throws
@@ -375,7 +277,25 @@ export async function checkProofAnswer(
     readonly known: ReadonlyMap<number, KnownShard>;
   },
 ): Promise<ShardVerdict[]> {
-  const { request, peer, known } = from;
+  await checkProofEnvelope(answer, from);
+  return judgeProofs(answer, from);
+}
+
+/**
+ * Check an answer's envelope: same tessera and nonce, the holder is
+ * `peer`, a sane timestamp, no shard twice, and a valid signature over
+ * every proof byte. Throws `ATTESTATION_FAILED`.
+ *
+ * @example
+ * ```ts
+ * await checkProofEnvelope(answer, { request, peer });
+ * ```
+ */
+export async function checkProofEnvelope(
+  answer: ProofAnswer,
+  from: { readonly request: ProveRequest; readonly peer: string },
+): Promise<void> {
+  const { request, peer } = from;
   const fail = (why: string) =>
     new TesserasError(
       "ATTESTATION_FAILED",
@@ -402,59 +322,93 @@ export async function checkProofAnswer(
     signature: answer.signature,
   };
   if (!(await verifyPeerSignature(peer, signed))) throw fail("bad signature");
-  return answer.shards.map((s) => judgeShard(s, { request, peer, known }));
 }
 
-function judgeShard(
-  shard: ShardProofs,
-  from: {
-    readonly request: ProveRequest;
-    readonly peer: string;
-    readonly known: ReadonlyMap<number, KnownShard>;
-  },
-): ShardVerdict {
-  const { index } = shard;
-  const asked = from.request.indices ?? [];
-  const row = from.known.get(index);
-  const no = (
-    fault: Exclude<ShardVerdict, { ok: true }>["fault"],
-    reason: string,
-  ) => ({
-    index,
-    ok: false as const,
-    fault,
-    reason,
-  });
-  if (row === undefined || (asked.length > 0 && !asked.includes(index))) {
-    return no("unasked", `shard ${index} was not asked for`);
-  }
-  if (shard.checksum !== row.checksum) {
-    return no(
-      "checksum",
-      `shard ${index} is claimed under checksum ${shard.checksum}, not ${row.checksum}`,
-    );
-  }
-  if (shard.size !== row.size || row.size > MAX_SHARD_BYTES) {
-    return no(
-      "size",
-      `shard ${index} is claimed as ${shard.size} bytes, not ${row.size}`,
-    );
-  }
+/** What the prove handler needs from the node. */
+export interface ProveServerContext {
+  /** Where requests go; undefined while the node is wiring up. */
+  handlers(): InboundHandlers | undefined;
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+}
+
+/**
+ * The server side of `/tesseras/prove/1.0.0`: a node whose handlers do not
+ * answer chunk proofs replies `NOT_FOUND`.
+ *
+ * @example
+ * ```ts
+ * const spec = proveSpec({ handlers: () => service, limits: netLimits().prove });
+ * ```
+ */
+export function proveSpec(
+  ctx: ProveServerContext,
+): InboundSpec<ProveRequest> {
+  return {
+    name: "prove",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: parseProveRequest,
+    async handle(request, from, signal) {
+      const handlers = ctx.handlers();
+      if (handlers === undefined) {
+        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+      }
+      if (handlers.onProve === undefined) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          "this node answers no chunk proofs",
+        );
+      }
+      const answer = await handlers.onProve(request, from, { signal });
+      return encodeProveResponse({ answer });
+    },
+    errorReply: (code, message) =>
+      encodeProveResponse({ error: { code, message } }),
+  };
+}
+
+/** Options of {@linkcode sendProve}. */
+export interface SendProveOptions {
+  /** Limits of this protocol. */
+  readonly limits: ProtocolLimits;
+  /** Counters. */
+  readonly metrics: NetMetrics;
+  /** Cancellation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Ask `peer` for chunk proofs; resolves with its answer once the envelope
+ * (tessera, holder, nonce, timestamp) and the signature check (the caller
+ * judges the proofs with {@linkcode judgeProofs}). Rejects with the peer's
+ * error code, `ATTESTATION_FAILED` for a bad envelope, or a transport
+ * error.
+ *
+ * @example
+ * ```ts
+ * const answer = await sendProve(libp2p, peer, request, { limits, metrics });
+ * ```
+ */
+export async function sendProve(
+  libp2p: Libp2p,
+  peer: string,
+  request: ProveRequest,
+  options: SendProveOptions,
+): Promise<ProofAnswer> {
+  const frame = await requestResponse(
+    libp2p,
+    peer,
+    PROVE_PROTOCOL,
+    encodeProveRequest(request),
+    { ...options, name: "prove" },
+  );
   try {
-    const groups = sampleGroups({
-      nonce: from.request.nonce,
-      holder: from.peer,
-      tessera: from.request.tesseraId,
-      index,
-    }, row.size);
-    verifyGroupProofs(shard.groups, {
-      size: row.size,
-      checksum: fromHex(row.checksum),
-      groups,
-    });
-    return { index, ok: true };
+    const answer = parseProveResponse(frame, peer);
+    await checkProofEnvelope(answer, { request, peer });
+    return answer;
   } catch (err) {
-    if (err instanceof ProofError) return no(err.fault, err.message);
+    options.metrics.count("prove", "outboundErrors");
     throw err;
   }
 }

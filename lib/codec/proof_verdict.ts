@@ -1,0 +1,122 @@
+/**
+ * The requester's verdict on each shard of a chunk-proof answer
+ * (docs/proofs.md): the proofs against what the requester knows of each
+ * shard (its checksum and size), from the checksum alone, at the groups
+ * the challenge samples. Pure: the envelope and signature are the
+ * transport's to check.
+ *
+ * @module
+ */
+import { fromHex, type ProofAnswer, type ShardProofs } from "../core/mod.ts";
+import { verifyGroupProofs } from "./chunk_proof.ts";
+import { ProofError, type ProofFault } from "./proof_error.ts";
+import { sampleGroups } from "./sample.ts";
+
+/** Largest shard a legal tessera has (1 GiB / 48). */
+const MAX_SHARD_BYTES = Math.ceil(2 ** 30 / 48);
+
+/** The challenge a verdict is about. */
+export interface ProofChallenge {
+  /** The tessera. */
+  readonly tesseraId: string;
+  /** The challenge's nonce. */
+  readonly nonce: Uint8Array;
+  /** Shards asked; empty or absent: every shard the holder keeps. */
+  readonly indices?: readonly number[];
+}
+
+/** What the requester knows of a shard it asked about: its row. */
+export interface KnownShard {
+  /** The shard's checksum, hex. */
+  readonly checksum: string;
+  /** The shard's size, bytes. */
+  readonly size: number;
+}
+
+/** The verdict on one shard of a checked answer. */
+export type ShardVerdict =
+  | { readonly index: number; readonly ok: true }
+  | {
+    readonly index: number;
+    readonly ok: false;
+    /** What was wrong with its proofs. */
+    readonly fault: ProofFault | "checksum" | "size" | "unasked";
+    /** Why, in words. */
+    readonly reason: string;
+  };
+
+/**
+ * Judge each shard of an answer whose envelope checked: its proofs
+ * against what the requester knows (`known`, by index: checksum and
+ * size), from the checksum alone, with the groups the nonce, holder,
+ * tessera and index sample. One verdict per shard answered.
+ *
+ * @example
+ * ```ts
+ * const verdicts = judgeProofs(answer, { request, peer, known });
+ * ```
+ */
+export function judgeProofs(
+  answer: ProofAnswer,
+  from: {
+    readonly request: ProofChallenge;
+    readonly peer: string;
+    readonly known: ReadonlyMap<number, KnownShard>;
+  },
+): ShardVerdict[] {
+  return answer.shards.map((s) => judgeShard(s, from));
+}
+
+function judgeShard(
+  shard: ShardProofs,
+  from: {
+    readonly request: ProofChallenge;
+    readonly peer: string;
+    readonly known: ReadonlyMap<number, KnownShard>;
+  },
+): ShardVerdict {
+  const { index } = shard;
+  const asked = from.request.indices ?? [];
+  const row = from.known.get(index);
+  const no = (
+    fault: Exclude<ShardVerdict, { ok: true }>["fault"],
+    reason: string,
+  ) => ({
+    index,
+    ok: false as const,
+    fault,
+    reason,
+  });
+  if (row === undefined || (asked.length > 0 && !asked.includes(index))) {
+    return no("unasked", `shard ${index} was not asked for`);
+  }
+  if (shard.checksum !== row.checksum) {
+    return no(
+      "checksum",
+      `shard ${index} is claimed under checksum ${shard.checksum}, not ${row.checksum}`,
+    );
+  }
+  if (shard.size !== row.size || row.size > MAX_SHARD_BYTES) {
+    return no(
+      "size",
+      `shard ${index} is claimed as ${shard.size} bytes, not ${row.size}`,
+    );
+  }
+  try {
+    const groups = sampleGroups({
+      nonce: from.request.nonce,
+      holder: from.peer,
+      tessera: from.request.tesseraId,
+      index,
+    }, row.size);
+    verifyGroupProofs(shard.groups, {
+      size: row.size,
+      checksum: fromHex(row.checksum),
+      groups,
+    });
+    return { index, ok: true };
+  } catch (err) {
+    if (err instanceof ProofError) return no(err.fault, err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The holder's side of chunk-proof challenges (docs/proofs.md): for each
+ * shard held (of those asked), the groups the nonce samples for us, read
+ * with their sibling paths, signed with our key. Anyone who knows the
+ * shards' checksums checks the answer, without the shard bytes.
+ *
+ * A store that keeps outboards (`FragmentStore.proveGroups`: the daemon's
+ * files) reads only the sampled groups and a few siblings; any other
+ * (memory: tests and the simulator) reads the shard whole and proves from
+ * memory. A shard that can no longer prove itself (damaged) is left out
+ * of the answer, as a shard not held, and logged: the requester repairs
+ * it, and the holder's scrub reports it corrupt.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import {
+  type AttestRequest,
+  type FragmentId,
+  type GroupProofData,
+  type IoOptions,
+  isTesseraId,
+  isTesserasError,
+  type ProofAnswer,
+  type ShardProofs,
+  TesserasError,
+  toHex,
+} from "../core/mod.ts";
+import {
+  bytesReadAt,
+  outboardOf,
+  proofAnswerSigningBytes,
+  proveGroups,
+  sampleGroups,
+} from "../codec/mod.ts";
+import { assertNonce } from "./attest_crypto.ts";
+import type { ServiceContext } from "./context.ts";
+
+const log = getLogger(["tesseras", "replication"]);
+
+/** Internal: answer a chunk-proof challenge. */
+export async function answerProofChallenge(
+  ctx: ServiceContext,
+  request: AttestRequest,
+  options: IoOptions = {},
+): Promise<ProofAnswer> {
+  if (!isTesseraId(request?.tesseraId)) {
+    throw new TesserasError(
+      "INVALID_ID",
+      "prove request names an invalid tessera id",
+    );
+  }
+  assertNonce(request.nonce);
+  const asked = request.indices ?? [];
+  const held = await ctx.fragments.list(request.tesseraId, options);
+  const shards: ShardProofs[] = [];
+  for (const f of held) {
+    if (asked.length > 0 && !asked.includes(f.index)) continue;
+    const proved = await proveShard(ctx, f, request, options);
+    if (proved) shards.push(proved);
+  }
+  const unsigned = {
+    tesseraId: request.tesseraId,
+    holder: ctx.selfId,
+    nonce: request.nonce,
+    shards,
+    timestamp: ctx.clock.now(),
+  };
+  const signature = await ctx.identity.sign(proofAnswerSigningBytes(unsigned));
+  return { ...unsigned, signature };
+}
+
+/** One shard's proofs, or `null` when it is gone or damaged. */
+async function proveShard(
+  ctx: ServiceContext,
+  shard: FragmentId,
+  request: AttestRequest,
+  options: IoOptions,
+): Promise<ShardProofs | null> {
+  const { tesseraId, index } = shard;
+  const pick = (size: number) =>
+    sampleGroups({
+      nonce: request.nonce,
+      holder: ctx.selfId,
+      tessera: tesseraId,
+      index,
+    }, size);
+  try {
+    const proved = ctx.fragments.proveGroups
+      ? await ctx.fragments.proveGroups(tesseraId, index, pick, options)
+      : await proveFromBytes(ctx, shard, pick, options);
+    if (proved === null) return null;
+    return {
+      index,
+      checksum: shard.checksum,
+      size: proved.size,
+      groups: proved.proofs,
+    };
+  } catch (err) {
+    if (!isTesserasError(err, "CHECKSUM_MISMATCH")) throw err;
+    log.warn("shard {index} of {tesseraId} cannot prove itself: {reason}", {
+      tesseraId,
+      index,
+      reason: err.message,
+    });
+    return null;
+  }
+}
+
+/**
+ * The proofs of a store without outboards: the shard read whole, its
+ * outboard built in memory (and its root checked against the checksum).
+ */
+async function proveFromBytes(
+  ctx: ServiceContext,
+  shard: FragmentId,
+  pick: (size: number) => readonly number[],
+  options: IoOptions,
+): Promise<{ size: number; proofs: GroupProofData[] } | null> {
+  const bytes = await ctx.fragments.read(shard.tesseraId, shard.index, options);
+  if (bytes === null) return null;
+  const { root, outboard } = outboardOf(bytes);
+  if (toHex(root) !== shard.checksum) {
+    throw new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `the held bytes no longer hash to ${shard.checksum}`,
+    );
+  }
+  const proofs = await proveGroups({
+    size: bytes.length,
+    shard: bytesReadAt(bytes),
+    outboard: bytesReadAt(outboard),
+  }, pick(bytes.length));
+  return { size: bytes.length, proofs };
+}
