@@ -20,7 +20,7 @@ import {
   PARENT,
   ROOT,
 } from "./blake3_portable.ts";
-import { blake3Parent, CHUNK_BYTES } from "./blake3_chunk.ts";
+import { blake3Chunk, blake3Parent, CHUNK_BYTES } from "./blake3_chunk.ts";
 import { acquireWasm, codecWasm, wasmBytes } from "./wasm_memory.ts";
 import {
   CV_BYTES,
@@ -79,6 +79,10 @@ export function subtreeCv(
     throw new RangeError(
       `subtreeCv takes at most ${SUBTREE_MAX_CHUNKS} chunks`,
     );
+  }
+  // A whole one-chunk input: plain JS beats a call into the kernel.
+  if (root && firstChunk === 0 && data.length <= CHUNK_BYTES) {
+    return blake3Chunk(undefined, data);
   }
   return codecWasm
     ? wasmSubtreeCv(data, firstChunk, root)

@@ -52,7 +52,8 @@ const BATCH = 32 * GROUP_BYTES;
  * ```
  */
 export class OutboardBuilder {
-  readonly #buf = new Uint8Array(BATCH);
+  /** Staged input; allocated on first need (one-shot hashes never do). */
+  #buf = new Uint8Array(0);
   #len = 0;
   #size = 0;
   #groups = 0;
@@ -80,6 +81,7 @@ export class OutboardBuilder {
         continue;
       }
       const take = Math.min(BATCH - this.#len, data.length - pos);
+      if (this.#buf.length < this.#len + take) this.#grow(this.#len + take);
       this.#buf.set(data.subarray(pos, pos + take), this.#len);
       this.#len += take;
       pos += take;
@@ -110,6 +112,15 @@ export class OutboardBuilder {
       outboard: this.#out.slice(0, this.#outLen),
       size: this.#size,
     };
+  }
+
+  /** Grow the staging buffer to hold at least `n` bytes (at most a batch). */
+  #grow(n: number): void {
+    const grown = new Uint8Array(
+      Math.min(BATCH, Math.max(n, 2 * this.#buf.length)),
+    );
+    grown.set(this.#buf.subarray(0, this.#len));
+    this.#buf = grown;
   }
 
   /** Hash whole groups (not the shard's last) and push their CVs. */
@@ -191,6 +202,14 @@ export class OutboardBuilder {
  * ```
  */
 export function outboardOf(bytes: Uint8Array): BuiltOutboard {
+  // One group (the simulator's shards): its hash is the root, no outboard.
+  if (bytes.length <= GROUP_BYTES) {
+    return {
+      root: subtreeCv(bytes, 0, true),
+      outboard: new Uint8Array(0),
+      size: bytes.length,
+    };
+  }
   return new OutboardBuilder().update(bytes).finish();
 }
 

@@ -197,14 +197,14 @@ export interface FragmentStore {
   /** Total bytes of all shards held. */
   totalBytes(options?: IoOptions): Promise<number>;
   /**
-   * Optional capability of a store that keeps outboards (docs/proofs.md):
-   * chunk proofs of `groups` of a held shard (or of the groups
-   * `groups(size)` picks once the shard's size is known), read without
-   * reading the rest of it, checked against its checksum; `null` when
-   * not held. Rejects `CHECKSUM_MISMATCH` when the shard is damaged.
-   * Absent: the caller reads the shard whole and proves from memory.
+   * Chunk proofs (docs/proofs.md) of `groups` of a held shard (or of the
+   * groups `groups(size)` picks once the shard's size is known), read
+   * from the shard and its outboard without the rest of the shard,
+   * checked against its checksum, with the shard's size; `null` when not
+   * held. A missing or damaged outboard is rebuilt; rejects
+   * `CHECKSUM_MISMATCH` when the shard itself is damaged.
    */
-  proveGroups?(
+  proveGroups(
     tesseraId: TesseraId,
     index: number,
     groups: readonly number[] | ((size: number) => readonly number[]),

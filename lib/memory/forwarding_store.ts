@@ -8,6 +8,7 @@
 import type {
   FragmentId,
   FragmentStore,
+  GroupProofData,
   IoOptions,
   TesseraId,
 } from "../core/mod.ts";
@@ -70,6 +71,16 @@ export class ForwardingStore implements FragmentStore {
   /** The inner store's bytes held. */
   totalBytes(options?: IoOptions): Promise<number> {
     return this.inner.totalBytes(options);
+  }
+
+  /** Chunk proofs from the inner store. */
+  proveGroups(
+    tesseraId: TesseraId,
+    index: number,
+    groups: readonly number[] | ((size: number) => readonly number[]),
+    options?: IoOptions,
+  ): Promise<{ size: number; proofs: GroupProofData[] } | null> {
+    return this.inner.proveGroups(tesseraId, index, groups, options);
   }
 }
 

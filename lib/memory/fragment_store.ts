@@ -4,20 +4,32 @@
  * Linked to a {@linkcode MemoryReciprocityLedger} it also offers
  * `storeForPeer` and releases credits on delete, with the same rules as
  * the SQLite store (one synchronous step stands for one transaction).
+ * Each shard of more than one 8 KiB group keeps its outboard beside it
+ * (docs/proofs.md), built as it is stored (or on first use when stores
+ * are not verified), so chunk proofs take the same path as on disk.
  *
  * @module
  */
 import {
   type FragmentId,
   type FragmentStore,
+  fromHex,
+  type GroupProofData,
   type IoOptions,
   type PeerId,
   type StoreForPeerOptions,
   type StoreForPeerResult,
   type TesseraId,
   TesserasError,
+  toHex,
 } from "../core/mod.ts";
-import { blake3Hex } from "../codec/mod.ts";
+import {
+  blake3Hex,
+  bytesReadAt,
+  outboardOf,
+  proveGroups,
+  verifyGroupProofs,
+} from "../codec/mod.ts";
 import type { MemoryReciprocityLedger } from "./ledger.ts";
 
 /** Options of {@linkcode MemoryFragmentStore}. */
@@ -48,6 +60,8 @@ interface Entry {
   readonly id: FragmentId;
   readonly data: Uint8Array;
   sender: PeerId | null;
+  /** The shard's outboard; `null` until built (stores not verified). */
+  outboard: Uint8Array | null;
 }
 
 /**
@@ -141,7 +155,9 @@ export class MemoryFragmentStore implements FragmentStore {
     const shards = this.#byTessera.get(id.tesseraId);
     const held = shards?.get(id.index);
     if (held) return { stored: false, credited: this.#claim(held, sender) };
-    if (this.#verify && blake3Hex(data) !== id.checksum) {
+    // One pass gives the checksum and the outboard.
+    const built = this.#verify ? outboardOf(data) : null;
+    if (built && toHex(built.root) !== id.checksum) {
       throw new TesserasError(
         "CHECKSUM_MISMATCH",
         `shard ${id.index} of ${id.tesseraId} does not hash to its checksum: refused`,
@@ -152,6 +168,7 @@ export class MemoryFragmentStore implements FragmentStore {
       id: Object.freeze({ ...id }),
       data: this.#copy ? data.slice() : data,
       sender: sender ?? null,
+      outboard: built?.outboard ?? null,
     };
     if (shards) shards.set(id.index, entry);
     else {
@@ -263,6 +280,58 @@ export class MemoryFragmentStore implements FragmentStore {
     const entry = this.#byTessera.get(tesseraId)?.get(index);
     if (!entry) return Promise.resolve(false);
     return Promise.resolve(blake3Hex(entry.data) === entry.id.checksum);
+  }
+
+  /**
+   * Chunk proofs of `groups` of a held shard (or of those `groups(size)`
+   * picks), checked against its checksum, with its size; `null` when not
+   * held. A damaged outboard is rebuilt; rejects `CHECKSUM_MISMATCH` when
+   * the bytes themselves no longer hash to the checksum.
+   */
+  async proveGroups(
+    tesseraId: TesseraId,
+    index: number,
+    groups: readonly number[] | ((size: number) => readonly number[]),
+    options: IoOptions = {},
+  ): Promise<{ size: number; proofs: GroupProofData[] } | null> {
+    options.signal?.throwIfAborted();
+    const entry = this.#shardsOf(tesseraId)?.get(index);
+    if (!entry) return null;
+    const size = entry.data.length;
+    const picked = typeof groups === "function" ? groups(size) : groups;
+    const target = {
+      size,
+      checksum: fromHex(entry.id.checksum),
+      groups: picked,
+    };
+    entry.outboard ??= this.#rebuild(entry);
+    for (let attempt = 0;; attempt++) {
+      const proofs = await proveGroups({
+        size,
+        shard: bytesReadAt(entry.data),
+        outboard: bytesReadAt(entry.outboard),
+      }, picked);
+      try {
+        verifyGroupProofs(proofs, target);
+        return { size, proofs };
+      } catch (err) {
+        if (attempt > 0) throw err;
+        // A damaged outboard is replaced; damaged bytes throw here.
+        entry.outboard = this.#rebuild(entry);
+      }
+    }
+  }
+
+  /** The entry's outboard from its bytes; refuses damaged bytes. */
+  #rebuild(entry: Entry): Uint8Array {
+    const { root, outboard } = outboardOf(entry.data);
+    if (toHex(root) !== entry.id.checksum) {
+      throw new TesserasError(
+        "CHECKSUM_MISMATCH",
+        `shard ${entry.id.index} of ${entry.id.tesseraId} no longer hashes to its checksum: damaged`,
+      );
+    }
+    return outboard;
   }
 
   /** Total bytes of all shards held. */

@@ -4,12 +4,11 @@
  * with their sibling paths, signed with our key. Anyone who knows the
  * shards' checksums checks the answer, without the shard bytes.
  *
- * A store that keeps outboards (`FragmentStore.proveGroups`: the daemon's
- * files) reads only the sampled groups and a few siblings; any other
- * (memory: tests and the simulator) reads the shard whole and proves from
- * memory. A shard that can no longer prove itself (damaged) is left out
- * of the answer, as a shard not held, and logged: the requester repairs
- * it, and the holder's scrub reports it corrupt.
+ * The store reads only the sampled groups and a few siblings from the
+ * shard and its outboard (`FragmentStore.proveGroups`), on disk and in
+ * memory alike. A shard that can no longer prove itself (damaged) is left
+ * out of the answer, as a shard not held, and logged: the requester
+ * repairs it.
  *
  * @module
  */
@@ -17,22 +16,14 @@ import { getLogger } from "@logtape/logtape";
 import {
   type AttestRequest,
   type FragmentId,
-  type GroupProofData,
   type IoOptions,
   isTesseraId,
   isTesserasError,
   type ProofAnswer,
   type ShardProofs,
   TesserasError,
-  toHex,
 } from "../core/mod.ts";
-import {
-  bytesReadAt,
-  outboardOf,
-  proofAnswerSigningBytes,
-  proveGroups,
-  sampleGroups,
-} from "../codec/mod.ts";
+import { proofAnswerSigningBytes, sampleGroups } from "../codec/mod.ts";
 import { assertNonce } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 
@@ -86,9 +77,12 @@ async function proveShard(
       index,
     }, size);
   try {
-    const proved = ctx.fragments.proveGroups
-      ? await ctx.fragments.proveGroups(tesseraId, index, pick, options)
-      : await proveFromBytes(ctx, shard, pick, options);
+    const proved = await ctx.fragments.proveGroups(
+      tesseraId,
+      index,
+      pick,
+      options,
+    );
     if (proved === null) return null;
     return {
       index,
@@ -105,31 +99,4 @@ async function proveShard(
     });
     return null;
   }
-}
-
-/**
- * The proofs of a store without outboards: the shard read whole, its
- * outboard built in memory (and its root checked against the checksum).
- */
-async function proveFromBytes(
-  ctx: ServiceContext,
-  shard: FragmentId,
-  pick: (size: number) => readonly number[],
-  options: IoOptions,
-): Promise<{ size: number; proofs: GroupProofData[] } | null> {
-  const bytes = await ctx.fragments.read(shard.tesseraId, shard.index, options);
-  if (bytes === null) return null;
-  const { root, outboard } = outboardOf(bytes);
-  if (toHex(root) !== shard.checksum) {
-    throw new TesserasError(
-      "CHECKSUM_MISMATCH",
-      `the held bytes no longer hash to ${shard.checksum}`,
-    );
-  }
-  const proofs = await proveGroups({
-    size: bytes.length,
-    shard: bytesReadAt(bytes),
-    outboard: bytesReadAt(outboard),
-  }, pick(bytes.length));
-  return { size: bytes.length, proofs };
 }

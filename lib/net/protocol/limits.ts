@@ -72,6 +72,19 @@ export interface NetLimits {
   readonly fetch: ProtocolLimits;
 }
 
+/** The attest protocol's limits, which prove shares but for its answers. */
+const ATTEST_LIMITS: ProtocolLimits = {
+  maxRequestBytes: 4 * KIB,
+  maxResponseBytes: 256 * KIB,
+  readTimeoutMs: 10_000,
+  handlerTimeoutMs: 60_000,
+  requestTimeoutMs: 60_000,
+  maxInboundStreams: 8,
+  maxOutboundStreams: 16,
+  maxConcurrent: 8,
+  lingerMs: 2_000,
+};
+
 /**
  * Defaults. A replicate frame carries a whole shard (up to 32 MiB of data
  * plus 64 KiB of fields, above the 22.4 MiB largest shard); fetch answers
@@ -89,30 +102,10 @@ export const DEFAULT_NET_LIMITS: NetLimits = {
     maxConcurrent: 8,
     lingerMs: 2_000,
   },
-  attest: {
-    maxRequestBytes: 4 * KIB,
-    maxResponseBytes: 256 * KIB,
-    readTimeoutMs: 10_000,
-    handlerTimeoutMs: 60_000,
-    requestTimeoutMs: 60_000,
-    maxInboundStreams: 8,
-    maxOutboundStreams: 16,
-    maxConcurrent: 8,
-    lingerMs: 2_000,
-  },
+  attest: ATTEST_LIMITS,
   // An answer carries up to 72 shards x 20 groups of 8 KiB with their
   // paths (12.3 MiB); the holder reads 20 groups per shard.
-  prove: {
-    maxRequestBytes: 4 * KIB,
-    maxResponseBytes: 13 * MIB,
-    readTimeoutMs: 10_000,
-    handlerTimeoutMs: 60_000,
-    requestTimeoutMs: 60_000,
-    maxInboundStreams: 8,
-    maxOutboundStreams: 16,
-    maxConcurrent: 8,
-    lingerMs: 2_000,
-  },
+  prove: { ...ATTEST_LIMITS, maxResponseBytes: 13 * MIB },
   fetch: {
     maxRequestBytes: 4 * KIB,
     maxResponseBytes: 32 * MIB + FRAME_OVERHEAD,
