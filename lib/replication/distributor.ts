@@ -170,10 +170,10 @@ export function planPlacement(
 ): Placement {
   if (isWholeCopy(plan)) {
     const copies = Math.max(0, options.copies ?? options.smallReplicas);
-    const peers = selectDiversePeers(candidates, {
-      ...options,
-      limit: Math.min(copies, options.limit ?? copies),
-    });
+    const limit = Math.min(copies, options.limit ?? copies);
+    let peers = selectDiversePeers(candidates, { ...options, limit });
+    // Too few subnets for the copies: more peers of the same subnets.
+    if (peers.length < limit) peers = spreadPeers(candidates, options, limit);
     return {
       peers,
       assignments: peers.map((peer) => ({ index: 0, peer })),
@@ -182,18 +182,129 @@ export function planPlacement(
   }
   const indices = options.indices ??
     Array.from({ length: plan.shardCount }, (_, i) => i);
-  const peers = selectDiversePeers(candidates, {
-    ...options,
-    limit: Math.min(indices.length, options.limit ?? indices.length),
-  });
-  if (peers.length === 0) {
-    return { peers, assignments: [], unplaced: [...indices] };
+  const limit = Math.min(indices.length, options.limit ?? indices.length);
+  const diverse = selectDiversePeers(candidates, { ...options, limit });
+  if (diverse.length === 0) {
+    return { peers: diverse, assignments: [], unplaced: [...indices] };
   }
+  const safe = roundRobin(indices, diverse);
+  if (subnetSafe(plan, safe)) return { peers: diverse, ...safe };
+  // Not enough subnets to survive a subnet outage: spread over more peers
+  // of the same subnets instead, so more peer losses are survived.
+  const peers = spreadPeers(candidates, options, limit);
+  return { peers, ...withCopies(plan, indices, peers) };
+}
+
+/** Shards to peers in turn, one copy each. */
+function roundRobin(
+  indices: readonly number[],
+  peers: readonly PeerInfo[],
+): Pick<Placement, "assignments" | "unplaced"> {
   const assignments = indices.map((index, i) => ({
     index,
     peer: peers[i % peers.length],
   }));
-  return { peers, assignments, unplaced: [] };
+  return { assignments, unplaced: [] };
+}
+
+/** Whether no subnet would hold more of `assigned` than the parity count. */
+function subnetSafe(
+  plan: PlanShape,
+  assigned: Pick<Placement, "assignments">,
+): boolean {
+  const bySubnet = new Map<string, Set<number>>();
+  for (const a of assigned.assignments) {
+    const key = subnetOf(a.peer);
+    let s = bySubnet.get(key);
+    if (!s) bySubnet.set(key, s = new Set());
+    s.add(a.index);
+  }
+  for (const s of bySubnet.values()) {
+    if (s.size > plan.parityShards) return false;
+  }
+  return true;
+}
+
+/**
+ * Up to `limit` distinct candidates, subnets taken in turn: the first
+ * peer of every subnet, then the second of every subnet, and so on (no
+ * cap per subnet; excluded and existing peers are left out).
+ */
+function spreadPeers(
+  candidates: readonly PeerInfo[],
+  options: DiversityOptions,
+  limit: number,
+): PeerInfo[] {
+  const seen = new Set<PeerId>(options.exclude ?? []);
+  for (const p of options.existing ?? []) seen.add(p.id);
+  const bySubnet = new Map<string, PeerInfo[]>();
+  for (const p of candidates) {
+    if (seen.has(p.id)) continue;
+    seen.add(p.id);
+    const key = subnetOf(p);
+    const list = bySubnet.get(key);
+    if (list) list.push(p);
+    else bySubnet.set(key, [p]);
+  }
+  const lists = [...bySubnet.values()];
+  const out: PeerInfo[] = [];
+  for (let round = 0; out.length < limit; round++) {
+    const before = out.length;
+    for (const list of lists) {
+      if (round < list.length && out.length < limit) out.push(list[round]);
+    }
+    if (out.length === before) break;
+  }
+  return out;
+}
+
+/**
+ * Peer losses a placement aims to survive where the peers allow it (with
+ * one shard per peer on 24 peers a Medium tessera survives 8; with 5
+ * peers, one copy of each shard survives 1).
+ */
+export const TARGET_PEER_LOSSES = 2;
+
+/**
+ * Shards round-robin over `peers`, plus further copies on other peers
+ * while that is what stands between the placement and surviving
+ * {@linkcode TARGET_PEER_LOSSES} peer losses (few peers: each holds
+ * many shards). Copy `c` of the shard at position `i` goes to peer
+ * `i + c × step`, so no peer holds two copies of one shard.
+ */
+function withCopies(
+  plan: PlanShape,
+  indices: readonly number[],
+  peers: readonly PeerInfo[],
+): Pick<Placement, "assignments" | "unplaced"> {
+  const P = peers.length;
+  const target = Math.min(TARGET_PEER_LOSSES, P - 1);
+  let best = roundRobin(indices, peers);
+  // Copies only help a full placement (repair of a few shards keeps one).
+  if (indices.length < plan.shardCount) return best;
+  for (let copies = 2; copies <= P; copies++) {
+    if (toleranceOf(plan, best.assignments) >= target) break;
+    const step = Math.max(1, Math.floor(P / copies));
+    const assignments: ShardAssignment[] = [];
+    for (let c = 0; c < copies; c++) {
+      indices.forEach((index, i) => {
+        assignments.push({ index, peer: peers[(i + c * step) % P] });
+      });
+    }
+    assignments.sort((a, b) => a.index - b.index);
+    best = { assignments, unplaced: [] };
+  }
+  return best;
+}
+
+function toleranceOf(
+  plan: PlanShape,
+  assignments: readonly ShardAssignment[],
+): number {
+  return placementTolerance(
+    plan,
+    assignments.map((a) => ({ index: a.index, peerId: a.peer.id })),
+  );
 }
 
 /** A shard index held by a peer. */
@@ -234,13 +345,63 @@ export function placementTolerance(
     placements++;
     cover.set(h.index, (cover.get(h.index) ?? 0) + 1);
   }
-  let covered = cover.size;
+  const covered = cover.size;
   if (covered < plan.dataShards) return -1;
   // One shard per peer, one peer per shard (what placement aims for):
   // every loss costs one shard, so the greedy below would find this.
   if (placements === covered && byPeer.size === covered) {
     return covered - plan.dataShards;
   }
+  // Shards on several peers and few peers: the greedy can overstate, and
+  // trying every set of peers is cheap.
+  if (placements > covered && byPeer.size <= EXACT_PEERS) {
+    return exactTolerance(plan, byPeer);
+  }
+  return greedyTolerance(plan, { byPeer, cover, covered });
+}
+
+/** Up to this many peers, tolerance is found by trying every loss set. */
+const EXACT_PEERS = 12;
+
+/** The largest `t` such that losing any `t` peers leaves `dataShards`. */
+function exactTolerance(
+  plan: PlanShape,
+  byPeer: ReadonlyMap<PeerId, ReadonlySet<number>>,
+): number {
+  const sets = [...byPeer.values()];
+  const P = sets.length;
+  let worst = P;
+  // Masks of peers that stay; the fewest staying that still recover
+  // bound the tolerance: t = P - (most peers lost while recoverable).
+  for (let mask = 0; mask < 1 << P; mask++) {
+    const lost = P - popcount(mask);
+    if (lost >= worst) continue;
+    const have = new Set<number>();
+    for (let i = 0; i < P; i++) {
+      if (mask & (1 << i)) { for (const x of sets[i]) have.add(x); }
+    }
+    if (have.size < plan.dataShards) worst = lost;
+  }
+  return worst - 1;
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (; n; n &= n - 1) c++;
+  return c;
+}
+
+/** Remove the most damaging peer until the tessera falls short. */
+function greedyTolerance(
+  plan: PlanShape,
+  state: {
+    byPeer: Map<PeerId, Set<number>>;
+    cover: Map<number, number>;
+    covered: number;
+  },
+): number {
+  const { byPeer, cover } = state;
+  let covered = state.covered;
   const alive = new Set(byPeer.keys());
   let removed = 0;
   while (alive.size > 0) {
@@ -272,6 +433,107 @@ export function placementTolerance(
     if (covered < plan.dataShards) return removed - 1;
   }
   return removed;
+}
+
+/** What a placement survives, as numbers (see {@linkcode placementSafety}). */
+export interface PlacementSafety {
+  /** Any this many peers may vanish at once; -1: not recoverable now. */
+  readonly peerLosses: number;
+  /**
+   * Any this many whole subnets (IPv4 /24, IPv6 /48) may go dark at once;
+   * -1: not recoverable now (0: one subnet outage can take it).
+   */
+  readonly subnetLosses: number;
+  /** Distinct holders. */
+  readonly peers: number;
+  /** Distinct subnets among them (a peer of unknown IP is its own). */
+  readonly subnets: number;
+  /** Distinct shards held. */
+  readonly shards: number;
+  /** Distinct shards in the subnet that holds most. */
+  readonly largestSubnetShards: number;
+}
+
+/**
+ * The one tolerance computation: how many peer losses, and how many whole
+ * subnet outages, the holders of a tessera survive, with the figures
+ * behind them. Used by the put, the health check, repair and the words
+ * of {@linkcode describeSafety}.
+ *
+ * @example
+ * ```ts
+ * const safety = placementSafety(plan, [
+ *   { index: 0, peerId: "a", ip: "10.0.0.1" },
+ *   { index: 0, peerId: "b", ip: "10.0.1.1" },
+ * ]);
+ * safety.peerLosses; // 1 for a Small tessera on two peers
+ * safety.subnetLosses; // 1: they sit in two /24s
+ * ```
+ */
+export function placementSafety(
+  plan: PlanShape,
+  holders: readonly (HolderOf & { readonly ip?: string })[],
+): PlacementSafety {
+  const subnetOfPeer = new Map<PeerId, string>();
+  const bySubnet = new Map<string, Set<number>>();
+  const shards = new Set<number>();
+  for (const h of holders) {
+    if (h.index < 0 || h.index >= plan.shardCount) continue;
+    const key = subnetOfPeer.get(h.peerId) ??
+      subnetOf({ id: h.peerId, ip: h.ip });
+    subnetOfPeer.set(h.peerId, key);
+    let set = bySubnet.get(key);
+    if (!set) bySubnet.set(key, set = new Set());
+    set.add(h.index);
+    shards.add(h.index);
+  }
+  const asSubnets = holders.map((h) => ({
+    index: h.index,
+    peerId: subnetOfPeer.get(h.peerId) ?? h.peerId,
+  }));
+  return {
+    peerLosses: placementTolerance(plan, holders),
+    subnetLosses: placementTolerance(plan, asSubnets),
+    peers: subnetOfPeer.size,
+    subnets: bySubnet.size,
+    shards: shards.size,
+    largestSubnetShards: Math.max(
+      0,
+      ...[...bySubnet.values()].map((s) => s.size),
+    ),
+  };
+}
+
+/**
+ * {@linkcode PlacementSafety} in words, for `put`, `status` and
+ * `status ID`.
+ *
+ * @example
+ * ```ts
+ * describeSafety({
+ *   peerLosses: 2, subnetLosses: 0, peers: 5, subnets: 1, shards: 24,
+ *   largestSubnetShards: 24,
+ * });
+ * // "survives any 2 peer losses; 1 /24 holds all 24 shards: not safe from a subnet outage"
+ * ```
+ */
+export function describeSafety(safety: PlacementSafety): string {
+  const { peerLosses, subnetLosses, subnets, shards } = safety;
+  if (peerLosses < 0) {
+    return `not recoverable from its holders (${shards} distinct shards held)`;
+  }
+  const peers = peerLosses === 1 ? "1 peer loss" : `${peerLosses} peer losses`;
+  const first = peerLosses === 0
+    ? "survives no peer loss"
+    : `survives any ${peers}`;
+  if (subnetLosses > 0) {
+    const outages = subnetLosses === 1 ? "1 /24" : `${subnetLosses} /24s`;
+    return `${first} and the outage of any ${outages}`;
+  }
+  const held = shards === 1 ? "every copy" : `all ${shards} shards`;
+  return subnets <= 1
+    ? `${first}; 1 /24 holds ${held}: not safe from a subnet outage`
+    : `${first}; one /24 holds ${safety.largestSubnetShards} of its ${shards} shards: not safe from a subnet outage`;
 }
 
 /** A rule a placement breaks. */

@@ -25,7 +25,7 @@ import {
 } from "../core/mod.ts";
 import { type AttestationCheck, challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
-import { placementTolerance } from "./distributor.ts";
+import { placementSafety } from "./distributor.ts";
 import { OwnShards } from "./own_shards.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
 
@@ -85,6 +85,7 @@ export async function inspect(
   );
   const verdict = judge(ctx, { plan: tracked.plan, live, corruptLocal });
   await ctx.holders.markChecked(id, { health: verdict.health.kind, at: now });
+  const safety = placementSafety(tracked.plan, withIps(live, records));
   const report: HealthReport = {
     tesseraId: id,
     plan: tracked.plan,
@@ -95,7 +96,8 @@ export async function inspect(
     lostIndices: verdict.lostIndices,
     livePlacements: live.length,
     corruptLocal,
-    tolerance: placementTolerance(tracked.plan, live),
+    tolerance: safety.peerLosses,
+    safety,
     checkedAt: now,
   };
   ctx.log.debug("health of {tessera}: {health}", {
@@ -105,6 +107,18 @@ export async function inspect(
     tolerance: report.tolerance,
   });
   return { report, tracked, records, own, live, deficit: verdict.deficit };
+}
+
+/** Internal: placements with the IPs their holders were placed at. */
+export function withIps(
+  placements: readonly LivePlacement[],
+  records: readonly HolderRecord[],
+): (LivePlacement & { ip?: string })[] {
+  const ipOf = new Map(records.map((r) => [r.peerId, r.ip]));
+  return placements.map((p) => {
+    const ip = ipOf.get(p.peerId);
+    return ip === undefined ? p : { ...p, ip };
+  });
 }
 
 async function trackedOf(

@@ -21,11 +21,14 @@ export { subnetKey, subnetOf } from "./subnet.ts";
 export {
   checkPlacement,
   type CheckPlacementOptions,
+  describeSafety,
   type DiversityOptions,
   type HolderOf,
   type PeerAddress,
   type Placement,
   type PlacementOptions,
+  type PlacementSafety,
+  placementSafety,
   placementTolerance,
   type PlacementViolation,
   planPlacement,
@@ -33,6 +36,7 @@ export {
   selectDiversePeers,
   type ShardAssignment,
   SubnetTally,
+  TARGET_PEER_LOSSES,
 } from "./distributor.ts";
 export {
   type AttestationCheck,

@@ -20,9 +20,15 @@ import {
 } from "../core/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
-import { placementTolerance } from "./distributor.ts";
+import { type PlacementSafety, placementSafety } from "./distributor.ts";
 import { rebuildStriped } from "./stripes.ts";
-import { deficitOf, healthOf, inspect, type Inspection } from "./health.ts";
+import {
+  deficitOf,
+  healthOf,
+  inspect,
+  type Inspection,
+  withIps,
+} from "./health.ts";
 import { type ShardLoader, shardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
 import type {
@@ -279,6 +285,14 @@ class RepairOutcome {
       peerId: p.peer.id,
     }));
     const all = [...live, ...placed];
+    const safety = placementSafety(report.plan, [
+      ...withIps(live, this.#inspection.records),
+      ...(end.result?.placed ?? []).map((p) => ({
+        index: p.index,
+        peerId: p.peer.id,
+        ...(p.peer.ip !== undefined ? { ip: p.peer.ip } : {}),
+      })),
+    ]);
     const after = healthOf(
       end.result ? deficitOf(ctx, report.plan, all) : end.deficit ?? 0,
     );
@@ -295,7 +309,11 @@ class RepairOutcome {
       source: end.source ?? "none",
       bytesFetched: end.bytesFetched ?? 0,
       bytesSent: end.result?.bytesSent ?? 0,
-      tolerance: placementTolerance(report.plan, all),
+      tolerance: safety.peerLosses,
+      safety,
+      ...(after.kind === "needs_replication" && end.result && !end.error
+        ? { shortBecause: this.#shortBecause(end.result, safety) }
+        : {}),
       ...(end.error
         ? {
           error: {
@@ -305,6 +323,21 @@ class RepairOutcome {
         }
         : {}),
     };
+  }
+
+  /** Why a repair that met no error left the tessera short. */
+  #shortBecause(result: PushResult, safety: PlacementSafety): string {
+    const { plan } = this.#inspection.report;
+    const known = result.candidates.length;
+    const found = known === 1
+      ? "1 peer was found"
+      : `${known} peers were found`;
+    if (isWholeCopy(plan)) {
+      const wanted = this.#ctx.config.smallReplicas;
+      return `${wanted} copies are wanted but only ${safety.peers} peers hold one: ${found}, and no other took a copy (too few peers on the network, or they refused)`;
+    }
+    const missing = plan.shardCount - safety.shards;
+    return `${missing} of ${plan.shardCount} shards found no holder: ${found}, and none took them (too few peers on the network, or they refused)`;
   }
 
   #log(

@@ -25,7 +25,7 @@ import {
   STRIPE_BYTES,
 } from "./blob_bytes.ts";
 import type { ServiceContext } from "./context.ts";
-import { placementTolerance } from "./distributor.ts";
+import { describeSafety, placementSafety } from "./distributor.ts";
 import {
   OwnShards,
   range,
@@ -196,6 +196,7 @@ async function placeEncoded(
     );
   }
   const records = await ctx.holders.holders(id);
+  const safety = placementSafety(plan, records);
   const report: ReplicationReport = {
     tesseraId: id,
     plan,
@@ -203,17 +204,19 @@ async function placeEncoded(
     unplaced: result.unplaced,
     failures: result.failures,
     peers: new Set(records.map((r) => r.peerId)).size,
-    tolerance: placementTolerance(plan, records),
+    tolerance: safety.peerLosses,
+    safety,
     bytesSent: result.bytesSent,
   };
   ctx.log.info(
-    "replicated {tessera}: {placed} placements on {peers} peers, tolerates {tolerance} losses, {unplaced} unplaced",
+    "replicated {tessera}: {placed} placements on {peers} peers, {safety}, {unplaced} unplaced",
     {
       tessera: id,
       tier: plan.tier,
       placed: report.placed.length,
       peers: report.peers,
       tolerance: report.tolerance,
+      safety: describeSafety(safety),
       unplaced: report.unplaced.length,
     },
   );

@@ -24,6 +24,7 @@ import type {
   TesseraId,
   TierThresholds,
 } from "../core/mod.ts";
+import type { PlacementSafety } from "./distributor.ts";
 
 /** Everything a {@linkcode ReplicationService} is built from. */
 export interface ReplicationServiceInit {
@@ -176,6 +177,11 @@ export interface ReplicationReport {
   readonly peers: number;
   /** Peer losses the placement survives (see `placementTolerance`). */
   readonly tolerance: number;
+  /**
+   * What the placement survives: peer losses and subnet outages, as
+   * numbers (`describeSafety` puts them in words).
+   */
+  readonly safety: PlacementSafety;
   /** Bytes stored on peers. */
   readonly bytesSent: number;
 }
@@ -233,6 +239,8 @@ export interface HealthReport {
   readonly corruptLocal: readonly number[];
   /** Peer losses the live placement survives. */
   readonly tolerance: number;
+  /** What the live placement survives (peer losses, subnet outages). */
+  readonly safety: PlacementSafety;
   /** When, by our clock. */
   readonly checkedAt: number;
 }
@@ -266,6 +274,13 @@ export interface RepairReport {
   readonly bytesSent: number;
   /** Peer losses survived after repair. */
   readonly tolerance: number;
+  /** What the placement survives after repair; absent when it failed early. */
+  readonly safety?: PlacementSafety;
+  /**
+   * Why the tessera is still short after a repair that met no error: the
+   * network had too few peers (or subnets) to take more.
+   */
+  readonly shortBecause?: string;
   /** Set when the repair could not finish (e.g. `INSUFFICIENT_SHARDS`). */
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
