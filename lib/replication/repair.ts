@@ -108,7 +108,39 @@ async function repairFrom(
   } finally {
     await bytes.loader.release();
   }
+  await releaseReplaced(ctx, inspection, { removed, result });
   return await done.finish({ result, ...bytes });
+}
+
+/**
+ * The credit of silent holders whose shards now live elsewhere is taken
+ * back: we no longer count on them for those shards (a failed or partial
+ * holder's credit went when its records were dropped). A whole copy
+ * placed anew replaces one silent holder's copy.
+ */
+async function releaseReplaced(
+  ctx: ServiceContext,
+  inspection: Inspection,
+  change: { removed: readonly HolderAssignment[]; result: PushResult },
+): Promise<void> {
+  const { report } = inspection;
+  const silent = new Set(
+    report.holders.filter((h) => h.status === "unreachable").map((h) =>
+      h.peerId
+    ),
+  );
+  const placed = new Map<number, number>();
+  for (const p of change.result.placed) {
+    placed.set(p.index, (placed.get(p.index) ?? 0) + 1);
+  }
+  for (const gone of change.removed) {
+    if (!silent.has(gone.peerId) || !(placed.get(gone.index)! > 0)) continue;
+    if (isWholeCopy(report.plan)) {
+      placed.set(gone.index, placed.get(gone.index)! - 1);
+    }
+    ctx.standing.settled(gone.peerId, `${report.tesseraId}/${gone.index}`);
+    await ctx.ledger.recordTheyStoreForUs(gone.peerId, -report.plan.shardSize);
+  }
 }
 
 /** Corrupt local shards are useless and would fail attestation. */

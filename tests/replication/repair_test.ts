@@ -195,16 +195,19 @@ Deno.test("repair reports INSUFFICIENT_SHARDS when too few survive and there is 
   assert.equal(sweep.repaired, 0);
 });
 
-Deno.test("a holder that lied loses its ledger credit; an unreachable one keeps it", async () => {
+Deno.test("a holder that lied loses its ledger credit; an unreachable one loses it once its shard lives elsewhere", async () => {
   const { net, owner, report, id } = await setup(4000, 30);
   const [liar, away] = [report.placed[0], report.placed[1]];
   net.node(liar.peerId).fragments.corrupt(id, liar.index);
   net.node(away.peerId).online = false;
   const shard = report.plan.shardSize;
   assert.equal(await owner.ledger.balance(liar.peerId), shard);
-  await owner.service.repairTessera(id);
-  assert.equal(await owner.ledger.balance(liar.peerId), 0);
   assert.equal(await owner.ledger.balance(away.peerId), shard);
+  const repair = await owner.service.repairTessera(id);
+  assert.ok(repair.placed.some((p) => p.index === away.index));
+  assert.equal(await owner.ledger.balance(liar.peerId), 0);
+  // Issue 16 §2: re-placed, the silent holder's shard no longer counts.
+  assert.equal(await owner.ledger.balance(away.peerId), 0);
 });
 
 Deno.test("repairSweep: repairs the most endangered first and drops corrupt held shards", async () => {
