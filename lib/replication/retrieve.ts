@@ -287,6 +287,10 @@ class Retrieval {
       "NOT_FOUND",
       `no peer near ${id} holds any of its shards: check the id, or that its holders are online`,
     );
+    // Of shapes that fell short, the one closest to enough is the likely
+    // one: a Medium tessera with 12 of 16 must not be reported as a Large
+    // one with 12 of 48 because Large was tried last.
+    let closest = -1;
     for (const tier of ["medium", "large"] as const) {
       const { dataShards, parityShards } = TIER_SHAPES[tier];
       if (maxIndex < 0 || maxIndex >= dataShards + parityShards) continue;
@@ -296,13 +300,17 @@ class Retrieval {
           checksums,
         });
         if (size !== null) return size;
-        lastError = new TesserasError(
-          "CHECKSUM_MISMATCH",
-          `shards near ${id} do not reconstruct it as a ${tier} tessera`,
-        );
+        // Not this shape; an earlier shape that fell short says more.
+        if (closest < 0) {
+          lastError = new TesserasError(
+            "CHECKSUM_MISMATCH",
+            `shards near ${id} do not reconstruct it as a ${tier} tessera`,
+          );
+        }
       } catch (e) {
         if (!isTesserasError(e, "INSUFFICIENT_SHARDS")) throw e;
-        lastError = e;
+        const share = this.#held.size / dataShards;
+        if (share > closest) [lastError, closest] = [e, share];
       }
     }
     throw lastError;

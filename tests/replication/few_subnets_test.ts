@@ -162,3 +162,20 @@ Deno.test("service on one /24: put reports what it survives, two holders lost, a
   );
   assert.equal(TEST_THRESHOLDS.mediumFrom, 1024);
 });
+
+Deno.test("a stranger's failed get of a Medium tessera names the Medium shortfall, not the Large one tried last", async () => {
+  const net = new MiniNetwork();
+  const owner = net.add("owner", "10.60.0.1");
+  net.addMany(30);
+  const stranger = net.add("stranger", "10.61.0.1");
+  const put = await owner.service.putTessera(testBytes(5000, 12)); // Medium
+  assert.equal(put.plan.tier, "medium");
+  // Nine of the 24 holders go: 15 shards left, one short of 16.
+  const holders = [...new Set(put.placed.map((p) => p.peerId))];
+  for (const p of holders.slice(0, 9)) net.node(p).online = false;
+  owner.online = false;
+  await assert.rejects(
+    stranger.service.retrieveTessera(put.tesseraId),
+    (e: Error) => /only 15 of the 16 shards/.test(e.message),
+  );
+});
