@@ -571,6 +571,14 @@ export type PlacementViolation =
 export interface CheckPlacementOptions {
   /** Most distinct peers per subnet. */
   readonly maxPerSubnet: number;
+  /**
+   * Distinct subnets the owner could have placed on (the network's, as
+   * far as the check knows). Given, a subnet over the cap breaks the rule
+   * only while the holders leave some of them unused: where the network
+   * has too few subnets, placement rightly uses more peers of the same
+   * ones (see {@linkcode planPlacement}). Absent: the cap is absolute.
+   */
+  readonly availableSubnets?: number;
   /** Peer losses the placement must survive (default 2; 0 disables). */
   readonly minTolerance?: number;
 }
@@ -616,7 +624,9 @@ export function checkPlacement(
       a < b ? -1 : a > b ? 1 : 0
     )
   ) {
-    if (peers.size > options.maxPerSubnet) {
+    const roomElsewhere = options.availableSubnets === undefined ||
+      bySubnet.size < options.availableSubnets;
+    if (peers.size > options.maxPerSubnet && roomElsewhere) {
       out.push({ kind: "subnet_cap", subnet, peers: [...peers].sort() });
     }
   }

@@ -179,3 +179,20 @@ Deno.test("a stranger's failed get of a Medium tessera names the Medium shortfal
     (e: Error) => /only 15 of the 16 shards/.test(e.message),
   );
 });
+
+Deno.test("checkPlacement: more than the cap in a /24 breaks the rule only while other subnets had room", () => {
+  const placement = planPlacement(MEDIUM, peersIn(1, 5), OPTIONS);
+  const holders = placement.assignments.map((a) => ({
+    index: a.index,
+    peer: a.peer,
+  }));
+  const cap = (availableSubnets?: number) =>
+    checkPlacement(MEDIUM, holders, {
+      maxPerSubnet: 2,
+      minTolerance: 0,
+      ...(availableSubnets !== undefined ? { availableSubnets } : {}),
+    }).filter((v) => v.kind === "subnet_cap").length;
+  assert.equal(cap(), 1); // absolute, as before
+  assert.equal(cap(1), 0); // the network had one /24: rightly used
+  assert.equal(cap(3), 1); // two other /24s had room
+});
