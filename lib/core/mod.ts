@@ -16,3 +16,4 @@ export * from "./hex.ts";
 export * from "./bytes.ts";
 export * from "./keyed_lock.ts";
 export * from "./pool.ts";
+export * from "./manifest.ts";

@@ -1,0 +1,336 @@
+/**
+ * The tessera manifest: the owner's signed statement of a tessera's plan
+ * and of every shard's checksum. It travels with every shard and each
+ * holder keeps it beside its shard, so that once the owner is gone the
+ * holders (stewards, see docs/stewards.md) still know what every shard
+ * must hash to, who owns the tessera, and can refuse a shard that does
+ * not match it. Nobody but the owner's key can make one.
+ *
+ * Canonical bytes: UTF-8 JSON with a fixed key order and no spaces; a
+ * decoder re-encodes what it parsed and refuses bytes that differ, so one
+ * manifest has exactly one byte form and one signature covers it.
+ *
+ * @module
+ */
+import { TesserasError } from "./errors.ts";
+import { type FragmentId, type FragmentPlan, TIER_SHAPES } from "./fragment.ts";
+import type { NodeIdentity } from "./ports.ts";
+import { type Checksum, isTesseraId, MAX_TESSERA_SIZE } from "./tessera.ts";
+import type { PeerId, TesseraId } from "./tessera.ts";
+
+/** The version written in every manifest this code makes. */
+export const MANIFEST_VERSION = 1;
+
+/** The largest manifest accepted, bytes (a Large plan is about 5 KiB). */
+export const MAX_MANIFEST_BYTES = 16 * 1024;
+
+/** The longest signature accepted, bytes (Ed25519 signs in 64). */
+export const MAX_MANIFEST_SIGNATURE_BYTES = 128;
+
+/** What the owner states about one tessera. */
+export interface Manifest {
+  /** The tessera. */
+  readonly tesseraId: TesseraId;
+  /** Its owner's peer id: the key that signed the manifest. */
+  readonly owner: PeerId;
+  /** When the owner placed it, ms since the epoch. */
+  readonly createdAt: number;
+  /** How it is fragmented. */
+  readonly plan: FragmentPlan;
+  /** BLAKE3 of every shard, by index (`plan.shardCount` of them). */
+  readonly checksums: readonly Checksum[];
+}
+
+/** A manifest's canonical bytes with the owner's signature over them. */
+export interface SignedManifest {
+  /** {@linkcode encodeManifest} of the manifest. */
+  readonly bytes: Uint8Array;
+  /** The owner's signature over the domain-separated bytes. */
+  readonly signature: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Domain separation: a manifest signature is never valid as anything else. */
+const DOMAIN = encoder.encode("tesseras/manifest/1\n");
+
+function invalid(message: string): TesserasError {
+  return new TesserasError("INVALID_INPUT", `manifest: ${message}`);
+}
+
+/**
+ * The canonical bytes of `manifest`; throws `INVALID_INPUT` when it is
+ * not well formed (see {@linkcode checkManifestShape}).
+ *
+ * @example
+ * ```ts
+ * import { encodeManifest } from "./manifest.ts";
+ * const bytes = encodeManifest({
+ *   tesseraId: "ab".repeat(32), owner: "peer-a", createdAt: 1,
+ *   plan: { size: 3, tier: "small", dataShards: 1, parityShards: 0,
+ *     shardCount: 1, shardSize: 3 },
+ *   checksums: ["cd".repeat(32)],
+ * });
+ * bytes.length > 0; // true
+ * ```
+ */
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  checkManifestShape(manifest);
+  const { plan } = manifest;
+  // Key order fixed here, not by the caller's object: canonical bytes.
+  return encoder.encode(JSON.stringify({
+    v: MANIFEST_VERSION,
+    tesseraId: manifest.tesseraId,
+    owner: manifest.owner,
+    createdAt: manifest.createdAt,
+    plan: {
+      size: plan.size,
+      tier: plan.tier,
+      dataShards: plan.dataShards,
+      parityShards: plan.parityShards,
+      shardCount: plan.shardCount,
+      shardSize: plan.shardSize,
+    },
+    checksums: [...manifest.checksums],
+  }));
+}
+
+/**
+ * The manifest in canonical `bytes`; throws `INVALID_INPUT` on anything
+ * else (bad UTF-8 or JSON, a wrong version or shape, non-canonical bytes,
+ * more than {@linkcode MAX_MANIFEST_BYTES}). Checks no signature: use
+ * {@linkcode validateManifest} for a manifest from the network.
+ *
+ * @example
+ * ```ts
+ * import { decodeManifest, encodeManifest, type Manifest } from "./manifest.ts";
+ * const m: Manifest = {
+ *   tesseraId: "ab".repeat(32), owner: "peer-a", createdAt: 1,
+ *   plan: { size: 3, tier: "small", dataShards: 1, parityShards: 0,
+ *     shardCount: 1, shardSize: 3 },
+ *   checksums: ["cd".repeat(32)],
+ * };
+ * decodeManifest(encodeManifest(m)).owner; // "peer-a"
+ * ```
+ */
+export function decodeManifest(bytes: Uint8Array): Manifest {
+  if (!(bytes instanceof Uint8Array) || bytes.length > MAX_MANIFEST_BYTES) {
+    throw invalid(`more than ${MAX_MANIFEST_BYTES} bytes, or not bytes`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(bytes));
+  } catch (cause) {
+    throw new TesserasError("INVALID_INPUT", "manifest: not UTF-8 JSON", {
+      cause,
+    });
+  }
+  const obj = raw as Record<string, unknown> & { plan?: FragmentPlan };
+  if (typeof obj !== "object" || obj === null || obj.v !== MANIFEST_VERSION) {
+    throw invalid(`not a version ${MANIFEST_VERSION} manifest`);
+  }
+  const manifest: Manifest = {
+    tesseraId: obj.tesseraId as string,
+    owner: obj.owner as string,
+    createdAt: obj.createdAt as number,
+    plan: obj.plan as FragmentPlan,
+    checksums: obj.checksums as Checksum[],
+  };
+  const again = encodeManifest(manifest);
+  if (!sameBytes(again, bytes)) throw invalid("bytes are not canonical");
+  return manifest;
+}
+
+/**
+ * Throws `INVALID_INPUT` unless `manifest` is well formed: a valid
+ * tessera id, a non-empty owner, a non-negative integer time, a plan
+ * whose shard counts match its tier and whose shard size is
+ * `ceil(size / dataShards)`, and one 64-hex checksum per shard.
+ *
+ * @example
+ * ```ts
+ * import { checkManifestShape } from "./manifest.ts";
+ * let refused = false;
+ * try {
+ *   checkManifestShape({ tesseraId: "x", owner: "p", createdAt: 0,
+ *     plan: { size: 0, tier: "small", dataShards: 1, parityShards: 0,
+ *       shardCount: 1, shardSize: 0 }, checksums: [] });
+ * } catch {
+ *   refused = true; // INVALID_INPUT: a bad id
+ * }
+ * ```
+ */
+export function checkManifestShape(manifest: Manifest): void {
+  const { tesseraId, owner, createdAt, plan, checksums } = manifest ?? {};
+  if (!isTesseraId(tesseraId)) throw invalid("invalid tessera id");
+  if (typeof owner !== "string" || owner.length === 0 || owner.length > 128) {
+    throw invalid("invalid owner peer id");
+  }
+  if (!Number.isSafeInteger(createdAt) || createdAt < 0) {
+    throw invalid(`invalid creation time ${createdAt}`);
+  }
+  checkPlan(plan);
+  if (
+    !Array.isArray(checksums) || checksums.length !== plan.shardCount ||
+    !checksums.every(isTesseraId)
+  ) {
+    throw invalid(`expected ${plan.shardCount} checksums of 64 hex characters`);
+  }
+}
+
+function checkPlan(plan: FragmentPlan | undefined): void {
+  if (typeof plan !== "object" || plan === null) throw invalid("no plan");
+  if (
+    !Number.isSafeInteger(plan.size) || plan.size < 0 ||
+    plan.size > MAX_TESSERA_SIZE
+  ) {
+    throw invalid(`invalid tessera size ${plan.size}`);
+  }
+  const shape = Object.hasOwn(TIER_SHAPES, plan.tier)
+    ? TIER_SHAPES[plan.tier]
+    : undefined;
+  if (
+    shape === undefined || plan.dataShards !== shape.dataShards ||
+    plan.parityShards !== shape.parityShards ||
+    plan.shardCount !== shape.dataShards + shape.parityShards
+  ) {
+    throw invalid("plan does not match its tier");
+  }
+  if (plan.shardSize !== Math.ceil(plan.size / plan.dataShards)) {
+    throw invalid(`plan shard size ${plan.shardSize} does not fit its size`);
+  }
+}
+
+/**
+ * Sign `manifest` as its owner: `identity.peerId` must be
+ * `manifest.owner` (`INVALID_INPUT` otherwise).
+ *
+ * @example
+ * ```ts ignore
+ * const signed = await signManifest(identity, manifest);
+ * await validateManifest(signed, { identity }); // the manifest
+ * ```
+ */
+export async function signManifest(
+  identity: NodeIdentity,
+  manifest: Manifest,
+): Promise<SignedManifest> {
+  if (identity.peerId !== manifest.owner) {
+    throw invalid(
+      `owner ${manifest.owner} cannot be signed for by ${identity.peerId}`,
+    );
+  }
+  const bytes = encodeManifest(manifest);
+  const signature = await identity.sign(signedBytes(bytes));
+  return { bytes, signature };
+}
+
+/** What {@linkcode validateManifest} must also find. */
+export interface ValidateManifestOptions {
+  /** Verifies the owner's signature. */
+  readonly identity: NodeIdentity;
+  /** The tessera the manifest must be of. */
+  readonly tesseraId?: TesseraId;
+  /** The owner the manifest must name. */
+  readonly owner?: PeerId;
+}
+
+/**
+ * The manifest of `signed` once its bytes decode canonically, it is of
+ * the expected tessera and owner, and its owner's key signed it. Throws
+ * `INVALID_INPUT` for malformed or mismatched bytes and `UNAUTHORIZED`
+ * when the signature is not the owner's (a forged or altered manifest).
+ *
+ * @example
+ * ```ts ignore
+ * const manifest = await validateManifest(signed, { identity, tesseraId });
+ * ```
+ */
+export async function validateManifest(
+  signed: SignedManifest,
+  options: ValidateManifestOptions,
+): Promise<Manifest> {
+  if (
+    !(signed?.signature instanceof Uint8Array) ||
+    signed.signature.length === 0 ||
+    signed.signature.length > MAX_MANIFEST_SIGNATURE_BYTES
+  ) {
+    throw invalid("missing or oversized signature");
+  }
+  const manifest = decodeManifest(signed.bytes);
+  if (
+    options.tesseraId !== undefined && options.tesseraId !== manifest.tesseraId
+  ) {
+    throw invalid(`is of ${manifest.tesseraId}, not ${options.tesseraId}`);
+  }
+  if (options.owner !== undefined && options.owner !== manifest.owner) {
+    throw invalid(`names owner ${manifest.owner}, not ${options.owner}`);
+  }
+  let ok = false;
+  try {
+    ok = await options.identity.verify(manifest.owner, {
+      data: signedBytes(signed.bytes),
+      signature: signed.signature,
+    });
+  } catch {
+    ok = false; // an owner id that is no key verifies nothing
+  }
+  if (!ok) {
+    throw new TesserasError(
+      "UNAUTHORIZED",
+      `manifest of ${manifest.tesseraId} is not signed by its owner ${manifest.owner}: forged or altered`,
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Throws `CHECKSUM_MISMATCH` unless the shard `fragment` of plan `plan`
+ * is one the manifest states: same tessera, same plan, and the checksum
+ * the manifest gives its index. The one place this rule is written.
+ *
+ * @example
+ * ```ts ignore
+ * checkShardInManifest(manifest, envelope); // throws on a foreign shard
+ * ```
+ */
+export function checkShardInManifest(
+  manifest: Manifest,
+  shard: { readonly fragment: FragmentId; readonly plan: FragmentPlan },
+): void {
+  const { fragment, plan } = shard;
+  const mismatch = (why: string) =>
+    new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `shard ${fragment.index} of ${fragment.tesseraId} does not match the owner's manifest: ${why}`,
+    );
+  if (fragment.tesseraId !== manifest.tesseraId) {
+    throw mismatch("another tessera");
+  }
+  const m = manifest.plan;
+  if (
+    plan.size !== m.size || plan.tier !== m.tier ||
+    plan.dataShards !== m.dataShards ||
+    plan.parityShards !== m.parityShards ||
+    plan.shardCount !== m.shardCount || plan.shardSize !== m.shardSize ||
+    fragment.shardCount !== m.shardCount
+  ) {
+    throw mismatch("another plan");
+  }
+  if (manifest.checksums[fragment.index] !== fragment.checksum) {
+    throw mismatch("another checksum");
+  }
+}
+
+function signedBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DOMAIN.length + bytes.length);
+  out.set(DOMAIN);
+  out.set(bytes, DOMAIN.length);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
