@@ -5,7 +5,7 @@
  * public and private again (the second pair checks drift on this shared
  * machine); a stranger gets each through the network; the owner gets the
  * private one from its own blob. Usage:
- * `deno task bench:private [size MiB, default 1024] [peers, default 8]`.
+ * `deno task bench:private [size MiB, default 1023] [peers, default 8]`.
  *
  * @module
  */
@@ -17,7 +17,8 @@ import {
   startDaemon,
 } from "../tests/system/daemon_process.ts";
 
-const sizeMiB = Number(Deno.args[0] ?? 1024);
+// 1023: a private tessera holds at most 1 GiB less its encryption overhead.
+const sizeMiB = Number(Deno.args[0] ?? 1023);
 const peers = Number(Deno.args[1] ?? 8);
 const env = { TESSERAS_DEFICIT_TOLERANCE: String(16 * 2 ** 30) };
 

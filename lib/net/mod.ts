@@ -78,6 +78,13 @@ export {
 } from "./node.ts";
 export { Libp2pDhtPort, type Libp2pDhtPortOptions } from "./dht_port.ts";
 export {
+  CATALOGUE_NAMESPACE,
+  Libp2pRecords,
+  recordKadInit,
+  type RecordRules,
+  type RecordsNode,
+} from "./records.ts";
+export {
   applyKadTuning,
   type DhtTuningOptions,
   kadTuningInit,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { recordKadInit, type RecordRules } from "./records.ts";
 import type { InboundHandlers, NodeIdentity, PeerInfo } from "../core/mod.ts";
 import { TesserasError } from "../core/mod.ts";
 import { noise } from "@chainsafe/libp2p-noise";
@@ -160,6 +161,8 @@ export interface TesserasNodeOptions {
   readonly agentVersion?: string;
   /** Kademlia tuning (kad-dht's defaults when absent). */
   readonly dht?: DhtTuningOptions;
+  /** Rules of the DHT records the node stores (catalogue records). */
+  readonly records?: RecordRules;
 }
 
 /** What `/metrics` and `/health` need from the network, in one call. */
@@ -710,6 +713,7 @@ export async function createTesserasNode(
           maxInboundStreams: 32,
           maxOutboundStreams: 64,
           ...kadTuningInit(options.dht),
+          ...(options.records ? recordKadInit(options.records) : {}),
         }),
       },
     });

@@ -32,6 +32,10 @@ import { checkOutputFree, checkStorableFile } from "./local_files.ts";
 import { renderMetrics } from "./metrics.ts";
 import type { OwnerCatalogue } from "./owner_catalogue.ts";
 import {
+  CATALOGUE_TESSERA_META,
+  type NetworkCatalogue,
+} from "./network_catalogue.ts";
+import {
   decryptingSink,
   plainSink,
   type RetrieveSink,
@@ -61,6 +65,8 @@ export interface DaemonParts {
   readonly catalogue: OwnerCatalogue;
   /** Where private tesseras are encrypted before a put. */
   readonly sealingDir: string;
+  /** The catalogue on the network; `null` on a node without a phrase. */
+  readonly network?: NetworkCatalogue | null;
 }
 
 /** One tessera's line in `tesseras status`. */
@@ -204,14 +210,34 @@ export class DaemonBackend implements ApiBackend {
     options: PutOptions,
   ): Promise<{ id: string; size: number; tier: string }> {
     const size = await checkStorableFile(path);
-    if (options.private) return await this.#putPrivate(path, options);
+    if (options.private) {
+      return await this.#published(await this.#putPrivate(path, options));
+    }
     const report = await this.#place(path, options);
     await this.#parts.catalogue.record({
       id: report.id,
       name: options.name,
       size,
     });
-    return report;
+    return await this.#published(report);
+  }
+
+  /**
+   * `report` with what became of the catalogue's publication after the
+   * put: the put itself stands either way (the next one publishes again).
+   */
+  async #published<T extends object>(report: T): Promise<T> {
+    const { network } = this.#parts;
+    if (!network) return report;
+    try {
+      const { id, peers } = await network.publish();
+      return { ...report, catalogue: { id, peers } };
+    } catch (err) {
+      return {
+        ...report,
+        catalogue: { error: (err as Error)?.message ?? String(err) },
+      };
+    }
   }
 
   async #putPrivate(
@@ -384,7 +410,9 @@ export class DaemonBackend implements ApiBackend {
   async status(id?: string): Promise<unknown> {
     const { holders, service } = this.#parts;
     if (id === undefined) {
-      const tracked = await holders.list();
+      // The sealed catalogue is how the tesseras are found, not one of them.
+      const own = await this.#parts.catalogue.meta(CATALOGUE_TESSERA_META);
+      const tracked = (await holders.list()).filter((t) => t.tesseraId !== own);
       return await Promise.all(tracked.map((t) => this.#recorded(t)));
     }
     assertTesseraId(id);

@@ -12,6 +12,7 @@ import {
   createTesserasNode,
   type KnownPeer,
   Libp2pDhtPort,
+  Libp2pRecords,
   loadOrCreateIdentity,
   type PeerSeenInfo,
   type TesserasNode,
@@ -40,6 +41,12 @@ import { dataLayout } from "./paths.ts";
 import { prepareNodeKeys } from "./node_keys.ts";
 import { OwnerCatalogue } from "./owner_catalogue.ts";
 import type { PhraseKeys } from "../crypto/mod.ts";
+import {
+  catalogueRecordRules,
+  NetworkCatalogue,
+  refreshLoop,
+  restoreLoop,
+} from "./network_catalogue.ts";
 
 const log = getLogger(["tesseras", "node"]);
 
@@ -134,12 +141,22 @@ async function assemble(
   cleanups.push(() => service.flushStanding());
   // Sweeps of the loop and of `repair`, for the dashboard's charts.
   const history = new SweepHistory();
+  const catalogue = new OwnerCatalogue(stores.catalogue, phraseKeys);
+  const network = phraseKeys === null ? null : new NetworkCatalogue({
+    keys: phraseKeys,
+    catalogue,
+    records: new Libp2pRecords(node),
+    service,
+    holders: stores.holders,
+    scratchDir: dataLayout(config.dataDir).sealing,
+  });
   const api = serveLocalApi(config, {
     stores,
     node,
     service,
     history,
-    phraseKeys,
+    catalogue,
+    network,
   });
   let apiStopped: Promise<void> | undefined;
   const stopApi = () => (apiStopped ??= api.server.shutdown());
@@ -152,6 +169,7 @@ async function assemble(
     history,
     cleanups,
   });
+  if (network) await startCatalogueWork(network, { config, cleanups });
   // Cleanups run in reverse: on the way down the API stops taking
   // requests before the background work and the node stop under it.
   cleanups.push(stopApi);
@@ -264,6 +282,8 @@ async function buildNetwork(
     knownPeers,
     dialLocalAddress: dialAddressOf(config.listen),
     peerInfoMapper: config.allowPrivateAddresses ? "passthrough" : "public",
+    // Every node keeps valid catalogue records for others, phrase or not.
+    records: catalogueRecordRules(),
     onPeerSeen: (id, addr, info) =>
       recordPeer(stores.peers, { id, addr, info }),
   });
@@ -299,7 +319,8 @@ function serveLocalApi(
     node: TesserasNode;
     service: ReplicationService;
     history: SweepHistory;
-    phraseKeys: PhraseKeys | null;
+    catalogue: OwnerCatalogue;
+    network: NetworkCatalogue | null;
   },
 ): { server: ApiServer; token: string } {
   const backend = new DaemonBackend({
@@ -311,7 +332,8 @@ function serveLocalApi(
     holders: parts.stores.holders,
     peers: parts.stores.peers,
     onSweep: (report) => parts.history.record(report, "manual"),
-    catalogue: new OwnerCatalogue(parts.stores.catalogue, parts.phraseKeys),
+    catalogue: parts.catalogue,
+    network: parts.network,
     sealingDir: dataLayout(config.dataDir).sealing,
   });
   const dashboard = new Dashboard({
@@ -350,6 +372,33 @@ async function startNode(
         '--listen MULTIADDR, TESSERAS_LISTEN or "listen" in tesseras.json',
     });
   }
+}
+
+/**
+ * The catalogue's background work: the record is put again every 12 h,
+ * and a node recovered from its phrase (`restore.pending`, written by
+ * `tesseras recover`) takes its tesseras back, trying until the
+ * catalogue is found; the marker goes once it is done.
+ */
+async function startCatalogueWork(
+  network: NetworkCatalogue,
+  { config, cleanups }: { config: NodeConfig; cleanups: Assembly["cleanups"] },
+): Promise<void> {
+  const marker = dataLayout(config.dataDir).restorePending;
+  const pending = await Deno.lstat(marker).then(() => true, () => false);
+  const stop = new AbortController();
+  // The record is put again while we run, so peers keep it.
+  const running = [refreshLoop(network, { signal: stop.signal })];
+  if (pending) {
+    running.push(restoreLoop(network, {
+      signal: stop.signal,
+      onDone: () => Deno.remove(marker).catch(() => {}),
+    }));
+  }
+  cleanups.push(async () => {
+    await Promise.all(running);
+  });
+  cleanups.push(() => stop.abort(new Error("daemon stopping")));
 }
 
 /** The repair loop and the stale-peer cleanup, stopped by the cleanups. */

@@ -159,6 +159,8 @@ export async function recoverDataDir(
     const { peerId } = await loadOrCreateIdentity(layout.identity, {
       seed: keys.identitySeed,
     });
+    // The daemon takes the tesseras back from the network catalogue.
+    await writeFileAtomic(layout.restorePending, new Uint8Array(0));
     return { peerId };
   } catch (err) {
     lock.release();

@@ -28,6 +28,8 @@ export interface PutRecord {
   readonly size: number;
   /** The content key of a private tessera. */
   readonly contentKey?: Uint8Array;
+  /** When it was put (default: now), ms since the epoch. */
+  readonly time?: number;
 }
 
 /**
@@ -78,9 +80,24 @@ export class OwnerCatalogue {
       id: put.id,
       name: put.name ?? null,
       size: put.size,
-      time: Date.now(),
+      time: put.time ?? Date.now(),
       sealedKey,
     });
+  }
+
+  /** The phrase keys, or `null` on a node without a phrase. */
+  get keys(): PhraseKeys | null {
+    return this.#keys;
+  }
+
+  /** The node's metadata under `key` (see `SqliteCatalogueStore.getMeta`). */
+  meta(key: string): Promise<string | null> {
+    return this.#store.getMeta(key);
+  }
+
+  /** Keep `value` as the node's metadata under `key`. */
+  setMeta(key: string, value: string): Promise<void> {
+    return this.#store.setMeta(key, value);
   }
 
   /** The row of `id`, or `null` when it is not one of ours. */

@@ -80,6 +80,11 @@ export interface DataLayout {
   readonly recovery: string;
   /** Private tesseras being encrypted before a put: `{root}/sealing`. */
   readonly sealing: string;
+  /**
+   * Present while a node recovered from its phrase has not yet taken its
+   * tesseras back from the network catalogue: `{root}/restore.pending`.
+   */
+  readonly restorePending: string;
   /** The running daemon's API address and token: `{root}/api.json`. */
   readonly apiInfo: string;
   /** Held exclusively by the running daemon: `{root}/daemon.lock`. */
@@ -105,6 +110,7 @@ export function dataLayout(root: string): DataLayout {
     identity: join(root, "identity.key"),
     recovery: join(root, "recovery.key"),
     sealing: join(root, "sealing"),
+    restorePending: join(root, "restore.pending"),
     apiInfo: join(root, "api.json"),
     lock: join(root, "daemon.lock"),
     configFile: join(root, "tesseras.json"),

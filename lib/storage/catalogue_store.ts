@@ -96,6 +96,30 @@ export class SqliteCatalogueStore {
     }, options);
   }
 
+  /**
+   * The value kept under `key` in `node_meta` (the node's own small
+   * settings, e.g. which tessera holds the current sealed catalogue).
+   */
+  getMeta(key: string, options: IoOptions = {}): Promise<string | null> {
+    return runStorage("reading node metadata", () => {
+      const row = this.#db.prepare(
+        "SELECT value FROM node_meta WHERE key = ?",
+      ).get(key) as { value: string } | undefined;
+      return row === undefined ? null : String(row.value);
+    }, options);
+  }
+
+  /** Keep `value` under `key` in `node_meta`. */
+  setMeta(key: string, value: string, options: IoOptions = {}): Promise<void> {
+    return runStorage("writing node metadata", () => {
+      this.#db.prepare(
+        `INSERT INTO node_meta (key, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET
+           value = excluded.value, updated_at = excluded.updated_at`,
+      ).run(key, value, Math.floor(Date.now() / 1000));
+    }, options);
+  }
+
   /** Every row, oldest put first. */
   list(options: IoOptions = {}): Promise<LocalCatalogueEntry[]> {
     return runStorage("listing the catalogue", () => {
