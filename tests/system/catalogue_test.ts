@@ -11,20 +11,12 @@ import { join } from "node:path";
 import {
   apiGet,
   type DaemonProcess,
-  runTesseras,
-  startDaemon,
+  LoopbackNet,
+  tesserasOk,
   waitFor,
 } from "./daemon_process.ts";
 
-async function cli(dir: string, args: string[], stdin?: string) {
-  const out = await runTesseras(["--data-dir", dir, ...args], { stdin });
-  if (out.code !== 0) {
-    throw new Error(
-      `tesseras ${args.join(" ")} failed (${out.code}): ${out.stderr}`,
-    );
-  }
-  return out.stdout;
-}
+const cli = tesserasOk;
 
 Deno.test({
   name:
@@ -33,20 +25,11 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "tesseras-catalogue-" });
-    const daemons: DaemonProcess[] = [];
-    const start = async (dir: string, n: number, bootstrap: string[]) => {
-      const d = await startDaemon(dir, [
-        "--listen",
-        `/ip4/127.0.${160 + n}.1/tcp/0`,
-        ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
-      ]);
-      daemons.push(d);
-      return d;
-    };
-    const stop = async (d: DaemonProcess, signal: Deno.Signal = "SIGTERM") => {
-      await d.stop({ signal });
-      daemons.splice(daemons.indexOf(d), 1);
-    };
+    const net = new LoopbackNet(160);
+    const start = (dir: string, n: number, bootstrap: string[]) =>
+      net.start(dir, n, bootstrap);
+    const stop = (d: DaemonProcess, signal?: Deno.Signal) =>
+      net.stop(d, signal);
     try {
       const boot = await start(join(root, "boot"), 0, []);
       const bootAddr =
@@ -146,7 +129,7 @@ Deno.test({
         await Deno.remove(dir, { recursive: true });
       }
     } finally {
-      await Promise.all(daemons.map((d) => d.stop().catch(() => {})));
+      await net.stopAll();
       await Deno.remove(root, { recursive: true });
     }
   },

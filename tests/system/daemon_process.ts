@@ -77,6 +77,25 @@ export async function runTesseras(
   };
 }
 
+/**
+ * Runs `tesseras --data-dir dir …args` (with `stdin` as its input) and
+ * resolves with its standard output; throws with its standard error when
+ * it fails.
+ */
+export async function tesserasOk(
+  dir: string,
+  args: readonly string[],
+  stdin?: string,
+): Promise<string> {
+  const out = await runTesseras(["--data-dir", dir, ...args], { stdin });
+  if (out.code !== 0) {
+    throw new Error(
+      `tesseras ${args.join(" ")} failed (${out.code}): ${out.stderr}`,
+    );
+  }
+  return out.stdout;
+}
+
 async function readApiJson(path: string) {
   try {
     return JSON.parse(await Deno.readTextFile(path));
@@ -180,6 +199,48 @@ export async function startDaemon(
   await status;
   await drained;
   throw new Error(`daemon did not become healthy:\n${errText}`);
+}
+
+/**
+ * Daemons of one test on distinct loopback /24s, `127.0.{base + n}.1`,
+ * stopped together at the end.
+ */
+export class LoopbackNet {
+  /** The daemons running now. */
+  readonly daemons: DaemonProcess[] = [];
+  readonly #base: number;
+
+  /** @param base the third octet of node 0's address */
+  constructor(base: number) {
+    this.#base = base;
+  }
+
+  /** Start node `n` on `dir`, joining through `bootstrap`. */
+  async start(
+    dir: string,
+    n: number,
+    bootstrap: readonly string[] = [],
+  ): Promise<DaemonProcess> {
+    const d = await startDaemon(dir, [
+      "--listen",
+      `/ip4/127.0.${this.#base + n}.1/tcp/0`,
+      ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
+    ]);
+    this.daemons.push(d);
+    return d;
+  }
+
+  /** Stop one daemon (SIGTERM unless told) and forget it. */
+  async stop(d: DaemonProcess, signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    await d.stop({ signal });
+    this.daemons.splice(this.daemons.indexOf(d), 1);
+  }
+
+  /** Stop every daemon still running. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => d.stop().catch(() => {})));
+    this.daemons.length = 0;
+  }
 }
 
 /** GETs an API route with the daemon's token and decodes JSON. */

@@ -11,21 +11,15 @@ import { join } from "node:path";
 import { formatCapability, parseCapability } from "../../lib/crypto/mod.ts";
 import {
   apiGet,
-  type DaemonProcess,
+  LoopbackNet,
   runTesseras,
-  startDaemon,
+  tesserasOk,
   waitFor,
 } from "./daemon_process.ts";
 
 const MARKER = "TESSERAS-PRIVATE-MARKER-7f3a";
 
-async function cli(dir: string, args: string[], stdin?: string) {
-  const out = await runTesseras(["--data-dir", dir, ...args], { stdin });
-  if (out.code !== 0) {
-    throw new Error(`tesseras ${args.join(" ")} failed: ${out.stderr}`);
-  }
-  return out.stdout;
-}
+const cli = tesserasOk;
 
 /** `size` bytes: the marker every 4 KiB between random bytes. */
 function memories(size: number): Uint8Array {
@@ -73,16 +67,10 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "tesseras-private-" });
-    const daemons: DaemonProcess[] = [];
-    const start = async (n: number, bootstrap: string[]) => {
-      const d = await startDaemon(join(root, `n${n}`), [
-        "--listen",
-        `/ip4/127.0.${150 + n}.1/tcp/0`,
-        ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
-      ]);
-      daemons.push(d);
-      return d;
-    };
+    const net = new LoopbackNet(150);
+    const daemons = net.daemons;
+    const start = (n: number, bootstrap: string[]) =>
+      net.start(join(root, `n${n}`), n, bootstrap);
     try {
       const boot = await start(0, []);
       const bootAddr = (await apiGet<{ addresses: string[] }>(boot, "/v1/id"))
@@ -238,7 +226,7 @@ Deno.test({
       // The marker search does find plaintext where it is.
       assert.equal((await filesWithMarker(inputs)).length, 2);
     } finally {
-      await Promise.all(daemons.map((d) => d.stop().catch(() => {})));
+      await net.stopAll();
       await Deno.remove(root, { recursive: true });
     }
   },

@@ -11,22 +11,15 @@ import { join } from "node:path";
 import { loadOrCreateIdentity } from "../../lib/net/mod.ts";
 import {
   apiGet,
-  type DaemonProcess,
+  LoopbackNet,
   runTesseras,
   startDaemon,
+  tesserasOk,
   waitFor,
   withTempDir,
 } from "./daemon_process.ts";
 
-async function cli(dir: string, args: string[], stdin?: string) {
-  const out = await runTesseras(["--data-dir", dir, ...args], { stdin });
-  if (out.code !== 0) {
-    throw new Error(
-      `tesseras ${args.join(" ")} failed (${out.code}): ${out.stderr}`,
-    );
-  }
-  return out.stdout;
-}
+const cli = tesserasOk;
 
 const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
 
@@ -142,16 +135,9 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await withTempDir(async (root) => {
-      const daemons: DaemonProcess[] = [];
-      const start = async (dir: string, n: number, bootstrap: string[]) => {
-        const d = await startDaemon(dir, [
-          "--listen",
-          `/ip4/127.0.${143 + n}.1/tcp/0`,
-          ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
-        ]);
-        daemons.push(d);
-        return d;
-      };
+      const net = new LoopbackNet(143);
+      const start = (dir: string, n: number, bootstrap: string[]) =>
+        net.start(dir, n, bootstrap);
       try {
         const boot = await start(join(root, "boot"), 0, []);
         const bootAddr =
@@ -207,8 +193,7 @@ Deno.test({
           "--rekey",
         ]);
         assert.equal(running.code, 6, running.stderr);
-        await old.stop();
-        daemons.splice(daemons.indexOf(old), 1);
+        await net.stop(old);
 
         const rekey = await runTesseras([
           "--data-dir",
@@ -255,7 +240,7 @@ Deno.test({
         );
         assert.equal(restored.peerId, old.peerId);
       } finally {
-        await Promise.all(daemons.map((d) => d.stop().catch(() => {})));
+        await net.stopAll();
       }
     });
   },
