@@ -51,6 +51,7 @@ import {
   formatStatus,
   formatVerifyReport,
   type Row,
+  safetyWords,
   unrepairedCount,
 } from "./lib/node/cli/mod.ts";
 import { SIM_OPTIONS, simCommand } from "./sim/mod.ts";
@@ -305,10 +306,14 @@ async function putFile(
   const bar = createProgress();
   const body = { path, private: opts.private === true, name: opts.name };
   const result = await (await clientOf(cmd)).job<
-    { id: string; size: number; tier: string }
+    { id: string; size: number; tier: string; safety?: unknown }
   >("/v1/tesseras", body, { onProgress: (e) => bar.update(e) })
     .finally(() => bar.finish());
-  print(opts.json ? JSON.stringify(result) : result.id);
+  if (opts.json) return print(JSON.stringify(result));
+  print(result.id);
+  // On standard error: `ID=$(tesseras put FILE)` keeps getting the id alone.
+  const words = safetyWords(result.safety);
+  if (words !== "") console.error(words);
 }
 
 async function getTessera(

@@ -12,7 +12,12 @@ import {
   type TrackedTessera,
 } from "../core/mod.ts";
 import type { TesserasNode } from "../net/mod.ts";
-import type { ReplicationService, SweepReport } from "../replication/mod.ts";
+import {
+  type PlacementSafety,
+  placementSafety,
+  type ReplicationService,
+  type SweepReport,
+} from "../replication/mod.ts";
 import {
   freeDiskBytes,
   type FsFragmentStore,
@@ -93,6 +98,8 @@ export interface TesseraStatus {
   readonly lastCheckedAt: string | null;
   /** Holders per shard index (live ones when just checked). */
   readonly holders?: readonly { index: number; peerId: string }[];
+  /** What its holders survive: peer losses and subnet outages. */
+  readonly safety?: PlacementSafety;
   /** The name given with `put --name`, when one was. */
   readonly name?: string;
   /** True for a private tessera (`size` is then its ciphertext's). */
@@ -105,6 +112,7 @@ interface CheckedCounts {
   readonly liveShards: number;
   readonly lostShards: number;
   readonly holderCount: number;
+  readonly safety: PlacementSafety;
 }
 
 /** The {@linkcode ApiBackend} of a running daemon. */
@@ -301,6 +309,7 @@ export class DaemonBackend implements ApiBackend {
         placed: report.placed.length,
         unplaced: report.unplaced.length,
         tolerance: report.tolerance,
+        safety: report.safety,
       },
     };
   }
@@ -432,6 +441,7 @@ export class DaemonBackend implements ApiBackend {
       liveShards: report.liveIndices.length,
       lostShards: report.lostIndices.length,
       holderCount: new Set(live.map((h) => h.peerId)).size,
+      safety: report.safety,
     });
     return {
       id,
@@ -446,6 +456,7 @@ export class DaemonBackend implements ApiBackend {
       lastCheckedAt: new Date(report.checkedAt).toISOString(),
       holders: live,
       tolerance: report.tolerance,
+      safety: report.safety,
       verification: report.verification,
       holderChecks: report.holders,
       ...await this.#catalogued(id),
@@ -480,7 +491,10 @@ export class DaemonBackend implements ApiBackend {
     };
   }
 
-  /** The last live check's counts while its verdict stands, else the registry's. */
+  /**
+   * The last live check's counts and safety while its verdict stands,
+   * else the registry's holder records'.
+   */
   async #counts(t: TrackedTessera): Promise<Omit<CheckedCounts, "at">> {
     const checked = this.#checked.get(t.tesseraId);
     if (checked !== undefined && checked.at === t.lastCheckedAt) {
@@ -493,6 +507,7 @@ export class DaemonBackend implements ApiBackend {
       liveShards: covered.size,
       lostShards: t.plan.shardCount - covered.size,
       holderCount: new Set(records.map((r) => r.peerId)).size,
+      safety: placementSafety(t.plan, records),
     };
   }
 
@@ -526,6 +541,8 @@ export class DaemonBackend implements ApiBackend {
         bytesFetched: t.bytesFetched,
         bytesSent: t.bytesSent,
         tolerance: t.tolerance,
+        safety: t.safety,
+        shortBecause: t.shortBecause,
         error: t.error,
       })),
     };

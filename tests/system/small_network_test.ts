@@ -61,7 +61,13 @@ Deno.test({
           "--json",
         ]);
         assert.equal(put.code, 0, put.stderr);
-        const { id } = JSON.parse(put.stdout);
+        const { id, safety } = JSON.parse(put.stdout);
+        // --json: what the tessera survives, as numbers (five peers on
+        // five /24s here).
+        assert.equal(typeof safety.peerLosses, "number");
+        assert.ok(safety.peerLosses >= 1, JSON.stringify(safety));
+        assert.equal(safety.subnets, safety.peers);
+        await putSaysWhatItSurvives(owner, root);
         const stranger = await start(9, [bootAddr]);
         for (let i = 0; i < 3; i++) {
           const out = join(root, `got-${i}.bin`);
@@ -153,4 +159,28 @@ async function statusListMatchesCheck(
     health: t.health,
   });
   assert.deepEqual(pick(listed), pick(checked));
+  assert.deepEqual(listed.safety, checked.safety);
+  assert.equal(typeof checked.safety.subnetLosses, "number");
+  // In words: under the table of `status ID` and of the plain list.
+  const words = /survives (no peer loss|any \d+ peer loss)/;
+  const text = await runTesseras(["--data-dir", owner.dataDir, "status", id]);
+  assert.match(text.stdout, words);
+  const list = await runTesseras(["--data-dir", owner.dataDir, "status"]);
+  assert.match(list.stdout, new RegExp(`${id.slice(0, 12)}…  survives`));
+}
+
+/**
+ * A plain `put`: the id alone on standard output (scripts capture it),
+ * what the tessera survives in words on standard error.
+ */
+async function putSaysWhatItSurvives(
+  owner: DaemonProcess,
+  root: string,
+): Promise<void> {
+  const file = join(root, "letter.txt");
+  await Deno.writeTextFile(file, "dear grandma, ".repeat(100));
+  const put = await runTesseras(["--data-dir", owner.dataDir, "put", file]);
+  assert.equal(put.code, 0, put.stderr);
+  assert.match(put.stdout, /^[0-9a-f]{64}\n$/);
+  assert.match(put.stderr, /survives any [1-9]\d* peer loss(es)?/);
 }

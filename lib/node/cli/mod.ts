@@ -25,5 +25,6 @@ export {
   formatStatus,
   formatVerifyReport,
   type Row,
+  safetyWords,
   unrepairedCount,
 } from "./output.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeSafety, type PlacementSafety } from "../../replication/mod.ts";
 import type { VerifyReport } from "../verify.ts";
 import { formatBytes, formatTable, plural } from "./format.ts";
 
@@ -26,7 +27,7 @@ export function formatStatus(body: unknown): string {
     return "no tesseras yet: add one with `tesseras put FILE`";
   }
   const named = rows.some((r) => typeof r.name === "string");
-  return formatTable(
+  const table = formatTable(
     [
       "tessera",
       ...(named ? ["name"] : []),
@@ -50,6 +51,39 @@ export function formatStatus(body: unknown): string {
       String(r.health ?? ""),
     ]),
   );
+  return [table, ...survivals(rows)].join("\n");
+}
+
+/**
+ * What each tessera survives, in words, under the status table: the line
+ * alone for one tessera, after a short id for several.
+ */
+function survivals(rows: readonly Row[]): string[] {
+  const lines = rows.flatMap((r) => {
+    const words = safetyWords(r.safety);
+    if (words === "") return [];
+    return [
+      rows.length === 1 ? words : `${String(r.id).slice(0, 12)}…  ${words}`,
+    ];
+  });
+  return lines.length > 0 ? ["", ...lines] : [];
+}
+
+/**
+ * A `safety` figure of the API (peer losses, subnet outages, …) in words;
+ * empty when absent.
+ *
+ * @example
+ * ```ts
+ * safetyWords({
+ *   peerLosses: 2, subnetLosses: 0, peers: 5, subnets: 1, shards: 24,
+ *   largestSubnetShards: 24,
+ * }); // "survives any 2 peer losses; 1 /24 holds all 24 shards: not safe from a subnet outage"
+ * ```
+ */
+export function safetyWords(safety: unknown): string {
+  if (typeof safety !== "object" || safety === null) return "";
+  return describeSafety(safety as PlacementSafety);
 }
 
 /**
@@ -68,7 +102,9 @@ export function formatRepairReport(report: Row): string {
       ? ` (rebuilt ${plural(Number(t.rebuiltShards), "shard")}, placed on ${
         plural(Number(t.newHolders ?? 0), "peer")
       })`
-      : "")
+      : "") +
+    (typeof t.shortBecause === "string" ? `: ${t.shortBecause}` : "") +
+    (t.safety ? `; ${safetyWords(t.safety)}` : "")
   );
   return [`checked ${plural(items.length, "tessera")}`, ...lines].join("\n");
 }
