@@ -147,14 +147,19 @@ export class OwnShards {
       ? await this.#ctx.blobs.openStaging(options)
       : null;
     try {
+      // Checksums the cache knows are not computed again.
+      const known = parity?.checksums ?? new Map<number, Checksum>();
       const computed = await this.#hashAndStage(
-        recorded ? [...staged] : range(this.plan.shardCount),
+        recorded
+          ? [...staged]
+          : range(this.plan.shardCount).filter((i) => !known.has(i)),
         { staging, staged },
         options,
       );
+      for (const [i, c] of known) computed.set(i, c);
       const checksums = recorded ??
         range(this.plan.shardCount).map((i) => computed.get(i)!);
-      for (const [i, c] of parity?.checksums ?? computed) {
+      for (const [i, c] of computed) {
         if (c === checksums[i]) continue;
         throw new TesserasError(
           "CHECKSUM_MISMATCH",

@@ -50,17 +50,14 @@ export function subnetOf(peer: Pick<PeerInfo, "id" | "ip">): string {
   return subnetKey(peer.ip) ?? `peer:${peer.id}`;
 }
 
+/** A dotted IPv4 address: one match instead of a split and four tests. */
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 function parseV4(s: string): number[] | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
-  }
-  return out;
+  const m = V4.exec(s);
+  if (!m) return undefined;
+  const out = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  return out.every((n) => n <= 255) ? out : undefined;
 }
 
 function parseV6(s: string): number[] | undefined {
