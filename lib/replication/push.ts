@@ -235,6 +235,8 @@ interface Slot {
   readonly peer: PeerInfo;
   /** Shards this slot's peer has accepted. */
   held: number;
+  /** Pushes to it not answered yet: it may still take them. */
+  sending: number;
   next?: Slot;
 }
 
@@ -306,7 +308,7 @@ class PushRun {
 
   #slotOf(peer: PeerInfo): Slot {
     let slot = this.#slots.get(peer.id);
-    if (!slot) this.#slots.set(peer.id, slot = { peer, held: 0 });
+    if (!slot) this.#slots.set(peer.id, slot = { peer, held: 0, sending: 0 });
     return slot;
   }
 
@@ -364,8 +366,11 @@ class PushRun {
     job: Job,
     fragment: Fragment,
   ): Promise<{ code: string; reason: string } | null> {
-    const { peer } = job.slot;
+    const slot = job.slot;
+    const { peer } = slot;
     const signal = this.#options.signal;
+    let answered = false;
+    slot.sending++;
     try {
       const ack = await this.#ctx.dht.replicate(peer.id, {
         fragment: fragment.id,
@@ -374,6 +379,10 @@ class PushRun {
         fragmentSize: fragment.data.length,
         data: fragment.data,
       }, { signal });
+      // Counted down before anything else runs, so no other push sees
+      // this one neither in flight nor held.
+      answered = true;
+      slot.sending--;
       if (ack.accepted) {
         await this.#accepted(job, fragment);
         return null;
@@ -383,6 +392,7 @@ class PushRun {
         reason: ack.reason ?? "refused",
       };
     } catch (e) {
+      if (!answered) slot.sending--;
       signal?.throwIfAborted();
       return {
         code: isTesserasError(e) ? e.code : "UNREACHABLE",
@@ -472,7 +482,10 @@ class PushRun {
       this.#candidates.existing,
     );
     for (const s of this.#slots.values()) {
-      if (!this.#failed.has(s.peer.id) || s.held > 0) tally.add(s.peer);
+      // A peer that failed one push may still take another in flight.
+      const counts = !this.#failed.has(s.peer.id) || s.held > 0 ||
+        s.sending > 0;
+      if (counts) tally.add(s.peer);
     }
     for (const p of this.#placed) tally.add(p.peer);
     return tally;
@@ -505,7 +518,7 @@ class PushRun {
     }
     const fresh = this.#nextFresh();
     if (fresh) {
-      const slot: Slot = { peer: fresh, held: 0 };
+      const slot: Slot = { peer: fresh, held: 0, sending: 0 };
       this.#slots.set(fresh.id, slot);
       dead.next = slot;
       // Move every queued job of the dead slot along with this one.

@@ -16,6 +16,7 @@ import {
   type IoOptions,
   type PeerId,
   type PeerInfo,
+  type ReplicateAck,
   type ReplicationConfig,
   type ShardRef,
   systemClock,
@@ -58,6 +59,14 @@ export interface TestNode {
   attestBehaviour?: (req: AttestRequest) => Promise<Attestation> | undefined;
   /** Ms of (real) delay before answering a fetch. */
   fetchDelayMs?: number;
+  /**
+   * Answers pushes in its own way (`serve` is the real service's answer),
+   * e.g. slowly or with a failure.
+   */
+  replicateBehaviour?: (
+    envelope: FragmentEnvelope,
+    serve: () => Promise<ReplicateAck>,
+  ) => Promise<ReplicateAck>;
 }
 
 /** Counters of calls, per kind (read from the network's own counters). */
@@ -230,8 +239,11 @@ export class MiniNetwork {
     const node = () => this.node(id);
     const traffic = this.traffic;
     return {
-      onReplicate: (envelope: FragmentEnvelope, from, options) =>
-        node().service.onReplicate(envelope, from, options),
+      onReplicate: (envelope: FragmentEnvelope, from, options) => {
+        const serve = () => node().service.onReplicate(envelope, from, options);
+        const behave = node().replicateBehaviour;
+        return behave ? behave(envelope, serve) : serve();
+      },
       onAttest: async (request: AttestRequest, from, options) => {
         const fake = node().attestBehaviour?.(request);
         if (fake) return await fake;
