@@ -133,7 +133,7 @@ async function benchRun(
     }%/month, scale ${m.scale}: ${m.wallSeconds} s wall, ${rate} node-days/s, peak RSS ${peak} MiB ` +
       `(target < ${targetSeconds} s, < 2048 MiB: ${ok ? "met" : "NOT met"}); ` +
       `${m.messages.attest} attestations, ${m.sweeps} sweeps, ${m.events} events; ` +
-      `healthy ${m.healthy}, degraded ${m.degraded}, lost ${m.lost}; checks ${
+      `healthy ${m.healthy}, degraded ${m.degraded}, unrecoverable ${m.unrecoverable}; checks ${
         run.ok ? "pass" : "FAIL"
       }`,
   );
@@ -217,7 +217,7 @@ if (!only || only === "libp2p") {
       } s) by ${p.churned} s; ${wall.toFixed(1)} s wall, ${cpu ?? "?"} s CPU ` +
       `(target < 120 s: ${
         wall < 120 ? "met" : "NOT met"
-      }); lost ${m.lost}; checks ${run.ok ? "pass" : "FAIL"}`,
+      }); unrecoverable ${m.unrecoverable}; checks ${run.ok ? "pass" : "FAIL"}`,
   );
   results.libp2p = {
     ...m,

@@ -54,6 +54,10 @@ interface TesseraTruth {
   status: CensusStatus;
   unavailable: boolean;
   everLost: boolean;
+  /** Its owner left for good: nobody re-seeds it from a full copy. */
+  orphaned: boolean;
+  /** Unrecoverable with its owner gone: counted once, it never comes back. */
+  lostForGood: boolean;
 }
 
 /** Options of {@linkcode ShardCensus}. */
@@ -86,12 +90,28 @@ export class ShardCensus {
   };
   /** Bytes of all shards on nodes that still exist. */
   storedBytes = 0;
+  /**
+   * Of `storedBytes`, copies beyond the target (a second copy of a shard,
+   * an eighth of a Small tessera): what repair placed while the holder it
+   * replaced was only away, and nothing removes when that holder returns.
+   */
+  surplusBytes = 0;
+  /**
+   * Tesseras unrecoverable from the holders whose owner has left for good
+   * too: nobody has the bytes, so they never come back.
+   */
+  lostForGood = 0;
   /** Tesseras that were lost at some point (even if re-seeded later). */
   lostEver = 0;
   /** Tesseras of each group that were lost at some point. */
   readonly lostEverByGroup = new Map<string, number>();
   /** Called with the id whenever an active tessera changes status or availability. */
   onChange: ((id: TesseraId) => void) | null = null;
+  /**
+   * Called with the id whenever an active tessera's shards change at all
+   * (stored, deleted, a holder away, back or gone), status or not.
+   */
+  onShards: ((id: TesseraId) => void) | null = null;
   readonly #smallReplicas: number;
   readonly #isOnline: (index: number) => boolean;
   readonly #tesseras = new Map<TesseraId, TesseraTruth>();
@@ -152,7 +172,74 @@ export class ShardCensus {
     this.counts[t.status]++;
     if (t.unavailable) this.counts.unavailable++;
     if (t.status === "lost" && !t.everLost) this.#markLost(t);
+    this.#checkLostForGood(t);
     this.onChange?.(t.id);
+    this.onShards?.(t.id);
+  }
+
+  /**
+   * The owner of `id` left for good: from now on, unrecoverable means lost
+   * for good.
+   */
+  orphan(id: TesseraId): void {
+    const t = this.#tesseras.get(id);
+    if (!t || t.orphaned) return;
+    t.orphaned = true;
+    this.#checkLostForGood(t);
+  }
+
+  #checkLostForGood(t: TesseraTruth): void {
+    if (t.lostForGood || !t.active || !t.orphaned || t.status !== "lost") {
+      return;
+    }
+    t.lostForGood = true;
+    this.lostForGood++;
+  }
+
+  /**
+   * What `nodes` hold of each active tessera, in id order: per shard
+   * index, the copies that index should keep apart from them to count as
+   * restored (1; Small: its copies now, at most the target).
+   */
+  heldBy(nodes: readonly number[]): Map<TesseraId, Map<number, number>> {
+    const out = new Map<TesseraId, Map<number, number>>();
+    for (const n of nodes) {
+      for (const [id, indices] of this.#holdings.get(n) ?? []) {
+        const t = this.#tesseras.get(id);
+        if (!t?.active) continue;
+        let took = out.get(id);
+        if (!took) out.set(id, took = new Map());
+        for (const i of indices) {
+          took.set(i, t.shardCount === 1 ? Math.min(t.exist[i], t.target) : 1);
+        }
+      }
+    }
+    return new Map([...out].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * Whether each shard index in `took` (see {@linkcode ShardCensus.heldBy})
+   * has its copies again apart from those on the nodes of `nodes` that
+   * are offline now: they came back, or the shards were placed again.
+   */
+  restoredWithout(
+    id: TesseraId,
+    took: ReadonlyMap<number, number>,
+    nodes: readonly number[],
+  ): boolean {
+    const t = this.#tesseras.get(id);
+    if (!t) return false;
+    const down = new Map<number, number>();
+    for (const n of nodes) {
+      if (this.#isOnline(n)) continue;
+      for (const i of this.#holdings.get(n)?.get(id) ?? []) {
+        down.set(i, (down.get(i) ?? 0) + 1);
+      }
+    }
+    for (const [i, need] of took) {
+      if (t.exist[i] - (down.get(i) ?? 0) < need) return false;
+    }
+    return true;
   }
 
   #markLost(t: TesseraTruth): void {
@@ -337,6 +424,8 @@ export class ShardCensus {
       status: "lost",
       unavailable: false,
       everLost: false,
+      orphaned: false,
+      lostForGood: false,
     };
     this.#tesseras.set(id.tesseraId, t);
     return t;
@@ -348,6 +437,9 @@ export class ShardCensus {
     if (before === 0 && d > 0) t.existDistinct++;
     if (before === 1 && d < 0) t.existDistinct--;
     this.storedBytes += d * t.shardSize;
+    const cap = t.shardCount === 1 ? t.target : 1;
+    const extra = Math.max(0, before + d - cap) - Math.max(0, before - cap);
+    this.surplusBytes += extra * t.shardSize;
   }
 
   #bumpOnline(t: TesseraTruth, i: number, d: number): void {
@@ -374,15 +466,18 @@ export class ShardCensus {
     if (!t.active) return;
     const status = this.#statusOf(t);
     const unavailable = this.#unavailableOf(t);
-    if (status === t.status && unavailable === t.unavailable) return;
-    this.counts[t.status]--;
-    this.counts[status]++;
-    if (t.unavailable) this.counts.unavailable--;
-    if (unavailable) this.counts.unavailable++;
-    t.status = status;
-    t.unavailable = unavailable;
-    if (status === "lost" && !t.everLost) this.#markLost(t);
-    this.onChange?.(t.id);
+    if (status !== t.status || unavailable !== t.unavailable) {
+      this.counts[t.status]--;
+      this.counts[status]++;
+      if (t.unavailable) this.counts.unavailable--;
+      if (unavailable) this.counts.unavailable++;
+      t.status = status;
+      t.unavailable = unavailable;
+      if (status === "lost" && !t.everLost) this.#markLost(t);
+      this.#checkLostForGood(t);
+      this.onChange?.(t.id);
+    }
+    this.onShards?.(t.id);
   }
 }
 

@@ -35,8 +35,8 @@ export interface ChurnWorld {
   setAbsent(i: number, absent: boolean): void;
   /** An outage holds node `i` down (+1) or releases it (-1). */
   hold(i: number, delta: 1 | -1): void;
-  /** An outage is about to hit (for heal-time measurement). */
-  outageStarting(label: string): void;
+  /** An outage is about to take `nodes` (for heal-time measurement). */
+  outageStarting(label: string, nodes: readonly number[]): void;
 }
 
 /** Counters of what churn did. */
@@ -115,7 +115,7 @@ export class ChurnDriver {
     const w = this.#world;
     w.clock.schedule(w.clock.now() + spec.atDay * DAY, () => {
       const { label, hit } = outageTargets(spec, w.present(), (i) => w.ip(i));
-      w.outageStarting(label);
+      w.outageStarting(label, hit);
       this.stats.outageNodes += hit.length;
       if (spec.durationHours === undefined) {
         for (const i of hit) this.#depart(i);

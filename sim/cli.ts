@@ -191,7 +191,7 @@ export async function simCommand(
       onProgress: io.progress && !options.json
         ? (p) =>
           io.stderr(
-            `\rday ${p.day}/${p.days}: healthy ${p.healthy}, degraded ${p.degraded}, lost ${p.lost}   ${
+            `\rday ${p.day}/${p.days}: healthy ${p.healthy}, degraded ${p.degraded}, unrecoverable from holders ${p.unrecoverable}, lost for good ${p.lostForGood}   ${
               p.day >= p.days ? "\n" : ""
             }`,
           )

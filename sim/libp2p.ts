@@ -320,7 +320,7 @@ class FullStackWorld {
       this.#nodes.filter((n) => n.alive),
       (n) => this.#ipOfPeer.get(n.node.peerId)!,
     );
-    const mark = this.#outages.begin(label);
+    const mark = this.#outages.begin(label, hit.map((n) => n.index));
     for (const n of hit) await this.#depart(n);
     this.#departures += hit.length;
     this.#outages.measure(mark);
@@ -506,6 +506,9 @@ class FullStackWorld {
     if (!n.alive) return;
     n.alive = false;
     this.#census.nodeGone(n.index, true);
+    for (const [id, owner] of this.#ownerOf) {
+      if (owner === n) this.#census.orphan(id);
+    }
     await n.node.stop();
   }
 }

@@ -41,7 +41,7 @@ export {
   writeReport,
 } from "./report.ts";
 export {
-  durability,
+  durabilityShown,
   evaluateChecks,
   type Sample,
   type SimCheck,

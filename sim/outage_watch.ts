@@ -1,8 +1,9 @@
 /**
  * Outages and their heal times, as both levels measure them: what each
- * outage broke (tesseras that turned unhealthy or unreadable), split into
- * those whose owner survived it and orphans (repair is the owner's job,
- * nobody heals those), and when the last of the former was good again.
+ * outage hit (tesseras with a placement on the nodes it took) and broke
+ * (made unhealthy or unreadable), split into those whose owner survived
+ * it and orphans (repair is the owner's job, nobody heals those), and
+ * when the last of the former was whole again.
  *
  * @module
  */
@@ -18,11 +19,16 @@ const DAY = 24 * HOUR;
 export interface OutageMark {
   readonly label: string;
   readonly at: number;
-  /** Tesseras already bad when it started (not its doing). */
+  /** The nodes it takes. */
+  readonly nodes: readonly number[];
+  /** Tesseras already unhealthy or unreadable when it started. */
   readonly before: ReadonlySet<TesseraId>;
-  /** Tesseras it broke whose owner survived, not yet good again. */
+  /** What its nodes held when it started, per tessera (see `ShardCensus.heldBy`). */
+  readonly took: ReadonlyMap<TesseraId, ReadonlyMap<number, number>>;
+  /** Of those hit with their owner alive, the ones not healed yet. */
   affected: Set<TesseraId> | null;
   hit: number;
+  broken: number;
   orphaned: number;
   healedAt: number | null;
 }
@@ -38,16 +44,21 @@ export interface OutageWatchOptions {
 }
 
 /**
- * Watches outages heal.
+ * Watches outages heal. An outage *hits* every tessera with a placement
+ * on the nodes it takes (dark for a while or gone for good); a hit
+ * tessera is *healed* when every placement the outage took exists again
+ * apart from its nodes still dark: they came back, or repair placed the
+ * shards again elsewhere. (Other losses meanwhile are not the outage's:
+ * the summary's heal-after-loss figure times those.)
  *
  * @example
  * ```ts
  * const watch = new OutageWatch(census, { now, epoch, ownerAlive });
- * const mark = watch.begin("10.0.1.0/24 lost for good (2 nodes)");
+ * const mark = watch.begin("10.0.1.0/24 lost for good (2 nodes)", [4, 5]);
  * // … the nodes go down …
  * watch.measure(mark);
- * census.onChange = (id) => watch.see(id);
- * watch.records(); // [{ label, day, tesseras, orphaned, healHours }]
+ * census.onShards = (id) => watch.see(id);
+ * watch.records(); // [{ label, day, tesseras, broken, orphaned, healHours }]
  * ```
  */
 export class OutageWatch {
@@ -64,14 +75,17 @@ export class OutageWatch {
     this.#options = options;
   }
 
-  /** An outage starts now: remember what was bad before it. */
-  begin(label: string): OutageMark {
+  /** An outage is about to take `nodes`: what do they hold, what was bad? */
+  begin(label: string, nodes: readonly number[]): OutageMark {
     const mark: OutageMark = {
       label,
       at: this.#options.now(),
+      nodes: [...nodes],
       before: new Set(this.#census.bad()),
+      took: this.#census.heldBy(nodes),
       affected: null,
       hit: 0,
+      broken: 0,
       orphaned: 0,
       healedAt: null,
     };
@@ -79,21 +93,24 @@ export class OutageWatch {
     return mark;
   }
 
-  /** The outage has struck: count what it broke. */
+  /** The outage has struck: count what it hit, broke and orphaned. */
   measure(mark: OutageMark): void {
     const broken = this.#census.bad().filter((id) => !mark.before.has(id));
-    const owned = broken.filter((id) => this.#options.ownerAlive(id));
-    mark.affected = new Set(owned);
+    const all = new Set([...mark.took.keys(), ...broken]);
+    const owned = [...all].filter((id) => this.#options.ownerAlive(id));
+    const made = new Set(broken);
     mark.hit = owned.length;
-    mark.orphaned = broken.length - owned.length;
-    if (mark.hit === 0) mark.healedAt = mark.at;
+    mark.broken = owned.filter((id) => made.has(id)).length;
+    mark.orphaned = all.size - owned.length;
+    mark.affected = new Set(owned.filter((id) => !this.#healed(id, mark)));
+    if (mark.affected.size === 0) mark.healedAt = mark.at;
   }
 
-  /** The census changed `id`: an outage may have healed. */
+  /** The census changed `id`'s shards: an outage may have healed. */
   see(id: TesseraId): void {
     for (const o of this.#marks) {
       if (o.healedAt !== null || !o.affected?.has(id)) continue;
-      if (!this.#census.isGood(id)) continue;
+      if (!this.#healed(id, o)) continue;
       o.affected.delete(id);
       if (o.affected.size === 0) o.healedAt = this.#options.now();
     }
@@ -107,12 +124,21 @@ export class OutageWatch {
     }
   }
 
+  #healed(id: TesseraId, mark: OutageMark): boolean {
+    const took = mark.took.get(id);
+    // Broken without a placement there (e.g. unreadable as other holders
+    // were away): healed once good again.
+    if (!took) return this.#census.isGood(id);
+    return this.#census.restoredWithout(id, took, mark.nodes);
+  }
+
   /** The outages so far with their heal times. */
   records(): OutageRecord[] {
     return this.#marks.map((o) => ({
       label: o.label,
       day: round3((o.at - this.#options.epoch) / DAY),
       tesseras: o.hit,
+      broken: o.broken,
       orphaned: o.orphaned,
       healHours: o.healedAt !== null
         ? round3((o.healedAt - o.at) / HOUR)

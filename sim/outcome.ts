@@ -19,7 +19,7 @@ import type { ShardCensus } from "./census.ts";
 import type { OutageRecord, SimProgress, SimulationResult } from "./result.ts";
 import type { Scenario } from "./scenario.ts";
 import {
-  durability,
+  durabilityShown,
   evaluateChecks,
   type HealStats,
   modelDurability,
@@ -74,12 +74,13 @@ export function takeSample(
     day: population.day,
     healthy: c.healthy,
     degraded: c.degraded,
-    lost: c.lost,
+    unrecoverable: c.lost,
     unavailable: c.unavailable,
     online: population.online,
     present: population.present,
     repairBytes: tally.repairBytes,
     storedBytes: census.storedBytes,
+    surplusBytes: census.surplusBytes,
   };
 }
 
@@ -101,7 +102,8 @@ export function progressOf(
     days: at.days,
     healthy: c.healthy,
     degraded: c.degraded,
-    lost: c.lost,
+    unrecoverable: c.lost,
+    lostForGood: census.lostForGood,
   };
 }
 
@@ -231,7 +233,7 @@ export function modelNinesOf(
 export function summarize(f: RunFacts): SimSummary {
   const s = f.scenario, census = f.census, tally = f.tally;
   const c = census.counts;
-  const d = durability(census.lostEver, {
+  const d = durabilityShown(census.lostEver, {
     tesseras: tally.placed,
     days: s.days,
   });
@@ -247,10 +249,11 @@ export function summarize(f: RunFacts): SimSummary {
     tesseras: tally.placed,
     healthy: c.healthy,
     degraded: c.degraded,
-    lost: c.lost,
-    lostEver: census.lostEver,
+    unrecoverable: c.lost,
+    lostForGood: census.lostForGood,
+    unrecoverableEver: census.lostEver,
     orphaned: f.orphaned,
-    freeRiderLostEver: census.lostEverByGroup.get("freeRider") ?? 0,
+    freeRiderUnrecoverableEver: census.lostEverByGroup.get("freeRider") ?? 0,
     unavailable: c.unavailable,
     subnetViolations: f.violating.size,
     maxDeficitBytes: f.deficits.fairMax,
@@ -260,10 +263,11 @@ export function summarize(f: RunFacts): SimSummary {
     placementBytes: tally.placementBytes,
     refusedBytes: tally.refusedBytes,
     storedBytes: stored,
+    surplusBytes: census.surplusBytes,
     repairRatio: stored > 0 ? round3(tally.repairBytes / stored) : 0,
     ...redundancyFields(census),
-    durabilityNines: d.nines,
-    durabilityBasis: d.basis,
+    tesseraYears: d.tesseraYears,
+    durabilityShownNines: d.nines,
     durabilityModelNines: f.modelNines,
     healHours: f.outages.map((o) => o.healHours),
     healAfterLoss: f.heals,

@@ -87,6 +87,7 @@ class World implements ChurnWorld {
   readonly #violating = new Set<TesseraId>();
   readonly #tally = new RunTally();
   readonly #ownerOf = new Map<TesseraId, number>();
+  readonly #owned = new Map<number, TesseraId[]>();
   readonly #endAt: number;
   readonly #capacity: number;
   readonly #graceMs: number;
@@ -121,10 +122,8 @@ class World implements ChurnWorld {
       epoch: EPOCH,
       ownerAlive: (id) => this.#ownerAlive(id),
     });
-    this.census.onChange = (id) => {
-      this.#outages.see(id);
-      this.#heals.see(id);
-    };
+    this.census.onChange = (id) => this.#heals.see(id);
+    this.census.onShards = (id) => this.#outages.see(id);
     this.churn = new ChurnDriver(
       this,
       scenario.churn,
@@ -182,6 +181,8 @@ class World implements ChurnWorld {
     const wasOnline = this.net.isOnline(i);
     this.#track(node.stopLoop());
     this.census.nodeGone(i, wasOnline);
+    for (const id of this.#owned.get(i) ?? []) this.census.orphan(id);
+    this.#owned.delete(i);
     this.net.depart(i);
     this.#nodes[i] = null;
     this.#present.delete(i);
@@ -209,8 +210,8 @@ class World implements ChurnWorld {
     this.#applyOnline(i);
   }
 
-  outageStarting(label: string): void {
-    const mark = this.#outages.begin(label);
+  outageStarting(label: string, nodes: readonly number[]): void {
+    const mark = this.#outages.begin(label, nodes);
     // Runs right after the outage event itself: what did it break?
     this.clock.schedule(mark.at, () => this.#outages.measure(mark));
   }
@@ -388,6 +389,7 @@ class World implements ChurnWorld {
     const plan = planTessera(job.size, { thresholds: this.thresholds });
     this.#placing.add(id);
     this.#ownerOf.set(id, job.owner);
+    this.#owned.set(job.owner, [...this.#owned.get(job.owner) ?? [], id]);
     this.#tally.placed++;
     const settled = (failed: boolean) => () => {
       if (failed) this.#tally.placementFailures++;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { SimulationResult } from "./run.ts";
-import type { HealStats } from "./summary.ts";
+import type { HealStats, SimSummary } from "./summary.ts";
 import { histogram, lineChart } from "./svg.ts";
 
 /** The three charts as SVG documents, by file name. */
@@ -35,9 +35,9 @@ export function renderCharts(result: SimulationResult): Record<string, string> {
           points: s.map((p) => [p.day, p.unavailable]),
         },
         {
-          name: "lost",
+          name: "unrecoverable from holders",
           color: "#c00000",
-          points: s.map((p) => [p.day, p.lost]),
+          points: s.map((p) => [p.day, p.unrecoverable]),
         },
       ],
     }),
@@ -55,6 +55,11 @@ export function renderCharts(result: SimulationResult): Record<string, string> {
           name: "stored bytes",
           color: "#4a7bd0",
           points: s.map((p) => [p.day, p.storedBytes]),
+        },
+        {
+          name: "of which surplus copies",
+          color: "#7fa7e8",
+          points: s.map((p) => [p.day, p.surplusBytes]),
         },
       ],
     }),
@@ -124,18 +129,13 @@ function outcomeLines(result: SimulationResult): string[] {
     "",
     "| measure | value |",
     "|---|---|",
-    `| tesseras healthy / degraded / lost (end) | ${m.healthy} / ${m.degraded} / ${m.lost} |`,
-    `| tesseras ever unrecoverable from the network | ${m.lostEver} (free riders' ${m.freeRiderLostEver}) |`,
+    `| tesseras healthy / degraded / unrecoverable from their holders (end) | ${m.healthy} / ${m.degraded} / ${m.unrecoverable} |`,
+    `| tesseras lost for good (unrecoverable, owner gone: never come back) | ${m.lostForGood} |`,
+    `| tesseras ever unrecoverable from their holders | ${m.unrecoverableEver} (free riders' ${m.freeRiderUnrecoverableEver}) |`,
     `| unreadable right now (too few shards online) | ${m.unavailable} |`,
     `| orphaned (owner left for good: nobody repairs them) | ${m.orphaned} |`,
-    `| durability | ${
-      m.durabilityBasis === "lower95" ? "≥ " : ""
-    }${m.durabilityNines} nines/year (${
-      m.durabilityBasis === "lower95"
-        ? "95% lower bound, no loss seen"
-        : "point estimate"
-    }) |`,
-    `| durability, model (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
+    `| durability this run shows (95% confidence) | ${durabilityText(m)} |`,
+    `| durability the model predicts (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
     `| time to heal after a loss of shards | ${healText(m.healAfterLoss)} |`,
     `| subnet-cap violations | ${m.subnetViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
@@ -146,7 +146,7 @@ function outcomeLines(result: SimulationResult): string[] {
     `| redundancy, free riders / fair owners, over the run | ${
       pct(m.freeRiderRedundancyMean)
     } / ${pct(m.fairRedundancyMean)} |`,
-    `| stored bytes (end) | ${m.storedBytes} |`,
+    `| stored bytes (end) | ${m.storedBytes} (of which surplus copies ${m.surplusBytes}) |`,
     `| placement bytes | ${m.placementBytes} |`,
     `| refused push bytes (sent, then refused) | ${m.refusedBytes} |`,
     `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored) |`,
@@ -168,10 +168,10 @@ function outageLines(result: SimulationResult): string[] {
   return [
     "## Outages",
     "",
-    "| day | what | tesseras hit (owner alive) | orphaned (owner gone) | time to heal |",
-    "|---|---|---|---|---|",
+    "| day | what | tesseras hit (owner alive) | of which broken | orphaned (owner gone) | time to heal |",
+    "|---|---|---|---|---|---|",
     ...result.outages.map((o) =>
-      `| ${o.day} | ${o.label} | ${o.tesseras} | ${o.orphaned} | ${
+      `| ${o.day} | ${o.label} | ${o.tesseras} | ${o.broken} | ${o.orphaned} | ${
         o.healHours === null ? "never" : `${o.healHours} h`
       } |`
     ),
@@ -194,10 +194,20 @@ function chartAndLegendLines(): string[] {
     "",
     "- *healthy*: every target placement (7 copies for Small, every shard for Medium/Large) exists on a node that has",
     "  not left (away nodes count: their disks keep the bytes); *degraded*: short of that but rebuildable from what",
-    "  exists; *lost*: fewer than `dataShards` distinct shards exist anywhere but the owner's own disk;",
-    "  *unavailable* (apart): not lost, but too few shards online to read it right now.",
-    "- Time to heal: from an outage until every tessera it made unhealthy or unreadable is healthy and readable again;",
-    "  after a loss of shards (any cause), from a tessera falling short of its placements until it is healthy again.",
+    "  exists; *unrecoverable from their holders*: fewer than `dataShards` distinct shards exist anywhere but the",
+    "  owner's own disk (the owner, while around, re-seeds it from its copy, so this count falls as well as rises);",
+    "  *lost for good*: unrecoverable and its owner gone too: nobody has the bytes, it never comes back;",
+    "  *unavailable* (apart): rebuildable, but too few shards online to read it right now.",
+    "- Durability this run shows: with its losses (tesseras ever unrecoverable from their holders) over its",
+    "  tessera-years, the 95% upper bound on the loss rate (Poisson; 3 per tessera-year count with no loss) gives",
+    "  at least this many nines. A measurement, so a short run shows little however well it went. The model's",
+    "  figure is a prediction from the measured departure rate and the repair window under independent failures.",
+    "- Outages: a tessera is *hit* when it had a placement on a node the outage took, *broken* when the outage made",
+    "  it unhealthy or unreadable; time to heal runs until every hit tessera (owner alive) is healthy, readable and",
+    "  held in full apart from the nodes still dark (they came back, or repair placed the shards again elsewhere).",
+    "  After a loss of shards (any cause): from a tessera falling short of its placements until it is healthy again.",
+    "- Stored bytes include *surplus copies*: repair places a shard again when its holder stays away past the",
+    "  grace period, and nothing removes the returning holder's copy, so after an outage stored bytes rise and stay.",
     "- Ground truth comes from the simulator's census of every node's store, not from the code under test.",
     "- Repair bytes are fragment bytes accepted by new holders outside first placement plus bytes fetched to rebuild;",
     "  pushes the receiver refused are counted apart (refused push bytes).",
@@ -238,9 +248,10 @@ export function renderText(result: SimulationResult): string {
   const m = result.summary;
   const out = [
     `scenario ${m.scenario} (seed ${m.seed}): ${m.nodes} nodes, ${m.virtualDays} days, ${m.tesseras} tesseras, scale ${m.scale}`,
-    `  healthy ${m.healthy}, degraded ${m.degraded}, lost ${m.lost} (ever ${m.lostEver}); durability ${
-      m.durabilityBasis === "lower95" ? ">= " : ""
-    }${m.durabilityNines} nines/year`,
+    `  healthy ${m.healthy}, degraded ${m.degraded}, unrecoverable from holders ${m.unrecoverable} (ever ${m.unrecoverableEver}), lost for good ${m.lostForGood}`,
+    `  durability shown ${
+      durabilityText(m)
+    }; the model predicts ${m.durabilityModelNines} nines/year`,
     `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet violations ${m.subnetViolations}`,
     `  heal after a loss of shards: ${healText(m.healAfterLoss)}`,
     `  ${m.wallSeconds} s wall, ${
@@ -251,6 +262,14 @@ export function renderText(result: SimulationResult): string {
     ),
   ];
   return out.join("\n") + "\n";
+}
+
+/** What the run shows about durability, as one phrase. */
+function durabilityText(m: SimSummary): string {
+  if (m.durabilityShownNines <= 0) {
+    return `none: too short (${m.tesseraYears} tessera-years; it takes more than 3 without a loss to show any)`;
+  }
+  return `>= ${m.durabilityShownNines} nines/year at 95% (${m.unrecoverableEver} losses over ${m.tesseraYears} tessera-years)`;
 }
 
 /** Heal times as one phrase, for the report and the text summary. */

@@ -47,8 +47,10 @@ export interface SimProgress {
   readonly healthy: number;
   /** Census now. */
   readonly degraded: number;
-  /** Census now. */
-  readonly lost: number;
+  /** Census now: too few shards on the holders (the owner's copy may re-seed it). */
+  readonly unrecoverable: number;
+  /** Unrecoverable with the owner gone too: never comes back. */
+  readonly lostForGood: number;
 }
 
 /** An outage and how long it took to heal. */
@@ -57,11 +59,23 @@ export interface OutageRecord {
   readonly label: string;
   /** When, in virtual days. */
   readonly day: number;
-  /** Tesseras it made unhealthy or unreadable whose owner survived. */
+  /**
+   * Tesseras it hit whose owner survived it: each had a placement on a
+   * node it took (dark for a while or gone for good).
+   */
   readonly tesseras: number;
+  /**
+   * Of those, how many it broke: made unhealthy (short of their target)
+   * or unreadable (too few shards online).
+   */
+  readonly broken: number;
   /** Tesseras it hit whose owner it took (nobody repairs those). */
   readonly orphaned: number;
-  /** Hours until every one of them was healthy and readable again (null: never). */
+  /**
+   * Hours until every placement it took from the tesseras it hit (owner
+   * alive) existed again apart from its nodes still dark: they came
+   * back, or repair placed the shards again elsewhere (null: never).
+   */
   readonly healHours: number | null;
 }
 

@@ -14,8 +14,8 @@ export interface Sample {
   readonly healthy: number;
   /** Recoverable but short of target. */
   readonly degraded: number;
-  /** Not recoverable from the network. */
-  readonly lost: number;
+  /** Too few shards on the holders to rebuild (see `SimSummary.unrecoverable`). */
+  readonly unrecoverable: number;
   /** Degraded ones unreadable right now. */
   readonly unavailable: number;
   /** Nodes online. */
@@ -26,6 +26,8 @@ export interface Sample {
   readonly repairBytes: number;
   /** Shard bytes on present nodes. */
   readonly storedBytes: number;
+  /** Of those, copies beyond the target (see `SimSummary.surplusBytes`). */
+  readonly surplusBytes: number;
 }
 
 /** The summary of a run; byte figures are in the run's scaled units. */
@@ -50,17 +52,26 @@ export interface SimSummary {
   readonly healthy: number;
   /** At the end: recoverable but short of target. */
   readonly degraded: number;
-  /** At the end: not recoverable from the network. */
-  readonly lost: number;
-  /** Tesseras that were unrecoverable from the network at any moment. */
-  readonly lostEver: number;
+  /**
+   * At the end: too few shards on the holders to rebuild it. Not lost:
+   * its owner, while around, keeps a full copy and re-seeds it (so this
+   * count goes down as well as up); see `lostForGood`.
+   */
+  readonly unrecoverable: number;
+  /**
+   * Tesseras unrecoverable from the holders whose owner has left for good
+   * too: nobody has the bytes any more. It never goes down.
+   */
+  readonly lostForGood: number;
+  /** Tesseras that were unrecoverable from their holders at any moment. */
+  readonly unrecoverableEver: number;
   /**
    * Tesseras whose owner left for good: repair is the owner's job, so
    * nobody repairs these any more.
    */
   readonly orphaned: number;
-  /** Of `lostEver`, tesseras owned by free riders. */
-  readonly freeRiderLostEver: number;
+  /** Of `unrecoverableEver`, tesseras owned by free riders. */
+  readonly freeRiderUnrecoverableEver: number;
   /** At the end: too few shards online to read now. */
   readonly unavailable: number;
   /** Tesseras whose recorded holders ever broke the subnet cap. */
@@ -82,6 +93,13 @@ export interface SimSummary {
   readonly placementBytes: number;
   /** Shard bytes on present nodes at the end. */
   readonly storedBytes: number;
+  /**
+   * Of `storedBytes`, copies beyond the target (a second copy of a shard,
+   * an eighth copy of a Small tessera): repair places a shard again when
+   * its holder stays away past the grace, and the returning holder's copy
+   * is not removed, so after an outage stored bytes rise and stay up.
+   */
+  readonly surplusBytes: number;
   /** `repairBytes / storedBytes`. */
   readonly repairRatio: number;
   /** Mean fraction of target redundancy of free riders' tesseras (null when none). */
@@ -96,15 +114,20 @@ export interface SimSummary {
   readonly freeRiderRedundancyMean: number | null;
   /** Same for fair owners' tesseras. */
   readonly fairRedundancyMean: number | null;
-  /** Nines of annual durability (see `durabilityBasis`). */
-  readonly durabilityNines: number;
+  /** Tesseras × virtual days / 365: the exposure `durabilityShownNines` rests on. */
+  readonly tesseraYears: number;
   /**
-   * `point`: `-log10(lostEver / tessera-years)`; `lower95`: no loss seen,
-   * so the 95% lower bound from the rule of three, `-log10(3 / tessera-years)`.
+   * The annual durability (nines) this run shows at 95 % confidence: with
+   * `unrecoverableEver` losses over `tesseraYears`, the loss rate is below
+   * the 95 % Poisson upper bound (3.0 / tessera-years with no loss), so
+   * durability is at least `-log10` of it. A measurement, bounded by the
+   * run's length: a short run shows little (0: too short to show any)
+   * however well it went.
    */
-  readonly durabilityBasis: "point" | "lower95";
+  readonly durabilityShownNines: number;
   /**
-   * Model estimate of annual durability in nines (capped at 30), from the
+   * A prediction, not a measurement: annual durability in nines (capped
+   * at 30) from the
    * measured daily rate of permanent departures and the repair window,
    * assuming independent failures (correlated ones are what the outage
    * scenarios measure): a tessera is lost when more holders than its
@@ -151,27 +174,50 @@ export interface SimCheck {
 }
 
 /**
- * Annual durability in nines from `lostEver` losses over
- * `tesseras × days / 365` tessera-years; with no loss, the 95% lower
- * bound (rule of three).
+ * The annual durability a run shows at 95 % confidence: `losses` over
+ * `tesseras × days / 365` tessera-years bound the annual loss rate by the
+ * Poisson upper bound (about 3 with no loss: the rule of three), and
+ * durability is at least `-log10` of that rate (0 when the run is too
+ * short to show any).
  *
  * @example
  * ```ts
- * durability(0, { tesseras: 2000, days: 365 }); // { nines: 2.82…, basis: "lower95" }
+ * durabilityShown(0, { tesseras: 2000, days: 365 }); // { tesseraYears: 2000, nines: 2.824 }
  * ```
  */
-export function durability(
-  lostEver: number,
+export function durabilityShown(
+  losses: number,
   over: { readonly tesseras: number; readonly days: number },
-): { nines: number; basis: "point" | "lower95" } {
+): { tesseraYears: number; nines: number } {
   const exposure = over.tesseras * over.days / 365;
-  if (exposure <= 0) return { nines: 0, basis: "lower95" };
-  if (lostEver > 0) {
-    const p = Math.min(1, lostEver / exposure);
-    return { nines: round3(-Math.log10(p)) + 0, basis: "point" }; // + 0: no -0
+  const tesseraYears = round3(exposure);
+  if (exposure <= 0) return { tesseraYears, nines: 0 };
+  const p = Math.min(1, poissonUpper95(losses) / exposure);
+  return { tesseraYears, nines: round3(-Math.log10(p)) + 0 }; // + 0: no -0
+}
+
+/**
+ * The mean `m` with `P[Poisson(m) <= k] = 0.05`: the 95 % upper bound
+ * on a rate that gave `k` events (`-ln 0.05` ≈ 3.0 for none).
+ *
+ * @example
+ * ```ts
+ * poissonUpper95(1); // 4.744
+ * ```
+ */
+export function poissonUpper95(k: number): number {
+  const cdf = (m: number) => {
+    let term = Math.exp(-m), sum = term;
+    for (let j = 1; j <= k; j++) sum += term *= m / j;
+    return sum;
+  };
+  let lo = 0, hi = k + 10 + 10 * Math.sqrt(k + 1);
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) > 0.05) lo = mid;
+    else hi = mid;
   }
-  const p = Math.min(1, 3 / exposure);
-  return { nines: round3(-Math.log10(p)) + 0, basis: "lower95" };
+  return round3((lo + hi) / 2);
 }
 
 /** Inputs of {@linkcode modelDurability}. */
@@ -259,18 +305,19 @@ export function evaluateChecks(
   if (promises.zeroLost) {
     checks.push({
       name: "zero-lost",
-      ok: summary.lostEver === 0 && summary.lost === 0,
+      ok: summary.unrecoverableEver === 0 && summary.unrecoverable === 0,
       detail:
-        `${summary.lostEver} tesseras ever unrecoverable, ${summary.lost} at the end (promised 0)`,
+        `${summary.unrecoverableEver} tesseras ever unrecoverable from their holders, ${summary.unrecoverable} at the end, ${summary.lostForGood} lost for good (promised 0)`,
     });
   }
   if (promises.zeroLostFair) {
-    const fair = summary.lostEver - summary.freeRiderLostEver;
+    const fair = summary.unrecoverableEver -
+      summary.freeRiderUnrecoverableEver;
     checks.push({
       name: "zero-lost-fair",
       ok: fair === 0,
       detail:
-        `${fair} fair owners' tesseras ever unrecoverable (promised 0; free riders lost ${summary.freeRiderLostEver})`,
+        `${fair} fair owners' tesseras ever unrecoverable from their holders (promised 0; free riders' ${summary.freeRiderUnrecoverableEver})`,
     });
   }
   if (promises.freeRidersLoseFirst) {

@@ -113,3 +113,58 @@ Deno.test("ShardCensus: redundancy over time averages each group's samples", asy
   assert.equal(census.meanRedundancy("freeRider"), 0.5);
   assert.ok(Number.isNaN(census.redundancyOverTime("other")));
 });
+
+Deno.test("ShardCensus: unrecoverable comes back while the owner re-seeds; lost for good does not", async () => {
+  const census = new ShardCensus({ smallReplicas: 2, isOnline: () => true });
+  const stores = [0, 1, 2].map((i) =>
+    census.wrap(i, new MemoryFragmentStore({ verifyOnStore: false }))
+  );
+  await stores[0].store(frag(0, 1, T), new Uint8Array(4));
+  census.activate(T, "fair", 1);
+  await stores[0].delete(T, 0); // no copy on any holder
+  assert.equal(census.counts.lost, 1);
+  assert.equal(census.lostForGood, 0); // the owner still has its copy
+  await stores[1].store(frag(0, 1, T), new Uint8Array(4)); // re-seeded
+  assert.equal(census.counts.lost, 0);
+  assert.equal(census.lostEver, 1);
+  census.orphan(T); // the owner leaves for good
+  assert.equal(census.lostForGood, 0); // a holder still has it
+  census.nodeGone(1, true);
+  assert.equal(census.lostForGood, 1);
+  census.orphan(T);
+  assert.equal(census.lostForGood, 1); // counted once
+});
+
+Deno.test("ShardCensus: surplus copies, and what an outage's nodes held until restored", async () => {
+  const online = new Set([0, 1, 2, 3]);
+  const census = new ShardCensus({
+    smallReplicas: 2,
+    isOnline: (i) => online.has(i),
+  });
+  const stores = [0, 1, 2, 3].map((i) =>
+    census.wrap(i, new MemoryFragmentStore({ verifyOnStore: false }))
+  );
+  for (let i = 0; i < 24; i++) {
+    await stores[i < 12 ? 0 : 1].store(frag(i), new Uint8Array(10));
+  }
+  census.activate(T, "fair", 24);
+  assert.equal(census.surplusBytes, 0);
+  const took = census.heldBy([1]);
+  assert.deepEqual([...took.keys()], [T]);
+  assert.equal(took.get(T)!.size, 12);
+  online.delete(1);
+  census.setOnline(1, false); // node 1 dark: still healthy, but not restored
+  assert.equal(census.status(T), "healthy");
+  assert.equal(census.restoredWithout(T, took.get(T)!, [1]), false);
+  for (let i = 12; i < 24; i++) {
+    await stores[2].store(frag(i), new Uint8Array(10)); // repair re-places
+  }
+  assert.equal(census.restoredWithout(T, took.get(T)!, [1]), true);
+  assert.equal(census.surplusBytes, 120); // node 1's copies are extra now
+  online.add(1);
+  census.setOnline(1, true);
+  assert.equal(census.surplusBytes, 120); // and stay so when it returns
+  await stores[1].delete(T);
+  assert.equal(census.surplusBytes, 0);
+  assert.equal(census.storedBytes, 240);
+});

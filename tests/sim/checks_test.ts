@@ -6,10 +6,11 @@ import {
 import { planTessera } from "../../lib/codec/mod.ts";
 import { ledgerDeficits, subnetViolations } from "../../sim/audit.ts";
 import {
-  durability,
+  durabilityShown,
   evaluateChecks,
   healStats,
   modelDurability,
+  poissonUpper95,
   type SimSummary,
 } from "../../sim/summary.ts";
 
@@ -27,10 +28,11 @@ const ok: SimSummary = {
   tesseras: 100,
   healthy: 100,
   degraded: 0,
-  lost: 0,
-  lostEver: 0,
+  unrecoverable: 0,
+  lostForGood: 0,
+  unrecoverableEver: 0,
   orphaned: 0,
-  freeRiderLostEver: 0,
+  freeRiderUnrecoverableEver: 0,
   unavailable: 0,
   subnetViolations: 0,
   maxDeficitBytes: 100,
@@ -40,13 +42,14 @@ const ok: SimSummary = {
   placementBytes: 0,
   refusedBytes: 0,
   storedBytes: 0,
+  surplusBytes: 0,
   repairRatio: 0,
   freeRiderRedundancy: 0.5,
   fairRedundancy: 0.9,
   freeRiderRedundancyMean: 0.6,
   fairRedundancyMean: 0.95,
-  durabilityNines: 1.523,
-  durabilityBasis: "lower95",
+  tesseraYears: 100,
+  durabilityShownNines: 1.523,
   durabilityModelNines: 12,
   healHours: [24],
   healAfterLoss: {
@@ -99,15 +102,23 @@ Deno.test("each check fires on its violation", () => {
   assert.deepEqual(failing({ ...ok, maxDeficitBytes: 101 }), [
     "deficit-tolerance",
   ]);
-  assert.deepEqual(failing({ ...ok, lostEver: 1 }), [
+  assert.deepEqual(failing({ ...ok, unrecoverableEver: 1 }), [
     "zero-lost",
     "zero-lost-fair",
   ]);
-  assert.deepEqual(failing({ ...ok, lostEver: 1, freeRiderLostEver: 1 }), [
-    "zero-lost",
-  ]);
   assert.deepEqual(
-    failing({ ...ok, lost: 1, lostEver: 1, freeRiderLostEver: 1 }),
+    failing({ ...ok, unrecoverableEver: 1, freeRiderUnrecoverableEver: 1 }),
+    [
+      "zero-lost",
+    ],
+  );
+  assert.deepEqual(
+    failing({
+      ...ok,
+      unrecoverable: 1,
+      unrecoverableEver: 1,
+      freeRiderUnrecoverableEver: 1,
+    }),
     ["zero-lost"],
   );
   // Judged over the run: a tie at the end alone does not fail it, a tie
@@ -173,22 +184,35 @@ Deno.test("the deficit audit splits fair peers, free riders and departed peers",
   });
 });
 
-Deno.test("durability: point estimate with losses, rule-of-three bound without", () => {
-  assert.deepEqual(durability(0, { tesseras: 2000, days: 365 }), {
+Deno.test("durability shown: the 95% Poisson bound over the run's tessera-years, 0 for a run too short", () => {
+  // P[Poisson(m) <= k] = 0.05: -ln 0.05 for none, the tabulated 4.744
+  // and 6.296 for one and two.
+  assert.equal(poissonUpper95(0), 2.996);
+  assert.equal(poissonUpper95(1), 4.744);
+  assert.equal(poissonUpper95(2), 6.296);
+  assert.deepEqual(durabilityShown(0, { tesseras: 2000, days: 365 }), {
+    tesseraYears: 2000,
     nines: 2.824,
-    basis: "lower95",
   });
-  assert.deepEqual(durability(2, { tesseras: 2000, days: 365 }), {
-    nines: 3,
-    basis: "point",
+  // Two losses show less than none over the same exposure, more than a
+  // point estimate would claim to know.
+  assert.deepEqual(durabilityShown(2, { tesseras: 2000, days: 365 }), {
+    tesseraYears: 2000,
+    nines: 2.502,
   });
-  assert.deepEqual(durability(10, { tesseras: 10, days: 365 }), {
+  // `quick`: 40 tesseras for 30 days show almost nothing; a 2-day run
+  // of 8 shows none at all, however well it went.
+  assert.deepEqual(durabilityShown(0, { tesseras: 40, days: 30 }), {
+    tesseraYears: 3.288,
+    nines: 0.04,
+  });
+  assert.deepEqual(durabilityShown(0, { tesseras: 8, days: 2 }), {
+    tesseraYears: 0.044,
     nines: 0,
-    basis: "point",
   });
-  assert.deepEqual(durability(0, { tesseras: 0, days: 365 }), {
+  assert.deepEqual(durabilityShown(0, { tesseras: 0, days: 365 }), {
+    tesseraYears: 0,
     nines: 0,
-    basis: "lower95",
   });
 });
 

@@ -38,6 +38,6 @@ Deno.test("full stack: an outage's orphans (owner burnt with the /24) are counte
   // Only the orphans are still short: every owner alive repaired its own.
   assert.equal(m.healthy, 10);
   assert.equal(m.degraded, 6);
-  assert.equal(m.lost, 0);
+  assert.equal(m.unrecoverable, 0);
   assert.equal(r.ok, true, JSON.stringify(r.checks));
 });

@@ -23,7 +23,7 @@ Deno.test("full stack: 20 libp2p nodes over the memory transport place, churn an
     JSON.stringify(m.messages),
   );
   assert.ok(m.lookupRecall >= 0.9, `recall ${m.lookupRecall}`);
-  assert.equal(m.lost, 0);
+  assert.equal(m.unrecoverable, 0);
   // Heal times are counted in days of sweeps.
   const heal = m.healAfterLoss;
   if (heal.healed > 0) {

@@ -31,7 +31,10 @@ Deno.test("same seed, same summary and series; another seed differs", async () =
   assert.ok(a.summary.messages.attest > 500);
   assert.ok(a.summary.placementBytes > 0);
   assert.equal(a.series.length, 7);
-  assert.equal(a.summary.healthy + a.summary.degraded + a.summary.lost, 24);
+  assert.equal(
+    a.summary.healthy + a.summary.degraded + a.summary.unrecoverable,
+    24,
+  );
 });
 
 Deno.test("the trace scenario (latency, scripted churn) keeps its promises", async () => {
@@ -39,7 +42,7 @@ Deno.test("the trace scenario (latency, scripted churn) keeps its promises", asy
   assert.equal(r.ok, true, JSON.stringify(r.checks));
   assert.equal(r.summary.departures, 5);
   assert.equal(r.summary.nodesEnd, 75);
-  assert.equal(r.summary.lostEver, 0);
+  assert.equal(r.summary.unrecoverableEver, 0);
   assert.equal(r.summary.subnetViolations, 0);
   assert.ok(r.summary.repairBytes > 0, "departures caused repairs");
   assert.deepEqual(r.checks.map((c) => c.name), [
@@ -86,7 +89,7 @@ const lossy: Scenario = {
 
 Deno.test("a lost tessera fails zero-lost and the command exits 1", async () => {
   const r = await runSimulation({ scenario: lossy, seed: 3 });
-  assert.ok(r.summary.lostEver > 0);
+  assert.ok(r.summary.unrecoverableEver > 0);
   assert.equal(r.ok, false);
   assert.deepEqual(r.checks.filter((c) => !c.ok).map((c) => c.name), [
     "zero-lost",
@@ -99,7 +102,7 @@ Deno.test("a lost tessera fails zero-lost and the command exits 1", async () => 
   assert.equal(code, 1);
   const json = JSON.parse(out.join(""));
   assert.equal(json.ok, false);
-  assert.equal(json.lostEver, r.summary.lostEver);
+  assert.equal(json.unrecoverableEver, r.summary.unrecoverableEver);
   for (
     const k of [
       "nodes",
@@ -107,7 +110,8 @@ Deno.test("a lost tessera fails zero-lost and the command exits 1", async () => 
       "tesseras",
       "healthy",
       "degraded",
-      "lost",
+      "unrecoverable",
+      "lostForGood",
       "subnetViolations",
       "maxDeficitBytes",
       "deficitToleranceBytes",
@@ -115,7 +119,9 @@ Deno.test("a lost tessera fails zero-lost and the command exits 1", async () => 
       "storedBytes",
       "freeRiderRedundancy",
       "fairRedundancy",
-      "durabilityNines",
+      "tesseraYears",
+      "durabilityShownNines",
+      "durabilityModelNines",
       "wallSeconds",
     ]
   ) assert.ok(k in json, `--json lacks ${k}`);
@@ -172,4 +178,50 @@ Deno.test("a run times every heal after a loss of shards", async () => {
   // Repair runs every 24 h (± 2 h) after the loss is seen: a loss heals
   // within a few sweeps, not weeks.
   assert.ok(heal.maxHours! < 24 * 7, `max ${heal.maxHours} h`);
+});
+
+Deno.test("a /24 dark for a while hits the tesseras it holds and heals by its return at the latest", async () => {
+  const r = await runSimulation({
+    scenario: {
+      ...small,
+      nodes: 60,
+      days: 6,
+      churn: { permanentPerMonth: 0 },
+      topology: { nodesPer24: 4, slash24PerSlash16: 4 },
+      outages: [{ atDay: 1, scope: "/24", durationHours: 60 }],
+      unreachableGraceHours: 12,
+      promises: { zeroLost: true, healWithinHours: 60 },
+    },
+    seed: 5,
+  });
+  const [o] = r.outages;
+  assert.match(o.label, /dark for 60 h \(\d+ nodes\)$/);
+  // Its nodes' disks keep their shards: nothing is unhealthy, but every
+  // tessera with a placement there was hit (and none was before).
+  assert.ok(o.tesseras > 0, JSON.stringify(o));
+  assert.equal(o.orphaned, 0);
+  assert.ok(o.healHours !== null && o.healHours > 0 && o.healHours <= 60);
+  // Repair placed the dark shards again past the grace; when the /24
+  // came back its copies were surplus, and nothing removes them.
+  assert.ok(r.summary.surplusBytes > 0, `${r.summary.surplusBytes}`);
+  const day2 = r.series.find((p) => p.day === 2)!;
+  assert.ok(day2.surplusBytes > 0);
+  assert.equal(r.ok, true, JSON.stringify(r.checks));
+});
+
+Deno.test("with owners leaving, lost for good only grows and stays within unrecoverable", async () => {
+  const days: { unrecoverable: number; lostForGood: number }[] = [];
+  const r = await runSimulation({
+    scenario: lossy,
+    seed: 3,
+    onProgress: (p) => days.push(p),
+  });
+  assert.equal(days.length, lossy.days);
+  for (let d = 1; d < days.length; d++) {
+    assert.ok(days[d].lostForGood >= days[d - 1].lostForGood);
+    assert.ok(days[d].lostForGood <= days[d].unrecoverable);
+  }
+  assert.ok(r.summary.lostForGood > 0);
+  assert.equal(r.summary.lostForGood, days.at(-1)!.lostForGood);
+  assert.ok(r.summary.unrecoverableEver >= r.summary.lostForGood);
 });
