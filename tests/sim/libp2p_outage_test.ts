@@ -31,6 +31,7 @@ Deno.test("full stack: an outage's orphans (owner burnt with the /24) are counte
     label: "11.0.1.0/24 lost for good (5 nodes)",
     day: 1,
     tesseras: 10,
+    broken: 10,
     orphaned: 6,
     healHours: 0,
   }]);
