@@ -11,14 +11,15 @@ import { MiniNetwork, testBytes } from "../replication/test_network.ts";
 Deno.test("a peer that fails one push while another is in flight keeps counting against its subnet's cap", async () => {
   const net = new MiniNetwork();
   const owner = net.add("owner", "10.99.0.1");
-  // Two subnets of three peers: with the cap at 2, four peers take the
-  // 24 shards (six each) and one spare waits in each subnet.
-  for (const s of [1, 2]) {
-    for (const h of [1, 2, 3]) net.add(`s${s}h${h}`, `10.0.${s}.${h}`);
-  }
+  // One /24 of three peers and four /24s of one: with the cap at 2, six
+  // peers take the 24 shards (four each, eight in the three-peer /24,
+  // as many as it may lose), and that /24's third peer waits as the spare.
+  for (const h of [1, 2, 3]) net.add(`a${h}`, `10.0.1.${h}`);
+  for (const s of [2, 3, 4, 5]) net.add(`b${s}`, `10.0.${s}.1`);
   const data = testBytes(5000, 5);
   const first = await placementPeers(net, data);
-  const slow = first[0];
+  assert.equal(first.length, 6);
+  const slow = first.find((p) => p.startsWith("a"))!;
   let calls = 0;
   net.node(slow).replicateBehaviour = async (_envelope, serve) => {
     // Its first push fails late; its second, already in flight by then,
