@@ -6,7 +6,8 @@ import {
 } from "../../lib/net/protocol/replicate.ts";
 import { WireFetchResponse } from "../../lib/net/protocol/pb/fetch.ts";
 import { WireFragmentEnvelope } from "../../lib/net/protocol/pb/replicate.ts";
-import { smallEnvelope } from "./helpers.ts";
+import { Libp2pDhtPort } from "../../lib/net/mod.ts";
+import { smallEnvelope, startNode, stopAll, StubHandlers } from "./helpers.ts";
 
 /** Sizes around every varint length boundary of the bytes field. */
 const SIZES = [0, 1, 127, 128, 16_383, 16_384, 300_000, 2_097_151, 2_097_152];
@@ -53,5 +54,31 @@ Deno.test("a found fetch answer in parts is byte for byte the generated encoding
     assert.deepEqual(WireFetchResponse.decode(parts).data, shard);
     // The shard is one of the parts, as it was given.
     if (n > 0) assert.ok([...parts].some((p) => p.buffer === shard.buffer));
+  }
+});
+
+Deno.test("a large fetch answer is sent whole even when it outlasts the linger", async () => {
+  // The linger (time for the peer to half-close after our reply) starts
+  // once the reply is queued; a 16 MiB answer still crossing the network
+  // then was cut short after lingerMs (seen at 12-21 of 22 MiB on a busy
+  // machine). With a 1 ms linger every answer would be cut without the
+  // wait for our own bytes to leave.
+  const server = await startNode(72, { limits: { fetch: { lingerMs: 1 } } });
+  const client = await startNode(73);
+  try {
+    const stub = new StubHandlers(server.identity);
+    server.setInboundHandlers(stub);
+    const shard = bytes(16 << 20);
+    const tesseraId = "ab".repeat(32);
+    stub.shards.set(`${tesseraId}/0`, shard);
+    await client.connect(server.multiaddrs()[0]);
+    const dht = new Libp2pDhtPort(client);
+    for (let i = 0; i < 3; i++) {
+      const got = await dht.fetch(server.peerId, { tesseraId, index: 0 });
+      assert.equal(got.length, shard.length);
+      assert.deepEqual(got, shard);
+    }
+  } finally {
+    await stopAll([client, server]);
   }
 });

@@ -299,6 +299,9 @@ export async function serveInbound<Req>(
         ),
     );
     await lp.write(reply, { signal: overall });
+    // The linger below is for the peer; our reply's own bytes may still
+    // be queued (a 22 MiB shard waits on the peer's flow-control window).
+    await untilSent(stream, overall);
     await endAfterReply(stream, lp, limits);
   } catch (err) {
     metrics.count(spec.name, "inboundErrors");
@@ -361,6 +364,29 @@ function readableReason(err: unknown): string {
   }
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
+}
+
+/**
+ * Resolves once nothing of ours is queued on `stream` any more (or it
+ * closed, or `signal` aborted). Without it, a large reply still queued
+ * when the peer had half-closed got only `lingerMs` to flush and was cut
+ * short on a busy machine (a 22 MiB fetch answer ended at 12-21 MiB).
+ */
+function untilSent(stream: Stream, signal: AbortSignal): Promise<void> {
+  if (stream.writeBufferLength === 0 || stream.status !== "open") {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.removeEventListener("idle", done);
+      stream.removeEventListener("close", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    stream.addEventListener("idle", done);
+    stream.addEventListener("close", done);
+    signal.addEventListener("abort", done);
+  });
 }
 
 /** `promise`, or a rejection made by `reason()` once `signal` aborts. */
