@@ -91,7 +91,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     maxSkewMs: init.attestationMaxSkewMs ?? 5 * 60 * 1000,
     graceMs: init.unreachableGraceMs ?? 0,
     candidateCount: init.candidateCount,
-    transferBudget: init.transferBudgetBytes ?? 64 * 1024 * 1024,
+    transferBudget: init.transferBudgetBytes ?? 96 * 1024 * 1024,
     selfId: init.identity.peerId,
     log,
     locks: new KeyedLock(),

@@ -258,6 +258,8 @@ class PushRun {
   readonly #options: PushOptions;
   readonly #slots = new Map<PeerId, Slot>();
   readonly #queue: Job[] = [];
+  /** Shards being loaded or pushed, per peer. */
+  readonly #inFlight = new Map<PeerId, number>();
   readonly #failed = new Set<PeerId>();
   /** Peers picked or excluded: never picked again. */
   readonly #used: Set<PeerId>;
@@ -346,19 +348,43 @@ class PushRun {
     const signal = this.#options.signal;
     while (this.#queue.length > 0) {
       signal?.throwIfAborted();
-      const job = this.#queue.shift()!;
+      const job = this.#take();
       if (this.#failed.has(job.slot.peer.id)) {
         await this.#requeue(job);
         continue;
       }
-      // A local failure to produce the bytes is ours, not the peer's.
-      const fragment = await this.#req.load(job.index, { signal });
-      const refusal = await this.#push(job, fragment);
+      const peer = job.slot.peer.id;
+      this.#inFlight.set(peer, (this.#inFlight.get(peer) ?? 0) + 1);
+      let refusal: { code: string; reason: string } | null;
+      let fragment: Fragment;
+      try {
+        // A local failure to produce the bytes is ours, not the peer's.
+        fragment = await this.#req.load(job.index, { signal });
+        refusal = await this.#push(job, fragment);
+      } finally {
+        this.#inFlight.set(peer, this.#inFlight.get(peer)! - 1);
+      }
       if (!refusal) continue;
       await this.#refused(job, { fragment, ...refusal });
       this.#failed.add(job.slot.peer.id);
       await this.#requeue(job);
     }
+  }
+
+  /**
+   * The next job, of the holder with the fewest shards in flight (queue
+   * order among equals; rehomed jobs sit at the head): a holder stores
+   * one shard per sender at a time (write, fsync, commit), so two in
+   * flight to one holder while another idles wait on each other.
+   */
+  #take(): Job {
+    let best = 0;
+    let bestLoad = Infinity;
+    for (let i = 0; i < this.#queue.length && bestLoad > 0; i++) {
+      const load = this.#inFlight.get(this.#queue[i].slot.peer.id) ?? 0;
+      if (load < bestLoad) [best, bestLoad] = [i, load];
+    }
+    return this.#queue.splice(best, 1)[0];
   }
 
   /** Push one shard; `null` when taken, else the refusal. */
