@@ -526,27 +526,37 @@ export class DaemonBackend implements ApiBackend {
       onProgress: options.onProgress,
     });
     this.#parts.onSweep?.(report);
+    // The sealed catalogue is repaired like any tessera, but reported
+    // apart: it is how the tesseras are found, not one of them.
+    const own = await this.#parts.catalogue.meta(CATALOGUE_TESSERA_META);
+    const catalogue = report.tesseras.find((t) => t.tesseraId === own);
     return {
       ...report,
-      tesseras: report.tesseras.map((t) => ({
-        id: t.tesseraId,
-        before: t.before.kind,
-        after: t.after.kind,
-        lostIndices: t.lostIndices,
-        rebuiltShards: t.rebuilt.length,
-        newHolders: new Set(t.placed.map((p) => p.peerId)).size,
-        placed: t.placed,
-        removed: t.removed,
-        source: t.source,
-        bytesFetched: t.bytesFetched,
-        bytesSent: t.bytesSent,
-        tolerance: t.tolerance,
-        safety: t.safety,
-        shortBecause: t.shortBecause,
-        error: t.error,
-      })),
+      tesseras: report.tesseras.filter((t) => t !== catalogue).map(repairLine),
+      ...(catalogue ? { catalogue: repairLine(catalogue) } : {}),
     };
   }
+}
+
+/** One tessera's line of a repair report, as the API answers it. */
+function repairLine(t: SweepReport["tesseras"][number]) {
+  return {
+    id: t.tesseraId,
+    before: t.before.kind,
+    after: t.after.kind,
+    lostIndices: t.lostIndices,
+    rebuiltShards: t.rebuilt.length,
+    newHolders: new Set(t.placed.map((p) => p.peerId)).size,
+    placed: t.placed,
+    removed: t.removed,
+    source: t.source,
+    bytesFetched: t.bytesFetched,
+    bytesSent: t.bytesSent,
+    tolerance: t.tolerance,
+    safety: t.safety,
+    shortBecause: t.shortBecause,
+    error: t.error,
+  };
 }
 
 /**
