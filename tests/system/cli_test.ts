@@ -22,7 +22,7 @@ async function loneNodeWithTessera(
 ): Promise<{ daemon: DaemonProcess; id: string; bytes: Uint8Array }> {
   const daemon = await startDaemon(join(dir, "node"), [
     "--listen",
-    "/ip4/127.0.70.1/tcp/0",
+    "/ip4/127.0.63.1/tcp/0", // a /24 no other test uses
   ]);
   const bytes = crypto.getRandomValues(new Uint8Array(5000));
   const input = join(dir, "memory.bin");
