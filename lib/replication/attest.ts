@@ -13,9 +13,11 @@ import {
   type IoOptions,
   isTesserasError,
   type PeerId,
+  type ProofAnswer,
   type SignedBytes,
   type TesseraId,
 } from "../core/mod.ts";
+import { judgeProofs, shardProofsDigest } from "../codec/mod.ts";
 import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 import { OwnShards, type ProofRequest } from "./own_shards.ts";
@@ -40,8 +42,12 @@ export interface AttestationCheck {
   readonly proven: readonly number[];
   /** Indices asked for but missing or wrong in the answer. */
   readonly failed: readonly number[];
-  /** Whether proofs were checked (`proof`) or only checksums (`checksum`). */
-  readonly verification: "proof" | "checksum";
+  /**
+   * How the shards were checked: chunk proofs against the checksums
+   * (`chunk`, docs/proofs.md: no bytes of ours needed), keyed proofs
+   * against our own copy (`proof`), or only the checksums (`checksum`).
+   */
+  readonly verification: "chunk" | "proof" | "checksum";
   /** Why it failed, when it did. */
   readonly reason?: string;
   /** The answer, when there was one. */
@@ -58,6 +64,11 @@ export interface Expectation {
   readonly indices: readonly number[];
   /** Checksum by index, when known. */
   readonly checksums?: readonly Checksum[];
+  /**
+   * Every shard's size, when known (the plan's): with the checksums it
+   * lets chunk proofs check the holder from the checksums alone.
+   */
+  readonly shardSize?: number;
   /** Shard bytes by index, when we can recompute them (our blob). */
   readonly shards?: readonly Uint8Array[];
 }
@@ -90,6 +101,9 @@ export async function challengeAll(
 ): Promise<AttestationCheck[]> {
   const { signal } = options;
   const screened = await mapPool(expects, async (expect) => {
+    if (chunkable(ctx, expect)) {
+      return await chunkChallenge(ctx, expect, { signal });
+    }
     const nonce = ctx.rng.bytes(32);
     let attestation: Attestation;
     try {
@@ -114,6 +128,122 @@ export async function challengeAll(
     return await screen(ctx, expect, { nonce, attestation }, options.prover);
   }, { limit: ctx.config.concurrentTransfers });
   return await judgeAll(screened, options.prover, { signal });
+}
+
+/**
+ * Whether `expect` is checked with chunk proofs: the transport carries
+ * them and we know every asked shard's checksum and size.
+ */
+function chunkable(ctx: ServiceContext, expect: Expectation): boolean {
+  return ctx.dht.requestProof !== undefined &&
+    expect.shardSize !== undefined && expect.checksums !== undefined &&
+    expect.indices.length > 0 &&
+    expect.indices.every((i) => expect.checksums![i] !== undefined);
+}
+
+/**
+ * Challenge one holder with chunk proofs (docs/proofs.md) and judge its
+ * answer from the checksums alone: the envelope (holder, tessera, nonce,
+ * freshness, signature over every proof byte), then each shard's sampled
+ * groups. The answer is kept as the attestation it signs (each entry's
+ * proof the digest of that shard's proofs).
+ */
+async function chunkChallenge(
+  ctx: ServiceContext,
+  expect: Expectation,
+  options: IoOptions,
+): Promise<AttestationCheck> {
+  const base = {
+    peerId: expect.peer,
+    tesseraId: expect.tesseraId,
+    verification: "chunk" as const,
+  };
+  const request = {
+    tesseraId: expect.tesseraId,
+    nonce: ctx.rng.bytes(32),
+    indices: expect.indices,
+  };
+  let answer: ProofAnswer;
+  try {
+    answer = await ctx.dht.requestProof!(expect.peer, request, options);
+  } catch (e) {
+    options.signal?.throwIfAborted();
+    return {
+      ...base,
+      answered: false,
+      authentic: false,
+      proven: [],
+      failed: [...expect.indices],
+      reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
+    };
+  }
+  const attestation: Attestation = {
+    tesseraId: answer.tesseraId,
+    holder: answer.holder,
+    nonce: answer.nonce,
+    entries: answer.shards.map((s) => ({
+      index: s.index,
+      checksum: s.checksum,
+      proof: shardProofsDigest(s),
+    })),
+    timestamp: answer.timestamp,
+    signature: answer.signature,
+  };
+  const reason = mismatch(ctx, expect, { nonce: request.nonce, attestation }) ??
+    (await signedByHolder(ctx, attestation)
+      ? null
+      : "signature does not verify with the holder's key");
+  if (reason !== null) {
+    return {
+      ...base,
+      answered: true,
+      authentic: false,
+      attestation,
+      proven: [],
+      failed: [...expect.indices],
+      reason,
+    };
+  }
+  const known = new Map(
+    expect.indices.map((i) => [i, {
+      checksum: expect.checksums![i],
+      size: expect.shardSize!,
+    }]),
+  );
+  const verdicts = judgeProofs(answer, { request, peer: expect.peer, known });
+  const proven = new Set(verdicts.filter((v) => v.ok).map((v) => v.index));
+  const failed = expect.indices.filter((i) => !proven.has(i));
+  const faults = verdicts.flatMap((v) =>
+    v.ok ? [] : [`${v.index}: ${v.fault}`]
+  );
+  const check = {
+    ...base,
+    answered: true,
+    authentic: true,
+    attestation,
+    proven: expect.indices.filter((i) => proven.has(i)),
+    failed,
+  };
+  return failed.length === 0 ? check : {
+    ...check,
+    reason: `shards ${failed.join(",")} missing or not proven${
+      faults.length > 0 ? ` (${faults.join("; ")})` : ""
+    }`,
+  };
+}
+
+async function signedByHolder(
+  ctx: ServiceContext,
+  a: Attestation,
+): Promise<boolean> {
+  try {
+    return await ctx.identity.verify(a.holder, {
+      data: attestationSigningBytes(a),
+      signature: a.signature,
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** An authentic answer whose shards remain to be judged. */
@@ -370,6 +500,7 @@ export async function attestPeer(
     peer: target.peer,
     indices: [...new Set(indices)],
     checksums: tracked?.checksums,
+    shardSize: tracked?.plan.shardSize,
   }], {
     signal: options.signal,
     prover: own ? (requests, o) => own.prove(requests, o) : null,

@@ -90,7 +90,11 @@ export async function inspect(
     tesseraId: id,
     plan: tracked.plan,
     health: verdict.health,
-    verification: own ? "proof" : "checksum",
+    verification: checks.some((c) => c.verification === "chunk")
+      ? "chunk"
+      : own
+      ? "proof"
+      : "checksum",
     holders,
     liveIndices: verdict.liveIndices,
     lostIndices: verdict.lostIndices,
@@ -216,6 +220,7 @@ class HoldersByPeer {
       peer,
       indices: this.indices[n],
       checksums: tracked.checksums,
+      shardSize: tracked.plan.shardSize,
     }));
   }
 

@@ -224,11 +224,13 @@ export interface HealthReport {
   /** The verdict. */
   readonly health: TesseraHealth;
   /**
-   * `proof`: keyed proofs were checked against shards recomputed from our
-   * blob; `checksum`: without the blob only signatures, nonces and
-   * checksums could be checked (a holder keeping checksums alone passes).
+   * `chunk`: chunk proofs of sampled groups were checked against the
+   * checksums (docs/proofs.md; no copy of ours needed); `proof`: keyed
+   * proofs were checked against shards recomputed from our blob;
+   * `checksum`: without the blob only signatures, nonces and checksums
+   * could be checked (a holder keeping checksums alone passes).
    */
-  readonly verification: "proof" | "checksum";
+  readonly verification: "chunk" | "proof" | "checksum";
   /** Per holder. */
   readonly holders: readonly HolderCheck[];
   /** Shard indices with at least one live holder, ascending. */

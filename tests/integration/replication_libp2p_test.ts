@@ -36,6 +36,7 @@ interface TestNode {
   dht: Libp2pDhtPort;
   service: ReplicationService;
   fragments: FsFragmentStore;
+  blobs: FsBlobStore;
   ledger: SqliteReciprocityLedger;
   db: Database;
 }
@@ -56,11 +57,12 @@ async function makeNode(
   const dht = new Libp2pDhtPort(node);
   const fragments = new FsFragmentStore(db, { root: join(dir, "fragments") });
   const ledger = new SqliteReciprocityLedger(db);
+  const blobs = new FsBlobStore({ root: join(dir, "blobs") });
   const service = new ReplicationService({
     dht,
     fragments,
     ledger,
-    blobs: new FsBlobStore({ root: join(dir, "blobs") }),
+    blobs,
     holders: new SqliteHolderRegistry(db),
     identity: node.identity,
     clock: systemClock,
@@ -69,7 +71,7 @@ async function makeNode(
   });
   node.setInboundHandlers(service);
   await node.start();
-  return { node, dht, service, fragments, ledger, db };
+  return { node, dht, service, fragments, blobs, ledger, db };
 }
 
 async function withNetwork(
@@ -293,5 +295,44 @@ Deno.test("integration: chunk proofs over libp2p check from the checksums alone;
     const metrics = owner.node.metrics.snapshot().prove;
     assert.equal(metrics.outbound, 3);
     assert.equal(metrics.outboundErrors, 0);
+  });
+});
+
+Deno.test("integration: an owner without its local copy audits with chunk proofs, detects a lost holder and repairs from the survivors", async () => {
+  await withNetwork(9, async (nodes) => {
+    const owner = nodes[1];
+    const data = randomBytes(5 * 1024 * 1024 + 11);
+    const put = await owner.service.putTessera(data);
+    assert.equal(put.placed.length, 24);
+    // The owner lets go of its copy: audits need only the checksums.
+    await owner.blobs.delete(put.tesseraId);
+    assert.equal(await owner.blobs.size(put.tesseraId), null);
+    const healthy = await owner.service.inspectTessera(put.tesseraId);
+    assert.equal(healthy.verification, "chunk");
+    assert.equal(healthy.health.kind, "healthy");
+    // One holder's shard cut to half, another holder gone.
+    const holders = nodes.filter((t) => t !== owner);
+    const cut = holders.find((t) => t.fragments.count() > 0)!;
+    const [victim] = await cut.fragments.list(put.tesseraId);
+    const path = cut.fragments.shardPath(put.tesseraId, victim.index);
+    await Deno.truncate(path, Math.floor((await Deno.stat(path)).size / 2));
+    const gone = holders.find((t) => t !== cut && t.fragments.count() > 0)!;
+    const goneIndices = (await gone.fragments.list(put.tesseraId)).map((f) =>
+      f.index
+    );
+    await gone.node.stop();
+    const report = await owner.service.repairTessera(put.tesseraId);
+    assert.equal(report.before.kind, "needs_replication");
+    for (const i of [victim.index, ...goneIndices]) {
+      assert.ok(report.lostIndices.includes(i), `shard ${i} not found lost`);
+    }
+    assert.equal(report.source, "network");
+    assert.equal(report.after.kind, "healthy", report.error?.message);
+    // The tessera still comes back whole, without the owner's copy.
+    const stranger = holders.find((t) => t !== gone)!;
+    assert.deepEqual(
+      await stranger.service.retrieveTessera(put.tesseraId),
+      data,
+    );
   });
 });
