@@ -101,7 +101,7 @@ export async function challengeAll(
 ): Promise<AttestationCheck[]> {
   const { signal } = options;
   const screened = await mapPool(expects, async (expect) => {
-    if (chunkable(ctx, expect)) {
+    if (!options.prover && chunkable(ctx, expect)) {
       return await chunkChallenge(ctx, expect, { signal });
     }
     const nonce = ctx.rng.bytes(32);
@@ -132,10 +132,15 @@ export async function challengeAll(
 
 /**
  * Whether `expect` is checked with chunk proofs: the transport carries
- * them and we know every asked shard's checksum and size.
+ * them, we know every asked shard's checksum and size, and we have no
+ * shard bytes of our own to check keyed proofs with. With our copy the
+ * keyed whole-shard proof stays, because it is strictly better at one
+ * thing until holders scrub their own shards: it catches a single flipped
+ * byte anywhere, where 20 sampled groups catch it with probability
+ * 20/groups (docs/proofs.md).
  */
 function chunkable(ctx: ServiceContext, expect: Expectation): boolean {
-  return ctx.dht.requestProof !== undefined &&
+  return ctx.dht.requestProof !== undefined && expect.shards === undefined &&
     expect.shardSize !== undefined && expect.checksums !== undefined &&
     expect.indices.length > 0 &&
     expect.indices.every((i) => expect.checksums![i] !== undefined);
