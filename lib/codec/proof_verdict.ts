@@ -53,6 +53,11 @@ export type ShardVerdict =
  *
  * @example
  * ```ts
+ * import type { ProofAnswer } from "../core/mod.ts";
+ * declare const answer: ProofAnswer;
+ * declare const request: ProofChallenge;
+ * declare const peer: string;
+ * declare const known: ReadonlyMap<number, KnownShard>;
  * const verdicts = judgeProofs(answer, { request, peer, known });
  * ```
  */

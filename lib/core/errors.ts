@@ -57,6 +57,7 @@ export class TesserasError extends Error {
  *
  * @example
  * ```ts
+ * declare const e: unknown;
  * if (isTesserasError(e, "NOT_FOUND")) console.error("no such tessera");
  * ```
  */

@@ -18,6 +18,7 @@ import type {
  *
  * @example
  * ```ts
+ * import type { FragmentId } from "../core/mod.ts";
  * class Counting extends ForwardingStore {
  *   stores = 0;
  *   override store(id: FragmentId, data: Uint8Array) {
@@ -92,6 +93,10 @@ export class ForwardingStore implements FragmentStore {
  *
  * @example
  * ```ts
+ * import type { FragmentId } from "../core/mod.ts";
+ * import { MemoryFragmentStore } from "./fragment_store.ts";
+ * declare const id: FragmentId;
+ * declare const bytes: Uint8Array;
  * const liar = new DroppingStore(new MemoryFragmentStore());
  * await liar.store(id, bytes); // resolves; nothing is kept
  * ```

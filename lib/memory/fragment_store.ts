@@ -69,6 +69,9 @@ interface Entry {
  *
  * @example
  * ```ts
+ * import type { FragmentId } from "../core/mod.ts";
+ * declare const fragmentId: FragmentId;
+ * declare const bytes: Uint8Array;
  * const store = new MemoryFragmentStore();
  * await store.store(fragmentId, bytes);
  * const back = await store.read(fragmentId.tesseraId, fragmentId.index);

@@ -40,6 +40,10 @@ export interface MemoryHolderRegistryOptions {
  *
  * @example
  * ```ts
+ * import type { Checksum, FragmentPlan } from "../core/mod.ts";
+ * declare const id: string;
+ * declare const plan: FragmentPlan;
+ * declare const checksums: Checksum[];
  * const registry = new MemoryHolderRegistry();
  * await registry.track(id, { plan, checksums });
  * await registry.addHolder(id, { index: 0, peerId: "peerA" });

@@ -18,6 +18,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * declare const data: Uint8Array;
  * const keyring = new MemoryKeyring("seed");
  * const alice = keyring.identity("alice");
  * const sig = await alice.sign(data);
