@@ -54,6 +54,7 @@ export function isTempName(name: string): boolean {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * await writeFileAtomic("/data/blobs/x.blob", bytes);
  * ```
  */
@@ -83,6 +84,9 @@ export async function writeFileAtomic(
  *
  * @example
  * ```ts
+ * import { tempPathFor } from "./atomic_file.ts";
+ * declare const dest: string;
+ * declare const bytes: Uint8Array;
  * await writeAndSync(tempPathFor(dest), bytes);
  * ```
  */
@@ -153,6 +157,7 @@ export async function ensureDir(dir: string): Promise<void> {
  *
  * @example
  * ```ts
+ * declare const tmp: string;
  * await removeQuietly(tmp);
  * ```
  */

@@ -55,6 +55,9 @@ const STAGING = ".staging";
  *
  * @example
  * ```ts
+ * declare const dataDir: string;
+ * declare const id: string;
+ * declare const bytes: Uint8Array;
  * const blobs = new FsBlobStore({ root: `${dataDir}/blobs` });
  * await blobs.put(id, bytes);
  * (await blobs.get(id))?.length;

@@ -48,6 +48,8 @@ interface Row {
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
  * const catalogue = new SqliteCatalogueStore(db);
  * await catalogue.record({
  *   id: "ab".repeat(32), name: "letters", size: 5, time: Date.now(), sealedKey: null,

@@ -61,6 +61,7 @@ const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
  *
  * @example
  * ```ts
+ * declare const dataDir: string;
  * const db = await openDatabase(`${dataDir}/db/tesseras.db`);
  * try {
  *   // … build the stores on `db` …
@@ -144,6 +145,7 @@ function isBusy(err: unknown): boolean {
  *
  * @example
  * ```ts
+ * declare const db: Database;
  * appliedMigrations(db).map((m) => m.name); // ["001_initial.sql", …]
  * ```
  */
@@ -165,6 +167,7 @@ export function appliedMigrations(db: Database): AppliedMigration[] {
  *
  * @example
  * ```ts
+ * declare const db: Database;
  * withTransaction(db, () => { db.exec("DELETE FROM holders"); });
  * ```
  */

@@ -18,6 +18,7 @@ import { isNotFound, storageError } from "./io_errors.ts";
  *
  * @example
  * ```ts
+ * declare const dataDir: string;
  * if (await freeDiskBytes(dataDir) < 1_000_000_000) console.warn("low");
  * ```
  */

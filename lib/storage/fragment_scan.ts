@@ -129,6 +129,7 @@ const PAGE = 500;
  *
  * @example
  * ```ts
+ * declare const ctx: ScanContext;
  * const report = await scanFragments(ctx, { checksums: true });
  * if (report.issues.length > 0) Deno.exitCode = 1;
  * ```

@@ -139,6 +139,10 @@ const COLUMNS =
  *
  * @example
  * ```ts
+ * import type { Fragment } from "../core/mod.ts";
+ * import { openDatabase } from "./database.ts";
+ * declare const dataDir: string;
+ * declare const fragment: Fragment;
  * const db = await openDatabase(`${dataDir}/db/tesseras.db`);
  * const store = new FsFragmentStore(db, { root: `${dataDir}/fragments` });
  * await store.store(fragment.id, fragment.data);
@@ -207,6 +211,11 @@ export class FsFragmentStore implements FragmentStore {
    *
    * @example
    * ```ts
+   * import type { FragmentId } from "../core/mod.ts";
+   * declare const store: FsFragmentStore;
+   * declare const id: FragmentId;
+   * declare const bytes: Uint8Array;
+   * declare const sender: string;
    * const { credited } = await store.storeForPeer(id, bytes, { sender });
    * ```
    */
@@ -506,6 +515,8 @@ export class FsFragmentStore implements FragmentStore {
    *
    * @example
    * ```ts
+   * declare const store: FsFragmentStore;
+   * declare const tesseraId: string;
    * const outboard = await store.readOutboard(tesseraId, 0);
    * ```
    */
@@ -533,6 +544,8 @@ export class FsFragmentStore implements FragmentStore {
    *
    * @example
    * ```ts
+   * declare const store: FsFragmentStore;
+   * declare const tesseraId: string;
    * const { proofs } = (await store.proveGroups(tesseraId, 0, [3, 17]))!;
    * ```
    */
@@ -610,6 +623,9 @@ export class FsFragmentStore implements FragmentStore {
    *
    * @example
    * ```ts
+   * import { getLogger } from "@logtape/logtape";
+   * declare const fragments: FsFragmentStore;
+   * const log = getLogger(["tesseras", "storage"]);
    * const r = await fragments.recoverAfterCrash();
    * log.info("removed {t} temp and {o} orphan shard files", {
    *   t: r.strayTempFiles, o: r.orphanFiles,
@@ -656,6 +672,7 @@ export class FsFragmentStore implements FragmentStore {
    *
    * @example
    * ```ts
+   * declare const fragments: FsFragmentStore;
    * const { corrections } = await fragments.reconcileLedger();
    * ```
    */

@@ -50,6 +50,11 @@ export interface LedgerReconciliation {
  *
  * @example
  * ```ts
+ * import type { FragmentId } from "../core/mod.ts";
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const id: FragmentId;
+ * declare const now: number;
  * insertHeld(db, { id, size: 1024, storedAt: now, sender: "12D3KooW…" });
  * ```
  */
@@ -86,6 +91,9 @@ export function insertHeld(
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const tesseraId: string;
  * deleteHeld(db, { tesseraId, index: 3, now: Date.now() });
  * ```
  */
@@ -154,6 +162,11 @@ function releaseHeld(
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const tesseraId: string;
+ * declare const peer: string;
+ * declare const now: number;
  * const credited = claimHeld(db, { tesseraId, index: 0, peer, now });
  * ```
  */
@@ -204,6 +217,8 @@ function claimRow(
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
  * const r = reconcileHeldCredit(db, { repair: true, now: Date.now() });
  * ```
  */

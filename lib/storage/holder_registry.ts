@@ -61,6 +61,12 @@ const TIERS = new Set(["small", "medium", "large"]);
  *
  * @example
  * ```ts
+ * import type { Checksum, FragmentPlan } from "../core/mod.ts";
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const id: string;
+ * declare const plan: FragmentPlan;
+ * declare const checksums: Checksum[];
  * const registry = new SqliteHolderRegistry(db);
  * await registry.track(id, { plan, checksums });
  * await registry.addHolder(id, { index: 0, peerId: "12D3KooW…" });

@@ -17,6 +17,8 @@ const SQLITE_FULL = 13;
  *
  * @example
  * ```ts
+ * declare const p: string;
+ * declare const bytes: Uint8Array;
  * try { await Deno.writeFile(p, bytes); } catch (e) { if (isNoSpace(e)) {} }
  * ```
  */
@@ -47,7 +49,8 @@ function isBusy(err: Error): boolean {
  *
  * @example
  * ```ts
- * try { await Deno.stat(p); } catch (e) { if (isNotFound(e)) return null; }
+ * declare const p: string;
+ * try { await Deno.stat(p); } catch (e) { if (!isNotFound(e)) throw e; }
  * ```
  */
 export function isNotFound(err: unknown): boolean {
@@ -64,6 +67,9 @@ export function isNotFound(err: unknown): boolean {
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const sql: string;
  * try { db.exec(sql); } catch (e) { throw storageError(e, "migrating"); }
  * ```
  */
@@ -102,6 +108,10 @@ export function storageError(err: unknown, what: string): unknown {
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const sql: string;
+ * declare const signal: AbortSignal;
  * const n = await runStorage("counting peers", () => db.prepare(sql).get(), { signal });
  * ```
  */

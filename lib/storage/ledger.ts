@@ -39,6 +39,8 @@ const COLUMNS =
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
  * const ledger = new SqliteReciprocityLedger(db);
  * await ledger.recordStoredForThem("12D3KooW…", 1024);
  * await ledger.balance("12D3KooW…"); // -1024

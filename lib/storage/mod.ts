@@ -12,6 +12,7 @@
  *
  * @example
  * ```ts
+ * declare const dataDir: string;
  * import {
  *   FsFragmentStore,
  *   openDatabase,

@@ -20,6 +20,7 @@ export interface StoragePaths {
  *
  * @example
  * ```ts
+ * import { openDatabase } from "./database.ts";
  * const paths = storagePaths("/var/lib/tesseras");
  * const db = await openDatabase(paths.database);
  * ```

@@ -49,6 +49,8 @@ interface PendingRow {
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
  * const standing = new SqlitePeerStandingStore(db);
  * await standing.save({
  *   kind: "lied",

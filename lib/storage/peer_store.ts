@@ -69,6 +69,9 @@ export interface PeerStoreStats {
  *
  * @example
  * ```ts
+ * import type { Database } from "./database.ts";
+ * declare const db: Database;
+ * declare const peerId: string;
  * const peers = new SqlitePeerStore(db);
  * await peers.addPeer(peerId, "/ip4/203.0.113.7/tcp/4001");
  * const known = (await peers.loadPeers()).map((p) => p.peerId);

@@ -48,6 +48,8 @@ export function assertShardIndex(index: unknown): asserts index is number {
  *
  * @example
  * ```ts
+ * declare const tesseraId: string;
+ * declare const checksum: string;
  * assertFragmentId({ tesseraId, index: 0, shardCount: 1, checksum });
  * ```
  */
@@ -83,6 +85,7 @@ export function assertFragmentId(id: FragmentId): void {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
  * assertShardSize(bytes.length);
  * ```
  */
