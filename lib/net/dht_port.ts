@@ -53,6 +53,11 @@ export interface Libp2pDhtPortOptions {
  *
  * @example
  * ```ts
+ * import type { FragmentEnvelope } from "../core/mod.ts";
+ * import type { TesserasNode } from "./node.ts";
+ * declare const node: TesserasNode;
+ * declare const tesseraId: string;
+ * declare const envelope: FragmentEnvelope;
  * const dht = new Libp2pDhtPort(node);
  * const peers = await dht.findClosestPeers(tesseraId, 7);
  * const ack = await dht.replicate(peers[0].id, envelope);

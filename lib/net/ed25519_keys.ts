@@ -31,6 +31,9 @@ const SIGNATURE_BYTES = 64;
  *
  * @example
  * ```ts
+ * import type { PrivateKey } from "@libp2p/interface";
+ * declare const privateKey: PrivateKey;
+ * declare const bytes: Uint8Array;
  * const fast = withCachedSigning(privateKey);
  * const signature = await fast.sign(bytes); // same bytes as privateKey.sign
  * ```
@@ -97,6 +100,8 @@ function publicKeyOf(peer: string): KeyObject | null {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
+ * declare const signature: Uint8Array;
  * const ok = verifyEd25519("12D3KooW…", { data: bytes, signature });
  * ```
  */

@@ -226,6 +226,8 @@ export class Libp2pNodeIdentity implements NodeIdentity {
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
+ * declare const signature: Uint8Array;
  * const ok = await verifyPeerSignature("12D3KooW…", { data: bytes, signature });
  * ```
  */

@@ -62,6 +62,8 @@ export interface DhtTuningOptions {
  *
  * @example
  * ```ts
+ * import { kadDHT } from "@libp2p/kad-dht";
+ * const protocol = "/tesseras/kad/1.0.0";
  * kadDHT({ protocol, ...kadTuningInit({ alpha: 3, backgroundLookups: false }) });
  * ```
  */
@@ -93,7 +95,9 @@ export function kadTuningInit(
  *
  * @example
  * ```ts
- * applyKadTuning(libp2p.services.dht, { verifyNewContacts: false });
+ * import type { TesserasNode } from "./node.ts";
+ * declare const node: TesserasNode;
+ * applyKadTuning(node.libp2p.services.dht, { verifyNewContacts: false });
  * ```
  */
 export function applyKadTuning(

@@ -8,6 +8,12 @@
  * Typical wiring (lib/node):
  *
  * ```ts
+ * import type { InboundHandlers } from "../core/mod.ts";
+ * declare const dataDir: string;
+ * declare const bootstrap: string[];
+ * declare const knownPeers: KnownPeer[];
+ * declare const peers: { upsert(id: string, addr: string): void };
+ * declare const service: InboundHandlers;
  * const { privateKey } = await loadOrCreateIdentity(`${dataDir}/identity.key`);
  * const node = await createTesserasNode({
  *   privateKey,
@@ -18,7 +24,7 @@
  *   onPeerSeen: (id, addr) => peers.upsert(id, addr),
  * });
  * const dht = new Libp2pDhtPort(node);
- * const service = makeReplicationService({ dht, identity: node.identity });
+ * // `service`: lib/replication's ReplicationService, built on `dht` and `node.identity`
  * node.setInboundHandlers(service);
  * await node.start();
  * // …

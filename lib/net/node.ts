@@ -486,6 +486,8 @@ export class TesserasNode {
    *
    * @example
    * ```ts
+   * declare const node: TesserasNode;
+   * declare const other: TesserasNode;
    * await node.addKnownPeers([{ id: other.peerId, addresses: other.multiaddrs() }]);
    * ```
    */
@@ -640,6 +642,12 @@ function stripPeerId(addr: Multiaddr): Multiaddr {
  *
  * @example
  * ```ts
+ * import type { InboundHandlers } from "../core/mod.ts";
+ * import { Libp2pDhtPort } from "./dht_port.ts";
+ * import { loadOrCreateIdentity } from "./identity.ts";
+ * declare const dataDir: string;
+ * declare const peerStore: { upsert(id: string, addr: string): void };
+ * declare const replicationService: InboundHandlers;
  * const { privateKey } = await loadOrCreateIdentity(`${dataDir}/identity.key`);
  * const node = await createTesserasNode({
  *   privateKey,

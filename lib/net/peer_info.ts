@@ -13,6 +13,7 @@ import type { Multiaddr } from "@multiformats/multiaddr";
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * ipOfMultiaddr(multiaddr("/ip4/127.0.3.1/tcp/4001")); // "127.0.3.1"
  * ```
  */
@@ -34,6 +35,7 @@ export function ipOfMultiaddr(addr: Multiaddr): string | undefined {
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * firstIp([multiaddr("/memory/x"), multiaddr("/ip4/10.0.0.1/tcp/1")]); // "10.0.0.1"
  * ```
  */
@@ -59,6 +61,7 @@ export function firstIp(
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * const addr = multiaddr("/ip4/127.0.2.1/tcp/4001");
  * toPeerInfo("12D3KooW…", [addr]);
  * toPeerInfo("12D3KooW…", [addr], { observed: addr });

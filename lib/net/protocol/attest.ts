@@ -143,6 +143,9 @@ function checkEntry(entry: AttestationEntry): void {
  *
  * @example
  * ```ts
+ * import type { Attestation, AttestRequest } from "../../core/mod.ts";
+ * declare const attestation: Attestation;
+ * declare const request: AttestRequest;
  * await checkAttestation(attestation, { request, peer: "12D3KooW…" });
  * ```
  */

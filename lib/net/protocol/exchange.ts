@@ -704,6 +704,8 @@ function clientFailure(
  *
  * @example
  * ```ts
+ * import { WireFetchResponse } from "./pb/fetch.ts";
+ * declare const shard: Uint8Array;
  * const head = WireFetchResponse.encode({ found: true, data: new Uint8Array(0), errorCode: "", errorMessage: "" });
  * withBytesField(head, 2, shard).byteLength; // head + 1 + varint + shard
  * ```

@@ -199,6 +199,7 @@ export function encodeProveResponse(
  *
  * @example
  * ```ts
+ * declare const frame: Uint8Array;
  * const answer = parseProveResponse(frame, "12D3KooW...");
  * ```
  */
@@ -265,6 +266,11 @@ export function parseProveResponse(
  *
  * @example
  * ```ts
+ * import type { ProofAnswer } from "../../core/mod.ts";
+ * declare const answer: ProofAnswer;
+ * declare const request: ProveRequest;
+ * declare const peer: string;
+ * declare const known: ReadonlyMap<number, KnownShard>;
  * const verdicts = await checkProofAnswer(answer, { request, peer, known });
  * const lying = verdicts.filter((v) => !v.ok);
  * ```
@@ -288,6 +294,10 @@ export async function checkProofAnswer(
  *
  * @example
  * ```ts
+ * import type { ProofAnswer } from "../../core/mod.ts";
+ * declare const answer: ProofAnswer;
+ * declare const request: ProveRequest;
+ * declare const peer: string;
  * await checkProofEnvelope(answer, { request, peer });
  * ```
  */
@@ -338,6 +348,9 @@ export interface ProveServerContext {
  *
  * @example
  * ```ts
+ * import type { InboundHandlers } from "../../core/mod.ts";
+ * import { netLimits } from "./limits.ts";
+ * declare const service: InboundHandlers;
  * const spec = proveSpec({ handlers: () => service, limits: netLimits().prove });
  * ```
  */
@@ -387,6 +400,14 @@ export interface SendProveOptions {
  *
  * @example
  * ```ts
+ * import type { Libp2p } from "@libp2p/interface";
+ * import type { NetMetrics } from "../metrics.ts";
+ * import type { ProtocolLimits } from "./limits.ts";
+ * declare const libp2p: Libp2p;
+ * declare const peer: string;
+ * declare const request: ProveRequest;
+ * declare const limits: ProtocolLimits;
+ * declare const metrics: NetMetrics;
  * const answer = await sendProve(libp2p, peer, request, { limits, metrics });
  * ```
  */

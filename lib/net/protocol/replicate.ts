@@ -58,6 +58,8 @@ function checkCount(value: number, what: string, max: number): void {
  *
  * @example
  * ```ts
+ * import type { FragmentEnvelope } from "../../core/mod.ts";
+ * declare const envelope: FragmentEnvelope;
  * validateEnvelope(envelope); // throws on a forged plan
  * ```
  */

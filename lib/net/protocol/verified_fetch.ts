@@ -83,6 +83,7 @@ export function encodeVerifiedFetchHeader(
  *
  * @example
  * ```ts
+ * declare const frame: Uint8Array;
  * const { size, outboard } = parseVerifiedFetchHeader(frame, "12D3KooW...");
  * ```
  */
