@@ -15,6 +15,7 @@ import {
   MemoryBlobStore,
   MemoryFragmentStore,
   MemoryHolderRegistry,
+  MemoryManifestStore,
   MemoryReciprocityLedger,
 } from "../lib/memory/mod.ts";
 import {
@@ -120,6 +121,7 @@ export class SimNode {
       thresholds: init.thresholds,
       freeSpace: init.kind === "refuse" ? () => 0 : () => store.freeSpace(),
       unreachableGraceMs: init.graceMs,
+      manifests: new MemoryManifestStore(),
     });
     init.net.attach(init.index, this.service);
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SignedManifest } from "./signed_manifest.ts";
 import type { Checksum, TesseraId } from "./tessera.ts";
 
 /** How a tessera is cut, chosen by its size. */
@@ -83,6 +84,11 @@ export interface FragmentEnvelope {
   readonly fragmentSize: number;
   /** The shard bytes. */
   readonly data: Uint8Array;
+  /**
+   * The owner's signed manifest of the tessera (lib/core/manifest.ts):
+   * the receiver refuses the shard unless it matches, and keeps it.
+   */
+  readonly manifest?: SignedManifest;
 }
 
 /** Answer to a `Replicate`. */

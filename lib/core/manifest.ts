@@ -17,6 +17,9 @@ import { type FragmentId, type FragmentPlan, TIER_SHAPES } from "./fragment.ts";
 import type { NodeIdentity } from "./ports.ts";
 import { type Checksum, isTesseraId, MAX_TESSERA_SIZE } from "./tessera.ts";
 import type { PeerId, TesseraId } from "./tessera.ts";
+import type { SignedManifest } from "./signed_manifest.ts";
+
+export type { SignedManifest } from "./signed_manifest.ts";
 
 /** The version written in every manifest this code makes. */
 export const MANIFEST_VERSION = 1;
@@ -39,14 +42,6 @@ export interface Manifest {
   readonly plan: FragmentPlan;
   /** BLAKE3 of every shard, by index (`plan.shardCount` of them). */
   readonly checksums: readonly Checksum[];
-}
-
-/** A manifest's canonical bytes with the owner's signature over them. */
-export interface SignedManifest {
-  /** {@linkcode encodeManifest} of the manifest. */
-  readonly bytes: Uint8Array;
-  /** The owner's signature over the domain-separated bytes. */
-  readonly signature: Uint8Array;
 }
 
 const encoder = new TextEncoder();

@@ -17,6 +17,7 @@ import type {
   FragmentPlan,
   ReplicateAck,
 } from "./fragment.ts";
+import type { SignedManifest } from "./signed_manifest.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
 /** Options accepted by every I/O operation. */
@@ -550,4 +551,32 @@ export interface PeerStandingStore {
   ): Promise<PeerStandingSnapshot>;
   /** Record one change (atomically). */
   save(change: PeerStandingChange, options?: IoOptions): Promise<void>;
+}
+
+/**
+ * The signed manifests (lib/core/manifest.ts) a node keeps: of the
+ * tesseras it owns, and of every tessera it holds a shard of, so that it
+ * can check shards and steward them once the owner is gone. A store keeps
+ * bytes it is given; validating them is the caller's.
+ */
+export interface ManifestStore {
+  /**
+   * Keep `signed` for `tesseraId` (atomically); a manifest already kept
+   * for it stays (the first one wins: an owner never re-signs another
+   * plan under the same content id).
+   */
+  put(
+    tesseraId: TesseraId,
+    signed: SignedManifest,
+    options?: IoOptions,
+  ): Promise<void>;
+  /** The kept manifest, or `null`. */
+  get(
+    tesseraId: TesseraId,
+    options?: IoOptions,
+  ): Promise<SignedManifest | null>;
+  /** Forget the tessera's manifest (no error when absent). */
+  delete(tesseraId: TesseraId, options?: IoOptions): Promise<void>;
+  /** Ids of every tessera with a kept manifest. */
+  list(options?: IoOptions): Promise<TesseraId[]>;
 }

@@ -20,3 +20,4 @@ export * from "./clock.ts";
 export * from "./rng.ts";
 export * from "./identity.ts";
 export * from "./forwarding_store.ts";
+export * from "./manifest_store.ts";

@@ -26,6 +26,7 @@ import {
   openDatabase,
   SqliteCatalogueStore,
   SqliteHolderRegistry,
+  SqliteManifestStore,
   SqlitePeerStandingStore,
   SqlitePeerStore,
   SqliteReciprocityLedger,
@@ -199,6 +200,7 @@ interface Stores {
   readonly peers: SqlitePeerStore;
   readonly standing: SqlitePeerStandingStore;
   readonly catalogue: SqliteCatalogueStore;
+  readonly manifests: SqliteManifestStore;
 }
 
 async function openStores(
@@ -229,6 +231,7 @@ async function openStores(
     peers: new SqlitePeerStore(db),
     standing: new SqlitePeerStandingStore(db),
     catalogue: new SqliteCatalogueStore(db),
+    manifests: new SqliteManifestStore(db),
   };
 }
 
@@ -299,6 +302,7 @@ async function buildNetwork(
     config: config.replication,
     freeSpace: () => freeDiskBytes(config.dataDir),
     standingStore: stores.standing,
+    manifests: stores.manifests,
   });
   // Bans, back-offs, proofs and unproven shards from the last run, before
   // any peer's push or our own placement is judged.

@@ -15,6 +15,7 @@ import {
   type HolderRegistry,
   type IoOptions,
   KeyedLock,
+  type ManifestStore,
   type NodeIdentity,
   type PeerId,
   type PeerStandingStore,
@@ -54,6 +55,8 @@ export interface ServiceContext {
   readonly locks: KeyedLock;
   /** Where the standing memory persists; absent: in memory only. */
   readonly standingStore?: PeerStandingStore;
+  /** Signed manifests of what we own or hold (manifest_check.ts). */
+  readonly manifests?: ManifestStore;
   /** What we remember of our peers' conduct (see standing.ts). */
   readonly standing: PeerStanding;
   /** The parity of our small tesseras, kept between checks. */
@@ -96,6 +99,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     log,
     locks: new KeyedLock(),
     ...(init.standingStore ? { standingStore: init.standingStore } : {}),
+    ...(init.manifests ? { manifests: init.manifests } : {}),
     standing: new PeerStanding(config.repairIntervalMs, {
       ...(init.standingStore ? { store: init.standingStore } : {}),
       log,

@@ -19,6 +19,7 @@ import {
   type PeerBalance,
   type PeerId,
   type PeerInfo,
+  type SignedManifest,
   type TesseraId,
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
@@ -26,6 +27,7 @@ import { type Placement, planPlacement, SubnetTally } from "./distributor.ts";
 import { BACKOFF_CODES, rankCandidates } from "./standing.ts";
 import { type Acknowledged, spotCheck } from "./spot_check.ts";
 import type { PushFailure, ReplicationProgress } from "./types.ts";
+import { manifestToSend } from "./manifest_check.ts";
 
 /** Internal: what to push. */
 export interface PushRequest {
@@ -54,6 +56,8 @@ export interface PushRequest {
    * again what they could not show (default 1; 0 skips the check).
    */
   readonly spotChecks?: number;
+  /** The owner's signed manifest, sent with every shard. */
+  readonly manifest?: SignedManifest;
 }
 
 /** Internal: what the push did. */
@@ -79,6 +83,9 @@ export async function pushShards(
   const needed = isWholeCopy(req.plan)
     ? req.copies ?? ctx.config.smallReplicas
     : (req.indices ?? []).length;
+  const manifest = req.manifest ??
+    await manifestToSend(ctx, req.tesseraId, options);
+  if (manifest !== undefined) req = { ...req, manifest };
   const candidates = await Candidates.find(ctx, req, {
     needed,
     signal: options.signal,
@@ -404,6 +411,7 @@ class PushRun {
         originalSize: this.#req.plan.size,
         fragmentSize: fragment.data.length,
         data: fragment.data,
+        ...(this.#req.manifest ? { manifest: this.#req.manifest } : {}),
       }, { signal });
       // Counted down before anything else runs, so no other push sees
       // this one neither in flight nor held.

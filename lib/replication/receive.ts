@@ -19,6 +19,7 @@ import {
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
+import { checkPushedManifest } from "./manifest_check.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -34,6 +35,7 @@ export async function receiveFragment(
   const { envelope, sender } = push;
   try {
     const plan = checkEnvelope(ctx, envelope);
+    const toKeep = await checkPushedManifest(ctx, envelope, options);
     const { fragment, data } = envelope;
     const shard = { fragment, data, sender };
     // Lock order: the shard, then the sender. The shard lock makes a
@@ -50,6 +52,9 @@ export async function receiveFragment(
       return await ctx.locks.run(senderKey, async () => {
         await checkRoom(ctx, shard, options);
         await storeAndCredit(ctx, shard, options);
+        // After the shard: a manifest without its shard would claim a
+        // holding we do not have; a shard without it is checked again.
+        if (toKeep) await ctx.manifests?.put(fragment.tesseraId, toKeep);
         const now = await ctx.fragments.list(fragment.tesseraId, options);
         ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
           index: fragment.index,
@@ -152,6 +157,8 @@ const REFUSED_CODES: ReadonlySet<string> = new Set([
   "INVALID_ID",
   "TOO_LARGE",
   "INVALID_INPUT",
+  // A manifest not signed by its owner (forged or altered).
+  "UNAUTHORIZED",
   // A full disk met by the write or by the row's transaction: nothing
   // was kept (no file, no row, no credit).
   "INSUFFICIENT_SPACE",

@@ -13,6 +13,7 @@ import type {
   FragmentStore,
   HolderRegistry,
   IoOptions,
+  ManifestStore,
   NodeIdentity,
   PeerId,
   PeerStandingStore,
@@ -87,6 +88,12 @@ export interface ReplicationServiceInit {
    * (default: in memory only, as in the simulator).
    */
   readonly standingStore?: PeerStandingStore;
+  /**
+   * Keeps the signed manifests of the tesseras we own or hold shards of
+   * (docs/stewards.md): sent with every shard we push, checked against
+   * every shard pushed to us (default: none, no manifests).
+   */
+  readonly manifests?: ManifestStore;
 }
 
 /** Progress of a push, for a progress bar. */

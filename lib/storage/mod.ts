@@ -83,3 +83,4 @@ export { freeDiskBytes } from "./disk_space.ts";
 export { type StoragePaths, storagePaths } from "./paths.ts";
 export { isNoSpace } from "./io_errors.ts";
 export { MAX_SHARD_COUNT } from "./validation.ts";
+export { SqliteManifestStore } from "./manifest_store.ts";

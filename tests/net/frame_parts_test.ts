@@ -28,10 +28,30 @@ Deno.test("a replicate frame in parts is byte for byte the generated encoding, a
       originalSize: envelope.originalSize,
       fragmentSize: envelope.fragmentSize,
       data: bytes(n),
+      manifest: new Uint8Array(0),
+      manifestSignature: new Uint8Array(0),
     });
     assert.deepEqual(parts.subarray(), whole, `${n} bytes`);
     assert.deepEqual(envelopeFromWire(parts), envelope, `${n} bytes`);
   }
+});
+
+Deno.test("a replicate frame carries the owner's manifest in its head and back; an oversized one is refused", async () => {
+  const envelope = {
+    ...(await smallEnvelope(bytes(300))),
+    manifest: { bytes: bytes(900), signature: bytes(64) },
+  };
+  const back = envelopeFromWire(envelopeToWire(envelope).subarray());
+  assert.deepEqual(back.manifest, envelope.manifest);
+  assert.deepEqual(back.data, envelope.data);
+  const huge = {
+    ...envelope,
+    manifest: { bytes: bytes(20_000), signature: bytes(64) },
+  };
+  assert.throws(
+    () => envelopeFromWire(envelopeToWire(huge).subarray()),
+    /manifest of 20000 bytes/,
+  );
 });
 
 Deno.test("a found fetch answer in parts is byte for byte the generated encoding; the shard is not copied", () => {

@@ -29,6 +29,7 @@ import {
   MemoryBlobStore,
   MemoryFragmentStore,
   MemoryHolderRegistry,
+  MemoryManifestStore,
   MemoryKeyring,
   MemoryReciprocityLedger,
   seededRng,
@@ -52,6 +53,7 @@ export interface TestNode {
   readonly ledger: MemoryReciprocityLedger;
   readonly blobs: BlobStore;
   readonly holders: MemoryHolderRegistry;
+  readonly manifests: MemoryManifestStore;
   readonly dht: DhtPort;
   /** Whether it answers (the network's own flag: setting it takes it down). */
   online: boolean;
@@ -107,6 +109,7 @@ interface NodeStores {
   readonly fragments: MemoryFragmentStore;
   readonly blobs: BlobStore;
   readonly holders: MemoryHolderRegistry;
+  readonly manifests: MemoryManifestStore;
 }
 
 /** Builds test nodes that talk to each other through a {@linkcode SimNetwork}. */
@@ -196,6 +199,7 @@ export class MiniNetwork {
       ),
       blobs: extra.blobs ?? new MemoryBlobStore(),
       holders: new MemoryHolderRegistry({ now }),
+      manifests: new MemoryManifestStore(),
     };
   }
 
@@ -213,6 +217,7 @@ export class MiniNetwork {
       ledger: stores.ledger,
       blobs: stores.blobs,
       holders: stores.holders,
+      manifests: stores.manifests,
       identity: this.keyring.identity(id),
       clock: this.clock,
       rng: seededRng(this.#seed++),

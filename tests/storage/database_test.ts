@@ -24,6 +24,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
           [4, "004_fragment_sender.sql", 1_000],
           [5, "005_peer_standing.sql", 1_000],
           [6, "006_catalogue.sql", 1_000],
+          [7, "007_manifests.sql", 1_000],
         ],
       );
       assert.equal(
@@ -33,7 +34,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
       assert.equal(db.prepare("PRAGMA foreign_keys").get()?.foreign_keys, 1);
       assert.equal(db.prepare("PRAGMA busy_timeout").get()?.timeout, 1234);
       assert.equal(db.prepare("PRAGMA synchronous").get()?.synchronous, 2);
-      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 6);
+      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, 7);
       const tables = db.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
       ).all().map((r) => r.name);
@@ -44,6 +45,7 @@ Deno.test("openDatabase creates parent dirs, WAL, foreign keys, busy timeout, al
         "fragments",
         "holder_fragments",
         "holders",
+        "manifests",
         "node_meta",
         "plan_shards",
         "reciprocity_balances",

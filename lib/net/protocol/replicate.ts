@@ -14,6 +14,8 @@ import {
   type FragmentPlan,
   type InboundHandlers,
   isTesseraId,
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_SIGNATURE_BYTES,
   MAX_TESSERA_SIZE,
   type ReplicateAck,
   TesserasError,
@@ -103,6 +105,17 @@ export function validateEnvelope(envelope: FragmentEnvelope): void {
       `fragment carries ${envelope.data.length} bytes but declares ${envelope.fragmentSize}`,
     );
   }
+  const { manifest } = envelope;
+  if (
+    manifest !== undefined &&
+    (manifest.bytes.length === 0 || manifest.signature.length === 0 ||
+      manifest.bytes.length > MAX_MANIFEST_BYTES ||
+      manifest.signature.length > MAX_MANIFEST_SIGNATURE_BYTES)
+  ) {
+    throw invalid(
+      `manifest of ${manifest.bytes.length} bytes signed in ${manifest.signature.length}: expected 1..${MAX_MANIFEST_BYTES} and 1..${MAX_MANIFEST_SIGNATURE_BYTES}`,
+    );
+  }
 }
 
 function validatePlan(plan: FragmentPlan): void {
@@ -142,7 +155,8 @@ function validatePlan(plan: FragmentPlan): void {
 
 /**
  * Wire form of an envelope: the fields, then the shard's bytes as they
- * lie (see {@linkcode withBytesField}; field 5 is the message's last).
+ * lie (see {@linkcode withBytesField}; the manifest, fields 6 and 7, is
+ * in the head).
  */
 export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
   const { fragment, plan } = envelope;
@@ -164,6 +178,11 @@ export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
     originalSize: envelope.originalSize,
     fragmentSize: envelope.fragmentSize,
     data: new Uint8Array(0),
+    // Fields 6 and 7 go in the head: protobuf reads fields in any order.
+    manifest: plainBytes(envelope.manifest?.bytes ?? new Uint8Array(0)),
+    manifestSignature: plainBytes(
+      envelope.manifest?.signature ?? new Uint8Array(0),
+    ),
   });
   return withBytesField(head, 5, envelope.data);
 }
@@ -195,6 +214,14 @@ export function envelopeFromWire(
     originalSize: wire.originalSize,
     fragmentSize: wire.fragmentSize,
     data: plainBytes(wire.data),
+    ...(wire.manifest.length > 0 || wire.manifestSignature.length > 0
+      ? {
+        manifest: {
+          bytes: plainBytes(wire.manifest),
+          signature: plainBytes(wire.manifestSignature),
+        },
+      }
+      : {}),
   };
   validateEnvelope(envelope);
   return envelope;

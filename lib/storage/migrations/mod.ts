@@ -12,6 +12,7 @@ import peers from "./003_peers.sql" with { type: "text" };
 import fragmentSender from "./004_fragment_sender.sql" with { type: "text" };
 import peerStanding from "./005_peer_standing.sql" with { type: "text" };
 import catalogue from "./006_catalogue.sql" with { type: "text" };
+import manifests from "./007_manifests.sql" with { type: "text" };
 
 /** One schema migration. */
 export interface Migration {
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 4, name: "004_fragment_sender.sql", sql: fragmentSender },
   { version: 5, name: "005_peer_standing.sql", sql: peerStanding },
   { version: 6, name: "006_catalogue.sql", sql: catalogue },
+  { version: 7, name: "007_manifests.sql", sql: manifests },
 ]);

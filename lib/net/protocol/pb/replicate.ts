@@ -371,6 +371,8 @@ export interface WireFragmentEnvelope {
   originalSize: number
   fragmentSize: number
   data: Uint8Array<ArrayBuffer>
+  manifest: Uint8Array<ArrayBuffer>
+  manifestSignature: Uint8Array<ArrayBuffer>
 }
 
 export namespace WireFragmentEnvelope {
@@ -408,6 +410,16 @@ export namespace WireFragmentEnvelope {
           w.bytes(obj.data)
         }
 
+        if ((obj.manifest != null && obj.manifest.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.manifest)
+        }
+
+        if ((obj.manifestSignature != null && obj.manifestSignature.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.manifestSignature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -415,7 +427,9 @@ export namespace WireFragmentEnvelope {
         const obj: any = {
           originalSize: 0,
           fragmentSize: 0,
-          data: uint8ArrayAlloc(0)
+          data: uint8ArrayAlloc(0),
+          manifest: uint8ArrayAlloc(0),
+          manifestSignature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -446,6 +460,14 @@ export namespace WireFragmentEnvelope {
             }
             case 5: {
               obj.data = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.manifest = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.manifestSignature = reader.bytes()
               break
             }
             default: {
@@ -494,6 +516,20 @@ export namespace WireFragmentEnvelope {
             case 5: {
               yield {
                 field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.manifest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.manifestSignature`,
                 value: reader.bytes()
               }
               break
@@ -575,6 +611,16 @@ export namespace WireFragmentEnvelope {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface WireFragmentEnvelopeManifestFieldEvent {
+    field: '$.manifest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WireFragmentEnvelopeManifestSignatureFieldEvent {
+    field: '$.manifestSignature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<WireFragmentEnvelope>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WireFragmentEnvelope.codec())
   }
@@ -583,7 +629,7 @@ export namespace WireFragmentEnvelope {
     return decodeMessage(buf, WireFragmentEnvelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireFragmentEnvelope>): Generator<WireFragmentEnvelopeFragmentTesseraIdFieldEvent | WireFragmentEnvelopeFragmentIndexFieldEvent | WireFragmentEnvelopeFragmentShardCountFieldEvent | WireFragmentEnvelopeFragmentChecksumFieldEvent | WireFragmentEnvelopePlanSizeFieldEvent | WireFragmentEnvelopePlanTierFieldEvent | WireFragmentEnvelopePlanDataShardsFieldEvent | WireFragmentEnvelopePlanParityShardsFieldEvent | WireFragmentEnvelopePlanShardCountFieldEvent | WireFragmentEnvelopePlanShardSizeFieldEvent | WireFragmentEnvelopeOriginalSizeFieldEvent | WireFragmentEnvelopeFragmentSizeFieldEvent | WireFragmentEnvelopeDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireFragmentEnvelope>): Generator<WireFragmentEnvelopeFragmentTesseraIdFieldEvent | WireFragmentEnvelopeFragmentIndexFieldEvent | WireFragmentEnvelopeFragmentShardCountFieldEvent | WireFragmentEnvelopeFragmentChecksumFieldEvent | WireFragmentEnvelopePlanSizeFieldEvent | WireFragmentEnvelopePlanTierFieldEvent | WireFragmentEnvelopePlanDataShardsFieldEvent | WireFragmentEnvelopePlanParityShardsFieldEvent | WireFragmentEnvelopePlanShardCountFieldEvent | WireFragmentEnvelopePlanShardSizeFieldEvent | WireFragmentEnvelopeOriginalSizeFieldEvent | WireFragmentEnvelopeFragmentSizeFieldEvent | WireFragmentEnvelopeDataFieldEvent | WireFragmentEnvelopeManifestFieldEvent | WireFragmentEnvelopeManifestSignatureFieldEvent> {
     return streamMessage(buf, WireFragmentEnvelope.codec(), opts)
   }
 }

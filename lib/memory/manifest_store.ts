@@ -1,0 +1,59 @@
+/**
+ * The in-memory {@linkcode ManifestStore}, for tests and the simulator.
+ *
+ * @module
+ */
+import type {
+  IoOptions,
+  ManifestStore,
+  SignedManifest,
+  TesseraId,
+} from "../core/mod.ts";
+
+/**
+ * Signed manifests in a map; the first kept for a tessera stays.
+ *
+ * @example
+ * ```ts
+ * import { MemoryManifestStore } from "./manifest_store.ts";
+ * const store = new MemoryManifestStore();
+ * await store.put("ab".repeat(32), { bytes: new Uint8Array([1]), signature: new Uint8Array([2]) });
+ * (await store.get("ab".repeat(32)))?.bytes.length; // 1
+ * ```
+ */
+export class MemoryManifestStore implements ManifestStore {
+  readonly #rows = new Map<TesseraId, SignedManifest>();
+
+  /** Keep `signed` unless one is kept for the tessera already. */
+  put(
+    tesseraId: TesseraId,
+    signed: SignedManifest,
+    options: IoOptions = {},
+  ): Promise<void> {
+    options.signal?.throwIfAborted();
+    if (!this.#rows.has(tesseraId)) {
+      // Copies: the caller's buffers may be views of a frame it reuses.
+      this.#rows.set(tesseraId, {
+        bytes: signed.bytes.slice(),
+        signature: signed.signature.slice(),
+      });
+    }
+    return Promise.resolve();
+  }
+
+  /** The kept manifest, or `null`. */
+  get(tesseraId: TesseraId): Promise<SignedManifest | null> {
+    return Promise.resolve(this.#rows.get(tesseraId) ?? null);
+  }
+
+  /** Forget it. */
+  delete(tesseraId: TesseraId): Promise<void> {
+    this.#rows.delete(tesseraId);
+    return Promise.resolve();
+  }
+
+  /** Every kept tessera id. */
+  list(): Promise<TesseraId[]> {
+    return Promise.resolve([...this.#rows.keys()]);
+  }
+}
