@@ -29,8 +29,8 @@ import {
   MemoryBlobStore,
   MemoryFragmentStore,
   MemoryHolderRegistry,
-  MemoryManifestStore,
   MemoryKeyring,
+  MemoryManifestStore,
   MemoryReciprocityLedger,
   seededRng,
 } from "../../lib/memory/mod.ts";
