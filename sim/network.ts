@@ -28,6 +28,7 @@ import {
 } from "../lib/core/mod.ts";
 import { SimKeyring } from "./identity.ts";
 import { Kademlia, key64 } from "./kademlia.ts";
+import { ProviderRecords } from "./provider_records.ts";
 import type { SimRng } from "./rng.ts";
 
 /** Kinds of traffic counted by the network. */
@@ -201,6 +202,8 @@ export class SimNetwork {
   readonly #keyring: { identity(peer: PeerId): NodeIdentity };
   readonly #nodes: NodeSlot[] = [];
   readonly #byPeer = new Map<PeerId, number>();
+  /** Who announced holding what (provider records). */
+  readonly providers: ProviderRecords = new ProviderRecords();
 
   /** @param options see {@linkcode SimNetworkOptions} */
   constructor(options: SimNetworkOptions) {
@@ -530,6 +533,34 @@ class SimDhtPort implements DhtPort {
       payload: request,
       call: callAttest,
     }, options);
+  }
+
+  announceHolder(tesseraId: TesseraId): Promise<void> {
+    const net = this.#net;
+    net.traffic.lookup.messages++;
+    net.providers.announce(tesseraId, {
+      node: this.#self,
+      now: net.clock.now(),
+    });
+    return Promise.resolve();
+  }
+
+  findHolders(
+    tesseraId: TesseraId,
+    options: IoOptions & { readonly limit?: number } = {},
+  ): Promise<PeerInfo[]> {
+    const net = this.#net;
+    net.traffic.lookup.messages++;
+    const found = net.providers.find(tesseraId, {
+      now: net.clock.now(),
+      ...(options.limit !== undefined ? { limit: options.limit + 1 } : {}),
+    });
+    const peers = found.filter((i) => i !== this.#self).map((i) =>
+      net.peerInfo(i)
+    );
+    return Promise.resolve(
+      options.limit !== undefined ? peers.slice(0, options.limit) : peers,
+    );
   }
 
   async ping(peer: PeerId, options: IoOptions = {}): Promise<number> {

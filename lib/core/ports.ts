@@ -47,6 +47,13 @@ export interface PeerInfo {
   readonly ip?: string;
 }
 
+/**
+ * The most holder records (provider records) kept or returned for one
+ * tessera: a Large tessera has 72 shards, each on a few peers at most,
+ * so a flood of announcements beyond this is dropped, never stored.
+ */
+export const MAX_HOLDER_RECORDS = 128;
+
 /** The network as the replication layer sees it. */
 export interface DhtPort {
   /** This node's own peer id. */
@@ -80,6 +87,22 @@ export interface DhtPort {
     request: AttestRequest,
     options?: IoOptions,
   ): Promise<ProofAnswer>;
+  /**
+   * Optional: announce in the DHT that we hold shards of `tesseraId` (a
+   * provider record under a key derived from the id, refreshed before it
+   * expires by whoever implements this), so other holders find us
+   * without the owner (docs/stewards.md).
+   */
+  announceHolder?(tesseraId: TesseraId, options?: IoOptions): Promise<void>;
+  /**
+   * Optional: up to `options.limit` (default {@linkcode MAX_HOLDER_RECORDS})
+   * peers that announced holding shards of `tesseraId`, self excluded.
+   * A record proves nothing: check what a found holder holds.
+   */
+  findHolders?(
+    tesseraId: TesseraId,
+    options?: IoOptions & { readonly limit?: number },
+  ): Promise<PeerInfo[]>;
   /** Round-trip time in ms; rejects when the peer is unreachable. */
   ping(peer: PeerId, options?: IoOptions): Promise<number>;
   /** Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent. */

@@ -13,6 +13,7 @@ import {
   type FragmentEnvelope,
   fromHex,
   type IoOptions,
+  MAX_HOLDER_RECORDS,
   type PeerInfo,
   type ProofAnswer,
   type ReplicateAck,
@@ -22,6 +23,8 @@ import {
 import type { PeerId } from "@libp2p/interface";
 import { getLogger } from "@logtape/logtape";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import { CID } from "multiformats/cid";
+import { create as createDigest } from "multiformats/hashes/digest";
 import type { TesserasNode } from "./node.ts";
 import { toPeerInfo } from "./peer_info.ts";
 import { sendAttest } from "./protocol/attest.ts";
@@ -156,6 +159,84 @@ export class Libp2pDhtPort implements DhtPort {
     );
   }
 
+  /**
+   * Announce that we hold shards of `tesseraId`: a kad-dht provider
+   * record under {@linkcode holderCid} on the closest peers to it.
+   * kad-dht re-provides it before it expires (its reprovider: records
+   * live 48 h, refreshed 24 h before); the repair sweep announces again
+   * after a restart. A lookup that fails is logged, not thrown: the next
+   * sweep announces again.
+   */
+  async announceHolder(
+    tesseraId: string,
+    options: IoOptions = {},
+  ): Promise<void> {
+    assertTesseraId(tesseraId);
+    this.#assertRunning();
+    const signal = this.#lookupSignal(options.signal);
+    try {
+      for await (
+        const _ of this.#node.libp2p.services.dht.provide(
+          await holderCid(tesseraId),
+          { signal },
+        )
+      ) { /* drain the query's events */ }
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      log.debug("announcing holder of {key} ended early: {error}", {
+        key: tesseraId,
+        error: String((err as Error)?.message ?? err),
+      });
+    }
+  }
+
+  /**
+   * Peers that announced holding shards of `tesseraId` (kad-dht
+   * findProviders), self excluded, at most `limit` (default and cap
+   * {@linkcode MAX_HOLDER_RECORDS}): a flood of records stops the walk.
+   */
+  async findHolders(
+    tesseraId: string,
+    options: IoOptions & { readonly limit?: number } = {},
+  ): Promise<PeerInfo[]> {
+    assertTesseraId(tesseraId);
+    this.#assertRunning();
+    const limit = Math.min(
+      options.limit ?? MAX_HOLDER_RECORDS,
+      MAX_HOLDER_RECORDS,
+    );
+    const found = new Map<string, PeerId>();
+    const signal = this.#lookupSignal(options.signal);
+    try {
+      for await (
+        const event of this.#node.libp2p.services.dht.findProviders(
+          await holderCid(tesseraId),
+          { signal },
+        )
+      ) {
+        if (event.name !== "PROVIDER") continue;
+        for (const p of event.providers) {
+          if (p.id.toString() !== this.selfId) found.set(p.id.toString(), p.id);
+        }
+        if (found.size >= limit) break;
+      }
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      log.debug("finding holders of {key} ended early: {error}", {
+        key: tesseraId,
+        error: String((err as Error)?.message ?? err),
+      });
+    }
+    return await Promise.all(
+      [...found.values()].slice(0, limit).map((id) => this.#peerInfo(id)),
+    );
+  }
+
+  #lookupSignal(signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.#lookupTimeoutMs);
+    return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+  }
+
   /** Push one fragment to `peer`; resolves with its ack (see `sendReplicate`). */
   replicate(
     peer: string,
@@ -274,6 +355,34 @@ export class Libp2pDhtPort implements DhtPort {
       );
     }
   }
+}
+
+/** Multicodec of raw bytes, and multihash code of SHA-256. */
+const RAW_CODEC = 0x55;
+const SHA256_MULTIHASH = 0x12;
+const HOLDER_DOMAIN = new TextEncoder().encode("tesseras/holders/1\n");
+
+/**
+ * The CID holders of `tesseraId` announce under: CIDv1, raw codec, over
+ * a SHA-256 multihash of the domain-separated id. SHA-256 because
+ * kad-dht 16's provider handlers decode the key they receive (the
+ * multihash alone) as a CID, which only a sha2-256 multihash survives
+ * (measured: a blake3 multihash is refused as "Invalid CID").
+ *
+ * @example
+ * ```ts
+ * (await holderCid("ab".repeat(32))).toString(); // "bafkrei…"
+ * ```
+ */
+export async function holderCid(tesseraId: string): Promise<CID> {
+  assertTesseraId(tesseraId);
+  const input = new Uint8Array(HOLDER_DOMAIN.length + 32);
+  input.set(HOLDER_DOMAIN);
+  input.set(fromHex(tesseraId), HOLDER_DOMAIN.length);
+  return CID.createV1(
+    RAW_CODEC,
+    createDigest(SHA256_MULTIHASH, await sha256(input)),
+  );
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

@@ -82,7 +82,11 @@ export {
   TesserasNode,
   type TesserasNodeOptions,
 } from "./node.ts";
-export { Libp2pDhtPort, type Libp2pDhtPortOptions } from "./dht_port.ts";
+export {
+  holderCid,
+  Libp2pDhtPort,
+  type Libp2pDhtPortOptions,
+} from "./dht_port.ts";
 export {
   CATALOGUE_NAMESPACE,
   Libp2pRecords,

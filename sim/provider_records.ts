@@ -1,0 +1,75 @@
+/**
+ * The simulator's provider records: who announced holding shards of which
+ * tessera, as kad-dht keeps them (a record per announcer, valid for a
+ * while unless refreshed). A node announces only itself, as kad-dht's
+ * ADD_PROVIDER only records its sender; a key keeps at most
+ * `MAX_HOLDER_RECORDS` announcers (a flood beyond is dropped).
+ *
+ * @module
+ */
+import { MAX_HOLDER_RECORDS, type TesseraId } from "../lib/core/mod.ts";
+
+/** How long a record lives unrefreshed, ms: kad-dht's default, 48 h. */
+export const PROVIDER_VALIDITY_MS = 48 * 3600 * 1000;
+
+/**
+ * Provider records by tessera.
+ *
+ * @example
+ * ```ts
+ * import { ProviderRecords } from "./provider_records.ts";
+ * const records = new ProviderRecords();
+ * records.announce("ab".repeat(32), { node: 3, now: 0 });
+ * records.find("ab".repeat(32), { now: 1 }); // [3]
+ * ```
+ */
+export class ProviderRecords {
+  readonly #byKey = new Map<TesseraId, Map<number, number>>();
+  readonly #validityMs: number;
+  /** Announcements dropped because their key was full. */
+  dropped = 0;
+
+  /** @param validityMs how long a record lives unrefreshed */
+  constructor(validityMs = PROVIDER_VALIDITY_MS) {
+    this.#validityMs = validityMs;
+  }
+
+  /** Node `at.node` holds shards of `key` (refreshes its record). */
+  announce(key: TesseraId, at: { node: number; now: number }): void {
+    let records = this.#byKey.get(key);
+    if (!records) this.#byKey.set(key, records = new Map());
+    const expires = at.now + this.#validityMs;
+    if (records.has(at.node) || records.size < MAX_HOLDER_RECORDS) {
+      records.set(at.node, expires);
+      return;
+    }
+    // Full: an expired record makes room, else the flood is dropped.
+    for (const [node, until] of records) {
+      if (until <= at.now) {
+        records.delete(node);
+        records.set(at.node, expires);
+        return;
+      }
+    }
+    this.dropped++;
+  }
+
+  /** Announcers of `key` whose record is live, in announcement order. */
+  find(
+    key: TesseraId,
+    at: { now: number; limit?: number },
+  ): number[] {
+    const records = this.#byKey.get(key);
+    if (!records) return [];
+    const limit = at.limit ?? MAX_HOLDER_RECORDS;
+    const out: number[] = [];
+    for (const [node, until] of records) {
+      if (until <= at.now) {
+        records.delete(node);
+        continue;
+      }
+      if (out.length < limit) out.push(node);
+    }
+    return out;
+  }
+}
