@@ -17,6 +17,26 @@ async function placedMedium() {
   return { net, owner, report };
 }
 
+/** Shard `index` of the placed tessera carrying `data`. */
+function shardEnvelope(
+  report: { tesseraId: string; plan: FragmentEnvelope["plan"] },
+  shard: { index: number; data: Uint8Array },
+): FragmentEnvelope {
+  const { index, data } = shard;
+  return {
+    fragment: {
+      tesseraId: report.tesseraId,
+      index,
+      shardCount: report.plan.shardCount,
+      checksum: blake3Hex(data),
+    },
+    plan: report.plan,
+    originalSize: report.plan.size,
+    fragmentSize: data.length,
+    data,
+  };
+}
+
 Deno.test("every holder keeps the owner's signed manifest with its shard", async () => {
   const { net, owner, report } = await placedMedium();
   const tracked = await owner.holders.get(report.tesseraId);
@@ -54,18 +74,7 @@ Deno.test("a shard that does not match the kept manifest is refused, and nothing
   // A stranger's shard of the right plan and size, hashing to its own
   // checksum: the transport checks pass, the manifest does not.
   const data = testBytes(report.plan.shardSize, 99);
-  const envelope: FragmentEnvelope = {
-    fragment: {
-      tesseraId: report.tesseraId,
-      index,
-      shardCount: report.plan.shardCount,
-      checksum: blake3Hex(data),
-    },
-    plan: report.plan,
-    originalSize: report.plan.size,
-    fragmentSize: data.length,
-    data,
-  };
+  const envelope = shardEnvelope(report, { index, data });
   const hostile = net.node("p29");
   const ack = await hostile.dht.replicate(holder.id, envelope);
   assert.equal(ack.accepted, false);
@@ -84,18 +93,7 @@ Deno.test("a forged or altered manifest is refused by a fresh node, which keeps 
   const holderOf0 = report.placed.find((p) => p.index === index)!.peerId;
   const data =
     (await net.node(holderOf0).fragments.read(report.tesseraId, index))!;
-  const base: FragmentEnvelope = {
-    fragment: {
-      tesseraId: report.tesseraId,
-      index,
-      shardCount: report.plan.shardCount,
-      checksum: blake3Hex(data),
-    },
-    plan: report.plan,
-    originalSize: report.plan.size,
-    fragmentSize: data.length,
-    data,
-  };
+  const base = shardEnvelope(report, { index, data });
   // Signed by the hostile peer's key but naming the owner.
   const forged = {
     bytes: own.bytes,
