@@ -457,6 +457,13 @@ function isScreened(item: AttestationCheck | Screened): item is Screened {
  *
  * @example
  * ```ts
+ * import type { Attestation, Checksum, NodeIdentity } from "../core/mod.ts";
+ * declare const attestation: Attestation;
+ * declare const tesseraId: string;
+ * declare const peer: string;
+ * declare const nonce: Uint8Array;
+ * declare const checksums: Checksum[];
+ * declare const identity: NodeIdentity;
  * const check = await verifyAttestation(attestation, {
  *   tesseraId, peer, indices: [0], nonce, checksums,
  *   now: Date.now(), maxSkewMs: 300_000, verify: identity.verify,

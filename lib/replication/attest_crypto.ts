@@ -19,6 +19,7 @@ import { blake3KeyedHex } from "../codec/mod.ts";
  *
  * @example
  * ```ts
+ * declare const shard: Uint8Array;
  * const proof = attestationProof(crypto.getRandomValues(new Uint8Array(32)), shard);
  * ```
  */

@@ -158,6 +158,9 @@ export interface PlacementOptions extends DiversityOptions {
  *
  * @example
  * ```ts
+ * import type { PeerInfo } from "../core/mod.ts";
+ * declare const plan: PlanShape;
+ * declare const closestPeers: PeerInfo[];
  * const placement = planPlacement(plan, closestPeers, {
  *   maxPerSubnet: 2, smallReplicas: 7,
  * });
@@ -325,6 +328,7 @@ export interface HolderOf {
  *
  * @example
  * ```ts
+ * declare const plan: PlanShape;
  * placementTolerance(plan, [{ index: 0, peerId: "a" }, { index: 0, peerId: "b" }]);
  * // 1 for a Small tessera on two peers
  * ```
@@ -464,6 +468,7 @@ export interface PlacementSafety {
  *
  * @example
  * ```ts
+ * declare const plan: PlanShape;
  * const safety = placementSafety(plan, [
  *   { index: 0, peerId: "a", ip: "10.0.0.1" },
  *   { index: 0, peerId: "b", ip: "10.0.1.1" },
@@ -592,6 +597,7 @@ export interface CheckPlacementOptions {
  *
  * @example
  * ```ts
+ * declare const plan: PlanShape;
  * const violations = checkPlacement(plan, [
  *   { index: 0, peer: { id: "a", ip: "10.0.0.1" } },
  * ], { maxPerSubnet: 2, minTolerance: 0 });

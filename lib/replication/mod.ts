@@ -6,6 +6,25 @@
  *
  * @example
  * ```ts
+ * import type {
+ *   BlobStore,
+ *   Clock,
+ *   DhtPort,
+ *   FragmentStore,
+ *   HolderRegistry,
+ *   NodeIdentity,
+ *   ReciprocityLedger,
+ *   Rng,
+ * } from "../core/mod.ts";
+ * declare const dht: DhtPort;
+ * declare const fragments: FragmentStore;
+ * declare const ledger: ReciprocityLedger;
+ * declare const blobs: BlobStore;
+ * declare const holders: HolderRegistry;
+ * declare const identity: NodeIdentity;
+ * declare const clock: Clock;
+ * declare const rng: Rng;
+ * declare const bytes: Uint8Array;
  * import { RepairLoop, ReplicationService } from "./mod.ts";
  * const service = new ReplicationService({
  *   dht, fragments, ledger, blobs, holders, identity, clock, rng,

@@ -32,6 +32,11 @@ export interface RepairLoopOptions {
  *
  * @example
  * ```ts
+ * import type { Clock, Rng } from "../core/mod.ts";
+ * import type { ReplicationService } from "./service.ts";
+ * declare const service: ReplicationService;
+ * declare const clock: Clock;
+ * declare const rng: Rng;
  * const loop = new RepairLoop(service, { clock, rng });
  * loop.start();
  * // … on shutdown:

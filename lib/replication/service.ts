@@ -53,6 +53,21 @@ import type {
  *
  * @example
  * ```ts
+ * import type {
+ *   BlobStore,
+ *   DhtPort,
+ *   FragmentStore,
+ *   HolderRegistry,
+ *   NodeIdentity,
+ *   ReciprocityLedger,
+ * } from "../core/mod.ts";
+ * declare const dht: DhtPort;
+ * declare const fragments: FragmentStore;
+ * declare const ledger: ReciprocityLedger;
+ * declare const blobs: BlobStore;
+ * declare const holders: HolderRegistry;
+ * declare const identity: NodeIdentity;
+ * declare const bytes: Uint8Array;
  * const service = new ReplicationService({
  *   dht, fragments, ledger, blobs, holders, identity,
  * });
@@ -93,6 +108,10 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * import type { PeerStandingStore } from "../core/mod.ts";
+   * import type { ReplicationServiceInit } from "./types.ts";
+   * declare const init: ReplicationServiceInit;
+   * declare const standingStore: PeerStandingStore;
    * const service = new ReplicationService({ ...init, standingStore });
    * await service.loadStanding();
    * ```
@@ -118,6 +137,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const db: { close(): void };
    * await service.flushStanding();
    * db.close();
    * ```
@@ -153,6 +174,10 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * import type { ReplicateOptions } from "./types.ts";
+   * declare const service: ReplicationService;
+   * declare const bytes: Uint8Array;
+   * declare const onProgress: ReplicateOptions["onProgress"];
    * const report = await service.putTessera(bytes, { onProgress });
    * const { tesseraId, tolerance } = report;
    * ```
@@ -176,6 +201,7 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
    * const report = await service.putTesseraFile("/photos/2019.tar", {
    *   onEncode: (done, total) => {},
    *   onProgress: (p) => {},
@@ -205,6 +231,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const report = await service.replicateTessera(id);
    * ```
    */
@@ -222,6 +250,10 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * import type { FragmentEnvelope, PeerInfo } from "../core/mod.ts";
+   * declare const service: ReplicationService;
+   * declare const envelope: FragmentEnvelope;
+   * declare const sender: PeerInfo;
    * const ack = await service.receiveFragment(envelope, sender);
    * ```
    */
@@ -296,6 +328,9 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
+   * declare const peerId: string;
    * const check = await service.attestHolder(id, peerId);
    * check.proven; // indices proven
    * ```
@@ -315,6 +350,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const health = await service.checkTesseraHealth(id);
    * ```
    */
@@ -331,6 +368,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const report = await service.inspectTessera(id);
    * report.lostIndices;
    * ```
@@ -349,6 +388,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const report = await service.repairTessera(id);
    * ```
    */
@@ -378,6 +419,7 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
    * const report = await service.repairSweep();
    * const { repaired, degraded } = report;
    * ```
@@ -397,6 +439,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const bytes = await service.retrieveTessera(id);
    * ```
    */
@@ -418,6 +462,8 @@ export class ReplicationService implements InboundHandlers {
    *
    * @example
    * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
    * const chunks: Uint8Array[] = [];
    * await service.retrieveTesseraTo(id, {
    *   write: (b) => Promise.resolve(void chunks.push(b.slice())),

@@ -388,6 +388,11 @@ export interface RankOptions {
  *
  * @example
  * ```ts
+ * import type { PeerId, PeerInfo } from "../core/mod.ts";
+ * declare const peers: PeerInfo[];
+ * declare const standing: PeerStanding;
+ * declare const credits: ReadonlyMap<PeerId, number>;
+ * declare const now: number;
  * const { usable } = rankCandidates(peers, {
  *   standing, credits, size: 4096, tolerance: 256 * 2 ** 20, at: now,
  * });

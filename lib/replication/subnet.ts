@@ -43,7 +43,7 @@ export function subnetKey(ip: string | undefined): string | undefined {
  *
  * @example
  * ```ts
- * subnetOf({ id: "p", addresses: [] }); // "peer:p"
+ * subnetOf({ id: "p" }); // "peer:p"
  * ```
  */
 export function subnetOf(peer: Pick<PeerInfo, "id" | "ip">): string {
