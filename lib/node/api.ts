@@ -154,6 +154,7 @@ function json(body: unknown, status = 200): Response {
  *
  * @example
  * ```ts
+ * import { TesserasError } from "../core/mod.ts";
  * const res = errorResponse(new TesserasError("NOT_FOUND", "no such tessera"));
  * ```
  */

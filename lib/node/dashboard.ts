@@ -157,6 +157,13 @@ function asset(body: string, type: string): Response {
  *
  * @example
  * ```ts
+ * import { type ApiBackend, serveApi } from "./api.ts";
+ * import { SweepHistory } from "./sweep_history.ts";
+ * declare const backend: ApiBackend;
+ * declare const heldBytes: () => Promise<number>;
+ * declare const tmpDir: string;
+ * declare const token: string;
+ * const history = new SweepHistory();
  * const dashboard = new Dashboard({ backend, heldBytes, history, tmpDir });
  * serveApi(backend, { token, dashboard });
  * ```

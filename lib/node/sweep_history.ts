@@ -40,6 +40,8 @@ const DEFAULT_LIMIT = 500;
  *
  * @example
  * ```ts
+ * import type { SweepReport } from "../replication/mod.ts";
+ * declare const report: SweepReport;
  * const history = new SweepHistory();
  * history.record(report, "loop");
  * history.list().length; // 1

@@ -94,6 +94,9 @@ async function openInBrowser(url: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import type { Command } from "commander";
+ * declare const program: Command;
+ * declare const dataDirOf: (cmd: Command) => string;
  * program.addCommand(uiCommand({ dataDirOf, print: console.log }));
  * ```
  */

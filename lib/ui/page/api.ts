@@ -112,6 +112,7 @@ function parseJob(
  *
  * @example
  * ```ts
+ * declare const id: string;
  * await runJob("/v1/repair", { id });
  * ```
  */
@@ -146,6 +147,7 @@ export interface Transfer {
  *
  * @example
  * ```ts
+ * declare const file: File;
  * const { id } = await uploadFile(file, { onProgress: console.log });
  * ```
  */
@@ -211,6 +213,7 @@ export function uploadFile(
  *
  * @example
  * ```ts
+ * declare const id: string;
  * await downloadTessera(id, { name: "letter.pdf", onProgress: console.log });
  * ```
  */

@@ -28,6 +28,8 @@ function current(): (typeof PAGES)[number] {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
+ * import { render } from "preact";
  * render(html`<${App} />`, document.getElementById("app")!);
  * ```
  */

@@ -94,7 +94,7 @@ function optionsOf(spec: ChartSpec, width: number): uPlot.Options {
  * A uPlot chart in a figure.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * html`<${Chart} spec=${spec} />`;
  * ```
  */
@@ -128,6 +128,9 @@ function Chart({ spec }: { spec: ChartSpec }): VNode {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
+ * import type { SweepRow } from "./api.ts";
+ * declare const overview: { sweeps: SweepRow[] };
  * html`<${HealthChart} sweeps=${overview.sweeps} />`;
  * ```
  */
@@ -183,6 +186,9 @@ export function HealthChart(
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
+ * import type { SweepRow } from "./api.ts";
+ * declare const overview: { sweeps: SweepRow[] };
  * html`<${RepairTrafficChart} sweeps=${overview.sweeps} />`;
  * ```
  */
@@ -223,6 +229,9 @@ export function RepairTrafficChart(
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
+ * import type { PeerRow } from "./api.ts";
+ * declare const rows: PeerRow[];
  * html`<${SpacePerPeerChart} peers=${rows} />`;
  * ```
  */

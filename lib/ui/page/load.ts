@@ -25,6 +25,7 @@ const REFRESH_MS = 15_000;
  *
  * @example
  * ```ts
+ * import { getJson } from "./api.ts";
  * const { data, error, reload } = useLoad(() => getJson("/v1/ui/overview"));
  * ```
  */
@@ -58,6 +59,7 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
  * html`<${State} tone="ok" text="Safe" />`;
  * ```
  */
@@ -70,6 +72,8 @@ export function State({ tone, text }: { tone: Tone; text: string }): VNode {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
+ * declare const error: string | null;
  * html`<${ErrorNotice} error=${error} />`;
  * ```
  */

@@ -68,6 +68,7 @@ function SweepList({ sweeps }: { sweeps: readonly SweepRow[] }): VNode {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
  * html`<${OverviewPage} />`;
  * ```
  */

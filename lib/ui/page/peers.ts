@@ -52,6 +52,7 @@ function PeerLine({ peer }: { peer: PeerRow }): VNode {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
  * html`<${PeersPage} />`;
  * ```
  */

@@ -139,6 +139,7 @@ function message(err: unknown): string {
  *
  * @example
  * ```ts
+ * import { html } from "htm/preact";
  * html`<${TesserasPage} />`;
  * ```
  */
