@@ -1,47 +1,78 @@
 /**
- * The audits behind two checks: every owner's holder records against the
- * subnet cap (using the distributor's own `checkPlacement`), and every
- * ledger's deficits.
+ * The audits behind the checks: every owner's holder records against
+ * placement's rules (using the distributor's own `placementSafety`), and
+ * every ledger's deficits.
  *
  * @module
  */
-import type {
-  HolderRegistry,
-  PeerId,
-  ReciprocityLedger,
-  TesseraId,
+import {
+  type HolderRegistry,
+  isWholeCopy,
+  type PeerId,
+  type ReciprocityLedger,
+  type TesseraId,
 } from "../lib/core/mod.ts";
-import { checkPlacement } from "../lib/replication/mod.ts";
+import { placementSafety } from "../lib/replication/mod.ts";
+
+/** What {@linkcode placementAudit} finds in one owner's records. */
+export interface PlacementAudit {
+  /**
+   * Fully placed tesseras that one subnet outage can take (a subnet holds
+   * more of them than they can lose) although the network had subnets
+   * enough to spread them.
+   */
+  readonly subnetUnsafe: TesseraId[];
+  /** Fully placed tesseras whose holders survive fewer than `peerLosses` peer losses. */
+  readonly peerUnsafe: TesseraId[];
+}
 
 /**
- * Tesseras in `registry` whose holders put more than `maxPerSubnet`
- * distinct peers in one /24 (or /48). `ipOf` gives a peer's true address
- * (the record's own is used when it returns `undefined`).
+ * Every owner's holder records against placement's rules: no fully
+ * placed tessera may sit so that one subnet outage can take it while the
+ * network had room elsewhere (`subnets`: distinct subnets with a live
+ * peer; a Medium or Large tessera needs `shards / parity` of them, a
+ * Small one two), and each should survive `peerLosses` peer losses. `ipOf`
+ * gives a peer's true address (the record's own when it returns
+ * `undefined`). A tessera short of shards is mid-repair, not misplaced:
+ * only complete placements (every shard; Small: two copies) are judged.
  *
  * @example
  * ```ts
- * await subnetViolations(registry, (p) => ips.get(p), 2); // ["ab…"]
+ * await placementAudit(registry, { ipOf, subnets: 40, peerLosses: 2 });
+ * // { subnetUnsafe: [], peerUnsafe: [] }
  * ```
  */
-export async function subnetViolations(
+export async function placementAudit(
   registry: HolderRegistry,
-  ipOf: (peer: PeerId) => string | undefined,
-  maxPerSubnet: number,
-): Promise<TesseraId[]> {
-  const out: TesseraId[] = [];
+  options: {
+    readonly ipOf: (peer: PeerId) => string | undefined;
+    readonly subnets: number;
+    readonly peerLosses: number;
+  },
+): Promise<PlacementAudit> {
+  const subnetUnsafe: TesseraId[] = [];
+  const peerUnsafe: TesseraId[] = [];
   for (const t of await registry.list()) {
     const holders = await registry.holders(t.tesseraId);
-    const violations = checkPlacement(
+    const safety = placementSafety(
       t.plan,
       holders.map((h) => ({
         index: h.index,
-        peer: { id: h.peerId, ip: ipOf(h.peerId) ?? h.ip },
+        peerId: h.peerId,
+        ip: options.ipOf(h.peerId) ?? h.ip,
       })),
-      { maxPerSubnet, minTolerance: 0 },
     );
-    if (violations.some((v) => v.kind === "subnet_cap")) out.push(t.tesseraId);
+    const whole = isWholeCopy(t.plan);
+    if (whole ? safety.peers < 2 : safety.shards < t.plan.shardCount) continue;
+    const needed = whole
+      ? 2
+      : Math.ceil(t.plan.shardCount / Math.max(1, t.plan.parityShards));
+    if (safety.subnetLosses < 1 && options.subnets >= needed) {
+      subnetUnsafe.push(t.tesseraId);
+    }
+    if (safety.peerLosses < options.peerLosses) peerUnsafe.push(t.tesseraId);
   }
-  return out;
+  return { subnetUnsafe, peerUnsafe };
 }
 
 /** Deficits one ledger shows, split by the kind of peer. */

@@ -45,17 +45,22 @@ import {
   Libp2pDhtPort,
   type TesserasNode,
 } from "../lib/net/mod.ts";
-import { ReplicationService } from "../lib/replication/mod.ts";
+import {
+  ReplicationService,
+  TARGET_PEER_LOSSES,
+} from "../lib/replication/mod.ts";
 import { ShardCensus } from "./census.ts";
 import { outageTargets } from "./churn.ts";
 import { HealWatch } from "./heal.ts";
 import {
   auditDeficits,
-  auditSubnets,
+  auditPlacements,
   conclude,
   modelNinesOf,
+  PlacementFindings,
   progressOf,
   RunTally,
+  subnetCount,
   takeSample,
 } from "./outcome.ts";
 import { OutageWatch } from "./outage_watch.ts";
@@ -182,7 +187,7 @@ class FullStackWorld {
   readonly #outages: OutageWatch;
   readonly #tally = new RunTally();
   readonly #series: Sample[] = [];
-  readonly #violating = new Set<TesseraId>();
+  readonly #placements = new PlacementFindings();
   readonly #phases: Record<string, number> = {};
   #heals: HealWatch | null = null;
   /** A day here is one sweep on every owner: heal times at day resolution. */
@@ -347,12 +352,15 @@ class FullStackWorld {
     const s = this.#s;
     this.#phase("churned");
     const alive = this.#nodes.filter((n) => n.alive);
-    await auditSubnets(
+    await auditPlacements(
       alive.filter((n) => n.owner).map((n) => n.holders),
-      this.#violating,
+      this.#placements,
       {
-        ipOf: (p) => this.#ipOfPeer.get(p),
-        maxPerSubnet: this.#config.maxPerSubnet,
+        ipOf: (p: string) => this.#ipOfPeer.get(p),
+        subnets: subnetCount(
+          alive.map((n) => this.#ipOfPeer.get(n.node.peerId)!),
+        ),
+        peerLosses: s.promises.peerLosses ?? TARGET_PEER_LOSSES,
       },
     );
     const deficits = await auditDeficits(
@@ -368,7 +376,7 @@ class FullStackWorld {
       nodesEnd: alive.length,
       orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
         .length,
-      violating: this.#violating,
+      placements: this.#placements,
       deficits,
       modelNines: modelNinesOf(this.#census, {
         departures: this.#departures,

@@ -14,7 +14,8 @@ import type {
   ReplicationConfig,
   TesseraId,
 } from "../lib/core/mod.ts";
-import { ledgerDeficits, subnetViolations } from "./audit.ts";
+import { subnetOf } from "../lib/replication/mod.ts";
+import { ledgerDeficits, placementAudit } from "./audit.ts";
 import type { ShardCensus } from "./census.ts";
 import type { OutageRecord, SimProgress, SimulationResult } from "./result.ts";
 import type { Scenario } from "./scenario.ts";
@@ -107,31 +108,56 @@ export function progressOf(
   };
 }
 
+/** Tesseras a run's placement audits found at fault, ever. */
+export class PlacementFindings {
+  /** One subnet outage could take them while the network had subnets to spare. */
+  readonly subnetUnsafe = new Set<TesseraId>();
+  /** Their holders survived fewer peer losses than promised. */
+  readonly peerUnsafe = new Set<TesseraId>();
+}
+
 /**
- * Add to `into` the tesseras whose holder records, in any of the owners'
- * `registries`, put more distinct peers in one subnet than the cap.
+ * Audit the owners' holder records (`registries`) against placement's
+ * rules (see `placementAudit`) and add what breaks them to `into`.
+ * `ipOf` gives each peer's true address.
  *
  * @example
  * ```ts
- * await auditSubnets(owners.map((n) => n.holders), violating, { ipOf, maxPerSubnet: 2 });
+ * await auditPlacements(owners.map((n) => n.holders), findings, {
+ *   ipOf, subnets: 40, peerLosses: 2,
+ * });
  * ```
  */
-export async function auditSubnets(
+export async function auditPlacements(
   registries: Iterable<HolderRegistry>,
-  into: Set<TesseraId>,
+  into: PlacementFindings,
   options: {
     readonly ipOf: (peer: PeerId) => string | undefined;
-    readonly maxPerSubnet: number;
+    /** Distinct subnets with a live peer now. */
+    readonly subnets: number;
+    /** Peer losses each complete placement should survive. */
+    readonly peerLosses: number;
   },
 ): Promise<void> {
   for (const registry of registries) {
-    const bad = await subnetViolations(
-      registry,
-      options.ipOf,
-      options.maxPerSubnet,
-    );
-    for (const id of bad) into.add(id);
+    const found = await placementAudit(registry, options);
+    for (const id of found.subnetUnsafe) into.subnetUnsafe.add(id);
+    for (const id of found.peerUnsafe) into.peerUnsafe.add(id);
   }
+}
+
+/**
+ * Distinct subnets (IPv4 /24) among `ips`: the room a placement had.
+ *
+ * @example
+ * ```ts
+ * subnetCount(["10.0.0.1", "10.0.0.2", "10.0.1.1"]); // 2
+ * ```
+ */
+export function subnetCount(ips: Iterable<string>): number {
+  const keys = new Set<string>();
+  for (const ip of ips) keys.add(subnetOf({ id: ip, ip }));
+  return keys.size;
 }
 
 /** Deficits over every ledger of a run. */
@@ -178,8 +204,8 @@ export interface RunFacts {
   readonly nodesEnd: number;
   /** Tesseras whose owner left for good. */
   readonly orphaned: number;
-  /** Tesseras whose holder records ever broke the subnet cap. */
-  readonly violating: ReadonlySet<TesseraId>;
+  /** What the placement audits found. */
+  readonly placements: PlacementFindings;
   readonly deficits: DeficitTotals;
   /** Model durability (the level knows its departure rate and repair window). */
   readonly modelNines: number;
@@ -255,7 +281,8 @@ export function summarize(f: RunFacts): SimSummary {
     orphaned: f.orphaned,
     freeRiderUnrecoverableEver: census.lostEverByGroup.get("freeRider") ?? 0,
     unavailable: c.unavailable,
-    subnetViolations: f.violating.size,
+    subnetViolations: f.placements.subnetUnsafe.size,
+    peerLossViolations: f.placements.peerUnsafe.size,
     maxDeficitBytes: f.deficits.fairMax,
     maxFreeRiderDeficitBytes: f.deficits.frMax,
     deficitToleranceBytes: f.config.deficitToleranceBytes,

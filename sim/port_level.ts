@@ -15,6 +15,7 @@ import type {
 } from "../lib/core/mod.ts";
 import { blake3Hex, planTessera } from "../lib/codec/mod.ts";
 import type { MemoryHolderRegistry } from "../lib/memory/mod.ts";
+import { TARGET_PEER_LOSSES } from "../lib/replication/mod.ts";
 import { ShardCensus } from "./census.ts";
 import { ChurnDriver, type ChurnWorld } from "./churn.ts";
 import { settle, VirtualClock } from "./clock.ts";
@@ -23,11 +24,13 @@ import { SimNetwork } from "./network.ts";
 import { type NodeKind, SimNode } from "./node.ts";
 import {
   auditDeficits,
-  auditSubnets,
+  auditPlacements,
   conclude,
   modelNinesOf,
+  PlacementFindings,
   progressOf,
   RunTally,
+  subnetCount,
   takeSample,
 } from "./outcome.ts";
 import { OutageWatch } from "./outage_watch.ts";
@@ -84,7 +87,7 @@ class World implements ChurnWorld {
   readonly #placing = new Set<TesseraId>();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #series: Sample[] = [];
-  readonly #violating = new Set<TesseraId>();
+  readonly #placements = new PlacementFindings();
   readonly #tally = new RunTally();
   readonly #ownerOf = new Map<TesseraId, number>();
   readonly #owned = new Map<number, TesseraId[]>();
@@ -274,7 +277,7 @@ class World implements ChurnWorld {
       nodesEnd: this.#present.size,
       orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
         .length,
-      violating: this.#violating,
+      placements: this.#placements,
       deficits,
       modelNines: modelNinesOf(this.census, {
         departures: stats.departures,
@@ -428,14 +431,16 @@ class World implements ChurnWorld {
     }));
   }
 
-  /** Every owner's holder records against the subnet cap. */
+  /** Every owner's holder records against placement's rules. */
   async #audit(): Promise<void> {
-    await auditSubnets(this.#ownerRegistries(), this.#violating, {
-      ipOf: (p) => {
+    const online = [...this.#present].filter((i) => this.net.isOnline(i));
+    await auditPlacements(this.#ownerRegistries(), this.#placements, {
+      ipOf: (p: string) => {
         const j = this.net.indexOf(p);
         return j === undefined ? undefined : this.net.ip(j);
       },
-      maxPerSubnet: this.config.maxPerSubnet,
+      subnets: subnetCount(online.map((i) => this.net.ip(i))),
+      peerLosses: this.scenario.promises.peerLosses ?? TARGET_PEER_LOSSES,
     });
   }
 

@@ -137,7 +137,7 @@ function outcomeLines(result: SimulationResult): string[] {
     `| durability this run shows (95% confidence) | ${durabilityText(m)} |`,
     `| durability the model predicts (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
     `| time to heal after a loss of shards | ${healText(m.healAfterLoss)} |`,
-    `| subnet-cap violations | ${m.subnetViolations} |`,
+    `| tesseras one subnet outage could take (while subnets had room) / surviving fewer peer losses than promised | ${m.subnetViolations} / ${m.peerLossViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
     `| redundancy, free riders / fair owners, at the end | ${
@@ -212,8 +212,10 @@ function chartAndLegendLines(): string[] {
     "- Repair bytes are fragment bytes accepted by new holders outside first placement plus bytes fetched to rebuild;",
     "  pushes the receiver refused are counted apart (refused push bytes).",
     "- Redundancy is the mean fraction of the target placements that exist (1 = fully replicated); over the run, its mean over the daily samples (what the free-riders check compares).",
-    "- The subnet check audits every owner's holder records against the cap (at most",
-    "  `maxPerSubnet` distinct peers per /24) every few days and at the end.",
+    "- The subnet check audits every owner's holder records every few days and at the end: no fully placed tessera",
+    "  may sit so that one /24 outage takes it (a /24 holding more of it than it can lose) while the network had",
+    "  /24s enough to spread it (shards / parity of them; Small: two); placements also count when they survive",
+    "  fewer peer losses than promised (2 unless the scenario says).",
     "",
   ];
 }
@@ -252,7 +254,7 @@ export function renderText(result: SimulationResult): string {
     `  durability shown ${
       durabilityText(m)
     }; the model predicts ${m.durabilityModelNines} nines/year`,
-    `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet violations ${m.subnetViolations}`,
+    `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet-unsafe ${m.subnetViolations}, peer-loss-unsafe ${m.peerLossViolations}`,
     `  heal after a loss of shards: ${healText(m.healAfterLoss)}`,
     `  ${m.wallSeconds} s wall, ${
       Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))

@@ -96,6 +96,8 @@ export interface Promises {
   readonly freeRidersLoseFirst?: boolean;
   /** Every outage heals (degraded back to its level before) within this many hours. */
   readonly healWithinHours?: number;
+  /** Every fully placed tessera survives this many peer losses. */
+  readonly peerLosses?: number;
 }
 
 /** A complete scenario. */

@@ -74,8 +74,17 @@ export interface SimSummary {
   readonly freeRiderUnrecoverableEver: number;
   /** At the end: too few shards online to read now. */
   readonly unavailable: number;
-  /** Tesseras whose recorded holders ever broke the subnet cap. */
+  /**
+   * Tesseras whose recorded holders, fully placed, ever sat so that one
+   * subnet outage could take them (a /24 held more of them than they can
+   * lose) although the network had subnets enough to spread them.
+   */
   readonly subnetViolations: number;
+  /**
+   * Tesseras whose recorded holders, fully placed, ever survived fewer
+   * peer losses than the scenario promises (2 unless it says).
+   */
+  readonly peerLossViolations: number;
   /** Largest deficit any node's ledger shows for a present fair peer. */
   readonly maxDeficitBytes: number;
   /** Largest deficit any ledger shows for a free rider. */
@@ -290,10 +299,10 @@ export function evaluateChecks(
 ): SimCheck[] {
   const checks: SimCheck[] = [
     {
-      name: "subnet-cap",
+      name: "subnet-safety",
       ok: summary.subnetViolations === 0,
       detail:
-        `${summary.subnetViolations} tesseras with more peers in one subnet than the cap (must be 0)`,
+        `${summary.subnetViolations} tesseras one subnet outage could take while the network had subnets to spare (must be 0)`,
     },
     {
       name: "deficit-tolerance",
@@ -331,6 +340,14 @@ export function evaluateChecks(
       } vs fair owners' ${fmt(fair)} (must be lower; at the end ${
         fmt(summary.freeRiderRedundancy)
       } vs ${fmt(summary.fairRedundancy)})`,
+    });
+  }
+  if (promises.peerLosses !== undefined) {
+    checks.push({
+      name: "peer-losses",
+      ok: summary.peerLossViolations === 0,
+      detail:
+        `${summary.peerLossViolations} fully placed tesseras survived fewer than ${promises.peerLosses} peer losses (promised 0)`,
     });
   }
   if (promises.healWithinHours !== undefined) {

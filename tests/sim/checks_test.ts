@@ -4,7 +4,7 @@ import {
   MemoryReciprocityLedger,
 } from "../../lib/memory/mod.ts";
 import { planTessera } from "../../lib/codec/mod.ts";
-import { ledgerDeficits, subnetViolations } from "../../sim/audit.ts";
+import { ledgerDeficits, placementAudit } from "../../sim/audit.ts";
 import {
   durabilityShown,
   evaluateChecks,
@@ -35,6 +35,7 @@ const ok: SimSummary = {
   freeRiderUnrecoverableEver: 0,
   unavailable: 0,
   subnetViolations: 0,
+  peerLossViolations: 0,
   maxDeficitBytes: 100,
   maxFreeRiderDeficitBytes: 900,
   deficitToleranceBytes: 100,
@@ -70,6 +71,7 @@ const ok: SimSummary = {
   wallSeconds: 0,
 };
 const all = {
+  peerLosses: 2,
   zeroLost: true,
   zeroLostFair: true,
   freeRidersLoseFirst: true,
@@ -83,22 +85,24 @@ function failing(summary: SimSummary): string[] {
 Deno.test("every check passes on a clean summary", () => {
   const checks = evaluateChecks(ok, all);
   assert.deepEqual(checks.map((c) => c.name), [
-    "subnet-cap",
+    "subnet-safety",
     "deficit-tolerance",
     "zero-lost",
     "zero-lost-fair",
     "free-riders-lose-first",
+    "peer-losses",
     "heal-time",
   ]);
   assert.deepEqual(failing(ok), []);
   assert.deepEqual(evaluateChecks(ok, {}).map((c) => c.name), [
-    "subnet-cap",
+    "subnet-safety",
     "deficit-tolerance",
   ]);
 });
 
 Deno.test("each check fires on its violation", () => {
-  assert.deepEqual(failing({ ...ok, subnetViolations: 1 }), ["subnet-cap"]);
+  assert.deepEqual(failing({ ...ok, subnetViolations: 1 }), ["subnet-safety"]);
+  assert.deepEqual(failing({ ...ok, peerLossViolations: 1 }), ["peer-losses"]);
   assert.deepEqual(failing({ ...ok, maxDeficitBytes: 101 }), [
     "deficit-tolerance",
   ]);
@@ -134,29 +138,45 @@ Deno.test("each check fires on its violation", () => {
   assert.deepEqual(failing({ ...ok, healHours: [49] }), ["heal-time"]);
 });
 
-Deno.test("the subnet audit finds three holders in one /24 and passes two", async () => {
+Deno.test("the placement audit: one /24 that can take a tessera, while others had room; too few peer losses", async () => {
   const registry = new MemoryHolderRegistry({ now: () => 0 });
-  const plan = planTessera(5 << 20);
+  const plan = planTessera(5 << 20); // 16 + 8: a /24 may hold 8 shards
   const checksums = Array.from({ length: 24 }, () => "00".repeat(32));
-  await registry.track(T, { plan, checksums });
-  await registry.track(U, { plan, checksums });
+  for (const id of [T, U]) await registry.track(id, { plan, checksums });
   const ips = new Map([
     ["a", "10.1.1.1"],
     ["b", "10.1.1.2"],
-    ["c", "10.1.1.3"],
-    ["d", "10.1.2.1"],
+    ["c", "10.1.2.1"],
+    ["d", "10.1.3.1"],
   ]);
+  const ipOf = (p: string) => ips.get(p);
   for (let i = 0; i < 24; i++) {
+    // T: 12 shards in 10.1.1 (a and b), more than it can lose, and six
+    // on each of four peers (it survives one peer loss); U: 8 in each of
+    // three /24s on three peers (one peer loss too).
     await registry.addHolder(T, { index: i, peerId: "abcd"[i % 4] });
-    await registry.addHolder(U, { index: i, peerId: "abd"[i % 3] });
+    await registry.addHolder(U, { index: i, peerId: "acd"[i % 3] });
   }
-  assert.deepEqual(await subnetViolations(registry, (p) => ips.get(p), 2), [T]);
-  assert.deepEqual(await subnetViolations(registry, (p) => ips.get(p), 3), []);
-  // the record's own IP is used when the network does not know the peer
+  assert.deepEqual(
+    await placementAudit(registry, { ipOf, subnets: 3, peerLosses: 2 }),
+    { subnetUnsafe: [T], peerUnsafe: [T, U] },
+  );
+  // With too few subnets in the network, crowding one is no fault.
+  assert.deepEqual(
+    await placementAudit(registry, { ipOf, subnets: 2, peerLosses: 1 }),
+    { subnetUnsafe: [], peerUnsafe: [] },
+  );
+  // A tessera short of shards is mid-repair, not judged; the record's own
+  // IP counts when the network does not know the peer.
+  const V = "56".repeat(32);
+  await registry.track(V, { plan, checksums });
+  for (let i = 0; i < 23; i++) {
+    await registry.addHolder(V, { index: i, peerId: "a" });
+  }
   await registry.addHolder(U, { index: 0, peerId: "e", ip: "10.1.1.9" });
   assert.deepEqual(
-    (await subnetViolations(registry, (p) => ips.get(p), 2)).sort(),
-    [T, U].sort(),
+    await placementAudit(registry, { ipOf, subnets: 3, peerLosses: 2 }),
+    { subnetUnsafe: [T], peerUnsafe: [T, U] },
   );
 });
 

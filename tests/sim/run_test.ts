@@ -46,7 +46,7 @@ Deno.test("the trace scenario (latency, scripted churn) keeps its promises", asy
   assert.equal(r.summary.subnetViolations, 0);
   assert.ok(r.summary.repairBytes > 0, "departures caused repairs");
   assert.deepEqual(r.checks.map((c) => c.name), [
-    "subnet-cap",
+    "subnet-safety",
     "deficit-tolerance",
     "zero-lost",
   ]);
@@ -149,7 +149,7 @@ Deno.test("simCommand: exit 0 with a report, exit 2 on bad usage", async () => {
     );
     const md = await Deno.readTextFile(`${dir}/report.md`);
     assert.match(md, /^# Simulation report: quick/);
-    assert.match(md, /\| subnet-cap \| pass \|/);
+    assert.match(md, /\| subnet-safety \| pass \|/);
     for (const f of ["health.svg", "repair.svg", "deficits.svg"]) {
       assert.match(await Deno.readTextFile(`${dir}/${f}`), /^<svg /);
     }
