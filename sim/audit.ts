@@ -38,6 +38,9 @@ export interface PlacementAudit {
  *
  * @example
  * ```ts
+ * import type { HolderRegistry } from "../lib/core/mod.ts";
+ * declare const registry: HolderRegistry;
+ * declare const ipOf: (peer: string) => string | undefined;
  * await placementAudit(registry, { ipOf, subnets: 40, peerLosses: 2 });
  * // { subnetUnsafe: [], peerUnsafe: [] }
  * ```
@@ -92,6 +95,8 @@ export interface DeficitAudit {
  *
  * @example
  * ```ts
+ * import type { ReciprocityLedger } from "../lib/core/mod.ts";
+ * declare const ledger: ReciprocityLedger;
  * const { fairMax } = await ledgerDeficits(ledger, () => "fair");
  * ```
  */

@@ -73,6 +73,8 @@ export interface ShardCensusOptions {
  *
  * @example
  * ```ts
+ * import { MemoryFragmentStore } from "../lib/memory/mod.ts";
+ * declare const tesseraId: string;
  * const census = new ShardCensus({ smallReplicas: 7, isOnline: () => true });
  * const store = census.wrap(0, new MemoryFragmentStore());
  * // … after placement:

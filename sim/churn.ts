@@ -56,6 +56,11 @@ export interface ChurnStats {
  *
  * @example
  * ```ts
+ * import { SimRng } from "./mod.ts";
+ * declare const world: ChurnWorld;
+ * declare const rng: SimRng;
+ * declare const end: number;
+ * declare const initialNodes: number;
  * const churn = new ChurnDriver(world, { permanentPerMonth: 0.1 }, rng, end);
  * churn.start(initialNodes);
  * ```
@@ -187,6 +192,7 @@ export class ChurnDriver {
  *
  * @example
  * ```ts
+ * const ips = ["10.0.0.1", "10.0.1.1", "10.0.1.2"];
  * outageTargets({ atDay: 1, scope: "/24" }, [0, 1, 2], (i) => ips[i]);
  * // { label: "10.0.1.0/24 lost for good (2 nodes)", hit: [1, 2] }
  * ```

@@ -168,6 +168,7 @@ export function parseSimArgs(args: readonly string[]): SimCommandOptions {
  *
  * @example
  * ```ts
+ * declare const opts: SimCommandOptions;
  * // in main.ts, inside the commander action:
  * Deno.exit(await simCommand(opts));
  * ```

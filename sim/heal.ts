@@ -17,6 +17,9 @@ const HOUR = 3_600_000;
  *
  * @example
  * ```ts
+ * import type { ShardCensus, VirtualClock } from "./mod.ts";
+ * declare const census: ShardCensus;
+ * declare const clock: VirtualClock;
  * const heals = new HealWatch(census, { now: () => clock.now() });
  * census.onChange = (id) => heals.see(id);
  * heals.stats(); // { healed, open, medianHours, p95Hours, maxHours }

@@ -17,6 +17,7 @@ import { SimRng } from "./rng.ts";
  *
  * @example
  * ```ts
+ * declare const data: Uint8Array;
  * const keyring = new SimKeyring("seed");
  * const a = keyring.identity("a");
  * const sig = await a.sign(data);

@@ -72,6 +72,7 @@ export function cpl(
  *
  * @example
  * ```ts
+ * import { SimRng } from "./mod.ts";
  * const kad = new Kademlia({ rng: new SimRng(1), isOnline: () => true });
  * kad.add(0, 0x80000000, 0); kad.add(1, 0x40000000, 0);
  * kad.fill(0); kad.fill(1);

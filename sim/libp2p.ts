@@ -137,6 +137,7 @@ async function kadKey(bytes: Uint8Array): Promise<bigint> {
  *
  * @example
  * ```ts
+ * import { resolveScenario } from "./mod.ts";
  * const result = await runLibp2pSimulation(resolveScenario({
  *   scenario: "quick", nodes: 20, days: 3, tesseras: 10,
  * }));

@@ -9,7 +9,7 @@
  * ```ts
  * import { runSimulation, writeReport } from "./mod.ts";
  * const result = await runSimulation({ scenario: "quick", seed: 7 });
- * console.log(result.summary.lost, result.ok);
+ * console.log(result.summary.lostForGood, result.ok);
  * await writeReport(result, "out/sim");
  * ```
  *

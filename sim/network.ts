@@ -171,6 +171,10 @@ function offlineError(peer: PeerId | number): TesserasError {
  *
  * @example
  * ```ts
+ * import type { InboundHandlers } from "../lib/core/mod.ts";
+ * import { SimRng, VirtualClock } from "./mod.ts";
+ * declare const handlers: InboundHandlers;
+ * declare const id: string;
  * const clock = new VirtualClock();
  * const net = new SimNetwork({ clock, rng: new SimRng(1) });
  * const a = net.addNode({ ip: "10.0.0.1" });

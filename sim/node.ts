@@ -64,6 +64,16 @@ export interface SimNodeInit {
  *
  * @example
  * ```ts
+ * import type { ReplicationConfig, TierThresholds } from "../lib/core/mod.ts";
+ * import type { ShardCensus, SimNetwork, SimRng, VirtualClock } from "./mod.ts";
+ * declare const index: number;
+ * declare const net: SimNetwork;
+ * declare const census: ShardCensus;
+ * declare const clock: VirtualClock;
+ * declare const rng: SimRng;
+ * declare const config: Partial<ReplicationConfig>;
+ * declare const thresholds: TierThresholds;
+ * declare const capacityBytes: number;
  * const node = new SimNode({ index, net, census, clock, rng, config,
  *   thresholds, capacityBytes, graceMs: 0, kind: "fair" });
  * node.startLoop();

@@ -53,6 +53,11 @@ export interface OutageWatchOptions {
  *
  * @example
  * ```ts
+ * import type { ShardCensus } from "./mod.ts";
+ * declare const census: ShardCensus;
+ * declare const now: () => number;
+ * declare const epoch: number;
+ * declare const ownerAlive: (id: string) => boolean;
  * const watch = new OutageWatch(census, { now, epoch, ownerAlive });
  * const mark = watch.begin("10.0.1.0/24 lost for good (2 nodes)", [4, 5]);
  * // … the nodes go down …

@@ -61,6 +61,10 @@ export interface Population {
  *
  * @example
  * ```ts
+ * import type { Sample, ShardCensus } from "./mod.ts";
+ * declare const series: Sample[];
+ * declare const census: ShardCensus;
+ * declare const tally: RunTally;
  * series.push(takeSample(census, tally, { day: 1, online: 20, present: 20 }));
  * ```
  */
@@ -90,6 +94,9 @@ export function takeSample(
  *
  * @example
  * ```ts
+ * import type { ShardCensus, SimulationOptions } from "./mod.ts";
+ * declare const options: SimulationOptions;
+ * declare const census: ShardCensus;
  * options.onProgress?.(progressOf(census, { day: 3, days: 10 }));
  * ```
  */
@@ -123,6 +130,10 @@ export class PlacementFindings {
  *
  * @example
  * ```ts
+ * import type { HolderRegistry } from "../lib/core/mod.ts";
+ * declare const owners: { holders: HolderRegistry }[];
+ * declare const ipOf: (peer: string) => string | undefined;
+ * const findings = new PlacementFindings();
  * await auditPlacements(owners.map((n) => n.holders), findings, {
  *   ipOf, subnets: 40, peerLosses: 2,
  * });
@@ -175,6 +186,9 @@ export interface DeficitTotals {
  *
  * @example
  * ```ts
+ * import type { ReciprocityLedger } from "../lib/core/mod.ts";
+ * declare const nodes: { ledger: ReciprocityLedger }[];
+ * declare const classify: (peer: string) => "fair" | "freeRider" | "gone";
  * const { fairMax } = await auditDeficits(nodes.map((n) => n.ledger), classify);
  * ```
  */
@@ -229,6 +243,8 @@ export interface RunFacts {
  *
  * @example
  * ```ts
+ * import type { ShardCensus } from "./mod.ts";
+ * declare const census: ShardCensus;
  * modelNinesOf(census, { departures: 12, nodeDays: 3000, windowDays: 3 });
  * ```
  */
@@ -252,6 +268,7 @@ export function modelNinesOf(
  *
  * @example
  * ```ts
+ * declare const facts: RunFacts;
  * const summary = summarize(facts);
  * summary.tesseras === facts.tally.placed; // true
  * ```
@@ -316,7 +333,11 @@ export function summarize(f: RunFacts): SimSummary {
  *
  * @example
  * ```ts
- * return conclude(facts, { series, phaseSeconds });
+ * import type { Sample } from "./mod.ts";
+ * declare const facts: RunFacts;
+ * declare const series: Sample[];
+ * declare const phaseSeconds: Record<string, number>;
+ * const result = conclude(facts, { series, phaseSeconds });
  * ```
  */
 export function conclude(

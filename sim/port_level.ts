@@ -53,6 +53,7 @@ const EPOCH = Date.UTC(2030, 0, 1);
  *
  * @example
  * ```ts
+ * import { resolveScenario } from "./mod.ts";
  * const result = await runPortSimulation(resolveScenario({ scenario: "quick" }));
  * result.summary.stack; // "port"
  * ```

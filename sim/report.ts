@@ -78,6 +78,7 @@ export function renderCharts(result: SimulationResult): Record<string, string> {
  *
  * @example
  * ```ts
+ * import { runSimulation } from "./mod.ts";
  * const md = renderMarkdown(await runSimulation({ scenario: "quick" }));
  * ```
  */
@@ -226,6 +227,8 @@ function chartAndLegendLines(): string[] {
  *
  * @example
  * ```ts
+ * import type { SimulationResult } from "./mod.ts";
+ * declare const result: SimulationResult;
  * await writeReport(result, "out/sim");
  * ```
  */

@@ -78,7 +78,7 @@ function validate(s: Scenario): void {
  * @example
  * ```ts
  * const result = await runSimulation({ scenario: "quick", seed: 1 });
- * result.summary.lost; // 0
+ * result.summary.lostForGood; // 0
  * result.ok; // every check passed
  * ```
  */

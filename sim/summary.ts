@@ -289,6 +289,7 @@ export function modelDurability(model: DurabilityModel): number {
  *
  * @example
  * ```ts
+ * declare const summary: SimSummary;
  * const checks = evaluateChecks(summary, { zeroLost: true });
  * checks.every((c) => c.ok);
  * ```
@@ -430,6 +431,9 @@ export interface RedundancySource {
  *
  * @example
  * ```ts
+ * import type { ShardCensus } from "./mod.ts";
+ * declare const otherFields: Record<string, number>;
+ * declare const census: ShardCensus;
  * const summary = { ...otherFields, ...redundancyFields(census) };
  * ```
  */

@@ -14,6 +14,7 @@ import type { TopologySpec } from "./scenario.ts";
  *
  * @example
  * ```ts
+ * import { SimRng } from "./mod.ts";
  * const topo = new Topology({ nodesPer24: 2 }, new SimRng(1), 100);
  * topo.next(); // e.g. "11.0.3.1"
  * ```

@@ -51,6 +51,8 @@ interface SizeRange {
  *
  * @example
  * ```ts
+ * import { scaledThresholds, type Scenario, SimRng } from "./mod.ts";
+ * declare const scenario: Scenario;
  * const w = planWorkload(scenario, {
  *   rng: new SimRng("s").fork("workload"),
  *   thresholds: scaledThresholds(1 / 1024), freeRiders: 0,
