@@ -39,6 +39,7 @@ import {
 } from "./lib/node/mod.ts";
 import { ApiClient } from "./lib/node/client/mod.ts";
 import {
+  addNatOptions,
   createProgress,
   EXIT_FAILURE,
   EXIT_USAGE,
@@ -50,6 +51,7 @@ import {
   formatRepairReport,
   formatStatus,
   formatVerifyReport,
+  natFlagsOf,
   type Row,
   safetyWords,
   unrepairedCount,
@@ -132,7 +134,7 @@ function rootCommand(): Command {
 // ---- the daemon and its data directory: start, verify ----
 
 function addDaemonCommands(program: Command): void {
-  program.command("start")
+  addNatOptions(program.command("start"))
     .description("run a node until SIGINT or SIGTERM")
     .option("--listen <multiaddr...>", "addresses to listen on")
     .option("--bootstrap <multiaddr...>", "peers to join through")
@@ -177,6 +179,8 @@ interface StartOptions {
   publicOnly?: boolean;
   repairIntervalMs?: number;
   repairJitterMs?: number;
+  /** `--no-upnp`, `--no-mdns`, `--relay…` (see `addNatOptions`). */
+  [nat: string]: unknown;
 }
 
 async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
@@ -190,6 +194,7 @@ async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
     allowPrivateAddresses: opts.publicOnly ? false : undefined,
     repairIntervalMs: opts.repairIntervalMs,
     repairJitterMs: opts.repairJitterMs,
+    nat: natFlagsOf(opts),
   });
   await runDaemon(config);
 }
@@ -226,7 +231,9 @@ function addSimCommand(program: Command): void {
 
 function addNetworkCommands(program: Command): void {
   program.command("id")
-    .description("print this node's peer id and listen addresses")
+    .description(
+      "print this node's peer id, listen addresses, reachability and the addresses others can dial",
+    )
     .option("--json", "print JSON")
     .action(showId);
 
@@ -237,11 +244,19 @@ function addNetworkCommands(program: Command): void {
 }
 
 async function showId(opts: JsonOption, cmd: Command): Promise<void> {
-  const body = await (await clientOf(cmd)).get<
-    { peerId: string; addresses: string[] }
-  >("/v1/id");
+  const body = await (await clientOf(cmd)).get<{
+    peerId: string;
+    addresses: string[];
+    reachability?: string;
+    dialableAddresses?: string[];
+  }>("/v1/id");
   if (opts.json) return print(JSON.stringify(body));
-  print([body.peerId, ...body.addresses].join("\n"));
+  print([
+    body.peerId,
+    ...body.addresses,
+    `reachability: ${body.reachability ?? "unknown"}`,
+    ...(body.dialableAddresses ?? []).map((a) => `dialable: ${a}`),
+  ].join("\n"));
 }
 
 async function showPeers(opts: JsonOption, cmd: Command): Promise<void> {

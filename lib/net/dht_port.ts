@@ -22,11 +22,12 @@ import {
 } from "../core/mod.ts";
 import type { PeerId } from "@libp2p/interface";
 import { getLogger } from "@logtape/logtape";
-import type { Multiaddr } from "@multiformats/multiaddr";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
 import type { TesserasNode } from "./node.ts";
 import { toPeerInfo } from "./peer_info.ts";
+import { isDialableFrom, isRelayAddress } from "./reachability.ts";
 import { sendAttest } from "./protocol/attest.ts";
 import { sendProve } from "./protocol/prove.ts";
 import { parsePeerId } from "./protocol/exchange.ts";
@@ -124,6 +125,11 @@ export class Libp2pDhtPort implements DhtPort {
         ) {
           if (event.name === "FINAL_PEER") {
             candidates.set(event.peer.id.toString(), event.peer.id);
+          } else if (event.name === "PEER_RESPONSE") {
+            // Peers behind a NAT answer no DHT query (kad-dht does not run
+            // over relayed connections), so they are never FINAL_PEERs;
+            // the peers that know them name them, with relay addresses.
+            await this.#rememberCloser(event.closer, candidates);
           }
         }
       } catch (err) {
@@ -154,9 +160,43 @@ export class Libp2pDhtPort implements DhtPort {
     );
     for (const r of ranked) xorInPlace(r.distance, target);
     ranked.sort((a, b) => compareBytes(a.distance, b.distance));
-    return await Promise.all(
-      ranked.slice(0, count).map(({ id }) => this.#peerInfo(id)),
-    );
+    return await this.#reachable(ranked.map((r) => r.id), count);
+  }
+
+  async #rememberCloser(
+    closer: readonly { id: PeerId; multiaddrs: Multiaddr[] }[],
+    candidates: Map<string, PeerId>,
+  ): Promise<void> {
+    for (const peer of closer) {
+      if (!peer.multiaddrs.some(isRelayAddress)) continue;
+      candidates.set(peer.id.toString(), peer.id);
+      await this.#node.libp2p.peerStore.merge(peer.id, {
+        multiaddrs: peer.multiaddrs,
+      }).catch(() => {});
+    }
+  }
+
+  /**
+   * The first `count` of `ids` that we can reach: connected now, or with
+   * an address we can dial (public, relay, or on our own LAN). A peer that
+   * advertises only another LAN's private addresses is no holder: nobody
+   * could audit it or fetch from it (docs/nat.md).
+   */
+  async #reachable(ids: readonly PeerId[], count: number): Promise<PeerInfo[]> {
+    const own = this.#node.libp2p.getMultiaddrs();
+    const out: PeerInfo[] = [];
+    for (let at = 0; at < ids.length && out.length < count; at += count) {
+      const batch = ids.slice(at, at + count);
+      const infos = await Promise.all(batch.map((id) => this.#peerInfo(id)));
+      for (const [i, info] of infos.entries()) {
+        if (out.length >= count) break;
+        const connected = this.#node.libp2p.getConnections(batch[i])
+          .some((c) => c.status === "open");
+        const addrs = info.addresses.map((a) => multiaddr(a));
+        if (connected || isDialableFrom(addrs, own)) out.push(info);
+      }
+    }
+    return out;
   }
 
   /**

@@ -87,6 +87,29 @@ export {
   Libp2pDhtPort,
   type Libp2pDhtPortOptions,
 } from "./dht_port.ts";
+export { type NatOptions, natParts, type RelayServerMode } from "./nat.ts";
+export {
+  AUTONAT_PROTOCOL,
+  NatMonitor,
+  type ReachabilityReport,
+} from "./nat_monitor.ts";
+export {
+  classifyReachability,
+  isDialableFrom,
+  isPublicAddress,
+  isRelayAddress,
+  type OwnAddress,
+  type Reachability,
+  usableAddresses,
+} from "./reachability.ts";
+export {
+  DEFAULT_RELAY_LIMITS,
+  RelayBudget,
+  type RelayBudgetOptions,
+  type RelayCredit,
+  type RelayLimits,
+  relayLimits,
+} from "./relay_policy.ts";
 export {
   CATALOGUE_NAMESPACE,
   Libp2pRecords,

@@ -41,6 +41,8 @@ import {
 import { Libp2pNodeIdentity } from "./identity.ts";
 import { type NetCounters, NetMetrics } from "./metrics.ts";
 import { toPeerInfo } from "./peer_info.ts";
+import { type NatOptions, type NatParts, natParts } from "./nat.ts";
+import { NatMonitor, type ReachabilityReport } from "./nat_monitor.ts";
 import { libp2pLogger } from "./quiet_logger.ts";
 import { attestSpec } from "./protocol/attest.ts";
 import { type InboundSpec, serveInbound } from "./protocol/exchange.ts";
@@ -163,6 +165,11 @@ export interface TesserasNodeOptions {
   readonly dht?: DhtTuningOptions;
   /** Rules of the DHT records the node stores (catalogue records). */
   readonly records?: RecordRules;
+  /**
+   * NAT traversal (AutoNAT, UPnP, relay, DCUtR, mDNS); absent: none of
+   * them (loopback tests, the simulator). Ignored on the memory transport.
+   */
+  readonly nat?: NatOptions;
 }
 
 /** What `/metrics` and `/health` need from the network, in one call. */
@@ -179,6 +186,8 @@ export interface NetStats {
   readonly routingTableSize: number;
   /** Per-protocol message and error counters. */
   readonly protocols: NetCounters;
+  /** Reachability and relay figures. */
+  readonly reachability: ReachabilityReport;
 }
 
 /** The default per-peer replicate throttle. */
@@ -191,7 +200,7 @@ type Services = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
-};
+} & Record<string, unknown>;
 
 /** The parts of kad-dht's implementation we use beyond its interface. */
 interface KadRoutingTable {
@@ -217,6 +226,7 @@ export class TesserasNode {
   readonly metrics: NetMetrics = new NetMetrics();
 
   readonly #options: TesserasNodeOptions;
+  readonly #nat: NatMonitor;
   #handlers: InboundHandlers | undefined;
   #background = new AbortController();
   #tasks: Promise<void>[] = [];
@@ -225,9 +235,18 @@ export class TesserasNode {
   #startedAt = 0;
 
   /** Use {@linkcode createTesserasNode}. */
-  constructor(libp2p: Libp2p<Services>, options: TesserasNodeOptions) {
+  constructor(
+    libp2p: Libp2p<Services>,
+    options: TesserasNodeOptions,
+    parts: { readonly nat?: NatMonitor } = {},
+  ) {
     this.libp2p = libp2p;
     this.#options = options;
+    this.#nat = parts.nat ?? new NatMonitor(libp2p, {
+      reservations: 0,
+      dialDiscovered: false,
+      relayServer: "off",
+    });
     this.#handlers = options.handlers;
     this.peerId = libp2p.peerId.toString();
     this.identity = new Libp2pNodeIdentity(options.privateKey);
@@ -272,6 +291,7 @@ export class TesserasNode {
     }
     this.#running = true;
     this.#startedAt = Date.now();
+    if (this.#options.nat !== undefined) this.#nat.start();
     this.#watchPeers();
     this.#spawn(this.#preloadAndBootstrap());
     this.#scheduleBootstrapRetry();
@@ -288,6 +308,7 @@ export class TesserasNode {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#nat.stop();
     this.#background.abort(new Error("node stopping"));
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
@@ -334,7 +355,16 @@ export class TesserasNode {
       connectedPeers: running ? this.connectedPeers().length : 0,
       routingTableSize: running ? this.routingTableSize() : 0,
       protocols: this.counters(),
+      reachability: this.reachability(),
     };
+  }
+
+  /**
+   * Whether others can dial us (`public`, `private`, `unknown`), the
+   * addresses they can use, and our relay figures.
+   */
+  reachability(): ReachabilityReport {
+    return this.#nat.report();
   }
 
   /** A snapshot of the per-protocol counters. */
@@ -430,6 +460,8 @@ export class TesserasNode {
         {
           maxInboundStreams: spec.limits.maxInboundStreams,
           maxOutboundStreams: spec.limits.maxOutboundStreams,
+          // Relayed connections carry shards within the relay's limits.
+          runOnLimitedConnection: true,
         },
       );
     }
@@ -679,6 +711,12 @@ export async function createTesserasNode(
     ? undefined
     // Node's net.connect option, passed through by @libp2p/tcp.
     : { localAddress } as Record<string, unknown>;
+  const late: { monitor?: NatMonitor } = {};
+  const nat = useMemory || options.nat === undefined
+    ? undefined
+    : natParts(options.nat, {
+      serving: () => late.monitor?.serving() ?? false,
+    });
   let libp2p: Libp2p<Services>;
   try {
     libp2p = await createLibp2p({
@@ -696,7 +734,11 @@ export async function createTesserasNode(
           ? undefined
           : [...options.announce],
       },
-      transports: [useMemory ? memory() : tcp({ dialOpts: tcpDialOpts })],
+      transports: [
+        useMemory ? memory() : tcp({ dialOpts: tcpDialOpts }),
+        ...(nat?.transports ?? []) as [],
+      ],
+      connectionGater: nat?.connectionGater,
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({
         maxInboundStreams: streamsPerConnection,
@@ -723,6 +765,7 @@ export async function createTesserasNode(
           ...kadTuningInit(options.dht),
           ...(options.records ? recordKadInit(options.records) : {}),
         }),
+        ...nat?.services as Record<string, never>,
       },
     });
   } catch (cause) {
@@ -733,5 +776,19 @@ export async function createTesserasNode(
     );
   }
   applyKadTuning(libp2p.services.dht, options.dht);
-  return new TesserasNode(libp2p, options);
+  late.monitor = natMonitor(libp2p, options.nat, nat);
+  return new TesserasNode(libp2p, options, { nat: late.monitor });
+}
+
+function natMonitor(
+  libp2p: Libp2p<Services>,
+  options: NatOptions | undefined,
+  parts: NatParts | undefined,
+): NatMonitor {
+  return new NatMonitor(libp2p, {
+    reservations: parts === undefined ? 0 : options?.relayReservations ?? 2,
+    dialDiscovered: parts !== undefined && options?.mdns === true,
+    relayServer: parts === undefined ? "off" : options?.relayServer ?? "off",
+    budget: parts?.budget,
+  });
 }

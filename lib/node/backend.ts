@@ -47,6 +47,7 @@ import {
   sealFile,
 } from "./private_files.ts";
 import { newContentKey } from "../crypto/mod.ts";
+import { reachabilityJson } from "./reachability.ts";
 
 /** What the backend answers from. */
 export interface DaemonParts {
@@ -141,6 +142,7 @@ export class DaemonBackend implements ApiBackend {
       peer_count: node.connectedPeers().length,
       uptime_seconds: Math.floor((Date.now() - node.startedAt) / 1000),
       bootstrap_mode: config.bootstrapMode,
+      reachability: reachabilityJson(node.reachability()),
       storage: {
         total_peers: stats.totalPeers,
         total_addresses: stats.totalAddresses,
@@ -167,15 +169,19 @@ export class DaemonBackend implements ApiBackend {
       minFreeSpaceBytes: config.replication.minFreeSpaceBytes,
       deficitToleranceBytes: config.replication.deficitToleranceBytes,
       counters: node.counters(),
+      reachability: node.reachability(),
     });
   }
 
   /** Peer id and listen addresses. */
   identity(): Promise<unknown> {
     const { node } = this.#parts;
+    const reachability = node.reachability();
     return Promise.resolve({
       peerId: node.peerId,
       addresses: node.multiaddrs(),
+      reachability: reachability.reachability,
+      dialableAddresses: reachability.addresses,
     });
   }
 

@@ -11,6 +11,7 @@ import {
   TesserasError,
 } from "../core/mod.ts";
 import { dataLayout } from "./paths.ts";
+import { type NatConfig, natConfig, type NatFlags } from "./reachability.ts";
 
 /** Default TCP listen address of a node. */
 export const DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001";
@@ -37,6 +38,8 @@ export interface NodeConfig {
   readonly allowPrivateAddresses: boolean;
   /** Replication settings. */
   readonly replication: ReplicationConfig;
+  /** NAT traversal: UPnP, mDNS, relay (see `reachability.ts`). */
+  readonly nat: NatConfig;
 }
 
 /** Values as given on the command line; absent means "not given". */
@@ -57,6 +60,8 @@ export interface NodeFlags {
   readonly repairIntervalMs?: number;
   /** `--repair-jitter-ms` */
   readonly repairJitterMs?: number;
+  /** `--no-upnp`, `--no-mdns`, `--relay…` */
+  readonly nat?: NatFlags;
 }
 
 /** Options of {@linkcode loadNodeConfig}. */
@@ -65,9 +70,12 @@ export interface LoadConfigOptions {
   readonly env?: (name: string) => string | undefined;
 }
 
-type FileConfig = Partial<Omit<NodeConfig, "dataDir" | "replication">> & {
-  replication?: Partial<ReplicationConfig>;
-};
+type FileConfig =
+  & Partial<Omit<NodeConfig, "dataDir" | "replication" | "nat">>
+  & {
+    replication?: Partial<ReplicationConfig>;
+    nat?: Partial<NatConfig>;
+  };
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === "") return undefined;
@@ -144,6 +152,7 @@ export async function loadNodeConfig(
       bool(env("TESSERAS_ALLOW_PRIVATE")) ?? file.allowPrivateAddresses ??
       true,
     replication: replicationOf(file, { env, flags }),
+    nat: natConfig(flags.nat ?? {}, env, file.nat),
   };
 }
 

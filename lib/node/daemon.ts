@@ -48,6 +48,7 @@ import {
   refreshLoop,
   restoreLoop,
 } from "./network_catalogue.ts";
+import { natOptionsFor } from "./reachability.ts";
 
 const log = getLogger(["tesseras", "node"]);
 
@@ -289,6 +290,12 @@ async function buildNetwork(
     records: catalogueRecordRules(),
     onPeerSeen: (id, addr, info) =>
       recordPeer(stores.peers, { id, addr, info }),
+    nat: natOptionsFor(config.nat, {
+      listen: config.listen,
+      // Reciprocity: a peer may relay as much again as it stores for us.
+      credit: async (peer) =>
+        (await stores.ledger.get(peer))?.bytesTheyStoreForUs ?? 0,
+    }),
   });
   const service = new ReplicationService({
     dht: new Libp2pDhtPort(node),

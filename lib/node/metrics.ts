@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { NetCounters } from "../net/mod.ts";
+import type { NetCounters, ReachabilityReport } from "../net/mod.ts";
+import { reachabilityMetrics } from "./reachability.ts";
 
 /** The figures `/metrics` reports. */
 export interface MetricsSnapshot {
@@ -33,6 +34,8 @@ export interface MetricsSnapshot {
   readonly deficitToleranceBytes: number;
   /** Per-protocol message counters. */
   readonly counters: NetCounters;
+  /** Reachability and relay figures, when known. */
+  readonly reachability?: ReachabilityReport;
 }
 
 function gauge(name: string, help: string, value: number): string[] {
@@ -130,5 +133,8 @@ export function renderMetrics(s: MetricsSnapshot): string {
       `tesseras_protocol_rate_limited_total{protocol="${protocol}"} ${c.inboundRateLimited}`,
     );
   }
-  return [...lines, ...errors, ...limited, ""].join("\n");
+  const reach = s.reachability === undefined
+    ? []
+    : reachabilityMetrics(s.reachability);
+  return [...lines, ...errors, ...limited, ...reach, ""].join("\n");
 }

@@ -74,6 +74,16 @@ export {
   type VerifyReport,
 } from "./verify.ts";
 export {
+  DEFAULT_NAT_CONFIG,
+  type NatConfig,
+  natConfig,
+  type NatFlags,
+  natOptionsFor,
+  reachabilityJson,
+  reachabilityMetrics,
+  RELAY_MODES,
+} from "./reachability.ts";
+export {
   Dashboard,
   DashboardSessions,
   LOGIN_LINK_TTL_MS,

@@ -46,8 +46,11 @@ Deno.test("daemon: api.json, /health, refuses a second daemon, SIGTERM exits 0 w
 
       const id = await runTesseras(["--data-dir", dir, "id"]);
       assert.equal(id.code, 0);
-      const [peer, ...addrs] = id.stdout.trim().split("\n");
+      const [peer, ...lines] = id.stdout.trim().split("\n");
       assert.equal(peer, daemon.peerId);
+      // Loopback only: nobody outside this machine can dial it.
+      assert.ok(lines.includes("reachability: private"), id.stdout);
+      const addrs = lines.filter((l) => l.startsWith("/"));
       assert.ok(addrs.length > 0);
       for (const a of addrs) assert.ok(a.endsWith(`/p2p/${daemon.peerId}`));
 

@@ -585,7 +585,11 @@ export async function requestResponse(
   try {
     const target = parsePeerId(peer);
     try {
-      stream = await libp2p.dialProtocol(target, protocol, { signal });
+      stream = await libp2p.dialProtocol(target, protocol, {
+        signal,
+        // Through a relay too, within its limits (docs/nat.md).
+        runOnLimitedConnection: true,
+      });
     } catch (err) {
       throw clientFailure(err, options, "UNREACHABLE", peer);
     }
