@@ -27,6 +27,7 @@ import {
 } from "./netns/internet.ts";
 import {
   cli,
+  healthOf,
   type NsDaemon,
   reachabilityOf,
   startNsDaemon,
@@ -50,7 +51,9 @@ const LAYOUT = {
 async function skipReason(): Promise<string | undefined> {
   const reason = await unavailableReason();
   if (reason !== undefined) return reason;
-  if (!(await which("miniupnpd"))) return "no miniupnpd command";
+  for (const tool of ["miniupnpd", "curl"]) {
+    if (!(await which(tool))) return `no ${tool} command`;
+  }
   return undefined;
 }
 
@@ -130,7 +133,12 @@ async function waitForReachability(inet: Internet, homes: NsDaemon[]) {
 async function putFile(inet: Internet, owner: NsDaemon, path: string) {
   const put = await cli(inet, owner, ["put", path, "--json"]);
   assert.ok(put.ok, `put failed: ${put.stderr}`);
-  return JSON.parse(put.stdout) as { id: string; placed: number };
+  return JSON.parse(put.stdout) as
+    & { id: string; placed: number }
+    & Record<
+      string,
+      unknown
+    >;
 }
 
 Deno.test({
@@ -160,6 +168,12 @@ Deno.test({
       data[12345] ^= 0x5a; // not pure repetition
       const file = `${root}/h2/memories.bin`;
       await Deno.writeFile(file, data);
+      // Placement asks the DHT; the bootstrap node must know everyone.
+      await until(
+        async () => (await healthOf(inet, boot)).peer_count >= 6,
+        "the bootstrap node connected to every node",
+        20_000,
+      );
       const put = await putFile(inet, h2, file);
       // Audits: every holder answers a fresh challenge, signed (through
       // relays for h3 and h4); the live holders are the ones that passed.
@@ -173,7 +187,9 @@ Deno.test({
       const holders = new Set(report.holders.map((h) => h.peerId));
       assert.ok(
         holders.has(h3.peerId) || holders.has(h4.peerId),
-        `no masqueraded home holds a shard that passed its audit: ${status.stdout}`,
+        `no masqueraded home holds a shard that passed its audit: put ${
+          JSON.stringify(put)
+        }, status ${status.stdout}`,
       );
       assert.ok(
         holders.has(h1.peerId),

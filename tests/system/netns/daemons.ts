@@ -109,6 +109,22 @@ export interface HealthReachability {
   readonly relay: Record<string, number | boolean>;
 }
 
+/** A daemon's `/health` through curl in its namespace. */
+export async function healthOf(
+  inet: Internet,
+  daemon: NsDaemon,
+): Promise<{ peer_count: number; reachability: HealthReachability }> {
+  const r = await inet.exec(daemon.name, [
+    "curl",
+    "-sf",
+    "--max-time",
+    "5",
+    "http://127.0.0.1:7431/health",
+  ]);
+  if (!r.ok) throw new Error(`/health in ${daemon.name} failed`);
+  return JSON.parse(r.stdout);
+}
+
 /**
  * `/health`'s reachability of `daemon`, through curl in its namespace
  * (a deno CLI start costs a second; curl a few ms). Without curl:
@@ -118,17 +134,7 @@ export async function reachabilityOf(
   inet: Internet,
   daemon: NsDaemon,
 ): Promise<HealthReachability> {
-  if (await hasCurl) {
-    const r = await inet.exec(daemon.name, [
-      "curl",
-      "-sf",
-      "--max-time",
-      "5",
-      "http://127.0.0.1:7431/health",
-    ]);
-    if (!r.ok) throw new Error(`/health in ${daemon.name} failed`);
-    return JSON.parse(r.stdout).reachability;
-  }
+  if (await hasCurl) return (await healthOf(inet, daemon)).reachability;
   const r = await cli(inet, daemon, ["id", "--json"]);
   if (!r.ok) throw new Error(`id in ${daemon.name} failed: ${r.stderr}`);
   const id = JSON.parse(r.stdout);
