@@ -11,6 +11,7 @@ import {
   circuitRelayTransport,
 } from "@libp2p/circuit-relay-v2";
 import { dcutr } from "@libp2p/dcutr";
+import { identifyPush } from "@libp2p/identify";
 import type { ConnectionGater, PeerId } from "@libp2p/interface";
 // @ts-types="./mdns_types.d.ts"
 import { mdns } from "@libp2p/mdns";
@@ -84,7 +85,13 @@ export function natParts(
   const budget = mode === "off"
     ? undefined
     : new RelayBudget(limits, { credit: options.relayCredit });
-  const services: Record<string, unknown> = {};
+  // Our addresses change after start (AutoNAT verifies one, UPnP maps one,
+  // a relay grants a slot): identify push tells connected peers, whose DHT
+  // answers then carry them. Without it peers keep the addresses of our
+  // first handshake (loopback and LAN only, for a home node).
+  const services: Record<string, unknown> = {
+    identifyPush: identifyPush({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+  };
   if (options.autonat !== false) {
     // v2: the server dials back on a fresh connection (v1 in js-libp2p
     // reuses the requester's own connection and so fails every TCP check

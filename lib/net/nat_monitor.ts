@@ -27,6 +27,17 @@ import type { RelayBudget } from "./relay_policy.ts";
 
 const log = getLogger(["tesseras", "net", "nat"]);
 
+const RELAY_HOP = "/libp2p/circuit/relay/0.2.0/hop";
+
+/** Direct connections a private node keeps open (it cannot be dialled). */
+const PRIVATE_MIN_PEERS = 8;
+
+/** The relay's peer id in a relay address (`…/p2p/<relay>/p2p-circuit…`). */
+function relayOf(addr: string): string {
+  const m = /\/p2p\/([^/]+)\/p2p-circuit/.exec(addr);
+  return m === null ? "" : m[1];
+}
+
 /** The AutoNAT protocol id under our prefix. */
 export const AUTONAT_PROTOCOL = "/tesseras/autonat/2/dial-request";
 
@@ -86,7 +97,11 @@ export class NatMonitor {
   readonly #libp2p: Libp2p;
   readonly #options: NatMonitorOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #reserving = false;
+  #pending = new Set<string>();
+  #scanning = false;
+  #dialing = false;
+  #announced = "";
+  #refused = new Map<string, number>();
   #last: Reachability = "unknown";
   #signal: AbortController | undefined;
 
@@ -181,7 +196,14 @@ export class NatMonitor {
       this.#last = now;
     }
     if (now === "unknown") this.#askAutoNat();
-    if (now === "private") this.#reserveRelays();
+    this.#announceRelays();
+    if (now === "private") this.#dialOut();
+    if (now === "private" && !this.#scanning) {
+      this.#scanning = true;
+      this.#reserveRelays().catch(() => {}).finally(() => {
+        this.#scanning = false;
+      });
+    }
   }
 
   /** Ask up to 3 connected AutoNAT peers to dial our new candidates. */
@@ -198,22 +220,119 @@ export class NatMonitor {
     }
   }
 
-  #reserveRelays(): void {
-    const count = this.#options.reservations;
-    if (count <= 0 || this.#reserving) return;
+  /**
+   * Hold `reservations` slots on relays we are directly connected to. Each
+   * is a configured reservation (`<relay>/p2p-circuit`), not the relay
+   * transport's own search, which walks the DHT without pause until it has
+   * found enough relays (a busy loop where fewer relays exist). A relay
+   * that refuses is asked again after a minute.
+   */
+  async #reserveRelays(): Promise<void> {
+    const wanted = this.#options.reservations;
     const transports = this.#component<TransportManagerLike>(
       "transportManager",
     );
-    if (transports === undefined) return;
-    this.#reserving = true;
-    const addrs = Array.from(
-      { length: count },
-      () => multiaddr("/p2p-circuit"),
+    if (wanted <= 0 || transports === undefined) return;
+    const held = new Set(
+      this.report().relayAddresses.map(relayOf).filter((r) => r !== ""),
     );
-    log.info("private: reserving {count} relay slots", { count });
-    transports.listen(addrs).catch((err) => {
-      this.#reserving = false;
-      log.warn("cannot listen on relays: {error}", { error: String(err) });
+    const now = Date.now();
+    let missing = wanted - held.size - this.#pending.size;
+    for (const conn of this.#libp2p.getConnections()) {
+      if (missing <= 0) break;
+      const relay = conn.remotePeer.toString();
+      if (
+        held.has(relay) || this.#pending.has(relay) ||
+        (this.#refused.get(relay) ?? 0) > now ||
+        conn.direction !== "outbound" || conn.limits !== undefined ||
+        !(await this.#speaksHop(conn))
+      ) continue;
+      missing--;
+      this.#reserveOn(transports, conn);
+    }
+  }
+
+  async #speaksHop(conn: Connection): Promise<boolean> {
+    try {
+      const peer = await this.#libp2p.peerStore.get(conn.remotePeer);
+      return peer.protocols.includes(RELAY_HOP);
+    } catch {
+      return false;
+    }
+  }
+
+  #reserveOn(transports: TransportManagerLike, conn: Connection): void {
+    const relay = conn.remotePeer.toString();
+    const base = conn.remoteAddr.toString();
+    const addr = base.endsWith(`/p2p/${relay}`) ? base : `${base}/p2p/${relay}`;
+    this.#pending.add(relay);
+    transports.listen([multiaddr(`${addr}/p2p-circuit`)])
+      .then(() => log.info("holding a slot on relay {relay}", { relay }))
+      .catch((err) => {
+        this.#refused.set(relay, Date.now() + 60_000);
+        log.debug("relay {relay} gave no slot: {error}", {
+          relay,
+          error: String(err),
+        });
+      })
+      .finally(() => this.#pending.delete(relay));
+  }
+
+  /**
+   * When our relay addresses change, look up our own id in the DHT: the
+   * peers closest to us connect, run identify and learn the new relay
+   * addresses, so their DHT answers name us with them (a NATed peer
+   * answers no DHT query itself, so nobody would learn them otherwise).
+   */
+  #announceRelays(): void {
+    const relayed = this.report().relayAddresses.join(" ");
+    if (relayed === this.#announced || relayed === "") return;
+    this.#announced = relayed;
+    const key = this.#libp2p.peerId.toMultihash().bytes;
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(20_000),
+      this.#signal?.signal ?? new AbortController().signal,
+    ]);
+    (async () => {
+      let found = 0;
+      for await (
+        const _ of this.#libp2p.peerRouting.getClosestPeers(key, { signal })
+      ) found++;
+      log.info("announced relay addresses to {found} peers near us", {
+        found,
+      });
+    })().catch(() => {});
+  }
+
+  /**
+   * Nobody can dial a private node, so it dials out: it keeps direct
+   * connections to at least `PRIVATE_MIN_PEERS` peers from its peer store
+   * (the DHT fills it), which then know its relay addresses, serve it as
+   * relays and put it in their routing tables.
+   */
+  #dialOut(): void {
+    if (this.#dialing) return;
+    const open = this.#libp2p.getConnections().filter((c) =>
+      c.limits === undefined
+    );
+    const missing = PRIVATE_MIN_PEERS -
+      new Set(open.map((c) => c.remotePeer.toString())).size;
+    if (missing <= 0) return;
+    this.#dialing = true;
+    (async () => {
+      const peers = await this.#libp2p.peerStore.all();
+      const targets = peers.filter((p) =>
+        !p.id.equals(this.#libp2p.peerId) &&
+        this.#libp2p.getConnections(p.id).length === 0 &&
+        p.addresses.some((a) => !isRelayAddress(a.multiaddr))
+      ).slice(0, missing);
+      await Promise.allSettled(
+        targets.map((p) =>
+          this.#libp2p.dial(p.id, { signal: AbortSignal.timeout(10_000) })
+        ),
+      );
+    })().catch(() => {}).finally(() => {
+      this.#dialing = false;
     });
   }
 

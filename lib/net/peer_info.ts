@@ -31,7 +31,10 @@ export function ipOfMultiaddr(addr: Multiaddr): string | undefined {
 
 /**
  * The first IP found among `addrs`, preferring `observed` (the address a
- * live connection came from) over advertised listen addresses.
+ * live connection came from) over advertised listen addresses. Relay
+ * addresses carry the relay's IP, not the peer's: they are skipped, so a
+ * peer reachable only through relays has no IP (its subnet is unknown; the
+ * distributor gives it a group of its own) instead of the relay's /24.
  *
  * @example
  * ```ts
@@ -43,11 +46,12 @@ export function firstIp(
   addrs: readonly Multiaddr[],
   observed?: Multiaddr,
 ): string | undefined {
-  const fromObserved = observed === undefined
+  const direct = (a: Multiaddr) => !a.toString().includes("/p2p-circuit");
+  const fromObserved = observed === undefined || !direct(observed)
     ? undefined
     : ipOfMultiaddr(observed);
   if (fromObserved !== undefined) return fromObserved;
-  for (const addr of addrs) {
+  for (const addr of addrs.filter(direct)) {
     const ip = ipOfMultiaddr(addr);
     if (ip !== undefined) return ip;
   }

@@ -91,10 +91,12 @@ export function usableAddresses(
     isRelayAddress(a.multiaddr) || isLoopback(a.multiaddr)
   );
   return addresses.filter((a) => {
-    if (!a.verified) return false;
+    // A relay address is a slot we hold: usable whatever AutoNAT made of
+    // it (its dial-backs through a relay can fail and unverify it).
     if (isRelayAddress(a.multiaddr)) {
       return onlyLoopback || !isLoopback(a.multiaddr);
     }
+    if (!a.verified) return false;
     return isPublicAddress(a.multiaddr) || options.includePrivate === true;
   }).map((a) => a.multiaddr);
 }

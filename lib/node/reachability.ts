@@ -97,10 +97,10 @@ export function natConfig(
 }
 
 /**
- * The network layer's options for a daemon listening on `listen`: UPnP
- * and mDNS are left out on a node that listens on loopback only (nothing
- * to map, no LAN to search; several test daemons on one machine would
- * otherwise find each other).
+ * The network layer's options for a daemon listening on `listen`: UPnP,
+ * mDNS and relay slots are left out on a node that listens on loopback
+ * only (nothing to map, no LAN to search, no one outside to reach us;
+ * several test daemons on one machine would otherwise find each other).
  *
  * @example
  * ```ts
@@ -120,7 +120,8 @@ export function natOptionsFor(
     upnp: config.upnp && !loopbackOnly,
     mdns: config.mdns && !loopbackOnly,
     relayServer: config.relay,
-    relayReservations: config.relayReservations,
+    // Loopback-only: every peer is on this machine and dials us directly.
+    relayReservations: loopbackOnly ? 0 : config.relayReservations,
     relayLimits: config.relayLimits,
     relayCredit: context.credit,
   };

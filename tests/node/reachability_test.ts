@@ -51,6 +51,7 @@ Deno.test("nat options: no UPnP or mDNS for a loopback-only daemon", () => {
   });
   assert.equal(loop.upnp, false);
   assert.equal(loop.mdns, false);
+  assert.equal(loop.relayReservations, 0);
   const lan = natOptionsFor(DEFAULT_NAT_CONFIG, {
     listen: ["/ip4/0.0.0.0/tcp/4001"],
   });
