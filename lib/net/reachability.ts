@@ -43,6 +43,7 @@ export function isRelayAddress(addr: Multiaddr | string): boolean {
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * isPublicAddress(multiaddr("/ip4/11.0.1.2/tcp/4001")); // true
  * isPublicAddress(multiaddr("/ip4/10.0.0.2/tcp/4001")); // false
  * ```
@@ -58,6 +59,7 @@ export function isPublicAddress(addr: Multiaddr): boolean {
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * const lan = { multiaddr: multiaddr("/ip4/10.0.0.2/tcp/4001"), verified: true, type: "transport", expires: 0 };
  * classifyReachability([lan], Date.now()); // "private"
  * ```
@@ -79,7 +81,7 @@ export function classifyReachability(
  *
  * @example
  * ```ts
- * usableAddresses(records, { includePrivate: false });
+ * usableAddresses([], { includePrivate: false }); // []
  * ```
  */
 export function usableAddresses(
@@ -116,6 +118,7 @@ function isLoopback(addr: Multiaddr): boolean {
  *
  * @example
  * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
  * const own = [multiaddr("/ip4/10.1.1.2/tcp/4001")];
  * isDialableFrom([multiaddr("/ip4/10.1.1.3/tcp/4001")], own); // true: same LAN
  * isDialableFrom([multiaddr("/ip4/10.2.1.3/tcp/4001")], own); // false

@@ -132,6 +132,8 @@ export function natOptionsFor(
  *
  * @example
  * ```ts
+ * import type { TesserasNode } from "../net/mod.ts";
+ * declare const node: TesserasNode;
  * reachabilityJson(node.reachability()).status; // "private"
  * ```
  */
@@ -162,6 +164,8 @@ export function reachabilityJson(r: ReachabilityReport): {
  *
  * @example
  * ```ts
+ * import type { TesserasNode } from "../net/mod.ts";
+ * declare const node: TesserasNode;
  * reachabilityMetrics(node.reachability()).join("\n");
  * ```
  */

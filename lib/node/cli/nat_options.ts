@@ -27,7 +27,8 @@ function mode(value: string): RelayServerMode {
  *
  * @example
  * ```ts
- * addNatOptions(program.command("start"));
+ * import { Command } from "commander";
+ * addNatOptions(new Command("tesseras").command("start"));
  * ```
  */
 export function addNatOptions(cmd: Command): Command {
