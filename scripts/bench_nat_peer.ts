@@ -32,7 +32,7 @@ export interface PeerSetup {
 export interface PeerCommand {
   /**
    * `send`: bulk to `target`; `wait`: until we hold a relay reservation
-   * and (with `public`) AutoNAT says public, then print our addresses.
+   * (with `public`: until AutoNAT says public), then print our addresses.
    */
   readonly op: "send" | "wait" | "exit";
   /** With `wait`: also wait to be public. */
@@ -112,8 +112,10 @@ async function waitReady(node: TesserasNode, cmd: PeerCommand): Promise<void> {
   const deadline = Date.now() + 40_000;
   while (Date.now() < deadline) {
     const r = node.reachability();
-    const ready = r.relayAddresses.length > 0 &&
-      (!cmd.public || r.reachability === "public");
+    // A public peer needs no relay slot (and stops seeking one).
+    const ready = cmd.public
+      ? r.reachability === "public"
+      : r.relayAddresses.length > 0;
     if (ready) return out(r);
     await new Promise((r) => setTimeout(r, 200));
   }
