@@ -28,6 +28,7 @@ import {
   type TierThresholds,
 } from "../core/mod.ts";
 import { OwnShardCache } from "./shard_cache.ts";
+import { HolderAnnouncer } from "./steward_announce.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -61,6 +62,8 @@ export interface ServiceContext {
   readonly standing: PeerStanding;
   /** The parity of our small tesseras, kept between checks. */
   readonly ownCache: OwnShardCache;
+  /** When we last announced each tessera we hold (steward_announce.ts). */
+  readonly announcer: HolderAnnouncer;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -105,5 +108,6 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
       log,
     }),
     ownCache: new OwnShardCache(),
+    announcer: new HolderAnnouncer(),
   };
 }

@@ -426,7 +426,12 @@ export class ReplicationService implements InboundHandlers {
    */
   repairSweep(options: SweepOptions = {}): Promise<SweepReport> {
     return this.#exclusive(() =>
-      this.#ready(() => repairSweep(this.#ctx, options))
+      this.#ready(async () => {
+        const report = await repairSweep(this.#ctx, options);
+        // Then tell the DHT what we hold, for stewards (docs/stewards.md).
+        await this.#ctx.announcer.announceDue(this.#ctx, options);
+        return report;
+      })
     );
   }
 
