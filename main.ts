@@ -277,6 +277,10 @@ function addTesseraCommands(program: Command): void {
       "encrypt it first: holders store what they cannot read (`share ID` lets others read it)",
     )
     .option("--name <name>", "a name for it in this node's catalogue")
+    .option(
+      "--no-local-copy",
+      "keep no copy in the data directory once enough shards are placed on peers to rebuild it",
+    )
     .option("--json", "print JSON")
     .action(putFile);
 
@@ -309,19 +313,38 @@ function addTesseraCommands(program: Command): void {
     .argument("[id]", "tessera id")
     .option("--json", "print JSON")
     .action(showStatus);
+
+  program.command("drop-local")
+    .description(
+      "remove the local copy of tessera ID, only while the network can rebuild it",
+    )
+    .argument("<id>", "tessera id")
+    .option("--json", "print JSON")
+    .action(dropLocal);
 }
 
 async function putFile(
   file: string,
-  opts: JsonOption & { private?: boolean; name?: string },
+  opts: JsonOption & { private?: boolean; name?: string; localCopy?: boolean },
   cmd: Command,
 ): Promise<void> {
   const path = resolve(file);
   await checkStorableFile(path, { shownAs: file });
   const bar = createProgress();
-  const body = { path, private: opts.private === true, name: opts.name };
+  const body = {
+    path,
+    private: opts.private === true,
+    name: opts.name,
+    localCopy: opts.localCopy !== false,
+  };
   const result = await (await clientOf(cmd)).job<
-    { id: string; size: number; tier: string; safety?: unknown }
+    {
+      id: string;
+      size: number;
+      tier: string;
+      safety?: unknown;
+      keptBecause?: string;
+    }
   >("/v1/tesseras", body, { onProgress: (e) => bar.update(e) })
     .finally(() => bar.finish());
   if (opts.json) return print(JSON.stringify(result));
@@ -329,6 +352,23 @@ async function putFile(
   // On standard error: `ID=$(tesseras put FILE)` keeps getting the id alone.
   const words = safetyWords(result.safety);
   if (words !== "") console.error(words);
+  if (result.keptBecause) console.error(result.keptBecause);
+}
+
+async function dropLocal(
+  id: string,
+  opts: JsonOption,
+  cmd: Command,
+): Promise<void> {
+  const result = await (await clientOf(cmd)).job<
+    { id: string; dropped: boolean; provenShards?: number; dataShards?: number }
+  >(`/v1/tesseras/${requireId(id)}/drop-local`, {});
+  if (opts.json) return print(JSON.stringify(result));
+  print(
+    result.dropped
+      ? `dropped the local copy of ${result.id}: live holders proved ${result.provenShards} shards, ${result.dataShards} rebuild it`
+      : `no local copy of ${result.id} to drop`,
+  );
 }
 
 async function getTessera(

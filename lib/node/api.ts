@@ -39,6 +39,11 @@ export interface PutOptions {
   readonly private?: boolean;
   /** A name for the catalogue. */
   readonly name?: string;
+  /**
+   * `false`: keep no copy in the data directory once the placement can
+   * rebuild it (at least `dataShards` distinct shards on other peers).
+   */
+  readonly localCopy?: boolean;
 }
 
 /** Options of {@linkcode ApiBackend.getToFile}. */
@@ -82,6 +87,14 @@ export interface ApiBackend {
   share(id: string): Promise<{ id: string; capability: string }>;
   /** Health of one or every tessera. */
   status(id?: string): Promise<unknown>;
+  /**
+   * Remove our local copy of tessera `id`; refused (`INSUFFICIENT_SHARDS`)
+   * unless a fresh audit proves enough shards on live holders to rebuild.
+   */
+  dropLocal(
+    id: string,
+    options?: { onProgress?: (event: ProgressEvent) => void },
+  ): Promise<unknown>;
   /** Reciprocity ledger rows. */
   ledger(): Promise<unknown>;
   /** Run a repair sweep now (one tessera or all), reporting progress. */
@@ -409,7 +422,11 @@ async function route(
   if (req.method === "POST" && path === "/v1/tesseras") {
     const body = await readJson(req);
     const filePath = requireString(body, "path");
-    const put = { private: body.private === true, name: optionalName(body) };
+    const put = {
+      private: body.private === true,
+      name: optionalName(body),
+      localCopy: body.localCopy !== false,
+    };
     return ndjsonJob((onProgress) =>
       backend.putFile(filePath, { ...put, onProgress })
     );
@@ -427,6 +444,11 @@ async function route(
   const shareMatch = path.match(/^\/v1\/share\/([^/]+)$/);
   if (req.method === "GET" && shareMatch) {
     return json(await backend.share(optionalId(shareMatch[1])!));
+  }
+  const dropMatch = path.match(/^\/v1\/tesseras\/([^/]+)\/drop-local$/);
+  if (req.method === "POST" && dropMatch) {
+    const id = optionalId(dropMatch[1])!;
+    return ndjsonJob((onProgress) => backend.dropLocal(id, { onProgress }));
   }
   if (req.method === "POST" && path === "/v1/repair") {
     const body = await readJson(req);

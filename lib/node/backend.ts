@@ -13,6 +13,7 @@ import {
 } from "../core/mod.ts";
 import type { TesserasNode } from "../net/mod.ts";
 import {
+  type HealthReport,
   type PlacementSafety,
   placementSafety,
   type ReplicationService,
@@ -20,6 +21,7 @@ import {
 } from "../replication/mod.ts";
 import {
   freeDiskBytes,
+  type FsBlobStore,
   type FsFragmentStore,
   isNoSpace,
   type SqliteHolderRegistry,
@@ -59,6 +61,8 @@ export interface DaemonParts {
   readonly service: ReplicationService;
   /** Shards held. */
   readonly fragments: FsFragmentStore;
+  /** Our own tesseras' local copies (`put --no-local-copy` keeps none). */
+  readonly blobs: FsBlobStore;
   /** Reciprocity ledger. */
   readonly ledger: SqliteReciprocityLedger;
   /** Placement records of our tesseras. */
@@ -105,6 +109,8 @@ export interface TesseraStatus {
   readonly name?: string;
   /** True for a private tessera (`size` is then its ciphertext's). */
   readonly private?: boolean;
+  /** Whether the data directory keeps a copy of it. */
+  readonly localCopy: boolean;
 }
 
 /** A live check's shard and holder counts, and when it ran. */
@@ -306,10 +312,20 @@ export class DaemonBackend implements ApiBackend {
           phase: "upload",
         }),
     });
+    const rebuildable = new Set(
+      report.placed.filter((p) => p.peerId !== this.#parts.node.peerId)
+        .map((p) => p.index),
+    ).size;
     return {
       id: report.tesseraId,
       size: report.plan.size,
       tier: report.plan.tier,
+      ...(options.localCopy === false
+        ? await this.#letGoAfterPut(report.tesseraId, {
+          rebuildable,
+          needed: report.plan.dataShards,
+        })
+        : { localCopy: true }),
       ...{
         holders: report.peers,
         placed: report.placed.length,
@@ -318,6 +334,80 @@ export class DaemonBackend implements ApiBackend {
         safety: report.safety,
       },
     };
+  }
+
+  /**
+   * `put --no-local-copy`: remove the blob only when at least `needed`
+   * distinct shards went to other peers (the network can rebuild it);
+   * else keep it and say why.
+   */
+  async #letGoAfterPut(
+    id: string,
+    counts: { rebuildable: number; needed: number },
+  ): Promise<{ localCopy: boolean; keptBecause?: string }> {
+    if (counts.rebuildable < counts.needed) {
+      return {
+        localCopy: true,
+        keptBecause:
+          `only ${counts.rebuildable} of the ${counts.needed} shards needed to rebuild it were placed on peers: the local copy is kept (\`tesseras drop-local ${id}\` once \`repair\` has placed more)`,
+      };
+    }
+    await this.#parts.blobs.delete(id);
+    return { localCopy: false };
+  }
+
+  /**
+   * `drop-local`: our copy of `id` goes only when a fresh audit proves, on
+   * live holders other than us, at least `dataShards` distinct shards
+   * (grace holders, which did not answer, do not count). Refused with
+   * `INSUFFICIENT_SHARDS` and the counts otherwise; no copy: nothing to do.
+   */
+  async dropLocal(
+    id: string,
+    options: { onProgress?: (event: ProgressEvent) => void } = {},
+  ): Promise<unknown> {
+    assertTesseraId(id);
+    const { holders, blobs, service } = this.#parts;
+    if (!await holders.get(id)) {
+      throw new TesserasError(
+        "NOT_FOUND",
+        `tessera ${id} is not one of this node's tesseras`,
+      );
+    }
+    if (!await blobs.has(id)) return { id, localCopy: false, dropped: false };
+    options.onProgress?.({ done: 0, total: 1, phase: "audit" });
+    const report = await service.inspectTessera(id);
+    options.onProgress?.({ done: 1, total: 1, phase: "audit" });
+    const proven = this.#provenIndices(report);
+    const needed = report.plan.dataShards;
+    if (proven.size < needed || report.verification === "checksum") {
+      throw new TesserasError(
+        "INSUFFICIENT_SHARDS",
+        `keeping the local copy of ${id}: live holders proved ${proven.size} distinct shards of the ${needed} needed to rebuild it (${report.lostIndices.length} of ${report.plan.shardCount} lost${
+          report.verification === "checksum"
+            ? "; only checksums could be checked"
+            : ""
+        }); run \`tesseras repair ${id}\` and try again`,
+      );
+    }
+    await blobs.delete(id);
+    return {
+      id,
+      localCopy: false,
+      dropped: true,
+      provenShards: proven.size,
+      dataShards: needed,
+    };
+  }
+
+  /** Shard indices a live holder other than us proved in `report`. */
+  #provenIndices(report: HealthReport): Set<number> {
+    const me = this.#parts.node.peerId;
+    return new Set(
+      report.holders.filter((h) =>
+        h.peerId !== me && (h.status === "attested" || h.status === "partial")
+      ).flatMap((h) => h.liveIndices),
+    );
   }
 
   /**
@@ -465,6 +555,7 @@ export class DaemonBackend implements ApiBackend {
       safety: report.safety,
       verification: report.verification,
       holderChecks: report.holders,
+      localCopy: await this.#parts.blobs.has(id),
       ...await this.#catalogued(id),
     } satisfies TesseraStatus & Record<string, unknown>;
   }
@@ -481,6 +572,7 @@ export class DaemonBackend implements ApiBackend {
       lastCheckedAt: t.lastCheckedAt === null
         ? null
         : new Date(t.lastCheckedAt).toISOString(),
+      localCopy: await this.#parts.blobs.has(t.tesseraId),
       ...await this.#catalogued(t.tesseraId),
     };
   }

@@ -339,6 +339,7 @@ function serveLocalApi(
     node: parts.node,
     service: parts.service,
     fragments: parts.stores.fragments,
+    blobs: parts.stores.blobs,
     ledger: parts.stores.ledger,
     holders: parts.stores.holders,
     peers: parts.stores.peers,

@@ -16,9 +16,11 @@ function fakeBackend(calls: string[]): ApiBackend {
     metrics: () => Promise.resolve("tesseras_peers 3\n"),
     identity: () => Promise.resolve({ peerId: "12D3", addresses: [] }),
     peers: () => Promise.resolve({ connected: [], known: [] }),
-    putFile(path, { onProgress, private: secret, name }) {
+    putFile(path, { onProgress, private: secret, name, localCopy }) {
       calls.push(
-        `put ${path}${secret ? " private" : ""}${name ? ` ${name}` : ""}`,
+        `put ${path}${secret ? " private" : ""}${name ? ` ${name}` : ""}${
+          localCopy === false ? " no-local-copy" : ""
+        }`,
       );
       onProgress?.({ done: 1, total: 2, phase: "upload" });
       onProgress?.({ done: 2, total: 2, phase: "upload" });
@@ -39,6 +41,15 @@ function fakeBackend(calls: string[]): ApiBackend {
     },
     share: (id) => Promise.resolve({ id, capability: "tsr1test" }),
     status: (id) => Promise.resolve(id ? { id } : []),
+    dropLocal: (id) => {
+      calls.push(`drop-local ${id}`);
+      if (id === "cd".repeat(32)) {
+        return Promise.reject(
+          new TesserasError("INSUFFICIENT_SHARDS", "only 3 of 10 proven"),
+        );
+      }
+      return Promise.resolve({ id, localCopy: false, dropped: true });
+    },
     ledger: () => Promise.resolve([]),
     repair: (id) => Promise.resolve({ tesseras: id ? [{ id }] : [] }),
   };
@@ -171,11 +182,29 @@ Deno.test("client relays job progress and errors with codes", async () => {
         id: ID,
         capability: "tsr1test",
       });
+      // Letting go: the put's flag, and drop-local's route and refusal.
+      await client.job("/v1/tesseras", { path: "/w", localCopy: false });
+      assert.deepEqual(await client.job(`/v1/tesseras/${ID}/drop-local`, {}), {
+        id: ID,
+        localCopy: false,
+        dropped: true,
+      });
+      await assert.rejects(
+        client.job(`/v1/tesseras/${"cd".repeat(32)}/drop-local`, {}),
+        (e) => e instanceof TesserasError && e.code === "INSUFFICIENT_SHARDS",
+      );
+      await assert.rejects(
+        client.job(`/v1/tesseras/not-an-id/drop-local`, {}),
+        (e) => e instanceof TesserasError && e.code === "INVALID_ID",
+      );
       assert.deepEqual(calls, [
         "put /x",
         `get ${ID} /tmp/o`,
         "put /y private n",
         `get ${ID} /tmp/p key 32`,
+        "put /w no-local-copy",
+        `drop-local ${ID}`,
+        `drop-local ${"cd".repeat(32)}`,
       ]);
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -85,6 +85,7 @@ function backend(calls: string[]): ApiBackend {
     getToFile: () => Promise.reject(new Error("not used")),
     share: () => Promise.reject(new Error("not used")),
     status: none,
+    dropLocal: () => Promise.reject(new Error("not used")),
     ledger: none,
     repair: () => {
       calls.push("repair");

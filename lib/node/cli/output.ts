@@ -38,6 +38,7 @@ export function formatStatus(body: unknown): string {
       "lost",
       "holders",
       "health",
+      "local",
     ],
     rows.map((r) => [
       String(r.id ?? ""),
@@ -49,6 +50,7 @@ export function formatStatus(body: unknown): string {
       String(r.lostShards ?? ""),
       String(r.holderCount ?? ""),
       String(r.health ?? ""),
+      r.localCopy === false ? "no" : r.localCopy === true ? "yes" : "",
     ]),
   );
   return [table, ...survivals(rows)].join("\n");
