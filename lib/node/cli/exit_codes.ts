@@ -49,7 +49,10 @@ const MEANINGS: readonly (readonly [number, string])[] = [
   [4, "not found: no such file, tessera or data directory"],
   [5, "no running node on this data directory"],
   [6, "another node already uses this data directory"],
-  [7, "not enough shards could be fetched to rebuild the tessera"],
+  [
+    7,
+    "not enough shards could be fetched to rebuild the tessera (drop-local: too few proven on live holders)",
+  ],
   [8, "the node refused the API token"],
   [9, "a checksum did not match"],
 ];
