@@ -352,7 +352,7 @@ export function placementTolerance(
   const covered = cover.size;
   if (covered < plan.dataShards) return -1;
   // Whole copies: any peer but one may go.
-  if (plan.shardCount === 1) return byPeer.size - 1;
+  if (isWholeCopy(plan)) return byPeer.size - 1;
   // One shard per peer, one peer per shard (what placement aims for):
   // every loss costs one shard, so the greedy below would find this.
   if (placements === covered && byPeer.size === covered) {
