@@ -99,7 +99,7 @@ function TesseraLine(
     act: (kind: "download" | "repair", t: TesseraRow) => void;
   },
 ): VNode {
-  const health = healthWords(t.health, t.tolerance);
+  const health = healthWords(t.health, t.safety?.peerLosses ?? t.tolerance);
   const checked = t.lastCheckedAt === null ? null : Date.parse(t.lastCheckedAt);
   return html`
     <tr data-id=${t.id}>
