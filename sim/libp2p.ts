@@ -29,6 +29,7 @@ import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
 import { peerIdFromString } from "@libp2p/peer-id";
 import {
   fromHex,
+  mapPool,
   type ReplicationConfig,
   type TesseraId,
   type TierThresholds,
@@ -107,20 +108,6 @@ interface FullNode {
   readonly kind: "fair" | "freeRider";
   owner: boolean;
   alive: boolean;
-}
-
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
 }
 
 async function kadKey(bytes: Uint8Array): Promise<bigint> {
@@ -233,10 +220,10 @@ class FullStackWorld {
     }
     this.#phase("started");
     // Every node joins, a few at a time, once all are listening.
-    await pool(this.#nodes, 4, async (n) => {
+    await mapPool(this.#nodes, async (n) => {
       this.#options.signal?.throwIfAborted();
       await this.#join(n);
-    });
+    }, { limit: 4 });
     this.#phase("filled");
     this.#recall = await measureRecall(this.#nodes, this.#rng.fork("recall"));
     this.#phase("recallMeasured");
@@ -250,7 +237,7 @@ class FullStackWorld {
       freeRiders: this.#freeRiders,
     });
     for (const i of workload.owners) this.#nodes[i].owner = true;
-    await pool(workload.jobs, 4, (job) => this.#placeOne(job));
+    await mapPool(workload.jobs, (job) => this.#placeOne(job), { limit: 4 });
     this.#phase("placed");
     const heals = this.#heals = new HealWatch(this.#census, {
       now: () => this.#today * DAY_MS,
@@ -335,7 +322,7 @@ class FullStackWorld {
   /** One repair sweep on every live owner: the day's 24 h tick. */
   async #sweepDay(): Promise<void> {
     const owners = this.#nodes.filter((n) => n.alive && n.owner);
-    await pool(owners, 8, async (n) => {
+    await mapPool(owners, async (n) => {
       try {
         const report = await n.service.repairSweep({ verifyHeld: false });
         this.#tally.sweeps++;
@@ -345,7 +332,7 @@ class FullStackWorld {
       } catch {
         // a failed sweep is retried the next day, as the loop does
       }
-    });
+    }, { limit: 8 });
   }
 
   /** Audit, count, and build the result. */
