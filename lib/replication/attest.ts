@@ -114,16 +114,7 @@ export async function challengeAll(
       }, { signal });
     } catch (e) {
       signal?.throwIfAborted();
-      return {
-        peerId: expect.peer,
-        tesseraId: expect.tesseraId,
-        verification: verificationOf(expect, options.prover),
-        answered: false,
-        authentic: false,
-        proven: [],
-        failed: [...expect.indices],
-        reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
-      } satisfies AttestationCheck;
+      return unanswered(expect, verificationOf(expect, options.prover), e);
     }
     return await screen(ctx, expect, { nonce, attestation }, options.prover);
   }, { limit: ctx.config.concurrentTransfers });
@@ -158,11 +149,6 @@ async function chunkChallenge(
   expect: Expectation,
   options: IoOptions,
 ): Promise<AttestationCheck> {
-  const base = {
-    peerId: expect.peer,
-    tesseraId: expect.tesseraId,
-    verification: "chunk" as const,
-  };
   const request = {
     tesseraId: expect.tesseraId,
     nonce: ctx.rng.bytes(32),
@@ -173,41 +159,15 @@ async function chunkChallenge(
     answer = await ctx.dht.requestProof!(expect.peer, request, options);
   } catch (e) {
     options.signal?.throwIfAborted();
-    return {
-      ...base,
-      answered: false,
-      authentic: false,
-      proven: [],
-      failed: [...expect.indices],
-      reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
-    };
+    return unanswered(expect, "chunk", e);
   }
-  const attestation: Attestation = {
-    tesseraId: answer.tesseraId,
-    holder: answer.holder,
-    nonce: answer.nonce,
-    entries: answer.shards.map((s) => ({
-      index: s.index,
-      checksum: s.checksum,
-      proof: shardProofsDigest(s),
-    })),
-    timestamp: answer.timestamp,
-    signature: answer.signature,
-  };
+  const attestation = attestationOfProofs(answer);
   const reason = mismatch(ctx, expect, { nonce: request.nonce, attestation }) ??
     (await signedByHolder(ctx, attestation)
       ? null
       : "signature does not verify with the holder's key");
   if (reason !== null) {
-    return {
-      ...base,
-      answered: true,
-      authentic: false,
-      attestation,
-      proven: [],
-      failed: [...expect.indices],
-      reason,
-    };
+    return rejected(expect, { verification: "chunk", attestation, reason });
   }
   const known = new Map(
     expect.indices.map((i) => [i, {
@@ -222,7 +182,9 @@ async function chunkChallenge(
     v.ok ? [] : [`${v.index}: ${v.fault}`]
   );
   const check = {
-    ...base,
+    peerId: expect.peer,
+    tesseraId: expect.tesseraId,
+    verification: "chunk" as const,
     answered: true,
     authentic: true,
     attestation,
@@ -242,6 +204,7 @@ async function signedByHolder(
   a: Attestation,
 ): Promise<boolean> {
   try {
+    // The signed bytes leave the signature out.
     return await ctx.identity.verify(a.holder, {
       data: attestationSigningBytes(a),
       signature: a.signature,
@@ -249,6 +212,62 @@ async function signedByHolder(
   } catch {
     return false;
   }
+}
+
+/** The attestation a chunk-proof answer signs: each shard's proof digested. */
+function attestationOfProofs(answer: ProofAnswer): Attestation {
+  return {
+    tesseraId: answer.tesseraId,
+    holder: answer.holder,
+    nonce: answer.nonce,
+    entries: answer.shards.map((s) => ({
+      index: s.index,
+      checksum: s.checksum,
+      proof: shardProofsDigest(s),
+    })),
+    timestamp: answer.timestamp,
+    signature: answer.signature,
+  };
+}
+
+/** The check of a holder that did not answer (`e` is why). */
+function unanswered(
+  expect: Expectation,
+  verification: AttestationCheck["verification"],
+  e: unknown,
+): AttestationCheck {
+  return {
+    peerId: expect.peer,
+    tesseraId: expect.tesseraId,
+    verification,
+    answered: false,
+    authentic: false,
+    proven: [],
+    failed: [...expect.indices],
+    reason: isTesserasError(e) ? `${e.code}: ${e.message}` : String(e),
+  };
+}
+
+/** The check of an answer that is not authentic: every asked shard fails. */
+function rejected(
+  expect: Expectation,
+  judged: {
+    verification: AttestationCheck["verification"];
+    attestation: Attestation;
+    reason: string;
+  },
+): AttestationCheck {
+  return {
+    peerId: expect.peer,
+    tesseraId: expect.tesseraId,
+    verification: judged.verification,
+    answered: true,
+    attestation: judged.attestation,
+    authentic: false,
+    proven: [],
+    failed: [...expect.indices],
+    reason: judged.reason,
+  };
 }
 
 /** An authentic answer whose shards remain to be judged. */
@@ -332,31 +351,11 @@ async function screen(
   const { nonce, attestation: a } = answer;
   const verification = verificationOf(expect, prover);
   let reason = mismatch(ctx, expect, answer);
-  if (reason === null) {
-    let signed = false;
-    try {
-      // The signed bytes leave the signature out.
-      signed = await ctx.identity.verify(a.holder, {
-        data: attestationSigningBytes(a),
-        signature: a.signature,
-      });
-    } catch {
-      signed = false;
-    }
-    if (!signed) reason = "signature does not verify with the holder's key";
+  if (reason === null && !(await signedByHolder(ctx, a))) {
+    reason = "signature does not verify with the holder's key";
   }
   if (reason !== null) {
-    return {
-      peerId: expect.peer,
-      tesseraId: expect.tesseraId,
-      verification,
-      answered: true,
-      attestation: a,
-      authentic: false,
-      proven: [],
-      failed: [...expect.indices],
-      reason,
-    };
+    return rejected(expect, { verification, attestation: a, reason });
   }
 
   // Answers carry a shard or two: a scan beats building a map.
