@@ -18,6 +18,14 @@ export interface ReplicationConfig {
   readonly repairJitterMs: number;
   /** Fragment transfers in flight at once (4). */
   readonly concurrentTransfers: number;
+  /**
+   * When above 0, a push keeps up to this many shards in flight to each
+   * holder it places on (a holder stores several of one sender's shards
+   * at once), in place of the `concurrentTransfers` cap; the transfer
+   * budget still bounds the bytes in flight. 0 (the default): SPEC's
+   * `concurrentTransfers` alone.
+   */
+  readonly transfersPerHolder: number;
   /** Refuse fragments when free disk would fall below this, bytes (1 GB). */
   readonly minFreeSpaceBytes: number;
   /** Refuse a sender whose deficit exceeds this, bytes (256 MB). */
@@ -37,6 +45,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   repairIntervalMs: 24 * HOUR,
   repairJitterMs: 2 * HOUR,
   concurrentTransfers: 4,
+  transfersPerHolder: 0,
   minFreeSpaceBytes: 1_000_000_000,
   deficitToleranceBytes: 256 * MIB,
   perPeerStorageLimitBytes: 1_000_000_000,

@@ -29,6 +29,7 @@ import {
 } from "../core/mod.ts";
 import { OwnShardCache } from "./shard_cache.ts";
 import { HolderAnnouncer } from "./steward_announce.ts";
+import { StoreReservations } from "./reservations.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -54,6 +55,8 @@ export interface ServiceContext {
   readonly log: Logger;
   /** Serialises receives per shard and per sender. */
   readonly locks: KeyedLock;
+  /** Bytes promised to shards being stored now (receive.ts). */
+  readonly reservations: StoreReservations;
   /** Where the standing memory persists; absent: in memory only. */
   readonly standingStore?: PeerStandingStore;
   /** Signed manifests of what we own or hold (manifest_check.ts). */
@@ -81,6 +84,15 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
       "concurrentTransfers and maxPerSubnet must be at least 1",
     );
   }
+  if (
+    !Number.isSafeInteger(config.transfersPerHolder) ||
+    config.transfersPerHolder < 0
+  ) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      `transfersPerHolder must be a whole number, 0 or more (0: concurrentTransfers alone); got ${config.transfersPerHolder}`,
+    );
+  }
   const log = getLogger(["tesseras", "replication"]);
   return {
     dht: init.dht,
@@ -101,6 +113,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     selfId: init.identity.peerId,
     log,
     locks: new KeyedLock(),
+    reservations: new StoreReservations(),
     ...(init.standingStore ? { standingStore: init.standingStore } : {}),
     ...(init.manifests ? { manifests: init.manifests } : {}),
     standing: new PeerStanding(config.repairIntervalMs, {

@@ -35,7 +35,8 @@ export interface PushRequest {
   readonly plan: FragmentPlan;
   /**
    * Loads a fragment when its push starts, so at most
-   * `concurrentTransfers` shards are in memory at once.
+   * `concurrentTransfers` shards (or `transfersPerHolder` per holder,
+   * within the transfer budget) are in memory at once.
    */
   readonly load: (index: number, options: IoOptions) => Promise<Fragment>;
   /** Medium/Large: indices to place. */
@@ -333,10 +334,11 @@ class PushRun {
     const byBytes = plan.shardSize > 0
       ? Math.max(2, Math.floor(this.#ctx.transferBudget / plan.shardSize))
       : Infinity;
-    const workers = Math.max(
-      1,
-      Math.min(this.#ctx.config.concurrentTransfers, byBytes),
-    );
+    const { concurrentTransfers, transfersPerHolder } = this.#ctx.config;
+    const cap = transfersPerHolder > 0
+      ? transfersPerHolder * this.#slots.size
+      : concurrentTransfers;
+    const workers = Math.max(1, Math.min(cap, byBytes));
     const results = await Promise.allSettled(
       Array.from({ length: workers }, () => this.#work()),
     );
@@ -356,6 +358,9 @@ class PushRun {
     while (this.#queue.length > 0) {
       signal?.throwIfAborted();
       const job = this.#take();
+      // Every holder left is at its share: the workers pushing to them
+      // take what remains.
+      if (job === undefined) return;
       if (this.#failed.has(job.slot.peer.id)) {
         await this.#requeue(job);
         continue;
@@ -380,17 +385,19 @@ class PushRun {
 
   /**
    * The next job, of the holder with the fewest shards in flight (queue
-   * order among equals; rehomed jobs sit at the head): a holder stores
-   * one shard per sender at a time (write, fsync, commit), so two in
-   * flight to one holder while another idles wait on each other.
+   * order among equals; rehomed jobs sit at the head): two in flight to
+   * one holder while another idles share that holder's link and disk. With
+   * `transfersPerHolder`, none for a holder that has that many in flight.
    */
-  #take(): Job {
+  #take(): Job | undefined {
     let best = 0;
     let bestLoad = Infinity;
     for (let i = 0; i < this.#queue.length && bestLoad > 0; i++) {
       const load = this.#inFlight.get(this.#queue[i].slot.peer.id) ?? 0;
       if (load < bestLoad) [best, bestLoad] = [i, load];
     }
+    const perHolder = this.#ctx.config.transfersPerHolder;
+    if (perHolder > 0 && bestLoad >= perHolder) return undefined;
     return this.#queue.splice(best, 1)[0];
   }
 

@@ -39,8 +39,10 @@ export async function receiveFragment(
     const { fragment, data } = envelope;
     const shard = { fragment, data, sender };
     // Lock order: the shard, then the sender. The shard lock makes a
-    // duplicate push (even a concurrent one) a no-op that is credited once;
-    // the sender lock keeps its deficit check and ledger update together.
+    // duplicate push (even a concurrent one) a no-op that is credited once.
+    // The sender lock covers only the room check and its reservation: the
+    // store (write, fsync, commit) of one sender's shards runs several at
+    // once, each reserved until the ledger carries its credit.
     const shardKey = `shard:${fragment.tesseraId}:${fragment.index}`;
     const senderKey = `recv:${sender.id}`;
     return await ctx.locks.run(shardKey, async () => {
@@ -49,22 +51,27 @@ export async function receiveFragment(
       if (same) {
         return await heldAlready(ctx, { ...shard, same, held }, options);
       }
-      return await ctx.locks.run(senderKey, async () => {
+      const release = await ctx.locks.run(senderKey, async () => {
         await checkRoom(ctx, shard, options);
-        await storeAndCredit(ctx, shard, options);
-        // After the shard: a manifest without its shard would claim a
-        // holding we do not have; a shard without it is checked again.
-        if (toKeep) await ctx.manifests?.put(fragment.tesseraId, toKeep);
-        const now = await ctx.fragments.list(fragment.tesseraId, options);
-        ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
-          index: fragment.index,
-          tessera: fragment.tesseraId,
-          peer: sender.id,
-          bytes: data.length,
-          plan: plan.tier,
-        });
-        return { accepted: true, heldIndices: now.map((f) => f.index) };
+        return ctx.reservations.reserve(sender.id, data.length);
       });
+      try {
+        await storeAndCredit(ctx, shard, options);
+      } finally {
+        release();
+      }
+      // After the shard: a manifest without its shard would claim a
+      // holding we do not have; a shard without it is checked again.
+      if (toKeep) await ctx.manifests?.put(fragment.tesseraId, toKeep);
+      const now = await ctx.fragments.list(fragment.tesseraId, options);
+      ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
+        index: fragment.index,
+        tessera: fragment.tesseraId,
+        peer: sender.id,
+        bytes: data.length,
+        plan: plan.tier,
+      });
+      return { accepted: true, heldIndices: now.map((f) => f.index) };
     });
   } catch (e) {
     return await refusalAck(ctx, { ...push, error: e }, options);
@@ -103,7 +110,8 @@ async function heldAlready(
 
 /**
  * Refuse unless we can take the shard: the sender's deficit with us
- * within the tolerance, the per-peer limit, and our free space.
+ * within the tolerance, the per-peer limit, and our free space, each
+ * counting the shards being stored now (`ctx.reservations`).
  */
 async function checkRoom(
   ctx: ServiceContext,
@@ -113,7 +121,9 @@ async function checkRoom(
   const { sender } = push;
   const size = push.data.length;
   const row = await ctx.ledger.get(sender.id);
-  const storedForThem = row?.bytesStoredForThem ?? 0;
+  // Shards of this sender being stored right now count as stored.
+  const storedForThem = (row?.bytesStoredForThem ?? 0) +
+    ctx.reservations.of(sender.id);
   // What the sender stores for us counts once proven: shards it
   // acknowledged but no check has proven yet are left out, so
   // acknowledging and dropping earns nothing (see standing.ts).
@@ -142,7 +152,8 @@ async function checkRoom(
       `we store ${storedForThem} bytes for you; the per-peer limit is ${ctx.config.perPeerStorageLimitBytes}: place this shard elsewhere`,
     );
   }
-  const free = await ctx.freeSpace(options);
+  // Shards being written now will take their room too.
+  const free = await ctx.freeSpace(options) - ctx.reservations.total;
   if (free - size < ctx.config.minFreeSpaceBytes) {
     throw new Refusal(
       "INSUFFICIENT_SPACE",
