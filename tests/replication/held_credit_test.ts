@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type {
-  DhtPort,
   FragmentEnvelope,
   PeerInfo,
   ReciprocityLedger,
@@ -31,22 +30,15 @@ import {
   openDatabase,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
-import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./test_network.ts";
+import {
+  envelopeFor,
+  offlineDht,
+  TEST_THRESHOLDS,
+  testBytes,
+} from "./test_network.ts";
 
 const SELF = "holder";
 const OWNER: PeerInfo = { id: "owner", addresses: [], ip: "10.0.1.1" };
-
-function offlineDht(): DhtPort {
-  const never = () => Promise.reject(new Error("offline"));
-  return {
-    selfId: SELF,
-    findClosestPeers: () => Promise.resolve([]),
-    replicate: never,
-    requestAttestation: never,
-    ping: never,
-    fetch: never,
-  };
-}
 
 /** A ledger port whose credit call fails: the service must not need it. */
 function noCreditCalls(ledger: ReciprocityLedger): ReciprocityLedger {
@@ -89,7 +81,7 @@ async function withHolder(
       });
       const ledger = new SqliteReciprocityLedger(db);
       const service = new ReplicationService({
-        dht: offlineDht(),
+        dht: offlineDht(SELF),
         fragments,
         ledger: noCreditCalls(ledger),
         blobs: new MemoryBlobStore(),
@@ -242,7 +234,7 @@ Deno.test("a store without storeForPeer (unlinked memory store): the service cre
   const fragments = new MemoryFragmentStore();
   assert.equal(fragments.storeForPeer, undefined);
   const service = new ReplicationService({
-    dht: offlineDht(),
+    dht: offlineDht(SELF),
     fragments,
     ledger,
     blobs: new MemoryBlobStore(),

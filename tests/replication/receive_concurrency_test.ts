@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import type {
-  DhtPort,
   FragmentStore,
   PeerInfo,
   StoreForPeerOptions,
@@ -23,22 +22,15 @@ import {
   seededRng,
 } from "../../lib/memory/mod.ts";
 import { ReplicationService } from "../../lib/replication/mod.ts";
-import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./test_network.ts";
+import {
+  envelopeFor,
+  offlineDht,
+  TEST_THRESHOLDS,
+  testBytes,
+} from "./test_network.ts";
 
 const SELF = "holder";
 const OWNER: PeerInfo = { id: "owner", addresses: [], ip: "10.0.1.1" };
-
-function offlineDht(): DhtPort {
-  const never = () => Promise.reject(new Error("offline"));
-  return {
-    selfId: SELF,
-    findClosestPeers: () => Promise.resolve([]),
-    replicate: never,
-    requestAttestation: never,
-    ping: never,
-    fetch: never,
-  };
-}
 
 /** The memory store, its `storeForPeer` waiting at a gate the test opens. */
 class GatedStore {
@@ -96,7 +88,7 @@ function holder(tolerance: number) {
   const ledger = new MemoryReciprocityLedger();
   const store = new GatedStore(ledger);
   const service = new ReplicationService({
-    dht: offlineDht(),
+    dht: offlineDht(SELF),
     fragments: store.port(),
     ledger,
     blobs: new MemoryBlobStore(),

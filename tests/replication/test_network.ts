@@ -316,3 +316,19 @@ export function envelopeFor(data: Uint8Array, index = 0): FragmentEnvelope {
     data: f.data,
   };
 }
+
+/**
+ * A DHT port for one holder that is offline: no peers, every call out
+ * fails (tests that only receive).
+ */
+export function offlineDht(selfId: string): DhtPort {
+  const never = () => Promise.reject(new Error("offline"));
+  return {
+    selfId,
+    findClosestPeers: () => Promise.resolve([]),
+    replicate: never,
+    requestAttestation: never,
+    ping: never,
+    fetch: never,
+  };
+}
