@@ -159,6 +159,16 @@ function addDaemonCommands(program: Command): void {
       "random delay added to each sweep, up to this (default 1/12 of the interval: 2 h)",
       parseNonNegative,
     )
+    .option(
+      "--steward-after <ms>",
+      "owner silence before the holders look after its tessera (default 3 days)",
+      parseNonNegative,
+    )
+    .option(
+      "--steward-grace <ms>",
+      "a steward counts a silent holder's shards as gone after this (default 2 days)",
+      parseNonNegative,
+    )
     .action(startNode);
 
   program.command("verify")
@@ -179,6 +189,8 @@ interface StartOptions {
   publicOnly?: boolean;
   repairIntervalMs?: number;
   repairJitterMs?: number;
+  stewardAfter?: number;
+  stewardGrace?: number;
   /** `--no-upnp`, `--no-mdns`, `--relay…` (see `addNatOptions`). */
   [nat: string]: unknown;
 }
@@ -194,6 +206,8 @@ async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
     allowPrivateAddresses: opts.publicOnly ? false : undefined,
     repairIntervalMs: opts.repairIntervalMs,
     repairJitterMs: opts.repairJitterMs,
+    stewardAfterMs: opts.stewardAfter,
+    stewardGraceMs: opts.stewardGrace,
     nat: natFlagsOf(opts),
   });
   await runDaemon(config);

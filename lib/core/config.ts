@@ -38,6 +38,16 @@ export interface ReplicationConfig {
   readonly maxPerSubnet: number;
   /** Per-message network timeout, ms. */
   readonly requestTimeoutMs: number;
+  /**
+   * Owner silence after which a tessera's holders take over as its
+   * stewards (docs/stewards.md), ms (3 days).
+   */
+  readonly stewardAfterMs: number;
+  /**
+   * How long a steward keeps counting a silent holder's shards before it
+   * counts them as gone and rebuilds them, ms (2 days).
+   */
+  readonly stewardGraceMs: number;
 }
 
 /** The defaults of SPEC §6. */
@@ -52,6 +62,8 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   smallReplicas: 7,
   maxPerSubnet: 2,
   requestTimeoutMs: 30_000,
+  stewardAfterMs: 72 * HOUR,
+  stewardGraceMs: 48 * HOUR,
 };
 
 /** The default jitter is this fraction of the interval (2 h of 24 h). */

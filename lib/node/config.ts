@@ -60,6 +60,10 @@ export interface NodeFlags {
   readonly repairIntervalMs?: number;
   /** `--repair-jitter-ms` */
   readonly repairJitterMs?: number;
+  /** `--steward-after` (ms) */
+  readonly stewardAfterMs?: number;
+  /** `--steward-grace` (ms) */
+  readonly stewardGraceMs?: number;
   /** `--no-upnp`, `--no-mdns`, `--relay…` */
   readonly nat?: NatFlags;
 }
@@ -163,6 +167,8 @@ const REPLICATION_ENV: readonly (readonly [string, keyof ReplicationConfig])[] =
     ["TESSERAS_MIN_FREE_SPACE", "minFreeSpaceBytes"],
     ["TESSERAS_REPAIR_INTERVAL_MS", "repairIntervalMs"],
     ["TESSERAS_REPAIR_JITTER_MS", "repairJitterMs"],
+    ["TESSERAS_STEWARD_AFTER_MS", "stewardAfterMs"],
+    ["TESSERAS_STEWARD_GRACE_MS", "stewardGraceMs"],
   ];
 
 /**
@@ -182,8 +188,16 @@ function replicationOf(
     const value = int(name, sources.env(name));
     if (value !== undefined) given[key] = value;
   }
-  const { repairIntervalMs, repairJitterMs } = sources.flags;
-  if (repairIntervalMs !== undefined) given.repairIntervalMs = repairIntervalMs;
-  if (repairJitterMs !== undefined) given.repairJitterMs = repairJitterMs;
+  const flags = sources.flags;
+  for (
+    const key of [
+      "repairIntervalMs",
+      "repairJitterMs",
+      "stewardAfterMs",
+      "stewardGraceMs",
+    ] as const
+  ) {
+    if (flags[key] !== undefined) given[key] = flags[key];
+  }
   return replicationConfig({ ...file.replication, ...given });
 }

@@ -17,6 +17,7 @@ import {
   type PeerSeenInfo,
   type TesserasNode,
 } from "../net/mod.ts";
+import { MemoryHolderRegistry } from "../memory/mod.ts";
 import { RepairLoop, ReplicationService } from "../replication/mod.ts";
 import {
   type Database,
@@ -310,6 +311,9 @@ async function buildNetwork(
     freeSpace: () => freeDiskBytes(config.dataDir),
     standingStore: stores.standing,
     manifests: stores.manifests,
+    // What a steward learns of orphans' holders is rebuilt from the DHT
+    // after a restart: memory is enough (docs/stewards.md).
+    stewardRegistry: new MemoryHolderRegistry(),
   });
   // Bans, back-offs, proofs and unproven shards from the last run, before
   // any peer's push or our own placement is judged.

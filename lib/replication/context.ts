@@ -30,6 +30,7 @@ import {
 import { OwnShardCache } from "./shard_cache.ts";
 import { HolderAnnouncer } from "./steward_announce.ts";
 import { StoreReservations } from "./reservations.ts";
+import { Stewards } from "./steward.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -67,6 +68,8 @@ export interface ServiceContext {
   readonly ownCache: OwnShardCache;
   /** When we last announced each tessera we hold (steward_announce.ts). */
   readonly announcer: HolderAnnouncer;
+  /** Who looks after the tesseras we hold, and those we steward (steward.ts). */
+  readonly stewards: Stewards;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -94,6 +97,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     );
   }
   const log = getLogger(["tesseras", "replication"]);
+  const clock = init.clock ?? systemClock;
   return {
     dht: init.dht,
     fragments: init.fragments,
@@ -101,7 +105,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     blobs: init.blobs,
     holders: init.holders,
     identity: init.identity,
-    clock: init.clock ?? systemClock,
+    clock,
     rng: init.rng ?? cryptoRng,
     config,
     thresholds: init.thresholds ?? DEFAULT_TIER_THRESHOLDS,
@@ -122,5 +126,6 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     }),
     ownCache: new OwnShardCache(),
     announcer: new HolderAnnouncer(),
+    stewards: new Stewards(clock.now(), init.stewardRegistry),
   };
 }

@@ -13,6 +13,7 @@ import {
   type FragmentEnvelope,
   type IoOptions,
   type Manifest,
+  type PeerId,
   type SignedManifest,
   signManifest,
   type TesseraId,
@@ -52,15 +53,16 @@ export async function manifestToSend(
  * Internal: throws (`CHECKSUM_MISMATCH`, `UNAUTHORIZED`, `INVALID_INPUT`)
  * unless the pushed shard matches the manifest we keep for its tessera
  * and the manifest pushed with it, which must be validly signed. Returns the
- * pushed manifest to keep once the shard is stored (`null`: nothing new).
+ * pushed manifest to keep once the shard is stored (`null`: nothing new)
+ * and the owner the pushed manifest names (`null`: none pushed).
  */
 export async function checkPushedManifest(
   ctx: ServiceContext,
   envelope: FragmentEnvelope,
   options: IoOptions = {},
-): Promise<SignedManifest | null> {
+): Promise<{ keep: SignedManifest | null; owner: PeerId | null }> {
   const store = ctx.manifests;
-  if (store === undefined) return null;
+  if (store === undefined) return { keep: null, owner: null };
   const { tesseraId } = envelope.fragment;
   const keptSigned = await store.get(tesseraId, options);
   const kept = keptSigned === null ? null : decodeManifest(keptSigned.bytes);
@@ -76,5 +78,8 @@ export async function checkPushedManifest(
   // sign the same plan and checksums, so both pass; the first kept stays.
   if (kept !== null) checkShardInManifest(kept, envelope);
   if (pushed !== null) checkShardInManifest(pushed, envelope);
-  return kept === null && pushed !== null ? envelope.manifest! : null;
+  return {
+    keep: kept === null && pushed !== null ? envelope.manifest! : null,
+    owner: pushed?.owner ?? null,
+  };
 }

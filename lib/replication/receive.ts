@@ -32,10 +32,12 @@ export async function receiveFragment(
   push: { envelope: FragmentEnvelope; sender: PeerInfo },
   options: IoOptions = {},
 ): Promise<ReplicateAck> {
-  const { envelope, sender } = push;
+  const { envelope } = push;
   try {
     const plan = checkEnvelope(ctx, envelope);
-    const toKeep = await checkPushedManifest(ctx, envelope, options);
+    const manifest = await checkedManifest(ctx, push, options);
+    const toKeep = manifest.keep;
+    const sender = accountOf(push.sender, manifest.owner);
     const { fragment, data } = envelope;
     const shard = { fragment, data, sender };
     // Lock order: the shard, then the sender. The shard lock makes a
@@ -76,6 +78,45 @@ export async function receiveFragment(
   } catch (e) {
     return await refusalAck(ctx, { ...push, error: e }, options);
   }
+}
+
+/**
+ * The manifest check of a push; a sender whose shard or manifest does not
+ * match the owner's (a forged manifest, a shard the owner never made) is
+ * hostile, not mistaken: it loses its standing with us (no credit, never
+ * used for placement while the ban lasts, see standing.ts).
+ */
+async function checkedManifest(
+  ctx: ServiceContext,
+  push: { envelope: FragmentEnvelope; sender: PeerInfo },
+  options: IoOptions,
+): ReturnType<typeof checkPushedManifest> {
+  try {
+    return await checkPushedManifest(ctx, push.envelope, options);
+  } catch (e) {
+    if (isTesserasError(e) && HOSTILE_CODES.has(e.code)) {
+      ctx.standing.lied(push.sender.id, ctx.clock.now());
+    }
+    throw e;
+  }
+}
+
+/** Manifest failures that only a hostile sender produces. */
+const HOSTILE_CODES: ReadonlySet<string> = new Set([
+  "CHECKSUM_MISMATCH",
+  "UNAUTHORIZED",
+]);
+
+/**
+ * Whose account a push goes on: a steward pushing another owner's
+ * tessera (the manifest names someone else) repairs on that owner's
+ * behalf, so the owner is charged and its deficit checked
+ * (docs/stewards.md); anyone else's push is its own.
+ */
+function accountOf(sender: PeerInfo, owner: string | null): PeerInfo {
+  return owner === null || owner === sender.id
+    ? sender
+    : { ...sender, id: owner };
 }
 
 /** A pushed shard we hold already (the sender missed our ack). */

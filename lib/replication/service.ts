@@ -281,12 +281,14 @@ export class ReplicationService implements InboundHandlers {
    * and a BLAKE3 of the bytes keyed by the request's nonce, signed with
    * our key. Rejects `INVALID_INPUT` on a malformed request.
    */
-  onAttest(
+  async onAttest(
     request: AttestRequest,
-    _from: PeerInfo,
+    from: PeerInfo,
     options: IoOptions = {},
   ): Promise<Attestation> {
-    return answerAttestation(this.#ctx, request, options);
+    const answer = await answerAttestation(this.#ctx, request, options);
+    await this.#challenged(request, from, options);
+    return answer;
   }
 
   /**
@@ -295,12 +297,26 @@ export class ReplicationService implements InboundHandlers {
    * sibling paths, signed with our key; checkable from the checksums
    * alone. Rejects `INVALID_INPUT` on a malformed request.
    */
-  onProve(
+  async onProve(
     request: AttestRequest,
-    _from: PeerInfo,
+    from: PeerInfo,
     options: IoOptions = {},
   ): Promise<ProofAnswer> {
-    return answerProofChallenge(this.#ctx, request, options);
+    const answer = await answerProofChallenge(this.#ctx, request, options);
+    await this.#challenged(request, from, options);
+    return answer;
+  }
+
+  /** An owner's or a steward's audit of what we hold (docs/stewards.md). */
+  #challenged(
+    request: AttestRequest,
+    from: PeerInfo,
+    options: IoOptions,
+  ): Promise<void> {
+    return this.#ctx.stewards.challenged(this.#ctx, {
+      tesseraId: request.tesseraId,
+      from: from.id,
+    }, options);
   }
 
   /** Same as {@linkcode ReplicationService.onAttest} (the original's name). */
@@ -428,9 +444,13 @@ export class ReplicationService implements InboundHandlers {
     return this.#exclusive(() =>
       this.#ready(async () => {
         const report = await repairSweep(this.#ctx, options);
-        // Then tell the DHT what we hold, for stewards (docs/stewards.md).
+        // Then look after silent owners' tesseras we hold, and tell the
+        // DHT what we hold, for stewards (docs/stewards.md).
+        const stewards = options.ids === undefined
+          ? await this.#ctx.stewards.sweep(this.#ctx, options)
+          : undefined;
         await this.#ctx.announcer.announceDue(this.#ctx, options);
-        return report;
+        return stewards ? { ...report, stewards } : report;
       })
     );
   }

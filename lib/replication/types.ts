@@ -68,6 +68,12 @@ export interface ReplicationServiceInit {
    */
   readonly unreachableGraceMs?: number;
   /**
+   * Where a steward keeps the holders of the tesseras it looks after for
+   * silent owners (docs/stewards.md); memory is enough (rebuilt from the
+   * DHT after a restart). Without one the node never acts as a steward.
+   */
+  readonly stewardRegistry?: HolderRegistry;
+  /**
    * Closest peers asked for when placing; default twice the placements
    * needed plus 8, so refusals can be replaced.
    */
@@ -338,6 +344,25 @@ export interface SweepReport {
   readonly degraded: number;
   /** Tesseras that cannot be recovered (fewer than `dataShards` survivors). */
   readonly lost: number;
+  /** What we did as a steward of others' tesseras (docs/stewards.md). */
+  readonly stewards?: StewardReport;
+}
+
+/** What one steward sweep did. */
+export interface StewardReport {
+  /** Held tesseras whose owner has been silent past `stewardAfterMs`. */
+  readonly orphans: number;
+  /** Of those, the ones we looked after as a steward in this sweep. */
+  readonly stewarded: number;
+  /** The repair of each tessera we looked after. */
+  readonly repairs: readonly RepairReport[];
+  /** Bytes placed on new holders on the owners' behalf. */
+  readonly bytesOnBehalf: number;
+  /**
+   * Announced holders that answered and proved no shard: the record was
+   * false, the peer is dropped from the order and loses standing.
+   */
+  readonly refuted: number;
 }
 
 /** Progress of a retrieval. */

@@ -105,6 +105,28 @@ Deno.test("the daemon lock is exclusive and released", async () => {
   }
 });
 
+Deno.test("config: the steward delays default to 3 days and 2 days, set by flag over variable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const vars = (pairs: Record<string, string>) => (k: string) => pairs[k];
+    const defaults = await loadNodeConfig(dir, {}, { env: vars({}) });
+    assert.equal(defaults.replication.stewardAfterMs, 72 * 3_600_000);
+    assert.equal(defaults.replication.stewardGraceMs, 48 * 3_600_000);
+    const env = vars({
+      TESSERAS_STEWARD_AFTER_MS: "5000",
+      TESSERAS_STEWARD_GRACE_MS: "2000",
+    });
+    const set = await loadNodeConfig(dir, {}, { env });
+    assert.equal(set.replication.stewardAfterMs, 5000);
+    assert.equal(set.replication.stewardGraceMs, 2000);
+    const flagged = await loadNodeConfig(dir, { stewardAfterMs: 7 }, { env });
+    assert.equal(flagged.replication.stewardAfterMs, 7);
+    assert.equal(flagged.replication.stewardGraceMs, 2000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("config: the repair jitter follows the interval unless set, by flag, variable or file", async () => {
   const dir = await Deno.makeTempDir();
   try {

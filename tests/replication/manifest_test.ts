@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { blake3Hex } from "../../lib/codec/mod.ts";
 import {
   decodeManifest,
-  type FragmentEnvelope,
   signManifest,
   validateManifest,
 } from "../../lib/core/mod.ts";
-import { MiniNetwork, testBytes } from "./test_network.ts";
+import { MiniNetwork, shardEnvelope, testBytes } from "./test_network.ts";
 
 async function placedMedium() {
   const net = new MiniNetwork();
@@ -15,26 +13,6 @@ async function placedMedium() {
   const report = await owner.service.putTessera(testBytes(5000, 7));
   assert.equal(report.plan.tier, "medium");
   return { net, owner, report };
-}
-
-/** Shard `index` of the placed tessera carrying `data`. */
-function shardEnvelope(
-  report: { tesseraId: string; plan: FragmentEnvelope["plan"] },
-  shard: { index: number; data: Uint8Array },
-): FragmentEnvelope {
-  const { index, data } = shard;
-  return {
-    fragment: {
-      tesseraId: report.tesseraId,
-      index,
-      shardCount: report.plan.shardCount,
-      checksum: blake3Hex(data),
-    },
-    plan: report.plan,
-    originalSize: report.plan.size,
-    fragmentSize: data.length,
-    data,
-  };
 }
 
 Deno.test("every holder keeps the owner's signed manifest with its shard", async () => {

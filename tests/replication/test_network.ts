@@ -121,10 +121,20 @@ export class MiniNetwork {
   readonly sim: SimNetwork;
   readonly traffic: Traffic;
   readonly #config: Partial<ReplicationConfig>;
+  readonly #stewards: boolean;
   #seed = 1;
 
-  constructor(config: Partial<ReplicationConfig> = {}) {
+  /**
+   * @param config settings of every node
+   * @param options `stewards`: every node gets a steward registry (acts
+   *   as a steward of silent owners' tesseras, docs/stewards.md)
+   */
+  constructor(
+    config: Partial<ReplicationConfig> = {},
+    options: { stewards?: boolean } = {},
+  ) {
     this.#config = config;
+    this.#stewards = options.stewards ?? false;
     this.sim = new SimNetwork({
       clock: this.clock,
       rng: new SimRng("test-network"),
@@ -218,6 +228,13 @@ export class MiniNetwork {
       blobs: stores.blobs,
       holders: stores.holders,
       manifests: stores.manifests,
+      ...(this.#stewards
+        ? {
+          stewardRegistry: new MemoryHolderRegistry({
+            now: () => this.clock.now(),
+          }),
+        }
+        : {}),
       identity: this.keyring.identity(id),
       clock: this.clock,
       rng: seededRng(this.#seed++),
@@ -330,5 +347,25 @@ export function offlineDht(selfId: string): DhtPort {
     requestAttestation: never,
     ping: never,
     fetch: never,
+  };
+}
+
+/** Shard `index` of the placed tessera carrying `data`. */
+export function shardEnvelope(
+  report: { tesseraId: string; plan: FragmentEnvelope["plan"] },
+  shard: { index: number; data: Uint8Array },
+): FragmentEnvelope {
+  const { index, data } = shard;
+  return {
+    fragment: {
+      tesseraId: report.tesseraId,
+      index,
+      shardCount: report.plan.shardCount,
+      checksum: blake3Hex(data),
+    },
+    plan: report.plan,
+    originalSize: report.plan.size,
+    fragmentSize: data.length,
+    data,
   };
 }

@@ -1,0 +1,314 @@
+/**
+ * Stewards: the holders of a tessera look after it once its owner has
+ * gone silent (docs/stewards.md). Per held tessera whose owner has not
+ * challenged us for `stewardAfterMs`, each holder orders the tessera's
+ * announced holders by XOR distance to its id (steward_rank.ts); the
+ * first acts, the k-th acts only once nobody before it has audited it for
+ * `stewardAfterMs + k × repairIntervalMs` (a backup steps in when the
+ * primary looks silent too). A steward proves every holder it found with
+ * chunk proofs against the owner's manifest and runs the owner's own
+ * repair (health.ts, repair.ts, push.ts) in a steward context
+ * (steward_view.ts): missing shards rebuilt from any `dataShards`
+ * survivors, placed under the same diversity rules, the signed manifest
+ * sent along. The owner's first challenge since takes the tessera back.
+ *
+ * @module
+ */
+import {
+  decodeManifest,
+  type HolderRegistry,
+  type IoOptions,
+  isTesserasError,
+  type Manifest,
+  type PeerId,
+  type TesseraId,
+} from "../core/mod.ts";
+import { challengeAll } from "./attest.ts";
+import type { ServiceContext } from "./context.ts";
+import { repairTessera } from "./repair.ts";
+import { stewardOrder } from "./steward_rank.ts";
+import { type OnBehalf, stewardContext } from "./steward_view.ts";
+import { StewardWatch } from "./steward_watch.ts";
+import type { RepairReport, StewardReport } from "./types.ts";
+
+/**
+ * Ranks beyond this wait no longer (and ping no more closer holders): a
+ * flood of closer records delays a steward, never blocks it.
+ */
+export const MAX_STEWARD_DELAY_RANKS = 4;
+
+const NO_WORK: StewardReport = {
+  orphans: 0,
+  stewarded: 0,
+  repairs: [],
+  bytesOnBehalf: 0,
+  refuted: 0,
+};
+
+/** An orphan we hold, with what the decision needs. */
+interface Orphan {
+  readonly id: TesseraId;
+  readonly manifest: Manifest;
+  /** What we store for its owner beyond what it stores for us. */
+  readonly ownerDebt: number;
+}
+
+/**
+ * One node's stewardship: what it sees of owners and stewards, the
+ * holders of the tesseras it looks after, the records it refuted.
+ *
+ * @example
+ * ```ts ignore
+ * const stewards = new Stewards(ctx.clock.now(), registry);
+ * await stewards.challenged(ctx, { tesseraId, from: peer.id });
+ * const report = await stewards.sweep(ctx);
+ * ```
+ */
+export class Stewards {
+  /** Challenges seen per held tessera. */
+  readonly watch: StewardWatch;
+  readonly #registry: HolderRegistry | undefined;
+  readonly #ownerOf = new Map<TesseraId, PeerId>();
+  readonly #refuted = new Map<TesseraId, Set<PeerId>>();
+
+  /**
+   * @param since when the node started (owner silence counts from it)
+   * @param registry where the holders of stewarded tesseras are kept;
+   *   without one, the node notes challenges but never acts as a steward
+   */
+  constructor(since: number, registry?: HolderRegistry) {
+    this.watch = new StewardWatch(since);
+    this.#registry = registry;
+  }
+
+  /**
+   * A peer challenged us for shards of `tesseraId`: the owner (per the
+   * manifest we keep) or a steward is at work. Nothing for a tessera we
+   * keep no manifest of.
+   */
+  async challenged(
+    ctx: ServiceContext,
+    seen: { tesseraId: TesseraId; from: PeerId },
+    options: IoOptions = {},
+  ): Promise<void> {
+    const owner = await this.#owner(ctx, seen.tesseraId, options);
+    if (owner === null) return;
+    this.watch.challenged(seen.tesseraId, {
+      from: seen.from,
+      owner,
+      at: ctx.clock.now(),
+    });
+  }
+
+  async #owner(
+    ctx: ServiceContext,
+    id: TesseraId,
+    options: IoOptions,
+  ): Promise<PeerId | null> {
+    const known = this.#ownerOf.get(id);
+    if (known !== undefined) return known;
+    const signed = await ctx.manifests?.get(id, options).catch(() => null);
+    if (!signed) return null;
+    const owner = decodeManifest(signed.bytes).owner;
+    this.#ownerOf.set(id, owner);
+    return owner;
+  }
+
+  /**
+   * Look after every held tessera whose owner is silent and whose turn
+   * is ours; stop looking after those whose owner is back. Nothing
+   * without a steward registry, a manifest store or holder records.
+   */
+  async sweep(
+    ctx: ServiceContext,
+    options: IoOptions = {},
+  ): Promise<StewardReport> {
+    const registry = this.#registry;
+    if (!registry || !ctx.manifests || !ctx.dht.findHolders) return NO_WORK;
+    const orphans = await this.#orphans(ctx, registry, options);
+    const repairs: RepairReport[] = [];
+    const onBehalf: OnBehalf = { bytes: 0 };
+    const sctx = stewardContext(ctx, { registry, onBehalf });
+    let refuted = 0;
+    for (const orphan of orphans) {
+      options.signal?.throwIfAborted();
+      try {
+        const holders = await this.#ourTurn(ctx, orphan, options);
+        if (holders === null) continue;
+        refuted += await this.#prove(sctx, { orphan, holders }, options);
+        repairs.push(await repairTessera(sctx, orphan.id, options));
+      } catch (e) {
+        if (!isTesserasError(e)) throw e;
+        ctx.log.warn("stewarding {tessera} failed: {error}", {
+          tessera: orphan.id,
+          error: e.message,
+        });
+      }
+    }
+    return {
+      orphans: orphans.length,
+      stewarded: repairs.length,
+      repairs,
+      bytesOnBehalf: onBehalf.bytes,
+      refuted,
+    };
+  }
+
+  /**
+   * Held tesseras with a kept manifest, not ours, whose owner has been
+   * silent past the setting: those of owners we store least for first,
+   * so a free rider's orphans come last. Tesseras whose owner is back
+   * (or that we no longer hold) leave the steward registry.
+   */
+  async #orphans(
+    ctx: ServiceContext,
+    registry: HolderRegistry,
+    options: IoOptions,
+  ): Promise<Orphan[]> {
+    const held = new Set(
+      (await ctx.fragments.list(undefined, options)).map((f) => f.tesseraId),
+    );
+    this.watch.retain(held);
+    const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
+    const now = ctx.clock.now();
+    const out: Orphan[] = [];
+    for (const id of await ctx.manifests!.list(options)) {
+      const silent = now - this.watch.ownerSeenAt(id) >
+        ctx.config.stewardAfterMs;
+      if (!held.has(id) || ours.has(id) || !silent) {
+        if (await registry.get(id)) await registry.untrack(id);
+        continue;
+      }
+      const signed = await ctx.manifests!.get(id, options);
+      if (!signed) continue;
+      const manifest = decodeManifest(signed.bytes);
+      const row = await ctx.ledger.get(manifest.owner);
+      const ownerDebt = (row?.bytesStoredForThem ?? 0) -
+        (row?.bytesTheyStoreForUs ?? 0);
+      out.push({ id, manifest, ownerDebt });
+    }
+    return out.sort((a, b) =>
+      a.ownerDebt - b.ownerDebt || (a.id < b.id ? -1 : 1)
+    );
+  }
+
+  /**
+   * The announced holders of `orphan` when it is our turn to look after
+   * it, else `null`: our rank among them (and us) by XOR distance, and
+   * how long nobody before us has audited us.
+   */
+  async #ourTurn(
+    ctx: ServiceContext,
+    orphan: Orphan,
+    options: IoOptions,
+  ): Promise<PeerId[] | null> {
+    const refuted = this.#refuted.get(orphan.id) ?? new Set();
+    const announced = (await ctx.dht.findHolders!(orphan.id, options))
+      .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
+    const order = stewardOrder(orphan.id, [ctx.selfId, ...announced]);
+    const rank = order.indexOf(ctx.selfId);
+    const quietSince = Math.max(
+      this.watch.ownerSeenAt(orphan.id),
+      this.watch.lastAuditBy(orphan.id, order.slice(0, rank)),
+    );
+    const wait = ctx.config.stewardAfterMs +
+      Math.min(rank, MAX_STEWARD_DELAY_RANKS) * ctx.config.repairIntervalMs;
+    const quiet = ctx.clock.now() - quietSince;
+    if (quiet <= wait) return null;
+    // A backup defers to a closer holder that is up (it is about to
+    // audit, or we were away when it did), for one more owner silence.
+    const closer = order.slice(0, Math.min(rank, MAX_STEWARD_DELAY_RANKS));
+    if (
+      closer.length > 0 && quiet <= wait + ctx.config.stewardAfterMs &&
+      await anyUp(ctx, closer, options)
+    ) return null;
+    return announced;
+  }
+
+  /**
+   * Bring the steward registry up to date for `orphan`: tracked from the
+   * manifest, our own shards recorded, and every announced holder not
+   * yet recorded challenged for every index with chunk proofs; what it
+   * proves is recorded, a holder that answers and proves nothing is
+   * refuted (dropped from the order, counted as a liar). Returns the
+   * number refuted.
+   */
+  async #prove(
+    sctx: ServiceContext,
+    job: { orphan: Orphan; holders: readonly PeerId[] },
+    options: IoOptions,
+  ): Promise<number> {
+    const { manifest, id } = job.orphan;
+    const registry = sctx.holders;
+    if (!(await registry.get(id))) {
+      await registry.track(id, manifest);
+    }
+    const records = await registry.holders(id);
+    await registry.removeHolder(id, { peerId: sctx.selfId });
+    for (const f of await sctx.fragments.list(id, options)) {
+      await registry.addHolder(id, { index: f.index, peerId: sctx.selfId });
+    }
+    const known = new Set(records.map((r) => r.peerId));
+    // A flood of records costs at most a few challenges per sweep.
+    const fresh = job.holders.filter((p) => !known.has(p)).slice(
+      0,
+      2 * manifest.plan.shardCount + 8,
+    );
+    const all = Array.from({ length: manifest.plan.shardCount }, (_, i) => i);
+    const checks = await challengeAll(
+      sctx,
+      fresh.map((peer) => ({
+        tesseraId: id,
+        peer,
+        indices: all,
+        checksums: manifest.checksums,
+        shardSize: manifest.plan.shardSize,
+      })),
+      { signal: options.signal, prover: null },
+    );
+    let refuted = 0;
+    for (const check of checks) {
+      for (const index of check.authentic ? check.proven : []) {
+        await registry.addHolder(id, { index, peerId: check.peerId });
+        await registry.markAttested(id, {
+          peerId: check.peerId,
+          at: sctx.clock.now(),
+        });
+      }
+      if (check.answered && (!check.authentic || check.proven.length === 0)) {
+        refuted++;
+        this.#refute(sctx, { id, peer: check.peerId });
+      }
+    }
+    return refuted;
+  }
+
+  /** A holder record its peer could not back: never ranked again, a liar. */
+  #refute(ctx: ServiceContext, found: { id: TesseraId; peer: PeerId }): void {
+    let set = this.#refuted.get(found.id);
+    if (!set) this.#refuted.set(found.id, set = new Set());
+    set.add(found.peer);
+    ctx.standing.lied(found.peer, ctx.clock.now());
+    ctx.log.warn(
+      "peer {peer} announced holding {tessera} but proved no shard of it",
+      { peer: found.peer, tessera: found.id },
+    );
+  }
+}
+
+/** Whether any of `peers` answers a ping. */
+async function anyUp(
+  ctx: ServiceContext,
+  peers: readonly PeerId[],
+  options: IoOptions,
+): Promise<boolean> {
+  for (const peer of peers) {
+    try {
+      await ctx.dht.ping(peer, options);
+      return true;
+    } catch {
+      options.signal?.throwIfAborted();
+    }
+  }
+  return false;
+}

@@ -1,0 +1,84 @@
+/**
+ * What a holder sees of who looks after a tessera it holds
+ * (docs/stewards.md): when the owner last challenged us for it, and when
+ * each other holder acting as its steward last did. Challenges are the
+ * only evidence: an owner that audits is alive and in charge; a steward
+ * that audits us is doing the job, so those after it in the order wait.
+ *
+ * Kept in memory: after a restart the silence is counted from the start
+ * (stewardship comes at most one `stewardAfterMs` later, never earlier).
+ *
+ * @module
+ */
+import type { PeerId, TesseraId } from "../core/mod.ts";
+
+/** Other challengers remembered per tessera (the closest stewards matter). */
+const MAX_AUDITORS = 16;
+
+/**
+ * Challenges seen per held tessera.
+ *
+ * @example
+ * ```ts
+ * import { StewardWatch } from "./steward_watch.ts";
+ * const watch = new StewardWatch(0);
+ * const id = "ab".repeat(32);
+ * watch.challenged(id, { from: "owner", owner: "owner", at: 5 });
+ * watch.ownerSeenAt(id); // 5
+ * watch.challenged(id, { from: "peer-b", owner: "owner", at: 9 });
+ * watch.lastAuditBy(id, ["peer-b"]); // 9
+ * ```
+ */
+export class StewardWatch {
+  readonly #since: number;
+  readonly #owner = new Map<TesseraId, number>();
+  readonly #auditors = new Map<TesseraId, Map<PeerId, number>>();
+
+  /** @param since when we started watching (the silence counts from it) */
+  constructor(since: number) {
+    this.#since = since;
+  }
+
+  /** A challenge for `id` from `from` (the manifest names `owner`). */
+  challenged(
+    id: TesseraId,
+    seen: { from: PeerId; owner: PeerId; at: number },
+  ): void {
+    if (seen.from === seen.owner) {
+      this.#owner.set(id, Math.max(this.#owner.get(id) ?? 0, seen.at));
+      return;
+    }
+    let auditors = this.#auditors.get(id);
+    if (!auditors) this.#auditors.set(id, auditors = new Map());
+    auditors.delete(seen.from);
+    auditors.set(seen.from, seen.at);
+    // Oldest first in insertion order: drop the stalest beyond the cap.
+    while (auditors.size > MAX_AUDITORS) {
+      auditors.delete(auditors.keys().next().value!);
+    }
+  }
+
+  /** When the owner last challenged us for `id` (else when we started). */
+  ownerSeenAt(id: TesseraId): number {
+    return this.#owner.get(id) ?? this.#since;
+  }
+
+  /** The latest challenge for `id` by any of `peers`, or -Infinity. */
+  lastAuditBy(id: TesseraId, peers: Iterable<PeerId>): number {
+    const auditors = this.#auditors.get(id);
+    if (!auditors) return -Infinity;
+    let last = -Infinity;
+    for (const p of peers) last = Math.max(last, auditors.get(p) ?? -Infinity);
+    return last;
+  }
+
+  /** Forget tesseras we no longer hold. */
+  retain(held: ReadonlySet<TesseraId>): void {
+    for (const id of this.#owner.keys()) {
+      if (!held.has(id)) this.#owner.delete(id);
+    }
+    for (const id of this.#auditors.keys()) {
+      if (!held.has(id)) this.#auditors.delete(id);
+    }
+  }
+}

@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import type { SweepReport } from "../../lib/replication/mod.ts";
+import { stewardOrder } from "../../lib/replication/steward_rank.ts";
+import {
+  envelopeFor,
+  MiniNetwork,
+  shardEnvelope,
+  testBytes,
+  type TestNode,
+} from "./test_network.ts";
+
+const HOUR = 3600 * 1000;
+const DAY = 24 * HOUR;
+const CONFIG = {
+  repairIntervalMs: HOUR,
+  stewardAfterMs: DAY,
+  stewardGraceMs: 0,
+};
+
+/** An owner's Medium tessera on 30 nodes, every holder announced. */
+async function orphanable(seed: number) {
+  const net = new MiniNetwork(CONFIG, { stewards: true });
+  const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
+  const report = await owner.service.putTessera(testBytes(5000, seed));
+  assert.equal(report.plan.tier, "medium");
+  for (const node of net.nodes.values()) await node.service.repairSweep();
+  const holders = [...new Set(report.placed.map((p) => p.peerId))].sort();
+  return { net, owner, report, holders };
+}
+
+/** Every node that is up sweeps once; their reports by id. */
+async function sweepAll(net: MiniNetwork): Promise<Map<string, SweepReport>> {
+  const out = new Map<string, SweepReport>();
+  for (const node of net.nodes.values()) {
+    if (node.online) out.set(node.id, await node.service.repairSweep());
+  }
+  return out;
+}
+
+/** Indices of the tessera held by nodes that are up. */
+async function liveIndices(net: MiniNetwork, id: string): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (const node of net.nodes.values()) {
+    if (!node.online) continue;
+    for (const f of await node.fragments.list(id)) out.add(f.index);
+  }
+  return out;
+}
+
+/** A holder gone for good: shards lost, offline. */
+async function lose(node: TestNode, id: string): Promise<void> {
+  for (const f of await node.fragments.list(id)) {
+    await node.fragments.delete(id, f.index);
+  }
+  node.online = false;
+}
+
+Deno.test("steward order: the same for everyone, closest to the tessera id by XOR first", () => {
+  const id = "3c".repeat(32);
+  const peers = ["p00", "p01", "p02", "p03", "p04"];
+  const order = stewardOrder(id, peers);
+  assert.deepEqual(stewardOrder(id, [...peers].reverse()), order);
+  assert.deepEqual([...order].sort(), peers);
+  // Another tessera orders the same peers differently (not by name).
+  const other = stewardOrder("c3".repeat(32), peers);
+  assert.notDeepEqual(other, order);
+});
+
+Deno.test("stewards wait for the owner's silence, then one steward rebuilds every lost shard without the owner", async () => {
+  const { net, owner, report, holders } = await orphanable(21);
+  const id = report.tesseraId;
+  owner.online = false;
+  // Two holders are gone for good, taking their shards with them.
+  for (const h of holders.slice(0, 2)) await lose(net.node(h), id);
+  const lostBefore = report.plan.shardCount -
+    (await liveIndices(net, id)).size;
+  assert.ok(lostBefore > 0);
+  // Within the owner's silence setting nobody acts.
+  await net.clock.advance(DAY / 2);
+  for (const r of (await sweepAll(net)).values()) {
+    assert.equal(r.stewards?.stewarded, 0);
+  }
+  // Past it, sweeping hourly as daemons do, the first live holder in the
+  // order rebuilds and places what was lost; it audits the others, so
+  // none of them steps in.
+  await net.clock.advance(DAY / 2);
+  const stewards = new Map<string, SweepReport>();
+  let seen = false;
+  for (let i = 0; i < 6; i++) {
+    await net.clock.advance(HOUR);
+    for (const [p, r] of await sweepAll(net)) {
+      seen ||= r.stewards!.orphans > 0;
+      if (r.stewards!.stewarded > 0 && !stewards.has(p)) stewards.set(p, r);
+    }
+  }
+  assert.equal(stewards.size, 1, "one steward, no more");
+  const [stewardId, r] = [...stewards][0];
+  assert.ok(seen, "holders saw the orphan");
+  const alive = holders.filter((h) => net.node(h).online);
+  assert.ok(stewardOrder(id, holders).slice(0, 3).includes(stewardId));
+  assert.ok(alive.includes(stewardId));
+  const repair = r.stewards!.repairs[0];
+  assert.equal(repair.source, "network");
+  assert.equal(repair.after.kind, "healthy");
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+  assert.ok(r.stewards!.bytesOnBehalf > 0);
+  // Placements are on the owner's account at the new holders, not the steward's.
+  for (const p of repair.placed) {
+    const row = await net.node(p.peerId).ledger.get("owner");
+    assert.ok(
+      (row?.bytesStoredForThem ?? 0) > 0,
+      `${p.peerId} charges the owner`,
+    );
+  }
+  assert.equal(
+    (await net.node(stewardId).ledger.get(repair.placed[0].peerId))
+      ?.bytesTheyStoreForUs ?? 0,
+    0,
+  );
+  // Every new holder keeps the owner's signed manifest.
+  const signed = await owner.manifests.get(id);
+  for (const p of repair.placed) {
+    assert.deepEqual(await net.node(p.peerId).manifests.get(id), signed);
+  }
+  // The next sweep: still stewarded (owner silent), nothing more placed.
+  await net.clock.advance(HOUR);
+  const again = [...(await sweepAll(net)).values()].flatMap((x) =>
+    x.stewards!.repairs
+  );
+  assert.equal(again.length, 1);
+  assert.equal(again[0].placed.length, 0);
+});
+
+Deno.test("a backup steward acts only when the primary is silent too", async () => {
+  const { net, owner, report, holders } = await orphanable(22);
+  const id = report.tesseraId;
+  owner.online = false;
+  const order = stewardOrder(id, holders);
+  // The primary goes down for good before anyone noticed the owner's silence.
+  await lose(net.node(order[0]), id);
+  await net.clock.advance(DAY + HOUR / 2);
+  let reports = await sweepAll(net);
+  let acted = [...reports].filter(([, r]) => r.stewards!.stewarded > 0);
+  // Its record still stands: the backups wait their turn.
+  assert.equal(acted.length, 0);
+  await net.clock.advance(HOUR);
+  reports = await sweepAll(net);
+  acted = [...reports].filter(([, r]) => r.stewards!.stewarded > 0);
+  assert.deepEqual(acted.map(([p]) => p), [order[1]]);
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+});
+
+Deno.test("the owner takes its tessera back: once it audits again, stewards stop", async () => {
+  const { net, owner, report, holders } = await orphanable(23);
+  const id = report.tesseraId;
+  owner.online = false;
+  await lose(net.node(holders[0]), id);
+  await net.clock.advance(DAY + HOUR);
+  let reports = await sweepAll(net);
+  assert.equal(
+    [...reports.values()].filter((r) => r.stewards!.stewarded > 0).length,
+    1,
+  );
+  owner.online = true;
+  await owner.service.repairSweep();
+  await net.clock.advance(HOUR);
+  reports = await sweepAll(net);
+  for (const [p, r] of reports) {
+    if (p === "owner") continue;
+    assert.equal(r.stewards!.stewarded, 0, `${p} stopped`);
+  }
+});
+
+Deno.test("a holder record that its peer cannot back is refuted and costs the peer its standing", async () => {
+  const { net, owner, report, holders } = await orphanable(24);
+  const id = report.tesseraId;
+  owner.online = false;
+  await lose(net.node(holders[0]), id);
+  // Liars announce holding the tessera; they hold nothing.
+  const liars = ["liar0", "liar1", "liar2"].map((n, i) =>
+    net.add(n, `10.77.${i}.1`)
+  );
+  for (const l of liars) await l.dht.announceHolder!(id);
+  await net.clock.advance(DAY + HOUR);
+  // Liars closer than a holder delay it an interval each: enough sweeps
+  // for the first real holder's turn.
+  const refuters = new Set<string>();
+  let refuted = 0;
+  for (let i = 0; i < 5; i++) {
+    for (const [p, r] of await sweepAll(net)) {
+      refuted += r.stewards?.refuted ?? 0;
+      if ((r.stewards?.refuted ?? 0) > 0) refuters.add(p);
+    }
+    await net.clock.advance(HOUR);
+  }
+  assert.equal(refuted, liars.length, "each false record refuted once");
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+  // The refuter extends a liar no credit: its pushes are refused.
+  for (const p of refuters) {
+    const ack = await liars[0].dht.replicate(p, envelopeFor(testBytes(64, 5)));
+    assert.equal(ack.accepted, false);
+    assert.equal(ack.errorCode, "DEFICIT_EXCEEDED");
+    assert.match(ack.reason ?? "", /failed to prove/);
+  }
+});
+
+Deno.test("concurrent stewards: after a long silence every holder's turn has come, yet backups defer to a closer holder that is up", async () => {
+  const { net, owner, report, holders } = await orphanable(25);
+  const id = report.tesseraId;
+  owner.online = false;
+  for (const h of holders.slice(0, 2)) await lose(net.node(h), id);
+  const lost = report.plan.shardCount - (await liveIndices(net, id)).size;
+  // One jump past every rank's wait: nobody has audited anybody.
+  await net.clock.advance(DAY + 8 * HOUR);
+  const reports = await sweepAll(net);
+  const acted = [...reports.values()].filter((r) => r.stewards!.stewarded > 0);
+  const placed = acted.flatMap((r) => r.stewards!.repairs)
+    .reduce((n, r) => n + r.placed.length, 0);
+  assert.equal(acted.length, 1);
+  assert.equal(placed, lost, "no extra copy");
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+});
+
+Deno.test("a steward pushing a shard that does not match the owner's manifest is refused and loses its standing", async () => {
+  const { net, report, holders } = await orphanable(26);
+  const id = report.tesseraId;
+  const holder = net.node(holders[0]);
+  const signed = await holder.manifests.get(id);
+  const held = (await holder.fragments.list(id)).map((f) => f.index);
+  const index = [...Array(report.plan.shardCount).keys()].find((i) =>
+    !held.includes(i)
+  )!;
+  const data = testBytes(report.plan.shardSize, 77);
+  const rogue = net.node("p29");
+  const ack = await rogue.dht.replicate(holder.id, {
+    ...shardEnvelope(report, { index, data }),
+    manifest: signed!,
+  });
+  assert.equal(ack.accepted, false);
+  assert.equal(ack.errorCode, "CHECKSUM_MISMATCH");
+  assert.equal((await holder.fragments.list(id)).length, held.length);
+  // Counted against it: a valid push of its own is refused now.
+  const next = await rogue.dht.replicate(
+    holder.id,
+    envelopeFor(testBytes(64, 6)),
+  );
+  assert.equal(next.accepted, false);
+  assert.match(next.reason ?? "", /failed to prove/);
+});
