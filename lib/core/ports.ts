@@ -95,6 +95,18 @@ export interface DhtPort {
    */
   announceHolder?(tesseraId: TesseraId, options?: IoOptions): Promise<void>;
   /**
+   * Optional: `true` when the DHT itself keeps our announcements alive
+   * while we run (kad-dht's reprovider re-provides its own records before
+   * they expire), so one announcement per tessera and process suffices.
+   * Otherwise the caller announces again before a record expires.
+   */
+  readonly refreshesHolders?: boolean;
+  /**
+   * Optional: stop keeping our announcement of `tesseraId` alive (we no
+   * longer hold it); the records on other peers then expire.
+   */
+  withdrawHolder?(tesseraId: TesseraId, options?: IoOptions): Promise<void>;
+  /**
    * Optional: up to `options.limit` (default {@linkcode MAX_HOLDER_RECORDS})
    * peers that announced holding shards of `tesseraId`, self excluded.
    * A record proves nothing: check what a found holder holds.
@@ -212,6 +224,12 @@ export interface FragmentStore {
   ): Promise<void>;
   /** Shards held, of one tessera or of all. */
   list(tesseraId?: TesseraId, options?: IoOptions): Promise<FragmentId[]>;
+  /**
+   * Optional: the tesseras of which some shard is held, in no particular
+   * order; cheaper than `list()` when only the ids are wanted (see
+   * {@linkcode tesserasHeld}).
+   */
+  tesserasHeld?(options?: IoOptions): Promise<TesseraId[]>;
   /** Recompute BLAKE3 of the stored bytes and compare to the stored checksum. */
   verify(
     tesseraId: TesseraId,
@@ -602,4 +620,27 @@ export interface ManifestStore {
   delete(tesseraId: TesseraId, options?: IoOptions): Promise<void>;
   /** Ids of every tessera with a kept manifest. */
   list(options?: IoOptions): Promise<TesseraId[]>;
+}
+
+/**
+ * The tesseras of which `store` holds some shard, in no particular
+ * order: its `tesserasHeld` when it has one, else from its `list()`.
+ *
+ * @example
+ * ```ts
+ * import { tesserasHeld, type FragmentStore } from "./ports.ts";
+ * declare const store: FragmentStore;
+ * const ids: string[] = await tesserasHeld(store);
+ * ```
+ */
+export async function tesserasHeld(
+  store: FragmentStore,
+  options: IoOptions = {},
+): Promise<TesseraId[]> {
+  if (store.tesserasHeld !== undefined) {
+    return await store.tesserasHeld(options);
+  }
+  return [
+    ...new Set((await store.list(undefined, options)).map((f) => f.tesseraId)),
+  ];
 }

@@ -5,12 +5,13 @@
  *
  * @module
  */
-import type {
-  FragmentId,
-  FragmentStore,
-  GroupProofData,
-  IoOptions,
-  TesseraId,
+import {
+  type FragmentId,
+  type FragmentStore,
+  type GroupProofData,
+  type IoOptions,
+  type TesseraId,
+  tesserasHeld,
 } from "../core/mod.ts";
 
 /**
@@ -58,6 +59,11 @@ export class ForwardingStore implements FragmentStore {
   /** The inner store's shards. */
   list(tesseraId?: TesseraId, options?: IoOptions): Promise<FragmentId[]> {
     return this.inner.list(tesseraId, options);
+  }
+
+  /** The inner store's tesseras held. */
+  tesserasHeld(options?: IoOptions): Promise<TesseraId[]> {
+    return tesserasHeld(this.inner, options);
   }
 
   /** Verify in the inner store. */

@@ -273,6 +273,12 @@ export class MemoryFragmentStore implements FragmentStore {
     return Promise.resolve(out);
   }
 
+  /** The tesseras of which a shard is held, in no particular order. */
+  tesserasHeld(options: IoOptions = {}): Promise<TesseraId[]> {
+    options.signal?.throwIfAborted();
+    return Promise.resolve([...this.#byTessera.keys()]);
+  }
+
   /** Whether the stored bytes still hash to the stored checksum (`false` when absent). */
   verify(
     tesseraId: TesseraId,

@@ -200,12 +200,20 @@ export class Libp2pDhtPort implements DhtPort {
   }
 
   /**
+   * kad-dht keeps our announcements alive itself: its reprovider
+   * re-provides every record of ours within 24 h of its 48 h expiry,
+   * from the provider store kept in memory (so the repair sweep announces
+   * everything again after a restart).
+   */
+  readonly refreshesHolders = true;
+
+  /**
    * Announce that we hold shards of `tesseraId`: a kad-dht provider
    * record under {@linkcode holderCid} on the closest peers to it.
-   * kad-dht re-provides it before it expires (its reprovider: records
-   * live 48 h, refreshed 24 h before); the repair sweep announces again
-   * after a restart. A lookup that fails is logged, not thrown: the next
-   * sweep announces again.
+   * kad-dht keeps it in its own provider store first, then walks, and
+   * re-provides it before it expires (records live 48 h, refreshed 24 h
+   * before). A walk that fails is logged, not thrown: the reprovider
+   * walks again from the stored record.
    */
   async announceHolder(
     tesseraId: string,
@@ -228,6 +236,23 @@ export class Libp2pDhtPort implements DhtPort {
         error: String((err as Error)?.message ?? err),
       });
     }
+  }
+
+  /**
+   * Stop re-providing our record of `tesseraId` (kad-dht
+   * cancelReprovide): we no longer hold it, and the records on other
+   * peers expire within 48 h.
+   */
+  async withdrawHolder(
+    tesseraId: string,
+    options: IoOptions = {},
+  ): Promise<void> {
+    assertTesseraId(tesseraId);
+    this.#assertRunning();
+    options.signal?.throwIfAborted();
+    await this.#node.libp2p.services.dht.cancelReprovide(
+      await holderCid(tesseraId),
+    );
   }
 
   /**

@@ -456,6 +456,16 @@ export class FsFragmentStore implements FragmentStore {
     }));
   }
 
+  /** The tesseras of which a shard is held, in no particular order. */
+  // deno-lint-ignore require-await -- async so that an abort rejects
+  async tesserasHeld(options: IoOptions = {}): Promise<TesseraId[]> {
+    options.signal?.throwIfAborted();
+    const rows = this.#db.prepare(
+      "SELECT DISTINCT tessera_id FROM fragments",
+    ).all() as { tessera_id: TesseraId }[];
+    return rows.map((r) => r.tessera_id);
+  }
+
   /** Like `list`, with each shard's size and time of storage. */
   // deno-lint-ignore require-await -- async so that bad input rejects
   async listStored(

@@ -29,12 +29,14 @@ Deno.test("MemoryFragmentStore stores, verifies, lists and counts bytes", async 
   assert.deepEqual(await store.read(id.tesseraId, 3), data);
   assert.equal(await store.read(id.tesseraId, 4), null);
   assert.deepEqual(await store.list(), [id]);
+  assert.deepEqual(await store.tesserasHeld(), [id.tesseraId]);
   assert.equal(await store.verify(id.tesseraId, 3), true);
   assert.equal(store.corrupt(id.tesseraId, 3, 7), true);
   assert.equal(await store.verify(id.tesseraId, 3), false);
   await store.delete(id.tesseraId, 3);
   assert.equal(await store.totalBytes(), 0);
   assert.deepEqual(await store.list(), []);
+  assert.deepEqual(await store.tesserasHeld(), []);
 });
 
 Deno.test("MemoryFragmentStore rejects bytes that do not match the checksum", async () => {

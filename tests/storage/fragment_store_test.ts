@@ -16,6 +16,8 @@ Deno.test("store, read, list, verify and totalBytes round-trip, and survive a re
     assert.deepEqual(await store.read(a.id.tesseraId, 3), a.data);
     assert.deepEqual(await store.list(), [b.id, a.id]);
     assert.deepEqual(await store.list(a.id.tesseraId), [b.id, a.id]);
+    // Two shards of one tessera: one id held.
+    assert.deepEqual(await store.tesserasHeld(), [a.id.tesseraId]);
     assert.equal(await store.verify(a.id.tesseraId, 3), true);
     assert.equal(await store.totalBytes(), 1010);
     assert.deepEqual(store.get(a.id.tesseraId, 3), {
