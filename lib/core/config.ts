@@ -48,6 +48,11 @@ export interface ReplicationConfig {
    * counts them as gone and rebuilds them, ms (2 days).
    */
   readonly stewardGraceMs: number;
+  /**
+   * Time between the holder's scrubs of every shard it holds (full BLAKE3
+   * against the checksum, docs/proofs.md), ms (7 days; 0: never).
+   */
+  readonly scrubIntervalMs: number;
 }
 
 /** The defaults of SPEC §6. */
@@ -64,6 +69,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   requestTimeoutMs: 30_000,
   stewardAfterMs: 72 * HOUR,
   stewardGraceMs: 48 * HOUR,
+  scrubIntervalMs: 7 * 24 * HOUR,
 };
 
 /** The default jitter is this fraction of the interval (2 h of 24 h). */

@@ -169,6 +169,7 @@ const REPLICATION_ENV: readonly (readonly [string, keyof ReplicationConfig])[] =
     ["TESSERAS_REPAIR_JITTER_MS", "repairJitterMs"],
     ["TESSERAS_STEWARD_AFTER_MS", "stewardAfterMs"],
     ["TESSERAS_STEWARD_GRACE_MS", "stewardGraceMs"],
+    ["TESSERAS_SCRUB_INTERVAL_MS", "scrubIntervalMs"],
   ];
 
 /**

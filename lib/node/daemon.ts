@@ -18,7 +18,11 @@ import {
   type TesserasNode,
 } from "../net/mod.ts";
 import { MemoryHolderRegistry } from "../memory/mod.ts";
-import { RepairLoop, ReplicationService } from "../replication/mod.ts";
+import {
+  RepairLoop,
+  ReplicationService,
+  ScrubLoop,
+} from "../replication/mod.ts";
 import {
   type Database,
   freeDiskBytes,
@@ -442,6 +446,17 @@ function startBackground(
   });
   loop.start();
   cleanups.push(() => loop.stop());
+  const scrub = new ScrubLoop((o) => service.scrubHeld(o), {
+    intervalMs: service.config.scrubIntervalMs,
+    clock: systemClock,
+    onScrub: (r) =>
+      log.info("scrub: {checked} held shards read, {corrupt} corrupt removed", {
+        checked: r.checked,
+        corrupt: r.corrupt.length,
+      }),
+  });
+  scrub.start();
+  cleanups.push(() => scrub.stop());
   const cleanup = staleCleanupLoop(peers, {
     maxAgeSeconds: config.staleAfterSeconds,
     signal: background.signal,

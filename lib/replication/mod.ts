@@ -65,4 +65,10 @@ export {
 } from "./attest.ts";
 export { ReplicationService } from "./service.ts";
 export { RepairLoop, type RepairLoopOptions } from "./repair_loop.ts";
+export {
+  type CorruptShard,
+  ScrubLoop,
+  type ScrubLoopOptions,
+  type ScrubReport,
+} from "./scrub.ts";
 export type * from "./types.ts";

@@ -31,6 +31,7 @@ import {
 } from "./health.ts";
 import { type ShardLoader, shardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
+import { scrubHeld } from "./scrub.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -479,9 +480,9 @@ export async function repairSweep(
     ...failed,
     ...await repairAll(ctx, todo, { signal, onProgress }),
   ];
-  // Re-hashing every held shard is a full sweep's job; a sweep of chosen
-  // ids (`tesseras repair ID`) skips it unless asked.
-  const heldCorrupt = options.verifyHeld ?? options.ids === undefined
+  // Re-hashing every held shard is the scrub's job, on its own schedule
+  // (`scrubIntervalMs`): a sweep does it only when asked.
+  const heldCorrupt = options.verifyHeld
     ? await dropCorruptHeld(ctx, new Set(ids), { signal })
     : [];
   let repaired = 0, degraded = 0, lost = 0;
@@ -558,29 +559,16 @@ async function repairAll(
 
 /**
  * Verify every shard held for others (not our own `tracked` ones) and
- * delete those that fail: useless bytes that would fail every
- * attestation, so the owner sees the shard missing and places it again.
- * Healthy shards are never deleted, whoever they belong to. A store that
- * keeps the ledger with its rows releases the sender's credit in the
- * delete.
+ * delete those that fail: the holder's scrub (scrub.ts), run by a sweep
+ * when asked (`verifyHeld`).
  */
 async function dropCorruptHeld(
   ctx: ServiceContext,
   tracked: ReadonlySet<TesseraId>,
   options: IoOptions,
 ): Promise<ShardRef[]> {
-  const heldCorrupt: ShardRef[] = [];
-  for (const f of await ctx.fragments.list(undefined, options)) {
-    if (tracked.has(f.tesseraId)) continue;
-    if (await ctx.fragments.verify(f.tesseraId, f.index, options)) continue;
-    await ctx.fragments.delete(f.tesseraId, f.index, options);
-    heldCorrupt.push({ tesseraId: f.tesseraId, index: f.index });
-    ctx.log.warn("deleted corrupt held shard {index} of {tessera}", {
-      index: f.index,
-      tessera: f.tesseraId,
-    });
-  }
-  return heldCorrupt;
+  const { corrupt } = await scrubHeld(ctx, tracked, options);
+  return corrupt.map((c) => ({ tesseraId: c.tesseraId, index: c.index }));
 }
 
 function failedReport(

@@ -31,6 +31,7 @@ import { answerFetch, receiveFragment } from "./receive.ts";
 import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
+import { scrubHeld, type ScrubReport } from "./scrub.ts";
 import { retrieveTessera, retrieveTesseraTo } from "./retrieve.ts";
 
 import type {
@@ -416,6 +417,27 @@ export class ReplicationService implements InboundHandlers {
     return this.#exclusive(() =>
       this.#ready(() => repairTessera(this.#ctx, id, options))
     );
+  }
+
+  /**
+   * The holder's scrub: read every shard we hold for others in full and
+   * hash it against its checksum (and its outboard); a damaged one is
+   * `CorruptLocal`: removed with its credit and reported, so its owner's
+   * next audit finds it gone and places it again (docs/proofs.md). The
+   * daemon runs it every `scrubIntervalMs` (`ScrubLoop`).
+   *
+   * @example
+   * ```ts
+   * declare const service: ReplicationService;
+   * const { checked, corrupt } = await service.scrubHeld();
+   * ```
+   */
+  async scrubHeld(options: IoOptions = {}): Promise<ScrubReport> {
+    await this.loadStanding(options);
+    const own = new Set(
+      (await this.#ctx.holders.list()).map((t) => t.tesseraId),
+    );
+    return await scrubHeld(this.#ctx, own, options);
   }
 
   /**

@@ -307,9 +307,10 @@ export interface SweepOptions extends IoOptions {
   /** Only these tesseras (default: every tracked one). */
   readonly ids?: readonly TesseraId[];
   /**
-   * Also verify (re-hash) every shard held for others and drop corrupt
-   * ones, releasing their credit when the store keeps the ledger. Default:
-   * true for a full sweep, false when `ids` is given.
+   * Also scrub: verify (re-hash) every shard held for others and drop
+   * corrupt ones, releasing their credit when the store keeps the ledger.
+   * Default false: the holder's scrub runs on its own schedule
+   * (`scrubIntervalMs`, `ReplicationService.scrubHeld`), not daily.
    */
   readonly verifyHeld?: boolean;
   /** Called after each tessera checked, then after each one repaired. */

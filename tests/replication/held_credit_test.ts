@@ -209,7 +209,7 @@ Deno.test("repairSweep releases the credit of a corrupt held shard it deletes; w
     assert.equal(await h.fragments.verify(bad.fragment.tesseraId, 3), false);
     assert.equal(await h.credited(), bad.data.length + good.data.length);
 
-    // Asked explicitly, or a full sweep: dropped, and its credit with it.
+    // Asked explicitly (else the scrub does it): dropped, with its credit.
     const asked = await h.service.repairSweep({
       ids: [other],
       verifyHeld: true,

@@ -252,7 +252,7 @@ Deno.test("repairSweep: repairs the most endangered first and drops corrupt held
   }, other.info);
   assert.equal(ack.accepted, true);
   owner.fragments.corrupt(foreign.tesseraId, 0);
-  const sweep = await owner.service.repairSweep();
+  const sweep = await owner.service.repairSweep({ verifyHeld: true });
   assert.deepEqual(sweep.tesseras.map((t) => t.tesseraId), [
     b.tesseraId,
     a.tesseraId,
