@@ -20,6 +20,7 @@ import {
   type NodeIdentity,
   type PeerId,
   type PeerInfo,
+  type ProofAnswer,
   type ReplicateAck,
   type ShardRef,
   type TesseraId,
@@ -539,6 +540,28 @@ class SimDhtPort implements DhtPort {
     }, options);
   }
 
+  /**
+   * Chunk proofs (docs/proofs.md), the daemon's audit: the same holder
+   * code (`onProve`) and the same requester code judge them; counted as
+   * `attest` traffic with the proof bytes the answer carries.
+   */
+  requestProof(
+    peer: PeerId,
+    request: AttestRequest,
+    options: IoOptions = {},
+  ): Promise<ProofAnswer> {
+    const to = this.#net.indexOf(peer);
+    if (to === undefined) return Promise.reject(unknownPeer(peer));
+    return this.#net.deliver(this.#self, to, {
+      kind: "attest",
+      bytes: 0,
+      tesseraId: request.tesseraId,
+      payload: request,
+      call: callProve,
+      answerBytes: proofBytes,
+    }, options);
+  }
+
   announceHolder(tesseraId: TesseraId): Promise<void> {
     const net = this.#net;
     net.traffic.lookup.messages++;
@@ -630,6 +653,30 @@ const callAttest = (
   request: AttestRequest,
   options: IoOptions,
 ) => h.onAttest(request, from, options);
+const callProve = (
+  h: InboundHandlers,
+  from: PeerInfo,
+  request: AttestRequest,
+  options: IoOptions,
+) => {
+  if (!h.onProve) {
+    return Promise.reject(
+      new TesserasError(
+        "UNREACHABLE",
+        "this node does not answer chunk proofs",
+      ),
+    );
+  }
+  return h.onProve(request, from, options);
+};
+/** Bytes of proof an answer carries: groups and sibling paths. */
+const proofBytes = (a: ProofAnswer) => {
+  let n = 0;
+  for (const s of a.shards) {
+    for (const g of s.groups) n += g.bytes.length + g.siblings.length;
+  }
+  return n;
+};
 const callPing = () => Promise.resolve(true);
 const callFetch = (
   h: InboundHandlers,

@@ -101,7 +101,7 @@ export async function challengeAll(
 ): Promise<AttestationCheck[]> {
   const { signal } = options;
   const screened = await mapPool(expects, async (expect) => {
-    if (!options.prover && chunkable(ctx, expect)) {
+    if (chunkable(ctx, expect)) {
       return await chunkChallenge(ctx, expect, { signal });
     }
     const nonce = ctx.rng.bytes(32);
@@ -123,15 +123,16 @@ export async function challengeAll(
 
 /**
  * Whether `expect` is checked with chunk proofs: the transport carries
- * them, we know every asked shard's checksum and size, and we have no
- * shard bytes of our own to check keyed proofs with. With our copy the
- * keyed whole-shard proof stays, because it is strictly better at one
- * thing until holders scrub their own shards: it catches a single flipped
- * byte anywhere, where 20 sampled groups catch it with probability
- * 20/groups (docs/proofs.md).
+ * them and we know every asked shard's checksum and size. That is every
+ * audit of the daemon and the simulator, owner with a copy or without,
+ * steward or stranger: the one proof (docs/proofs.md). A single flipped
+ * byte outside the samples is the holder's scrub's to find (scrub.ts),
+ * not the audit's. The keyed whole-shard proof remains only for a
+ * transport without chunk proofs and for asking a holder what it holds
+ * (`indices` empty, checksums only).
  */
 function chunkable(ctx: ServiceContext, expect: Expectation): boolean {
-  return ctx.dht.requestProof !== undefined && expect.shards === undefined &&
+  return ctx.dht.requestProof !== undefined &&
     expect.shardSize !== undefined && expect.checksums !== undefined &&
     expect.indices.length > 0 &&
     expect.indices.every((i) => expect.checksums![i] !== undefined);

@@ -98,6 +98,14 @@ export class OwnShards {
   }
 
   /**
+   * Check that the blob still hashes to its id (the owner's scrub of its
+   * own copy); rejects `CHECKSUM_MISMATCH` when not.
+   */
+  verifyBlob(options: IoOptions = {}): Promise<void> {
+    return this.#verify(options);
+  }
+
+  /**
    * Keyed proofs, hex, in request order ("" for an index the tessera does
    * not have): one pass over the blob for all. Rejects
    * `CHECKSUM_MISMATCH` when the blob no longer hashes to its id.

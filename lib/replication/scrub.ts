@@ -20,9 +20,11 @@ import {
   type Clock,
   type FragmentId,
   type IoOptions,
+  isTesserasError,
   type TesseraId,
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
+import { OwnShards } from "./own_shards.ts";
 
 /** One shard the scrub found damaged and removed. */
 export interface CorruptShard {
@@ -40,6 +42,12 @@ export interface ScrubReport {
   readonly checked: number;
   /** Shards found damaged, and removed. */
   readonly corrupt: readonly CorruptShard[];
+  /**
+   * Our own tesseras whose local copy (blob) no longer hashes to its id:
+   * kept (it is the user's copy) and logged; audits read no byte of it,
+   * so this is where its rot shows.
+   */
+  readonly corruptBlobs: readonly TesseraId[];
   /** When the pass started and ended, ms on the service's clock. */
   readonly startedAt: number;
   readonly finishedAt: number;
@@ -74,7 +82,38 @@ export async function scrubHeld(
       });
     }
   }
-  return { checked, corrupt, startedAt, finishedAt: ctx.clock.now() };
+  const corruptBlobs = await scrubOwnBlobs(ctx, [...skip], options);
+  return {
+    checked,
+    corrupt,
+    corruptBlobs,
+    startedAt,
+    finishedAt: ctx.clock.now(),
+  };
+}
+
+/** Our tesseras among `ids` whose blob no longer hashes to its id. */
+async function scrubOwnBlobs(
+  ctx: ServiceContext,
+  ids: readonly TesseraId[],
+  options: IoOptions,
+): Promise<TesseraId[]> {
+  const bad: TesseraId[] = [];
+  for (const id of ids) {
+    const own = await OwnShards.open(ctx, id, options);
+    if (own === null) continue;
+    try {
+      await own.verifyBlob(options);
+    } catch (e) {
+      if (!isTesserasError(e, "CHECKSUM_MISMATCH")) throw e;
+      ctx.log.error(
+        "scrub: our local copy of {tessera} no longer hashes to its id: {reason}",
+        { tessera: id, reason: e.message },
+      );
+      bad.push(id);
+    }
+  }
+  return bad;
 }
 
 /** Verify one shard; remove it when damaged. */

@@ -60,6 +60,7 @@ export async function spotCheck(
         peer: g[0].peer.id,
         indices: g.map((a) => a.index),
         checksums,
+        shardSize: g[0].bytes,
       };
     }),
     { signal: options.signal, prover: null },

@@ -4,11 +4,10 @@ import {
   attestationSigningBytes,
   type AttestRequest,
   isTesserasError,
+  type ProofAnswer,
 } from "../../lib/core/mod.ts";
-import {
-  attestationProof,
-  verifyAttestation,
-} from "../../lib/replication/mod.ts";
+import { proofAnswerSigningBytes } from "../../lib/codec/mod.ts";
+import { verifyAttestation } from "../../lib/replication/mod.ts";
 import { MiniNetwork, testBytes } from "./test_network.ts";
 import { MemoryBlobStore } from "../../lib/memory/mod.ts";
 
@@ -20,28 +19,37 @@ async function placed(size = 4000, peers = 24, blobs?: MemoryBlobStore) {
   return { net, owner, report };
 }
 
-Deno.test("a genuine holder proves its shards with keyed proofs", async () => {
+Deno.test("a genuine holder proves its shards with chunk proofs, and the owner with its copy reads none of it", async () => {
   const { net, owner, report } = await placed();
   const h = report.placed[5];
+  const reads = countReads(owner.blobs);
   const check = await owner.service.attestHolder(report.tesseraId, h.peerId);
   assert.equal(check.answered, true);
   assert.equal(check.authentic, true);
-  assert.equal(check.verification, "proof");
+  assert.equal(check.verification, "chunk");
   assert.deepEqual(check.proven, [h.index]);
   assert.deepEqual(check.failed, []);
+  assert.equal(reads(), 0);
   const a = check.attestation!;
   assert.equal(a.holder, h.peerId);
   assert.equal(a.entries.length, 1);
-  // The proof is the keyed BLAKE3 of the shard under the nonce's key.
-  const shard = await net.node(h.peerId).fragments.read(
-    report.tesseraId,
-    h.index,
-  );
-  assert.equal(
-    a.entries[0].proof,
-    attestationProof(a.nonce, shard!),
-  );
+  const shard = await net.node(h.peerId).fragments.list(report.tesseraId);
+  assert.equal(a.entries[0].checksum, shard[0].checksum);
 });
+
+/** Counts the blob store's reads from now on. */
+function countReads(blobs: { readRange: unknown; get: unknown }): () => number {
+  let n = 0;
+  const b = blobs as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ["readRange", "get"]) {
+    const real = b[name].bind(blobs);
+    b[name] = (...args: unknown[]) => {
+      n++;
+      return real(...args);
+    };
+  }
+  return () => n;
+}
 
 Deno.test("a holder that kept only checksums fails; so does one that corrupted its bytes", async () => {
   const { net, owner, report } = await placed();
@@ -50,22 +58,24 @@ Deno.test("a holder that kept only checksums fails; so does one that corrupted i
   const stored = await cheater.fragments.list(report.tesseraId);
   await cheater.fragments.delete(report.tesseraId);
   const identity = net.keyring.identity(a.peerId);
-  cheater.attestBehaviour = (req: AttestRequest) =>
-    (async (): Promise<Attestation> => {
+  cheater.proveBehaviour = (req: AttestRequest) =>
+    (async (): Promise<ProofAnswer> => {
       const unsigned = {
         tesseraId: req.tesseraId,
         holder: a.peerId,
         nonce: req.nonce,
-        entries: stored.map((f) => ({
+        // The best it can do without the bytes: checksums, no groups.
+        shards: stored.map((f) => ({
           index: f.index,
           checksum: f.checksum,
-          proof: f.checksum, // the best it can do without the bytes
+          size: 4000,
+          groups: [],
         })),
         timestamp: net.clock.now(),
       };
       return {
         ...unsigned,
-        signature: await identity.sign(attestationSigningBytes(unsigned)),
+        signature: await identity.sign(proofAnswerSigningBytes(unsigned)),
       };
     })();
   const check = await owner.service.attestHolder(report.tesseraId, a.peerId);
@@ -141,14 +151,14 @@ Deno.test("answers signed by another key, naming another holder, or stale fail",
   }
 });
 
-Deno.test("without our blob, checks fall back to checksums and say so", async () => {
+Deno.test("without our blob, checks are the same chunk proofs", async () => {
   const { owner, report } = await placed(500, 10);
   await owner.blobs.delete(report.tesseraId);
   const check = await owner.service.attestHolder(
     report.tesseraId,
     report.placed[0].peerId,
   );
-  assert.equal(check.verification, "checksum");
+  assert.equal(check.verification, "chunk");
   assert.deepEqual(check.proven, [0]);
 });
 
@@ -214,7 +224,7 @@ Deno.test("verifyAttestation checks offline what challenge checks online", async
 });
 
 for (const copy of [true, false]) {
-  Deno.test(`repeated checks reuse our encoding but still refuse a blob that no longer hashes to its id (blob store copy: ${copy})`, async () => {
+  Deno.test(`audits read none of our blob: a corrupt one leaves them as they were, the scrub reports it (blob store copy: ${copy})`, async () => {
     const { owner, report } = await placed(
       4000,
       24,
@@ -230,11 +240,11 @@ for (const copy of [true, false]) {
     const bad = good.slice();
     bad[10] ^= 1;
     await owner.blobs.put(id, bad);
-    await assert.rejects(
-      owner.service.attestHolder(id, h.peerId),
-      (e) => isTesserasError(e) && e.code === "CHECKSUM_MISMATCH",
-    );
+    const still = await owner.service.attestHolder(id, h.peerId);
+    assert.deepEqual([still.proven, still.failed], [[h.index], []]);
+    assert.deepEqual((await owner.service.scrubHeld()).corruptBlobs, [id]);
     await owner.blobs.put(id, good);
+    assert.deepEqual((await owner.service.scrubHeld()).corruptBlobs, []);
     const again = await owner.service.attestHolder(id, h.peerId);
     assert.deepEqual([again.proven, again.failed], [[h.index], []]);
   });

@@ -40,7 +40,7 @@ Deno.test("health: healthy, then offline holders give needs_replication{deficit}
     r.lostIndices,
     report.placed.slice(0, 3).map((p) => p.index),
   );
-  assert.equal(r.verification, "proof");
+  assert.equal(r.verification, "chunk");
   assert.deepEqual(
     r.holders.filter((h) => h.status === "unreachable").map((h) => h.pingable),
     [false, false, false],

@@ -201,7 +201,7 @@ Deno.test("putTesseraFile on a memory blob store runs the same byte path (stagin
   }
 });
 
-Deno.test("health from the blob file: proofs checked in one pass, a checksum-only holder fails, a corrupt blob is reported", async () => {
+Deno.test("health with the blob file: chunk proofs, a checksum-only holder fails, a corrupt blob is the scrub's to report", async () => {
   await using e = await env(30);
   const data = testBytes(40_000, 7);
   const report = await e.owner.service.putTesseraFile(
@@ -209,7 +209,7 @@ Deno.test("health from the blob file: proofs checked in one pass, a checksum-onl
   );
   const id = report.tesseraId;
   const healthy = await e.owner.service.inspectTessera(id);
-  assert.equal(healthy.verification, "proof");
+  assert.equal(healthy.verification, "chunk");
   assert.deepEqual(healthy.health, { kind: "healthy" });
   assert.equal(healthy.liveIndices.length, 72);
 
@@ -229,21 +229,22 @@ Deno.test("health from the blob file: proofs checked in one pass, a checksum-onl
       })),
     }));
   const check = await e.owner.service.attestHolder(id, liar.id);
-  assert.equal(check.verification, "proof");
+  assert.equal(check.verification, "chunk");
   assert.deepEqual(check.proven, []);
   assert.deepEqual(check.failed, its);
   const after = await e.owner.service.inspectTessera(id);
   assert.deepEqual(after.lostIndices, [...its].sort((a, b) => a - b));
 
-  // Flip a byte of the blob file: the pass over it notices.
+  // Flip a byte of the blob file: audits read none of it, the scrub does.
   const blobPath = e.blobs.blobPath(id);
   const bytes = await Deno.readFile(blobPath);
   bytes[123] ^= 1;
   await Deno.writeFile(blobPath, bytes);
-  await assert.rejects(
-    e.owner.service.inspectTessera(id),
-    (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
+  assert.deepEqual(
+    (await e.owner.service.inspectTessera(id)).lostIndices,
+    after.lostIndices,
   );
+  assert.deepEqual((await e.owner.service.scrubHeld()).corruptBlobs, [id]);
 });
 
 Deno.test("repair from the blob file: lost data and parity shards rebuilt exactly, staging removed", async () => {
@@ -406,7 +407,7 @@ Deno.test("replicateTessera of a file blob re-places it from a streaming pass", 
   );
 });
 
-Deno.test("memory blobs shared without copies: repeated checks stay healthy (parity kept, hash remembered), and a replaced corrupt blob is still caught", async () => {
+Deno.test("memory blobs shared without copies: repeated checks stay healthy, and a replaced corrupt blob is still caught by the scrub", async () => {
   const net = new MiniNetwork();
   const blobs = new MemoryBlobStore({ copy: false });
   const owner = net.add("owner", "10.99.0.1", { blobs });
@@ -415,7 +416,7 @@ Deno.test("memory blobs shared without copies: repeated checks stay healthy (par
   const { tesseraId: id } = await owner.service.putTessera(data);
   for (let round = 0; round < 2; round++) {
     const report = await owner.service.inspectTessera(id);
-    assert.equal(report.verification, "proof");
+    assert.equal(report.verification, "chunk");
     assert.deepEqual(report.health, { kind: "healthy" });
     assert.equal(report.liveIndices.length, 72);
   }
@@ -424,8 +425,5 @@ Deno.test("memory blobs shared without copies: repeated checks stay healthy (par
   const bad = data.slice();
   bad[5] ^= 1;
   await blobs.put(id, bad);
-  await assert.rejects(
-    owner.service.inspectTessera(id),
-    (err) => isTesserasError(err, "CHECKSUM_MISMATCH"),
-  );
+  assert.deepEqual((await owner.service.scrubHeld()).corruptBlobs, [id]);
 });

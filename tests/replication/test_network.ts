@@ -16,6 +16,7 @@ import {
   type IoOptions,
   type PeerId,
   type PeerInfo,
+  type ProofAnswer,
   type ReplicateAck,
   type ReplicationConfig,
   type ShardRef,
@@ -57,8 +58,16 @@ export interface TestNode {
   readonly dht: DhtPort;
   /** Whether it answers (the network's own flag: setting it takes it down). */
   online: boolean;
-  /** Answers attestations without data (a cheater keeping checksums only). */
+  /**
+   * Answers challenges its own way (a cheater keeping checksums only, a
+   * replay, a forgery). Audits use chunk proofs: there the attestation it
+   * makes up is sent as the chunk answer it amounts to, its entries with
+   * no proofs under its signature (what a holder without the bytes can
+   * send at best); a rejection is a rejection either way.
+   */
   attestBehaviour?: (req: AttestRequest) => Promise<Attestation> | undefined;
+  /** Answers chunk-proof challenges its own way (before `attestBehaviour`). */
+  proveBehaviour?: (req: AttestRequest) => Promise<ProofAnswer> | undefined;
   /** Ms of (real) delay before answering a fetch. */
   fetchDelayMs?: number;
   /**
@@ -271,6 +280,13 @@ export class MiniNetwork {
         if (fake) return await fake;
         return await node().service.onAttest(request, from, options);
       },
+      onProve: async (request: AttestRequest, from, options) => {
+        const own = node().proveBehaviour?.(request);
+        if (own) return await own;
+        const fake = node().attestBehaviour?.(request);
+        if (fake) return proofAnswerOf(await fake);
+        return await node().service.onProve(request, from, options);
+      },
       onFetch: async (shard: ShardRef, from, options?: IoOptions) => {
         traffic.fetchInFlight++;
         traffic.maxFetchInFlight = Math.max(
@@ -287,6 +303,23 @@ export class MiniNetwork {
       },
     };
   }
+}
+
+/** A made-up attestation as the chunk answer it amounts to: no proofs. */
+function proofAnswerOf(a: Attestation): ProofAnswer {
+  return {
+    tesseraId: a.tesseraId,
+    holder: a.holder,
+    nonce: a.nonce,
+    shards: a.entries.map((e) => ({
+      index: e.index,
+      checksum: e.checksum,
+      size: 0,
+      groups: [],
+    })),
+    timestamp: a.timestamp,
+    signature: a.signature,
+  };
 }
 
 /** The network's counters under the names these tests use. */
