@@ -1,7 +1,10 @@
 /**
  * Memories survive between real daemon processes: put → kill holders →
- * repair → get from a stranger, and a corrupted shard file detected and
- * rebuilt. Ten nodes on distinct loopback /24s plus one newcomer.
+ * repair → get from a stranger; a shard file cut to half fails its next
+ * check and is rebuilt; a flipped byte is found by the holder's own scrub
+ * (TESSERAS_SCRUB_INTERVAL_MS, seconds here), which removes the shard, and
+ * the owner's next check rebuilds it. Ten nodes on distinct loopback /24s
+ * plus one newcomer.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -31,9 +34,21 @@ async function cli(dir: string, args: string[]) {
   return out.stdout;
 }
 
+/** The holders' scrub interval: short, so the test sees a pass. */
+const SCRUB_MS = 3000;
+
+function shardPath(dataDir: string, id: string, index: number): string {
+  return join(
+    dataDir,
+    "fragments",
+    id,
+    `${String(index).padStart(3, "0")}.shard`,
+  );
+}
+
 Deno.test({
   name:
-    "e2e: put 20 MiB, kill 3 holders, repair, get from a stranger, heal a corrupt shard",
+    "e2e: put 20 MiB, kill 3 holders, repair, get from a stranger, heal a truncated and a bit-rotted shard",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -44,7 +59,7 @@ Deno.test({
         "--listen",
         `/ip4/127.0.${70 + n}.1/tcp/0`,
         ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
-      ]);
+      ], { env: { TESSERAS_SCRUB_INTERVAL_MS: String(SCRUB_MS) } });
       daemons.set(d.peerId, d);
       return d;
     };
@@ -56,6 +71,29 @@ Deno.test({
         Array.from({ length: 9 }, (_, i) => start(i + 1, [bootAddr])),
       );
       const owner = others[0];
+      /** The owner's next check finds `victim`'s shard bad and rebuilds it. */
+      const healsAgain = async (victim: { index: number; peerId: string }) => {
+        const second = JSON.parse(
+          await cli(owner.dataDir, ["repair", id, "--json"]),
+        );
+        const t = second.tesseras[0];
+        assert.ok(
+          t.removed.some((r: { index: number; peerId: string }) =>
+            r.index === victim.index && r.peerId === victim.peerId
+          ),
+          `the bad holder record of ${victim.index} is dropped`,
+        );
+        assert.ok(t.lostIndices.includes(victim.index));
+        assert.equal(t.after, "healthy");
+        const final = JSON.parse(
+          await cli(owner.dataDir, ["status", id, "--json"]),
+        ) as Status;
+        assert.equal(final.health, "healthy");
+        assert.ok(
+          final.holders.some((h) => h.index === victim.index),
+          `shard ${victim.index} lives again elsewhere`,
+        );
+      };
       await waitFor("the bootstrap node to see every peer", async () => {
         const h = await (await fetch(`${boot.url}/health`)).json();
         return h.peer_count >= 9;
@@ -122,38 +160,39 @@ Deno.test({
       await cli(stranger.dataDir, ["get", id, "-o", out]);
       assert.deepEqual(await Deno.readFile(out), data);
 
-      // Flip one byte of one shard file on a live holder: detected, rebuilt.
-      const victim = healed.holders.find((h) => h.peerId !== owner.peerId)!;
-      const holder = daemons.get(victim.peerId)!;
-      const shardFile = join(
-        holder.dataDir,
-        "fragments",
+      // A shard file cut to half: its next check fails, it is rebuilt
+      // (by the chunk proof, or the scrub if it ran first).
+      const remote = healed.holders.filter((h) => h.peerId !== owner.peerId);
+      const cut = remote[0];
+      const cutFile = shardPath(
+        daemons.get(cut.peerId)!.dataDir,
         id,
-        `${String(victim.index).padStart(3, "0")}.shard`,
+        cut.index,
       );
-      const bytes = await Deno.readFile(shardFile);
+      await Deno.truncate(cutFile, (await Deno.stat(cutFile)).size >> 1);
+      await healsAgain(cut);
+
+      // One flipped byte in another holder's shard: 20 sampled groups
+      // would likely miss it, the holder's scrub reads it all.
+      const rot = remote.find((h) =>
+        h.peerId !== cut.peerId && h.index !== cut.index
+      )!;
+      const rotFile = shardPath(
+        daemons.get(rot.peerId)!.dataDir,
+        id,
+        rot.index,
+      );
+      const bytes = await Deno.readFile(rotFile);
       bytes[bytes.length >> 1] ^= 0xff;
-      await Deno.writeFile(shardFile, bytes);
-      const second = JSON.parse(
-        await cli(owner.dataDir, ["repair", id, "--json"]),
+      await Deno.writeFile(rotFile, bytes);
+      await waitFor(
+        "the holder's scrub to remove the rotten shard",
+        async () => !(await Deno.stat(rotFile).then(() => true, () => false)),
+        {
+          timeoutMs: 10 * SCRUB_MS,
+        },
       );
-      const t = second.tesseras[0];
-      assert.ok(
-        t.removed.some((r: { index: number; peerId: string }) =>
-          r.index === victim.index && r.peerId === victim.peerId
-        ),
-        "the corrupt holder record is dropped",
-      );
-      assert.ok(t.lostIndices.includes(victim.index));
-      assert.equal(t.after, "healthy");
-      const final = JSON.parse(
-        await cli(owner.dataDir, ["status", id, "--json"]),
-      ) as Status;
-      assert.equal(final.health, "healthy");
-      assert.ok(
-        final.holders.some((h) => h.index === victim.index),
-        "the corrupt shard lives again elsewhere",
-      );
+      await healsAgain(rot);
     } finally {
       await Promise.allSettled([...daemons.values()].map((d) => d.stop()));
       await Deno.remove(root, { recursive: true });
