@@ -528,16 +528,7 @@ class SimDhtPort implements DhtPort {
     request: AttestRequest,
     options: IoOptions = {},
   ): Promise<Attestation> {
-    // Not async: one promise less per challenge, the most common message.
-    const to = this.#net.indexOf(peer);
-    if (to === undefined) return Promise.reject(unknownPeer(peer));
-    return this.#net.deliver(this.#self, to, {
-      kind: "attest",
-      bytes: 0,
-      tesseraId: request.tesseraId,
-      payload: request,
-      call: callAttest,
-    }, options);
+    return this.#challenge(peer, request, { call: callAttest }, options);
   }
 
   /**
@@ -550,6 +541,20 @@ class SimDhtPort implements DhtPort {
     request: AttestRequest,
     options: IoOptions = {},
   ): Promise<ProofAnswer> {
+    return this.#challenge(peer, request, {
+      call: callProve,
+      answerBytes: proofBytes,
+    }, options);
+  }
+
+  /** One challenge, counted as `attest` traffic. */
+  #challenge<T>(
+    peer: PeerId,
+    request: AttestRequest,
+    how: Pick<Delivery<T, AttestRequest>, "call" | "answerBytes">,
+    options: IoOptions,
+  ): Promise<T> {
+    // Not async: one promise less per challenge, the most common message.
     const to = this.#net.indexOf(peer);
     if (to === undefined) return Promise.reject(unknownPeer(peer));
     return this.#net.deliver(this.#self, to, {
@@ -557,8 +562,7 @@ class SimDhtPort implements DhtPort {
       bytes: 0,
       tesseraId: request.tesseraId,
       payload: request,
-      call: callProve,
-      answerBytes: proofBytes,
+      ...how,
     }, options);
   }
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { DhtPort, PeerInfo } from "../../lib/core/mod.ts";
+import type { PeerInfo } from "../../lib/core/mod.ts";
 import {
   ManualClock,
   MemoryBlobStore,
@@ -23,22 +23,15 @@ import {
   openDatabase,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
-import { envelopeFor, TEST_THRESHOLDS, testBytes } from "./test_network.ts";
+import {
+  envelopeFor,
+  offlineDht,
+  TEST_THRESHOLDS,
+  testBytes,
+} from "./test_network.ts";
 
 const SELF = "holder";
 const OWNER: PeerInfo = { id: "owner", addresses: [], ip: "10.0.1.1" };
-
-function offlineDht(): DhtPort {
-  const never = () => Promise.reject(new Error("offline"));
-  return {
-    selfId: SELF,
-    findClosestPeers: () => Promise.resolve([]),
-    replicate: never,
-    requestAttestation: never,
-    ping: never,
-    fetch: never,
-  };
-}
 
 interface Holder {
   fragments: FsFragmentStore;
@@ -60,7 +53,7 @@ async function withHolder(fn: (h: Holder) => Promise<void>): Promise<void> {
     const clock = new ManualClock(1_700_000_000_000);
     const holders = new MemoryHolderRegistry();
     const service = new ReplicationService({
-      dht: offlineDht(),
+      dht: offlineDht(SELF),
       fragments,
       ledger,
       blobs: new MemoryBlobStore(),
