@@ -53,6 +53,7 @@ import {
   refreshLoop,
   restoreLoop,
 } from "./network_catalogue.ts";
+import { FileRecordShelf, keepLoop, RecordKeeper } from "./record_keeper.ts";
 import { natOptionsFor } from "./reachability.ts";
 
 const log = getLogger(["tesseras", "node"]);
@@ -141,10 +142,13 @@ async function assemble(
 ): Promise<Daemon> {
   const stores = await openStores(config, cleanups);
   const knownPeers = await loadKnownPeers(stores.peers, config);
-  const { node, service, peerId, phraseKeys } = await buildNetwork(config, {
-    stores,
-    knownPeers,
-  });
+  const { node, service, peerId, phraseKeys, keeper } = await buildNetwork(
+    config,
+    {
+      stores,
+      knownPeers,
+    },
+  );
   cleanups.push(() => service.flushStanding());
   // Sweeps of the loop and of `repair`, for the dashboard's charts.
   const history = new SweepHistory();
@@ -153,6 +157,7 @@ async function assemble(
     keys: phraseKeys,
     catalogue,
     records: new Libp2pRecords(node),
+    keeper,
     service,
     holders: stores.holders,
     scratchDir: dataLayout(config.dataDir).sealing,
@@ -177,6 +182,7 @@ async function assemble(
     cleanups,
   });
   if (network) await startCatalogueWork(network, { config, cleanups });
+  startRecordKeeping(keeper, { node, cleanups });
   // Cleanups run in reverse: on the way down the API stops taking
   // requests before the background work and the node stop under it.
   cleanups.push(stopApi);
@@ -271,6 +277,7 @@ async function buildNetwork(
     service: ReplicationService;
     peerId: string;
     phraseKeys: PhraseKeys | null;
+    keeper: RecordKeeper;
   }
 > {
   const layout = dataLayout(config.dataDir);
@@ -284,6 +291,7 @@ async function buildNetwork(
   const { privateKey, peerId } = await loadOrCreateIdentity(layout.identity, {
     seed: phraseKeys?.identitySeed,
   });
+  const keeper = await RecordKeeper.open(new FileRecordShelf(layout.records));
   const node = await createTesserasNode({
     privateKey,
     listen: config.listen,
@@ -292,7 +300,7 @@ async function buildNetwork(
     dialLocalAddress: dialAddressOf(config.listen),
     peerInfoMapper: config.allowPrivateAddresses ? "passthrough" : "public",
     // Every node keeps valid catalogue records for others, phrase or not.
-    records: catalogueRecordRules(),
+    records: catalogueRecordRules(keeper),
     onPeerSeen: (id, addr, info) =>
       recordPeer(stores.peers, { id, addr, info }),
     nat: natOptionsFor(config.nat, {
@@ -323,7 +331,7 @@ async function buildNetwork(
   // any peer's push or our own placement is judged.
   await service.loadStanding();
   node.setInboundHandlers(service);
-  return { node, service, peerId, phraseKeys };
+  return { node, service, peerId, phraseKeys, keeper };
 }
 
 /**
@@ -418,6 +426,19 @@ async function startCatalogueWork(
   cleanups.push(async () => {
     await Promise.all(running);
   });
+  cleanups.push(() => stop.abort(new Error("daemon stopping")));
+}
+
+/** Other owners' catalogue records put again while they are due. */
+function startRecordKeeping(
+  keeper: RecordKeeper,
+  { node, cleanups }: { node: TesserasNode; cleanups: Assembly["cleanups"] },
+): void {
+  const stop = new AbortController();
+  const running = keepLoop(keeper, new Libp2pRecords(node), {
+    signal: stop.signal,
+  });
+  cleanups.push(() => running);
   cleanups.push(() => stop.abort(new Error("daemon stopping")));
 }
 

@@ -26,6 +26,7 @@ import type { Libp2pRecords, RecordRules } from "../net/mod.ts";
 import type { ReplicationService } from "../replication/mod.ts";
 import type { SqliteHolderRegistry } from "../storage/mod.ts";
 import type { OwnerCatalogue } from "./owner_catalogue.ts";
+import { pause, type RecordKeeper } from "./record_keeper.ts";
 
 const log = getLogger(["tesseras", "node", "catalogue"]);
 
@@ -43,6 +44,10 @@ export const RECORD_REFRESH_MS = 12 * 60 * 60 * 1000;
 /**
  * The DHT's rules for catalogue records: kept only when `verifyRecord`
  * accepts them under their key; of several, the highest sequence wins.
+ * With a `keeper`, every valid record is also offered to it (kept on disk
+ * and republished), and one older than the record it keeps is refused
+ * (kad-dht's PUT_VALUE would otherwise overwrite a newer record with a
+ * replayed older one: its selector only runs on lookups).
  *
  * @example
  * ```ts
@@ -50,10 +55,11 @@ export const RECORD_REFRESH_MS = 12 * 60 * 60 * 1000;
  * const init = recordKadInit(catalogueRecordRules());
  * ```
  */
-export function catalogueRecordRules(): RecordRules {
+export function catalogueRecordRules(keeper?: RecordKeeper): RecordRules {
   return {
     async validate(key, value) {
-      await verifyRecord(value, { recordKey: key });
+      if (keeper) await keeper.offer(key, value);
+      else await verifyRecord(value, { recordKey: key });
     },
     async select(key, values) {
       let best = -1;
@@ -80,6 +86,8 @@ export interface NetworkCatalogueParts {
   readonly catalogue: OwnerCatalogue;
   /** The DHT's records. */
   readonly records: Libp2pRecords;
+  /** This node's record keeper: it keeps our own latest record too. */
+  readonly keeper?: RecordKeeper;
   /** The replication service (puts, retrievals). */
   readonly service: ReplicationService;
   /** The owner's placement records. */
@@ -144,6 +152,7 @@ export class NetworkCatalogue {
       keys.catalogueSigner,
     );
     await catalogue.setMeta(CATALOGUE_RECORD_META, toHex(record));
+    await this.#parts.keeper?.offer(keys.recordKey, record);
     const peers = await records.put(keys.recordKey, record);
     log.info("published the catalogue ({n} tesseras) to {peers} peers", {
       n: entries.length,
@@ -265,22 +274,6 @@ export async function refreshLoop(
     }
     wait = options.everyMs ?? RECORD_REFRESH_MS;
   }
-}
-
-/** Resolves after `ms` with true, or early with false once `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

@@ -85,6 +85,8 @@ export interface DataLayout {
    * tesseras back from the network catalogue: `{root}/restore.pending`.
    */
   readonly restorePending: string;
+  /** Catalogue records kept for their owners: `{root}/records`. */
+  readonly records: string;
   /** The running daemon's API address and token: `{root}/api.json`. */
   readonly apiInfo: string;
   /** Held exclusively by the running daemon: `{root}/daemon.lock`. */
@@ -111,6 +113,7 @@ export function dataLayout(root: string): DataLayout {
     recovery: join(root, "recovery.key"),
     sealing: join(root, "sealing"),
     restorePending: join(root, "restore.pending"),
+    records: join(root, "records"),
     apiInfo: join(root, "api.json"),
     lock: join(root, "daemon.lock"),
     configFile: join(root, "tesseras.json"),
