@@ -10,13 +10,26 @@
  *
  * @module
  */
-import { isTesseraId, type TesseraId, TesserasError } from "../core/mod.ts";
+import {
+  type FragmentPlan,
+  isTesseraId,
+  type TesseraId,
+  TesserasError,
+  TIER_SHAPES,
+} from "../core/mod.ts";
 import { gcmOpen, gcmSeal, importAesKey } from "./aes_gcm.ts";
 
 const MAGIC = [0x54, 0x53, 0x52, 0x43]; // "TSRC"
 const VERSION = 1;
 const HEADER_BYTES = 17;
 const MAX_NAME = 1024;
+/**
+ * The largest catalogue, bytes of JSON: about 160,000 tesseras at ~420
+ * bytes an entry (a named private Large tessera with its plan). Under 4
+ * MiB (about 10,000 tesseras) it is a Small tessera, kept whole by every
+ * holder; past that, a Medium one.
+ */
+export const MAX_CATALOGUE_BYTES = 64 * 1024 * 1024;
 
 /** One tessera in the catalogue. */
 export interface CatalogueEntry {
@@ -30,6 +43,14 @@ export interface CatalogueEntry {
   readonly time: number;
   /** Content key of a private tessera, 64 hex characters. */
   readonly key?: string;
+  /** How it is fragmented (absent when it was not placed yet). */
+  readonly plan?: FragmentPlan;
+  /**
+   * BLAKE3 of its shard checksums in index order, 64 hex characters: with
+   * the plan, what a recovered owner needs to take the tessera back from
+   * its holders' answers without downloading it.
+   */
+  readonly checks?: string;
 }
 
 /** The owner's list of tesseras. */
@@ -53,13 +74,21 @@ export async function sealCatalogue(
   key: Uint8Array,
 ): Promise<Uint8Array> {
   const entries = catalogue.entries.map(checkEntry);
-  const json = JSON.stringify({ v: VERSION, entries });
+  const json = new TextEncoder().encode(
+    JSON.stringify({ v: VERSION, entries }),
+  );
+  if (json.length > MAX_CATALOGUE_BYTES) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `the catalogue of ${entries.length} tesseras is ${json.length} bytes; the limit is ${MAX_CATALOGUE_BYTES}`,
+    );
+  }
   const header = new Uint8Array(HEADER_BYTES);
   header.set(MAGIC);
   header[4] = VERSION;
   crypto.getRandomValues(header.subarray(5));
   const aes = await importAesKey(key);
-  const sealed = await gcmSeal(aes, new TextEncoder().encode(json), {
+  const sealed = await gcmSeal(aes, json, {
     iv: header.subarray(5),
     aad: header,
   });
@@ -146,11 +175,42 @@ function checkEntry(value: unknown): CatalogueEntry {
     e.key !== undefined &&
     (typeof e.key !== "string" || !/^[0-9a-f]{64}$/.test(e.key))
   ) throw bad("key is not 64 lowercase hex characters");
+  if (
+    e.checks !== undefined &&
+    (typeof e.checks !== "string" || !/^[0-9a-f]{64}$/.test(e.checks))
+  ) throw bad("checks is not 64 lowercase hex characters");
+  if (e.plan !== undefined && !isPlan(e.plan)) throw bad("plan is no plan");
   return {
     id: e.id,
     ...(e.name === undefined ? {} : { name: e.name as string }),
     size: e.size as number,
     time: e.time as number,
     ...(e.key === undefined ? {} : { key: e.key as string }),
+    ...(e.plan === undefined ? {} : { plan: planOf(e.plan as FragmentPlan) }),
+    ...(e.checks === undefined ? {} : { checks: e.checks as string }),
+  };
+}
+
+function isPlan(value: unknown): boolean {
+  const p = value as Record<string, unknown>;
+  if (typeof p !== "object" || p === null) return false;
+  const shape = TIER_SHAPES[p.tier as FragmentPlan["tier"]];
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  return Object.hasOwn(TIER_SHAPES, p.tier as string) &&
+    p.dataShards === shape.dataShards &&
+    p.parityShards === shape.parityShards &&
+    p.shardCount === shape.dataShards + shape.parityShards &&
+    count(p.size) && count(p.shardSize);
+}
+
+/** The plan's fields alone, in a fixed order. */
+function planOf(p: FragmentPlan): FragmentPlan {
+  return {
+    size: p.size,
+    tier: p.tier,
+    dataShards: p.dataShards,
+    parityShards: p.parityShards,
+    shardCount: p.shardCount,
+    shardSize: p.shardSize,
   };
 }

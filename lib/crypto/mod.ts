@@ -45,6 +45,7 @@ export {
 export {
   type Catalogue,
   type CatalogueEntry,
+  MAX_CATALOGUE_BYTES,
   openCatalogue,
   sealCatalogue,
 } from "./catalogue.ts";

@@ -23,7 +23,10 @@ import {
   verifyRecord,
 } from "../crypto/mod.ts";
 import type { Libp2pRecords, RecordRules } from "../net/mod.ts";
-import type { ReplicationService } from "../replication/mod.ts";
+import {
+  checksumsDigest,
+  type ReplicationService,
+} from "../replication/mod.ts";
 import type { SqliteHolderRegistry } from "../storage/mod.ts";
 import type { OwnerCatalogue } from "./owner_catalogue.ts";
 import { pause, type RecordKeeper } from "./record_keeper.ts";
@@ -132,12 +135,18 @@ export class NetworkCatalogue {
     const entries: CatalogueEntry[] = [];
     for (const e of await catalogue.list()) {
       const key = await catalogue.contentKey(e.id);
+      const tracked = await holders.get(e.id);
       entries.push({
         id: e.id,
         ...(e.name === null ? {} : { name: e.name }),
         size: e.size,
         time: e.time,
         ...(key === null ? {} : { key: toHex(key) }),
+        // What lets a recovered owner adopt it without downloading it.
+        ...(tracked === null ? {} : {
+          plan: tracked.plan,
+          checks: checksumsDigest(tracked.checksums),
+        }),
       });
     }
     const sealed = await sealCatalogue({ entries }, keys.catalogueKey);
@@ -202,14 +211,43 @@ export class NetworkCatalogue {
       });
     }
     await catalogue.setMeta(CATALOGUE_TESSERA_META, record.catalogueId);
-    for (const e of entries) await this.#takeBack(e.id, options);
+    for (const e of entries) await this.#takeBack(e, options);
     return entries.length;
   }
 
+  /**
+   * Make tessera `e` ours again: adopted from its holders' answers when
+   * the catalogue has its plan and checks, else (or when that fails)
+   * fetched whole and put again.
+   */
+  async #takeBack(e: CatalogueEntry, options: { signal?: AbortSignal }) {
+    const { service, holders } = this.#parts;
+    if (await holders.get(e.id)) return;
+    if (e.plan && e.checks) {
+      try {
+        const adopted = await service.adoptTessera(e.id, {
+          plan: e.plan,
+          digest: e.checks,
+        }, options);
+        log.info("took tessera {id} back from {n} holders' answers", {
+          id: e.id,
+          n: adopted.holders,
+        });
+        return;
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        log.warn("adopting tessera {id}: {error}; fetching it whole", {
+          id: e.id,
+          error: (err as Error)?.message ?? String(err),
+        });
+      }
+    }
+    await this.#fetchAndPut(e.id, options);
+  }
+
   /** Fetch tessera `id` from its holders and put it again as ours. */
-  async #takeBack(id: TesseraId, options: { signal?: AbortSignal }) {
-    const { service, holders, scratchDir } = this.#parts;
-    if (await holders.get(id)) return;
+  async #fetchAndPut(id: TesseraId, options: { signal?: AbortSignal }) {
+    const { service, scratchDir } = this.#parts;
     await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
     const path = join(scratchDir, `${crypto.randomUUID()}.restore`);
     const file = await Deno.open(path, {

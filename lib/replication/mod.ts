@@ -64,6 +64,7 @@ export {
   verifyAttestation,
 } from "./attest.ts";
 export { ReplicationService } from "./service.ts";
+export { type AdoptionClaim, checksumsDigest } from "./adopt.ts";
 export { RepairLoop, type RepairLoopOptions } from "./repair_loop.ts";
 export {
   type CorruptShard,

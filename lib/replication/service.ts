@@ -33,6 +33,7 @@ import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
 import { scrubHeld, type ScrubReport } from "./scrub.ts";
 import { retrieveTessera, retrieveTesseraTo } from "./retrieve.ts";
+import { type AdoptionClaim, adoptTessera } from "./adopt.ts";
 
 import type {
   CheckOptions,
@@ -524,6 +525,28 @@ export class ReplicationService implements InboundHandlers {
     options: RetrieveOptions = {},
   ): Promise<RetrieveToReport> {
     return retrieveTesseraTo(this.#ctx, id, sink, options);
+  }
+
+  /**
+   * Track tessera `id` as ours again without fetching it, from what its
+   * holders answer, once their checksums match `claim`'s digest (a
+   * recovered owner; adopt.ts). Rejects `INSUFFICIENT_SHARDS` when a
+   * shard has no holder and `CHECKSUM_MISMATCH` when the digest differs.
+   *
+   * @example
+   * ```ts
+   * declare const service: ReplicationService;
+   * declare const id: string;
+   * declare const claim: import("./adopt.ts").AdoptionClaim;
+   * const { holders } = await service.adoptTessera(id, claim);
+   * ```
+   */
+  adoptTessera(
+    id: TesseraId,
+    claim: AdoptionClaim,
+    options: IoOptions = {},
+  ): Promise<{ holders: number }> {
+    return this.#ready(() => adoptTessera(this.#ctx, id, claim, options));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  MAX_CATALOGUE_BYTES,
   openCatalogue,
   openContentKey,
   sealCatalogue,
@@ -112,5 +113,75 @@ Deno.test("a sealed content key opens only under its phrase and tessera", async 
   await assert.rejects(
     () => openContentKey(sealed.subarray(1), context),
     (err) => isTesserasError(err, "INVALID_INPUT"),
+  );
+});
+
+const LARGE_PLAN = {
+  size: 1_073_676_248 + 65_576,
+  tier: "large" as const,
+  dataShards: 48,
+  parityShards: 24,
+  shardCount: 72,
+  shardSize: 22_369_622,
+};
+
+Deno.test("an entry's plan and checks survive sealing; a malformed plan is refused", async () => {
+  const entry = {
+    id: "ab".repeat(32),
+    name: "letters",
+    size: 1_073_676_248,
+    time: 1_795_000_000_000,
+    key: "01".repeat(32),
+    plan: LARGE_PLAN,
+    checks: "9f".repeat(32),
+  };
+  const sealed = await sealCatalogue({ entries: [entry] }, KEY);
+  assert.deepEqual((await openCatalogue(sealed, KEY)).entries, [entry]);
+  for (
+    const plan of [
+      { ...LARGE_PLAN, dataShards: 47 },
+      { ...LARGE_PLAN, tier: "huge" },
+      { ...LARGE_PLAN, size: -1 },
+      "large",
+    ]
+  ) {
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      () => sealCatalogue({ entries: [{ ...entry, plan: plan as any }] }, KEY),
+      (e) => isTesserasError(e) && e.code === "INVALID_INPUT",
+    );
+  }
+  await assert.rejects(
+    () =>
+      sealCatalogue({ entries: [{ ...entry, checks: "9F".repeat(32) }] }, KEY),
+    (e) => isTesserasError(e) && e.code === "INVALID_INPUT",
+  );
+});
+
+Deno.test("how many tesseras a catalogue holds: ~10,000 as a Small tessera, ~160,000 at most", async () => {
+  // A named private Large tessera with its plan: the biggest usual entry.
+  const entry = (i: number) => ({
+    id: i.toString(16).padStart(64, "0"),
+    name: `holiday photos ${i}`,
+    size: 1_073_676_248,
+    time: 1_795_000_000_000 + i,
+    key: "01".repeat(32),
+    plan: LARGE_PLAN,
+    checks: "9f".repeat(32),
+  });
+  const n = 10_000;
+  const entries = Array.from({ length: n }, (_, i) => entry(i));
+  const sealed = await sealCatalogue({ entries }, KEY);
+  const perEntry = sealed.length / n;
+  assert.ok(perEntry > 300 && perEntry < 450, `${perEntry} bytes an entry`);
+  assert.ok(sealed.length < 4 * 1024 * 1024, "10,000 stay Small (< 4 MiB)");
+  assert.ok(MAX_CATALOGUE_BYTES / perEntry > 150_000);
+  const tooMany = Array.from(
+    { length: Math.ceil(MAX_CATALOGUE_BYTES / perEntry) + 1000 },
+    (_, i) => entry(i),
+  );
+  await assert.rejects(
+    () => sealCatalogue({ entries: tooMany }, KEY),
+    (e) => isTesserasError(e) && e.code === "TOO_LARGE",
   );
 });

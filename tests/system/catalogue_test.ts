@@ -3,7 +3,9 @@
  * owner puts two named files (one private) and dies with its data
  * directory; a fresh directory recovered from the phrase (then, again,
  * from two of three heir shares) finds the catalogue through its signed
- * DHT record, lists both tesseras and gets both back identical. Eight
+ * DHT record, takes both back from their holders' answers without
+ * downloading them (the catalogue has their plans and checks), audits
+ * them as their owner, lists them and gets both back identical. Eight
  * nodes on distinct loopback /24s.
  */
 import assert from "node:assert/strict";
@@ -108,6 +110,13 @@ Deno.test({
           listed.map((s: { name?: string }) => s.name).sort(),
           ["letters", "photos"],
         );
+        // Taken back from the holders' answers (plan and checks in the
+        // catalogue): audited as ours, every shard live, nothing fetched.
+        for (const id of ids) {
+          const one = JSON.parse(await cli(dir, ["status", id, "--json"]));
+          assert.equal(one.localCopy, false, `${how}: ${id} was downloaded`);
+          assert.equal(one.liveShards, one.shardCount, JSON.stringify(one));
+        }
         for (const [i, f] of files.entries()) {
           const out = join(root, `back-${i}.bin`);
           await cli(dir, ["get", ids[i], "-o", out]);
