@@ -5,8 +5,11 @@
  * figures, each in a fresh child process so its peak RSS is its own:
  * `encodeTessera` of 64 MiB and 1 GiB in memory, and the streaming
  * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files;
- * last, the cost of one storage check, chunk proofs beside the keyed
- * whole-shard proof (`bench_proofs.ts`).
+ * then the cost of one storage check, chunk proofs beside the keyed
+ * whole-shard proof (`bench_proofs.ts`); last (not with `--quick`), put
+ * and get of the largest private tessera (1 GiB − 65,576 bytes) beside a
+ * public one of the same size through real daemons (`bench_private.ts`,
+ * its own process; issue 19's target: within 15 %).
  *
  * Figures are MB/s (10^6 bytes per second) of input: median of the runs,
  * with min-max. The machine is shared, so absolute numbers are noisy;
@@ -287,5 +290,17 @@ if (import.meta.main) {
     await throughput();
     await endToEnd();
     await benchProofs({ runs: RUNS });
+    if (!args.includes("--quick")) {
+      console.log("\nprivate beside public, real daemons (bench_private.ts)");
+      await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("./bench_private.ts", import.meta.url).pathname,
+        ],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+    }
   }
 }
