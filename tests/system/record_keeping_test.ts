@@ -17,8 +17,6 @@ import {
   waitFor,
 } from "./daemon_process.ts";
 
-const cli = tesserasOk;
-
 Deno.test({
   name:
     "catalogue record: kept on disk by the peers, found after the owner died and every peer restarted",
@@ -51,10 +49,10 @@ Deno.test({
       const file = join(root, "letter.bin");
       await Deno.writeFile(file, data);
       const put = JSON.parse(
-        await cli(ownerDir, ["put", file, "--name", "letter", "--json"]),
+        await tesserasOk(ownerDir, ["put", file, "--name", "letter", "--json"]),
       );
       assert.ok(put.catalogue?.peers > 0, JSON.stringify(put.catalogue));
-      const phrase = (await cli(ownerDir, ["recovery-phrase"])).trim();
+      const phrase = (await tesserasOk(ownerDir, ["recovery-phrase"])).trim();
       await net.stop(owner, "SIGKILL");
       await Deno.remove(ownerDir, { recursive: true });
       // The peers saved the record when they took it.
@@ -72,18 +70,20 @@ Deno.test({
       await seeAll(boot, 3);
 
       const dir = join(root, "recovered");
-      await cli(dir, ["recover"], phrase);
+      await tesserasOk(dir, ["recover"], phrase);
       await net.start(dir, 5, [addr]);
       await waitFor(
         "the recovered node to list its tessera",
         async () => {
-          const listed = JSON.parse(await cli(dir, ["status", "--json"]));
+          const listed = JSON.parse(
+            await tesserasOk(dir, ["status", "--json"]),
+          );
           return listed.some((s: { id: string }) => s.id === put.id);
         },
         { timeoutMs: 180_000, intervalMs: 1_000 },
       );
       const out = join(root, "back.bin");
-      await cli(dir, ["get", put.id, "-o", out]);
+      await tesserasOk(dir, ["get", put.id, "-o", out]);
       assert.deepEqual(await Deno.readFile(out), data);
     } finally {
       await net.stopAll();
