@@ -82,13 +82,35 @@ export interface FragmentEnvelope {
   readonly originalSize: number;
   /** Declared size of `data`; checked on receive. */
   readonly fragmentSize: number;
-  /** The shard bytes. */
+  /** The shard bytes (empty when they came as `spooled`). */
   readonly data: Uint8Array;
+  /**
+   * Receive side only: the shard's bytes, written by the transport to a
+   * temp file of the fragment store as they arrived and hashed on the
+   * way, instead of `data` (the receiver then owns the file: it stores or
+   * discards it).
+   */
+  readonly spooled?: SpooledShard;
   /**
    * The owner's signed manifest of the tessera (lib/core/manifest.ts):
    * the receiver refuses the shard unless it matches, and keeps it.
    */
   readonly manifest?: SignedManifest;
+}
+
+/**
+ * A pushed shard's bytes in a temp file (see
+ * {@linkcode FragmentEnvelope.spooled}): written, not yet fsynced.
+ */
+export interface SpooledShard {
+  /** The temp file, from the fragment store's `tempPath`. */
+  readonly path: string;
+  /** Bytes written. */
+  readonly size: number;
+  /** BLAKE3 of the bytes (the root of their chunk tree), hex. */
+  readonly checksum: string;
+  /** The chunk tree's outboard (docs/proofs.md), built on the way. */
+  readonly outboard: Uint8Array;
 }
 
 /** Answer to a `Replicate`. */

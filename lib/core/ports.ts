@@ -16,6 +16,7 @@ import type {
   FragmentId,
   FragmentPlan,
   ReplicateAck,
+  SpooledShard,
 } from "./fragment.ts";
 import type { SignedManifest } from "./signed_manifest.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
@@ -137,6 +138,16 @@ export interface InboundHandlers {
     from: PeerInfo,
     options?: IoOptions,
   ): Promise<ReplicateAck>;
+  /**
+   * Optional: a temp file the transport may write a pushed shard's bytes
+   * to as they arrive (then passed as {@linkcode FragmentEnvelope.spooled}
+   * to `onReplicate`, which stores or discards it), or `null` to receive
+   * it in memory. A file the transport cannot finish goes to
+   * `discardSpool`.
+   */
+  spoolTarget?(options?: IoOptions): Promise<string | null>;
+  /** Removes a temp file from `spoolTarget` that was not handed over. */
+  discardSpool?(path: string): Promise<void>;
   /** A peer asks us to prove possession. */
   onAttest(
     request: AttestRequest,
@@ -198,6 +209,29 @@ export interface FragmentStore {
   storeForPeer?(
     id: FragmentId,
     data: Uint8Array,
+    options: StoreForPeerOptions,
+  ): Promise<StoreForPeerResult>;
+  /**
+   * Optional, with `storeSpooledForPeer`: a fresh temp path on the
+   * store's file system for a shard being received (not reported as
+   * stray while handed out).
+   */
+  tempPath?(
+    shard?: { tesseraId: TesseraId; index: number },
+    options?: IoOptions,
+  ): Promise<string>;
+  /** Removes a temp file from `tempPath` (no error when it is gone). */
+  discardTemp?(tempPath: string): Promise<void>;
+  /**
+   * Optional: `storeForPeer` of a shard already written to a temp file
+   * from `tempPath` and hashed by the caller (its checksum and outboard):
+   * the file is fsynced and renamed into place, and the row and the
+   * sender's credit inserted in one transaction. Takes the file: renamed
+   * on success, removed on failure.
+   */
+  storeSpooledForPeer?(
+    id: FragmentId,
+    spooled: SpooledShard,
     options: StoreForPeerOptions,
   ): Promise<StoreForPeerResult>;
   /**

@@ -15,6 +15,7 @@ import {
   type PeerInfo,
   type ReplicateAck,
   type ShardRef,
+  type SpooledShard,
   TesserasError,
 } from "../core/mod.ts";
 import { blake3Hex, planTessera } from "../codec/mod.ts";
@@ -34,12 +35,31 @@ export async function receiveFragment(
 ): Promise<ReplicateAck> {
   const { envelope } = push;
   try {
+    return await receiveChecked(ctx, push, options);
+  } finally {
+    // A spooled shard not stored (refused, held already, failed) is ours
+    // to remove; a stored one was renamed away and this is a no-op.
+    if (envelope?.spooled) {
+      await ctx.fragments.discardTemp?.(envelope.spooled.path);
+    }
+  }
+}
+
+/** `receiveFragment` once the envelope's file, if any, is looked after. */
+async function receiveChecked(
+  ctx: ServiceContext,
+  push: { envelope: FragmentEnvelope; sender: PeerInfo },
+  options: IoOptions,
+): Promise<ReplicateAck> {
+  const { envelope } = push;
+  try {
     const plan = checkEnvelope(ctx, envelope);
     const manifest = await checkedManifest(ctx, push, options);
     const toKeep = manifest.keep;
     const sender = accountOf(push.sender, manifest.owner);
-    const { fragment, data } = envelope;
-    const shard = { fragment, data, sender };
+    const { fragment, spooled } = envelope;
+    const size = spooled?.size ?? envelope.data.length;
+    const shard = { fragment, data: envelope.data, spooled, size, sender };
     // Lock order: the shard, then the sender. The shard lock makes a
     // duplicate push (even a concurrent one) a no-op that is credited once.
     // The sender lock covers only the room check and its reservation: the
@@ -55,7 +75,7 @@ export async function receiveFragment(
       }
       const release = await ctx.locks.run(senderKey, async () => {
         await checkRoom(ctx, shard, options);
-        return ctx.reservations.reserve(sender.id, data.length);
+        return ctx.reservations.reserve(sender.id, size);
       });
       try {
         await storeAndCredit(ctx, shard, options);
@@ -70,7 +90,7 @@ export async function receiveFragment(
         index: fragment.index,
         tessera: fragment.tesseraId,
         peer: sender.id,
-        bytes: data.length,
+        bytes: size,
         plan: plan.tier,
       });
       return { accepted: true, heldIndices: now.map((f) => f.index) };
@@ -122,13 +142,7 @@ function accountOf(sender: PeerInfo, owner: string | null): PeerInfo {
 /** A pushed shard we hold already (the sender missed our ack). */
 async function heldAlready(
   ctx: ServiceContext,
-  push: {
-    fragment: FragmentId;
-    data: Uint8Array;
-    sender: PeerInfo;
-    same: FragmentId;
-    held: readonly FragmentId[];
-  },
+  push: Shard & { same: FragmentId; held: readonly FragmentId[] },
   options: IoOptions,
 ): Promise<ReplicateAck> {
   const { fragment, same, held, sender } = push;
@@ -156,11 +170,10 @@ async function heldAlready(
  */
 async function checkRoom(
   ctx: ServiceContext,
-  push: { data: Uint8Array; sender: PeerInfo },
+  push: Shard,
   options: IoOptions,
 ): Promise<void> {
-  const { sender } = push;
-  const size = push.data.length;
+  const { sender, size } = push;
   const row = await ctx.ledger.get(sender.id);
   // Shards of this sender being stored right now count as stored.
   const storedForThem = (row?.bytesStoredForThem ?? 0) +
@@ -254,26 +267,51 @@ async function refusalAck(
  */
 async function storeAndCredit(
   ctx: ServiceContext,
-  push: { fragment: FragmentId; data: Uint8Array; sender: PeerInfo },
+  push: Shard,
   options: IoOptions,
 ): Promise<void> {
   const { fragment, data, sender } = push;
+  const how = { signal: options.signal, sender: sender.id };
+  if (push.spooled) {
+    // Offered only by a store that can take it (service.ts spoolTarget).
+    const { credited } = await ctx.fragments.storeSpooledForPeer!(
+      fragment,
+      push.spooled,
+      how,
+    );
+    logCredit(ctx, { fragment, credited, sender });
+    return;
+  }
   if (ctx.fragments.storeForPeer) {
-    const { credited } = await ctx.fragments.storeForPeer(fragment, data, {
-      signal: options.signal,
-      sender: sender.id,
-    });
-    if (credited > 0) {
-      ctx.log.debug("credited {bytes} bytes of {tessera} to {peer}", {
-        bytes: credited,
-        tessera: fragment.tesseraId,
-        peer: sender.id,
-      });
-    }
+    const { credited } = await ctx.fragments.storeForPeer(fragment, data, how);
+    logCredit(ctx, { fragment, credited, sender });
     return;
   }
   await ctx.fragments.store(fragment, data, options);
   await ctx.ledger.recordStoredForThem(sender.id, data.length);
+}
+
+/** A pushed shard: its id, its bytes in memory or in a file, its sender. */
+interface Shard {
+  readonly fragment: FragmentId;
+  readonly data: Uint8Array;
+  readonly spooled?: SpooledShard;
+  /** Bytes of the shard, wherever they are. */
+  readonly size: number;
+  readonly sender: PeerInfo;
+}
+
+function logCredit(
+  ctx: ServiceContext,
+  stored: { fragment: FragmentId; credited: number; sender: PeerInfo },
+): void {
+  const { fragment, credited, sender } = stored;
+  if (credited === 0) return;
+  ctx.log.debug("credited {bytes} bytes of {tessera} to {peer}", {
+    bytes: credited,
+    tessera: fragment.tesseraId,
+    peer: sender.id,
+  });
 }
 
 /**
@@ -285,7 +323,7 @@ function checkEnvelope(
   ctx: ServiceContext,
   envelope: FragmentEnvelope,
 ): FragmentPlan {
-  const { fragment, plan, data } = envelope ?? {};
+  const { fragment, plan, data, spooled } = envelope ?? {};
   if (!fragment || !plan || !(data instanceof Uint8Array)) {
     throw new Refusal("INVALID_INPUT", "malformed fragment envelope");
   }
@@ -321,21 +359,24 @@ function checkEnvelope(
       `shard index ${fragment.index} is out of range`,
     );
   }
-  if (data.length > plan.shardSize || envelope.fragmentSize > plan.shardSize) {
+  const size = spooled?.size ?? data.length;
+  if (size > plan.shardSize || envelope.fragmentSize > plan.shardSize) {
     throw new Refusal(
       "TOO_LARGE",
       `shard is ${
-        Math.max(data.length, envelope.fragmentSize)
+        Math.max(size, envelope.fragmentSize)
       } bytes; this plan's shards are ${plan.shardSize}`,
     );
   }
-  if (data.length !== envelope.fragmentSize || data.length !== plan.shardSize) {
+  if (size !== envelope.fragmentSize || size !== plan.shardSize) {
     throw new Refusal(
       "CHECKSUM_MISMATCH",
-      `shard is ${data.length} bytes but ${envelope.fragmentSize} were declared and the plan says ${plan.shardSize}`,
+      `shard is ${size} bytes but ${envelope.fragmentSize} were declared and the plan says ${plan.shardSize}`,
     );
   }
-  if (blake3Hex(data) !== fragment.checksum) {
+  // A spooled shard was hashed as it arrived.
+  const checksum = spooled?.checksum ?? blake3Hex(data);
+  if (checksum !== fragment.checksum) {
     throw new Refusal(
       "CHECKSUM_MISMATCH",
       `shard ${fragment.index} of ${fragment.tesseraId} does not hash to its checksum`,

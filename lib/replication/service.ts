@@ -279,6 +279,30 @@ export class ReplicationService implements InboundHandlers {
   }
 
   /**
+   * {@linkcode InboundHandlers.spoolTarget}: a temp file of the fragment
+   * store for a pushed shard, when the store can take one
+   * (`storeSpooledForPeer`); else `null` (the shard comes in memory).
+   *
+   * @example
+   * ```ts
+   * declare const service: ReplicationService;
+   * const path = await service.spoolTarget(); // null on a memory store
+   * ```
+   */
+  spoolTarget(options: IoOptions = {}): Promise<string | null> {
+    const fragments = this.#ctx.fragments;
+    if (!fragments.tempPath || !fragments.storeSpooledForPeer) {
+      return Promise.resolve(null);
+    }
+    return fragments.tempPath(undefined, options);
+  }
+
+  /** {@linkcode InboundHandlers.discardSpool}: removes such a file. */
+  async discardSpool(path: string): Promise<void> {
+    await this.#ctx.fragments.discardTemp?.(path);
+  }
+
+  /**
    * Prove possession: per shard held (of those asked), the stored checksum
    * and a BLAKE3 of the bytes keyed by the request's nonce, signed with
    * our key. Rejects `INVALID_INPUT` on a malformed request.

@@ -31,6 +31,7 @@ import {
   type FragmentStore,
   type IoOptions,
   type PeerId,
+  type SpooledShard,
   type StoreForPeerOptions,
   type StoreForPeerResult,
   type TesseraId,
@@ -324,6 +325,56 @@ export class FsFragmentStore implements FragmentStore {
     tempPath: string,
     options: IoOptions = {},
   ): Promise<void> {
+    await this.#putFile(id, tempPath, { options, sender: undefined });
+  }
+
+  /**
+   * Stores a pushed shard that the transport wrote to `spooled.path` (from
+   * {@linkcode FsFragmentStore.tempPath}) and hashed on the way, for
+   * `options.sender`: as {@linkcode FsFragmentStore.storeForPeer} (same
+   * checks, errors and one transaction for the row and the credit),
+   * without the shard ever in memory. The file is fsynced, its outboard
+   * written, both renamed into place. Takes the file: renamed on success,
+   * removed on any failure.
+   *
+   * @example
+   * ```ts
+   * import type { FragmentId, SpooledShard } from "../core/mod.ts";
+   * declare const store: FsFragmentStore;
+   * declare const id: FragmentId;
+   * declare const spooled: SpooledShard;
+   * const { credited } = await store.storeSpooledForPeer(id, spooled, {
+   *   sender: "12D3KooW…",
+   * });
+   * ```
+   */
+  async storeSpooledForPeer(
+    id: FragmentId,
+    spooled: SpooledShard,
+    options: StoreForPeerOptions,
+  ): Promise<StoreForPeerResult> {
+    assertPeerId(options?.sender);
+    return await this.#putFile(id, spooled.path, {
+      options,
+      sender: options.sender,
+      built: spooled,
+    });
+  }
+
+  /**
+   * `storeFile` and `storeSpooledForPeer`: hash the file unless the
+   * caller did, then as `#put` but with a rename of the file itself.
+   */
+  async #putFile(
+    id: FragmentId,
+    tempPath: string,
+    how: {
+      options: IoOptions;
+      sender: PeerId | undefined;
+      built?: { checksum: Checksum; size: number; outboard: Uint8Array };
+    },
+  ): Promise<StoreForPeerResult> {
+    const { options, sender } = how;
     const { signal } = options;
     assertFragmentId(id);
     if (resolve(tempPath) === resolve(this.shardPath(id.tesseraId, id.index))) {
@@ -334,17 +385,20 @@ export class FsFragmentStore implements FragmentStore {
     }
     let renamed = false;
     try {
-      const built = await outboardOfFile(tempPath, { signal });
-      const digest = { checksum: toHex(built.root), size: built.size };
-      assertShardSize(digest.size);
-      if (digest.checksum !== id.checksum) {
-        throw checksumMismatch(id, digest.checksum);
+      const built = how.built ?? await hashedFile(tempPath, options);
+      assertShardSize(built.size);
+      if (built.checksum !== id.checksum) {
+        throw checksumMismatch(id, built.checksum);
       }
-      await this.#locks.run(shardKey(id), async () => {
+      return await this.#locks.run(shardKey(id), async () => {
         const held = await this.#held(id);
         if (held === "intact") {
           await this.#keepOutboard(id, built.outboard, options);
-          return;
+          return { stored: false, credited: this.#claim(id, sender) };
+        }
+        // A peer's shard keeps the reserve free, as `storeForPeer` does.
+        if (sender !== undefined) {
+          await this.#checkFreeSpace(built.size, options);
         }
         const dir = join(this.#root, id.tesseraId);
         const path = join(dir, shardFileName(id.index));
@@ -362,9 +416,9 @@ export class FsFragmentStore implements FragmentStore {
           if (held === "absent") await this.#removeOutboard(id);
           throw storageError(err, `storing ${describe(id)} from a file`);
         }
-        await this.#commit(id, path, digest.size, {
+        return await this.#commit(id, path, built.size, {
           insert: held === "absent",
-          sender: undefined,
+          sender,
         });
       });
     } finally {
@@ -851,6 +905,19 @@ export class FsFragmentStore implements FragmentStore {
       throw storageError(err, `recording ${describe(id)}`);
     }
   }
+}
+
+/** The checksum, size and outboard of a shard written to `path`. */
+async function hashedFile(
+  path: string,
+  options: IoOptions,
+): Promise<{ checksum: Checksum; size: number; outboard: Uint8Array }> {
+  const built = await outboardOfFile(path, options);
+  return {
+    checksum: toHex(built.root),
+    size: built.size,
+    outboard: built.outboard,
+  };
 }
 
 function shardKey(id: FragmentId): string {

@@ -20,6 +20,7 @@ import { getLogger } from "@logtape/logtape";
 import { Uint8ArrayList } from "uint8arraylist";
 import type { CountedProtocol, NetMetrics } from "../metrics.ts";
 import { toPeerInfo } from "../peer_info.ts";
+import { FrameStream } from "./frame_stream.ts";
 import type { ProtocolLimits } from "./limits.ts";
 
 const log = getLogger(["tesseras", "net"]);
@@ -211,6 +212,11 @@ export interface InboundSpec<Req> {
   admit?(from: PeerInfo): TesserasError | null;
   /** Decode and validate a frame; throws `TesserasError` on bad input. */
   parse(frame: Uint8ArrayList): Req;
+  /**
+   * Optional, in place of `parse`: read the request as its frame arrives
+   * (large frames, not buffered whole); throws as `parse` does.
+   */
+  read?(frame: FrameStream, signal: AbortSignal): Promise<Req>;
   /** Produce the encoded reply; thrown `TesserasError`s become replies. */
   handle(
     req: Req,
@@ -248,7 +254,9 @@ export async function serveInbound<Req>(
   metrics.count(spec.name, "inbound");
   const overallDeadline = deadline(limits.handlerTimeoutMs);
   const overall = overallDeadline.signal;
-  const lp = lpStream(stream, frameOptions(limits.maxRequestBytes));
+  const lp = spec.read
+    ? new FrameStream(stream, limits.maxRequestBytes)
+    : lpStream(stream, frameOptions(limits.maxRequestBytes));
 
   const refusal = spec.admit?.(from) ??
     (spec.gate.tryEnter() ? null : new TesserasError(
@@ -276,17 +284,20 @@ export async function serveInbound<Req>(
   // that ignores its signal keeps its slot, so it cannot be flooded.
   let handling: Promise<unknown> = Promise.resolve();
   try {
-    let frame: Uint8ArrayList;
+    let frame: Uint8ArrayList | undefined;
+    let streamed: { req: Req } | undefined;
     const readDeadline = deadline(limits.readTimeoutMs);
     const readSignal = AbortSignal.any([overall, readDeadline.signal]);
     try {
-      frame = await lp.read({ signal: readSignal });
+      if (lp instanceof FrameStream) {
+        streamed = { req: await spec.read!(lp, readSignal) };
+      } else frame = await lp.read({ signal: readSignal });
     } catch (err) {
       throw readFailure(err, limits);
     } finally {
       readDeadline.clear();
     }
-    const req = spec.parse(frame);
+    const req = streamed ? streamed.req : spec.parse(frame!);
     const handled = spec.handle(req, from, overall);
     handling = handled.catch(() => {});
     const reply = await untilAborted(

@@ -14,15 +14,19 @@ import {
   type FragmentPlan,
   type InboundHandlers,
   isTesseraId,
+  isTesserasError,
   MAX_MANIFEST_BYTES,
   MAX_MANIFEST_SIGNATURE_BYTES,
   MAX_TESSERA_SIZE,
   type ReplicateAck,
+  type SpooledShard,
   TesserasError,
   TIER_SHAPES,
+  toHex,
 } from "../../core/mod.ts";
+import { OutboardBuilder } from "../../codec/mod.ts";
 import type { Libp2p } from "@libp2p/interface";
-import type { Uint8ArrayList } from "uint8arraylist";
+import { Uint8ArrayList } from "uint8arraylist";
 import type { NetMetrics } from "../metrics.ts";
 import type { PeerRateLimiter } from "../token_bucket.ts";
 import {
@@ -34,6 +38,7 @@ import {
   wireErrorMessage,
   withBytesField,
 } from "./exchange.ts";
+import type { FrameStream } from "./frame_stream.ts";
 import {
   MAX_SHARD_BYTES,
   MAX_SHARD_COUNT,
@@ -100,9 +105,10 @@ export function validateEnvelope(envelope: FragmentEnvelope): void {
       `fragment size ${envelope.fragmentSize} differs from the plan's shard size ${plan.shardSize}`,
     );
   }
-  if (envelope.data.length !== envelope.fragmentSize) {
+  const carried = envelope.spooled?.size ?? envelope.data.length;
+  if (carried !== envelope.fragmentSize) {
     throw invalid(
-      `fragment carries ${envelope.data.length} bytes but declares ${envelope.fragmentSize}`,
+      `fragment carries ${carried} bytes but declares ${envelope.fragmentSize}`,
     );
   }
   const { manifest } = envelope;
@@ -194,6 +200,16 @@ export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
 export function envelopeFromWire(
   frame: Uint8Array | Uint8ArrayList,
 ): FragmentEnvelope {
+  const envelope = decodeEnvelope(frame);
+  validateEnvelope(envelope);
+  return envelope;
+}
+
+/** Decode an envelope's fields (not validated). */
+function decodeEnvelope(
+  frame: Uint8Array | Uint8ArrayList,
+  spooled?: SpooledShard,
+): FragmentEnvelope {
   let wire: WireFragmentEnvelope;
   try {
     wire = WireFragmentEnvelope.decode(frame);
@@ -214,6 +230,7 @@ export function envelopeFromWire(
     originalSize: wire.originalSize,
     fragmentSize: wire.fragmentSize,
     data: plainBytes(wire.data),
+    ...(spooled !== undefined ? { spooled } : {}),
     ...(wire.manifest.length > 0 || wire.manifestSignature.length > 0
       ? {
         manifest: {
@@ -223,8 +240,145 @@ export function envelopeFromWire(
       }
       : {}),
   };
-  validateEnvelope(envelope);
+  if (spooled !== undefined && wire.data.length > 0) {
+    throw invalid("replicate frame carries the shard's bytes twice");
+  }
   return envelope;
+}
+
+/** Shards at least this large are written to disk as they arrive. */
+const SPOOL_MIN_BYTES = 256 * 1024;
+
+/** Protobuf field number of the envelope's shard bytes. */
+const DATA_FIELD = 5;
+
+/** Where {@linkcode readEnvelope} writes a large shard. */
+export interface SpoolPort {
+  /** A temp file to write to, or `null`: keep the shard in memory. */
+  spoolTarget?(options?: { signal?: AbortSignal }): Promise<string | null>;
+  /** Removes a temp file that was not handed over. */
+  discardSpool?(path: string): Promise<void>;
+}
+
+/**
+ * Read and validate an envelope frame as it arrives. The shard's bytes
+ * (field 5), when large and `spool` offers a file, are written to that
+ * file and hashed (BLAKE3 tree and outboard) on the way, never held
+ * whole: the envelope then carries them as `spooled` and whoever gets it
+ * owns the file. Every other field is gathered and decoded as
+ * {@linkcode envelopeFromWire} does, in any order (older senders put the
+ * manifest after the shard). On any failure the file is discarded.
+ */
+export async function readEnvelope(
+  frame: FrameStream,
+  spool: SpoolPort | undefined,
+  signal: AbortSignal,
+): Promise<FragmentEnvelope> {
+  await frame.begin(signal);
+  const rest = new Uint8ArrayList();
+  let spooled: SpooledShard | undefined;
+  try {
+    while (frame.left > 0) {
+      const key = await frame.varint(signal);
+      const field = Math.floor(key.value / 8);
+      const wireType = key.value % 8;
+      if (wireType !== 2) {
+        rest.append(key.raw, await fixedField(frame, wireType, signal));
+        continue;
+      }
+      const length = await frame.varint(signal);
+      if (
+        field === DATA_FIELD && spooled === undefined &&
+        length.value >= SPOOL_MIN_BYTES && spool?.spoolTarget
+      ) {
+        const path = await spool.spoolTarget({ signal });
+        if (path !== null) {
+          spooled = await spoolShard(frame, { path, size: length.value }, {
+            spool,
+            signal,
+          });
+          continue;
+        }
+      }
+      rest.append(key.raw, length.raw, await frame.take(length.value, signal));
+    }
+    const envelope = decodeEnvelope(rest, spooled);
+    validateEnvelope(envelope);
+    return envelope;
+  } catch (err) {
+    if (spooled !== undefined) await spool?.discardSpool?.(spooled.path);
+    // Malformed part-way: answered once the frame is whole (a truncated
+    // frame's end rejects here instead), as when frames were read whole.
+    if (isTesserasError(err)) await frame.drain(signal);
+    throw err;
+  }
+}
+
+/** The bytes of a field of wire type 0 (varint), 1 (64-bit) or 5 (32-bit). */
+async function fixedField(
+  frame: FrameStream,
+  wireType: number,
+  signal: AbortSignal,
+): Promise<Uint8Array | Uint8ArrayList> {
+  if (wireType === 0) return (await frame.varint(signal)).raw;
+  if (wireType === 1) return await frame.take(8, signal);
+  if (wireType === 5) return await frame.take(4, signal);
+  throw invalid(`malformed replicate frame (wire type ${wireType})`);
+}
+
+/** Write `size` bytes of the frame to `path`, hashing them on the way. */
+async function spoolShard(
+  frame: FrameStream,
+  target: { path: string; size: number },
+  how: { spool: SpoolPort; signal: AbortSignal },
+): Promise<SpooledShard> {
+  const { path, size } = target;
+  const { signal } = how;
+  try {
+    using file = await Deno.open(path, {
+      write: true,
+      create: true,
+      truncate: true,
+    }).catch(diskFailure);
+    const builder = new OutboardBuilder();
+    for await (const piece of frame.pieces(size, signal)) {
+      builder.update(piece);
+      for (let at = 0; at < piece.length;) {
+        at += await file.write(piece.subarray(at)).catch(diskFailure);
+      }
+    }
+    const built = builder.finish();
+    return {
+      path,
+      size,
+      checksum: toHex(built.root),
+      outboard: built.outboard,
+    };
+  } catch (err) {
+    await how.spool.discardSpool?.(path);
+    throw err;
+  }
+}
+
+/**
+ * A failed write of a spooled shard as a refusal: `INSUFFICIENT_SPACE`
+ * for a full disk (the sender places the shard elsewhere), else
+ * `STORAGE_ERROR`; nothing is kept either way.
+ */
+function diskFailure(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/os error 28\b|No space left on device/i.test(message)) {
+    throw new TesserasError(
+      "INSUFFICIENT_SPACE",
+      "our disk is full: place this shard elsewhere",
+      { cause: err },
+    );
+  }
+  throw new TesserasError(
+    "STORAGE_ERROR",
+    "could not write the shard to disk; retry later",
+    { cause: err },
+  );
 }
 
 function ackToWire(ack: ReplicateAck): Uint8Array {
@@ -312,6 +466,8 @@ export function replicateSpec(
       );
     },
     parse: envelopeFromWire,
+    // Shards go to disk as they arrive, not buffered whole.
+    read: (frame, signal) => readEnvelope(frame, ctx.handlers(), signal),
     async handle(envelope, from, signal) {
       const handlers = ctx.handlers();
       if (handlers === undefined) {
