@@ -82,6 +82,19 @@ async function withServer(
   }
 }
 
+/** The generated encoding: fields in order, so 6 and 7 after the data. */
+function generatedEncoding(envelope: FragmentEnvelope): Uint8Array {
+  return WireFragmentEnvelope.encode({
+    fragment: { ...envelope.fragment },
+    plan: { ...envelope.plan },
+    originalSize: envelope.originalSize,
+    fragmentSize: envelope.fragmentSize,
+    data: new Uint8Array(envelope.data),
+    manifest: new Uint8Array(envelope.manifest?.bytes ?? []),
+    manifestSignature: new Uint8Array(envelope.manifest?.signature ?? []),
+  });
+}
+
 /** Send `bytes` on a fresh replicate stream, half-close, read the ack. */
 async function sendRaw(
   nodes: { server: TesserasNode; client: TesserasNode },
@@ -128,16 +141,7 @@ Deno.test("an older sender's frame (manifest after the shard) is spooled and its
     const data = bytes(600_000, 2);
     const envelope = await smallEnvelope(data);
     const manifest = { bytes: bytes(500, 3), signature: bytes(64, 4) };
-    // The generated encoding: fields in order, so 6 and 7 after the data.
-    const whole = WireFragmentEnvelope.encode({
-      fragment: { ...envelope.fragment },
-      plan: { ...envelope.plan },
-      originalSize: envelope.originalSize,
-      fragmentSize: envelope.fragmentSize,
-      data,
-      manifest: manifest.bytes,
-      manifestSignature: manifest.signature,
-    });
+    const whole = generatedEncoding({ ...envelope, manifest });
     const ack = await sendRaw(nodes, frame(whole));
     assert.equal(ack.accepted, true);
     const got = stub.received[0];
@@ -150,15 +154,7 @@ Deno.test("a frame cut off inside the shard: PROTOCOL_ERROR, the file removed, n
   await withServer(async (nodes, stub) => {
     const data = bytes(1_000_000, 5);
     const envelope = await smallEnvelope(data);
-    const whole = WireFragmentEnvelope.encode({
-      fragment: { ...envelope.fragment },
-      plan: { ...envelope.plan },
-      originalSize: envelope.originalSize,
-      fragmentSize: envelope.fragmentSize,
-      data,
-      manifest: new Uint8Array(0),
-      manifestSignature: new Uint8Array(0),
-    });
+    const whole = generatedEncoding(envelope);
     const cut = concat(varint(whole.length), whole.subarray(0, 600_000));
     const ack = await sendRaw(nodes, cut);
     assert.equal(ack.errorCode, "PROTOCOL_ERROR");
