@@ -309,11 +309,16 @@ export class Libp2pDhtPort implements DhtPort {
     options: IoOptions = {},
   ): Promise<ReplicateAck> {
     this.#assertRunning();
-    return sendReplicate(this.#node.libp2p, peer, envelope, {
-      limits: this.#node.limits.replicate,
-      metrics: this.#node.metrics,
-      signal: options.signal,
-    });
+    return this.#reaching(
+      peer,
+      options,
+      () =>
+        sendReplicate(this.#node.libp2p, peer, envelope, {
+          limits: this.#node.limits.replicate,
+          metrics: this.#node.metrics,
+          signal: options.signal,
+        }),
+    );
   }
 
   /** Ask `peer` for a signed, nonce-bound attestation (checked here). */
@@ -323,11 +328,16 @@ export class Libp2pDhtPort implements DhtPort {
     options: IoOptions = {},
   ): Promise<Attestation> {
     this.#assertRunning();
-    return sendAttest(this.#node.libp2p, peer, request, {
-      limits: this.#node.limits.attest,
-      metrics: this.#node.metrics,
-      signal: options.signal,
-    });
+    return this.#reaching(
+      peer,
+      options,
+      () =>
+        sendAttest(this.#node.libp2p, peer, request, {
+          limits: this.#node.limits.attest,
+          metrics: this.#node.metrics,
+          signal: options.signal,
+        }),
+    );
   }
 
   /**
@@ -340,11 +350,16 @@ export class Libp2pDhtPort implements DhtPort {
     options: IoOptions = {},
   ): Promise<ProofAnswer> {
     this.#assertRunning();
-    return sendProve(this.#node.libp2p, peer, request, {
-      limits: this.#node.limits.prove,
-      metrics: this.#node.metrics,
-      signal: options.signal,
-    });
+    return this.#reaching(
+      peer,
+      options,
+      () =>
+        sendProve(this.#node.libp2p, peer, request, {
+          limits: this.#node.limits.prove,
+          metrics: this.#node.metrics,
+          signal: options.signal,
+        }),
+    );
   }
 
   /** Round-trip time to `peer` in ms; rejects `UNREACHABLE` or `TIMEOUT`. */
@@ -385,11 +400,85 @@ export class Libp2pDhtPort implements DhtPort {
     options: IoOptions = {},
   ): Promise<Uint8Array> {
     this.#assertRunning();
-    return sendFetch(this.#node.libp2p, peer, shard, {
-      limits: this.#node.limits.fetch,
-      metrics: this.#node.metrics,
-      signal: options.signal,
+    return this.#reaching(
+      peer,
+      options,
+      () =>
+        sendFetch(this.#node.libp2p, peer, shard, {
+          limits: this.#node.limits.fetch,
+          metrics: this.#node.metrics,
+          signal: options.signal,
+        }),
+    );
+  }
+
+  /**
+   * Run `send`; when it cannot reach a peer we know only through relays,
+   * ask the DHT for the peer's addresses now and try once more. A peer
+   * behind a NAT moves its slots when a relay dies; until an identify
+   * push or a lookup brings us the new relay addresses, those we hold
+   * all point at the dead relay (docs/nat.md).
+   */
+  async #reaching<T>(
+    peer: string,
+    options: IoOptions,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      const unreachable = err instanceof TesserasError &&
+        err.code === "UNREACHABLE";
+      if (!unreachable || options.signal?.aborted) throw err;
+      if (!(await this.#freshRelayAddresses(peer, options.signal))) throw err;
+      return await send();
+    }
+  }
+
+  /**
+   * Look `peer` up in the DHT (not in our peer store) when every address
+   * we know of it is a relay address; merge what the answers name.
+   * Whether it brought an address we did not know.
+   */
+  async #freshRelayAddresses(
+    peer: string,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const id = parsePeerId(peer);
+    const store = this.#node.libp2p.peerStore;
+    const known = await store.get(id).then(
+      (p) => p.addresses.map((a) => a.multiaddr),
+      () => [] as Multiaddr[],
+    );
+    // Its LAN addresses are no use to us, so they do not count.
+    const own = this.#node.libp2p.getMultiaddrs();
+    const dialable = known.filter((a) => isDialableFrom([a], own));
+    if (!dialable.every(isRelayAddress)) return false;
+    const knownText = new Set(known.map((a) => a.toString()));
+    const fresh = new Map<string, Multiaddr>();
+    try {
+      for await (
+        const event of this.#node.libp2p.services.dht.findPeer(id, {
+          signal: this.#lookupSignal(signal),
+          useCache: false,
+        })
+      ) {
+        if (event.name !== "FINAL_PEER") continue;
+        for (const a of event.peer.multiaddrs) {
+          if (!knownText.has(a.toString())) fresh.set(a.toString(), a);
+        }
+        if (fresh.size > 0) break;
+      }
+    } catch {
+      // Not found, or the lookup timed out: keep what we had.
+    }
+    if (fresh.size === 0) return false;
+    log.debug("new addresses of {peer}: {fresh}", {
+      peer,
+      fresh: [...fresh.keys()],
     });
+    await store.merge(id, { multiaddrs: [...fresh.values()] });
+    return true;
   }
 
   async #peerInfo(id: PeerId): Promise<PeerInfo> {

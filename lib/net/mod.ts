@@ -96,6 +96,7 @@ export {
 export {
   classifyReachability,
   isDialableFrom,
+  isHeldRelayAddress,
   isPublicAddress,
   isRelayAddress,
   type OwnAddress,

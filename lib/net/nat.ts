@@ -120,7 +120,14 @@ export function natParts(
   }
   return {
     transports: [
-      circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
+      circuitRelayTransport({
+        reservationCompletionTimeout: 10_000,
+        // Every reservation runs at once: the transport drops a queued one
+        // without settling it once it counts "enough" relays, which for
+        // configured reservations is always (circuit-relay-v2 4.2), so a
+        // second slot asked for while the first was pending never came.
+        reservationConcurrency: 8,
+      }),
     ],
     services,
     connectionGater: relayGate(budget, context.serving),

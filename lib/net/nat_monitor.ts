@@ -17,6 +17,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import {
   classifyReachability,
+  isHeldRelayAddress,
   isRelayAddress,
   type OwnAddress,
   type Reachability,
@@ -28,6 +29,9 @@ import type { RelayBudget } from "./relay_policy.ts";
 const log = getLogger(["tesseras", "net", "nat"]);
 
 const RELAY_HOP = "/libp2p/circuit/relay/0.2.0/hop";
+
+/** Longest wait for a relay's answer to a reservation request, ms. */
+const RESERVATION_WAIT_MS = 30_000;
 
 /** Direct connections a private node keeps open (it cannot be dialled). */
 const PRIVATE_MIN_PEERS = 8;
@@ -79,6 +83,7 @@ export interface NatMonitorOptions {
 
 interface AddressManagerLike {
   getAddressesWithMetadata(): OwnAddress[];
+  confirmObservedAddr(addr: Multiaddr, options: { type: "transport" }): void;
 }
 interface TransportManagerLike {
   listen(addrs: Multiaddr[]): Promise<void>;
@@ -91,6 +96,9 @@ interface AutoNatLike {
 interface RelayServerLike {
   reservations?: { size: number };
 }
+interface UpnpLike {
+  mapIpAddresses?(): Promise<void>;
+}
 
 /** See the module documentation. */
 export class NatMonitor {
@@ -100,6 +108,7 @@ export class NatMonitor {
   #pending = new Set<string>();
   #scanning = false;
   #dialing = false;
+  #mapping = false;
   #announced = "";
   #refused = new Map<string, number>();
   #last: Reachability = "unknown";
@@ -134,6 +143,12 @@ export class NatMonitor {
     this.#libp2p.addEventListener("self:peer:update", () => this.#check(), {
       signal,
     });
+    // A relay that refused a slot while it was not yet serving (AutoNAT had
+    // not judged it public) tells us when its addresses change: ask again
+    // then rather than after the refusal's minute.
+    this.#libp2p.addEventListener("peer:identify", (evt) => {
+      if (this.#refused.delete(evt.detail.peerId.toString())) this.#check();
+    }, { signal });
     const mdns = this.#service<EventTarget>("mdns");
     if (this.#options.dialDiscovered && mdns !== undefined) {
       // mDNS's own event: libp2p's `peer:discovery` also fires for every
@@ -174,8 +189,11 @@ export class NatMonitor {
     return {
       reachability: this.reachability(),
       addresses: usableAddresses(records).map(withId),
-      relayAddresses: records.filter((a) => isRelayAddress(a.multiaddr))
-        .map((a) => withId(a.multiaddr)),
+      relayAddresses: [
+        ...new Set(
+          records.filter(isHeldRelayAddress).map((a) => withId(a.multiaddr)),
+        ),
+      ],
       upnpAddresses: records.filter((a) => a.type === "ip-mapping")
         .map((a) => withId(a.multiaddr)),
       relayServing: relay !== undefined && this.serving(),
@@ -196,14 +214,33 @@ export class NatMonitor {
       this.#last = now;
     }
     if (now === "unknown") this.#askAutoNat();
+    this.#keepRelayAddressesVerified();
     this.#announceRelays();
     if (now === "private") this.#dialOut();
+    if (now === "private") this.#mapPorts();
     if (now === "private" && !this.#scanning) {
       this.#scanning = true;
       this.#reserveRelays().catch(() => {}).finally(() => {
         this.#scanning = false;
       });
     }
+  }
+
+  /**
+   * Map our port on a UPnP router now. upnp-nat maps after a 5 s debounce
+   * that every change of our addresses restarts, and a starting node's
+   * addresses change often (connections, relay slots): 15 s went by before
+   * the first mapping in the namespace test. Once per check while we
+   * have no mapping; does nothing before it has found a gateway.
+   */
+  #mapPorts(): void {
+    const upnp = this.#service<UpnpLike>("upnp");
+    if (typeof upnp?.mapIpAddresses !== "function" || this.#mapping) return;
+    if ((this.#records() ?? []).some((a) => a.type === "ip-mapping")) return;
+    this.#mapping = true;
+    upnp.mapIpAddresses().catch(() => {}).finally(() => {
+      this.#mapping = false;
+    });
   }
 
   /** Ask up to 3 connected AutoNAT peers to dial our new candidates. */
@@ -266,7 +303,22 @@ export class NatMonitor {
     const base = conn.remoteAddr.toString();
     const addr = base.endsWith(`/p2p/${relay}`) ? base : `${base}/p2p/${relay}`;
     this.#pending.add(relay);
-    transports.listen([multiaddr(`${addr}/p2p-circuit`)])
+    // A reservation the relay transport drops from its queue never
+    // settles (circuit-relay-v2 4.2 clears queued jobs once it has "enough"
+    // relays, which for configured ones is always): give up after 30 s so
+    // the slot is asked for elsewhere.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("no answer within 30 s")),
+        RESERVATION_WAIT_MS,
+      );
+      Deno.unrefTimer(timer as unknown as number);
+    });
+    Promise.race([
+      transports.listen([multiaddr(`${addr}/p2p-circuit`)]),
+      gaveUp,
+    ])
       .then(() => log.info("holding a slot on relay {relay}", { relay }))
       .catch((err) => {
         this.#refused.set(relay, Date.now() + 60_000);
@@ -275,7 +327,25 @@ export class NatMonitor {
           error: String(err),
         });
       })
-      .finally(() => this.#pending.delete(relay));
+      .finally(() => {
+        clearTimeout(timer);
+        this.#pending.delete(relay);
+      });
+  }
+
+  /**
+   * A relay slot is dialable while we hold it, whatever AutoNAT made of
+   * it (a dial-back through a relay can fail and unverify it, and libp2p
+   * announces verified addresses only): confirm the slots we hold again.
+   */
+  #keepRelayAddressesVerified(): void {
+    const manager = this.#component<AddressManagerLike>("addressManager");
+    if (typeof manager?.confirmObservedAddr !== "function") return;
+    for (const a of this.#records() ?? []) {
+      if (isHeldRelayAddress(a) && !a.verified) {
+        manager.confirmObservedAddr(a.multiaddr, { type: "transport" });
+      }
+    }
   }
 
   /**

@@ -76,8 +76,27 @@ export function classifyReachability(
 }
 
 /**
+ * Whether `a` is a relay slot we hold: a relay address our relay
+ * transport listens on (`transport`). Identify also reports relay
+ * addresses a peer *observed* us at (the remote address of a relayed
+ * connection it had with us); those stay after the relay or the
+ * reservation is gone, so they say nothing of a slot.
+ *
+ * @example
+ * ```ts
+ * import { multiaddr } from "@multiformats/multiaddr";
+ * const addr = multiaddr("/ip4/11.0.1.2/tcp/4001/p2p/12D3KooWRelay/p2p-circuit");
+ * isHeldRelayAddress({ multiaddr: addr, verified: false, type: "observed", expires: 0 }); // false
+ * ```
+ */
+export function isHeldRelayAddress(a: OwnAddress): boolean {
+  return isRelayAddress(a.multiaddr) && a.type === "transport";
+}
+
+/**
  * The addresses of ours that others can dial: verified public ones and
- * relay addresses (private ones too when `includePrivate`, for a LAN).
+ * the relay slots we hold (private ones too when `includePrivate`, for a
+ * LAN).
  *
  * @example
  * ```ts
@@ -96,7 +115,8 @@ export function usableAddresses(
     // A relay address is a slot we hold: usable whatever AutoNAT made of
     // it (its dial-backs through a relay can fail and unverify it).
     if (isRelayAddress(a.multiaddr)) {
-      return onlyLoopback || !isLoopback(a.multiaddr);
+      return isHeldRelayAddress(a) &&
+        (onlyLoopback || !isLoopback(a.multiaddr));
     }
     if (!a.verified) return false;
     return isPublicAddress(a.multiaddr) || options.includePrivate === true;

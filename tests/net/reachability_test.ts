@@ -3,11 +3,13 @@ import { multiaddr } from "@multiformats/multiaddr";
 import {
   classifyReachability,
   isDialableFrom,
+  isHeldRelayAddress,
   Libp2pDhtPort,
   type OwnAddress,
   RelayBudget,
   relayLimits,
   type TesserasNode,
+  usableAddresses,
 } from "../../lib/net/mod.ts";
 import { startNode, stopAll, waitFor } from "./helpers.ts";
 
@@ -62,6 +64,21 @@ Deno.test("reachability: a failed dial-back within its TTL is private", () => {
   assert.equal(classifyReachability([failed], NOW), "private");
   // Once the verdict expires it is a candidate again.
   assert.equal(classifyReachability([failed], NOW + 60_001), "unknown");
+});
+
+Deno.test("reachability: a relay address a peer observed is no slot we hold", () => {
+  const circuit = "/ip4/11.0.1.2/tcp/4001/p2p/12D3KooWRelay/p2p-circuit";
+  const other = "/ip4/12.0.1.2/tcp/4001/p2p/12D3KooWOther/p2p-circuit";
+  const held = own(circuit, { verified: false });
+  // Identify reports the remote address of a relayed connection a peer
+  // had with us: it outlives the relay and the reservation.
+  const observed = own(other, { verified: true, type: "observed" });
+  assert.equal(isHeldRelayAddress(held), true);
+  assert.equal(isHeldRelayAddress(observed), false);
+  assert.deepEqual(
+    usableAddresses([held, observed]).map(String),
+    [circuit],
+  );
 });
 
 Deno.test("dialable: public, relay and own-LAN addresses; not another LAN", () => {
@@ -154,6 +171,49 @@ Deno.test({
         "a relayed connection",
       );
       assert.ok(relay.reachability().relayedAdmitted >= 1);
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "relay: a private node wanting two slots holds them on two relays, and moves one when its relay stops",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const relayNat = { relayServer: "on" as const, upnp: false };
+    const relays = await Promise.all(
+      [64, 65, 66].map((n) => startNode(n, { nat: relayNat })),
+    );
+    // The third relay joins later: the slot moves to it.
+    const [a, b, c] = relays;
+    const home = await startNode(67, {
+      bootstrap: [...a.multiaddrs(), ...b.multiaddrs()],
+      nat: { relayReservations: 2 },
+    });
+    const nodes = [...relays, home];
+    const relaysOf = () =>
+      new Set(
+        home.reachability().relayAddresses.map((r) =>
+          /\/p2p\/([^/]+)\/p2p-circuit/.exec(r)?.[1]
+        ),
+      );
+    try {
+      // Both asked for at once: the second used to be dropped from the
+      // relay transport's queue, unsettled, and never asked again.
+      await waitFor(() => relaysOf().size === 2, "slots on two relays", 20_000);
+      await home.connect(c.multiaddrs()[0]);
+      await a.stop();
+      await waitFor(
+        () => {
+          const held = relaysOf();
+          return held.size === 2 && !held.has(a.peerId) && held.has(c.peerId);
+        },
+        "the slot on the stopped relay moved to the third",
+        20_000,
+      );
     } finally {
       await stopAll(nodes);
     }

@@ -29,6 +29,7 @@ import {
   cli,
   healthOf,
   type NsDaemon,
+  presetIdentity,
   reachabilityOf,
   startNsDaemon,
   until,
@@ -59,6 +60,12 @@ async function skipReason(): Promise<string | undefined> {
 
 const reason = await skipReason();
 const RELAY_LOSS = Deno.env.get("TESSERAS_NAT_RELAY_LOSS") === "1";
+/** Where to write each daemon's full log at the end (debugging). */
+const LOG_DIR = Deno.env.get("TESSERAS_NAT_LOG_DIR");
+const T0 = Date.now();
+function mark(what: string): void {
+  console.log(`[${((Date.now() - T0) / 1000).toFixed(1)} s] ${what}`);
+}
 
 async function routingTableSize(inet: Internet, d: NsDaemon): Promise<number> {
   const r = await inet.exec(d.name, [
@@ -82,25 +89,46 @@ async function dumpState(inet: Internet, daemons: NsDaemon[]): Promise<void> {
   }
 }
 
+/**
+ * Start every daemon, as early as each can be: the keys are made first,
+ * so every bootstrap address is known; the public nodes start at once,
+ * each listing the other two (the last to dial finds the others
+ * listening); the homes start as soon as the public nodes listen, while
+ * AutoNAT is still judging them (a relay that refused a slot before it
+ * was public is asked again when its addresses change).
+ */
 async function startAll(inet: Internet, root: string, started: NsDaemon[]) {
   const dir = (name: string) => `${root}/${name}`;
-  const boot = await startNsDaemon(inet, "boot", {
-    dataDir: dir("boot"),
-    args: ["--bootstrap-mode"],
-  });
-  started.push(boot);
-  const bootAddr = `/ip4/${publicIp(11)}/tcp/4001/p2p/${boot.peerId}`;
-  const join = ["--bootstrap", bootAddr];
-  const pubs = await Promise.all(
-    ["pub1", "pub2"].map((name) =>
-      startNsDaemon(inet, name, { dataDir: dir(name), args: join })
+  const names = ["boot", "pub1", "pub2", "h1", "h2", "h3", "h4"];
+  const ids = await Promise.all(names.map((n) => presetIdentity(dir(n))));
+  const publicAddrs = [11, 12, 13].map((net, i) =>
+    `/ip4/${publicIp(net)}/tcp/4001/p2p/${ids[i]}`
+  );
+  const others = (i: number) =>
+    publicAddrs.filter((_, j) => j !== i).flatMap((a) => ["--bootstrap", a]);
+  const publics = await Promise.all(
+    ["boot", "pub1", "pub2"].map((name, i) =>
+      startNsDaemon(inet, name, {
+        dataDir: dir(name),
+        args: [...(i === 0 ? ["--bootstrap-mode"] : []), ...others(i)],
+      })
     ),
   );
-  started.push(...pubs);
-  // Relays serve once AutoNAT has them public: wait, so the homes find
-  // relays that grant reservations.
+  started.push(...publics);
+  mark("public nodes listening");
+  // Homes join through every public node, as a user's list of bootstrap
+  // peers would have them: a NATed node dials out or is not known at all.
+  const everyPublic = publicAddrs.flatMap((a) => ["--bootstrap", a]);
+  const homes = await Promise.all(
+    ["h1", "h2", "h3", "h4"].map((name) =>
+      startNsDaemon(inet, name, { dataDir: dir(name), args: everyPublic })
+    ),
+  );
+  started.push(...homes);
+  mark("homes listening");
+  const [boot, ...pubs] = publics;
   await Promise.all(
-    [boot, ...pubs].map((d) =>
+    publics.map((d) =>
       until(
         async () => (await reachabilityOf(inet, d)).status === "public",
         `${d.name} public`,
@@ -108,19 +136,7 @@ async function startAll(inet: Internet, root: string, started: NsDaemon[]) {
       )
     ),
   );
-  // Homes join through every public node, as a user's list of bootstrap
-  // peers would have them: a NATed node dials out or is not known at all.
-  const everyPublic = [
-    "--bootstrap",
-    bootAddr,
-    ...pubs.map((p, i) => `/ip4/${publicIp(12 + i)}/tcp/4001/p2p/${p.peerId}`),
-  ];
-  const homes = await Promise.all(
-    ["h1", "h2", "h3", "h4"].map((name) =>
-      startNsDaemon(inet, name, { dataDir: dir(name), args: everyPublic })
-    ),
-  );
-  started.push(...homes);
+  mark("public nodes public");
   return { boot, pubs, homes };
 }
 
@@ -177,6 +193,7 @@ async function loseTheRelay(
   // Kill the bootstrap relay: reservations move, nothing is lost.
   boot.child.kill("SIGKILL");
   await boot.child.status;
+  mark("relay killed");
   await Promise.all([h3, h4].map((h) =>
     until(
       async () => {
@@ -189,11 +206,13 @@ async function loseTheRelay(
       40_000,
     )
   ));
+  mark("homes on other relays");
   // Nothing lost: the owner's audit still finds enough live shards.
   const after = await cli(inet, h2, ["status", put.id, "--json"]);
   assert.ok(after.ok, after.stderr);
   const left = JSON.parse(after.stdout);
   assert.ok(left.liveShards >= left.dataShards, after.stdout);
+  mark("audited after the loss");
   // And connections recover: home 4 gets it back again, through the
   // remaining relays or directly (it may take a retry while the
   // others' new relay addresses spread).
@@ -215,12 +234,16 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const root = await Deno.makeTempDir({ prefix: "tsr-nat-" });
     const inet = await buildInternet(LAYOUT);
+    // The daemons' data directories live in the run's directory, which
+    // close() removes (and a later run, after a kill -9).
+    const root = inet.dir;
+    mark("namespaces built");
     const started: NsDaemon[] = [];
     try {
       const { boot, pubs, homes } = await startAll(inet, root, started);
       await waitForReachability(inet, homes);
+      mark("reachability as expected");
       const [, h2, h3, h4] = homes;
       // A LAN address of one home is no use to another: only relays.
       const h3id = await reachabilityOf(inet, h3);
@@ -246,7 +269,9 @@ Deno.test({
         "home 2's routing table filled",
         45_000,
       );
+      mark("routing tables filled");
       const put = await putFile(inet, h2, file);
+      mark("put");
       // Audits: every holder answers a fresh challenge, signed (through
       // relays for h3 and h4); the live holders are the ones that passed.
       const status = await cli(inet, h2, ["status", put.id, "--json"]);
@@ -256,6 +281,7 @@ Deno.test({
         holders: { index: number; peerId: string }[];
       };
       assert.equal(report.health, "healthy", status.stdout);
+      mark("audited");
       const holders = new Set(report.holders.map((h) => h.peerId));
       assert.ok(
         holders.has(h3.peerId) || holders.has(h4.peerId),
@@ -269,6 +295,7 @@ Deno.test({
       const got = await cli(inet, h4, ["get", put.id, "-o", out]);
       assert.ok(got.ok, got.stderr);
       assert.deepEqual(await Deno.readFile(out), data);
+      mark("got back");
 
       if (RELAY_LOSS) {
         await loseTheRelay(inet, { boot, h2, h3, h4 }, {
@@ -282,8 +309,13 @@ Deno.test({
       await dumpState(inet, started);
       throw err;
     } finally {
+      if (LOG_DIR !== undefined) {
+        await Deno.mkdir(LOG_DIR, { recursive: true });
+        for (const d of started) {
+          await Deno.writeTextFile(`${LOG_DIR}/${d.name}.log`, d.log());
+        }
+      }
       await inet.close();
-      await Deno.remove(root, { recursive: true }).catch(() => {});
     }
   },
 });

@@ -7,6 +7,8 @@
  * @module
  */
 import { type Internet, type RunResult, which } from "./internet.ts";
+import { loadOrCreateIdentity } from "../../../lib/net/mod.ts";
+import { dataLayout, prepareNodeKeys } from "../../../lib/node/mod.ts";
 
 const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
@@ -47,7 +49,12 @@ async function collect(
 export async function startNsDaemon(
   inet: Internet,
   name: string,
-  options: { dataDir: string; args?: readonly string[]; timeoutMs?: number },
+  options: {
+    dataDir: string;
+    args?: readonly string[];
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  },
 ): Promise<NsDaemon> {
   const child = inet.spawn(
     name,
@@ -61,7 +68,7 @@ export async function startNsDaemon(
       "127.0.0.1:7431",
       ...(options.args ?? []),
     ]),
-    { env: { NO_COLOR: "1", TESSERAS_LOG_LEVEL: "info" } },
+    { env: { NO_COLOR: "1", TESSERAS_LOG_LEVEL: "info", ...options.env } },
   );
   const logs: string[] = [];
   collect(child.stderr, logs).catch(() => {});
@@ -87,6 +94,22 @@ export async function startNsDaemon(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`daemon in ${name} did not start: ${logs.join("")}`);
+}
+
+/**
+ * Create the node keys of a fresh data directory the way `tesseras start`
+ * would (recovery phrase, identity derived from it) and return its peer
+ * id: every daemon's bootstrap address is known before any starts, so
+ * they can all start at once.
+ */
+export async function presetIdentity(dataDir: string): Promise<string> {
+  const layout = dataLayout(dataDir);
+  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const keys = await prepareNodeKeys(layout);
+  const { peerId } = await loadOrCreateIdentity(layout.identity, {
+    seed: keys?.identitySeed,
+  });
+  return peerId.toString();
 }
 
 /** Run `tesseras --data-dir … args` next to `daemon`, in its namespace. */

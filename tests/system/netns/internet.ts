@@ -6,9 +6,11 @@
  * (11.0.0.0/8 …), which exist only inside these namespaces: nothing is
  * routed to or from the machine's real network.
  *
- * Every namespace is named `tsr-<run>-<name>`; `<run>` holds the creating
- * process's pid, so a later run removes the leftovers of dead runs and
- * leaves a live run's alone.
+ * Every namespace is named `tsr-<run>-<name>` and the run's files live in
+ * a temporary directory named `tsr-<run>-…`; `<run>` holds the creating
+ * process's pid and start time, so a later run removes the leftovers of
+ * dead runs (a `kill -9` runs no `finally`), processes inside their
+ * namespaces included, and leaves a live run's alone.
  *
  * @module
  */
@@ -106,39 +108,103 @@ async function must(argv: readonly string[], stdin?: string): Promise<string> {
   return r.stdout;
 }
 
-/** Remove namespaces left by runs whose process is gone. */
+/** `<pid>.<start time in clock ticks since boot>` of this process. */
+async function runId(): Promise<string> {
+  return `${Deno.pid}.${await startTime(Deno.pid)}`;
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
+async function startTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // The command name (field 2) may hold spaces: count after its ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the run `tsr-<pid>.<start>` still has its process (names of
+ * older runs carry the pid alone).
+ */
+async function runAlive(pid: number, start?: string): Promise<boolean> {
+  const now = await startTime(pid);
+  return now !== undefined && (start === undefined || now === start);
+}
+
+const RUN_NAME = /^tsr-(\d+)(?:\.(\d+))?-/;
+
+/**
+ * Remove what runs whose process is gone left behind: their namespaces
+ * (after killing the processes still inside, daemons and miniupnpd,
+ * which would otherwise keep running) and their temporary directories.
+ * Returns the namespaces removed.
+ */
 export async function removeLeftovers(): Promise<string[]> {
   const list = (await run(["ip", "netns", "list"])).stdout;
   const removed: string[] = [];
   for (const line of list.split("\n")) {
     const name = line.split(" ")[0];
-    const m = /^tsr-(\d+)-/.exec(name);
-    if (m === null || (await processAlive(Number(m[1])))) continue;
-    await run(["ip", "netns", "del", name]);
+    const m = RUN_NAME.exec(name);
+    if (m === null || (await runAlive(Number(m[1]), m[2]))) continue;
+    await deleteNamespace(name);
     removed.push(name);
+  }
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  for await (const entry of Deno.readDir(tmp)) {
+    if (!entry.isDirectory) continue;
+    const m = RUN_NAME.exec(entry.name);
+    if (m === null) {
+      // Configuration directories of runs before these names.
+      if (entry.name.startsWith("tsr-conf-")) await removeOld(tmp, entry.name);
+      continue;
+    }
+    if (await runAlive(Number(m[1]), m[2])) continue;
+    await Deno.remove(`${tmp}/${entry.name}`, { recursive: true })
+      .catch(() => {});
   }
   return removed;
 }
 
-async function processAlive(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
+async function removeOld(tmp: string, name: string): Promise<void> {
+  const info = await Deno.stat(`${tmp}/${name}`).catch(() => undefined);
+  const age = Date.now() - (info?.mtime?.getTime() ?? Date.now());
+  if (age > 3_600_000) {
+    await Deno.remove(`${tmp}/${name}`, { recursive: true }).catch(() => {});
   }
+}
+
+/** Kill every process inside namespace `ns`, then delete it. */
+async function deleteNamespace(ns: string): Promise<void> {
+  const pids = (await run(["ip", "netns", "pids", ns])).stdout;
+  for (const pid of pids.split("\n").filter(Boolean)) {
+    await run(["kill", "-9", pid]);
+  }
+  await run(["ip", "netns", "del", ns]);
 }
 
 /** A built internet; `close()` removes every namespace it made. */
 export class Internet {
-  /** `tsr-<pid>-<random>` */
+  /** `tsr-<pid>.<start>-<random>` */
   readonly prefix: string;
+  /** This run's temporary directory (removed by `close()`). */
+  readonly dir: string;
   readonly #made: string[] = [];
   readonly #daemons: Deno.ChildProcess[] = [];
+  readonly #onSignal = () => {
+    this.close().finally(() => Deno.exit(130));
+  };
 
   /** Use {@linkcode buildInternet}. */
-  constructor(prefix: string) {
+  constructor(prefix: string, dir: string) {
     this.prefix = prefix;
+    this.dir = dir;
+    // Ctrl-C or a runner's SIGTERM: tear down before exiting (a kill -9
+    // is left to the next run's removeLeftovers).
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(sig, this.#onSignal);
+    }
   }
 
   /** The namespace name of `name`. */
@@ -184,8 +250,14 @@ export class Internet {
     ]);
   }
 
-  /** Kill what was spawned, then delete every namespace made. */
+  /**
+   * Kill what was spawned, then delete every namespace made and the
+   * run's directory.
+   */
   async close(): Promise<void> {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(sig, this.#onSignal);
+    }
     for (const child of this.#daemons) {
       try {
         child.kill("SIGKILL");
@@ -198,15 +270,9 @@ export class Internet {
     }
     // Deleting a namespace kills nothing, but processes inside keep it
     // alive; those were ours and are dead now (miniupnpd too).
-    for (const ns of this.#made.reverse()) {
-      await run(["ip", "netns", "pids", ns]).then(async (r) => {
-        for (const pid of r.stdout.split("\n").filter(Boolean)) {
-          await run(["kill", "-9", pid]);
-        }
-      });
-      await run(["ip", "netns", "del", ns]);
-    }
+    await Promise.all(this.#made.reverse().map(deleteNamespace));
     this.#made.length = 0;
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -298,7 +364,17 @@ function miniupnpdConf(net: number): string {
   ].join("\n");
 }
 
-async function buildHome(inet: Internet, home: Home, confDir: string) {
+async function buildHost(inet: Internet, host: PublicHost) {
+  await inet.addNamespace(host.name);
+  await link(inet, {
+    name: "core",
+    dev: `c${host.net}`,
+    addr: `${host.net}.0.${host.net}.1/24`,
+  }, { name: host.name, dev: "eth0", addr: `${publicIp(host.net)}/24` });
+  await defaultRoute(inet, host.name, `${host.net}.0.${host.net}.1`);
+}
+
+async function buildHome(inet: Internet, home: Home) {
   const router = `${home.name}r`;
   await inet.addNamespace(router);
   await inet.addNamespace(home.name);
@@ -327,7 +403,7 @@ async function buildHome(inet: Internet, home: Home, confDir: string) {
     natRules(home.upnp === true),
   );
   if (home.upnp === true) {
-    const conf = `${confDir}/miniupnpd-${home.net}.conf`;
+    const conf = `${inet.dir}/miniupnpd-${home.net}.conf`;
     await Deno.writeTextFile(conf, miniupnpdConf(home.net));
     inet.spawn(router, ["miniupnpd", "-d", "-f", conf]);
   }
@@ -345,21 +421,15 @@ async function buildHome(inet: Internet, home: Home, confDir: string) {
  */
 export async function buildInternet(layout: Layout): Promise<Internet> {
   await removeLeftovers();
-  const rand = crypto.randomUUID().slice(0, 4);
-  const inet = new Internet(`tsr-${Deno.pid}-${rand}`);
-  const confDir = await Deno.makeTempDir({ prefix: "tsr-conf-" });
+  const prefix = `tsr-${await runId()}-${crypto.randomUUID().slice(0, 4)}`;
+  const dir = await Deno.makeTempDir({ prefix: `${prefix}-` });
+  const inet = new Internet(prefix, dir);
   try {
     await inet.addNamespace("core");
-    for (const host of layout.hosts) {
-      await inet.addNamespace(host.name);
-      await link(inet, {
-        name: "core",
-        dev: `c${host.net}`,
-        addr: `${host.net}.0.${host.net}.1/24`,
-      }, { name: host.name, dev: "eth0", addr: `${publicIp(host.net)}/24` });
-      await defaultRoute(inet, host.name, `${host.net}.0.${host.net}.1`);
-    }
-    for (const home of layout.homes) await buildHome(inet, home, confDir);
+    await Promise.all([
+      ...layout.hosts.map((host) => buildHost(inet, host)),
+      ...layout.homes.map((home) => buildHome(inet, home)),
+    ]);
     return inet;
   } catch (err) {
     await inet.close();
