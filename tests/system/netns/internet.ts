@@ -403,9 +403,17 @@ async function buildHome(inet: Internet, home: Home) {
     natRules(home.upnp === true),
   );
   if (home.upnp === true) {
-    const conf = `${inet.dir}/miniupnpd-${home.net}.conf`;
-    await Deno.writeTextFile(conf, miniupnpdConf(home.net));
-    inet.spawn(router, ["miniupnpd", "-d", "-f", conf]);
+    const base = `${inet.dir}/miniupnpd-${home.net}`;
+    await Deno.writeTextFile(`${base}.conf`, miniupnpdConf(home.net));
+    // A pid file of its own: with the default one (/run/miniupnpd.pid) a
+    // second run at the same time, or the stale file of a killed run whose
+    // pid is taken again, makes miniupnpd exit "already running". Its log
+    // goes to a file: an unread pipe fills and blocks it.
+    inet.spawn(router, [
+      "sh",
+      "-c",
+      `exec miniupnpd -d -f ${base}.conf -P ${base}.pid >${base}.log 2>&1`,
+    ]);
   }
 }
 
