@@ -436,8 +436,9 @@ export class Libp2pDhtPort implements DhtPort {
   }
 
   /**
-   * Look `peer` up in the DHT (not in our peer store) when every address
-   * we know of it is a relay address; merge what the answers name.
+   * Look `peer` up in the DHT (not in our peer store) when the addresses
+   * we could dial of it are all relay addresses; merge what the answers
+   * name. (A peer with no address at all libp2p looks up itself.)
    * Whether it brought an address we did not know.
    */
   async #freshRelayAddresses(
@@ -453,7 +454,7 @@ export class Libp2pDhtPort implements DhtPort {
     // Its LAN addresses are no use to us, so they do not count.
     const own = this.#node.libp2p.getMultiaddrs();
     const dialable = known.filter((a) => isDialableFrom([a], own));
-    if (!dialable.every(isRelayAddress)) return false;
+    if (dialable.length === 0 || !dialable.every(isRelayAddress)) return false;
     const knownText = new Set(known.map((a) => a.toString()));
     const fresh = new Map<string, Multiaddr>();
     try {
