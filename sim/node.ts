@@ -131,7 +131,7 @@ export class SimNode {
       thresholds: init.thresholds,
       freeSpace: init.kind === "refuse" ? () => 0 : () => store.freeSpace(),
       unreachableGraceMs: init.graceMs,
-      manifests: new MemoryManifestStore(),
+      manifests: new MemoryManifestStore({ copy: false }),
     });
     init.net.attach(init.index, this.service);
   }

@@ -23,6 +23,16 @@ import type {
  */
 export class MemoryManifestStore implements ManifestStore {
   readonly #rows = new Map<TesseraId, SignedManifest>();
+  readonly #copy: boolean;
+
+  /**
+   * @param options `copy: false` keeps the caller's buffers (the
+   * simulator: a manifest's bytes are never mutated, and each holder
+   * keeping its own copy of every manifest cost it memory); default `true`
+   */
+  constructor(options: { readonly copy?: boolean } = {}) {
+    this.#copy = options.copy ?? true;
+  }
 
   /** Keep `signed` unless one is kept for the tessera already. */
   put(
@@ -33,10 +43,12 @@ export class MemoryManifestStore implements ManifestStore {
     options.signal?.throwIfAborted();
     if (!this.#rows.has(tesseraId)) {
       // Copies: the caller's buffers may be views of a frame it reuses.
-      this.#rows.set(tesseraId, {
-        bytes: signed.bytes.slice(),
-        signature: signed.signature.slice(),
-      });
+      this.#rows.set(
+        tesseraId,
+        this.#copy
+          ? { bytes: signed.bytes.slice(), signature: signed.signature.slice() }
+          : { bytes: signed.bytes, signature: signed.signature },
+      );
     }
     return Promise.resolve();
   }

@@ -19,6 +19,7 @@ import {
   type TesseraId,
   validateManifest,
 } from "../core/mod.ts";
+import { bytesEqual } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 
 /**
@@ -66,9 +67,14 @@ export async function checkPushedManifest(
   const { tesseraId } = envelope.fragment;
   const keptSigned = await store.get(tesseraId, options);
   const kept = keptSigned === null ? null : decodeManifest(keptSigned.bytes);
-  let pushed: Manifest | null = null;
-  if (envelope.manifest !== undefined) {
-    pushed = await validateManifest(envelope.manifest, {
+  const pushedSigned = envelope.manifest;
+  // What we keep was validated before it was kept: the very same signed
+  // manifest pushed again (it comes with every shard) is not re-checked.
+  const same = kept !== null && pushedSigned !== undefined &&
+    sameSigned(keptSigned!, pushedSigned);
+  let pushed: Manifest | null = same ? kept : null;
+  if (pushedSigned !== undefined && !same) {
+    pushed = await validateManifest(pushedSigned, {
       identity: ctx.identity,
       tesseraId,
     });
@@ -77,9 +83,13 @@ export async function checkPushedManifest(
   // what its signer vouches for. Two owners of the same public content
   // sign the same plan and checksums, so both pass; the first kept stays.
   if (kept !== null) checkShardInManifest(kept, envelope);
-  if (pushed !== null) checkShardInManifest(pushed, envelope);
+  if (pushed !== null && !same) checkShardInManifest(pushed, envelope);
   return {
     keep: kept === null && pushed !== null ? envelope.manifest! : null,
     owner: pushed?.owner ?? null,
   };
+}
+
+function sameSigned(a: SignedManifest, b: SignedManifest): boolean {
+  return bytesEqual(a.signature, b.signature) && bytesEqual(a.bytes, b.bytes);
 }

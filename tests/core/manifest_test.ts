@@ -92,6 +92,26 @@ Deno.test("manifest: non-canonical, malformed or oversized bytes are refused", (
       (e) => isTesserasError(e, "INVALID_INPUT"),
     );
   }
+  // Canonical JSON whose checksums are 64 characters of text but not
+  // lowercase hex (upper case, an escape, non-ASCII), wherever they are,
+  // is refused on decode.
+  const canonical = new TextDecoder().decode(encodeManifest(m));
+  for (
+    const c of [
+      "A" + "a".repeat(63),
+      "\\u0061" + "a".repeat(58),
+      "é".repeat(64),
+    ]
+  ) {
+    for (const at of [0, 11, 23]) {
+      const text = canonical.replace(m.checksums[at], c);
+      assert.notEqual(text, canonical);
+      assert.throws(
+        () => decodeManifest(enc.encode(text)),
+        (e) => isTesserasError(e, "INVALID_INPUT"),
+      );
+    }
+  }
 });
 
 Deno.test("manifest: Ed25519 owner signs; anyone validates; forgeries fail", async () => {

@@ -7,6 +7,7 @@ import {
   MemoryFragmentStore,
   MemoryHolderRegistry,
   MemoryKeyring,
+  MemoryManifestStore,
   MemoryReciprocityLedger,
   seededRng,
 } from "../../lib/memory/mod.ts";
@@ -338,4 +339,25 @@ Deno.test("MemoryKeyring signatures verify only for the signer", async () => {
     }),
     false,
   );
+});
+
+Deno.test("MemoryManifestStore copies what it keeps unless told not to; the first kept stays", async () => {
+  const id = "ab".repeat(32);
+  const signed = {
+    bytes: new Uint8Array([1, 2]),
+    signature: new Uint8Array([3]),
+  };
+  const copying = new MemoryManifestStore();
+  await copying.put(id, signed);
+  signed.bytes[0] = 9; // the caller reuses its buffer
+  assert.deepEqual((await copying.get(id))?.bytes, new Uint8Array([1, 2]));
+  const sharing = new MemoryManifestStore({ copy: false });
+  await sharing.put(id, signed);
+  assert.equal((await sharing.get(id))?.bytes, signed.bytes);
+  await sharing.put(id, {
+    bytes: new Uint8Array([7]),
+    signature: signed.signature,
+  });
+  assert.equal((await sharing.get(id))?.bytes, signed.bytes);
+  assert.deepEqual(await sharing.list(), [id]);
 });
