@@ -17,6 +17,7 @@ import {
   type FragmentEnvelope,
   type InboundHandlers,
   type IoOptions,
+  ManifestDecoder,
   type NodeIdentity,
   type PeerId,
   type PeerInfo,
@@ -209,6 +210,12 @@ export class SimNetwork {
   readonly #byPeer = new Map<PeerId, number>();
   /** Who announced holding what (provider records). */
   readonly providers: ProviderRecords = new ProviderRecords();
+  /**
+   * One manifest decoder for every node: the payloads are shared, not
+   * copied (`copyPayloads` false), so every holder keeps the buffer the
+   * owner signed, decoded once here instead of once per holder and check.
+   */
+  readonly manifestDecoder: ManifestDecoder = new ManifestDecoder();
 
   /** @param options see {@linkcode SimNetworkOptions} */
   constructor(options: SimNetworkOptions) {

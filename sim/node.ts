@@ -132,6 +132,7 @@ export class SimNode {
       freeSpace: init.kind === "refuse" ? () => 0 : () => store.freeSpace(),
       unreachableGraceMs: init.graceMs,
       manifests: new MemoryManifestStore({ copy: false }),
+      manifestDecoder: init.net.manifestDecoder,
     });
     init.net.attach(init.index, this.service);
   }

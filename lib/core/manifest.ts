@@ -179,6 +179,44 @@ function hexChecksumsAtEnd(bytes: Uint8Array, n: number): boolean {
 }
 
 /**
+ * Decodes manifests ({@linkcode decodeManifest}) and remembers the
+ * manifest of each buffer it decoded, for as long as that buffer lives:
+ * the same buffer again (by identity, never an equal copy) is not decoded
+ * twice. Only for buffers nobody mutates: the simulator, whose holders
+ * all keep the one buffer the owner signed (a manifest comes with every
+ * shard pushed and every check, 72 checksums of text each time).
+ *
+ * @example
+ * ```ts
+ * import { encodeManifest, ManifestDecoder } from "./manifest.ts";
+ * const bytes = encodeManifest({
+ *   tesseraId: "ab".repeat(32), owner: "peer-a", createdAt: 1,
+ *   plan: { size: 3, tier: "small", dataShards: 1, parityShards: 0,
+ *     shardCount: 1, shardSize: 3 },
+ *   checksums: ["cd".repeat(32)],
+ * });
+ * const decoder = new ManifestDecoder();
+ * decoder.decode(bytes) === decoder.decode(bytes); // true
+ * ```
+ */
+export class ManifestDecoder {
+  readonly #known = new WeakMap<Uint8Array, Manifest>();
+
+  /** The manifest in canonical `bytes` (throws as `decodeManifest`). */
+  decode(bytes: Uint8Array): Manifest {
+    const known = this.#known.get(bytes);
+    if (known !== undefined) return known;
+    const decoded = decodeManifest(bytes);
+    // Frozen: every holder is handed the same object.
+    Object.freeze(decoded.checksums);
+    Object.freeze(decoded.plan);
+    const manifest = Object.freeze(decoded);
+    this.#known.set(bytes, manifest);
+    return manifest;
+  }
+}
+
+/**
  * Throws `INVALID_INPUT` unless `manifest` is well formed: a valid
  * tessera id, a non-empty owner, a non-negative integer time, a plan
  * whose shard counts match its tier and whose shard size is
@@ -282,6 +320,8 @@ export interface ValidateManifestOptions {
   readonly tesseraId?: TesseraId;
   /** The owner the manifest must name. */
   readonly owner?: PeerId;
+  /** Decodes the bytes (default: {@linkcode decodeManifest}). */
+  readonly decoder?: ManifestDecoder;
 }
 
 /**
@@ -306,7 +346,8 @@ export async function validateManifest(
   ) {
     throw invalid("missing or oversized signature");
   }
-  const manifest = decodeManifest(signed.bytes);
+  const manifest = options.decoder?.decode(signed.bytes) ??
+    decodeManifest(signed.bytes);
   if (
     options.tesseraId !== undefined && options.tesseraId !== manifest.tesseraId
   ) {

@@ -15,6 +15,7 @@ import {
   type HolderRegistry,
   type IoOptions,
   KeyedLock,
+  type ManifestDecoder,
   type ManifestStore,
   type NodeIdentity,
   type PeerId,
@@ -62,6 +63,8 @@ export interface ServiceContext {
   readonly standingStore?: PeerStandingStore;
   /** Signed manifests of what we own or hold (manifest_check.ts). */
   readonly manifests?: ManifestStore;
+  /** Remembers decoded manifests (types.ts); absent: decode each time. */
+  readonly manifestDecoder?: ManifestDecoder;
   /** What we remember of our peers' conduct (see standing.ts). */
   readonly standing: PeerStanding;
   /** The parity of our small tesseras, kept between checks. */
@@ -120,6 +123,7 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     reservations: new StoreReservations(),
     ...(init.standingStore ? { standingStore: init.standingStore } : {}),
     ...(init.manifests ? { manifests: init.manifests } : {}),
+    ...(init.manifestDecoder ? { manifestDecoder: init.manifestDecoder } : {}),
     standing: new PeerStanding(config.repairIntervalMs, {
       ...(init.standingStore ? { store: init.standingStore } : {}),
       log,

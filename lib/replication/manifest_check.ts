@@ -51,6 +51,18 @@ export async function manifestToSend(
 }
 
 /**
+ * Internal: the manifest of a kept `signed` (validated before it was
+ * kept), through the service's decoder when it has one.
+ */
+export function decodeKept(
+  ctx: ServiceContext,
+  signed: SignedManifest,
+): Manifest {
+  return ctx.manifestDecoder?.decode(signed.bytes) ??
+    decodeManifest(signed.bytes);
+}
+
+/**
  * Internal: throws (`CHECKSUM_MISMATCH`, `UNAUTHORIZED`, `INVALID_INPUT`)
  * unless the pushed shard matches the manifest we keep for its tessera
  * and the manifest pushed with it, which must be validly signed. Returns the
@@ -66,7 +78,7 @@ export async function checkPushedManifest(
   if (store === undefined) return { keep: null, owner: null };
   const { tesseraId } = envelope.fragment;
   const keptSigned = await store.get(tesseraId, options);
-  const kept = keptSigned === null ? null : decodeManifest(keptSigned.bytes);
+  const kept = keptSigned === null ? null : decodeKept(ctx, keptSigned);
   const pushedSigned = envelope.manifest;
   // What we keep was validated before it was kept: the very same signed
   // manifest pushed again (it comes with every shard) is not re-checked.
@@ -77,6 +89,7 @@ export async function checkPushedManifest(
     pushed = await validateManifest(pushedSigned, {
       identity: ctx.identity,
       tesseraId,
+      ...(ctx.manifestDecoder ? { decoder: ctx.manifestDecoder } : {}),
     });
   }
   // Both must hold: the kept one binds what we store, the pushed one is

@@ -15,7 +15,6 @@
  * @module
  */
 import {
-  decodeManifest,
   type HolderRegistry,
   type IoOptions,
   isTesserasError,
@@ -25,6 +24,7 @@ import {
 } from "../core/mod.ts";
 import { challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
+import { decodeKept } from "./manifest_check.ts";
 import { repairTessera } from "./repair.ts";
 import { stewardOrder } from "./steward_rank.ts";
 import { type OnBehalf, stewardContext } from "./steward_view.ts";
@@ -109,7 +109,7 @@ export class Stewards {
     if (known !== undefined) return known;
     const signed = await ctx.manifests?.get(id, options).catch(() => null);
     if (!signed) return null;
-    const owner = decodeManifest(signed.bytes).owner;
+    const owner = decodeKept(ctx, signed).owner;
     this.#ownerOf.set(id, owner);
     return owner;
   }
@@ -181,7 +181,7 @@ export class Stewards {
       }
       const signed = await ctx.manifests!.get(id, options);
       if (!signed) continue;
-      const manifest = decodeManifest(signed.bytes);
+      const manifest = decodeKept(ctx, signed);
       const row = await ctx.ledger.get(manifest.owner);
       const ownerDebt = (row?.bytesStoredForThem ?? 0) -
         (row?.bytesTheyStoreForUs ?? 0);

@@ -13,6 +13,7 @@ import type {
   FragmentStore,
   HolderRegistry,
   IoOptions,
+  ManifestDecoder,
   ManifestStore,
   NodeIdentity,
   PeerId,
@@ -100,6 +101,12 @@ export interface ReplicationServiceInit {
    * every shard pushed to us (default: none, no manifests).
    */
   readonly manifests?: ManifestStore;
+  /**
+   * Decodes manifests, remembering each buffer decoded (the simulator
+   * shares one among its nodes: they keep the same buffers). Default:
+   * none, every decode from the bytes.
+   */
+  readonly manifestDecoder?: ManifestDecoder;
 }
 
 /** Progress of a push, for a progress bar. */
