@@ -12,7 +12,7 @@ import {
   type ShardProofs,
   toHex,
 } from "../core/mod.ts";
-import { createBlake3 } from "./blake3.ts";
+import { blake3Hex } from "./blake3.ts";
 
 const DIGEST_DOMAIN = new TextEncoder().encode("tesseras/chunk-proofs/v1\n");
 
@@ -27,21 +27,29 @@ const DIGEST_DOMAIN = new TextEncoder().encode("tesseras/chunk-proofs/v1\n");
  * ```
  */
 export function shardProofsDigest(shard: ShardProofs): string {
-  const h = createBlake3().update(DIGEST_DOMAIN);
-  const head = new Uint8Array(12);
-  const view = new DataView(head.buffer);
-  view.setFloat64(0, shard.size, true);
-  view.setUint32(8, shard.groups.length, true);
-  h.update(head);
-  const field = new Uint8Array(12);
-  const fv = new DataView(field.buffer);
+  // One buffer and one hash, not a streaming hasher fed field by field:
+  // the same digest (BLAKE3 of the concatenation), and proofs of small
+  // shards fit a chunk, hashed without a hasher at all.
+  let length = DIGEST_DOMAIN.length + 12;
   for (const g of shard.groups) {
-    fv.setUint32(0, g.group, true);
-    fv.setUint32(4, g.bytes.length, true);
-    fv.setUint32(8, g.siblings.length, true);
-    h.update(field).update(g.bytes).update(g.siblings);
+    length += 12 + g.bytes.length + g.siblings.length;
   }
-  return toHex(h.digest());
+  const buf = new Uint8Array(length);
+  const view = new DataView(buf.buffer);
+  buf.set(DIGEST_DOMAIN);
+  let at = DIGEST_DOMAIN.length;
+  view.setFloat64(at, shard.size, true);
+  view.setUint32(at + 8, shard.groups.length, true);
+  at += 12;
+  for (const g of shard.groups) {
+    view.setUint32(at, g.group, true);
+    view.setUint32(at + 4, g.bytes.length, true);
+    view.setUint32(at + 8, g.siblings.length, true);
+    buf.set(g.bytes, at + 12);
+    buf.set(g.siblings, at + 12 + g.bytes.length);
+    at += 12 + g.bytes.length + g.siblings.length;
+  }
+  return blake3Hex(buf);
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   bytesReadAt,
   ChunkTree,
   countingReadAt,
+  createBlake3,
   fileReadAt,
   GROUP_BYTES,
   type GroupProof,
@@ -13,9 +14,10 @@ import {
   type ProofFault,
   proveGroups,
   sampleGroups,
+  shardProofsDigest,
   verifyGroupProofs,
 } from "../../lib/codec/mod.ts";
-import { fromHex, isTesserasError } from "../../lib/core/mod.ts";
+import { fromHex, isTesserasError, toHex } from "../../lib/core/mod.ts";
 import { flipped, independentHex, shardBytes } from "./proof_fixtures.ts";
 
 /** A shard in memory, its independent checksum and a prover over it. */
@@ -305,5 +307,43 @@ Deno.test("tier sizes: largest Small copy, smallest Large and largest Medium sha
     ) => a - b);
     const proofs = await proveGroups(source, groups);
     verifyGroupProofs(proofs, { size, checksum, groups });
+  }
+});
+
+Deno.test("shardProofsDigest is BLAKE3 over the domain, the size, the group count and each group's length-prefixed fields", () => {
+  const groups = [
+    {
+      group: 0,
+      bytes: new Uint8Array(8192).fill(7),
+      siblings: new Uint8Array(64).fill(1),
+    },
+    {
+      group: 3,
+      bytes: new Uint8Array(17).fill(9),
+      siblings: new Uint8Array(0),
+    },
+  ];
+  for (
+    const shard of [
+      { index: 0, checksum: "00".repeat(32), size: 0, groups: [] },
+      { index: 2, checksum: "00".repeat(32), size: 8209, groups },
+    ]
+  ) {
+    // The reference: a streaming hasher fed field by field.
+    const h = createBlake3().update(
+      new TextEncoder().encode("tesseras/chunk-proofs/v1\n"),
+    );
+    const head = new DataView(new ArrayBuffer(12));
+    head.setFloat64(0, shard.size, true);
+    head.setUint32(8, shard.groups.length, true);
+    h.update(new Uint8Array(head.buffer));
+    for (const g of shard.groups) {
+      const f = new DataView(new ArrayBuffer(12));
+      f.setUint32(0, g.group, true);
+      f.setUint32(4, g.bytes.length, true);
+      f.setUint32(8, g.siblings.length, true);
+      h.update(new Uint8Array(f.buffer)).update(g.bytes).update(g.siblings);
+    }
+    assert.equal(shardProofsDigest(shard), toHex(h.digest()));
   }
 });
