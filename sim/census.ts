@@ -16,9 +16,11 @@
  * @module
  */
 import {
+  type FragmentationTier,
   type FragmentId,
   type FragmentStore,
   type IoOptions,
+  isWholeCopy,
   type TesseraId,
   TIER_SHAPES,
 } from "../lib/core/mod.ts";
@@ -42,6 +44,8 @@ export interface CensusCounts {
 interface TesseraTruth {
   readonly id: TesseraId;
   readonly shardCount: number;
+  /** Kept as whole copies (`isWholeCopy`): `target` copies of shard 0. */
+  readonly wholeCopy: boolean;
   readonly need: number;
   readonly target: number;
   shardSize: number;
@@ -212,7 +216,7 @@ export class ShardCensus {
         let took = out.get(id);
         if (!took) out.set(id, took = new Map());
         for (const i of indices) {
-          took.set(i, t.shardCount === 1 ? Math.min(t.exist[i], t.target) : 1);
+          took.set(i, t.wholeCopy ? Math.min(t.exist[i], t.target) : 1);
         }
       }
     }
@@ -271,7 +275,7 @@ export class ShardCensus {
   redundancy(id: TesseraId): number {
     const t = this.#tesseras.get(id);
     if (!t) return 0;
-    return t.shardCount === 1
+    return t.wholeCopy
       ? Math.min(t.exist[0], t.target) / t.target
       : t.existDistinct / t.shardCount;
   }
@@ -406,16 +410,20 @@ export class ShardCensus {
   }
 
   #entry(id: FragmentId, size: number): TesseraTruth {
-    const shape = id.shardCount === 1
-      ? TIER_SHAPES.small
-      : id.shardCount === 24
-      ? TIER_SHAPES.medium
-      : TIER_SHAPES.large;
+    // A shard tells its count, not its tier: the tier of that shape.
+    const tiers = Object.keys(TIER_SHAPES) as FragmentationTier[];
+    const tier =
+      tiers.find((k) =>
+        TIER_SHAPES[k].dataShards + TIER_SHAPES[k].parityShards ===
+          id.shardCount
+      ) ?? "large";
+    const wholeCopy = isWholeCopy({ tier, shardCount: id.shardCount });
     const t: TesseraTruth = {
       id: id.tesseraId,
       shardCount: id.shardCount,
-      need: shape.dataShards,
-      target: id.shardCount === 1 ? this.#smallReplicas : id.shardCount,
+      wholeCopy,
+      need: TIER_SHAPES[tier].dataShards,
+      target: wholeCopy ? this.#smallReplicas : id.shardCount,
       shardSize: size,
       exist: new Uint16Array(id.shardCount),
       online: new Uint16Array(id.shardCount),
@@ -439,7 +447,7 @@ export class ShardCensus {
     if (before === 0 && d > 0) t.existDistinct++;
     if (before === 1 && d < 0) t.existDistinct--;
     this.storedBytes += d * t.shardSize;
-    const cap = t.shardCount === 1 ? t.target : 1;
+    const cap = t.wholeCopy ? t.target : 1;
     const extra = Math.max(0, before + d - cap) - Math.max(0, before - cap);
     this.surplusBytes += extra * t.shardSize;
   }
@@ -452,7 +460,7 @@ export class ShardCensus {
   }
 
   #statusOf(t: TesseraTruth): CensusStatus {
-    if (t.shardCount === 1) {
+    if (t.wholeCopy) {
       if (t.exist[0] === 0) return "lost";
       return t.exist[0] >= t.target ? "healthy" : "degraded";
     }
