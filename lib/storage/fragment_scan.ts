@@ -138,181 +138,227 @@ export async function scanFragments(
   ctx: ScanContext,
   options: ScanOptions = {},
 ): Promise<ScanReport> {
-  const { signal, checksums = true, repair = false, onProgress } = options;
-  const wanted = new Set<FragmentIssueKind>(
-    options.only ?? [
-      "orphan_file",
-      "outboard_mismatch",
-      "missing_file",
-      "checksum_mismatch",
-      "size_mismatch",
-      "stray_temp",
-      "unexpected_entry",
-    ],
-  );
-  const issues: FragmentIssue[] = [];
-  const progress = { filesSeen: 0, rowsChecked: 0, bytesHashed: 0 };
-  const hasRow = ctx.db.prepare(
-    "SELECT 1 AS x FROM fragments WHERE tessera_id = ? AND shard_index = ?",
-  );
-  const report = (issue: FragmentIssue) => {
-    if (!wanted.has(issue.kind)) return;
-    issues.push(issue);
+  const scan = new FragmentScan(ctx, options);
+  await scan.disk();
+  await scan.rows();
+  return scan.report();
+}
+
+const ALL_KINDS: readonly FragmentIssueKind[] = [
+  "orphan_file",
+  "outboard_mismatch",
+  "missing_file",
+  "checksum_mismatch",
+  "size_mismatch",
+  "stray_temp",
+  "unexpected_entry",
+];
+
+/** Issues a row check can find: without any wanted, no row is read. */
+const ROW_KINDS: readonly FragmentIssueKind[] = [
+  "missing_file",
+  "size_mismatch",
+  "checksum_mismatch",
+  "outboard_mismatch",
+];
+
+/** One scan: pass 1 over the disk, pass 2 over the rows. */
+class FragmentScan {
+  readonly #ctx: ScanContext;
+  readonly #options: ScanOptions;
+  readonly #repair: boolean;
+  readonly #wanted: ReadonlySet<FragmentIssueKind>;
+  readonly #issues: FragmentIssue[] = [];
+  readonly #progress = { filesSeen: 0, rowsChecked: 0, bytesHashed: 0 };
+  readonly #hasRow: { get(tesseraId: string, index: number): unknown };
+
+  constructor(ctx: ScanContext, options: ScanOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#repair = options.repair ?? false;
+    this.#wanted = new Set(options.only ?? ALL_KINDS);
+    this.#hasRow = ctx.db.prepare(
+      "SELECT 1 AS x FROM fragments WHERE tessera_id = ? AND shard_index = ?",
+    );
+  }
+
+  report(): ScanReport {
+    return { ...this.#progress, issues: this.#issues };
+  }
+
+  #report(issue: FragmentIssue): void {
+    if (!this.#wanted.has(issue.kind)) return;
+    this.#issues.push(issue);
     log.warn("fragment store: {kind} {path}: {detail}", { ...issue });
-  };
+  }
 
-  const removeIf = async (wantedKind: FragmentIssueKind, path: string) =>
-    repair && wanted.has(wantedKind) && await removeQuietly(path);
+  async #removeIf(kind: FragmentIssueKind, path: string): Promise<boolean> {
+    return this.#repair && this.#wanted.has(kind) && await removeQuietly(path);
+  }
 
-  // Pass 1: what is on disk.
-  for (const top of await listDir(ctx.root)) {
-    signal?.throwIfAborted();
-    const path = join(ctx.root, top.name);
-    if (top.isDirectory && isTesseraId(top.name)) {
-      const tesseraId = top.name;
-      for (const entry of await listDir(path)) {
-        signal?.throwIfAborted();
-        const p = join(path, entry.name);
-        const index = parseShardFileName(entry.name);
-        const outboardOf = parseOutboardFileName(entry.name);
-        if (entry.isFile && outboardOf !== null) {
-          if (hasRow.get(tesseraId, outboardOf)) continue;
-          if (!wanted.has("orphan_file")) continue;
-          const repaired = repair
-            ? await ctx.locks.run(
-              `${tesseraId}/${outboardOf}`,
-              async () =>
-                !hasRow.get(tesseraId, outboardOf) && await removeQuietly(p),
-            )
-            : false;
-          report({
-            kind: "orphan_file",
-            path: p,
-            tesseraId,
-            index: outboardOf,
-            detail:
-              "outboard file without a row (an interrupted store or delete)",
-            repaired,
-          });
-        } else if (entry.isFile && index !== null) {
-          progress.filesSeen++;
-          onProgress?.({ ...progress });
-          if (hasRow.get(tesseraId, index)) continue;
-          if (!wanted.has("orphan_file")) continue;
-          // Under the shard's lock a store in progress has either finished
-          // (row present) or not yet renamed: the file is truly orphaned.
-          const repaired = repair
-            ? await ctx.locks.run(
-              `${tesseraId}/${index}`,
-              async () =>
-                !hasRow.get(tesseraId, index) && await removeQuietly(p),
-            )
-            : false;
-          report({
-            kind: "orphan_file",
-            path: p,
-            tesseraId,
-            index,
-            detail: "shard file without a row (an interrupted store)",
-            repaired,
-          });
-        } else if (entry.isFile && isTempName(entry.name)) {
-          if (ctx.inFlight.has(p)) continue;
-          report({
-            kind: "stray_temp",
-            path: p,
-            tesseraId,
-            detail: "temp file of an interrupted write",
-            repaired: await removeIf("stray_temp", p),
-          });
-        } else {
-          report({
-            kind: "unexpected_entry",
-            path: p,
-            tesseraId,
-            detail: describeEntry(entry),
-            repaired: false,
-          });
-        }
-      }
-    } else if (top.isFile && isTempName(top.name)) {
-      if (ctx.inFlight.has(path)) continue;
-      report({
-        kind: "stray_temp",
-        path,
-        detail: "temp file of an interrupted write",
-        repaired: await removeIf("stray_temp", path),
-      });
-    } else {
-      report({
-        kind: "unexpected_entry",
-        path,
-        detail: describeEntry(top),
-        repaired: false,
-      });
+  /** Pass 1: what is on disk. */
+  async disk(): Promise<void> {
+    const { root } = this.#ctx;
+    for (const top of await listDir(root)) {
+      this.#options.signal?.throwIfAborted();
+      const path = join(root, top.name);
+      if (top.isDirectory && isTesseraId(top.name)) {
+        await this.#tesseraDir(top.name, path);
+      } else if (top.isFile && isTempName(top.name)) {
+        await this.#strayTemp(path, undefined);
+      } else this.#unexpected(path, top, undefined);
     }
   }
 
-  // Pass 2: every row, paged by key so no statement stays open across an
-  // await and memory stays flat however many shards are held.
-  const rowKinds = [
-    "missing_file",
-    "size_mismatch",
-    "checksum_mismatch",
-    "outboard_mismatch",
-  ];
-  if (!rowKinds.some((k) => wanted.has(k as FragmentIssueKind))) {
-    return { ...progress, issues };
+  /** The entries of one tessera's directory. */
+  async #tesseraDir(tesseraId: TesseraId, dir: string): Promise<void> {
+    for (const entry of await listDir(dir)) {
+      this.#options.signal?.throwIfAborted();
+      const p = join(dir, entry.name);
+      const index = parseShardFileName(entry.name);
+      const outboardOf = parseOutboardFileName(entry.name);
+      if (entry.isFile && outboardOf !== null) {
+        await this.#orphan(p, { tesseraId, index: outboardOf }, {
+          detail:
+            "outboard file without a row (an interrupted store or delete)",
+        });
+      } else if (entry.isFile && index !== null) {
+        this.#progress.filesSeen++;
+        this.#options.onProgress?.({ ...this.#progress });
+        await this.#orphan(p, { tesseraId, index }, {
+          detail: "shard file without a row (an interrupted store)",
+        });
+      } else if (entry.isFile && isTempName(entry.name)) {
+        await this.#strayTemp(p, tesseraId);
+      } else this.#unexpected(p, entry, tesseraId);
+    }
   }
-  const page = ctx.db.prepare(
-    `SELECT tessera_id, shard_index, checksum, size_bytes FROM fragments
+
+  /** A shard or outboard file: an orphan unless its row exists. */
+  async #orphan(
+    path: string,
+    shard: { tesseraId: TesseraId; index: number },
+    what: { detail: string },
+  ): Promise<void> {
+    const { tesseraId, index } = shard;
+    if (this.#hasRow.get(tesseraId, index)) return;
+    if (!this.#wanted.has("orphan_file")) return;
+    // Under the shard's lock a store in progress has either finished
+    // (row present) or not yet renamed: the file is truly orphaned.
+    const repaired = this.#repair
+      ? await this.#ctx.locks.run(
+        `${tesseraId}/${index}`,
+        async () =>
+          !this.#hasRow.get(tesseraId, index) && await removeQuietly(path),
+      )
+      : false;
+    this.#report({
+      kind: "orphan_file",
+      path,
+      tesseraId,
+      index,
+      detail: what.detail,
+      repaired,
+    });
+  }
+
+  async #strayTemp(path: string, tesseraId: TesseraId | undefined) {
+    if (this.#ctx.inFlight.has(path)) return;
+    this.#report({
+      kind: "stray_temp",
+      path,
+      ...(tesseraId !== undefined ? { tesseraId } : {}),
+      detail: "temp file of an interrupted write",
+      repaired: await this.#removeIf("stray_temp", path),
+    });
+  }
+
+  #unexpected(
+    path: string,
+    entry: Deno.DirEntry,
+    tesseraId: TesseraId | undefined,
+  ): void {
+    this.#report({
+      kind: "unexpected_entry",
+      path,
+      ...(tesseraId !== undefined ? { tesseraId } : {}),
+      detail: describeEntry(entry),
+      repaired: false,
+    });
+  }
+
+  /**
+   * Pass 2: every row, paged by key so no statement stays open across an
+   * await and memory stays flat however many shards are held.
+   */
+  async rows(): Promise<void> {
+    if (!ROW_KINDS.some((k) => this.#wanted.has(k))) return;
+    const page = this.#ctx.db.prepare(
+      `SELECT tessera_id, shard_index, checksum, size_bytes FROM fragments
      WHERE (tessera_id, shard_index) > (?, ?)
      ORDER BY tessera_id, shard_index LIMIT ${PAGE}`,
-  );
-  let after: [string, number] = ["", -1];
-  for (;;) {
-    const rows = page.all(...after) as unknown as RowRef[];
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      signal?.throwIfAborted();
-      const tesseraId = String(row.tessera_id);
-      const index = Number(row.shard_index);
-      const p = join(ctx.root, tesseraId, shardFileName(index));
-      progress.rowsChecked++;
-      const found = await checkRow(p, row, checksums, signal);
-      progress.bytesHashed += found.hashed;
-      onProgress?.({ ...progress });
-      if (found.issue) {
-        report({ ...found.issue, path: p, tesseraId, index, repaired: false });
-      } else if (wanted.has("outboard_mismatch")) {
-        const ob = join(ctx.root, tesseraId, outboardFileName(index));
-        const issue = await checkOutboardFile(ob, row, found.outboard);
-        if (issue) {
-          const fix = repair && found.outboard !== undefined
-            ? () =>
-              ctx.locks.run(`${tesseraId}/${index}`, async () => {
-                await writeOutboardFile(ob, found.outboard!, {
-                  inFlight: ctx.writing ?? new Set(),
-                  signal,
-                });
-                return true;
-              })
-            : () => Promise.resolve(false);
-          report({
-            kind: "outboard_mismatch",
-            path: ob,
-            tesseraId,
-            index,
-            detail: issue,
-            repaired: await fix(),
-          });
-        }
-      }
+    );
+    let after: [string, number] = ["", -1];
+    for (;;) {
+      const rows = page.all(...after) as unknown as RowRef[];
+      if (rows.length === 0) break;
+      for (const row of rows) await this.#row(row);
+      const last = rows[rows.length - 1];
+      after = [String(last.tessera_id), Number(last.shard_index)];
     }
-    const last = rows[rows.length - 1];
-    after = [String(last.tessera_id), Number(last.shard_index)];
   }
-  return { ...progress, issues };
+
+  /** One row: its shard file, then (if intact) its outboard. */
+  async #row(row: RowRef): Promise<void> {
+    const { signal, checksums = true, onProgress } = this.#options;
+    signal?.throwIfAborted();
+    const tesseraId = String(row.tessera_id);
+    const index = Number(row.shard_index);
+    const p = join(this.#ctx.root, tesseraId, shardFileName(index));
+    this.#progress.rowsChecked++;
+    const found = await checkRow(p, row, checksums, signal);
+    this.#progress.bytesHashed += found.hashed;
+    onProgress?.({ ...this.#progress });
+    if (found.issue) {
+      this.#report({
+        ...found.issue,
+        path: p,
+        tesseraId,
+        index,
+        repaired: false,
+      });
+    } else if (this.#wanted.has("outboard_mismatch")) {
+      await this.#outboard(row, { tesseraId, index, rebuilt: found.outboard });
+    }
+  }
+
+  /** The outboard of an intact shard; rewritten from it under `repair`. */
+  async #outboard(
+    row: RowRef,
+    shard: { tesseraId: TesseraId; index: number; rebuilt?: Uint8Array },
+  ): Promise<void> {
+    const { tesseraId, index, rebuilt } = shard;
+    const ob = join(this.#ctx.root, tesseraId, outboardFileName(index));
+    const issue = await checkOutboardFile(ob, row, rebuilt);
+    if (!issue) return;
+    const repaired = this.#repair && rebuilt !== undefined
+      ? await this.#ctx.locks.run(`${tesseraId}/${index}`, async () => {
+        await writeOutboardFile(ob, rebuilt, {
+          inFlight: this.#ctx.writing ?? new Set(),
+          ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+        });
+        return true;
+      })
+      : false;
+    this.#report({
+      kind: "outboard_mismatch",
+      path: ob,
+      tesseraId,
+      index,
+      detail: issue,
+      repaired,
+    });
+  }
 }
 
 async function checkRow(
