@@ -257,12 +257,7 @@ export async function serveInbound<Req>(
   const lp = spec.read
     ? new FrameStream(stream, limits.maxRequestBytes)
     : lpStream(stream, frameOptions(limits.maxRequestBytes));
-
-  const refusal = spec.admit?.(from) ??
-    (spec.gate.tryEnter() ? null : new TesserasError(
-      "RATE_LIMITED",
-      `busy: ${limits.maxConcurrent} ${spec.name} requests in progress; retry later`,
-    ));
+  const refusal = admission(spec, from);
   if (refusal !== null) {
     metrics.count(spec.name, "inboundRateLimited");
     log.debug("refused {protocol} from {peer}: {reason}", {
@@ -271,33 +266,15 @@ export async function serveInbound<Req>(
       reason: refusal.message,
     });
     overallDeadline.clear();
-    await replyThenEnd(
-      stream,
-      lp,
-      spec.errorReply(refusal.code, refusal.message),
-      limits,
-    );
+    const reply = spec.errorReply(refusal.code, refusal.message);
+    await replyThenEnd(stream, lp, reply, limits);
     return;
   }
-
   // The gate is left when the handler settles, not when we reply: a handler
   // that ignores its signal keeps its slot, so it cannot be flooded.
   let handling: Promise<unknown> = Promise.resolve();
   try {
-    let frame: Uint8ArrayList | undefined;
-    let streamed: { req: Req } | undefined;
-    const readDeadline = deadline(limits.readTimeoutMs);
-    const readSignal = AbortSignal.any([overall, readDeadline.signal]);
-    try {
-      if (lp instanceof FrameStream) {
-        streamed = { req: await spec.read!(lp, readSignal) };
-      } else frame = await lp.read({ signal: readSignal });
-    } catch (err) {
-      throw readFailure(err, limits);
-    } finally {
-      readDeadline.clear();
-    }
-    const req = streamed ? streamed.req : spec.parse(frame!);
+    const req = await readRequest(lp, { spec, overall });
     const handled = spec.handle(req, from, overall);
     handling = handled.catch(() => {});
     const reply = await untilAborted(
@@ -316,39 +293,91 @@ export async function serveInbound<Req>(
     await endAfterReply(stream, lp, limits);
   } catch (err) {
     metrics.count(spec.name, "inboundErrors");
-    if (peerLeft(err)) {
-      // The peer closed or reset the stream before our answer: a fetcher
-      // that already has enough shards cancels the rest. Not our failure.
-      log.debug("{protocol} from {peer}: the peer closed early ({reason})", {
-        protocol: spec.name,
-        peer: from.id,
-        reason: readableReason(err),
-      });
-      stream.abort(new Error("peer closed early"));
-      return;
-    }
-    const { code, message } = replyOf(err);
-    const fields = {
-      protocol: spec.name,
-      peer: from.id,
-      ip: from.ip,
-      code,
-      message,
-    };
-    if (code === "INTERNAL") {
-      log.error("{protocol} from {peer} failed: {error}", {
-        ...fields,
-        error: String((err as Error)?.stack ?? err),
-      });
-    } else {
-      log.info("{protocol} from {peer} answered {code}: {message}", fields);
-    }
-    await replyThenEnd(stream, lp, spec.errorReply(code, message), limits);
+    await answerFailure(err, { stream, lp, spec, from });
   } finally {
     // The handler has settled here unless the deadline already fired.
     overallDeadline.clear();
     void handling.finally(() => spec.gate.leave());
   }
+}
+
+/**
+ * Why `from` is refused now (the spec's own rule, then a full gate), or
+ * `null`: admitted, and the gate entered.
+ */
+function admission<Req>(
+  spec: InboundSpec<Req>,
+  from: PeerInfo,
+): TesserasError | null {
+  return spec.admit?.(from) ??
+    (spec.gate.tryEnter() ? null : new TesserasError(
+      "RATE_LIMITED",
+      `busy: ${spec.limits.maxConcurrent} ${spec.name} requests in progress; retry later`,
+    ));
+}
+
+/** Read (within the read timeout) and parse the request. */
+async function readRequest<Req>(
+  lp: FrameStream | ReturnType<typeof lpStream>,
+  at: { spec: InboundSpec<Req>; overall: AbortSignal },
+): Promise<Req> {
+  const { spec, overall } = at;
+  const readDeadline = deadline(spec.limits.readTimeoutMs);
+  const readSignal = AbortSignal.any([overall, readDeadline.signal]);
+  let frame: Uint8ArrayList;
+  try {
+    if (lp instanceof FrameStream) return await spec.read!(lp, readSignal);
+    frame = await lp.read({ signal: readSignal });
+  } catch (err) {
+    throw readFailure(err, spec.limits);
+  } finally {
+    readDeadline.clear();
+  }
+  return spec.parse(frame);
+}
+
+/**
+ * A request that failed: a peer that left is let go; anything else is
+ * logged (INTERNAL as an error) and answered with its code.
+ */
+async function answerFailure<Req>(
+  err: unknown,
+  on: {
+    stream: Stream;
+    lp: ReplyStream;
+    spec: InboundSpec<Req>;
+    from: PeerInfo;
+  },
+): Promise<void> {
+  const { stream, lp, spec, from } = on;
+  if (peerLeft(err)) {
+    // The peer closed or reset the stream before our answer: a fetcher
+    // that already has enough shards cancels the rest. Not our failure.
+    log.debug("{protocol} from {peer}: the peer closed early ({reason})", {
+      protocol: spec.name,
+      peer: from.id,
+      reason: readableReason(err),
+    });
+    stream.abort(new Error("peer closed early"));
+    return;
+  }
+  const { code, message } = replyOf(err);
+  const fields = {
+    protocol: spec.name,
+    peer: from.id,
+    ip: from.ip,
+    code,
+    message,
+  };
+  if (code === "INTERNAL") {
+    log.error("{protocol} from {peer} failed: {error}", {
+      ...fields,
+      error: String((err as Error)?.stack ?? err),
+    });
+  } else {
+    log.info("{protocol} from {peer} answered {code}: {message}", fields);
+  }
+  await replyThenEnd(stream, lp, spec.errorReply(code, message), spec.limits);
 }
 
 /** libp2p's names for writing to, or reading from, a stream that ended. */
