@@ -698,19 +698,6 @@ export async function createTesserasNode(
   installDenoExitFixes();
   assertWildcardPermission(options.listen ?? []);
   const useMemory = options.transport === "memory";
-  const conn = options.connections ?? {};
-  const streamsPerConnection = conn.maxStreamsPerConnection ?? 256;
-  const keepAlive = conn.keepAlive ?? true;
-  const listen = options.listen ??
-    (useMemory ? [`/memory/${crypto.randomUUID()}`] : ["/ip4/127.0.0.1/tcp/0"]);
-  const mapper = options.peerInfoMapper === "passthrough"
-    ? passthroughMapper
-    : removePrivateAddressesMapper;
-  const localAddress = options.dialLocalAddress ?? loopbackBindAddress(listen);
-  const tcpDialOpts = localAddress === undefined
-    ? undefined
-    // Node's net.connect option, passed through by @libp2p/tcp.
-    : { localAddress } as Record<string, unknown>;
   const late: { monitor?: NatMonitor } = {};
   const nat = useMemory || options.nat === undefined
     ? undefined
@@ -728,43 +715,11 @@ export async function createTesserasNode(
         name: "tesseras",
         userAgent: options.agentVersion ?? "tesseras",
       },
-      addresses: {
-        listen: [...listen],
-        announce: options.announce === undefined
-          ? undefined
-          : [...options.announce],
-      },
-      transports: [
-        useMemory ? memory() : tcp({ dialOpts: tcpDialOpts }),
-        ...(nat?.transports ?? []) as [],
-      ],
-      connectionGater: nat?.connectionGater,
+      ...addressesAndTransports(options, nat),
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux({
-        maxInboundStreams: streamsPerConnection,
-        maxOutboundStreams: streamsPerConnection,
-        enableKeepAlive: keepAlive,
-      })],
-      connectionMonitor: { enabled: keepAlive },
-      connectionManager: {
-        maxConnections: conn.maxConnections ?? 300,
-        inboundConnectionThreshold: conn.inboundConnectionThreshold ?? 5,
-        maxIncomingPendingConnections: conn.maxIncomingPendingConnections ??
-          16,
-        dialTimeout: conn.dialTimeoutMs ?? 10_000,
-      },
+      ...connectionSettings(options.connections ?? {}),
       services: {
-        identify: identify({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
-        ping: ping({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
-        dht: kadDHT({
-          protocol: KAD_PROTOCOL,
-          clientMode: false,
-          peerInfoMapper: mapper,
-          maxInboundStreams: 32,
-          maxOutboundStreams: 64,
-          ...kadTuningInit(options.dht),
-          ...(options.records ? recordKadInit(options.records) : {}),
-        }),
+        ...baseServices(options),
         ...nat?.services as Record<string, never>,
       },
     });
@@ -778,6 +733,77 @@ export async function createTesserasNode(
   applyKadTuning(libp2p.services.dht, options.dht);
   late.monitor = natMonitor(libp2p, options.nat, nat);
   return new TesserasNode(libp2p, options, { nat: late.monitor });
+}
+
+/** Where the node listens and announces, over which transports. */
+function addressesAndTransports(
+  options: TesserasNodeOptions,
+  nat: NatParts | undefined,
+) {
+  const useMemory = options.transport === "memory";
+  const listen = options.listen ??
+    (useMemory ? [`/memory/${crypto.randomUUID()}`] : ["/ip4/127.0.0.1/tcp/0"]);
+  const localAddress = options.dialLocalAddress ?? loopbackBindAddress(listen);
+  const tcpDialOpts = localAddress === undefined
+    ? undefined
+    // Node's net.connect option, passed through by @libp2p/tcp.
+    : { localAddress } as Record<string, unknown>;
+  return {
+    addresses: {
+      listen: [...listen],
+      announce: options.announce === undefined
+        ? undefined
+        : [...options.announce],
+    },
+    transports: [
+      useMemory ? memory() : tcp({ dialOpts: tcpDialOpts }),
+      ...(nat?.transports ?? []) as [],
+    ],
+    connectionGater: nat?.connectionGater,
+  };
+}
+
+/** Stream multiplexing, keep-alive and the connection manager's limits. */
+function connectionSettings(
+  conn: NonNullable<TesserasNodeOptions["connections"]>,
+) {
+  const streamsPerConnection = conn.maxStreamsPerConnection ?? 256;
+  const keepAlive = conn.keepAlive ?? true;
+  return {
+    streamMuxers: [yamux({
+      maxInboundStreams: streamsPerConnection,
+      maxOutboundStreams: streamsPerConnection,
+      enableKeepAlive: keepAlive,
+    })],
+    connectionMonitor: { enabled: keepAlive },
+    connectionManager: {
+      maxConnections: conn.maxConnections ?? 300,
+      inboundConnectionThreshold: conn.inboundConnectionThreshold ?? 5,
+      maxIncomingPendingConnections: conn.maxIncomingPendingConnections ??
+        16,
+      dialTimeout: conn.dialTimeoutMs ?? 10_000,
+    },
+  };
+}
+
+/** identify, ping and the DHT (the NAT services come beside them). */
+function baseServices(options: TesserasNodeOptions) {
+  const mapper = options.peerInfoMapper === "passthrough"
+    ? passthroughMapper
+    : removePrivateAddressesMapper;
+  return {
+    identify: identify({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+    ping: ping({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+    dht: kadDHT({
+      protocol: KAD_PROTOCOL,
+      clientMode: false,
+      peerInfoMapper: mapper,
+      maxInboundStreams: 32,
+      maxOutboundStreams: 64,
+      ...kadTuningInit(options.dht),
+      ...(options.records ? recordKadInit(options.records) : {}),
+    }),
+  };
 }
 
 function natMonitor(
