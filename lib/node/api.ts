@@ -385,8 +385,7 @@ async function route(
   backend: ApiBackend,
   ctx: RouteContext,
 ): Promise<Response> {
-  const url = new URL(req.url);
-  const path = url.pathname;
+  const path = new URL(req.url).pathname;
   if (req.method === "GET" && path === "/health") {
     return json(await backend.health());
   }
@@ -403,23 +402,42 @@ async function route(
   if (auth instanceof Response) return auth;
   const extra = await ctx.dashboard?.serve(req, auth);
   if (extra) return extra;
+  const answer = req.method === "GET"
+    ? await routeRead(path, backend)
+    : req.method === "POST"
+    ? await routeJob(req, { path, backend })
+    : null;
+  return answer ?? json(
+    { error: { code: "NOT_FOUND", message: `no route ${req.method} ${path}` } },
+    404,
+  );
+}
+
+/** The authenticated GET routes: what the node knows; `null`: none. */
+async function routeRead(
+  path: string,
+  backend: ApiBackend,
+): Promise<Response | null> {
+  if (path === "/v1/id") return json(await backend.identity());
+  if (path === "/v1/peers") return json(await backend.peers());
+  if (path === "/v1/ledger") return json(await backend.ledger());
+  if (path === "/v1/tesseras") return json(await backend.status());
   const tesseraMatch = path.match(/^\/v1\/tesseras\/([^/]+)$/);
-  if (req.method === "GET" && path === "/v1/id") {
-    return json(await backend.identity());
-  }
-  if (req.method === "GET" && path === "/v1/peers") {
-    return json(await backend.peers());
-  }
-  if (req.method === "GET" && path === "/v1/ledger") {
-    return json(await backend.ledger());
-  }
-  if (req.method === "GET" && path === "/v1/tesseras") {
-    return json(await backend.status());
-  }
-  if (req.method === "GET" && tesseraMatch) {
+  if (tesseraMatch) {
     return json(await backend.status(optionalId(tesseraMatch[1])));
   }
-  if (req.method === "POST" && path === "/v1/tesseras") {
+  const shareMatch = path.match(/^\/v1\/share\/([^/]+)$/);
+  if (shareMatch) return json(await backend.share(optionalId(shareMatch[1])!));
+  return null;
+}
+
+/** The authenticated POST routes: jobs streamed as NDJSON; `null`: none. */
+async function routeJob(
+  req: Request,
+  at: { path: string; backend: ApiBackend },
+): Promise<Response | null> {
+  const { path, backend } = at;
+  if (path === "/v1/tesseras") {
     const body = await readJson(req);
     const filePath = requireString(body, "path");
     const put = {
@@ -431,7 +449,7 @@ async function route(
       backend.putFile(filePath, { ...put, onProgress })
     );
   }
-  if (req.method === "POST" && path === "/v1/retrieve") {
+  if (path === "/v1/retrieve") {
     const body = await readJson(req);
     const id = optionalId(requireString(body, "id"))!;
     const outPath = requireString(body, "out");
@@ -441,24 +459,17 @@ async function route(
       backend.getToFile(id, { outPath, force, key, onProgress, signal })
     );
   }
-  const shareMatch = path.match(/^\/v1\/share\/([^/]+)$/);
-  if (req.method === "GET" && shareMatch) {
-    return json(await backend.share(optionalId(shareMatch[1])!));
-  }
   const dropMatch = path.match(/^\/v1\/tesseras\/([^/]+)\/drop-local$/);
-  if (req.method === "POST" && dropMatch) {
+  if (dropMatch) {
     const id = optionalId(dropMatch[1])!;
     return ndjsonJob((onProgress) => backend.dropLocal(id, { onProgress }));
   }
-  if (req.method === "POST" && path === "/v1/repair") {
+  if (path === "/v1/repair") {
     const body = await readJson(req);
     const id = optionalId(typeof body.id === "string" ? body.id : undefined);
     return ndjsonJob((onProgress) => backend.repair(id, { onProgress }));
   }
-  return json(
-    { error: { code: "NOT_FOUND", message: `no route ${req.method} ${path}` } },
-    404,
-  );
+  return null;
 }
 
 /**
