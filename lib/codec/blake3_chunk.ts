@@ -161,7 +161,11 @@ function hashChunk(key: Uint8Array | undefined, data: Uint8Array): void {
   }
 }
 
-/** One compression of block `m` into `cv` (counter 0: the first chunk). */
+/**
+ * One compression of block `m` into `cv` (counter 0: the first chunk).
+ * Long but flat: the seven rounds unrolled into locals, the hottest loop
+ * of the JS hash, where a call per round or per G costs more than the G.
+ */
 function compress(blockLen: number, flags: number): void {
   let v0 = cv[0] | 0, v1 = cv[1] | 0, v2 = cv[2] | 0, v3 = cv[3] | 0;
   let v4 = cv[4] | 0, v5 = cv[5] | 0, v6 = cv[6] | 0, v7 = cv[7] | 0;

@@ -56,6 +56,7 @@ function gauge(name: string, help: string, value: number): string[] {
  * ```
  */
 export function renderMetrics(s: MetricsSnapshot): string {
+  // A flat table, one entry per metric: long, with nothing to name apart.
   const lines = [
     ...gauge("tesseras_peers_connected", "Peers connected.", s.connectedPeers),
     ...gauge(
