@@ -36,3 +36,35 @@ export function assertUnchanged(
     );
   }
 }
+
+/**
+ * The file a blob store is asked to import, checked first: `NOT_FOUND`
+ * when it cannot be read, `INVALID_INPUT` when it is no file, `TOO_LARGE`
+ * past `limit.maxBytes`. The memory and disk stores both start so.
+ *
+ * @example
+ * ```ts ignore
+ * const info = await statImportSource("/tmp/photo.jpg", { maxBytes: 1 << 30 });
+ * ```
+ */
+export async function statImportSource(
+  source: string,
+  limit: { readonly maxBytes?: number | undefined } = {},
+): Promise<Deno.FileInfo> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(source);
+  } catch (err) {
+    throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
+  }
+  if (!info.isFile) {
+    throw new TesserasError("INVALID_INPUT", `${source} is not a file`);
+  }
+  if (limit.maxBytes !== undefined && info.size > limit.maxBytes) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `${source} is ${info.size} bytes; the limit is ${limit.maxBytes} bytes`,
+    );
+  }
+  return info;
+}

@@ -15,6 +15,7 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
+import { statImportSource } from "../codec/mod.ts";
 
 /**
  * The owner's tessera bytes in a map.
@@ -147,21 +148,7 @@ class MemoryStaging implements ShardStaging {
     options: IoOptions & { readonly maxBytes?: number } = {},
   ): Promise<StagedCopy> {
     this.#live(options);
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(source);
-    } catch (err) {
-      throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
-    }
-    if (!info.isFile) {
-      throw new TesserasError("INVALID_INPUT", `${source} is not a file`);
-    }
-    if (options.maxBytes !== undefined && info.size > options.maxBytes) {
-      throw new TesserasError(
-        "TOO_LARGE",
-        `${source} is ${info.size} bytes; the limit is ${options.maxBytes} bytes`,
-      );
-    }
+    await statImportSource(source, options);
     try {
       this.#imported = await Deno.readFile(source, { signal: options.signal });
     } catch (err) {

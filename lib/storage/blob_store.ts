@@ -20,6 +20,7 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
+import { statImportSource } from "../codec/mod.ts";
 import {
   ensureDir,
   isTempName,
@@ -315,21 +316,7 @@ class FsStaging implements FileStaging {
     this.#live();
     options.signal?.throwIfAborted();
     const dest = this.#source;
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(source);
-    } catch (err) {
-      throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
-    }
-    if (!info.isFile) {
-      throw new TesserasError("INVALID_INPUT", `${source} is not a file`);
-    }
-    if (options.maxBytes !== undefined && info.size > options.maxBytes) {
-      throw new TesserasError(
-        "TOO_LARGE",
-        `${source} is ${info.size} bytes; the limit is ${options.maxBytes} bytes`,
-      );
-    }
+    await statImportSource(source, options);
     try {
       await Deno.copyFile(source, dest);
     } catch (err) {

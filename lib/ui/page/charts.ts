@@ -35,6 +35,38 @@ interface ChartSpec {
   readonly integer?: boolean;
 }
 
+/** How a line is drawn. */
+type LineStyle = Pick<Line, "stroke" | "dash">;
+
+/** Two series: ours solid blue, the other side's dashed orange. */
+const PAIR: readonly LineStyle[] = [
+  { stroke: "#0b5cad" },
+  { stroke: "#b35900", dash: [6, 4] },
+];
+
+/** The four health states, blue to purple, each its own dash. */
+const HEALTH: readonly LineStyle[] = [
+  { stroke: "#0b5cad" },
+  { stroke: "#2a9df4", dash: [6, 4] },
+  { stroke: "#b35900", dash: [2, 3] },
+  { stroke: "#7a1fa2", dash: [10, 3, 2, 3] },
+];
+
+/** One line per `[label, value]` of `rows`, in the `styles` given. */
+function linesOf<R>(
+  rows: readonly R[],
+  series: {
+    readonly styles: readonly LineStyle[];
+    readonly values: readonly (readonly [string, (row: R) => number])[];
+  },
+): Line[] {
+  return series.values.map(([label, value], i) => ({
+    label,
+    values: rows.map(value),
+    ...series.styles[i],
+  }));
+}
+
 function widthOf(el: HTMLElement): number {
   return Math.max(280, Math.min(el.clientWidth || 320, 900));
 }
@@ -152,31 +184,15 @@ export function HealthChart(
     time: true,
     integer: true,
     yValue: (v) => String(Math.round(v)),
-    lines: [
-      {
-        label: "healthy",
-        values: sweeps.map((s) => s.healthy),
-        stroke: "#0b5cad",
-      },
-      {
-        label: "repaired",
-        values: sweeps.map((s) => s.repaired),
-        stroke: "#2a9df4",
-        dash: [6, 4],
-      },
-      {
-        label: "degraded",
-        values: sweeps.map((s) => s.degraded),
-        stroke: "#b35900",
-        dash: [2, 3],
-      },
-      {
-        label: "lost",
-        values: sweeps.map((s) => s.lost),
-        stroke: "#7a1fa2",
-        dash: [10, 3, 2, 3],
-      },
-    ],
+    lines: linesOf(sweeps, {
+      styles: HEALTH,
+      values: [
+        ["healthy", (s) => s.healthy],
+        ["repaired", (s) => s.repaired],
+        ["degraded", (s) => s.degraded],
+        ["lost", (s) => s.lost],
+      ],
+    }),
   };
   return html`<${Chart} spec=${spec} />`;
 }
@@ -207,19 +223,13 @@ export function RepairTrafficChart(
     time: true,
     integer: true,
     yValue: (v) => formatBytes(v),
-    lines: [
-      {
-        label: "sent to peers",
-        values: sweeps.map((s) => s.bytesSent),
-        stroke: "#0b5cad",
-      },
-      {
-        label: "fetched from peers",
-        values: sweeps.map((s) => s.bytesFetched),
-        stroke: "#b35900",
-        dash: [6, 4],
-      },
-    ],
+    lines: linesOf(sweeps, {
+      styles: PAIR,
+      values: [
+        ["sent to peers", (s) => s.bytesSent],
+        ["fetched from peers", (s) => s.bytesFetched],
+      ],
+    }),
   };
   return html`<${Chart} spec=${spec} />`;
 }
@@ -257,19 +267,13 @@ export function SpacePerPeerChart(
     xValue: (v) =>
       Number.isInteger(v) && rows[v] ? shortId(rows[v].peerId) : "",
     yValue: (v) => formatBytes(v),
-    lines: [
-      {
-        label: "stores for us",
-        values: rows.map((p) => p.bytesTheyStoreForUs),
-        stroke: "#0b5cad",
-      },
-      {
-        label: "we store for it",
-        values: rows.map((p) => p.bytesStoredForThem),
-        stroke: "#b35900",
-        dash: [4, 3],
-      },
-    ],
+    lines: linesOf(rows, {
+      styles: PAIR,
+      values: [
+        ["stores for us", (p) => p.bytesTheyStoreForUs],
+        ["we store for it", (p) => p.bytesStoredForThem],
+      ],
+    }),
   };
   return html`<${Chart} spec=${spec} />`;
 }
