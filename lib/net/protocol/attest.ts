@@ -12,28 +12,29 @@ import {
   attestationSigningBytes,
   type AttestRequest,
   type ErrorCode,
-  type InboundHandlers,
   isTesseraId,
   TesserasError,
 } from "../../core/mod.ts";
 import type { Libp2p } from "@libp2p/interface";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { verifyPeerSignature } from "../identity.ts";
-import type { NetMetrics } from "../metrics.ts";
+import {
+  type ChallengeServerContext,
+  checkEnvelope,
+  decodeChallenge,
+  encodeChallenge,
+  handlersOrRetry,
+  type SendChallengeOptions,
+  throwReplyError,
+} from "./challenge.ts";
 import {
   ConcurrencyGate,
   type InboundSpec,
   plainBytes,
   requestResponse,
   wireBytes,
-  wireErrorCode,
-  wireErrorMessage,
 } from "./exchange.ts";
-import {
-  ATTEST_PROTOCOL,
-  MAX_SHARD_COUNT,
-  type ProtocolLimits,
-} from "./limits.ts";
+import { ATTEST_PROTOCOL, MAX_SHARD_COUNT } from "./limits.ts";
 import {
   type WireAttestation,
   WireAttestRequest,
@@ -92,23 +93,10 @@ export function validateAttestRequest(request: AttestRequest): void {
 }
 
 function requestFromWire(frame: Uint8ArrayList): AttestRequest {
-  let wire: WireAttestRequest;
-  try {
-    wire = WireAttestRequest.decode(frame, {
-      limits: { indices: MAX_SHARD_COUNT },
-    });
-  } catch (cause) {
-    throw new TesserasError("INVALID_INPUT", "malformed attest request", {
-      cause,
-    });
-  }
-  const request: AttestRequest = {
-    tesseraId: wire.tesseraId,
-    nonce: plainBytes(wire.nonce),
-    indices: wire.indices,
-  };
-  validateAttestRequest(request);
-  return request;
+  return decodeChallenge(WireAttestRequest, frame, {
+    what: "attest",
+    check: validateAttestRequest,
+  });
 }
 
 function attestationToWire(a: Attestation): WireAttestation {
@@ -159,18 +147,8 @@ export async function checkAttestation(
       "ATTESTATION_FAILED",
       `attestation from ${peer} rejected: ${why}`,
     );
-  if (attestation.tesseraId !== request.tesseraId) {
-    throw fail("it is for another tessera");
-  }
-  if (attestation.holder !== peer) throw fail("it names another holder");
-  if (!bytesEqual(attestation.nonce, request.nonce)) {
-    throw fail("it does not answer our nonce (replayed or forged)");
-  }
-  if (
-    !Number.isSafeInteger(attestation.timestamp) || attestation.timestamp < 0
-  ) {
-    throw fail("invalid timestamp");
-  }
+  const indices = attestation.entries.map((e) => e.index);
+  checkEnvelope(attestation, { request, peer, indices, fail });
   try {
     attestation.entries.forEach(checkEntry);
   } catch (err) {
@@ -183,12 +161,6 @@ export async function checkAttestation(
       throw fail("it proves shards we did not ask for");
     }
   }
-  if (
-    new Set(attestation.entries.map((e) => e.index)).size !==
-      attestation.entries.length
-  ) {
-    throw fail("it lists a shard twice");
-  }
   const signed = {
     data: attestationSigningBytes(attestation),
     signature: attestation.signature,
@@ -198,19 +170,8 @@ export async function checkAttestation(
   }
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** What the attest handler needs from the node. */
-export interface AttestServerContext {
-  /** Where requests go; undefined while the node is wiring up. */
-  handlers(): InboundHandlers | undefined;
-  /** Limits of this protocol. */
-  readonly limits: ProtocolLimits;
-}
+export type AttestServerContext = ChallengeServerContext;
 
 /** The server side of `/tesseras/attest/1.0.0`. */
 export function attestSpec(
@@ -222,10 +183,7 @@ export function attestSpec(
     gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
     parse: requestFromWire,
     async handle(request, from, signal) {
-      const handlers = ctx.handlers();
-      if (handlers === undefined) {
-        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
-      }
+      const handlers = handlersOrRetry(ctx.handlers());
       const attestation = await handlers.onAttest(request, from, { signal });
       return WireAttestResponse.encode({
         attestation: attestationToWire(attestation),
@@ -238,14 +196,7 @@ export function attestSpec(
 }
 
 /** Options of {@linkcode sendAttest}. */
-export interface SendAttestOptions {
-  /** Limits of this protocol. */
-  readonly limits: ProtocolLimits;
-  /** Counters. */
-  readonly metrics: NetMetrics;
-  /** Cancellation. */
-  readonly signal?: AbortSignal;
-}
+export type SendAttestOptions = SendChallengeOptions;
 
 /**
  * Ask `peer` to attest; resolves with its checked, signed attestation.
@@ -264,11 +215,7 @@ export async function sendAttest(
     libp2p,
     peer,
     ATTEST_PROTOCOL,
-    WireAttestRequest.encode({
-      tesseraId: request.tesseraId,
-      nonce: wireBytes(request.nonce),
-      indices: [...(request.indices ?? [])],
-    }),
+    encodeChallenge(WireAttestRequest, request),
     { ...options, name: "attest" },
   );
   try {
@@ -284,17 +231,13 @@ export async function sendAttest(
         { cause },
       );
     }
-    if (wire.errorCode !== "" || wire.attestation === undefined) {
-      throw new TesserasError(
-        wire.errorCode === ""
-          ? "PROTOCOL_ERROR"
-          : wireErrorCode(wire.errorCode),
-        `${peer} did not attest: ${
-          wireErrorMessage(wire.errorMessage) || "no attestation in the reply"
-        }`,
-      );
-    }
-    const w = wire.attestation;
+    throwReplyError(wire, {
+      peer,
+      did: "attest",
+      body: "attestation",
+      present: wire.attestation !== undefined,
+    });
+    const w = wire.attestation!;
     const attestation: Attestation = {
       tesseraId: w.tesseraId,
       holder: w.holder,

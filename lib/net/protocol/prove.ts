@@ -18,13 +18,11 @@
 import {
   type AttestRequest,
   type ErrorCode,
-  type InboundHandlers,
   type ProofAnswer,
   type ShardProofs,
   TesserasError,
 } from "../../core/mod.ts";
 import {
-  bytesEqual,
   GROUP_BYTES,
   judgeProofs,
   type KnownShard,
@@ -37,21 +35,23 @@ import type { Uint8ArrayList } from "uint8arraylist";
 import { verifyPeerSignature } from "../identity.ts";
 import { validateAttestRequest } from "./attest.ts";
 import {
+  type ChallengeServerContext,
+  checkEnvelope,
+  decodeChallenge,
+  encodeChallenge,
+  handlersOrRetry,
+  type SendChallengeOptions,
+  throwReplyError,
+} from "./challenge.ts";
+import {
   ConcurrencyGate,
   type InboundSpec,
   plainBytes,
   requestResponse,
   wireBytes,
-  wireErrorCode,
-  wireErrorMessage,
 } from "./exchange.ts";
 import type { Libp2p } from "@libp2p/interface";
-import type { NetMetrics } from "../metrics.ts";
-import {
-  MAX_SHARD_COUNT,
-  type ProtocolLimits,
-  PROVE_PROTOCOL,
-} from "./limits.ts";
+import { MAX_SHARD_COUNT, PROVE_PROTOCOL } from "./limits.ts";
 import {
   type WireProofAnswer,
   WireProveRequest,
@@ -107,11 +107,7 @@ export function validateProveRequest(request: ProveRequest): void {
  */
 export function encodeProveRequest(request: ProveRequest): Uint8Array {
   validateProveRequest(request);
-  return WireProveRequest.encode({
-    tesseraId: request.tesseraId,
-    nonce: wireBytes(request.nonce),
-    indices: [...(request.indices ?? [])],
-  });
+  return encodeChallenge(WireProveRequest, request);
 }
 
 /**
@@ -126,23 +122,10 @@ export function encodeProveRequest(request: ProveRequest): Uint8Array {
  * ```
  */
 export function parseProveRequest(frame: Uint8ArrayList): ProveRequest {
-  let wire: WireProveRequest;
-  try {
-    wire = WireProveRequest.decode(frame, {
-      limits: { indices: MAX_SHARD_COUNT },
-    });
-  } catch (cause) {
-    throw new TesserasError("INVALID_INPUT", "malformed prove request", {
-      cause,
-    });
-  }
-  const request: ProveRequest = {
-    tesseraId: wire.tesseraId,
-    nonce: plainBytes(wire.nonce),
-    indices: wire.indices,
-  };
-  validateProveRequest(request);
-  return request;
+  return decodeChallenge(WireProveRequest, frame, {
+    what: "prove",
+    check: validateProveRequest,
+  });
 }
 
 function answerToWire(a: ProofAnswer): WireProofAnswer {
@@ -227,15 +210,13 @@ export function parseProveResponse(
       { cause },
     );
   }
-  if (wire.errorCode !== "" || wire.answer === undefined) {
-    throw new TesserasError(
-      wire.errorCode === "" ? "PROTOCOL_ERROR" : wireErrorCode(wire.errorCode),
-      `${peer} did not prove: ${
-        wireErrorMessage(wire.errorMessage) || "no answer in the reply"
-      }`,
-    );
-  }
-  const w = wire.answer;
+  throwReplyError(wire, {
+    peer,
+    did: "prove",
+    body: "answer",
+    present: wire.answer !== undefined,
+  });
+  const w = wire.answer!;
   return {
     tesseraId: w.tesseraId,
     holder: w.holder,
@@ -311,21 +292,8 @@ export async function checkProofEnvelope(
       "ATTESTATION_FAILED",
       `prove answer from ${peer} rejected: ${why}`,
     );
-  if (answer.tesseraId !== request.tesseraId) {
-    throw fail("it is for another tessera");
-  }
-  if (answer.holder !== peer) throw fail("it names another holder");
-  if (!bytesEqual(answer.nonce, request.nonce)) {
-    throw fail("it does not answer our nonce (replayed or forged)");
-  }
-  if (!Number.isSafeInteger(answer.timestamp) || answer.timestamp < 0) {
-    throw fail("invalid timestamp");
-  }
-  if (
-    new Set(answer.shards.map((s) => s.index)).size !== answer.shards.length
-  ) {
-    throw fail("it lists a shard twice");
-  }
+  const indices = answer.shards.map((s) => s.index);
+  checkEnvelope(answer, { request, peer, indices, fail });
   if (answer.shards.length > MAX_SHARD_COUNT) throw fail("too many shards");
   const signed = {
     data: proofAnswerSigningBytes(answer),
@@ -335,12 +303,7 @@ export async function checkProofEnvelope(
 }
 
 /** What the prove handler needs from the node. */
-export interface ProveServerContext {
-  /** Where requests go; undefined while the node is wiring up. */
-  handlers(): InboundHandlers | undefined;
-  /** Limits of this protocol. */
-  readonly limits: ProtocolLimits;
-}
+export type ProveServerContext = ChallengeServerContext;
 
 /**
  * The server side of `/tesseras/prove/1.0.0`: a node whose handlers do not
@@ -363,10 +326,7 @@ export function proveSpec(
     gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
     parse: parseProveRequest,
     async handle(request, from, signal) {
-      const handlers = ctx.handlers();
-      if (handlers === undefined) {
-        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
-      }
+      const handlers = handlersOrRetry(ctx.handlers());
       if (handlers.onProve === undefined) {
         throw new TesserasError(
           "NOT_FOUND",
@@ -382,14 +342,7 @@ export function proveSpec(
 }
 
 /** Options of {@linkcode sendProve}. */
-export interface SendProveOptions {
-  /** Limits of this protocol. */
-  readonly limits: ProtocolLimits;
-  /** Counters. */
-  readonly metrics: NetMetrics;
-  /** Cancellation. */
-  readonly signal?: AbortSignal;
-}
+export type SendProveOptions = SendChallengeOptions;
 
 /**
  * Ask `peer` for chunk proofs; resolves with its answer once the envelope
