@@ -92,6 +92,12 @@ export interface FragmentEnvelope {
    */
   readonly spooled?: SpooledShard;
   /**
+   * Send side only, to a `DhtPort` that `sendsShardParts`: the shard's
+   * bytes read in pieces as they go out, instead of `data` (then empty),
+   * so a push never holds a whole shard.
+   */
+  readonly parts?: ShardParts;
+  /**
    * The owner's signed manifest of the tessera (lib/core/manifest.ts):
    * the receiver refuses the shard unless it matches, and keeps it.
    */
@@ -111,6 +117,16 @@ export interface SpooledShard {
   readonly checksum: string;
   /** The chunk tree's outboard (docs/proofs.md), built on the way. */
   readonly outboard: Uint8Array;
+}
+
+/** A shard's bytes, read by range (see {@linkcode FragmentEnvelope.parts}). */
+export interface ShardParts {
+  /** `length` bytes from `offset`; rejects when they cannot be read. */
+  read(
+    offset: number,
+    length: number,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<Uint8Array>;
 }
 
 /** Answer to a `Replicate`. */

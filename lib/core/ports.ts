@@ -65,6 +65,11 @@ export interface DhtPort {
     count: number,
     options?: IoOptions,
   ): Promise<PeerInfo[]>;
+  /**
+   * True when `replicate` reads an envelope's `parts` as it sends (else
+   * an envelope must carry its `data`).
+   */
+  readonly sendsShardParts?: boolean;
   /** Push one fragment to `peer`; resolves with its ack. */
   replicate(
     peer: PeerId,

@@ -68,6 +68,8 @@ export interface Libp2pDhtPortOptions {
  * ```
  */
 export class Libp2pDhtPort implements DhtPort {
+  /** `replicate` reads an envelope's `parts` as it sends them. */
+  readonly sendsShardParts = true;
   readonly #node: TesserasNode;
   readonly #lookupTimeoutMs: number;
   readonly #pingTimeoutMs: number;

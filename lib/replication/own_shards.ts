@@ -13,9 +13,11 @@
 import {
   type Checksum,
   type Fragment,
+  type FragmentId,
   type FragmentPlan,
   type IoOptions,
   isWholeCopy,
+  type ShardParts,
   type ShardStaging,
   type TesseraId,
   TesserasError,
@@ -47,9 +49,26 @@ export interface ShardLoader {
   readonly checksums: readonly Checksum[];
   /** Shard `index` with its recorded checksum. */
   load(index: number, options?: IoOptions): Promise<Fragment>;
+  /**
+   * Shard `index` to be read in pieces as it is sent, for shards large
+   * enough to be worth it; `undefined`: `load` it.
+   */
+  parts?(index: number): OutgoingShard | undefined;
   /** Free what was staged for it (idempotent). */
   release(): Promise<void>;
 }
+
+/** Internal: a shard to push, whole (`data`) or read as it goes (`parts`). */
+export interface OutgoingShard {
+  readonly id: FragmentId;
+  /** Bytes of the shard. */
+  readonly size: number;
+  readonly data?: Uint8Array;
+  readonly parts?: ShardParts;
+}
+
+/** Shards at least this large are read as they are sent, not loaded. */
+const PARTS_MIN_BYTES = 1 << 20;
 
 /** Internal: the identity of a tessera's shards, for labelling fragments. */
 export interface ShardSource {
@@ -328,6 +347,18 @@ export function shardLoader(
         );
       }
       return shardFragment(src, { index, data });
+    },
+    parts(index: number): OutgoingShard | undefined {
+      if (size < PARTS_MIN_BYTES) return undefined;
+      const { id } = shardFragment(src, { index, data: new Uint8Array(0) });
+      return {
+        id,
+        size,
+        parts: {
+          read: (offset, length, options) =>
+            io.read(index, { offset, length }, options ?? {}),
+        },
+      };
     },
     release: io.release,
   };

@@ -28,6 +28,7 @@ import { BACKOFF_CODES, rankCandidates } from "./standing.ts";
 import { type Acknowledged, spotCheck } from "./spot_check.ts";
 import type { PushFailure, ReplicationProgress } from "./types.ts";
 import { manifestToSend } from "./manifest_check.ts";
+import type { OutgoingShard } from "./own_shards.ts";
 
 /** Internal: what to push. */
 export interface PushRequest {
@@ -39,6 +40,12 @@ export interface PushRequest {
    * within the transfer budget) are in memory at once.
    */
   readonly load: (index: number, options: IoOptions) => Promise<Fragment>;
+  /**
+   * A large shard to read as it is sent instead (when the DHT
+   * `sendsShardParts`), so no push holds a whole shard; `undefined`:
+   * `load` it.
+   */
+  readonly parts?: (index: number) => OutgoingShard | undefined;
   /** Medium/Large: indices to place. */
   readonly indices?: readonly number[];
   /** Small: copies to place. */
@@ -368,10 +375,10 @@ class PushRun {
       const peer = job.slot.peer.id;
       this.#inFlight.set(peer, (this.#inFlight.get(peer) ?? 0) + 1);
       let refusal: { code: string; reason: string } | null;
-      let fragment: Fragment;
+      let fragment: OutgoingShard;
       try {
         // A local failure to produce the bytes is ours, not the peer's.
-        fragment = await this.#req.load(job.index, { signal });
+        fragment = await this.#outgoing(job.index, signal);
         refusal = await this.#push(job, fragment);
       } finally {
         this.#inFlight.set(peer, this.#inFlight.get(peer)! - 1);
@@ -401,10 +408,23 @@ class PushRun {
     return this.#queue.splice(best, 1)[0];
   }
 
+  /** The shard to push: read as it goes when the DHT can, else loaded. */
+  async #outgoing(
+    index: number,
+    signal: AbortSignal | undefined,
+  ): Promise<OutgoingShard> {
+    const streamed = this.#ctx.dht.sendsShardParts
+      ? this.#req.parts?.(index)
+      : undefined;
+    if (streamed) return streamed;
+    const { id, data } = await this.#req.load(index, { signal });
+    return { id, size: data.length, data };
+  }
+
   /** Push one shard; `null` when taken, else the refusal. */
   async #push(
     job: Job,
-    fragment: Fragment,
+    fragment: OutgoingShard,
   ): Promise<{ code: string; reason: string } | null> {
     const slot = job.slot;
     const { peer } = slot;
@@ -416,8 +436,9 @@ class PushRun {
         fragment: fragment.id,
         plan: this.#req.plan,
         originalSize: this.#req.plan.size,
-        fragmentSize: fragment.data.length,
-        data: fragment.data,
+        fragmentSize: fragment.size,
+        data: fragment.data ?? new Uint8Array(0),
+        ...(fragment.parts ? { parts: fragment.parts } : {}),
         ...(this.#req.manifest ? { manifest: this.#req.manifest } : {}),
       }, { signal });
       // Counted down before anything else runs, so no other push sees
@@ -435,6 +456,8 @@ class PushRun {
     } catch (e) {
       if (!answered) slot.sending--;
       signal?.throwIfAborted();
+      // Our shard could not be read as it went out: ours, as a failed load.
+      if (fragment.parts && isTesserasError(e, "STORAGE_ERROR")) throw e;
       return {
         code: isTesserasError(e) ? e.code : "UNREACHABLE",
         reason: e instanceof Error ? e.message : String(e),
@@ -443,11 +466,11 @@ class PushRun {
   }
 
   /** The peer took the shard: standing, ledger, registry, progress. */
-  async #accepted(job: Job, fragment: Fragment): Promise<void> {
+  async #accepted(job: Job, fragment: OutgoingShard): Promise<void> {
     const { ctx, peer, bytes } = {
       ctx: this.#ctx,
       peer: job.slot.peer,
-      bytes: fragment.data.length,
+      bytes: fragment.size,
     };
     const tesseraId = this.#req.tesseraId;
     ctx.standing.accepted(peer.id);
@@ -473,7 +496,7 @@ class PushRun {
   /** Note a refusal: failures, back-off for the refusal codes, log. */
   async #refused(
     job: Job,
-    refusal: { fragment: Fragment; code: string; reason: string },
+    refusal: { fragment: OutgoingShard; code: string; reason: string },
   ): Promise<void> {
     const { code, reason, fragment } = refusal;
     const ctx = this.#ctx;
@@ -482,7 +505,7 @@ class PushRun {
     if (BACKOFF_CODES.has(code)) {
       ctx.standing.refused(peer.id, {
         code,
-        size: fragment.data.length,
+        size: fragment.size,
         at: ctx.clock.now(),
         credit: creditOf(await ctx.ledger.get(peer.id)),
       });

@@ -185,6 +185,7 @@ async function placeEncoded(
     tesseraId: id,
     plan,
     load: encoded.loader.load,
+    ...(encoded.loader.parts ? { parts: encoded.loader.parts } : {}),
     ...(isWholeCopy(plan)
       ? { copies: ctx.config.smallReplicas }
       : { indices: range(checksums.length) }),

@@ -9,10 +9,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { blake3Hex, outboardOf } from "../../lib/codec/mod.ts";
-import type {
-  FragmentEnvelope,
-  PeerInfo,
-  ReplicateAck,
+import {
+  type FragmentEnvelope,
+  isTesserasError,
+  type PeerInfo,
+  type ReplicateAck,
 } from "../../lib/core/mod.ts";
 import { Libp2pDhtPort, type TesserasNode } from "../../lib/net/mod.ts";
 import { REPLICATE_PROTOCOL } from "../../lib/net/protocol/limits.ts";
@@ -21,7 +22,13 @@ import {
   WireReplicateAck,
 } from "../../lib/net/protocol/pb/replicate.ts";
 import { concat, frame, varint } from "./frames.ts";
-import { smallEnvelope, startNode, stopAll, StubHandlers } from "./helpers.ts";
+import {
+  smallEnvelope,
+  startNode,
+  stopAll,
+  StubHandlers,
+  waitFor,
+} from "./helpers.ts";
 
 /** The stub, with temp files to spool to in `dir`. */
 class SpoolingStub extends StubHandlers {
@@ -177,5 +184,53 @@ Deno.test("a small shard still comes in memory", async () => {
     assert.equal(stub.received[0].spooled, undefined);
     assert.deepEqual(stub.received[0].data, data);
     assert.deepEqual(stub.spooledPaths, []);
+  });
+});
+
+Deno.test("a pushed shard read in parts as it is sent arrives whole; a failed read fails the push and leaves no file", async () => {
+  await withServer(async (nodes, stub) => {
+    const data = bytes(3_500_000, 7);
+    const envelope = await smallEnvelope(data);
+    let largest = 0;
+    const parts = {
+      read(offset: number, length: number) {
+        largest = Math.max(largest, length);
+        return Promise.resolve(data.slice(offset, offset + length));
+      },
+    };
+    const dht = new Libp2pDhtPort(nodes.client);
+    assert.equal(dht.sendsShardParts, true);
+    const ack = await dht.replicate(nodes.server.peerId, {
+      ...envelope,
+      data: new Uint8Array(0),
+      parts,
+    });
+    assert.equal(ack.accepted, true);
+    assert.equal(largest, 1 << 20);
+    assert.equal(stub.received[0].spooled?.checksum, blake3Hex(data));
+    assert.deepEqual(
+      stub.shards.get(`${envelope.fragment.tesseraId}/0`),
+      data,
+    );
+    const failing = {
+      read(offset: number, length: number) {
+        return offset >= 2 << 20
+          ? Promise.reject(new Error("disk gone"))
+          : Promise.resolve(data.slice(offset, offset + length));
+      },
+    };
+    await assert.rejects(
+      dht.replicate(nodes.server.peerId, {
+        ...envelope,
+        data: new Uint8Array(0),
+        parts: failing,
+      }),
+      (e) => isTesserasError(e, "STORAGE_ERROR"),
+    );
+    await waitFor(
+      () => stub.discarded.length === 1,
+      "the cut-off shard's file removed",
+    );
+    assert.equal(stub.received.length, 1);
   });
 });

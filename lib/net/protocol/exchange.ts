@@ -612,7 +612,7 @@ export async function requestResponse(
   libp2p: Libp2p,
   peer: string,
   protocol: string,
-  request: Uint8Array | Uint8ArrayList,
+  request: Uint8Array | Uint8ArrayList | StreamedRequest,
   options: RequestOptions,
 ): Promise<Uint8ArrayList> {
   const { limits, metrics, name } = options;
@@ -641,8 +641,20 @@ export async function requestResponse(
     const reading = lp.read({ signal });
     reading.catch(() => {});
     let written = false;
+    let ownFailure: SourceFailure | undefined;
     const writing = (async () => {
-      await lp.write(request, { signal });
+      if (request instanceof Uint8Array || request instanceof Uint8ArrayList) {
+        await lp.write(request, { signal });
+      } else {
+        await writeStreamed(open, request, signal).catch((err) => {
+          // Our source failed: the peer waits for bytes that never come.
+          if (err instanceof SourceFailure) {
+            ownFailure = err;
+            open.abort(err);
+          }
+          throw err;
+        });
+      }
       await open.close({ signal });
       written = true;
     })();
@@ -657,7 +669,8 @@ export async function requestResponse(
     try {
       reply = await reading;
     } catch (err) {
-      throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
+      throw ownFailure?.toError() ??
+        clientFailure(err, options, "PROTOCOL_ERROR", peer);
     }
     // The peer answered before taking all of the request: stop sending.
     if (!written) open.abort(new Error("peer answered early"));
@@ -760,11 +773,85 @@ export function withBytesField(
   bytes: Uint8Array,
 ): Uint8ArrayList {
   if (bytes.length === 0) return new Uint8ArrayList(head);
+  return new Uint8ArrayList(head, bytesFieldKey(field, bytes.length), bytes);
+}
+
+/**
+ * The key and length that open a bytes field `field` of `length` bytes
+ * (what {@linkcode withBytesField} puts before the bytes).
+ *
+ * @example
+ * ```ts
+ * bytesFieldKey(5, 300); // Uint8Array [42, 172, 2]
+ * ```
+ */
+export function bytesFieldKey(field: number, length: number): Uint8Array {
   const key = field * 8 + 2; // wire type 2: length-delimited
-  const prefix = new Uint8Array(varintLength(key) + varintLength(bytes.length));
-  let at = writeVarint(prefix, 0, key);
-  at = writeVarint(prefix, at, bytes.length);
-  return new Uint8ArrayList(head, prefix.subarray(0, at), bytes);
+  const prefix = new Uint8Array(varintLength(key) + varintLength(length));
+  const at = writeVarint(prefix, writeVarint(prefix, 0, key), length);
+  return prefix.subarray(0, at);
+}
+
+/**
+ * A request frame of `length` bytes produced in pieces as it is sent
+ * (a pushed shard read from disk on the way), not held whole.
+ */
+export interface StreamedRequest {
+  /** Bytes of the frame (after its length prefix). */
+  readonly length: number;
+  /** The frame's bytes, in order, exactly `length` of them. */
+  parts(signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** Send a streamed request, each piece once the stream can take it. */
+async function writeStreamed(
+  stream: Stream,
+  request: StreamedRequest,
+  signal: AbortSignal,
+): Promise<void> {
+  const prefix = new Uint8Array(varintLength(request.length));
+  writeVarint(prefix, 0, request.length);
+  const send = async (piece: Uint8Array) => {
+    if (!stream.send(piece)) await stream.onDrain({ signal });
+  };
+  await send(prefix);
+  let sent = 0;
+  const pieces = request.parts(signal)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await pieces.next();
+    } catch (err) {
+      throw new SourceFailure(err);
+    }
+    if (next.done) break;
+    sent += next.value.length;
+    await send(next.value);
+  }
+  if (sent !== request.length) {
+    throw new SourceFailure(
+      new Error(`gave ${sent} bytes, not the ${request.length} announced`),
+    );
+  }
+}
+
+/** Our own side failed to produce a streamed request (not the peer's fault). */
+class SourceFailure extends Error {
+  constructor(readonly reason: unknown) {
+    super("the request's source failed");
+  }
+
+  /** As the caller sees it: ours, a `STORAGE_ERROR` unless already coded. */
+  toError(): unknown {
+    if (isTesserasError(this.reason)) return this.reason;
+    return new TesserasError(
+      "STORAGE_ERROR",
+      `could not read what to send: ${
+        this.reason instanceof Error ? this.reason.message : this.reason
+      }`,
+      { cause: this.reason },
+    );
+  }
 }
 
 /** Writes `n` as an unsigned varint at `at`; returns the end. */

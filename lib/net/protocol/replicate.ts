@@ -30,10 +30,12 @@ import { Uint8ArrayList } from "uint8arraylist";
 import type { NetMetrics } from "../metrics.ts";
 import type { PeerRateLimiter } from "../token_bucket.ts";
 import {
+  bytesFieldKey,
   ConcurrencyGate,
   type InboundSpec,
   plainBytes,
   requestResponse,
+  type StreamedRequest,
   wireErrorCode,
   wireErrorMessage,
   withBytesField,
@@ -105,7 +107,8 @@ export function validateEnvelope(envelope: FragmentEnvelope): void {
       `fragment size ${envelope.fragmentSize} differs from the plan's shard size ${plan.shardSize}`,
     );
   }
-  const carried = envelope.spooled?.size ?? envelope.data.length;
+  const carried = envelope.spooled?.size ??
+    (envelope.parts ? envelope.fragmentSize : envelope.data.length);
   if (carried !== envelope.fragmentSize) {
     throw invalid(
       `fragment carries ${carried} bytes but declares ${envelope.fragmentSize}`,
@@ -165,8 +168,59 @@ function validatePlan(plan: FragmentPlan): void {
  * in the head).
  */
 export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
+  return withBytesField(envelopeHead(envelope), 5, envelope.data);
+}
+
+/** Bytes read from disk per piece of a streamed shard. */
+const SEND_PIECE_BYTES = 1 << 20;
+
+/**
+ * The request to send for `envelope`: its wire form, or for an envelope
+ * with `parts`, the same bytes produced as they go out (the head, the
+ * shard's key and length, then the shard read 1 MiB at a time, the next
+ * piece read while the last is sent).
+ */
+function envelopeRequest(
+  envelope: FragmentEnvelope,
+): Uint8ArrayList | StreamedRequest {
+  const source = envelope.parts;
+  const size = envelope.fragmentSize;
+  if (source === undefined || size === 0) return envelopeToWire(envelope);
+  const head = envelopeHead(envelope);
+  const key = bytesFieldKey(5, size);
+  const read = async (at: number, signal: AbortSignal) => {
+    const length = Math.min(SEND_PIECE_BYTES, size - at);
+    const bytes = await source.read(at, length, { signal });
+    if (bytes.length !== length) {
+      throw new TesserasError(
+        "STORAGE_ERROR",
+        `read ${bytes.length} bytes of shard ${envelope.fragment.index} at ${at}, not ${length}`,
+      );
+    }
+    return bytes;
+  };
+  return {
+    length: head.length + key.length + size,
+    async *parts(signal) {
+      yield head;
+      yield key;
+      let next: Promise<Uint8Array> | null = read(0, signal);
+      for (let at = 0; next !== null;) {
+        const piece: Uint8Array = await next;
+        at += piece.length;
+        next = at < size ? read(at, signal) : null;
+        // A read left behind when the send fails must not go unhandled.
+        next?.catch(() => {});
+        yield piece;
+      }
+    },
+  };
+}
+
+/** The envelope's fields but the shard's bytes. */
+function envelopeHead(envelope: FragmentEnvelope): Uint8Array {
   const { fragment, plan } = envelope;
-  const head = WireFragmentEnvelope.encode({
+  return WireFragmentEnvelope.encode({
     fragment: {
       tesseraId: fragment.tesseraId,
       index: fragment.index,
@@ -190,7 +244,6 @@ export function envelopeToWire(envelope: FragmentEnvelope): Uint8ArrayList {
       envelope.manifest?.signature ?? new Uint8Array(0),
     ),
   });
-  return withBytesField(head, 5, envelope.data);
 }
 
 /**
@@ -508,7 +561,7 @@ export async function sendReplicate(
     libp2p,
     peer,
     REPLICATE_PROTOCOL,
-    envelopeToWire(envelope),
+    envelopeRequest(envelope),
     { ...options, name: "replicate" },
   );
   try {
