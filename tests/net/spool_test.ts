@@ -174,7 +174,7 @@ Deno.test("a frame cut off inside the shard: PROTOCOL_ERROR, the file removed, n
 
 Deno.test("a small shard still comes in memory", async () => {
   await withServer(async (nodes, stub) => {
-    const data = bytes(100_000, 6);
+    const data = bytes(50_000, 6);
     const envelope = await smallEnvelope(data);
     const dht = new Libp2pDhtPort(nodes.client);
     assert.equal(

@@ -300,7 +300,7 @@ function decodeEnvelope(
 }
 
 /** Shards at least this large are written to disk as they arrive. */
-const SPOOL_MIN_BYTES = 256 * 1024;
+const SPOOL_MIN_BYTES = 64 * 1024;
 
 /** Protobuf field number of the envelope's shard bytes. */
 const DATA_FIELD = 5;
