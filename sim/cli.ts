@@ -32,6 +32,8 @@ export interface SimCommandOptions {
   readonly stack?: string;
   /** `kademlia` or `exact` closest-peer answers. */
   readonly lookup?: string;
+  /** `stable` or `churn` owners. */
+  readonly owners?: string;
   /** Print the summary as one JSON object. */
   readonly json?: boolean;
   /** Write report.md, charts and summary.json here. */
@@ -62,6 +64,10 @@ export const SIM_OPTIONS: readonly (readonly [string, string])[] = [
   ["--scale <f>", "byte scale for sizes, tiers and limits, e.g. 1/1024"],
   ["--stack <stack>", "port (default) or libp2p"],
   ["--lookup <model>", "kademlia (default) or exact closest peers"],
+  [
+    "--owners <mode>",
+    "churn (owners leave like everyone; default when the scenario churns) or stable",
+  ],
   ["--json", "print the summary as one JSON object"],
   ["--report <dir>", "write report.md, SVG charts and summary.json to DIR"],
 ];
@@ -119,6 +125,9 @@ export function toSimulationOptions(o: SimCommandOptions): SimulationOptions {
       `--lookup must be kademlia or exact, got "${o.lookup}"`,
     );
   }
+  if (o.owners !== undefined && o.owners !== "stable" && o.owners !== "churn") {
+    throw new UsageError(`--owners must be stable or churn, got "${o.owners}"`);
+  }
   return {
     scenario: o.scenario,
     nodes: num("nodes", o.nodes),
@@ -129,6 +138,7 @@ export function toSimulationOptions(o: SimCommandOptions): SimulationOptions {
     scale: num("scale", o.scale),
     stack: o.stack as "port" | "libp2p" | undefined,
     lookup: o.lookup as "kademlia" | "exact" | undefined,
+    owners: o.owners as "stable" | "churn" | undefined,
   };
 }
 

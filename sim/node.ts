@@ -133,6 +133,7 @@ export class SimNode {
       unreachableGraceMs: init.graceMs,
       manifests: new MemoryManifestStore({ copy: false }),
       manifestDecoder: init.net.manifestDecoder,
+      stewardRegistry: new MemoryHolderRegistry({ now }),
     });
     init.net.attach(init.index, this.service);
   }

@@ -16,6 +16,7 @@ import type {
 } from "../lib/core/mod.ts";
 import { subnetOf } from "../lib/replication/mod.ts";
 import { ledgerDeficits, placementAudit } from "./audit.ts";
+import type { StewardFigures } from "./steward_tally.ts";
 import type { ShardCensus } from "./census.ts";
 import type { OutageRecord, SimProgress, SimulationResult } from "./result.ts";
 import type { Scenario } from "./scenario.ts";
@@ -218,6 +219,8 @@ export interface RunFacts {
   readonly nodesEnd: number;
   /** Tesseras whose owner left for good. */
   readonly orphaned: number;
+  /** Stewardship figures, and orphan-years (absent: no stewards ran). */
+  readonly stewards?: StewardFigures & { readonly orphanYears: number };
   /** What the placement audits found. */
   readonly placements: PlacementFindings;
   readonly deficits: DeficitTotals;
@@ -281,6 +284,9 @@ export function summarize(f: RunFacts): SimSummary {
     days: s.days,
   });
   const stored = census.storedBytes;
+  const st = f.stewards;
+  const orphanYears = round3(st?.orphanYears ?? 0);
+  const repairRatio = stored > 0 ? round3(tally.repairBytes / stored) : 0;
   return {
     scenario: s.name,
     seed: s.seed,
@@ -296,6 +302,16 @@ export function summarize(f: RunFacts): SimSummary {
     lostForGood: census.lostForGood,
     unrecoverableEver: census.lostEver,
     orphaned: f.orphaned,
+    owners: s.churn.owners ?? "stable",
+    repairsByOwners: st?.repairsByOwners ?? 0,
+    repairsByStewards: st?.repairsByStewards ?? 0,
+    stewardBytes: st?.stewardBytes ?? 0,
+    stewardExtraCopies: st?.stewardExtraCopies ?? 0,
+    ownerRepeats: st?.ownerRepeats ?? 0,
+    orphanYears,
+    orphanDurabilityShownNines:
+      durabilityShown(census.lostForGood, { tesseras: orphanYears, days: 365 })
+        .nines,
     freeRiderUnrecoverableEver: census.lostEverByGroup.get("freeRider") ?? 0,
     unavailable: c.unavailable,
     subnetViolations: f.placements.subnetUnsafe.size,
@@ -308,7 +324,8 @@ export function summarize(f: RunFacts): SimSummary {
     refusedBytes: tally.refusedBytes,
     storedBytes: stored,
     surplusBytes: census.surplusBytes,
-    repairRatio: stored > 0 ? round3(tally.repairBytes / stored) : 0,
+    repairRatio,
+    repairRatioPerYear: round3(repairRatio / (s.days / 365)),
     ...redundancyFields(census),
     tesseraYears: d.tesseraYears,
     durabilityShownNines: d.nines,

@@ -36,6 +36,7 @@ import {
 import { OutageWatch } from "./outage_watch.ts";
 import type { LevelOptions, SimulationResult } from "./result.ts";
 import { SimRng } from "./rng.ts";
+import { StewardTally } from "./steward_tally.ts";
 import type { Scenario } from "./scenario.ts";
 import { scaledConfig, scaledThresholds } from "./scale.ts";
 import { round3, type Sample } from "./summary.ts";
@@ -90,6 +91,9 @@ class World implements ChurnWorld {
   readonly #series: Sample[] = [];
   readonly #placements = new PlacementFindings();
   readonly #tally = new RunTally();
+  readonly #stewards: StewardTally;
+  /** When each orphan's owner left for good. */
+  readonly #orphanedAt = new Map<TesseraId, number>();
   readonly #ownerOf = new Map<TesseraId, number>();
   readonly #owned = new Map<number, TesseraId[]>();
   readonly #endAt: number;
@@ -107,6 +111,7 @@ class World implements ChurnWorld {
     this.#capacity = Math.round((scenario.nodeCapacityBytes ?? 64 * GIB) * F);
     this.#graceMs = (scenario.unreachableGraceHours ?? 0) * HOUR;
     this.#endAt = EPOCH + scenario.days * DAY;
+    this.#stewards = new StewardTally(2 * this.config.repairIntervalMs);
     this.net = this.#buildNetwork();
     this.#topology = new Topology(
       scenario.topology ?? {},
@@ -185,7 +190,10 @@ class World implements ChurnWorld {
     const wasOnline = this.net.isOnline(i);
     this.#track(node.stopLoop());
     this.census.nodeGone(i, wasOnline);
-    for (const id of this.#owned.get(i) ?? []) this.census.orphan(id);
+    for (const id of this.#owned.get(i) ?? []) {
+      this.census.orphan(id);
+      this.#orphanedAt.set(id, this.clock.now());
+    }
     this.#owned.delete(i);
     this.net.depart(i);
     this.#nodes[i] = null;
@@ -279,6 +287,10 @@ class World implements ChurnWorld {
       orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
         .length,
       placements: this.#placements,
+      stewards: {
+        ...this.#stewards.figures(),
+        orphanYears: this.#orphanYears(),
+      },
       deficits,
       modelNines: modelNinesOf(this.census, {
         departures: stats.departures,
@@ -298,6 +310,13 @@ class World implements ChurnWorld {
   }
 
   // --- internals --------------------------------------------------------
+
+  /** Orphans × years orphaned, to the end of the run. */
+  #orphanYears(): number {
+    let ms = 0;
+    for (const at of this.#orphanedAt.values()) ms += this.#endAt - at;
+    return ms / (365 * DAY);
+  }
 
   #ownerAlive(id: TesseraId): boolean {
     const owner = this.#ownerOf.get(id);
@@ -332,7 +351,10 @@ class World implements ChurnWorld {
       graceMs: this.#graceMs,
       kind,
       verifyHeld: this.scenario.verifyHeld,
-      onSweep: () => this.#tally.sweeps++,
+      onSweep: (index, report) => {
+        this.#tally.sweeps++;
+        this.#stewards.see(index, { report, at: this.clock.now() });
+      },
     });
     this.#nodes[i] = node;
     this.#present.add(i);

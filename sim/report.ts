@@ -134,7 +134,10 @@ function outcomeLines(result: SimulationResult): string[] {
     `| tesseras lost for good (unrecoverable, owner gone: never come back) | ${m.lostForGood} |`,
     `| tesseras ever unrecoverable from their holders | ${m.unrecoverableEver} (free riders' ${m.freeRiderUnrecoverableEver}) |`,
     `| unreadable right now (too few shards online) | ${m.unavailable} |`,
-    `| orphaned (owner left for good: nobody repairs them) | ${m.orphaned} |`,
+    `| orphaned (owner left for good: its holders' stewards repair them) | ${m.orphaned} (owners ${m.owners}) |`,
+    `| repairs that placed shards, by owners / by stewards | ${m.repairsByOwners} / ${m.repairsByStewards} (stewards placed ${m.stewardBytes} B) |`,
+    `| extra copies of stewards acting at once / owner repeats after a steward | ${m.stewardExtraCopies} / ${m.ownerRepeats} |`,
+    `| durability over orphans alone (95% confidence) | ${m.orphanDurabilityShownNines} nines/year (${m.lostForGood} lost over ${m.orphanYears} orphan-years) |`,
     `| durability this run shows (95% confidence) | ${durabilityText(m)} |`,
     `| durability the model predicts (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
     `| time to heal after a loss of shards | ${healText(m.healAfterLoss)} |`,
@@ -150,7 +153,7 @@ function outcomeLines(result: SimulationResult): string[] {
     `| stored bytes (end) | ${m.storedBytes} (of which surplus copies ${m.surplusBytes}) |`,
     `| placement bytes | ${m.placementBytes} |`,
     `| refused push bytes (sent, then refused) | ${m.refusedBytes} |`,
-    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored) |`,
+    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored, ${m.repairRatioPerYear}× per year) |`,
     `| nodes at end / departures / arrivals / absences | ${m.nodesEnd} / ${m.departures} / ${m.arrivals} / ${m.absences} |`,
     `| repair sweeps | ${m.sweeps} |`,
     `| placement failures | ${m.placementFailures} |`,
@@ -259,6 +262,7 @@ export function renderText(result: SimulationResult): string {
     }; the model predicts ${m.durabilityModelNines} nines/year`,
     `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet-unsafe ${m.subnetViolations}, peer-loss-unsafe ${m.peerLossViolations}`,
     `  heal after a loss of shards: ${healText(m.healAfterLoss)}`,
+    `  owners ${m.owners}: ${m.orphaned} orphaned, repairs by owners ${m.repairsByOwners} / stewards ${m.repairsByStewards}, steward extra copies ${m.stewardExtraCopies}, owner repeats ${m.ownerRepeats}, orphans ${m.orphanDurabilityShownNines} nines over ${m.orphanYears} orphan-years; repair ${m.repairRatioPerYear}x stored per year`,
     `  ${m.wallSeconds} s wall, ${
       Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))
     } node-days/s`,

@@ -28,6 +28,11 @@ export interface SimulationOptions {
   readonly stack?: "port" | "libp2p";
   /** Closest-peer model: `kademlia` (default) or `exact`. */
   readonly lookup?: "kademlia" | "exact";
+  /**
+   * `stable`: owners never leave for good; `churn`: they leave like
+   * everyone (default of every scenario that churns).
+   */
+  readonly owners?: "stable" | "churn";
   /** Called once per virtual day. */
   readonly onProgress?: (progress: SimProgress) => void;
   /** Stops the run between events. */

@@ -48,15 +48,33 @@ export function resolveScenario(options: SimulationOptions = {}): Scenario {
     tesseras: options.tesseras ?? base.tesseras,
     seed: options.seed === undefined ? base.seed : String(options.seed),
     scale: options.scale ?? base.scale,
-    churn: options.churn === undefined
-      ? base.churn
-      : { ...base.churn, permanentPerMonth: options.churn },
+    churn: ownersOf(
+      options.churn === undefined
+        ? base.churn
+        : { ...base.churn, permanentPerMonth: options.churn },
+      options.owners,
+    ),
     network: options.lookup
       ? { ...base.network, lookup: options.lookup }
       : base.network,
   };
   validate(s);
   return s;
+}
+
+/**
+ * Owners churn like everyone in a scenario that churns, unless it or the
+ * options say `stable` (docs/stewards.md).
+ */
+function ownersOf(
+  churn: Scenario["churn"],
+  owners: "stable" | "churn" | undefined,
+): Scenario["churn"] {
+  const given = owners ?? churn.owners;
+  return {
+    ...churn,
+    owners: given ?? (churn.permanentPerMonth > 0 ? "churn" : "stable"),
+  };
 }
 
 function validate(s: Scenario): void {

@@ -28,9 +28,10 @@ export interface ChurnSpec {
     readonly meanDownHours: number;
   };
   /**
-   * `stable` (default): tessera owners never leave for good (their data
-   * stays repairable by them); `churn`: owners leave like everyone else,
-   * and their tesseras are then repaired by nobody.
+   * `stable`: tessera owners never leave for good (their data stays
+   * repairable by them); `churn`: owners leave like everyone else, and
+   * their tesseras are then looked after by their holders' stewards
+   * (docs/stewards.md). Default: `churn` when `permanentPerMonth > 0`.
    */
   readonly owners?: "stable" | "churn";
 }

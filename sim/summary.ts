@@ -70,6 +70,28 @@ export interface SimSummary {
    * nobody repairs these any more.
    */
   readonly orphaned: number;
+  /** Whether owners leave for good like everyone (`churn`) or never (`stable`). */
+  readonly owners: "stable" | "churn";
+  /** Repairs that placed shards, by the tessera's owner. */
+  readonly repairsByOwners: number;
+  /** Repairs that placed shards, by a steward (docs/stewards.md). */
+  readonly repairsByStewards: number;
+  /** Bytes stewards placed on the owners' behalf. */
+  readonly stewardBytes: number;
+  /**
+   * Shards a steward placed that another steward had placed within two
+   * repair intervals: the extra copies of stewards acting at once.
+   */
+  readonly stewardExtraCopies: number;
+  /** Shards an owner placed again within two intervals of a steward. */
+  readonly ownerRepeats: number;
+  /** Orphans × the years each was orphaned: the exposure below. */
+  readonly orphanYears: number;
+  /**
+   * Durability shown (as `durabilityShownNines`) over orphans alone:
+   * `lostForGood` losses over `orphanYears`.
+   */
+  readonly orphanDurabilityShownNines: number;
   /** Of `unrecoverableEver`, tesseras owned by free riders. */
   readonly freeRiderUnrecoverableEver: number;
   /** At the end: too few shards online to read now. */
@@ -111,6 +133,8 @@ export interface SimSummary {
   readonly surplusBytes: number;
   /** `repairBytes / storedBytes`. */
   readonly repairRatio: number;
+  /** `repairRatio` per year of the run: repair traffic per stored byte per year. */
+  readonly repairRatioPerYear: number;
   /** Mean fraction of target redundancy of free riders' tesseras (null when none). */
   readonly freeRiderRedundancy: number | null;
   /** Same for fair owners' tesseras. */

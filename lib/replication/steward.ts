@@ -1,7 +1,8 @@
 /**
  * Stewards: the holders of a tessera look after it once its owner has
- * gone silent (docs/stewards.md). Per held tessera whose owner has not
- * challenged us for `stewardAfterMs`, each holder orders the tessera's
+ * gone silent (docs/stewards.md). Per held tessera whose owner has
+ * neither challenged us nor answered our ping for `stewardAfterMs`, each
+ * holder orders the tessera's
  * announced holders by XOR distance to its id (steward_rank.ts); the
  * first acts, the k-th acts only once nobody before it has audited it for
  * `stewardAfterMs + k × repairIntervalMs` (a backup steps in when the
@@ -171,17 +172,39 @@ export class Stewards {
     this.watch.retain(held);
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
     const now = ctx.clock.now();
+    const up = new Map<PeerId, Promise<boolean>>();
     const out: Orphan[] = [];
     for (const id of await ctx.manifests!.list(options)) {
       const silent = now - this.watch.ownerSeenAt(id) >
         ctx.config.stewardAfterMs;
-      if (!held.has(id) || ours.has(id) || !silent) {
+      const signed = held.has(id) && !ours.has(id) && silent
+        ? await ctx.manifests!.get(id, options)
+        : null;
+      const manifest = signed ? decodeKept(ctx, signed) : null;
+      // An owner that answers a ping is alive and in charge, though it
+      // does not audit us (it dropped us, or never knew us: a steward
+      // placed our shard): it is seen, as if it had challenged us.
+      if (
+        manifest &&
+        await once(
+          up,
+          manifest.owner,
+          () => pings(ctx, manifest.owner, options),
+        )
+      ) {
+        this.watch.challenged(id, {
+          from: manifest.owner,
+          owner: manifest.owner,
+          at: now,
+        });
+      }
+      if (
+        !manifest ||
+        now - this.watch.ownerSeenAt(id) <= ctx.config.stewardAfterMs
+      ) {
         if (await registry.get(id)) await registry.untrack(id);
         continue;
       }
-      const signed = await ctx.manifests!.get(id, options);
-      if (!signed) continue;
-      const manifest = decodeKept(ctx, signed);
       const row = await ctx.ledger.get(manifest.owner);
       const ownerDebt = (row?.bytesStoredForThem ?? 0) -
         (row?.bytesTheyStoreForUs ?? 0);
@@ -302,13 +325,27 @@ async function anyUp(
   peers: readonly PeerId[],
   options: IoOptions,
 ): Promise<boolean> {
-  for (const peer of peers) {
-    try {
-      await ctx.dht.ping(peer, options);
-      return true;
-    } catch {
-      options.signal?.throwIfAborted();
-    }
-  }
+  for (const peer of peers) if (await pings(ctx, peer, options)) return true;
   return false;
+}
+
+/** Whether `peer` answers a ping. */
+async function pings(
+  ctx: ServiceContext,
+  peer: PeerId,
+  options: IoOptions,
+): Promise<boolean> {
+  try {
+    await ctx.dht.ping(peer, options);
+    return true;
+  } catch {
+    options.signal?.throwIfAborted();
+    return false;
+  }
+}
+
+/** `make()` once per key of `memo`. */
+function once<K, V>(memo: Map<K, V>, key: K, make: () => V): V {
+  if (!memo.has(key)) memo.set(key, make());
+  return memo.get(key)!;
 }

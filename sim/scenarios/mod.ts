@@ -9,6 +9,7 @@ import { scenario as defaultScenario } from "./default.ts";
 import { scenario as fewSubnets } from "./few_subnets.ts";
 import { scenario as freeRiders } from "./free_riders.ts";
 import { scenario as freeRidersDrop } from "./free_riders_drop.ts";
+import { scenario as ownersLeave } from "./owners_leave.ts";
 import { scenario as quick } from "./quick.ts";
 import { scenario as trace } from "./trace.ts";
 
@@ -21,4 +22,5 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
   [freeRidersDrop.name]: freeRidersDrop,
   [fewSubnets.name]: fewSubnets,
   [trace.name]: trace,
+  [ownersLeave.name]: ownersLeave,
 });

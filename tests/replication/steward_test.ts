@@ -248,3 +248,20 @@ Deno.test("a steward pushing a shard that does not match the owner's manifest is
   assert.equal(next.accepted, false);
   assert.match(next.reason ?? "", /failed to prove/);
 });
+
+Deno.test("an owner that answers a ping is in charge though it audits nobody: no steward acts", async () => {
+  const { net, report, holders } = await orphanable(27);
+  const id = report.tesseraId;
+  await lose(net.node(holders[0]), id);
+  for (let i = 0; i < 4; i++) {
+    await net.clock.advance(DAY);
+    // Holders only: the owner is up but never sweeps.
+    for (const h of holders) {
+      const node = net.node(h);
+      if (!node.online) continue;
+      const r = (await node.service.repairSweep()).stewards!;
+      assert.equal(r.orphans, 0);
+      assert.equal(r.stewarded, 0);
+    }
+  }
+});

@@ -29,6 +29,8 @@ Deno.test("parseSimArgs and toSimulationOptions read every flag", () => {
     "port",
     "--lookup",
     "exact",
+    "--owners",
+    "stable",
     "--json",
     "--report",
     "out",
@@ -43,6 +45,7 @@ Deno.test("parseSimArgs and toSimulationOptions read every flag", () => {
     scale: "1/1024",
     stack: "port",
     lookup: "exact",
+    owners: "stable",
     json: true,
     report: "out",
   });
@@ -56,7 +59,12 @@ Deno.test("parseSimArgs and toSimulationOptions read every flag", () => {
     scale: 1 / 1024,
     stack: "port",
     lookup: "exact",
+    owners: "stable",
   });
+  assert.throws(
+    () => toSimulationOptions({ owners: "immortal" }),
+    UsageError,
+  );
   assert.throws(() => parseSimArgs(["--bogus"]), UsageError);
   assert.throws(() => parseSimArgs(["--nodes"]), UsageError);
   assert.throws(() => parseSimArgs(["stray"]), UsageError);

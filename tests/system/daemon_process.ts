@@ -209,10 +209,15 @@ export class LoopbackNet {
   /** The daemons running now. */
   readonly daemons: DaemonProcess[] = [];
   readonly #base: number;
+  readonly #env: Record<string, string> | undefined;
 
-  /** @param base the third octet of node 0's address */
-  constructor(base: number) {
+  /**
+   * @param base the third octet of node 0's address
+   * @param options `env`: variables every daemon starts with
+   */
+  constructor(base: number, options: { env?: Record<string, string> } = {}) {
     this.#base = base;
+    this.#env = options.env;
   }
 
   /** Start node `n` on `dir`, joining through `bootstrap`. */
@@ -225,7 +230,7 @@ export class LoopbackNet {
       "--listen",
       `/ip4/127.0.${this.#base + n}.1/tcp/0`,
       ...(bootstrap.length ? ["--bootstrap", ...bootstrap] : []),
-    ]);
+    ], this.#env ? { env: this.#env } : {});
     this.daemons.push(d);
     return d;
   }

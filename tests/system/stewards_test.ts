@@ -1,0 +1,165 @@
+/**
+ * Memories outlive their owner (issue 14) on ten real daemons: the owner
+ * puts a 20 MiB tessera, is killed and its data directory deleted; three
+ * holders are then killed one at a time; the stewards among the survivors
+ * bring the shard files on the live nodes back to every index each time,
+ * without the owner; a node joining later gets identical bytes. Short
+ * repair interval, jitter and steward delays. Nodes on 127.0.110-120.1,
+ * /24s no other test uses.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { dataLayout } from "../../lib/node/mod.ts";
+import {
+  apiGet,
+  type DaemonProcess,
+  LoopbackNet,
+  runTesseras,
+  waitFor,
+} from "./daemon_process.ts";
+
+const MIB = 1024 * 1024;
+const ENV = {
+  TESSERAS_REPAIR_INTERVAL_MS: "2000",
+  TESSERAS_REPAIR_JITTER_MS: "500",
+  TESSERAS_STEWARD_AFTER_MS: "5000",
+  TESSERAS_STEWARD_GRACE_MS: "0",
+};
+
+Deno.test({
+  name:
+    "stewards: without its owner, a 20 MiB tessera's shards come back to every index after each of three holders dies; a newcomer gets identical bytes",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "tesseras-stewards-" });
+    const net = new LoopbackNet(110, { env: ENV });
+    try {
+      const boot = await net.start(join(root, "boot"), 0);
+      const bootAddr =
+        (await apiGet<{ addresses: string[] }>(boot, "/v1/id")).addresses[0];
+      await Promise.all(
+        Array.from(
+          { length: 8 },
+          (_, i) => net.start(join(root, `n${i + 1}`), i + 1, [bootAddr]),
+        ),
+      );
+      const owner = await net.start(join(root, "owner"), 9, [bootAddr]);
+      assert.equal(net.daemons.length, 10);
+      await waitFor("the bootstrap node to see every peer", async () => {
+        const h = await (await fetch(`${boot.url}/health`)).json();
+        return h.peer_count >= 9;
+      });
+
+      // The owner places 20 MiB (Medium: 24 shards, any 16 rebuild it).
+      const data = randomBytes(20 * MIB);
+      const file = join(root, "archive.bin");
+      await Deno.writeFile(file, data);
+      const put = await runTesseras([
+        "--data-dir",
+        owner.dataDir,
+        "put",
+        file,
+        "--json",
+      ]);
+      assert.equal(put.code, 0, put.stderr);
+      const { id } = JSON.parse(put.stdout);
+      const shardCount = 24;
+      const holders = () => net.daemons.filter((d) => d !== owner);
+      assert.equal((await shardIndices(holders(), id)).size, shardCount);
+
+      // The owner dies for good, its data directory with it.
+      await net.stop(owner, "SIGKILL");
+      await Deno.remove(owner.dataDir, { recursive: true });
+
+      // Three holders die one at a time; the stewards bring every index
+      // back on the live nodes before the next one goes.
+      for (let round = 1; round <= 3; round++) {
+        const victim = await busiestHolder(holders(), id, boot);
+        const had = await shardsOf(victim, id);
+        await net.stop(victim, "SIGKILL");
+        assert.ok((await shardIndices(holders(), id)).size < shardCount);
+        await waitFor(
+          `every index back after holder ${round} of 3 died (it had ${had.length})`,
+          async () => (await shardIndices(holders(), id)).size === shardCount,
+          { timeoutMs: 120_000, intervalMs: 1000 },
+        );
+      }
+
+      // Stewards did it: the owner is gone, so every rebuild came from
+      // the survivors' shards ("from network").
+      const repaired = new RegExp(
+        `repaired ${id}: [1-9]\\d* placements from network`,
+      );
+      assert.ok(holders().some((d) => repaired.test(d.stderr())));
+
+      // A newcomer finds the tessera without the owner: identical bytes.
+      const late = await net.start(join(root, "late"), 10, [bootAddr]);
+      const out = join(root, "got.bin");
+      const got = await runTesseras([
+        "--data-dir",
+        late.dataDir,
+        "get",
+        id,
+        "-o",
+        out,
+      ]);
+      assert.equal(got.code, 0, got.stderr);
+      assert.deepEqual(await Deno.readFile(out), data);
+    } finally {
+      await net.stopAll();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+/** Indices of the shard files of `id` in `d`'s data directory. */
+async function shardsOf(d: DaemonProcess, id: string): Promise<number[]> {
+  const dir = join(dataLayout(d.dataDir).fragments, id);
+  const out: number[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const m = /^(\d{3})\.shard$/.exec(e.name);
+      if (m) out.push(Number(m[1]));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out;
+}
+
+/** Every index of `id` with a shard file on one of `nodes`. */
+async function shardIndices(
+  nodes: readonly DaemonProcess[],
+  id: string,
+): Promise<Set<number>> {
+  const all = new Set<number>();
+  for (const d of nodes) for (const i of await shardsOf(d, id)) all.add(i);
+  return all;
+}
+
+/** The holder with the most shards of `id` (the bootstrap node stays). */
+async function busiestHolder(
+  nodes: readonly DaemonProcess[],
+  id: string,
+  keep: DaemonProcess,
+): Promise<DaemonProcess> {
+  let best: DaemonProcess | null = null, most = 0;
+  for (const d of nodes) {
+    if (d === keep) continue;
+    const n = (await shardsOf(d, id)).length;
+    if (n > most) [best, most] = [d, n];
+  }
+  assert.ok(best, "a holder with shards");
+  return best;
+}
+
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) {
+    crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  }
+  return out;
+}
