@@ -415,7 +415,7 @@ export class Libp2pDhtPort implements DhtPort {
   }
 
   /**
-   * Run `send`; when it cannot reach a peer we know only through relays,
+   * Run `send`; when it cannot reach a peer we know through relays,
    * ask the DHT for the peer's addresses now and try once more. A peer
    * behind a NAT moves its slots when a relay dies; until an identify
    * push or a lookup brings us the new relay addresses, those we hold
@@ -432,18 +432,21 @@ export class Libp2pDhtPort implements DhtPort {
       const unreachable = err instanceof TesserasError &&
         err.code === "UNREACHABLE";
       if (!unreachable || options.signal?.aborted) throw err;
-      if (!(await this.#freshRelayAddresses(peer, options.signal))) throw err;
+      if (!(await this.#refreshRelayed(peer, options.signal))) throw err;
+      // Once more, also when the lookup brought nothing new: the first try
+      // may have met a relayed connection whose relay had just died.
+      log.info("trying {peer} again through its relays", { peer });
       return await send();
     }
   }
 
   /**
-   * Look `peer` up in the DHT (not in our peer store) when the addresses
-   * we could dial of it are all relay addresses; merge what the answers
-   * name. (A peer with no address at all libp2p looks up itself.)
-   * Whether it brought an address we did not know.
+   * When we know `peer` by relay addresses, look it up in the DHT (not in
+   * our peer store) and merge the addresses the answers name. Whether we
+   * know it by relay addresses. (A peer with no address at all libp2p
+   * looks up itself.)
    */
-  async #freshRelayAddresses(
+  async #refreshRelayed(
     peer: string,
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
@@ -453,10 +456,9 @@ export class Libp2pDhtPort implements DhtPort {
       (p) => p.addresses.map((a) => a.multiaddr),
       () => [] as Multiaddr[],
     );
-    // Its LAN addresses are no use to us, so they do not count.
-    const own = this.#node.libp2p.getMultiaddrs();
-    const dialable = known.filter((a) => isDialableFrom([a], own));
-    if (dialable.length === 0 || !dialable.every(isRelayAddress)) return false;
+    // A peer behind a NAT (it has relay addresses); its other addresses,
+    // LAN and loopback ones, may look dialable and still fail.
+    if (!known.some(isRelayAddress)) return false;
     const knownText = new Set(known.map((a) => a.toString()));
     const fresh = new Map<string, Multiaddr>();
     try {
@@ -475,8 +477,8 @@ export class Libp2pDhtPort implements DhtPort {
     } catch {
       // Not found, or the lookup timed out: keep what we had.
     }
-    if (fresh.size === 0) return false;
-    log.debug("new addresses of {peer}: {fresh}", {
+    if (fresh.size === 0) return true;
+    log.info("found new addresses of {peer} in the DHT: {fresh}", {
       peer,
       fresh: [...fresh.keys()],
     });
