@@ -27,6 +27,7 @@ import { type AttestationCheck, challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementSafety } from "./distributor.ts";
 import { OwnShards } from "./own_shards.ts";
+import { auditDue } from "./audit_schedule.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
 
 /** Internal: one live placement: shard `index` proven on `peerId`. */
@@ -57,11 +58,15 @@ export async function inspectTessera(
   return (await inspect(ctx, id, options)).report;
 }
 
-/** Internal: check one tracked tessera. */
+/**
+ * Internal: check one tracked tessera. With `scheduled` (a sweep), only
+ * the holders the audit schedule makes due are challenged
+ * (audit_schedule.ts); the others are `trusted` on their record.
+ */
 export async function inspect(
   ctx: ServiceContext,
   id: TesseraId,
-  options: IoOptions = {},
+  options: IoOptions & { readonly scheduled?: boolean } = {},
 ): Promise<Inspection> {
   assertTesseraId(id);
   const { signal } = options;
@@ -70,12 +75,19 @@ export async function inspect(
   const own = await OwnShards.open(ctx, id, { signal });
   const byPeer = new HoldersByPeer(records);
   const now = ctx.clock.now();
-  // Every holder is challenged first; the proofs of all their answers are
-  // then computed in one pass over our blob.
-  const checks = await challengeAll(ctx, byPeer.expectations(tracked), {
+  const due = byPeer.peers.map((peer, n) =>
+    !options.scheduled ||
+    auditDue(ctx, { peer, records: byPeer.records[n] }, now)
+  );
+  // Every due holder is challenged first; keyed proofs (a transport
+  // without chunk proofs) are then computed in one pass over our blob.
+  const expected = byPeer.expectations(tracked).filter((_, n) => due[n]);
+  const answers = await challengeAll(ctx, expected, {
     signal,
     prover: own ? (requests, o) => own.prove(requests, o) : null,
   });
+  let next = 0;
+  const checks = due.map((d) => d ? answers[next++] : null);
   const holders = await judgeHolders(ctx, { id, byPeer, checks, now }, {
     signal,
   });
@@ -90,7 +102,7 @@ export async function inspect(
     tesseraId: id,
     plan: tracked.plan,
     health: verdict.health,
-    verification: checks.some((c) => c.verification === "chunk")
+    verification: answers.some((c) => c.verification === "chunk")
       ? "chunk"
       : own
       ? "proof"
@@ -244,7 +256,8 @@ async function judgeHolders(
   found: {
     id: TesseraId;
     byPeer: HoldersByPeer;
-    checks: readonly AttestationCheck[];
+    /** Per peer, its check, or `null` when not due (trusted). */
+    checks: readonly (AttestationCheck | null)[];
     now: number;
   },
   options: IoOptions,
@@ -254,6 +267,17 @@ async function judgeHolders(
   const silent: number[] = [];
   for (let n = 0; n < byPeer.peers.length; n++) {
     const peerId = byPeer.peers[n], check = checks[n];
+    if (check === null) {
+      holders[n] = {
+        peerId,
+        indices: byPeer.indices[n],
+        status: "trusted",
+        answered: false,
+        liveIndices: byPeer.indices[n],
+        reason: "not due for an audit (proven record)",
+      };
+      continue;
+    }
     if (check.authentic && check.proven.length > 0) {
       await ctx.holders.markAttested(id, { peerId, at: now });
     }
@@ -262,7 +286,7 @@ async function judgeHolders(
     else silent.push(n);
   }
   await mapPool(silent, async (n) => {
-    holders[n] = await silentCheck(ctx, { byPeer, n, check: checks[n], now }, {
+    holders[n] = await silentCheck(ctx, { byPeer, n, check: checks[n]!, now }, {
       signal: options.signal,
     });
   }, { limit: ctx.config.concurrentTransfers });

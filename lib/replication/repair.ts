@@ -61,7 +61,10 @@ export async function repairTessera(
 function noteProofs(ctx: ServiceContext, report: HealthReport): void {
   for (const h of report.holders) {
     if (h.status === "attested") ctx.standing.proven(h.peerId);
-    if (h.status === "unreachable" || h.status === "grace") continue;
+    if (
+      h.status === "unreachable" || h.status === "grace" ||
+      h.status === "trusted"
+    ) continue;
     for (const index of h.indices) {
       ctx.standing.settled(h.peerId, `${report.tesseraId}/${index}`);
     }
@@ -472,7 +475,11 @@ export async function repairSweep(
   const startedAt = ctx.clock.now();
   const ids = options.ids ?? (await ctx.holders.list()).map((t) => t.tesseraId);
   // Check everything first, then repair the most endangered first.
-  const { checked, failed } = await checkAll(ctx, ids, { signal, onProgress });
+  const { checked, failed } = await checkAll(ctx, ids, {
+    signal,
+    onProgress,
+    scheduled: options.ids === undefined,
+  });
   const todo = checked.filter((c) => c.report.health.kind !== "healthy")
     .sort((a, b) => urgency(a.report, b.report));
   for (const c of checked) noteProofs(ctx, c.report);
@@ -514,15 +521,18 @@ function urgency(a: HealthReport, b: HealthReport): number {
 async function checkAll(
   ctx: ServiceContext,
   ids: readonly TesseraId[],
-  options: Pick<SweepOptions, "signal" | "onProgress">,
+  options: Pick<SweepOptions, "signal" | "onProgress"> & {
+    /** Follow the audit schedule (a full sweep), else challenge all. */
+    readonly scheduled: boolean;
+  },
 ): Promise<{ checked: Inspection[]; failed: RepairReport[] }> {
-  const { signal, onProgress } = options;
+  const { signal, onProgress, scheduled } = options;
   const checked: Inspection[] = [];
   const failed: RepairReport[] = [];
   for (const id of ids) {
     signal?.throwIfAborted();
     try {
-      checked.push(await inspect(ctx, id, { signal }));
+      checked.push(await inspect(ctx, id, { signal, scheduled }));
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       failed.push(failedReport(id, e));

@@ -218,9 +218,17 @@ export interface HolderCheck {
    * `attested`: proved every index; `partial`: proved some (the rest are
    * lost); `failed`: answered but proved none (lost, though alive);
    * `unreachable`: no answer (lost); `grace`: no answer, but attested
-   * recently enough to be kept (see `unreachableGraceMs`).
+   * recently enough to be kept (see `unreachableGraceMs`); `trusted`: not
+   * challenged by this sweep, its proven record making it not due yet
+   * (audit_schedule.ts), its shards counted live on that record.
    */
-  readonly status: "attested" | "partial" | "failed" | "unreachable" | "grace";
+  readonly status:
+    | "attested"
+    | "partial"
+    | "failed"
+    | "unreachable"
+    | "grace"
+    | "trusted";
   /**
    * Whether it answered the challenge (authentic or not): a holder that
    * answers and proves nothing kept nothing, one that answers only ping

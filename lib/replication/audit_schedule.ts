@@ -1,0 +1,59 @@
+/**
+ * The audit schedule of repair sweeps (docs/proofs.md, "Audit schedule"):
+ * which holders a sweep challenges. As Storj tunes its audit rates, a
+ * holder earns fewer audits with a long proven record, and a new or
+ * suspect one is challenged at every sweep:
+ *
+ * - never proven, or not proven to us as a peer (`standing.isProven`):
+ *   due at every sweep;
+ * - otherwise its *proven record* is how long it has held the shards and
+ *   kept proving them: `lastAttestedAt − storedAt` (a failed check drops
+ *   the record, so the record starts over with a new placement). The
+ *   mean gap between its audits is half its record, at least one repair
+ *   interval, at most `auditMaxGapIntervals` of them (4 by default);
+ * - between audits the holder cannot tell when the next comes: each sweep
+ *   challenges it with probability `interval / gap` (memoryless, from the
+ *   service's randomness), and always once `2 × gap` has passed since its
+ *   last proof. So a lost or lying holder is found after `gap` on
+ *   average, `2 × gap` at worst: with the defaults, 8 sweeps.
+ *
+ * A holder the owner leaves unchallenged past `stewardAfterMs` does not
+ * take the tessera for orphaned: it pings the owner first, and a live
+ * owner counts as seen (docs/stewards.md).
+ *
+ * A holder not challenged is `trusted` in the report: its shards count as
+ * live on its record, as a holder on grace does. Checks of one tessera
+ * (`status`, `repair ID`, `drop-local`'s fresh audit, `attestHolder`)
+ * challenge every holder; only the sweeps follow the schedule.
+ *
+ * @module
+ */
+import type { HolderRecord, PeerId } from "../core/mod.ts";
+import type { ServiceContext } from "./context.ts";
+
+/** The longest mean gap between a holder's audits, in repair intervals. */
+export const AUDIT_MAX_GAP_INTERVALS = 4;
+
+/**
+ * Internal: whether a sweep challenges the holder `peer` of `records`
+ * (its records of one tessera) now.
+ */
+export function auditDue(
+  ctx: ServiceContext,
+  holder: { readonly peer: PeerId; readonly records: readonly HolderRecord[] },
+  now: number,
+): boolean {
+  const interval = ctx.config.repairIntervalMs;
+  const maxGap = interval * ctx.config.auditMaxGapIntervals;
+  if (!(maxGap > interval) || !ctx.standing.isProven(holder.peer)) return true;
+  // The weakest record decides: any shard not yet proven makes it due.
+  let record = Infinity, last = Infinity;
+  for (const r of holder.records) {
+    if (r.lastAttestedAt === null) return true;
+    record = Math.min(record, r.lastAttestedAt - r.storedAt);
+    last = Math.min(last, r.lastAttestedAt);
+  }
+  const gap = Math.min(maxGap, Math.max(interval, record / 2));
+  if (now - last >= 2 * gap) return true;
+  return ctx.rng.next() < interval / gap;
+}
