@@ -6,13 +6,31 @@
  * shard, the signed bytes and the simulated node's signature, then the
  * owner's check of that signature and its own proof of the same shard.
  *
- * The simulator benchmark measures it on the shard sizes its run held,
+ * Beside it, {@linkcode measureChunkFloor}: the same for the chunk proof
+ * every audit now uses (docs/proofs.md): the nonce, the sampled groups,
+ * the holder's proofs read from the shard and its outboard, the signed
+ * answer, then the requester's check of the signature and its judgement
+ * of every group from the checksum alone.
+ *
+ * The simulator benchmark measures both on the shard sizes its run held,
  * so a run's wall time can be read against what its attestations alone
  * would cost on this machine.
  *
  * @module
  */
-import { attestationSigningBytes } from "../lib/core/mod.ts";
+import {
+  attestationSigningBytes,
+  type ProofAnswer,
+  toHex,
+} from "../lib/core/mod.ts";
+import {
+  bytesReadAt,
+  judgeProofs,
+  outboardOf,
+  proofAnswerSigningBytes,
+  proveGroups,
+  sampleGroups,
+} from "../lib/codec/mod.ts";
 import { attestationProof } from "../lib/replication/mod.ts";
 import { SimKeyring } from "../sim/identity.ts";
 import { SimRng } from "../sim/rng.ts";
@@ -107,4 +125,84 @@ function drawShards(
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
+}
+
+/**
+ * Time the chunk proof's own work per attestation over `shardSizes`, as
+ * {@linkcode measureAttestFloor} does for the keyed proof.
+ *
+ * @example
+ * ```ts
+ * const floor = await measureChunkFloor(new Map([[430, 40_000]]));
+ * floor.microseconds; // e.g. 6.0
+ * ```
+ */
+export async function measureChunkFloor(
+  shardSizes: ReadonlyMap<number, number>,
+  options: { readonly samples?: number; readonly repeats?: number } = {},
+): Promise<AttestFloor> {
+  const samples = options.samples ?? 100_000;
+  const rng = new SimRng("attest-floor");
+  const shards = drawShards(shardSizes, rng);
+  if (shards.length === 0) {
+    return { microseconds: 0, meanShardBytes: 0, samples: 0 };
+  }
+  const keyring = new SimKeyring("attest-floor");
+  const holder = "sim0123456789abcdef";
+  const tessera = "ab".repeat(32);
+  const prepared = new Map(shards.map((s) => {
+    const built = outboardOf(s);
+    return [s, {
+      checksum: toHex(built.root),
+      source: {
+        size: s.length,
+        shard: bytesReadAt(s),
+        outboard: bytesReadAt(built.outboard),
+      },
+    }];
+  }));
+  let best = Infinity, proven = 0;
+  const repeats = options.repeats ?? 3;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < samples; i++) {
+      const shard = shards[i % shards.length];
+      const { checksum, source } = prepared.get(shard)!;
+      const nonce = rng.bytes(32);
+      // The holder: sample, prove from shard and outboard, sign.
+      const picked = sampleGroups(
+        { nonce, holder, tessera, index: 0 },
+        source.size,
+      );
+      const groups = await proveGroups(source, picked);
+      const unsigned = {
+        tesseraId: tessera,
+        holder,
+        nonce,
+        shards: [{ index: 0, checksum, size: source.size, groups }],
+        timestamp: i,
+      };
+      const signature = keyring.mac(holder, proofAnswerSigningBytes(unsigned));
+      const answer: ProofAnswer = { ...unsigned, signature };
+      // The requester: the signature, then every group from the checksum.
+      const tag = keyring.mac(holder, proofAnswerSigningBytes(answer));
+      const [verdict] = judgeProofs(answer, {
+        request: { tesseraId: tessera, nonce, indices: [0] },
+        peer: holder,
+        known: new Map([[0, { checksum, size: source.size }]]),
+      });
+      if (tag[0] === signature[0] && verdict.ok) proven++;
+    }
+    best = Math.min(best, (performance.now() - t0) * 1000 / samples);
+  }
+  if (proven !== samples * repeats) {
+    throw new Error("chunk floor: a proof did not verify");
+  }
+  let bytes = 0;
+  for (const s of shards) bytes += s.length;
+  return {
+    microseconds: +best.toFixed(2),
+    meanShardBytes: Math.round(bytes / shards.length),
+    samples,
+  };
 }

@@ -123,12 +123,26 @@ export interface DhtPort {
   ): Promise<PeerInfo[]>;
   /** Round-trip time in ms; rejects when the peer is unreachable. */
   ping(peer: PeerId, options?: IoOptions): Promise<number>;
-  /** Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent. */
+  /**
+   * Fetch one shard's bytes from `peer`; rejects `NOT_FOUND` if absent.
+   * With `options.checksum` (and `size`) a transport that can checks the
+   * bytes group by group as they arrive against it (docs/proofs.md) and
+   * rejects `CHECKSUM_MISMATCH` at the first bad group, without reading
+   * the rest; the caller still checks what it is handed.
+   */
   fetch(
     peer: PeerId,
     shard: ShardRef,
-    options?: IoOptions,
+    options?: FetchOptions,
   ): Promise<Uint8Array>;
+}
+
+/** Options of {@linkcode DhtPort.fetch}. */
+export interface FetchOptions extends IoOptions {
+  /** The shard's checksum on our own record, hex. */
+  readonly checksum?: Checksum;
+  /** The shard's size, when known (the plan's). */
+  readonly size?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type Attestation,
   type AttestRequest,
   type DhtPort,
+  type FetchOptions,
   type FragmentEnvelope,
   fromHex,
   type IoOptions,
@@ -32,6 +33,7 @@ import { sendAttest } from "./protocol/attest.ts";
 import { sendProve } from "./protocol/prove.ts";
 import { parsePeerId } from "./protocol/exchange.ts";
 import { sendFetch } from "./protocol/fetch.ts";
+import { sendVerifiedFetch } from "./protocol/verified_fetch.ts";
 import { sendReplicate } from "./protocol/replicate.ts";
 
 const log = getLogger(["tesseras", "net"]);
@@ -395,22 +397,36 @@ export class Libp2pDhtPort implements DhtPort {
     }
   }
 
-  /** One shard's bytes from `peer`; rejects `NOT_FOUND` when it lacks it. */
+  /**
+   * One shard's bytes from `peer`; rejects `NOT_FOUND` when it lacks it.
+   * With `options.checksum`, over `/tesseras/fetch/2.0.0`: checked group
+   * by group as it arrives, refused (`CHECKSUM_MISMATCH`) at the first
+   * bad group.
+   */
   fetch(
     peer: string,
     shard: ShardRef,
-    options: IoOptions = {},
+    options: FetchOptions = {},
   ): Promise<Uint8Array> {
     this.#assertRunning();
+    const { checksum, size } = options;
     return this.#reaching(
       peer,
       options,
       () =>
-        sendFetch(this.#node.libp2p, peer, shard, {
-          limits: this.#node.limits.fetch,
-          metrics: this.#node.metrics,
-          signal: options.signal,
-        }),
+        checksum !== undefined
+          ? sendVerifiedFetch(this.#node.libp2p, peer, shard, {
+            checksum,
+            ...(size !== undefined ? { size } : {}),
+            limits: this.#node.limits.fetch,
+            metrics: this.#node.metrics,
+            signal: options.signal,
+          })
+          : sendFetch(this.#node.libp2p, peer, shard, {
+            limits: this.#node.limits.fetch,
+            metrics: this.#node.metrics,
+            signal: options.signal,
+          }),
     );
   }
 

@@ -56,8 +56,10 @@ import {
   type NetLimitsOverrides,
   PROVE_PROTOCOL,
   REPLICATE_PROTOCOL,
+  VERIFIED_FETCH_PROTOCOL,
 } from "./protocol/limits.ts";
 import { proveSpec } from "./protocol/prove.ts";
+import { verifiedFetchSpec } from "./protocol/verified_fetch.ts";
 import { replicateSpec } from "./protocol/replicate.ts";
 import { PeerRateLimiter, type RateLimit } from "./token_bucket.ts";
 
@@ -447,6 +449,15 @@ export class TesserasNode {
       [
         FETCH_PROTOCOL,
         fetchSpec({ handlers, limits: this.limits.fetch }) as InboundSpec<
+          unknown
+        >,
+      ],
+      [
+        VERIFIED_FETCH_PROTOCOL,
+        verifiedFetchSpec({
+          handlers,
+          limits: this.limits.fetch,
+        }) as InboundSpec<
           unknown
         >,
       ],

@@ -220,10 +220,16 @@ class Collection {
   /** One fetch: verified, then kept or stored; failures only logged. */
   async #attempt(index: number, peer: PeerId): Promise<void> {
     try {
+      // Checked group by group as it streams where the transport can: a
+      // lying holder is dropped at its first bad group, the next asked.
       const data = await this.#ctx.dht.fetch(peer, {
         tesseraId: this.#req.tesseraId,
         index,
-      }, { signal: this.#signal });
+      }, {
+        signal: this.#signal,
+        checksum: this.#req.checksums.get(index),
+        ...(this.#shardSize !== undefined ? { size: this.#shardSize } : {}),
+      });
       this.#bytes += data.length;
       if (this.#have.has(index)) return;
       if (!this.#verified(index, data)) {

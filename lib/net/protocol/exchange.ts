@@ -217,12 +217,15 @@ export interface InboundSpec<Req> {
    * (large frames, not buffered whole); throws as `parse` does.
    */
   read?(frame: FrameStream, signal: AbortSignal): Promise<Req>;
-  /** Produce the encoded reply; thrown `TesserasError`s become replies. */
+  /**
+   * Produce the encoded reply (or its frames, written in order: a
+   * streamed answer); thrown `TesserasError`s become replies.
+   */
   handle(
     req: Req,
     from: PeerInfo,
     signal: AbortSignal,
-  ): Promise<Uint8Array | Uint8ArrayList>;
+  ): Promise<Uint8Array | Uint8ArrayList | readonly Uint8Array[]>;
   /** The encoded error reply for `code`. */
   errorReply(code: ErrorCode, message: string): Uint8Array;
 }
@@ -286,7 +289,9 @@ export async function serveInbound<Req>(
           `no answer within ${limits.handlerTimeoutMs} ms; retry later`,
         ),
     );
-    await lp.write(reply, { signal: overall });
+    if (Array.isArray(reply)) {
+      for (const frame of reply) await lp.write(frame, { signal: overall });
+    } else await lp.write(reply as Uint8Array, { signal: overall });
     // The linger below is for the peer; our reply's own bytes may still
     // be queued (a 22 MiB shard waits on the peer's flow-control window).
     await untilSent(stream, overall);
@@ -608,13 +613,39 @@ export interface RequestOptions {
  * `PROTOCOL_ERROR` (stream reset or truncated), `INVALID_INPUT` (bad peer
  * id); with the caller's abort reason when `options.signal` aborts.
  */
-export async function requestResponse(
+export function requestResponse(
   libp2p: Libp2p,
   peer: string,
   protocol: string,
   request: Uint8Array | Uint8ArrayList | StreamedRequest,
   options: RequestOptions,
 ): Promise<Uint8ArrayList> {
+  return requestReading(libp2p, { peer, protocol, request }, {
+    ...options,
+    read: (next) => next(),
+  });
+}
+
+/**
+ * As {@linkcode requestResponse}, for a streamed answer: `read` takes the
+ * answer's frames with `next()` until it has what it wants and returns
+ * its result (the stream is then closed; a throw resets it). Frames are
+ * each at most `limits.maxResponseBytes`.
+ */
+export async function requestReading<T>(
+  libp2p: Libp2p,
+  to: {
+    readonly peer: string;
+    readonly protocol: string;
+    readonly request: Uint8Array | Uint8ArrayList | StreamedRequest;
+  },
+  options: RequestOptions & {
+    readonly read: (next: () => Promise<Uint8ArrayList>) => Promise<T>;
+    /** Bytes of answer buffered at most before they are read. */
+    readonly maxBufferBytes?: number;
+  },
+): Promise<T> {
+  const { peer, protocol, request } = to;
   const { limits, metrics, name } = options;
   metrics.count(name, "outbound");
   const timeout = deadline(limits.requestTimeoutMs);
@@ -634,11 +665,27 @@ export async function requestResponse(
       throw clientFailure(err, options, "UNREACHABLE", peer);
     }
     const open = stream;
-    const lp = lpStream(open, frameOptions(limits.maxResponseBytes));
+    const frameLimits = frameOptions(limits.maxResponseBytes);
+    const lp = lpStream(open, {
+      ...frameLimits,
+      // A streamed answer's frames may arrive faster than they are
+      // taken: room for all of them, not one.
+      maxBufferSize: Math.max(
+        frameLimits.maxBufferSize,
+        options.maxBufferBytes ?? 0,
+      ),
+    });
     // Read while writing: a peer may refuse (rate limit, too large) before
     // taking the whole request, and its answer must not be lost to a
     // failed write.
-    const reading = lp.read({ signal });
+    const frames = async () => {
+      try {
+        return await lp.read({ signal });
+      } catch (err) {
+        throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
+      }
+    };
+    const reading = options.read(frames);
     reading.catch(() => {});
     let written = false;
     let ownFailure: SourceFailure | undefined;
@@ -665,7 +712,7 @@ export async function requestResponse(
         error: String(err),
       });
     });
-    let reply: Uint8ArrayList;
+    let reply: T;
     try {
       reply = await reading;
     } catch (err) {

@@ -59,7 +59,8 @@ export function validateShardRef(shard: ShardRef): void {
   }
 }
 
-function requestFromWire(frame: Uint8ArrayList): ShardRef {
+/** Internal: a fetch request frame, validated (both fetch protocols). */
+export function requestFromWire(frame: Uint8ArrayList): ShardRef {
   let wire: WireFetchRequest;
   try {
     wire = WireFetchRequest.decode(frame);

@@ -14,6 +14,12 @@ export const ATTEST_PROTOCOL = "/tesseras/attest/1.0.0";
 export const PROVE_PROTOCOL = "/tesseras/prove/1.0.0";
 /** `/tesseras/fetch/1.0.0`: tessera id + index → shard bytes. */
 export const FETCH_PROTOCOL = "/tesseras/fetch/1.0.0";
+/**
+ * `/tesseras/fetch/2.0.0`: the same request → the shard's outboard, then
+ * its bytes in pieces, checked group by group by the fetcher
+ * (docs/proofs.md, verified_fetch.ts).
+ */
+export const VERIFIED_FETCH_PROTOCOL = "/tesseras/fetch/2.0.0";
 /** Kademlia under our own prefix, so we never mix with the IPFS DHT. */
 export const KAD_PROTOCOL = "/tesseras/kad/1.0.0";
 

@@ -3,22 +3,44 @@
  * the shard's size, checksum and outboard, then the shard's bytes in
  * pieces of at most {@linkcode MAX_FETCH_PIECE} bytes, which the fetcher
  * feeds to a `ShardVerifier` as they arrive, so that a lying holder is
- * caught after one 8 KiB group instead of after the whole shard. Beside
- * `fetch.ts` (one frame with the whole shard), which it is to replace;
- * the handler and client are wired when retrieval uses it.
+ * caught after one 8 KiB group instead of after the whole shard: the
+ * fetcher stops reading and resets the stream, and its caller asks the
+ * next holder. `/tesseras/fetch/2.0.0` ({@linkcode verifiedFetchSpec},
+ * {@linkcode sendVerifiedFetch}), used whenever the fetcher knows the
+ * shard's checksum (retrieval and repair always do); `fetch.ts` (one
+ * frame with the whole shard) stays for a fetch without one.
  *
  * @module
  */
-import { isTesseraId, TesserasError } from "../../core/mod.ts";
-import { ChunkTree } from "../../codec/mod.ts";
-import type { Uint8ArrayList } from "uint8arraylist";
 import {
+  type Checksum,
+  fromHex,
+  isTesseraId,
+  type ShardRef,
+  TesserasError,
+  toHex,
+} from "../../core/mod.ts";
+import { ChunkTree, outboardOf, ShardVerifier } from "../../codec/mod.ts";
+import type { Libp2p } from "@libp2p/interface";
+import type { Uint8ArrayList } from "uint8arraylist";
+import type { NetMetrics } from "../metrics.ts";
+import {
+  ConcurrencyGate,
+  type InboundSpec,
   plainBytes,
+  requestReading,
   wireBytes,
   wireErrorCode,
   wireErrorMessage,
 } from "./exchange.ts";
-import { MAX_SHARD_BYTES } from "./limits.ts";
+import type { FetchServerContext } from "./fetch.ts";
+import { requestFromWire, validateShardRef } from "./fetch.ts";
+import {
+  MAX_SHARD_BYTES,
+  type ProtocolLimits,
+  VERIFIED_FETCH_PROTOCOL,
+} from "./limits.ts";
+import { WireFetchRequest } from "./pb/fetch.ts";
 import { WireFetchPiece, WireVerifiedFetchHeader } from "./pb/prove.ts";
 
 /** Largest shard bytes one piece frame carries. */
@@ -174,4 +196,177 @@ export function parseFetchPiece(
       { cause },
     );
   }
+}
+
+/**
+ * The server side of `/tesseras/fetch/2.0.0`: the shard's header (size,
+ * checksum, outboard) and its bytes in pieces. The outboard is built from
+ * the bytes served (one BLAKE3 pass, as hashing them to check them would
+ * cost), so it always matches what is sent.
+ *
+ * @example
+ * ```ts
+ * import type { InboundHandlers } from "../../core/mod.ts";
+ * import { netLimits } from "./limits.ts";
+ * declare const service: InboundHandlers;
+ * const spec = verifiedFetchSpec({ handlers: () => service, limits: netLimits().fetch });
+ * ```
+ */
+export function verifiedFetchSpec(
+  ctx: FetchServerContext,
+): InboundSpec<ShardRef> {
+  return {
+    name: "fetch",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: requestFromWire,
+    async handle(shard, from, signal) {
+      const handlers = ctx.handlers();
+      if (handlers === undefined) {
+        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+      }
+      const data = await handlers.onFetch(shard, from, { signal });
+      if (data === null) {
+        throw new TesserasError(
+          "NOT_FOUND",
+          `shard ${shard.index} of ${shard.tesseraId} is not held here`,
+        );
+      }
+      if (data.length > MAX_SHARD_BYTES) {
+        throw new TesserasError(
+          "TOO_LARGE",
+          `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
+        );
+      }
+      const built = outboardOf(data);
+      const frames = [encodeVerifiedFetchHeader({
+        size: data.length,
+        checksum: toHex(built.root),
+        outboard: built.outboard,
+      })];
+      for (let at = 0; at < data.length; at += MAX_FETCH_PIECE) {
+        frames.push(encodeFetchPiece(data.subarray(at, at + MAX_FETCH_PIECE)));
+      }
+      return frames;
+    },
+    errorReply: (code, message) =>
+      encodeVerifiedFetchHeader({ error: { code, message } }),
+  };
+}
+
+/** Options of {@linkcode sendVerifiedFetch}. */
+export interface SendVerifiedFetchOptions {
+  /** The shard's checksum on our own record: what the bytes must hash to. */
+  readonly checksum: Checksum;
+  /** Its size when we know it (the plan's): a header saying otherwise is refused. */
+  readonly size?: number;
+  /** Limits of the fetch protocol (time); frames are limited here. */
+  readonly limits: ProtocolLimits;
+  /** Counters. */
+  readonly metrics: NetMetrics;
+  /** Cancellation. */
+  readonly signal?: AbortSignal;
+  /** Called with the shard bytes received so far as each piece arrives. */
+  readonly onPiece?: (received: number) => void;
+}
+
+/**
+ * Fetch one shard from `peer`, checked group by group against
+ * `options.checksum` as it arrives. A holder that sends a bad outboard,
+ * a bad group, or too few or too many bytes is refused at once with
+ * `CHECKSUM_MISMATCH` (the stream is reset: nothing more is read), so the
+ * caller asks the next holder after at most one group past the lie.
+ * Rejects `NOT_FOUND` when the peer does not hold it, or as
+ * `requestResponse` does.
+ *
+ * @example
+ * ```ts
+ * import type { Libp2p } from "@libp2p/interface";
+ * import type { NetMetrics } from "../metrics.ts";
+ * import { netLimits } from "./limits.ts";
+ * declare const libp2p: Libp2p;
+ * declare const metrics: NetMetrics;
+ * const bytes = await sendVerifiedFetch(libp2p, "12D3KooW...", {
+ *   tesseraId: "ab".repeat(32), index: 0,
+ * }, { checksum: "cd".repeat(32), limits: netLimits().fetch, metrics });
+ * ```
+ */
+export function sendVerifiedFetch(
+  libp2p: Libp2p,
+  peer: string,
+  shard: ShardRef,
+  options: SendVerifiedFetchOptions,
+): Promise<Uint8Array> {
+  validateShardRef(shard);
+  return requestReading(libp2p, {
+    peer,
+    protocol: VERIFIED_FETCH_PROTOCOL,
+    request: WireFetchRequest.encode({
+      tesseraId: shard.tesseraId,
+      index: shard.index,
+    }),
+  }, {
+    name: "fetch",
+    limits: { ...options.limits, maxResponseBytes: MAX_FETCH_HEADER_BYTES },
+    // The whole shard may be in flight before we take it (as the one-frame
+    // fetch allows): frames are small, the stream is not.
+    maxBufferBytes: options.limits.maxResponseBytes,
+    metrics: options.metrics,
+    signal: options.signal,
+    read: (next) => readVerified(next, { peer, shard, options }),
+  });
+}
+
+/** Read the header and pieces, verified as they come. */
+async function readVerified(
+  next: () => Promise<Uint8ArrayList>,
+  from: {
+    peer: string;
+    shard: ShardRef;
+    options: SendVerifiedFetchOptions;
+  },
+): Promise<Uint8Array> {
+  const { peer, shard, options } = from;
+  const header = parseVerifiedFetchHeader(await next(), peer);
+  const lie = (why: string) =>
+    new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `shard ${shard.index} of ${shard.tesseraId} from ${peer}: ${why}`,
+    );
+  if (options.size !== undefined && header.size !== options.size) {
+    throw lie(`${header.size} bytes announced, the plan says ${options.size}`);
+  }
+  const verifier = new ShardVerifier({
+    size: header.size,
+    checksum: fromHex(options.checksum),
+  });
+  const out = new Uint8Array(header.size);
+  let got = 0;
+  try {
+    got = place(out, verifier.push(header.outboard), got);
+    let received = 0;
+    while (received < header.size) {
+      const piece = parseFetchPiece(await next(), peer);
+      if (piece.length === 0 || received + piece.length > header.size) {
+        throw lie("more bytes than announced, or an empty piece");
+      }
+      received += piece.length;
+      options.onPiece?.(received);
+      got = place(out, verifier.push(piece), got);
+    }
+    verifier.finish();
+  } catch (err) {
+    // The verifier's refusals are the holder's lie; anything else (the
+    // stream, a malformed frame) keeps its own code.
+    const refused = err instanceof TesserasError &&
+      (err.code === "CHECKSUM_MISMATCH" || err.code === "ATTESTATION_FAILED");
+    throw refused ? lie(err.message) : err;
+  }
+  if (got !== header.size) throw lie(`${got} bytes verified of ${header.size}`);
+  return out;
+}
+
+function place(out: Uint8Array, bytes: Uint8Array, at: number): number {
+  out.set(bytes, at);
+  return at + bytes.length;
 }
