@@ -10,7 +10,6 @@ import {
   attestationSigningBytes,
   type ProofAnswer,
   type ShardProofs,
-  toHex,
 } from "../core/mod.ts";
 import { blake3Hex } from "./blake3.ts";
 
