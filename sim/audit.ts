@@ -28,10 +28,11 @@ export interface PlacementAudit {
 
 /**
  * Every owner's holder records against placement's rules: no fully
- * placed tessera may sit so that one subnet outage can take it while the
- * network had room elsewhere (`subnets`: distinct subnets with a live
- * peer; a Medium or Large tessera needs `shards / parity` of them, a
- * Small one two), and each should survive `peerLosses` peer losses. `ipOf`
+ * placed tessera may sit so that one subnet outage can take it while
+ * placement had room elsewhere (`roomFor(id)`: distinct subnets among
+ * the live peers placement was offered for it that had room; a Medium or
+ * Large tessera needs `shards / parity` of them, a Small one two), and
+ * each should survive `peerLosses` peer losses. `ipOf`
  * gives a peer's true address (the record's own when it returns
  * `undefined`). A tessera short of shards is mid-repair, not misplaced:
  * only complete placements (every shard; Small: two copies) are judged.
@@ -41,7 +42,7 @@ export interface PlacementAudit {
  * import type { HolderRegistry } from "../lib/core/mod.ts";
  * declare const registry: HolderRegistry;
  * declare const ipOf: (peer: string) => string | undefined;
- * await placementAudit(registry, { ipOf, subnets: 40, peerLosses: 2 });
+ * await placementAudit(registry, { ipOf, roomFor: () => 40, peerLosses: 2 });
  * // { subnetUnsafe: [], peerUnsafe: [] }
  * ```
  */
@@ -49,7 +50,7 @@ export async function placementAudit(
   registry: HolderRegistry,
   options: {
     readonly ipOf: (peer: PeerId) => string | undefined;
-    readonly subnets: number;
+    readonly roomFor: (tesseraId: TesseraId) => number;
     readonly peerLosses: number;
   },
 ): Promise<PlacementAudit> {
@@ -70,7 +71,7 @@ export async function placementAudit(
     const needed = whole
       ? 2
       : Math.ceil(t.plan.shardCount / Math.max(1, t.plan.parityShards));
-    if (safety.subnetLosses < 1 && options.subnets >= needed) {
+    if (safety.subnetLosses < 1 && options.roomFor(t.tesseraId) >= needed) {
       subnetUnsafe.push(t.tesseraId);
     }
     if (safety.peerLosses < options.peerLosses) peerUnsafe.push(t.tesseraId);

@@ -61,9 +61,9 @@ import {
   PlacementFindings,
   progressOf,
   RunTally,
-  subnetCount,
   takeSample,
 } from "./outcome.ts";
+import { OfferLog } from "./offers.ts";
 import { OutageWatch } from "./outage_watch.ts";
 import type { LevelOptions, SimulationResult } from "./result.ts";
 import { SimRng } from "./rng.ts";
@@ -176,6 +176,7 @@ class FullStackWorld {
   readonly #tally = new RunTally();
   readonly #series: Sample[] = [];
   readonly #placements = new PlacementFindings();
+  readonly #offers = new OfferLog();
   readonly #phases: Record<string, number> = {};
   #heals: HealWatch | null = null;
   /** A day here is one sweep on every owner: heal times at day resolution. */
@@ -345,9 +346,11 @@ class FullStackWorld {
       this.#placements,
       {
         ipOf: (p: string) => this.#ipOfPeer.get(p),
-        subnets: subnetCount(
-          alive.map((n) => this.#ipOfPeer.get(n.node.peerId)!),
-        ),
+        roomFor: (id) =>
+          this.#offers.roomFor(id, {
+            isLive: (p) => this.#classify(p) !== "gone",
+            ipOf: (p) => this.#ipOfPeer.get(p),
+          }),
         peerLosses: s.promises.peerLosses ?? TARGET_PEER_LOSSES,
       },
     );
@@ -435,7 +438,9 @@ class FullStackWorld {
     const holders = new MemoryHolderRegistry();
     const ledger = new MemoryReciprocityLedger();
     const service = new ReplicationService({
-      dht: new Libp2pDhtPort(node, { ipOf: (p) => this.#ipOfPeer.get(p) }),
+      dht: this.#offers.wrap(
+        new Libp2pDhtPort(node, { ipOf: (p) => this.#ipOfPeer.get(p) }),
+      ),
       fragments: this.#census.wrap(index, store),
       ledger,
       blobs: new MemoryBlobStore({ copy: false }),

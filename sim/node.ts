@@ -26,6 +26,7 @@ import {
 import type { ShardCensus } from "./census.ts";
 import type { VirtualClock } from "./clock.ts";
 import type { SimNetwork } from "./network.ts";
+import type { OfferLog } from "./offers.ts";
 import type { SimRng } from "./rng.ts";
 
 /** How a node behaves. */
@@ -57,6 +58,8 @@ export interface SimNodeInit {
   readonly verifyHeld?: boolean;
   /** Called with each repair sweep's report. */
   readonly onSweep?: (index: number, report: SweepReport) => void;
+  /** Records what placement is offered (the subnet check's room). */
+  readonly offers?: OfferLog;
 }
 
 /**
@@ -119,7 +122,8 @@ export class SimNode {
     if (init.kind === "drop") fragments = new DroppingStore(fragments);
     const store = this.store;
     this.service = new ReplicationService({
-      dht: init.net.dht(init.index),
+      dht: init.offers?.wrap(init.net.dht(init.index)) ??
+        init.net.dht(init.index),
       fragments,
       ledger: this.ledger,
       blobs: this.blobs,

@@ -14,7 +14,6 @@ import type {
   ReplicationConfig,
   TesseraId,
 } from "../lib/core/mod.ts";
-import { subnetOf } from "../lib/replication/mod.ts";
 import { ledgerDeficits, placementAudit } from "./audit.ts";
 import type { StewardFigures } from "./steward_tally.ts";
 import type { ShardCensus } from "./census.ts";
@@ -136,7 +135,7 @@ export class PlacementFindings {
  * declare const ipOf: (peer: string) => string | undefined;
  * const findings = new PlacementFindings();
  * await auditPlacements(owners.map((n) => n.holders), findings, {
- *   ipOf, subnets: 40, peerLosses: 2,
+ *   ipOf, roomFor: () => 40, peerLosses: 2,
  * });
  * ```
  */
@@ -145,8 +144,11 @@ export async function auditPlacements(
   into: PlacementFindings,
   options: {
     readonly ipOf: (peer: PeerId) => string | undefined;
-    /** Distinct subnets with a live peer now. */
-    readonly subnets: number;
+    /**
+     * Distinct subnets placement had room in for a tessera: those of the
+     * live peers it was offered that had room (`OfferLog.roomFor`).
+     */
+    readonly roomFor: (tesseraId: TesseraId) => number;
     /** Peer losses each complete placement should survive. */
     readonly peerLosses: number;
   },
@@ -156,20 +158,6 @@ export async function auditPlacements(
     for (const id of found.subnetUnsafe) into.subnetUnsafe.add(id);
     for (const id of found.peerUnsafe) into.peerUnsafe.add(id);
   }
-}
-
-/**
- * Distinct subnets (IPv4 /24) among `ips`: the room a placement had.
- *
- * @example
- * ```ts
- * subnetCount(["10.0.0.1", "10.0.0.2", "10.0.1.1"]); // 2
- * ```
- */
-export function subnetCount(ips: Iterable<string>): number {
-  const keys = new Set<string>();
-  for (const ip of ips) keys.add(subnetOf({ id: ip, ip }));
-  return keys.size;
 }
 
 /** Deficits over every ledger of a run. */

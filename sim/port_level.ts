@@ -30,9 +30,9 @@ import {
   PlacementFindings,
   progressOf,
   RunTally,
-  subnetCount,
   takeSample,
 } from "./outcome.ts";
+import { OfferLog } from "./offers.ts";
 import { OutageWatch } from "./outage_watch.ts";
 import type { LevelOptions, SimulationResult } from "./result.ts";
 import { SimRng } from "./rng.ts";
@@ -90,6 +90,7 @@ class World implements ChurnWorld {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #series: Sample[] = [];
   readonly #placements = new PlacementFindings();
+  readonly #offers = new OfferLog();
   readonly #tally = new RunTally();
   readonly #stewards: StewardTally;
   /** When each orphan's owner left for good. */
@@ -355,6 +356,7 @@ class World implements ChurnWorld {
         this.#tally.sweeps++;
         this.#stewards.see(index, { report, at: this.clock.now() });
       },
+      offers: this.#offers,
     });
     this.#nodes[i] = node;
     this.#present.add(i);
@@ -456,13 +458,21 @@ class World implements ChurnWorld {
 
   /** Every owner's holder records against placement's rules. */
   async #audit(): Promise<void> {
-    const online = [...this.#present].filter((i) => this.net.isOnline(i));
+    const online = new Set(
+      [...this.#present].filter((i) => this.net.isOnline(i)),
+    );
     await auditPlacements(this.#ownerRegistries(), this.#placements, {
       ipOf: (p: string) => {
         const j = this.net.indexOf(p);
         return j === undefined ? undefined : this.net.ip(j);
       },
-      subnets: subnetCount(online.map((i) => this.net.ip(i))),
+      roomFor: (id) =>
+        this.#offers.roomFor(id, {
+          isLive: (p) => {
+            const j = this.net.indexOf(p);
+            return j !== undefined && online.has(j);
+          },
+        }),
       peerLosses: this.scenario.promises.peerLosses ?? TARGET_PEER_LOSSES,
     });
   }

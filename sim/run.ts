@@ -24,10 +24,16 @@ export type {
 
 /**
  * The scenario named or given, with the options' overrides applied.
+ * `nodes` without `tesseras` keeps the scenario's tesseras per node: the
+ * default scenario's 300 tesseras are sized for its 300 nodes, and on 20
+ * nodes they would be 15 times the load per owner, more than the peers'
+ * deficit tolerance lets one owner place (holders refuse, some tesseras
+ * never get `dataShards` shards out).
  *
  * @example
  * ```ts
  * resolveScenario({ scenario: "quick", days: 5 }).days; // 5
+ * resolveScenario({ scenario: "default", nodes: 20 }).tesseras; // 20
  * ```
  */
 export function resolveScenario(options: SimulationOptions = {}): Scenario {
@@ -45,7 +51,7 @@ export function resolveScenario(options: SimulationOptions = {}): Scenario {
     ...base,
     nodes: options.nodes ?? base.nodes,
     days: options.days ?? base.days,
-    tesseras: options.tesseras ?? base.tesseras,
+    tesseras: options.tesseras ?? tesserasFor(base, options.nodes),
     seed: options.seed === undefined ? base.seed : String(options.seed),
     scale: options.scale ?? base.scale,
     churn: ownersOf(
@@ -75,6 +81,12 @@ function ownersOf(
     ...churn,
     owners: given ?? (churn.permanentPerMonth > 0 ? "churn" : "stable"),
   };
+}
+
+/** The scenario's tesseras, scaled to `nodes` when it overrides the count. */
+function tesserasFor(base: Scenario, nodes: number | undefined): number {
+  if (nodes === undefined || nodes === base.nodes) return base.tesseras;
+  return Math.max(1, Math.round(base.tesseras * nodes / base.nodes));
 }
 
 function validate(s: Scenario): void {

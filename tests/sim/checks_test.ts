@@ -167,12 +167,12 @@ Deno.test("the placement audit: one /24 that can take a tessera, while others ha
     await registry.addHolder(U, { index: i, peerId: "acd"[i % 3] });
   }
   assert.deepEqual(
-    await placementAudit(registry, { ipOf, subnets: 3, peerLosses: 2 }),
+    await placementAudit(registry, { ipOf, roomFor: () => 3, peerLosses: 2 }),
     { subnetUnsafe: [T], peerUnsafe: [T, U] },
   );
   // With too few subnets in the network, crowding one is no fault.
   assert.deepEqual(
-    await placementAudit(registry, { ipOf, subnets: 2, peerLosses: 1 }),
+    await placementAudit(registry, { ipOf, roomFor: () => 2, peerLosses: 1 }),
     { subnetUnsafe: [], peerUnsafe: [] },
   );
   // A tessera short of shards is mid-repair, not judged; the record's own
@@ -184,7 +184,7 @@ Deno.test("the placement audit: one /24 that can take a tessera, while others ha
   }
   await registry.addHolder(U, { index: 0, peerId: "e", ip: "10.1.1.9" });
   assert.deepEqual(
-    await placementAudit(registry, { ipOf, subnets: 3, peerLosses: 2 }),
+    await placementAudit(registry, { ipOf, roomFor: () => 3, peerLosses: 2 }),
     { subnetUnsafe: [T], peerUnsafe: [T, U] },
   );
 });
