@@ -117,7 +117,7 @@ export function progressOf(
 
 /** Tesseras a run's placement audits found at fault, ever. */
 export class PlacementFindings {
-  /** One subnet outage could take them while the network had subnets to spare. */
+  /** One subnet outage could take them while the peers offered had subnets to spare. */
   readonly subnetUnsafe = new Set<TesseraId>();
   /** Their holders survived fewer peer losses than promised. */
   readonly peerUnsafe = new Set<TesseraId>();

@@ -141,7 +141,7 @@ function outcomeLines(result: SimulationResult): string[] {
     `| durability this run shows (95% confidence) | ${durabilityText(m)} |`,
     `| durability the model predicts (independent failures, measured departure rate) | ${m.durabilityModelNines} nines/year |`,
     `| time to heal after a loss of shards | ${healText(m.healAfterLoss)} |`,
-    `| tesseras one subnet outage could take (while subnets had room) / surviving fewer peer losses than promised | ${m.subnetViolations} / ${m.peerLossViolations} |`,
+    `| tesseras one subnet outage could take (while the peers offered had subnets to spare) / surviving fewer peer losses than promised | ${m.subnetViolations} / ${m.peerLossViolations} |`,
     `| largest fair-peer deficit / tolerance | ${m.maxDeficitBytes} / ${m.deficitToleranceBytes} B |`,
     `| largest free-rider deficit | ${m.maxFreeRiderDeficitBytes} B |`,
     `| redundancy, free riders / fair owners, at the end | ${

@@ -99,7 +99,9 @@ export interface SimSummary {
   /**
    * Tesseras whose recorded holders, fully placed, ever sat so that one
    * subnet outage could take them (a /24 held more of them than they can
-   * lose) although the network had subnets enough to spread them.
+   * lose) although the peers placement was offered for them (the DHT's
+   * answers, less those that refused every shard) spanned subnets enough
+   * to spread them.
    */
   readonly subnetViolations: number;
   /**
@@ -327,7 +329,7 @@ export function evaluateChecks(
       name: "subnet-safety",
       ok: summary.subnetViolations === 0,
       detail:
-        `${summary.subnetViolations} tesseras one subnet outage could take while the network had subnets to spare (must be 0)`,
+        `${summary.subnetViolations} tesseras one subnet outage could take while the peers placement was offered had subnets to spare (must be 0)`,
     },
     {
       name: "deficit-tolerance",
