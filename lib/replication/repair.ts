@@ -32,6 +32,7 @@ import {
 import { type ShardLoader, shardLoader } from "./own_shards.ts";
 import { type PushResult, pushShards } from "./push.ts";
 import { scrubHeld } from "./scrub.ts";
+import { subnetOf } from "./subnet.ts";
 import type {
   CheckOptions,
   HealthReport,
@@ -487,6 +488,11 @@ export async function repairSweep(
     ...failed,
     ...await repairAll(ctx, todo, { signal, onProgress }),
   ];
+  const spread = await spreadAll(
+    ctx,
+    checked.filter((c) => c.report.health.kind === "healthy"),
+    { signal },
+  );
   // Re-hashing every held shard is the scrub's job, on its own schedule
   // (`scrubIntervalMs`): a sweep does it only when asked.
   const heldCorrupt = options.verifyHeld
@@ -501,7 +507,7 @@ export async function repairSweep(
   return {
     startedAt,
     finishedAt: ctx.clock.now(),
-    tesseras: results,
+    tesseras: [...results, ...spread],
     heldCorrupt,
     healthy: checked.length - todo.length,
     repaired,
@@ -515,6 +521,126 @@ function urgency(a: HealthReport, b: HealthReport): number {
   return a.tolerance - b.tolerance ||
     b.lostIndices.length - a.lostIndices.length ||
     (a.tesseraId < b.tesseraId ? -1 : 1);
+}
+
+/**
+ * Healthy tesseras that one subnet outage could take, spread where the
+ * network has gained subnets since they were placed (issue 16): copies of
+ * the shards that only a crowded /24 holds go to peers of other /24s, so
+ * that losing any one /24 leaves `dataShards` distinct shards. The old
+ * copies stay where they are (no message asks a holder to drop a shard,
+ * and the ledger credit for them stays true). Only an owner with its own
+ * copy spreads; a tessera that cannot be spread costs one lookup.
+ */
+async function spreadAll(
+  ctx: ServiceContext,
+  healthy: readonly Inspection[],
+  options: IoOptions,
+): Promise<RepairReport[]> {
+  const out: RepairReport[] = [];
+  for (const c of healthy) {
+    const { safety } = c.report;
+    if (!c.own || safety.subnetLosses !== 0) continue;
+    options.signal?.throwIfAborted();
+    try {
+      const report = await spreadOne(ctx, c, options);
+      if (report) out.push(report);
+    } catch (e) {
+      if (!isTesserasError(e)) throw e;
+      ctx.log.warn("cannot spread {tessera}: {error}", {
+        tessera: c.report.tesseraId,
+        error: e.message,
+      });
+    }
+  }
+  return out;
+}
+
+/** Spread one tessera over new subnets; `null` when there are none. */
+async function spreadOne(
+  ctx: ServiceContext,
+  inspection: Inspection,
+  options: IoOptions,
+): Promise<RepairReport | null> {
+  const { report, records, live } = inspection;
+  const placed = withIps(live, records);
+  const crowded = crowdedSubnets(report.plan, placed);
+  const holders = new Set(live.map((l) => l.peerId));
+  const found = await ctx.dht.findClosestPeers(
+    report.tesseraId,
+    ctx.candidateCount ?? 2 * report.plan.shardCount + 8 + holders.size,
+    options,
+  );
+  const blocked = new Set(holders);
+  for (const p of found) if (crowded.has(subnetOf(p))) blocked.add(p.id);
+  const room = new Set(
+    found.filter((p) => !blocked.has(p.id) && p.id !== ctx.selfId)
+      .map((p) => subnetOf(p)),
+  );
+  // As many /24s as placement needs to be safe from an outage (see the
+  // distributor): shards / parity of them, two for whole copies.
+  const whole = isWholeCopy(report.plan);
+  const needed = whole
+    ? 2
+    : Math.ceil(report.plan.shardCount / Math.max(1, report.plan.parityShards));
+  const subnets = new Set([
+    ...placed.map((h) => subnetOf({ id: h.peerId, ip: h.ip })),
+    ...room,
+  ]);
+  if (room.size === 0 || subnets.size < needed) return null;
+  const want: Wanted = whole
+    ? { copies: 1, missing: [] }
+    : { copies: 0, missing: [...new Set([...crowded.values()].flat())] };
+  const bytes = await shardsToPlace(ctx, inspection, want, options);
+  let result: PushResult;
+  try {
+    result = await pushShards(ctx, {
+      tesseraId: report.tesseraId,
+      plan: report.plan,
+      load: bytes.loader.load,
+      ...(whole ? { copies: 1 } : { indices: want.missing }),
+      existing: [...holders].map((id) => ({ id, addresses: [] })),
+      exclude: blocked,
+      overflow: [],
+    }, options);
+  } finally {
+    await bytes.loader.release();
+  }
+  const done = new RepairOutcome(ctx, inspection, {
+    removed: [],
+    deletedLocal: [],
+  });
+  return await done.finish({ result, ...bytes });
+}
+
+/**
+ * The /24s whose outage would take the tessera, each with the shards to
+ * copy elsewhere: of those only it holds, as many as keep `dataShards`
+ * distinct shards outside it (a whole copy: the one shard).
+ */
+function crowdedSubnets(
+  plan: HealthReport["plan"],
+  holders: readonly { index: number; peerId: PeerId; ip?: string }[],
+): Map<string, number[]> {
+  const bySubnet = new Map<string, Set<number>>();
+  for (const h of holders) {
+    const key = subnetOf({ id: h.peerId, ip: h.ip });
+    let set = bySubnet.get(key);
+    if (!set) bySubnet.set(key, set = new Set());
+    set.add(h.index);
+  }
+  const out = new Map<string, number[]>();
+  for (const [key, mine] of bySubnet) {
+    const outside = new Set<number>();
+    for (const [other, set] of bySubnet) {
+      if (other !== key) { for (const i of set) outside.add(i); }
+    }
+    const short = plan.dataShards - outside.size;
+    if (short <= 0) continue;
+    const only = [...mine].filter((i) => !outside.has(i)).sort((a, b) => a - b);
+    out.set(key, only.slice(0, short));
+  }
+  return out;
 }
 
 /** Inspect each tessera; those that cannot be checked are reported failed. */
