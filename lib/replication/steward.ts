@@ -22,6 +22,7 @@ import {
   type Manifest,
   type PeerId,
   type TesseraId,
+  tesserasHeld,
 } from "../core/mod.ts";
 import { challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
@@ -71,6 +72,8 @@ export class Stewards {
   readonly #registry: HolderRegistry | undefined;
   readonly #ownerOf = new Map<TesseraId, PeerId>();
   readonly #refuted = new Map<TesseraId, Set<PeerId>>();
+  /** BLAKE3 of peer ids, for the steward order (peers come and go slowly). */
+  readonly #hashes = new Map<PeerId, Uint8Array>();
 
   /**
    * @param since when the node started (owner silence counts from it)
@@ -166,10 +169,11 @@ export class Stewards {
     registry: HolderRegistry,
     options: IoOptions,
   ): Promise<Orphan[]> {
-    const held = new Set(
-      (await ctx.fragments.list(undefined, options)).map((f) => f.tesseraId),
-    );
+    const held = new Set(await tesserasHeld(ctx.fragments, options));
     this.watch.retain(held);
+    for (const memo of [this.#ownerOf, this.#refuted]) {
+      for (const id of memo.keys()) if (!held.has(id)) memo.delete(id);
+    }
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
     const now = ctx.clock.now();
     const up = new Map<PeerId, Promise<boolean>>();
@@ -228,7 +232,10 @@ export class Stewards {
     const refuted = this.#refuted.get(orphan.id) ?? new Set();
     const announced = (await ctx.dht.findHolders!(orphan.id, options))
       .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
-    const order = stewardOrder(orphan.id, [ctx.selfId, ...announced]);
+    if (this.#hashes.size > 4096) this.#hashes.clear();
+    const order = stewardOrder(orphan.id, [ctx.selfId, ...announced], {
+      hashes: this.#hashes,
+    });
     const rank = order.indexOf(ctx.selfId);
     const quietSince = Math.max(
       this.watch.ownerSeenAt(orphan.id),

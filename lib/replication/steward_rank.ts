@@ -15,6 +15,7 @@ const encoder = new TextEncoder();
 /**
  * `peers` (duplicates dropped) closest to `id` first: XOR of the id's
  * bytes and BLAKE3 of the peer id's UTF-8, compared as big-endian numbers.
+ * `options.hashes` keeps the peers' hashes between calls.
  *
  * @example
  * ```ts
@@ -26,10 +27,16 @@ const encoder = new TextEncoder();
 export function stewardOrder(
   id: TesseraId,
   peers: Iterable<PeerId>,
+  options: { readonly hashes?: Map<PeerId, Uint8Array> } = {},
 ): PeerId[] {
   const key = fromHex(id);
+  const hashes = options.hashes;
   const keyed = [...new Set(peers)].map((peer) => {
-    const h = blake3(encoder.encode(peer));
+    let h = hashes?.get(peer);
+    if (!h) {
+      h = blake3(encoder.encode(peer));
+      hashes?.set(peer, h);
+    }
     const d = new Uint8Array(key.length);
     for (let i = 0; i < key.length; i++) d[i] = key[i] ^ h[i];
     return { peer, d };

@@ -289,3 +289,12 @@ export async function withTempDir(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** `n` bytes from the system's CSPRNG (64 KiB per call, its limit). */
+export function randomBytes(n: number): Uint8Array {
+  const data = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) {
+    crypto.getRandomValues(data.subarray(at, Math.min(n, at + 65536)));
+  }
+  return data;
+}

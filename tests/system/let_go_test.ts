@@ -15,6 +15,7 @@ import {
   apiGet,
   type DaemonProcess,
   LoopbackNet,
+  randomBytes,
   runTesseras,
   waitFor,
 } from "./daemon_process.ts";
@@ -155,12 +156,4 @@ async function refusedWhenTooFewAlive(
 async function hasBlob(d: DaemonProcess, id: string): Promise<boolean> {
   return await Deno.stat(join(dataLayout(d.dataDir).blobs, `${id}.blob`))
     .then(() => true, () => false);
-}
-
-function randomBytes(n: number): Uint8Array {
-  const data = new Uint8Array(n);
-  for (let at = 0; at < n; at += 65536) {
-    crypto.getRandomValues(data.subarray(at, Math.min(n, at + 65536)));
-  }
-  return data;
 }

@@ -16,6 +16,7 @@ import {
   apiGet,
   type DaemonProcess,
   LoopbackNet,
+  randomBytes,
   runTesseras,
   waitFor,
 } from "./daemon_process.ts";
@@ -159,12 +160,4 @@ async function busiestHolder(
   }
   assert.ok(best, "a holder with shards");
   return best;
-}
-
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let at = 0; at < n; at += 65536) {
-    crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
-  }
-  return out;
 }
