@@ -265,3 +265,68 @@ Deno.test("an owner that answers a ping is in charge though it audits nobody: no
     }
   }
 });
+
+Deno.test("a steward's push is on the owner's account: charged to the owner, refused once the owner's deficit passes the tolerance", async () => {
+  const { net, report, holders } = await orphanable(28);
+  const id = report.tesseraId;
+  const steward = net.node(holders[0]);
+  const [f] = await steward.fragments.list(id);
+  const data = (await steward.fragments.read(id, f.index))!;
+  const envelope = {
+    ...shardEnvelope(report, { index: f.index, data }),
+    manifest: (await steward.manifests.get(id))!,
+  };
+  const strangers = [...net.nodes.values()].filter((n) =>
+    n.id !== "owner" && !holders.includes(n.id)
+  );
+  // A fair owner's orphan: taken, and the owner is charged, not the steward.
+  const fair = strangers[0];
+  const ack = await steward.dht.replicate(fair.id, envelope);
+  assert.equal(ack.accepted, true, ack.reason);
+  assert.equal(
+    (await fair.ledger.get("owner"))?.bytesStoredForThem,
+    data.length,
+  );
+  assert.equal((await fair.ledger.get(steward.id))?.bytesStoredForThem ?? 0, 0);
+  // A free rider's orphan: refused where the owner is in debt already.
+  const creditor = strangers[1];
+  await creditor.ledger.recordStoredForThem(
+    "owner",
+    creditor.service.config.deficitToleranceBytes,
+  );
+  const refused = await steward.dht.replicate(creditor.id, envelope);
+  assert.equal(refused.accepted, false);
+  assert.equal(refused.errorCode, "DEFICIT_EXCEEDED");
+});
+
+Deno.test("a steward looks after a free rider's orphans after everyone else's", async () => {
+  const net = new MiniNetwork(CONFIG, { stewards: true });
+  const owner = net.add("owner", "10.99.0.1");
+  const rider = net.add("rider", "10.98.0.1");
+  net.addMany(30);
+  const ofOwner = await owner.service.putTessera(testBytes(5000, 31));
+  const ofRider = await rider.service.putTessera(testBytes(5000, 32));
+  for (const node of net.nodes.values()) await node.service.repairSweep();
+  const both = ofOwner.placed.map((p) => p.peerId).filter((p) =>
+    ofRider.placed.some((q) => q.peerId === p)
+  );
+  const h = net.node(both[0]);
+  // The free rider is the owner of the smaller id, so that the order
+  // asked for is not the ids' own. We store much for it, it stores
+  // nothing for us.
+  const [a, b] = [ofOwner, ofRider].sort((x, y) =>
+    x.tesseraId < y.tesseraId ? -1 : 1
+  );
+  const riderId = a === ofOwner ? "owner" : "rider";
+  await h.ledger.recordStoredForThem(riderId, 1_000_000);
+  // Everyone else is down: h's turn has come for both (and it cannot
+  // rebuild either alone: the order is what this test reads).
+  for (const n of net.nodes.values()) if (n !== h) n.online = false;
+  await net.clock.advance(DAY + 8 * HOUR);
+  const r = (await h.service.repairSweep()).stewards!;
+  assert.equal(r.orphans, 2);
+  assert.deepEqual(r.repairs.map((x) => x.tesseraId), [
+    b.tesseraId,
+    a.tesseraId,
+  ]);
+});
