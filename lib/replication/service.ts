@@ -266,7 +266,11 @@ export class ReplicationService implements InboundHandlers {
   ): Promise<ReplicateAck> {
     return this.#ready(() =>
       receiveFragment(this.#ctx, { envelope, sender }, options)
-    );
+    ).catch(async (err) => {
+      // Not even started (the standing failed to load): the file is ours.
+      if (envelope?.spooled) await this.discardSpool(envelope.spooled.path);
+      throw err;
+    });
   }
 
   /** {@linkcode InboundHandlers.onReplicate}: same as `receiveFragment`. */
