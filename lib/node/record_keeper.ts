@@ -275,7 +275,14 @@ export async function keepLoop(
   }
 }
 
-/** Resolves after `ms` with true, or early with false once `signal` aborts. */
+/**
+ * Resolves after `ms` with true, or early with false once `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * await pause(10, new AbortController().signal); // true
+ * ```
+ */
 export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
