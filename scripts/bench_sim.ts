@@ -27,7 +27,7 @@ import process from "node:process";
 import { Kademlia } from "../sim/kademlia.ts";
 import { SimRng } from "../sim/rng.ts";
 import { runSimulation, type SimulationOptions } from "../sim/run.ts";
-import { measureAttestFloor } from "./attest_floor.ts";
+import { measureAttestFloor, measureChunkFloor } from "./attest_floor.ts";
 
 const args = Deno.args;
 const flag = (name: string): string | undefined => {
@@ -151,8 +151,16 @@ async function benchRun(
         (100 * floorSeconds / targetSeconds).toFixed(0)
       }% of the ${targetSeconds} s target)`,
   );
+  // The cost of one attestation before (the keyed whole-shard proof) and
+  // after (the chunk proof every audit now uses), on the same shards.
+  const chunk = await measureChunkFloor(run.shardSizes);
+  console.log(
+    `${label}: one attestation's own work: before (keyed proof) ${floor.microseconds} µs, ` +
+      `after (chunk proof: sample, prove from the outboard, sign, check, judge) ${chunk.microseconds} µs`,
+  );
   results[label] = {
     ...m,
+    chunkFloorMicros: chunk.microseconds,
     nodeDaysPerSecond: rate,
     peakRssMiB: peak,
     targetSeconds,
