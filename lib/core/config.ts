@@ -55,7 +55,7 @@ export interface ReplicationConfig {
   readonly scrubIntervalMs: number;
   /**
    * The longest mean gap between a sweep's audits of a holder with a long
-   * proven record, in repair intervals (4; 1: every holder at every sweep,
+   * proven record, in repair intervals (3; 1: every holder at every sweep,
    * the schedule before issue 13). See lib/replication/audit_schedule.ts.
    */
   readonly auditMaxGapIntervals: number;
@@ -76,7 +76,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   stewardAfterMs: 72 * HOUR,
   stewardGraceMs: 48 * HOUR,
   scrubIntervalMs: 7 * 24 * HOUR,
-  auditMaxGapIntervals: 4,
+  auditMaxGapIntervals: 3,
 };
 
 /** The default jitter is this fraction of the interval (2 h of 24 h). */

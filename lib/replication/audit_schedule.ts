@@ -10,12 +10,16 @@
  *   kept proving them: `lastAttestedAt − storedAt` (a failed check drops
  *   the record, so the record starts over with a new placement). The
  *   mean gap between its audits is half its record, at least one repair
- *   interval, at most `auditMaxGapIntervals` of them (4 by default);
+ *   interval, at most `auditMaxGapIntervals` of them (3 by default);
  * - between audits the holder cannot tell when the next comes: each sweep
  *   challenges it with probability `interval / gap` (memoryless, from the
  *   service's randomness), and always once `2 × gap` has passed since its
  *   last proof. So a lost or lying holder is found after `gap` on
- *   average, `2 × gap` at worst: with the defaults, 8 sweeps.
+ *   average, `2 × gap` at worst: with the defaults, 6 sweeps, so a loss
+ *   still heals within a week;
+ * - a tessera not healthy at its last check is suspect: every holder is
+ *   challenged; and when a due holder fails, the rest are challenged in
+ *   the same sweep, so losses between audits are found together.
  *
  * A holder the owner leaves unchallenged past `stewardAfterMs` does not
  * take the tessera for orphaned: it pings the owner first, and a live
@@ -28,11 +32,19 @@
  *
  * @module
  */
-import type { HolderRecord, PeerId } from "../core/mod.ts";
+import {
+  DEFAULT_REPLICATION_CONFIG,
+  type HolderRecord,
+  type PeerId,
+} from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
 
-/** The longest mean gap between a holder's audits, in repair intervals. */
-export const AUDIT_MAX_GAP_INTERVALS = 4;
+/**
+ * The default longest mean gap between a holder's audits, in repair
+ * intervals (the setting is `auditMaxGapIntervals`).
+ */
+export const AUDIT_MAX_GAP_INTERVALS: number =
+  DEFAULT_REPLICATION_CONFIG.auditMaxGapIntervals;
 
 /**
  * Internal: whether a sweep challenges the holder `peer` of `records`

@@ -26,7 +26,7 @@ import {
 import { type AttestationCheck, challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { placementSafety } from "./distributor.ts";
-import { OwnShards } from "./own_shards.ts";
+import { OwnShards, type ProofRequest } from "./own_shards.ts";
 import { auditDue } from "./audit_schedule.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
 
@@ -75,19 +75,13 @@ export async function inspect(
   const own = await OwnShards.open(ctx, id, { signal });
   const byPeer = new HoldersByPeer(records);
   const now = ctx.clock.now();
-  const due = byPeer.peers.map((peer, n) =>
-    !options.scheduled ||
-    auditDue(ctx, { peer, records: byPeer.records[n] }, now)
-  );
-  // Every due holder is challenged first; keyed proofs (a transport
-  // without chunk proofs) are then computed in one pass over our blob.
-  const expected = byPeer.expectations(tracked).filter((_, n) => due[n]);
-  const answers = await challengeAll(ctx, expected, {
-    signal,
-    prover: own ? (requests, o) => own.prove(requests, o) : null,
-  });
-  let next = 0;
-  const checks = due.map((d) => d ? answers[next++] : null);
+  const { checks, answers } = await challengeDue(ctx, {
+    tracked,
+    byPeer,
+    own,
+    now,
+    scheduled: options.scheduled === true,
+  }, { signal });
   const holders = await judgeHolders(ctx, { id, byPeer, checks, now }, {
     signal,
   });
@@ -123,6 +117,59 @@ export async function inspect(
     tolerance: report.tolerance,
   });
   return { report, tracked, records, own, live, deficit: verdict.deficit };
+}
+
+/**
+ * Challenge the holders a check is to challenge: all of them, or in a
+ * scheduled sweep those the audit schedule makes due. A tessera that was
+ * not healthy at its last check is suspect: all its holders are due. And
+ * when a due holder fails, the others are challenged at once too, so two
+ * holders lost between audits are found in the same sweep, not one after
+ * the other. Per peer, its check, or `null` for a holder left `trusted`.
+ */
+async function challengeDue(
+  ctx: ServiceContext,
+  of: {
+    tracked: TrackedTessera;
+    byPeer: HoldersByPeer;
+    own: OwnShards | null;
+    now: number;
+    scheduled: boolean;
+  },
+  options: IoOptions,
+): Promise<{
+  checks: (AttestationCheck | null)[];
+  answers: AttestationCheck[];
+}> {
+  const { tracked, byPeer, own, now } = of;
+  const suspect = !of.scheduled ||
+    (tracked.lastHealth !== null && tracked.lastHealth !== "healthy");
+  const due = byPeer.peers.map((peer, n) =>
+    suspect || auditDue(ctx, { peer, records: byPeer.records[n] }, now)
+  );
+  const all = byPeer.expectations(tracked);
+  const checks: (AttestationCheck | null)[] = due.map(() => null);
+  const answers: AttestationCheck[] = [];
+  // Keyed proofs (a transport without chunk proofs) are computed after
+  // the answers are in, in one pass over our blob.
+  const prover = own
+    ? (requests: readonly ProofRequest[], o?: IoOptions) =>
+      own.prove(requests, o)
+    : null;
+  const ask = async (which: readonly number[]) => {
+    const got = await challengeAll(ctx, which.map((n) => all[n]), {
+      signal: options.signal,
+      prover,
+    });
+    which.forEach((n, i) => checks[n] = got[i]);
+    answers.push(...got);
+    return got;
+  };
+  const first = await ask(due.flatMap((d, n) => d ? [n] : []));
+  if (first.some((c) => c.failed.length > 0)) {
+    await ask(due.flatMap((d, n) => d ? [] : [n]));
+  }
+  return { checks, answers };
 }
 
 /** Internal: placements with the IPs their holders were placed at. */

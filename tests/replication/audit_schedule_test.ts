@@ -3,7 +3,7 @@
  * real service over the simulator's network: new holders are challenged
  * at every sweep, holders with a long proven record about once per
  * `auditMaxGapIntervals` sweeps; a holder that drops its shards after
- * earning that record is still caught within 2 × 4 = 8 sweeps; one-off
+ * earning that record is still caught within twice that; one-off
  * checks (`inspectTessera`) challenge everyone; `auditMaxGapIntervals: 1`
  * is the old schedule.
  */
@@ -41,7 +41,7 @@ async function sweep(
   };
 }
 
-Deno.test("audit schedule: new holders every sweep, a long proven record about once per 4 sweeps", async () => {
+Deno.test("audit schedule: new holders every sweep, a long proven record about once per auditMaxGapIntervals sweeps", async () => {
   const { net, owner, id, holders } = await placed();
   const perSweep: number[] = [];
   for (let day = 0; day < 60; day++) {
@@ -64,7 +64,7 @@ Deno.test("audit schedule: new holders every sweep, a long proven record about o
   assert.equal(report.holders.filter((h) => h.status === "trusted").length, 0);
 });
 
-Deno.test("audit schedule: a holder that drops its shards after a long proven record is caught within 8 sweeps", async () => {
+Deno.test("audit schedule: a holder that drops its shards after a long proven record is caught within 2 × auditMaxGapIntervals sweeps", async () => {
   const worst: number[] = [];
   for (let trial = 0; trial < 4; trial++) {
     const { net, owner, id, holders } = await placed();

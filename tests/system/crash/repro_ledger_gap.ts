@@ -117,7 +117,7 @@ async function sweepDeletesWithoutRelease(dir: string): Promise<boolean> {
   const bytes = await Deno.readFile(path);
   bytes[0] ^= 0xff;
   await Deno.writeFile(path, bytes);
-  const sweep = await n.service.repairSweep();
+  const sweep = await n.service.repairSweep({ verifyHeld: true });
   const held = await n.fragments.totalBytes();
   const credited = await n.credited();
   n.db.close();
