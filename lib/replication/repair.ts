@@ -544,7 +544,8 @@ async function spreadAll(
     options.signal?.throwIfAborted();
     try {
       const report = await spreadOne(ctx, c, options);
-      if (report) out.push(report);
+      // Peers that all refused leave nothing to say: tried again next sweep.
+      if (report && report.placed.length > 0) out.push(report);
     } catch (e) {
       if (!isTesserasError(e)) throw e;
       ctx.log.warn("cannot spread {tessera}: {error}", {

@@ -63,3 +63,20 @@ Deno.test("repair sweep spreads a one-/24 tessera over /24s that appear later, o
   const again = await owner.service.repairSweep();
   assert.deepEqual(again.tesseras, []);
 });
+
+Deno.test("repair sweep: new /24s whose peers refuse every shard leave the tessera as it was, and no report", async () => {
+  const net = new MiniNetwork();
+  const owner = net.add("owner", "192.168.7.1");
+  for (let i = 0; i < 5; i++) net.add(`h${i}`, `192.168.7.${10 + i}`);
+  const put = await owner.service.putTessera(testBytes(6_000, 10));
+  for (let s = 0; s < 3; s++) {
+    net.add(`full${s}`, `10.6.${s}.1`, { freeSpace: () => 0 });
+  }
+  const before = net.traffic.replicate;
+  const sweep = await owner.service.repairSweep();
+  assert.deepEqual(sweep.tesseras, []);
+  assert.ok(net.traffic.replicate > before, "the new peers were asked");
+  const health = await owner.service.inspectTessera(put.tesseraId);
+  assert.equal(health.health.kind, "healthy");
+  assert.equal(health.safety.subnetLosses, 0);
+});
