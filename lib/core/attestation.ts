@@ -9,6 +9,7 @@
  * @module
  */
 import { smallBytes } from "./bytes.ts";
+import type { SignedManifest } from "./signed_manifest.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
 /** A request for proof of possession. */
@@ -45,6 +46,13 @@ export interface Attestation {
   readonly timestamp: number;
   /** Signature by the holder's key over {@linkcode attestationSigningBytes}. */
   readonly signature: Uint8Array;
+  /**
+   * The owner's signed manifest the holder keeps for the tessera, so that
+   * a stranger learns its plan and checksums (issue 16). Outside the
+   * holder's signature: the owner's signature covers it, and whoever reads
+   * it validates it against the tessera id.
+   */
+  readonly manifest?: SignedManifest;
 }
 
 /** Domain tag of the signed bytes; bumped whenever their layout changes. */

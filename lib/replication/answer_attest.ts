@@ -58,7 +58,19 @@ export async function answerAttestation(
   const signature = await ctx.identity.sign(
     attestationSigningBytes({ tesseraId, holder, nonce, entries, timestamp }),
   );
-  return { tesseraId, holder, nonce, entries, timestamp, signature };
+  // The plan a stranger needs, where we keep one (only beside shards).
+  const manifest = entries.length > 0
+    ? await ctx.manifests?.get(tesseraId, options) ?? null
+    : null;
+  return {
+    tesseraId,
+    holder,
+    nonce,
+    entries,
+    timestamp,
+    signature,
+    ...(manifest ? { manifest } : {}),
+  };
 }
 
 /** Whether `asked` names `index` (a loop: cheaper than a builtin call here). */

@@ -6,7 +6,16 @@
  *
  * @module
  */
-import type { Checksum, IoOptions, PeerId, TesseraId } from "../core/mod.ts";
+import {
+  type Attestation,
+  type Checksum,
+  type IoOptions,
+  type Manifest,
+  type PeerId,
+  type TesseraId,
+  validateManifest,
+} from "../core/mod.ts";
+import { bytesEqual } from "../codec/mod.ts";
 import { challenge } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
 import { mapPool } from "../core/mod.ts";
@@ -21,7 +30,12 @@ export interface Located {
   readonly maxIndex: number;
   /** Peers asked. */
   readonly asked: number;
+  /** The owner's manifest a holder sent, validated (absent: none did). */
+  readonly manifest?: Manifest;
 }
+
+/** Distinct manifests tried at most: forged ones cost a verify each. */
+const MAX_MANIFESTS_TRIED = 4;
 
 /** Closest peers asked by default: enough for a Large tessera's 72 shards plus churn. */
 const DEFAULT_ASK = 100;
@@ -68,5 +82,72 @@ export async function locateShards(
     checksums.set(index, checksum);
     maxIndex = Math.max(maxIndex, index);
   }
-  return { sources, checksums, maxIndex, asked: peers.length };
+  const answers = checks.flatMap((c) =>
+    c.authentic && c.attestation ? [c.attestation] : []
+  );
+  const manifest = await bestManifest(ctx, { id, checksums }, answers);
+  return {
+    sources,
+    checksums,
+    maxIndex,
+    asked: peers.length,
+    ...(manifest ? { manifest } : {}),
+  };
+}
+
+/**
+ * The manifest holders sent, signed by the owner it names, for `id`, that
+ * agrees with the most holders' checksums: a stranger's plan (issue 16).
+ * Anyone can sign a manifest naming themselves as owner of a content id,
+ * so one holder's forgery loses to the checksums the others vouch for; a
+ * manifest agreeing with none is not used.
+ */
+async function bestManifest(
+  ctx: ServiceContext,
+  found: { id: TesseraId; checksums: ReadonlyMap<number, Checksum> },
+  answers: readonly Attestation[],
+): Promise<Manifest | undefined> {
+  const tried: Uint8Array[] = [];
+  let best: Manifest | undefined, bestAgree = 0;
+  for (const a of answers) {
+    const signed = a.manifest;
+    if (!signed || tried.some((t) => bytesEqual(t, signed.bytes))) continue;
+    if (tried.push(signed.bytes) > MAX_MANIFESTS_TRIED) break;
+    const m = await validManifest(ctx, found.id, a);
+    const agree = m ? agreement(m, found.checksums) : 0;
+    if (m && agree > bestAgree) [best, bestAgree] = [m, agree];
+  }
+  return best;
+}
+
+/** The manifest `a` carries if it is validly signed for `id`, else none. */
+async function validManifest(
+  ctx: ServiceContext,
+  id: TesseraId,
+  a: Attestation,
+): Promise<Manifest | undefined> {
+  try {
+    return await validateManifest(a.manifest!, {
+      identity: ctx.identity,
+      tesseraId: id,
+      ...(ctx.manifestDecoder ? { decoder: ctx.manifestDecoder } : {}),
+    });
+  } catch (e) {
+    ctx.log.warn("{peer} sent a manifest of {tessera} that fails: {error}", {
+      peer: a.holder,
+      tessera: id,
+      error: (e as Error).message,
+    });
+    return undefined;
+  }
+}
+
+/** Indices whose majority checksum is the one `m` names. */
+function agreement(
+  m: Manifest,
+  checksums: ReadonlyMap<number, Checksum>,
+): number {
+  let n = 0;
+  for (const [i, c] of checksums) if (m.checksums[i] === c) n++;
+  return n;
 }

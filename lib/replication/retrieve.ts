@@ -24,6 +24,7 @@ import {
   type FragmentPlan,
   type IoOptions,
   isTesserasError,
+  type Manifest,
   type PeerId,
   type ShardStaging,
   type TesseraId,
@@ -34,7 +35,8 @@ import { blake3Hex, planTessera } from "../codec/mod.ts";
 import { blobReader, withStaging } from "./blob_bytes.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
-import { locateShards } from "./discover.ts";
+import { type Located, locateShards } from "./discover.ts";
+import { decodeKept } from "./manifest_check.ts";
 import { range } from "./own_shards.ts";
 import {
   hashStriped,
@@ -282,6 +284,9 @@ class Retrieval {
       });
       return await this.#whole(got.shardSize ?? 0);
     }
+    const manifest = found.manifest ?? await this.#keptManifest();
+    if (manifest) return await this.#fromManifest(manifest, found);
+    // Holders that keep no manifest (older nodes): guess the shape.
     const maxIndex = Math.max(found.maxIndex, ...this.#held);
     let lastError: unknown = new TesserasError(
       "NOT_FOUND",
@@ -314,6 +319,29 @@ class Retrieval {
       }
     }
     throw lastError;
+  }
+
+  /** Our own kept manifest of the tessera (we hold a shard of it). */
+  async #keptManifest(): Promise<Manifest | undefined> {
+    const signed = await this.#ctx.manifests?.get(this.#id, {
+      signal: this.#signal,
+    });
+    return signed ? decodeKept(this.#ctx, signed) : undefined;
+  }
+
+  /**
+   * A signed manifest names the plan and every checksum: no shape to
+   * guess, and only holders whose shards match it are asked.
+   */
+  async #fromManifest(m: Manifest, found: Located): Promise<number> {
+    const checksums = new Map(m.checksums.map((c, i) => [i, c]));
+    const sources = new Map<number, PeerId[]>();
+    for (const [index, peers] of found.sources) {
+      if (found.checksums.get(index) === checksums.get(index)) {
+        sources.set(index, peers);
+      }
+    }
+    return await this.#fromPlan(m.plan, { sources, checksums });
   }
 
   /** The one staged whole-file shard, streamed out and checked. */

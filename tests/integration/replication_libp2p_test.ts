@@ -10,6 +10,7 @@ import {
   type FragmentEnvelope,
   type ReplicationConfig,
   systemClock,
+  validateManifest,
 } from "../../lib/core/mod.ts";
 import { encodeTessera, judgeProofs } from "../../lib/codec/mod.ts";
 import {
@@ -28,6 +29,7 @@ import {
   FsFragmentStore,
   openDatabase,
   SqliteHolderRegistry,
+  SqliteManifestStore,
   SqliteReciprocityLedger,
 } from "../../lib/storage/mod.ts";
 
@@ -64,6 +66,7 @@ async function makeNode(
     ledger,
     blobs,
     holders: new SqliteHolderRegistry(db),
+    manifests: new SqliteManifestStore(db),
     identity: node.identity,
     clock: systemClock,
     rng: cryptoRng,
@@ -138,6 +141,20 @@ Deno.test("integration: medium and small tesseras placed on real nodes, retrieve
       await stranger.service.retrieveTessera(s.tesseraId),
       small,
     );
+    // A holder's answer carries the owner's signed manifest over the wire
+    // (attest fields 7 and 8): the plan a stranger reads.
+    const answer = await stranger.dht.requestAttestation(m.placed[0].peerId, {
+      tesseraId: m.tesseraId,
+      nonce: randomBytes(32),
+      indices: [],
+    });
+    assert.ok(answer.manifest, "the holder sent its kept manifest");
+    const manifest = await validateManifest(answer.manifest, {
+      identity: stranger.node.identity,
+      tesseraId: m.tesseraId,
+      owner: owner.node.peerId,
+    });
+    assert.deepEqual(manifest.plan, m.plan);
     assert.equal(
       (await owner.service.checkTesseraHealth(m.tesseraId)).kind,
       "healthy",

@@ -13,6 +13,9 @@ import {
   type AttestRequest,
   type ErrorCode,
   isTesseraId,
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_SIGNATURE_BYTES,
+  type SignedManifest,
   TesserasError,
 } from "../../core/mod.ts";
 import type { Libp2p } from "@libp2p/interface";
@@ -107,6 +110,33 @@ function attestationToWire(a: Attestation): WireAttestation {
     entries: a.entries.map((e) => ({ ...e })),
     timestamp: a.timestamp,
     signature: wireBytes(a.signature),
+    manifest: wireBytes(a.manifest?.bytes ?? new Uint8Array(0)),
+    manifestSignature: wireBytes(a.manifest?.signature ?? new Uint8Array(0)),
+  };
+}
+
+/**
+ * The manifest an answer carries (fields 7 and 8), or none when both are
+ * empty. Its signature is checked by whoever uses it (validateManifest);
+ * here only its size, so a holder cannot make us decode megabytes.
+ */
+function manifestFromWire(
+  w: { manifest: Uint8Array; manifestSignature: Uint8Array },
+  peer: string,
+): { manifest?: SignedManifest } {
+  const bytes = w.manifest, signature = w.manifestSignature;
+  if (bytes.length === 0 && signature.length === 0) return {};
+  if (
+    bytes.length === 0 || bytes.length > MAX_MANIFEST_BYTES ||
+    signature.length === 0 || signature.length > MAX_MANIFEST_SIGNATURE_BYTES
+  ) {
+    throw new TesserasError(
+      "ATTESTATION_FAILED",
+      `attestation from ${peer} rejected: its manifest of ${bytes.length} bytes signed in ${signature.length} is outside 1..${MAX_MANIFEST_BYTES} and 1..${MAX_MANIFEST_SIGNATURE_BYTES}`,
+    );
+  }
+  return {
+    manifest: { bytes: plainBytes(bytes), signature: plainBytes(signature) },
   };
 }
 
@@ -245,6 +275,7 @@ export async function sendAttest(
       entries: w.entries.map((e) => ({ ...e })),
       timestamp: w.timestamp,
       signature: plainBytes(w.signature),
+      ...manifestFromWire(w, peer),
     };
     await checkAttestation(attestation, { request, peer });
     return attestation;

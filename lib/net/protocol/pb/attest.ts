@@ -299,6 +299,8 @@ export interface WireAttestation {
   entries: WireAttestationEntry[]
   timestamp: number
   signature: Uint8Array<ArrayBuffer>
+  manifest: Uint8Array<ArrayBuffer>
+  manifestSignature: Uint8Array<ArrayBuffer>
 }
 
 export namespace WireAttestation {
@@ -343,6 +345,16 @@ export namespace WireAttestation {
           w.bytes(obj.signature)
         }
 
+        if ((obj.manifest != null && obj.manifest.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.manifest)
+        }
+
+        if ((obj.manifestSignature != null && obj.manifestSignature.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.manifestSignature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -353,7 +365,9 @@ export namespace WireAttestation {
           nonce: uint8ArrayAlloc(0),
           entries: [],
           timestamp: 0,
-          signature: uint8ArrayAlloc(0)
+          signature: uint8ArrayAlloc(0),
+          manifest: uint8ArrayAlloc(0),
+          manifestSignature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -390,6 +404,14 @@ export namespace WireAttestation {
             }
             case 6: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.manifest = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.manifestSignature = reader.bytes()
               break
             }
             default: {
@@ -464,6 +486,20 @@ export namespace WireAttestation {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.manifest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.manifestSignature`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -519,6 +555,16 @@ export namespace WireAttestation {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface WireAttestationManifestFieldEvent {
+    field: '$.manifest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WireAttestationManifestSignatureFieldEvent {
+    field: '$.manifestSignature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<WireAttestation>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WireAttestation.codec())
   }
@@ -527,7 +573,7 @@ export namespace WireAttestation {
     return decodeMessage(buf, WireAttestation.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestation>): Generator<WireAttestationTesseraIdFieldEvent | WireAttestationHolderFieldEvent | WireAttestationNonceFieldEvent | WireAttestationEntriesIndexFieldEvent | WireAttestationEntriesChecksumFieldEvent | WireAttestationEntriesProofFieldEvent | WireAttestationTimestampFieldEvent | WireAttestationSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestation>): Generator<WireAttestationTesseraIdFieldEvent | WireAttestationHolderFieldEvent | WireAttestationNonceFieldEvent | WireAttestationEntriesIndexFieldEvent | WireAttestationEntriesChecksumFieldEvent | WireAttestationEntriesProofFieldEvent | WireAttestationTimestampFieldEvent | WireAttestationSignatureFieldEvent | WireAttestationManifestFieldEvent | WireAttestationManifestSignatureFieldEvent> {
     return streamMessage(buf, WireAttestation.codec(), opts)
   }
 }
@@ -683,6 +729,16 @@ export namespace WireAttestResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface WireAttestResponseAttestationManifestFieldEvent {
+    field: '$.attestation.manifest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WireAttestResponseAttestationManifestSignatureFieldEvent {
+    field: '$.attestation.manifestSignature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface WireAttestResponseErrorCodeFieldEvent {
     field: '$.errorCode'
     value: string
@@ -701,7 +757,7 @@ export namespace WireAttestResponse {
     return decodeMessage(buf, WireAttestResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestResponse>): Generator<WireAttestResponseAttestationTesseraIdFieldEvent | WireAttestResponseAttestationHolderFieldEvent | WireAttestResponseAttestationNonceFieldEvent | WireAttestResponseAttestationEntriesIndexFieldEvent | WireAttestResponseAttestationEntriesChecksumFieldEvent | WireAttestResponseAttestationEntriesProofFieldEvent | WireAttestResponseAttestationTimestampFieldEvent | WireAttestResponseAttestationSignatureFieldEvent | WireAttestResponseErrorCodeFieldEvent | WireAttestResponseErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestResponse>): Generator<WireAttestResponseAttestationTesseraIdFieldEvent | WireAttestResponseAttestationHolderFieldEvent | WireAttestResponseAttestationNonceFieldEvent | WireAttestResponseAttestationEntriesIndexFieldEvent | WireAttestResponseAttestationEntriesChecksumFieldEvent | WireAttestResponseAttestationEntriesProofFieldEvent | WireAttestResponseAttestationTimestampFieldEvent | WireAttestResponseAttestationSignatureFieldEvent | WireAttestResponseAttestationManifestFieldEvent | WireAttestResponseAttestationManifestSignatureFieldEvent | WireAttestResponseErrorCodeFieldEvent | WireAttestResponseErrorMessageFieldEvent> {
     return streamMessage(buf, WireAttestResponse.codec(), opts)
   }
 }
