@@ -416,10 +416,16 @@ export interface ShardStaging {
    * source cannot be read, `INVALID_INPUT` when it is not a regular file,
    * `TOO_LARGE` above `maxBytes` (checked before copying) and
    * `INSUFFICIENT_SPACE` on a full disk.
+   * With `move`, the caller gives `source` up (a temporary file of its
+   * own): a store may rename it into place instead of copying it (then
+   * nothing is left at `source`; the caller removes whatever is).
    */
   importFile(
     source: string,
-    options?: IoOptions & { readonly maxBytes?: number },
+    options?: IoOptions & {
+      readonly maxBytes?: number;
+      readonly move?: boolean;
+    },
   ): Promise<StagedCopy>;
   /**
    * Up to `range.length` bytes of the imported copy from `range.offset`

@@ -280,7 +280,11 @@ export class DaemonBackend implements ApiBackend {
         size: sealed.plainSize,
         contentKey,
       });
-      const report = await this.#place(sealed.path, options);
+      // The sealed file is ours: moved into the staging, not copied.
+      const report = await this.#place(sealed.path, {
+        ...options,
+        consumeFile: true,
+      });
       if (report.id !== sealed.id) {
         throw new TesserasError(
           "INTERNAL",
@@ -300,9 +304,10 @@ export class DaemonBackend implements ApiBackend {
 
   async #place(
     path: string,
-    options: PutOptions,
+    options: PutOptions & { readonly consumeFile?: boolean },
   ): Promise<{ id: string; size: number; tier: string }> {
     const report = await this.#parts.service.putTesseraFile(path, {
+      consumeFile: options.consumeFile === true,
       onEncode: (done, total) =>
         options.onProgress?.({ done, total, phase: "encode" }),
       onProgress: (p) =>

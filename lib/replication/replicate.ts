@@ -68,6 +68,7 @@ export async function putTesseraFile(
     const copy = await staging.importFile(path, {
       signal,
       maxBytes: MAX_TESSERA_SIZE,
+      move: options.consumeFile === true,
     });
     const encoded = await encodeImported(ctx, staging, copy.size, options);
     await staging.commitBlob(encoded.id, { signal });

@@ -130,6 +130,12 @@ export interface ReplicateOptions extends IoOptions {
    * the bytes of the file done so far and its size.
    */
   readonly onEncode?: (done: number, total: number) => void;
+  /**
+   * Streaming puts: the file is the caller's temporary copy (a private
+   * tessera's sealed file), so the staging may move it in instead of
+   * copying it, saving a write of its size; it is gone afterwards.
+   */
+  readonly consumeFile?: boolean;
 }
 
 /**

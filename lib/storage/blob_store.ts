@@ -35,7 +35,10 @@ export interface FileStaging extends ShardStaging {
   /** As {@linkcode ShardStaging.importFile}; resolves with the copy's file. */
   importFile(
     source: string,
-    options?: IoOptions & { readonly maxBytes?: number },
+    options?: IoOptions & {
+      readonly maxBytes?: number;
+      readonly move?: boolean;
+    },
   ): Promise<LocalFile>;
 }
 
@@ -311,14 +314,21 @@ class FsStaging implements FileStaging {
 
   async importFile(
     source: string,
-    options: IoOptions & { readonly maxBytes?: number } = {},
+    options: IoOptions & {
+      readonly maxBytes?: number;
+      readonly move?: boolean;
+    } = {},
   ): Promise<LocalFile> {
     this.#live();
     options.signal?.throwIfAborted();
     const dest = this.#source;
     await statImportSource(source, options);
     try {
-      await Deno.copyFile(source, dest);
+      // A file given up is renamed (no second write of its size); across
+      // file systems the rename fails and it is copied as any other.
+      const moved = options.move === true &&
+        await Deno.rename(source, dest).then(() => true, () => false);
+      if (!moved) await Deno.copyFile(source, dest);
     } catch (err) {
       await removeQuietly(dest);
       if (isNotFound(err)) {

@@ -124,6 +124,36 @@ Deno.test("blobFile and readRange: path and size, ranges clipped at the end, nul
   });
 });
 
+Deno.test("staging: a file given up (move) is renamed in, not copied: same inode, nothing left at the source", async () => {
+  await withTempDir(async (dir) => {
+    const blobs = new FsBlobStore({ root: `${dir}/blobs` });
+    const data = bytes(5000, 9);
+    const source = `${dir}/sealed.bin`;
+    await Deno.writeFile(source, data);
+    const inode = (await Deno.stat(source)).ino;
+    const staging = await blobs.openStaging();
+    const moved = await staging.importFile(source, { move: true });
+    assert.equal(moved.size, 5000);
+    assert.equal((await Deno.stat(moved.path)).ino, inode);
+    await assert.rejects(Deno.stat(source), Deno.errors.NotFound);
+    assert.deepEqual(
+      await staging.readImported({ offset: 0, length: 5000 }),
+      data,
+    );
+    await staging.remove();
+    // Without move the source stays and the copy is another file.
+    await Deno.writeFile(source, data);
+    const again = await blobs.openStaging();
+    const copy = await again.importFile(source);
+    assert.notEqual(
+      (await Deno.stat(copy.path)).ino,
+      (await Deno.stat(source)).ino,
+    );
+    assert.deepEqual(await Deno.readFile(source), data);
+    await again.remove();
+  });
+});
+
 Deno.test("staging: import a copy, append and read shards, commit the copy as a blob, remove everything", async () => {
   await withTempDir(async (dir) => {
     const root = `${dir}/blobs`;
