@@ -78,7 +78,10 @@ Deno.test({
       // Three holders die one at a time; the stewards bring every index
       // back on the live nodes before the next one goes.
       for (let round = 1; round <= 3; round++) {
-        const victim = await busiestHolder(holders(), id, boot);
+        const victim = await busiestHolder(holders(), id, {
+          keep: boot,
+          need: 16,
+        });
         const had = await shardsOf(victim, id);
         await net.stop(victim, "SIGKILL");
         assert.ok((await shardIndices(holders(), id)).size < shardCount);
@@ -146,18 +149,25 @@ async function shardIndices(
   return all;
 }
 
-/** The holder with the most shards of `id` (the bootstrap node stays). */
+/**
+ * The holder with the most shards of `id` whose loss still leaves
+ * `need` distinct indices on the others (the bootstrap node stays): a
+ * loss no repair could undo is not what this test asks of stewards. (Under
+ * load one holder was seen with 9 of the 24 after two rounds: repair folds
+ * shards onto existing holders when fresh peers run short.)
+ */
 async function busiestHolder(
   nodes: readonly DaemonProcess[],
   id: string,
-  keep: DaemonProcess,
+  options: { keep: DaemonProcess; need: number },
 ): Promise<DaemonProcess> {
   let best: DaemonProcess | null = null, most = 0;
   for (const d of nodes) {
-    if (d === keep) continue;
+    if (d === options.keep) continue;
     const n = (await shardsOf(d, id)).length;
-    if (n > most) [best, most] = [d, n];
+    const rest = await shardIndices(nodes.filter((x) => x !== d), id);
+    if (n > most && rest.size >= options.need) [best, most] = [d, n];
   }
-  assert.ok(best, "a holder with shards");
+  assert.ok(best, "a holder with shards whose loss leaves enough");
   return best;
 }
