@@ -120,6 +120,21 @@ interface Want extends Sources {
   readonly hedge: number;
 }
 
+/**
+ * The located holders of each index whose majority checksum is the one
+ * `checksums` expects (a plan's): the others' shards could not verify.
+ */
+function* agreeing(
+  found: Located,
+  checksums: ReadonlyMap<number, Checksum>,
+): Generator<[number, PeerId[]]> {
+  for (const [index, peers] of found.sources) {
+    if (found.checksums.get(index) === checksums.get(index)) {
+      yield [index, peers];
+    }
+  }
+}
+
 /** The state of one retrieval from the network, with its steps. */
 class Retrieval {
   readonly #ctx: ServiceContext;
@@ -176,8 +191,7 @@ class Retrieval {
     const found = await locateShards(this.#ctx, this.#id, {
       signal: this.#signal,
     });
-    for (const [index, peers] of found.sources) {
-      if (found.checksums.get(index) !== src.checksums.get(index)) continue;
+    for (const [index, peers] of agreeing(found, src.checksums)) {
       const list = src.sources.get(index) ?? [];
       src.sources.set(index, [...new Set([...list, ...peers])]);
     }
@@ -335,12 +349,7 @@ class Retrieval {
    */
   async #fromManifest(m: Manifest, found: Located): Promise<number> {
     const checksums = new Map(m.checksums.map((c, i) => [i, c]));
-    const sources = new Map<number, PeerId[]>();
-    for (const [index, peers] of found.sources) {
-      if (found.checksums.get(index) === checksums.get(index)) {
-        sources.set(index, peers);
-      }
-    }
+    const sources = new Map(agreeing(found, checksums));
     return await this.#fromPlan(m.plan, { sources, checksums });
   }
 

@@ -13,8 +13,6 @@ import {
   type AttestRequest,
   type ErrorCode,
   isTesseraId,
-  MAX_MANIFEST_BYTES,
-  MAX_MANIFEST_SIGNATURE_BYTES,
   type SignedManifest,
   TesserasError,
 } from "../../core/mod.ts";
@@ -38,6 +36,7 @@ import {
   wireBytes,
 } from "./exchange.ts";
 import { ATTEST_PROTOCOL, MAX_SHARD_COUNT } from "./limits.ts";
+import { manifestFromFields, manifestSizeProblem } from "./wire_manifest.ts";
 import {
   type WireAttestation,
   WireAttestRequest,
@@ -115,29 +114,21 @@ function attestationToWire(a: Attestation): WireAttestation {
   };
 }
 
-/**
- * The manifest an answer carries (fields 7 and 8), or none when both are
- * empty. Its signature is checked by whoever uses it (validateManifest);
- * here only its size, so a holder cannot make us decode megabytes.
- */
-function manifestFromWire(
-  w: { manifest: Uint8Array; manifestSignature: Uint8Array },
+/** The manifest an answer carries (fields 7 and 8), within its bounds. */
+function manifestOf(
+  w: WireAttestation,
   peer: string,
 ): { manifest?: SignedManifest } {
-  const bytes = w.manifest, signature = w.manifestSignature;
-  if (bytes.length === 0 && signature.length === 0) return {};
-  if (
-    bytes.length === 0 || bytes.length > MAX_MANIFEST_BYTES ||
-    signature.length === 0 || signature.length > MAX_MANIFEST_SIGNATURE_BYTES
-  ) {
+  const manifest = manifestFromFields(w);
+  if (manifest === undefined) return {};
+  const why = manifestSizeProblem(manifest);
+  if (why) {
     throw new TesserasError(
       "ATTESTATION_FAILED",
-      `attestation from ${peer} rejected: its manifest of ${bytes.length} bytes signed in ${signature.length} is outside 1..${MAX_MANIFEST_BYTES} and 1..${MAX_MANIFEST_SIGNATURE_BYTES}`,
+      `attestation from ${peer} rejected: ${why}`,
     );
   }
-  return {
-    manifest: { bytes: plainBytes(bytes), signature: plainBytes(signature) },
-  };
+  return { manifest };
 }
 
 function errorResponse(code: ErrorCode, message: string): Uint8Array {
@@ -275,7 +266,7 @@ export async function sendAttest(
       entries: w.entries.map((e) => ({ ...e })),
       timestamp: w.timestamp,
       signature: plainBytes(w.signature),
-      ...manifestFromWire(w, peer),
+      ...manifestOf(w, peer),
     };
     await checkAttestation(attestation, { request, peer });
     return attestation;

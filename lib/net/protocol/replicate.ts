@@ -15,8 +15,6 @@ import {
   type InboundHandlers,
   isTesseraId,
   isTesserasError,
-  MAX_MANIFEST_BYTES,
-  MAX_MANIFEST_SIGNATURE_BYTES,
   MAX_TESSERA_SIZE,
   type ReplicateAck,
   type SpooledShard,
@@ -25,6 +23,7 @@ import {
   toHex,
 } from "../../core/mod.ts";
 import { OutboardBuilder } from "../../codec/mod.ts";
+import { manifestFromFields, manifestSizeProblem } from "./wire_manifest.ts";
 import type { Libp2p } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
 import type { NetMetrics } from "../metrics.ts";
@@ -114,17 +113,8 @@ export function validateEnvelope(envelope: FragmentEnvelope): void {
       `fragment carries ${carried} bytes but declares ${envelope.fragmentSize}`,
     );
   }
-  const { manifest } = envelope;
-  if (
-    manifest !== undefined &&
-    (manifest.bytes.length === 0 || manifest.signature.length === 0 ||
-      manifest.bytes.length > MAX_MANIFEST_BYTES ||
-      manifest.signature.length > MAX_MANIFEST_SIGNATURE_BYTES)
-  ) {
-    throw invalid(
-      `manifest of ${manifest.bytes.length} bytes signed in ${manifest.signature.length}: expected 1..${MAX_MANIFEST_BYTES} and 1..${MAX_MANIFEST_SIGNATURE_BYTES}`,
-    );
-  }
+  const why = envelope.manifest && manifestSizeProblem(envelope.manifest);
+  if (why) throw invalid(why);
 }
 
 function validatePlan(plan: FragmentPlan): void {
@@ -274,6 +264,7 @@ function decodeEnvelope(
   if (wire.fragment === undefined || wire.plan === undefined) {
     throw invalid("replicate frame lacks its fragment id or plan");
   }
+  const manifest = manifestFromFields(wire);
   const envelope: FragmentEnvelope = {
     fragment: { ...wire.fragment },
     plan: {
@@ -284,14 +275,7 @@ function decodeEnvelope(
     fragmentSize: wire.fragmentSize,
     data: plainBytes(wire.data),
     ...(spooled !== undefined ? { spooled } : {}),
-    ...(wire.manifest.length > 0 || wire.manifestSignature.length > 0
-      ? {
-        manifest: {
-          bytes: plainBytes(wire.manifest),
-          signature: plainBytes(wire.manifestSignature),
-        },
-      }
-      : {}),
+    ...(manifest !== undefined ? { manifest } : {}),
   };
   if (spooled !== undefined && wire.data.length > 0) {
     throw invalid("replicate frame carries the shard's bytes twice");
