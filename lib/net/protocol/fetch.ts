@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   type InboundHandlers,
   isTesseraId,
+  type PeerInfo,
   type ShardRef,
   TesserasError,
 } from "../../core/mod.ts";
@@ -91,6 +92,37 @@ export interface FetchServerContext {
   readonly limits: ProtocolLimits;
 }
 
+/**
+ * Internal: the bytes of a shard we hold for `from`, as both fetch
+ * protocols serve it: `NOT_RUNNING` while the node wires up, `NOT_FOUND`
+ * when not held, `TOO_LARGE` for a stored shard above the wire limit.
+ */
+export async function heldShard(
+  ctx: FetchServerContext,
+  ask: { readonly shard: ShardRef; readonly from: PeerInfo },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const { shard, from } = ask;
+  const handlers = ctx.handlers();
+  if (handlers === undefined) {
+    throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
+  }
+  const data = await handlers.onFetch(shard, from, { signal });
+  if (data === null) {
+    throw new TesserasError(
+      "NOT_FOUND",
+      `shard ${shard.index} of ${shard.tesseraId} is not held here`,
+    );
+  }
+  if (data.length > MAX_SHARD_BYTES) {
+    throw new TesserasError(
+      "TOO_LARGE",
+      `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
+    );
+  }
+  return data;
+}
+
 /** The server side of `/tesseras/fetch/1.0.0`. */
 export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
   return {
@@ -99,23 +131,7 @@ export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
     gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
     parse: requestFromWire,
     async handle(shard, from, signal) {
-      const handlers = ctx.handlers();
-      if (handlers === undefined) {
-        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
-      }
-      const data = await handlers.onFetch(shard, from, { signal });
-      if (data === null) {
-        throw new TesserasError(
-          "NOT_FOUND",
-          `shard ${shard.index} of ${shard.tesseraId} is not held here`,
-        );
-      }
-      if (data.length > MAX_SHARD_BYTES) {
-        throw new TesserasError(
-          "TOO_LARGE",
-          `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
-        );
-      }
+      const data = await heldShard(ctx, { shard, from }, signal);
       // The shard's bytes go out as they lie (field 2 is the last one a
       // found answer carries).
       const head = WireFetchResponse.encode({

@@ -34,7 +34,7 @@ import {
   wireErrorMessage,
 } from "./exchange.ts";
 import type { FetchServerContext } from "./fetch.ts";
-import { requestFromWire, validateShardRef } from "./fetch.ts";
+import { heldShard, requestFromWire, validateShardRef } from "./fetch.ts";
 import {
   MAX_SHARD_BYTES,
   type ProtocolLimits,
@@ -221,23 +221,7 @@ export function verifiedFetchSpec(
     gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
     parse: requestFromWire,
     async handle(shard, from, signal) {
-      const handlers = ctx.handlers();
-      if (handlers === undefined) {
-        throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
-      }
-      const data = await handlers.onFetch(shard, from, { signal });
-      if (data === null) {
-        throw new TesserasError(
-          "NOT_FOUND",
-          `shard ${shard.index} of ${shard.tesseraId} is not held here`,
-        );
-      }
-      if (data.length > MAX_SHARD_BYTES) {
-        throw new TesserasError(
-          "TOO_LARGE",
-          `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
-        );
-      }
+      const data = await heldShard(ctx, { shard, from }, signal);
       const built = outboardOf(data);
       const frames = [encodeVerifiedFetchHeader({
         size: data.length,
