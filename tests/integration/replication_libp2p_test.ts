@@ -143,7 +143,9 @@ Deno.test("integration: medium and small tesseras placed on real nodes, retrieve
     );
     // A holder's answer carries the owner's signed manifest over the wire
     // (attest fields 7 and 8): the plan a stranger reads.
-    const answer = await stranger.dht.requestAttestation(m.placed[0].peerId, {
+    // (Another node's: the stranger may hold shards of it too.)
+    const holder = m.placed.find((p) => p.peerId !== stranger.node.peerId)!;
+    const answer = await stranger.dht.requestAttestation(holder.peerId, {
       tesseraId: m.tesseraId,
       nonce: randomBytes(32),
       indices: [],
