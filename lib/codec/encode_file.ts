@@ -130,26 +130,51 @@ async function encodeSmall(
   return { id, plan, checksums: [id] };
 }
 
-async function encodeStripes(
-  path: string,
+/** How a plan's shards are cut into column stripes. */
+interface StripeLayout {
+  readonly plan: FragmentPlan;
+  /** Data and all shards. */
+  readonly k: number;
+  readonly total: number;
+  /** Bytes of each shard per stripe (the last stripe may be shorter). */
+  readonly width: number;
+  readonly stripes: number;
+  /** Rows [0, split) are hashed here, [split, total) by the worker. */
+  readonly split: number;
+}
+
+function stripeLayout(
   plan: FragmentPlan,
-  sink: ShardSink,
   options: EncodeFileOptions,
   worker: HashWorker | null,
-): Promise<Checksum[]> {
-  const { signal } = options;
-  const k = plan.dataShards, m = plan.parityShards, total = k + m;
-  const S = plan.shardSize;
-  const width = Math.min(options.stripeBytes ?? DEFAULT_STRIPE, S);
+): StripeLayout {
+  const k = plan.dataShards, total = k + plan.parityShards;
+  const width = Math.min(options.stripeBytes ?? DEFAULT_STRIPE, plan.shardSize);
   if (!(width > 0)) {
     throw new TesserasError("INVALID_INPUT", `invalid stripe size ${width}`);
   }
-  const stripes = Math.ceil(S / width);
   // With a worker, it hashes rows [split, total) besides the whole file
   // for the id, while the main thread runs Reed-Solomon and hashes the
   // rest (measured: about even CPU for both on the Large tier).
   const split = worker ? Math.floor(total * WORKER_SPLIT) : total;
-  // Three stripe buffers: one being read, one encoded, one written.
+  const stripes = Math.ceil(plan.shardSize / width);
+  return { plan, k, total, width, stripes, split };
+}
+
+/** Width of stripe `s`: the last one stops at the shard's end. */
+function stripeWidth(layout: StripeLayout, s: number): number {
+  return Math.min(layout.width, layout.plan.shardSize - s * layout.width);
+}
+
+/**
+ * Three stripe buffers (one being read, one encoded, one written), each
+ * cut into one row per shard; shared with the worker when there is one.
+ */
+function stripeSlots(
+  layout: StripeLayout,
+  worker: HashWorker | null,
+): Uint8Array[][] {
+  const { total, width } = layout;
   const buffers = Array.from(
     { length: 3 },
     () =>
@@ -157,34 +182,56 @@ async function encodeStripes(
         ? new SharedArrayBuffer(total * width)
         : new ArrayBuffer(total * width),
   );
-  const slots = buffers.map((buf) =>
+  worker?.initRows(
+    buffers as SharedArrayBuffer[],
+    width,
+    layout.split,
+    total - layout.split,
+  );
+  return buffers.map((buf) =>
     Array.from(
       { length: total },
       (_, i) => new Uint8Array(buf, i * width, width),
     )
   );
-  worker?.initRows(buffers as SharedArrayBuffer[], width, split, total - split);
-  const coder = new StripeCoder(k, m, width, split);
-  // One handle per data shard, each reading its own contiguous range in
-  // order, so a stripe's reads run in parallel with no seeking.
-  const files: Deno.FsFile[] = [];
-  const closeAll = () => files.splice(0).forEach((f) => f.close());
-  let bytesRead = 0;
-  try {
-    for (let j = 0; j < k && j * S < plan.size; j++) {
-      const f = await Deno.open(path, { read: true });
-      files.push(f);
-      if (j > 0) await f.seek(j * S, Deno.SeekMode.Start);
-    }
-  } catch (err) {
-    closeAll();
-    throw err;
+}
+
+/**
+ * One handle per data shard, each reading its own contiguous range in
+ * order, so a stripe's reads run in parallel with no seeking. Counts the
+ * bytes read, to tell a file that shrank while read.
+ */
+class ShardReaders {
+  #files: Deno.FsFile[] = [];
+  #layout: StripeLayout;
+  /** Bytes of the file read so far. */
+  bytesRead = 0;
+
+  private constructor(layout: StripeLayout) {
+    this.#layout = layout;
   }
 
-  const readStripe = async (s: number, rows: Uint8Array[]) => {
-    const w = Math.min(width, S - s * width);
+  static async open(path: string, layout: StripeLayout): Promise<ShardReaders> {
+    const readers = new ShardReaders(layout);
+    const { k, plan } = layout, S = plan.shardSize;
+    try {
+      for (let j = 0; j < k && j * S < plan.size; j++) {
+        const f = await Deno.open(path, { read: true });
+        readers.#files.push(f);
+        if (j > 0) await f.seek(j * S, Deno.SeekMode.Start);
+      }
+    } catch (err) {
+      readers.close();
+      throw err;
+    }
+    return readers;
+  }
+
+  /** Fill the data rows of stripe `s`, zero past the file's end. */
+  async read(s: number, rows: Uint8Array[]): Promise<void> {
+    const w = stripeWidth(this.#layout, s), files = this.#files;
     const counts = await Promise.all(
-      rows.slice(0, k).map((r, j) => {
+      rows.slice(0, this.#layout.k).map((r, j) => {
         const row = r.subarray(0, w);
         // Never read past the shard's end: that belongs to the next shard.
         return j < files.length ? readFull(files[j], row) : 0;
@@ -192,50 +239,99 @@ async function encodeStripes(
     );
     counts.forEach((n, j) => {
       rows[j].fill(0, n, w);
-      bytesRead += n;
+      this.bytesRead += n;
     });
-  };
-  const writeStripe = (s: number, rows: Uint8Array[]) => {
-    const w = Math.min(width, S - s * width);
-    return Promise.all(
-      rows.map((r, i) => sink.write(i, r.subarray(0, w))),
-    ).then(() => {});
-  };
+  }
 
-  const done = (): Promise<void> => Promise.resolve();
-  // Per slot: when its last stripe is written and hashed, it can be reused.
-  const free: Promise<void>[] = [done(), done(), done()];
-  let chain: Promise<void> = done();
-  let reading = readStripe(0, slots[0]);
-  reading.catch(() => {}); // observed; awaited below
+  close(): void {
+    this.#files.splice(0).forEach((f) => f.close());
+  }
+}
+
+/** What the stripe pipeline works with. */
+interface StripeParts {
+  readonly layout: StripeLayout;
+  readonly slots: Uint8Array[][];
+  readonly readers: ShardReaders;
+  readonly coder: StripeCoder;
+  readonly sink: ShardSink;
+  readonly worker: HashWorker | null;
+}
+
+async function encodeStripes(
+  path: string,
+  plan: FragmentPlan,
+  sink: ShardSink,
+  options: EncodeFileOptions,
+  worker: HashWorker | null,
+): Promise<Checksum[]> {
+  const layout = stripeLayout(plan, options, worker);
+  const slots = stripeSlots(layout, worker);
+  const coder = new StripeCoder(
+    layout.k,
+    plan.parityShards,
+    layout.width,
+    layout.split,
+  );
+  let readers: ShardReaders | null = null;
   try {
-    for (let s = 0; s < stripes; s++) {
-      await reading;
-      signal?.throwIfAborted();
-      if (s + 1 < stripes) {
-        const next = (s + 1) % 3;
-        await free[next];
-        reading = readStripe(s + 1, slots[next]);
-        reading.catch(() => {});
-      }
-      const rows = slots[s % 3];
-      const w = Math.min(width, S - s * width);
-      coder.encode(rows, w);
-      const hashed = worker ? worker.hashRows(s % 3, w) : done();
-      // Writes stay in order per shard: stripe s after stripe s - 1.
-      chain = chain.then(() => writeStripe(s, rows));
-      free[s % 3] = Promise.all([chain, hashed]).then(() => {});
-      // Observed here; the next await of this slot rethrows a failure.
-      free[s % 3].catch(() => {});
-    }
-    await Promise.all(free);
-    assertUnchanged(path, { want: plan.size, got: bytesRead });
+    readers = await ShardReaders.open(path, layout);
+    const parts = { layout, slots, readers, coder, sink, worker };
+    await runStripes(parts, options.signal);
+    assertUnchanged(path, { want: plan.size, got: readers.bytesRead });
     const mine = coder.finish();
     const theirs = worker ? await worker.finishRows() : [];
     return [...mine, ...theirs].map(toHex);
   } finally {
     coder.release();
-    await Promise.allSettled([chain, ...free, reading]);
-    closeAll();
+    readers?.close();
   }
+}
+
+/**
+ * Read stripe s + 1 while stripe s is encoded and stripe s - 1 written:
+ * a slot is reused only once its last stripe is written and hashed.
+ */
+async function runStripes(
+  parts: StripeParts,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { layout, slots, readers, coder, sink, worker } = parts;
+  const done = (): Promise<void> => Promise.resolve();
+  const free: Promise<void>[] = [done(), done(), done()];
+  let chain: Promise<void> = done();
+  let reading = readers.read(0, slots[0]);
+  reading.catch(() => {}); // observed; awaited below
+  try {
+    for (let s = 0; s < layout.stripes; s++) {
+      await reading;
+      signal?.throwIfAborted();
+      if (s + 1 < layout.stripes) {
+        const next = (s + 1) % 3;
+        await free[next];
+        reading = readers.read(s + 1, slots[next]);
+        reading.catch(() => {});
+      }
+      const rows = slots[s % 3], w = stripeWidth(layout, s);
+      coder.encode(rows, w);
+      const hashed = worker ? worker.hashRows(s % 3, w) : done();
+      // Writes stay in order per shard: stripe s after stripe s - 1.
+      chain = chain.then(() => writeStripe(sink, rows, w));
+      free[s % 3] = Promise.all([chain, hashed]).then(() => {});
+      // Observed here; the next await of this slot rethrows a failure.
+      free[s % 3].catch(() => {});
+    }
+    await Promise.all(free);
+  } finally {
+    await Promise.allSettled([chain, ...free, reading]);
+  }
+}
+
+function writeStripe(
+  sink: ShardSink,
+  rows: Uint8Array[],
+  width: number,
+): Promise<void> {
+  return Promise.all(rows.map((r, i) => sink.write(i, r.subarray(0, width))))
+    .then(() => {});
 }
