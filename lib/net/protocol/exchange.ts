@@ -626,6 +626,21 @@ export function requestResponse(
   });
 }
 
+/** Where {@linkcode requestReading} sends, and what. */
+export interface RequestTarget {
+  readonly peer: string;
+  readonly protocol: string;
+  readonly request: Uint8Array | Uint8ArrayList | StreamedRequest;
+}
+
+/** Options of {@linkcode requestReading}. */
+export interface ReadingOptions<T> extends RequestOptions {
+  /** Takes the answer's frames with `next()`; returns the result. */
+  readonly read: (next: () => Promise<Uint8ArrayList>) => Promise<T>;
+  /** Bytes of answer buffered at most before they are read. */
+  readonly maxBufferBytes?: number;
+}
+
 /**
  * As {@linkcode requestResponse}, for a streamed answer: `read` takes the
  * answer's frames with `next()` until it has what it wants and returns
@@ -634,94 +649,20 @@ export function requestResponse(
  */
 export async function requestReading<T>(
   libp2p: Libp2p,
-  to: {
-    readonly peer: string;
-    readonly protocol: string;
-    readonly request: Uint8Array | Uint8ArrayList | StreamedRequest;
-  },
-  options: RequestOptions & {
-    readonly read: (next: () => Promise<Uint8ArrayList>) => Promise<T>;
-    /** Bytes of answer buffered at most before they are read. */
-    readonly maxBufferBytes?: number;
-  },
+  to: RequestTarget,
+  options: ReadingOptions<T>,
 ): Promise<T> {
-  const { peer, protocol, request } = to;
   const { limits, metrics, name } = options;
   metrics.count(name, "outbound");
   const timeout = deadline(limits.requestTimeoutMs);
   const signal = options.signal === undefined
     ? timeout.signal
     : AbortSignal.any([options.signal, timeout.signal]);
+  const exchange = { to, options, signal };
   let stream: Stream | undefined;
   try {
-    const target = parsePeerId(peer);
-    try {
-      stream = await libp2p.dialProtocol(target, protocol, {
-        signal,
-        // Through a relay too, within its limits (docs/nat.md).
-        runOnLimitedConnection: true,
-      });
-    } catch (err) {
-      throw clientFailure(err, options, "UNREACHABLE", peer);
-    }
-    const open = stream;
-    const frameLimits = frameOptions(limits.maxResponseBytes);
-    const lp = lpStream(open, {
-      ...frameLimits,
-      // A streamed answer's frames may arrive faster than they are
-      // taken: room for all of them, not one.
-      maxBufferSize: Math.max(
-        frameLimits.maxBufferSize,
-        options.maxBufferBytes ?? 0,
-      ),
-    });
-    // Read while writing: a peer may refuse (rate limit, too large) before
-    // taking the whole request, and its answer must not be lost to a
-    // failed write.
-    const frames = async () => {
-      try {
-        return await lp.read({ signal });
-      } catch (err) {
-        throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
-      }
-    };
-    const reading = options.read(frames);
-    reading.catch(() => {});
-    let written = false;
-    let ownFailure: SourceFailure | undefined;
-    const writing = (async () => {
-      if (request instanceof Uint8Array || request instanceof Uint8ArrayList) {
-        await lp.write(request, { signal });
-      } else {
-        await writeStreamed(open, request, signal).catch((err) => {
-          // Our source failed: the peer waits for bytes that never come.
-          if (err instanceof SourceFailure) {
-            ownFailure = err;
-            open.abort(err);
-          }
-          throw err;
-        });
-      }
-      await open.close({ signal });
-      written = true;
-    })();
-    writing.catch((err) => {
-      log.debug("writing {protocol} to {peer} failed: {error}", {
-        protocol: name,
-        peer,
-        error: String(err),
-      });
-    });
-    let reply: T;
-    try {
-      reply = await reading;
-    } catch (err) {
-      throw ownFailure?.toError() ??
-        clientFailure(err, options, "PROTOCOL_ERROR", peer);
-    }
-    // The peer answered before taking all of the request: stop sending.
-    if (!written) open.abort(new Error("peer answered early"));
-    return reply;
+    stream = await dialFor(libp2p, exchange);
+    return await exchangeOn(stream, exchange);
   } catch (err) {
     metrics.count(name, "outboundErrors");
     if (stream !== undefined && stream.status === "open") {
@@ -731,6 +672,115 @@ export async function requestReading<T>(
   } finally {
     // Nothing uses the signal past here: the write finished or was aborted.
     timeout.clear();
+  }
+}
+
+/**
+ * One outbound exchange: the caller's options (whose own `signal` tells a
+ * caller's abort from ours) and the signal that also carries the deadline.
+ */
+interface Exchange<T> {
+  readonly to: RequestTarget;
+  readonly options: ReadingOptions<T>;
+  readonly signal: AbortSignal;
+}
+
+async function dialFor<T>(
+  libp2p: Libp2p,
+  exchange: Exchange<T>,
+): Promise<Stream> {
+  const { to, options, signal } = exchange;
+  const target = parsePeerId(to.peer);
+  try {
+    return await libp2p.dialProtocol(target, to.protocol, {
+      signal,
+      // Through a relay too, within its limits (docs/nat.md).
+      runOnLimitedConnection: true,
+    });
+  } catch (err) {
+    throw clientFailure(err, options, "UNREACHABLE", to.peer);
+  }
+}
+
+/**
+ * Read while writing: a peer may refuse (rate limit, too large) before
+ * taking the whole request, and its answer must not be lost to a failed
+ * write.
+ */
+async function exchangeOn<T>(open: Stream, exchange: Exchange<T>): Promise<T> {
+  const { to: { peer }, options, signal } = exchange;
+  const frameLimits = frameOptions(options.limits.maxResponseBytes);
+  const lp = lpStream(open, {
+    ...frameLimits,
+    // A streamed answer's frames may arrive faster than they are
+    // taken: room for all of them, not one.
+    maxBufferSize: Math.max(
+      frameLimits.maxBufferSize,
+      options.maxBufferBytes ?? 0,
+    ),
+  });
+  const frames = async () => {
+    try {
+      return await lp.read({ signal });
+    } catch (err) {
+      throw clientFailure(err, options, "PROTOCOL_ERROR", peer);
+    }
+  };
+  const reading = options.read(frames);
+  reading.catch(() => {});
+  const writer = new RequestWriter(open, signal);
+  writer.write(lp, exchange.to.request).catch((err) => {
+    log.debug("writing {protocol} to {peer} failed: {error}", {
+      protocol: options.name,
+      peer,
+      error: String(err),
+    });
+  });
+  let reply: T;
+  try {
+    reply = await reading;
+  } catch (err) {
+    throw writer.ownFailure?.toError() ??
+      clientFailure(err, options, "PROTOCOL_ERROR", peer);
+  }
+  // The peer answered before taking all of the request: stop sending.
+  if (!writer.written) open.abort(new Error("peer answered early"));
+  return reply;
+}
+
+/** Sends the request and half-closes; remembers how that went. */
+class RequestWriter {
+  /** True once the whole request is sent and our side closed. */
+  written = false;
+  /** Set when our own streamed source failed (not the peer's fault). */
+  ownFailure: SourceFailure | undefined;
+  readonly #open: Stream;
+  readonly #signal: AbortSignal;
+
+  constructor(open: Stream, signal: AbortSignal) {
+    this.#open = open;
+    this.#signal = signal;
+  }
+
+  async write(
+    lp: ReturnType<typeof lpStream>,
+    request: RequestTarget["request"],
+  ): Promise<void> {
+    const open = this.#open, signal = this.#signal;
+    if (request instanceof Uint8Array || request instanceof Uint8ArrayList) {
+      await lp.write(request, { signal });
+    } else {
+      await writeStreamed(open, request, signal).catch((err) => {
+        // Our source failed: the peer waits for bytes that never come.
+        if (err instanceof SourceFailure) {
+          this.ownFailure = err;
+          open.abort(err);
+        }
+        throw err;
+      });
+    }
+    await open.close({ signal });
+    this.written = true;
   }
 }
 
