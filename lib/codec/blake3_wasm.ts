@@ -84,11 +84,35 @@ const ONCE_MAX = SUBTREE_CHUNKS * CHUNK;
  * one carried builds BLAKE3's left-full tree; the last pair gets ROOT.
  */
 function onceTree(key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
-  const wasm = codecWasm!;
   const b = base();
-  let mem = wasmBytes();
   const flags = key ? KEYED_HASH : 0;
-  mem.set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
+  wasmBytes().set(key ? key.subarray(0, 32) : IV_BYTES, b + KEY);
+  const chunks = onceChunkCvs(b, flags, data);
+  onceLevels(b, flags, chunks);
+  codecWasm!.b3_hash4(
+    b + CVS,
+    64,
+    1,
+    64,
+    0,
+    0,
+    0,
+    b + KEY,
+    flags | PARENT,
+    0,
+    ROOT,
+    b + BLOCK,
+  );
+  return wasmBytes().slice(b + BLOCK, b + BLOCK + 32);
+}
+
+/**
+ * {@linkcode onceTree}'s first step: `data` staged in scratch and each
+ * chunk's CV written side by side at `CVS`; returns the chunk count.
+ */
+function onceChunkCvs(b: number, flags: number, data: Uint8Array): number {
+  const wasm = codecWasm!;
+  let mem = wasmBytes();
   const len = data.length;
   const chunks = Math.ceil(len / CHUNK);
   const input = b + STAGE_AT;
@@ -132,7 +156,19 @@ function onceTree(key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
   );
   mem = wasmBytes();
   mem.copyWithin(cvs + 32 * (chunks - 1), b + BLOCK, b + BLOCK + 32);
-  for (let n = chunks; n > 2;) {
+  return chunks;
+}
+
+/**
+ * {@linkcode onceTree}'s second step: the `n` CVs at `CVS` halved into
+ * parents in place, level by level, an odd last CV carried up, until the
+ * root's two children are left.
+ */
+function onceLevels(b: number, flags: number, n: number): void {
+  const wasm = codecWasm!;
+  const cvs = b + CVS;
+  let mem = wasmBytes();
+  while (n > 2) {
     const pairs = n >> 1;
     const carry = n % 2 === 1
       ? mem.slice(cvs + 64 * pairs, cvs + 64 * pairs + 32)
@@ -158,21 +194,6 @@ function onceTree(key: Uint8Array | undefined, data: Uint8Array): Uint8Array {
     if (carry) mem.set(carry, cvs + 32 * pairs);
     n = pairs + (carry ? 1 : 0);
   }
-  wasm.b3_hash4(
-    cvs,
-    64,
-    1,
-    64,
-    0,
-    0,
-    0,
-    b + KEY,
-    flags | PARENT,
-    0,
-    ROOT,
-    b + BLOCK,
-  );
-  return wasmBytes().slice(b + BLOCK, b + BLOCK + 32);
 }
 
 /** Incremental BLAKE3-256 (plain or keyed) computed by the wasm kernel. */
