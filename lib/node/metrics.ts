@@ -46,6 +46,46 @@ function gauge(name: string, help: string, value: number): string[] {
   ];
 }
 
+/** The snapshot's plain figures, each a gauge: name, help, field. */
+const GAUGES: readonly (readonly [string, string, keyof MetricsSnapshot])[] = [
+  ["tesseras_peers_connected", "Peers connected.", "connectedPeers"],
+  [
+    "tesseras_routing_table_size",
+    "Peers in the Kademlia routing table.",
+    "routingTableSize",
+  ],
+  ["tesseras_known_peers", "Peers persisted.", "knownPeers"],
+  ["tesseras_known_addresses", "Peer addresses persisted.", "knownAddresses"],
+  ["tesseras_fragments_held", "Shards held for others.", "fragmentsHeld"],
+  [
+    "tesseras_fragment_bytes_held",
+    "Bytes of shards held for others.",
+    "fragmentBytesHeld",
+  ],
+  ["tesseras_tesseras_tracked", "Own tesseras tracked.", "tesserasTracked"],
+  ["tesseras_uptime_seconds", "Seconds since start.", "uptimeSeconds"],
+  [
+    "tesseras_disk_free_bytes",
+    "Free bytes on the data directory's file system.",
+    "diskFreeBytes",
+  ],
+  [
+    "tesseras_quota_per_peer_bytes",
+    "Most bytes stored for any one peer.",
+    "perPeerLimitBytes",
+  ],
+  [
+    "tesseras_quota_min_free_bytes",
+    "Free space always kept.",
+    "minFreeSpaceBytes",
+  ],
+  [
+    "tesseras_quota_deficit_tolerance_bytes",
+    "Largest peer deficit tolerated.",
+    "deficitToleranceBytes",
+  ],
+];
+
 /**
  * Renders a snapshot as Prometheus text.
  *
@@ -56,60 +96,18 @@ function gauge(name: string, help: string, value: number): string[] {
  * ```
  */
 export function renderMetrics(s: MetricsSnapshot): string {
-  // A flat table, one entry per metric: long, with nothing to name apart.
-  const lines = [
-    ...gauge("tesseras_peers_connected", "Peers connected.", s.connectedPeers),
-    ...gauge(
-      "tesseras_routing_table_size",
-      "Peers in the Kademlia routing table.",
-      s.routingTableSize,
-    ),
-    ...gauge("tesseras_known_peers", "Peers persisted.", s.knownPeers),
-    ...gauge(
-      "tesseras_known_addresses",
-      "Peer addresses persisted.",
-      s.knownAddresses,
-    ),
-    ...gauge(
-      "tesseras_fragments_held",
-      "Shards held for others.",
-      s.fragmentsHeld,
-    ),
-    ...gauge(
-      "tesseras_fragment_bytes_held",
-      "Bytes of shards held for others.",
-      s.fragmentBytesHeld,
-    ),
-    ...gauge(
-      "tesseras_tesseras_tracked",
-      "Own tesseras tracked.",
-      s.tesserasTracked,
-    ),
-    ...gauge(
-      "tesseras_uptime_seconds",
-      "Seconds since start.",
-      s.uptimeSeconds,
-    ),
-    ...gauge(
-      "tesseras_disk_free_bytes",
-      "Free bytes on the data directory's file system.",
-      s.diskFreeBytes,
-    ),
-    ...gauge(
-      "tesseras_quota_per_peer_bytes",
-      "Most bytes stored for any one peer.",
-      s.perPeerLimitBytes,
-    ),
-    ...gauge(
-      "tesseras_quota_min_free_bytes",
-      "Free space always kept.",
-      s.minFreeSpaceBytes,
-    ),
-    ...gauge(
-      "tesseras_quota_deficit_tolerance_bytes",
-      "Largest peer deficit tolerated.",
-      s.deficitToleranceBytes,
-    ),
+  const gauges = GAUGES.flatMap(([name, help, field]) =>
+    gauge(name, help, s[field] as number)
+  );
+  const reach = s.reachability === undefined
+    ? []
+    : reachabilityMetrics(s.reachability);
+  return [...gauges, ...protocolCounters(s.counters), ...reach, ""].join("\n");
+}
+
+/** The per-protocol counters: messages, errors, then throttled requests. */
+function protocolCounters(counters: NetCounters): string[] {
+  const messages = [
     "# HELP tesseras_protocol_messages_total Protocol messages by direction.",
     "# TYPE tesseras_protocol_messages_total counter",
   ];
@@ -121,8 +119,8 @@ export function renderMetrics(s: MetricsSnapshot): string {
     "# HELP tesseras_protocol_rate_limited_total Inbound requests throttled.",
     "# TYPE tesseras_protocol_rate_limited_total counter",
   ];
-  for (const [protocol, c] of Object.entries(s.counters)) {
-    lines.push(
+  for (const [protocol, c] of Object.entries(counters)) {
+    messages.push(
       `tesseras_protocol_messages_total{protocol="${protocol}",direction="inbound"} ${c.inbound}`,
       `tesseras_protocol_messages_total{protocol="${protocol}",direction="outbound"} ${c.outbound}`,
     );
@@ -134,8 +132,5 @@ export function renderMetrics(s: MetricsSnapshot): string {
       `tesseras_protocol_rate_limited_total{protocol="${protocol}"} ${c.inboundRateLimited}`,
     );
   }
-  const reach = s.reachability === undefined
-    ? []
-    : reachabilityMetrics(s.reachability);
-  return [...lines, ...errors, ...limited, ...reach, ""].join("\n");
+  return [...messages, ...errors, ...limited];
 }
