@@ -97,7 +97,9 @@ async function openInBrowser(url: string): Promise<boolean> {
  * import type { Command } from "commander";
  * declare const program: Command;
  * declare const dataDirOf: (cmd: Command) => string;
- * program.addCommand(uiCommand({ dataDirOf, print: console.log }));
+ * // The command line's own output function (main.ts: standard output).
+ * declare const print: (text: string) => void;
+ * program.addCommand(uiCommand({ dataDirOf, print }));
  * ```
  */
 export function uiCommand(options: UiCommandOptions): Command {

@@ -148,7 +148,9 @@ export interface Transfer {
  * @example
  * ```ts
  * declare const file: File;
- * const { id } = await uploadFile(file, { onProgress: console.log });
+ * // The page's progress bar, say.
+ * declare const showTransfer: (t: Transfer) => void;
+ * const { id } = await uploadFile(file, { onProgress: showTransfer });
  * ```
  */
 export function uploadFile(
@@ -214,7 +216,8 @@ export function uploadFile(
  * @example
  * ```ts
  * declare const id: string;
- * await downloadTessera(id, { name: "letter.pdf", onProgress: console.log });
+ * declare const showTransfer: (t: Transfer) => void;
+ * await downloadTessera(id, { name: "letter.pdf", onProgress: showTransfer });
  * ```
  */
 export async function downloadTessera(
