@@ -125,13 +125,8 @@ export async function heldShard(
 
 /** The server side of `/tesseras/fetch/1.0.0`. */
 export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
-  return {
-    name: "fetch",
-    limits: ctx.limits,
-    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
-    parse: requestFromWire,
-    async handle(shard, from, signal) {
-      const data = await heldShard(ctx, { shard, from }, signal);
+  return heldShardSpec(ctx, {
+    reply(data) {
       // The shard's bytes go out as they lie (field 2 is the last one a
       // found answer carries).
       const head = WireFetchResponse.encode({
@@ -143,6 +138,44 @@ export function fetchSpec(ctx: FetchServerContext): InboundSpec<ShardRef> {
       return withBytesField(head, 2, data);
     },
     errorReply: errorResponse,
+  });
+}
+
+/** How a fetch server version answers once it has the held shard. */
+export interface HeldShardAnswer {
+  /** The encoded reply carrying the shard's bytes (or its frames). */
+  reply(data: Uint8Array): Uint8Array | Uint8ArrayList | readonly Uint8Array[];
+  /** The encoded error reply for `code`. */
+  errorReply(code: ErrorCode, message: string): Uint8Array;
+}
+
+/**
+ * Internal: the server side both fetch versions share (the same request,
+ * limits, gate and {@linkcode heldShard}); only the answer's encoding
+ * differs.
+ *
+ * @example
+ * ```ts
+ * import type { InboundHandlers } from "../../core/mod.ts";
+ * import { netLimits } from "./limits.ts";
+ * declare const service: InboundHandlers;
+ * declare const answer: HeldShardAnswer;
+ * const spec = heldShardSpec({ handlers: () => service, limits: netLimits().fetch }, answer);
+ * ```
+ */
+export function heldShardSpec(
+  ctx: FetchServerContext,
+  answer: HeldShardAnswer,
+): InboundSpec<ShardRef> {
+  return {
+    name: "fetch",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: requestFromWire,
+    async handle(shard, from, signal) {
+      return answer.reply(await heldShard(ctx, { shard, from }, signal));
+    },
+    errorReply: answer.errorReply,
   };
 }
 

@@ -25,7 +25,6 @@ import type { Libp2p } from "@libp2p/interface";
 import type { Uint8ArrayList } from "uint8arraylist";
 import type { NetMetrics } from "../metrics.ts";
 import {
-  ConcurrencyGate,
   type InboundSpec,
   plainBytes,
   requestReading,
@@ -34,7 +33,7 @@ import {
   wireErrorMessage,
 } from "./exchange.ts";
 import type { FetchServerContext } from "./fetch.ts";
-import { heldShard, requestFromWire, validateShardRef } from "./fetch.ts";
+import { heldShardSpec, validateShardRef } from "./fetch.ts";
 import {
   MAX_SHARD_BYTES,
   type ProtocolLimits,
@@ -215,13 +214,8 @@ export function parseFetchPiece(
 export function verifiedFetchSpec(
   ctx: FetchServerContext,
 ): InboundSpec<ShardRef> {
-  return {
-    name: "fetch",
-    limits: ctx.limits,
-    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
-    parse: requestFromWire,
-    async handle(shard, from, signal) {
-      const data = await heldShard(ctx, { shard, from }, signal);
+  return heldShardSpec(ctx, {
+    reply(data) {
       const built = outboardOf(data);
       const frames = [encodeVerifiedFetchHeader({
         size: data.length,
@@ -235,7 +229,7 @@ export function verifiedFetchSpec(
     },
     errorReply: (code, message) =>
       encodeVerifiedFetchHeader({ error: { code, message } }),
-  };
+  });
 }
 
 /** Options of {@linkcode sendVerifiedFetch}. */
