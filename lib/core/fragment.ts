@@ -52,6 +52,28 @@ export interface FragmentPlan {
   readonly shardSize: number;
 }
 
+/**
+ * The plan's six fields alone, in a fixed order: what a record, a canonical
+ * manifest or a wire message carries of a plan (an object that is a plan
+ * and more leaves the rest behind).
+ *
+ * @example
+ * ```ts
+ * const plan: FragmentPlan = { size: 10, tier: "small", dataShards: 1, parityShards: 0, shardCount: 1, shardSize: 10 };
+ * planFields({ ...plan, extra: 1 } as FragmentPlan); // the six fields only
+ * ```
+ */
+export function planFields(plan: FragmentPlan): FragmentPlan {
+  return {
+    size: plan.size,
+    tier: plan.tier,
+    dataShards: plan.dataShards,
+    parityShards: plan.parityShards,
+    shardCount: plan.shardCount,
+    shardSize: plan.shardSize,
+  };
+}
+
 /** Identity of one stored shard. */
 export interface FragmentId {
   /** Tessera this shard belongs to. */

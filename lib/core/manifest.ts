@@ -13,7 +13,12 @@
  * @module
  */
 import { TesserasError } from "./errors.ts";
-import { type FragmentId, type FragmentPlan, TIER_SHAPES } from "./fragment.ts";
+import {
+  type FragmentId,
+  type FragmentPlan,
+  planFields,
+  TIER_SHAPES,
+} from "./fragment.ts";
 import type { NodeIdentity } from "./ports.ts";
 import { type Checksum, isTesseraId, MAX_TESSERA_SIZE } from "./tessera.ts";
 import type { PeerId, TesseraId } from "./tessera.ts";
@@ -76,21 +81,13 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
 
 /** The canonical JSON text of `manifest`, checked well formed. */
 function canonicalText(manifest: Manifest): string {
-  const { plan } = manifest;
   // Key order fixed here, not by the caller's object: canonical bytes.
   return JSON.stringify({
     v: MANIFEST_VERSION,
     tesseraId: manifest.tesseraId,
     owner: manifest.owner,
     createdAt: manifest.createdAt,
-    plan: {
-      size: plan.size,
-      tier: plan.tier,
-      dataShards: plan.dataShards,
-      parityShards: plan.parityShards,
-      shardCount: plan.shardCount,
-      shardSize: plan.shardSize,
-    },
+    plan: planFields(manifest.plan),
     checksums: [...manifest.checksums],
   });
 }

@@ -13,6 +13,7 @@
 import {
   type FragmentPlan,
   isTesseraId,
+  planFields,
   type TesseraId,
   TesserasError,
   TIER_SHAPES,
@@ -186,7 +187,9 @@ function checkEntry(value: unknown): CatalogueEntry {
     size: e.size as number,
     time: e.time as number,
     ...(e.key === undefined ? {} : { key: e.key as string }),
-    ...(e.plan === undefined ? {} : { plan: planOf(e.plan as FragmentPlan) }),
+    ...(e.plan === undefined
+      ? {}
+      : { plan: planFields(e.plan as FragmentPlan) }),
     ...(e.checks === undefined ? {} : { checks: e.checks as string }),
   };
 }
@@ -201,16 +204,4 @@ function isPlan(value: unknown): boolean {
     p.parityShards === shape.parityShards &&
     p.shardCount === shape.dataShards + shape.parityShards &&
     count(p.size) && count(p.shardSize);
-}
-
-/** The plan's fields alone, in a fixed order. */
-function planOf(p: FragmentPlan): FragmentPlan {
-  return {
-    size: p.size,
-    tier: p.tier,
-    dataShards: p.dataShards,
-    parityShards: p.parityShards,
-    shardCount: p.shardCount,
-    shardSize: p.shardSize,
-  };
 }
