@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
 import { resolve } from "node:path";
 import {
   isTesseraId,
@@ -52,6 +52,7 @@ import {
   formatStatus,
   formatVerifyReport,
   natFlagsOf,
+  parseCount,
   type Row,
   safetyWords,
   unrepairedCount,
@@ -77,14 +78,6 @@ function dataDirOf(cmd: Command): string {
 
 async function clientOf(cmd: Command): Promise<ApiClient> {
   return await ApiClient.forDataDir(dataDirOf(cmd));
-}
-
-function parseNonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidArgumentError("expected a non-negative integer");
-  }
-  return n;
 }
 
 /** A tessera id as given, in either case, normalised to lower case. */
@@ -146,28 +139,28 @@ function addDaemonCommands(program: Command): void {
     .option(
       "--stale-after <seconds>",
       "forget peers unseen for this long (default 7 days)",
-      parseNonNegative,
+      parseCount,
     )
     .option("--public-only", "keep only public addresses in the DHT")
     .option(
       "--repair-interval-ms <ms>",
       "time between repair sweeps (default 24 h)",
-      parseNonNegative,
+      parseCount,
     )
     .option(
       "--repair-jitter-ms <ms>",
       "random delay added to each sweep, up to this (default 1/12 of the interval: 2 h)",
-      parseNonNegative,
+      parseCount,
     )
     .option(
       "--steward-after <ms>",
       "owner silence before the holders look after its tessera (default 3 days)",
-      parseNonNegative,
+      parseCount,
     )
     .option(
       "--steward-grace <ms>",
       "a steward counts a silent holder's shards as gone after this (default 2 days)",
-      parseNonNegative,
+      parseCount,
     )
     .action(startNode);
 
@@ -469,12 +462,12 @@ function addKeyCommands(program: Command): void {
     .option(
       "--shares <n>",
       "instead, print N share lines for heirs (with --threshold)",
-      parseNonNegative,
+      parseCount,
     )
     .option(
       "--threshold <k>",
       "share lines needed to recover (2 to N)",
-      parseNonNegative,
+      parseCount,
     )
     .option(
       "--rekey",

@@ -28,4 +28,4 @@ export {
   safetyWords,
   unrepairedCount,
 } from "./output.ts";
-export { addNatOptions, natFlagsOf } from "./nat_options.ts";
+export { addNatOptions, natFlagsOf, parseCount } from "./nat_options.ts";

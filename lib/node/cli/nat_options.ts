@@ -7,7 +7,18 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { RelayLimits, RelayServerMode } from "../../net/mod.ts";
 import { type NatFlags, RELAY_MODES } from "../reachability.ts";
 
-function count(value: string): number {
+/**
+ * A command-line count (a non-negative integer); anything else is the
+ * usage error commander prints. The one parser of counts for `start`'s
+ * options and the other commands'.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * new Command("x").option("--peers <n>", "how many", parseCount);
+ * ```
+ */
+export function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new InvalidArgumentError("expected a non-negative integer");
@@ -43,22 +54,22 @@ export function addNatOptions(cmd: Command): Command {
     .option(
       "--relay-reservations <n>",
       "relay slots to hold while private (default 2)",
-      count,
+      parseCount,
     )
     .option(
       "--relay-max-reservations <n>",
       "most peers holding a slot on this relay (default 32)",
-      count,
+      parseCount,
     )
     .option(
       "--relay-data-limit <bytes>",
       "most bytes per relayed connection (default 32 MiB)",
-      count,
+      parseCount,
     )
     .option(
       "--relay-budget <bytes>",
       "relayed bytes per peer and hour beyond what it stores for us (default 4 GiB)",
-      count,
+      parseCount,
     );
 }
 
