@@ -107,6 +107,8 @@ export function matInvert(m: GfMatrix): GfMatrix {
   return inv;
 }
 
+// A memo of a pure function, kept per process on purpose: a matrix depends
+// only on its shape, and the tiers use three shapes.
 const matrixCache = new Map<string, GfMatrix>();
 
 /**

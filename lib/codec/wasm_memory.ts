@@ -84,6 +84,8 @@ const PAGE = 65536;
 const GUARD = 8192;
 const ALIGN = 64;
 
+// The allocator's state is module state because the memory it carves is:
+// one wasm instance per process, loaded once at import (`codecWasm`).
 let top = 0;
 const free: { ptr: number; size: number }[] = [];
 
@@ -112,6 +114,7 @@ export function acquireWasm(size: number): number {
   return ptr;
 }
 
+/** Each block's size by its address (see the allocator's state above). */
 const sizes = new Map<number, number>();
 
 /** Return a block from {@linkcode acquireWasm}. */
