@@ -109,62 +109,77 @@ export class Libp2pDhtPort implements DhtPort {
     assertTesseraId(key);
     if (!Number.isSafeInteger(count) || count <= 0) return [];
     this.#assertRunning();
-    const { signal } = options;
     const keyBytes = fromHex(key);
     const target = await sha256(keyBytes);
     const candidates = new Map<string, PeerId>();
-    const table = this.#node.kadRoutingTable();
+    await this.#lookupInto(candidates, {
+      key,
+      keyBytes,
+      signal: options.signal,
+    });
+    this.#localInto(candidates, { target, count });
+    candidates.delete(this.selfId);
+    const ranked = await byDistance([...candidates.values()], target);
+    return await this.#reachable(ranked, count);
+  }
 
-    if ((table?.size ?? 0) > 0) {
-      const timeout = AbortSignal.timeout(this.#lookupTimeoutMs);
-      const lookupSignal = signal === undefined
-        ? timeout
-        : AbortSignal.any([signal, timeout]);
-      try {
-        for await (
-          const event of this.#node.libp2p.services.dht.getClosestPeers(
-            keyBytes,
-            { signal: lookupSignal },
-          )
-        ) {
-          if (event.name === "FINAL_PEER") {
-            candidates.set(event.peer.id.toString(), event.peer.id);
-          } else if (event.name === "PEER_RESPONSE") {
-            // Peers behind a NAT answer no DHT query (kad-dht does not run
-            // over relayed connections), so they are never FINAL_PEERs;
-            // the peers that know them name them, with relay addresses.
-            await this.#rememberCloser(event.closer, candidates);
-          }
-        }
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        log.debug("DHT lookup for {key} ended early: {error}", {
-          key,
-          error: String((err as Error)?.message ?? err),
-        });
-      }
-    }
-    if (table !== undefined) {
-      for (
-        const id of table.closestPeers(target, { count: Math.max(count, 20) })
+  /**
+   * The DHT lookup's peers into `candidates` (when the routing table has
+   * any peer to ask); a lookup that times out or fails keeps what it found.
+   */
+  async #lookupInto(
+    candidates: Map<string, PeerId>,
+    lookup: {
+      readonly key: string;
+      readonly keyBytes: Uint8Array;
+      readonly signal?: AbortSignal;
+    },
+  ): Promise<void> {
+    const { key, keyBytes, signal } = lookup;
+    if ((this.#node.kadRoutingTable()?.size ?? 0) === 0) return;
+    try {
+      for await (
+        const event of this.#node.libp2p.services.dht.getClosestPeers(
+          keyBytes,
+          { signal: this.#lookupSignal(signal) },
+        )
       ) {
+        if (event.name === "FINAL_PEER") {
+          candidates.set(event.peer.id.toString(), event.peer.id);
+        } else if (event.name === "PEER_RESPONSE") {
+          // Peers behind a NAT answer no DHT query (kad-dht does not run
+          // over relayed connections), so they are never FINAL_PEERs;
+          // the peers that know them name them, with relay addresses.
+          await this.#rememberCloser(event.closer, candidates);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      log.debug("DHT lookup for {key} ended early: {error}", {
+        key,
+        error: String((err as Error)?.message ?? err),
+      });
+    }
+  }
+
+  /**
+   * Our routing table's closest peers and every connected peer into
+   * `candidates`, so a small network or a slow lookup still yields some.
+   */
+  #localInto(
+    candidates: Map<string, PeerId>,
+    near: { readonly target: Uint8Array; readonly count: number },
+  ): void {
+    const table = this.#node.kadRoutingTable();
+    if (table !== undefined) {
+      const count = Math.max(near.count, 20);
+      for (const id of table.closestPeers(near.target, { count })) {
         candidates.set(id.toString(), id);
       }
     }
     for (const conn of this.#node.libp2p.getConnections()) {
       candidates.set(conn.remotePeer.toString(), conn.remotePeer);
     }
-    candidates.delete(this.selfId);
-
-    const ranked = await Promise.all(
-      [...candidates.values()].map(async (id) => ({
-        id,
-        distance: await sha256(id.toMultihash().bytes),
-      })),
-    );
-    for (const r of ranked) xorInPlace(r.distance, target);
-    ranked.sort((a, b) => compareBytes(a.distance, b.distance));
-    return await this.#reachable(ranked.map((r) => r.id), count);
   }
 
   async #rememberCloser(
@@ -575,4 +590,20 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
     if (a[i] !== b[i]) return a[i] - b[i];
   }
   return 0;
+}
+
+/** `peers` sorted by Kademlia distance (XOR of SHA-256s) to `target`. */
+async function byDistance(
+  peers: readonly PeerId[],
+  target: Uint8Array,
+): Promise<PeerId[]> {
+  const ranked = await Promise.all(
+    peers.map(async (id) => ({
+      id,
+      distance: await sha256(id.toMultihash().bytes),
+    })),
+  );
+  for (const r of ranked) xorInPlace(r.distance, target);
+  ranked.sort((a, b) => compareBytes(a.distance, b.distance));
+  return ranked.map((r) => r.id);
 }
