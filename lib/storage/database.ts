@@ -84,22 +84,8 @@ export async function openDatabase(
       `busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`,
     );
   }
-  signal?.throwIfAborted();
-  const inMemory = path === ":memory:";
-  if (!inMemory) {
-    try {
-      await Deno.mkdir(dirname(path), { recursive: true });
-    } catch (err) {
-      throw storageError(err, `creating the directory of database ${path}`);
-    }
-  }
-  signal?.throwIfAborted();
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path);
-  } catch (err) {
-    throw storageError(err, `opening database ${path}`);
-  }
+  const db = await openHandle(path, signal);
+  const setup = { path, busyTimeoutMs, synchronous, migrations, clock };
   // SQLite answers SQLITE_BUSY at once, without its busy handler, when two
   // connections race to switch a fresh file to WAL or to take the write
   // lock for a migration (deadlock avoidance). Both steps are idempotent
@@ -107,19 +93,7 @@ export async function openDatabase(
   const deadline = Date.now() + busyTimeoutMs;
   for (let attempt = 0;; attempt++) {
     try {
-      // The busy timeout first: the WAL switch itself may wait for a lock.
-      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-      db.exec("PRAGMA foreign_keys = ON");
-      const mode = db.prepare("PRAGMA journal_mode = WAL").get()
-        ?.journal_mode;
-      if (!inMemory && mode !== "wal") {
-        log.warn(
-          "database {path} is in journal mode {mode}, not WAL (file system without shared memory?)",
-          { path, mode },
-        );
-      }
-      db.exec(`PRAGMA synchronous = ${synchronous === "NORMAL" ? 1 : 2}`);
-      migrate(db, path, migrations, clock);
+      setUp(db, setup);
       return db;
     } catch (err) {
       if (isBusy(err) && Date.now() < deadline && !signal?.aborted) {
@@ -132,6 +106,57 @@ export async function openDatabase(
       throw storageError(err, `opening database ${path}`);
     }
   }
+}
+
+/** The database's folder made, then the file opened (created when new). */
+async function openHandle(
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<DatabaseSync> {
+  signal?.throwIfAborted();
+  if (path !== ":memory:") {
+    try {
+      await Deno.mkdir(dirname(path), { recursive: true });
+    } catch (err) {
+      throw storageError(err, `creating the directory of database ${path}`);
+    }
+  }
+  signal?.throwIfAborted();
+  try {
+    return new DatabaseSync(path);
+  } catch (err) {
+    throw storageError(err, `opening database ${path}`);
+  }
+}
+
+/** What {@linkcode setUp} applies to a freshly opened handle. */
+interface SetUp {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  readonly synchronous: "FULL" | "NORMAL";
+  readonly migrations: readonly Migration[];
+  readonly clock: Pick<Clock, "now">;
+}
+
+/**
+ * The pragmas (busy timeout, foreign keys, WAL, synchronous) and the
+ * migrations; throws SQLite's error as is, for the caller to retry a busy
+ * one.
+ */
+function setUp(db: DatabaseSync, setup: SetUp): void {
+  const { path, busyTimeoutMs, synchronous } = setup;
+  // The busy timeout first: the WAL switch itself may wait for a lock.
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+  db.exec("PRAGMA foreign_keys = ON");
+  const mode = db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode;
+  if (path !== ":memory:" && mode !== "wal") {
+    log.warn(
+      "database {path} is in journal mode {mode}, not WAL (file system without shared memory?)",
+      { path, mode },
+    );
+  }
+  db.exec(`PRAGMA synchronous = ${synchronous === "NORMAL" ? 1 : 2}`);
+  migrate(db, path, setup.migrations, setup.clock);
 }
 
 /** Whether `err` is SQLite's "database is locked" (SQLITE_BUSY). */
