@@ -13,6 +13,7 @@ import {
   type KnownPeer,
   Libp2pDhtPort,
   Libp2pRecords,
+  type LoadedIdentity,
   loadOrCreateIdentity,
   type PeerSeenInfo,
   type TesserasNode,
@@ -43,7 +44,7 @@ import { Dashboard } from "./dashboard.ts";
 import { SweepHistory } from "./sweep_history.ts";
 import type { NodeConfig } from "./config.ts";
 import { acquireDaemonLock, type DaemonLock } from "./lock.ts";
-import { dataLayout } from "./paths.ts";
+import { type DataLayout, dataLayout } from "./paths.ts";
 import { prepareNodeKeys } from "./node_keys.ts";
 import { OwnerCatalogue } from "./owner_catalogue.ts";
 import type { PhraseKeys } from "../crypto/mod.ts";
@@ -152,15 +153,12 @@ async function assemble(
   cleanups.push(() => service.flushStanding());
   // Sweeps of the loop and of `repair`, for the dashboard's charts.
   const history = new SweepHistory();
-  const catalogue = new OwnerCatalogue(stores.catalogue, phraseKeys);
-  const network = phraseKeys === null ? null : new NetworkCatalogue({
-    keys: phraseKeys,
-    catalogue,
-    records: new Libp2pRecords(node),
-    keeper,
+  const { catalogue, network } = openCatalogues(config, {
+    stores,
+    node,
     service,
-    holders: stores.holders,
-    scratchDir: dataLayout(config.dataDir).sealing,
+    phraseKeys,
+    keeper,
   });
   const api = serveLocalApi(config, {
     stores,
@@ -200,6 +198,34 @@ async function assemble(
     service,
     stop: () => (stopping ??= unwind()),
   };
+}
+
+/**
+ * The owner's catalogue, and its copy on the network when the node has a
+ * recovery phrase to seal it with.
+ */
+function openCatalogues(
+  config: NodeConfig,
+  parts: {
+    stores: Stores;
+    node: TesserasNode;
+    service: ReplicationService;
+    phraseKeys: PhraseKeys | null;
+    keeper: RecordKeeper;
+  },
+): { catalogue: OwnerCatalogue; network: NetworkCatalogue | null } {
+  const { stores, node, service, phraseKeys, keeper } = parts;
+  const catalogue = new OwnerCatalogue(stores.catalogue, phraseKeys);
+  const network = phraseKeys === null ? null : new NetworkCatalogue({
+    keys: phraseKeys,
+    catalogue,
+    records: new Libp2pRecords(node),
+    keeper,
+    service,
+    holders: stores.holders,
+    scratchDir: dataLayout(config.dataDir).sealing,
+  });
+  return { catalogue, network };
 }
 
 /** The database and the stores over it, after crash recovery. */
@@ -281,7 +307,30 @@ async function buildNetwork(
   }
 > {
   const layout = dataLayout(config.dataDir);
-  // The phrase first: a new node's identity is derived from it.
+  const { phraseKeys, privateKey, peerId } = await loadKeys(layout);
+  const keeper = await RecordKeeper.open(new FileRecordShelf(layout.records));
+  const node = await createNode(config, {
+    stores,
+    knownPeers,
+    privateKey,
+    keeper,
+  });
+  const service = newService(config, { stores, node });
+  // Bans, back-offs, proofs and unproven shards from the last run, before
+  // any peer's push or our own placement is judged.
+  await service.loadStanding();
+  node.setInboundHandlers(service);
+  return { node, service, peerId, phraseKeys, keeper };
+}
+
+/** The phrase's keys first (a new node's identity derives from them), then the identity. */
+async function loadKeys(
+  layout: DataLayout,
+): Promise<
+  Pick<LoadedIdentity, "privateKey" | "peerId"> & {
+    phraseKeys: PhraseKeys | null;
+  }
+> {
   const phraseKeys = await prepareNodeKeys(layout);
   if (phraseKeys === null) {
     log.info(
@@ -291,8 +340,21 @@ async function buildNetwork(
   const { privateKey, peerId } = await loadOrCreateIdentity(layout.identity, {
     seed: phraseKeys?.identitySeed,
   });
-  const keeper = await RecordKeeper.open(new FileRecordShelf(layout.records));
-  const node = await createTesserasNode({
+  return { phraseKeys, privateKey, peerId };
+}
+
+/** The libp2p node of the configuration (not started yet). */
+function createNode(
+  config: NodeConfig,
+  parts: {
+    stores: Stores;
+    knownPeers: KnownPeer[];
+    privateKey: LoadedIdentity["privateKey"];
+    keeper: RecordKeeper;
+  },
+): Promise<TesserasNode> {
+  const { stores, knownPeers, privateKey, keeper } = parts;
+  return createTesserasNode({
     privateKey,
     listen: config.listen,
     bootstrap: config.bootstrap,
@@ -310,7 +372,14 @@ async function buildNetwork(
         (await stores.ledger.get(peer))?.bytesTheyStoreForUs ?? 0,
     }),
   });
-  const service = new ReplicationService({
+}
+
+/** The replication service over the stores and the node. */
+function newService(
+  config: NodeConfig,
+  { stores, node }: { stores: Stores; node: TesserasNode },
+): ReplicationService {
+  return new ReplicationService({
     dht: new Libp2pDhtPort(node),
     fragments: stores.fragments,
     ledger: stores.ledger,
@@ -327,11 +396,6 @@ async function buildNetwork(
     // after a restart: memory is enough (docs/stewards.md).
     stewardRegistry: new MemoryHolderRegistry(),
   });
-  // Bans, back-offs, proofs and unproven shards from the last run, before
-  // any peer's push or our own placement is judged.
-  await service.loadStanding();
-  node.setInboundHandlers(service);
-  return { node, service, peerId, phraseKeys, keeper };
 }
 
 /**
