@@ -76,7 +76,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   stewardAfterMs: 72 * HOUR,
   stewardGraceMs: 48 * HOUR,
   scrubIntervalMs: 7 * 24 * HOUR,
-  auditMaxGapIntervals: 3,
+  auditMaxGapIntervals: 14,
 };
 
 /** The default jitter is this fraction of the interval (2 h of 24 h). */

@@ -1,8 +1,13 @@
 /**
- * The audit schedule of repair sweeps (docs/proofs.md, "Audit schedule"):
- * which holders a sweep challenges. As Storj tunes its audit rates, a
- * holder earns fewer audits with a long proven record, and a new or
- * suspect one is challenged at every sweep:
+ * The audit schedule of repair sweeps (docs/proofs.md, "The audit
+ * schedule"): which holders a sweep challenges with chunk proofs. Liveness
+ * and honesty are checked apart. Every holder not challenged is pinged at
+ * every sweep (health.ts, liveness.ts), so a holder that left is found at
+ * the first sweep after it left, whatever its schedule. Proofs catch what
+ * a ping cannot, a holder that is up but lost or deleted the bytes, and
+ * as Storj tunes its audit rates, a holder earns fewer of them with a
+ * long proven record, while a new or suspect one is challenged at every
+ * sweep:
  *
  * - never proven, or not proven to us as a peer (`standing.isProven`):
  *   due at every sweep;
@@ -10,23 +15,26 @@
  *   kept proving them: `lastAttestedAt − storedAt` (a failed check drops
  *   the record, so the record starts over with a new placement). The
  *   mean gap between its audits is half its record, at least one repair
- *   interval, at most `auditMaxGapIntervals` of them (3 by default);
+ *   interval, at most `auditMaxGapIntervals` of them (14 by default: two
+ *   weeks of daily sweeps);
  * - between audits the holder cannot tell when the next comes: each sweep
  *   challenges it with probability `interval / gap` (memoryless, from the
  *   service's randomness), and always once `2 × gap` has passed since its
- *   last proof. So a lost or lying holder is found after `gap` on
- *   average, `2 × gap` at worst: with the defaults, 6 sweeps, so a loss
- *   still heals within a week;
+ *   last proof. So a holder that deleted its shards is found after `gap`
+ *   on average, `2 × gap` at worst;
  * - a tessera not healthy at its last check is suspect: every holder is
- *   challenged; and when a due holder fails, the rest are challenged in
- *   the same sweep, so losses between audits are found together.
+ *   challenged; and when a due holder answers but fails its proof, the
+ *   rest are challenged in the same sweep, so such losses are found
+ *   together.
  *
  * A holder the owner leaves unchallenged past `stewardAfterMs` does not
  * take the tessera for orphaned: it pings the owner first, and a live
- * owner counts as seen (docs/stewards.md).
+ * owner counts as seen (docs/stewards.md). Stewards follow the same
+ * schedule; a backup steward defers to a closer one that is up for
+ * {@linkcode auditForcedWithinMs} more, the longest it can go unaudited.
  *
- * A holder not challenged is `trusted` in the report: its shards count as
- * live on its record, as a holder on grace does. Checks of one tessera
+ * A holder not challenged that answers the ping is `trusted` in the
+ * report: its shards count as live on its record. Checks of one tessera
  * (`status`, `repair ID`, `drop-local`'s fresh audit, `attestHolder`)
  * challenge every holder; only the sweeps follow the schedule.
  *
@@ -38,6 +46,17 @@ import {
   type PeerId,
 } from "../core/mod.ts";
 import type { ServiceContext } from "./context.ts";
+
+/**
+ * Internal: the longest a proven holder goes without a proof from one
+ * requester that sweeps daily: twice the longest mean gap.
+ */
+export function auditForcedWithinMs(
+  ctx: Pick<ServiceContext, "config">,
+): number {
+  const { repairIntervalMs, auditMaxGapIntervals } = ctx.config;
+  return 2 * repairIntervalMs * Math.max(1, auditMaxGapIntervals);
+}
 
 /**
  * The default longest mean gap between a holder's audits, in repair

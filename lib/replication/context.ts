@@ -32,6 +32,7 @@ import { OwnShardCache } from "./shard_cache.ts";
 import { HolderAnnouncer } from "./steward_announce.ts";
 import { StoreReservations } from "./reservations.ts";
 import { Stewards } from "./steward.ts";
+import { Liveness } from "./liveness.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -73,6 +74,8 @@ export interface ServiceContext {
   readonly announcer: HolderAnnouncer;
   /** Who looks after the tesseras we hold, and those we steward (steward.ts). */
   readonly stewards: Stewards;
+  /** When each peer last answered us (liveness.ts). */
+  readonly liveness: Liveness;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -131,5 +134,6 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     ownCache: new OwnShardCache(),
     announcer: new HolderAnnouncer(),
     stewards: new Stewards(clock.now(), init.stewardRegistry),
+    liveness: new Liveness(),
   };
 }

@@ -123,9 +123,12 @@ export async function inspect(
  * Challenge the holders a check is to challenge: all of them, or in a
  * scheduled sweep those the audit schedule makes due. A tessera that was
  * not healthy at its last check is suspect: all its holders are due. And
- * when a due holder fails, the others are challenged at once too, so two
- * holders lost between audits are found in the same sweep, not one after
- * the other. Per peer, its check, or `null` for a holder left `trusted`.
+ * when a due holder answers but cannot prove its shards (it is up and
+ * lost or deleted them), the others are challenged at once too, so two
+ * such holders are found in the same sweep, not one after the other. A
+ * silent holder does not widen the audit: the liveness ping finds every
+ * holder that left at every sweep (judgeHolders). Per peer, its check,
+ * or `null` for a holder not challenged.
  */
 async function challengeDue(
   ctx: ServiceContext,
@@ -166,7 +169,7 @@ async function challengeDue(
     return got;
   };
   const first = await ask(due.flatMap((d, n) => d ? [n] : []));
-  if (first.some((c) => c.failed.length > 0)) {
+  if (first.some((c) => c.answered && c.failed.length > 0)) {
     await ask(due.flatMap((d, n) => d ? [] : [n]));
   }
   return { checks, answers };
@@ -311,20 +314,14 @@ async function judgeHolders(
 ): Promise<HolderCheck[]> {
   const { id, byPeer, checks, now } = found;
   const holders = new Array<HolderCheck>(byPeer.peers.length);
-  const silent: number[] = [];
+  const silent: number[] = [], unaudited: number[] = [];
   for (let n = 0; n < byPeer.peers.length; n++) {
     const peerId = byPeer.peers[n], check = checks[n];
     if (check === null) {
-      holders[n] = {
-        peerId,
-        indices: byPeer.indices[n],
-        status: "trusted",
-        answered: false,
-        liveIndices: byPeer.indices[n],
-        reason: "not due for an audit (proven record)",
-      };
+      unaudited.push(n);
       continue;
     }
+    if (check.answered) ctx.liveness.heard(peerId, now);
     if (check.authentic && check.proven.length > 0) {
       await ctx.holders.markAttested(id, { peerId, at: now });
     }
@@ -332,12 +329,46 @@ async function judgeHolders(
     if (answered) holders[n] = answered;
     else silent.push(n);
   }
-  await mapPool(silent, async (n) => {
-    holders[n] = await silentCheck(ctx, { byPeer, n, check: checks[n]!, now }, {
-      signal: options.signal,
-    });
+  await mapPool([...unaudited, ...silent], async (n) => {
+    const check = checks[n];
+    holders[n] = check === null
+      ? await unauditedCheck(ctx, { byPeer, n, now }, options)
+      : await silentCheck(ctx, { byPeer, n, check, now }, options);
   }, { limit: ctx.config.concurrentTransfers });
   return holders;
+}
+
+/**
+ * A holder the schedule did not challenge: `trusted` on its proven
+ * record while it is up (one ping per peer per sweep, however many of
+ * our tesseras it holds), else on grace or unreachable like a silent
+ * one. So a holder that left is found at the first sweep after it left
+ * (and its grace), not at its next audit.
+ */
+async function unauditedCheck(
+  ctx: ServiceContext,
+  holder: { byPeer: HoldersByPeer; n: number; now: number },
+  options: IoOptions,
+): Promise<HolderCheck> {
+  const { byPeer, n, now } = holder;
+  const peerId = byPeer.peers[n], indices = byPeer.indices[n];
+  const up = await ctx.liveness.alive(ctx.dht, {
+    peer: peerId,
+    // Heard from in this sweep (another tessera it holds): no new ping.
+    since: now - ctx.config.repairIntervalMs / 2,
+    now: () => ctx.clock.now(),
+  }, options);
+  if (up) {
+    return {
+      peerId,
+      indices,
+      status: "trusted",
+      answered: false,
+      liveIndices: indices,
+      reason: "not due for an audit (proven record); answers ping",
+    };
+  }
+  return unreachableCheck(ctx, holder, "does not answer ping");
 }
 
 /** The verdict on a holder that answered; `null` for a silent one. */
@@ -387,16 +418,43 @@ async function silentCheck(
   },
   options: IoOptions,
 ): Promise<HolderCheck> {
-  const { byPeer, n, check, now } = holder;
+  const { byPeer, n, check } = holder;
   const { signal } = options;
   const peerId = byPeer.peers[n], indices = byPeer.indices[n];
   let pingable = false;
   try {
     await ctx.dht.ping(peerId, { signal });
     pingable = true;
+    ctx.liveness.heard(peerId, ctx.clock.now());
   } catch {
     signal?.throwIfAborted();
   }
+  if (pingable) {
+    return {
+      peerId,
+      indices,
+      status: "failed",
+      answered: false,
+      liveIndices: [],
+      pingable,
+      reason: `answers ping but not the attestation (${check.reason})`,
+    };
+  }
+  return unreachableCheck(ctx, holder, check.reason);
+}
+
+/**
+ * A holder that answers nothing: on grace while it was heard from (or
+ * proved, or stored) within `graceMs`, else unreachable.
+ */
+function unreachableCheck(
+  ctx: ServiceContext,
+  holder: { byPeer: HoldersByPeer; n: number; now: number },
+  reason: string | undefined,
+): HolderCheck {
+  const { byPeer, n, now } = holder;
+  const peerId = byPeer.peers[n], indices = byPeer.indices[n];
+  const lastSeen = Math.max(byPeer.lastSeen(n), ctx.liveness.heardAt(peerId));
   // Fields in the order the report has always listed them.
   const held = (status: HolderCheck["status"], liveIndices: number[]) => ({
     peerId,
@@ -404,22 +462,15 @@ async function silentCheck(
     status,
     answered: false,
     liveIndices,
-    pingable,
+    pingable: false,
   });
-  if (pingable) {
-    return {
-      ...held("failed", []),
-      reason: `answers ping but not the attestation (${check.reason})`,
-    };
-  }
-  const lastSeen = byPeer.lastSeen(n);
   if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
     return {
       ...held("grace", indices),
       reason: `unreachable; last seen ${now - lastSeen} ms ago`,
     };
   }
-  return { ...held("unreachable", []), reason: check.reason };
+  return { ...held("unreachable", []), ...(reason ? { reason } : {}) };
 }
 
 /** Local shards of the tessera that fail verification. */

@@ -46,7 +46,7 @@ import type {
 export async function repairTessera(
   ctx: ServiceContext,
   id: TesseraId,
-  options: CheckOptions,
+  options: CheckOptions & { readonly scheduled?: boolean },
 ): Promise<RepairReport> {
   const inspection = await inspect(ctx, id, options);
   noteProofs(ctx, inspection.report);

@@ -25,6 +25,7 @@ import {
   tesserasHeld,
 } from "../core/mod.ts";
 import { challengeAll } from "./attest.ts";
+import { auditForcedWithinMs } from "./audit_schedule.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeKept } from "./manifest_check.ts";
 import { repairTessera } from "./repair.ts";
@@ -140,7 +141,10 @@ export class Stewards {
         const holders = await this.#ourTurn(ctx, orphan, options);
         if (holders === null) continue;
         refuted += await this.#prove(sctx, { orphan, holders }, options);
-        repairs.push(await repairTessera(sctx, orphan.id, options));
+        // On the audit schedule, as the owner's sweeps: not every holder daily.
+        repairs.push(
+          await repairTessera(sctx, orphan.id, { ...options, scheduled: true }),
+        );
       } catch (e) {
         if (!isTesserasError(e)) throw e;
         ctx.log.warn("stewarding {tessera} failed: {error}", {
@@ -246,10 +250,12 @@ export class Stewards {
     const quiet = ctx.clock.now() - quietSince;
     if (quiet <= wait) return null;
     // A backup defers to a closer holder that is up (it is about to
-    // audit, or we were away when it did), for one more owner silence.
+    // audit, or we were away when it did), for one more owner silence
+    // plus the longest a steward's schedule leaves us unaudited.
     const closer = order.slice(0, Math.min(rank, MAX_STEWARD_DELAY_RANKS));
     if (
-      closer.length > 0 && quiet <= wait + ctx.config.stewardAfterMs &&
+      closer.length > 0 &&
+      quiet <= wait + ctx.config.stewardAfterMs + auditForcedWithinMs(ctx) &&
       await anyUp(ctx, closer, options)
     ) return null;
     return announced;

@@ -1,0 +1,73 @@
+/**
+ * Liveness apart from honesty (docs/proofs.md, "The audit schedule"): a
+ * holder that left is found by a ping at every sweep, so proof audits,
+ * which catch a holder that is up but deleted the bytes, can come weeks
+ * apart for a holder with a long proven record. This is the memory of
+ * when each peer last answered us (a proof, a ping), which the sweep
+ * uses twice: a peer heard from since the sweep began is not pinged
+ * again for the next tessera it holds, and an unreachable holder's grace
+ * counts from when it was last heard, not from its last proof.
+ *
+ * Kept in memory: after a restart a holder's grace counts from its
+ * records (its last proof, or when it stored the shard), as before.
+ *
+ * @module
+ */
+import type { DhtPort, IoOptions, PeerId } from "../core/mod.ts";
+
+/** Peers remembered; beyond it the stalest are forgotten. */
+const MAX_PEERS = 8192;
+
+/**
+ * When each peer last answered us.
+ *
+ * @example
+ * ```ts
+ * import { Liveness } from "./liveness.ts";
+ * const liveness = new Liveness();
+ * liveness.heard("peer-a", 5);
+ * liveness.heardAt("peer-a"); // 5
+ * liveness.heardAt("peer-b"); // -Infinity
+ * ```
+ */
+export class Liveness {
+  readonly #heard = new Map<PeerId, number>();
+
+  /** `peer` answered us at `at`. */
+  heard(peer: PeerId, at: number): void {
+    const map = this.#heard;
+    const was = map.get(peer);
+    if (was !== undefined) {
+      if (was >= at) return;
+      map.delete(peer);
+    }
+    map.set(peer, at);
+    // Insertion order is the order of last answers: drop the stalest.
+    if (map.size > MAX_PEERS) map.delete(map.keys().next().value!);
+  }
+
+  /** When `peer` last answered us, or -Infinity. */
+  heardAt(peer: PeerId): number {
+    return this.#heard.get(peer) ?? -Infinity;
+  }
+
+  /**
+   * Whether `peer` is up: heard from at or after `since` (no message),
+   * else whether it answers a ping now (remembered either way it ends).
+   */
+  async alive(
+    dht: Pick<DhtPort, "ping">,
+    probe: { peer: PeerId; since: number; now: () => number },
+    options: IoOptions = {},
+  ): Promise<boolean> {
+    if (this.heardAt(probe.peer) >= probe.since) return true;
+    try {
+      await dht.ping(probe.peer, options);
+    } catch {
+      options.signal?.throwIfAborted();
+      return false;
+    }
+    this.heard(probe.peer, probe.now());
+    return true;
+  }
+}
