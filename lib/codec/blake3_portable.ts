@@ -28,7 +28,8 @@ export const ROOT = 8;
 /** Domain flags. */
 export const KEYED_HASH = 16;
 
-const MSG_SCHEDULE = [
+/** The message word order of each of the seven rounds. */
+export const MSG_SCHEDULE: readonly (readonly number[])[] = [
   [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
   [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8],
   [3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1],
