@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { TesserasError, toHex } from "../core/mod.ts";
+import { writeFileAtomic } from "../storage/mod.ts";
 
 /** Contents of `api.json`. */
 export interface ApiInfo {
@@ -32,7 +32,8 @@ export function newApiToken(): string {
 }
 
 /**
- * Writes `info` to `path` through a temp file, fsync and rename.
+ * Writes `info` to `path` through a temp file, fsync and rename (the
+ * storage layer's `writeFileAtomic`: every byte written, the folder synced).
  *
  * @example
  * ```ts
@@ -43,19 +44,8 @@ export function newApiToken(): string {
  * ```
  */
 export async function writeApiInfo(path: string, info: ApiInfo): Promise<void> {
-  const tmp = join(dirname(path), `.api.json.${crypto.randomUUID()}.tmp`);
-  const file = await Deno.open(tmp, {
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
-  try {
-    await file.write(new TextEncoder().encode(JSON.stringify(info, null, 2)));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
+  const text = JSON.stringify(info, null, 2);
+  await writeFileAtomic(path, new TextEncoder().encode(text), { mode: 0o600 });
 }
 
 /**
