@@ -29,6 +29,7 @@ import {
 } from "../replication/mod.ts";
 import type { SqliteHolderRegistry } from "../storage/mod.ts";
 import type { OwnerCatalogue } from "./owner_catalogue.ts";
+import { plainSink } from "./private_files.ts";
 import { pause, type RecordKeeper } from "./record_keeper.ts";
 
 const log = getLogger(["tesseras", "node", "catalogue"]);
@@ -257,17 +258,9 @@ export class NetworkCatalogue {
     });
     try {
       try {
-        await service.retrieveTesseraTo(id, {
-          async write(bytes) {
-            for (let at = 0; at < bytes.length;) {
-              at += await file.write(bytes.subarray(at));
-            }
-          },
-          async reset() {
-            await file.truncate(0);
-            await file.seek(0, Deno.SeekMode.Start);
-          },
-        }, options);
+        // The bytes as stored: a private tessera is put back sealed.
+        const sink = plainSink(file, { refusePrivate: false });
+        await service.retrieveTesseraTo(id, sink, options);
         await file.sync();
       } finally {
         file.close();
