@@ -134,6 +134,92 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Runs one piece of work under `label`, showing its progress and outcome. */
+type Track = (
+  label: string,
+  run: (onProgress: (t: Transfer) => void) => Promise<string>,
+) => Promise<void>;
+
+/**
+ * The page's one activity at a time: what it is, whether the buttons wait
+ * for it, and `track` to start the next (the list reloads after each).
+ */
+function useActivity(
+  reload: () => void,
+): { activity: Activity | null; busy: boolean; track: Track } {
+  const [activity, setActivity] = useState<Activity | null>(null);
+  const busy = activity !== null && !activity.done && !activity.error;
+  const track: Track = async (label, run) => {
+    setActivity({ label, transfer: null });
+    try {
+      const done = await run((transfer) => setActivity({ label, transfer }));
+      setActivity({ label, transfer: null, done });
+    } catch (err) {
+      setActivity({ label, transfer: null, error: message(err) });
+    }
+    reload();
+  };
+  return { activity, busy, track };
+}
+
+async function addFile(
+  file: File,
+  onProgress: (t: Transfer) => void,
+): Promise<string> {
+  const r = await uploadFile(file, { onProgress });
+  return `Added ${file.name} (${formatBytes(r.size)}, ${r.tier}) as ${r.id}`;
+}
+
+async function downloadOne(
+  t: TesseraRow,
+  onProgress: (t: Transfer) => void,
+): Promise<string> {
+  const n = await downloadTessera(t.id, { name: nameOf(t), onProgress });
+  return `Downloaded ${nameOf(t)} (${formatBytes(n)})`;
+}
+
+async function repairOne(t: TesseraRow): Promise<string> {
+  const r = await runJob<
+    { tesseras: { before: string; after: string; tolerance?: number }[] }
+  >(
+    "/v1/repair",
+    { id: t.id },
+  );
+  const one = r.tesseras[0];
+  return one
+    ? `Checked ${nameOf(t)}: ${healthWords(one.before).text} → ${
+      healthWords(one.after, one.tolerance).text
+    }`
+    : `Checked ${nameOf(t)}`;
+}
+
+function TesseraTable(
+  { rows, busy, act }: {
+    rows: TesseraRow[];
+    busy: boolean;
+    act: (kind: "download" | "repair", t: TesseraRow) => void;
+  },
+): VNode {
+  return html`
+    <table class="rows">
+      <thead>
+        <tr>
+          <th>name</th>
+          <th>size</th>
+          <th>tier</th>
+          <th>health</th>
+          <th>last check</th>
+          <th>holders</th>
+          <th><span class="visually-hidden">actions</span></th>
+        </tr>
+      </thead>
+      <tbody>${rows.map((t) =>
+        html`<${TesseraLine} key=${t.id} t=${t} busy=${busy} act=${act} />`
+      )}</tbody>
+    </table>
+  `;
+}
+
 /**
  * The "My tesseras" page.
  *
@@ -147,48 +233,13 @@ export function TesserasPage(): VNode {
   const { data, error, reload } = useLoad(() =>
     getJson<TesseraRow[]>("/v1/tesseras")
   );
-  const [activity, setActivity] = useState<Activity | null>(null);
-  const busy = activity !== null && !activity.done && !activity.error;
-  const track = async (
-    label: string,
-    run: (p: (t: Transfer) => void) => Promise<string>,
-  ) => {
-    setActivity({ label, transfer: null });
-    try {
-      const done = await run((transfer) => setActivity({ label, transfer }));
-      setActivity({ label, transfer: null, done });
-    } catch (err) {
-      setActivity({ label, transfer: null, error: message(err) });
-    }
-    reload();
-  };
+  const { activity, busy, track } = useActivity(reload);
   const put = (file: File) =>
-    track(`Adding ${file.name}`, async (onProgress) => {
-      const r = await uploadFile(file, { onProgress });
-      return `Added ${file.name} (${
-        formatBytes(r.size)
-      }, ${r.tier}) as ${r.id}`;
-    });
+    track(`Adding ${file.name}`, (onProgress) => addFile(file, onProgress));
   const act = (kind: "download" | "repair", t: TesseraRow) =>
     kind === "download"
-      ? track(`Downloading ${nameOf(t)}`, async (onProgress) => {
-        const n = await downloadTessera(t.id, { name: nameOf(t), onProgress });
-        return `Downloaded ${nameOf(t)} (${formatBytes(n)})`;
-      })
-      : track(`Repairing ${nameOf(t)}`, async () => {
-        const r = await runJob<
-          { tesseras: { before: string; after: string; tolerance?: number }[] }
-        >(
-          "/v1/repair",
-          { id: t.id },
-        );
-        const one = r.tesseras[0];
-        return one
-          ? `Checked ${nameOf(t)}: ${healthWords(one.before).text} → ${
-            healthWords(one.after, one.tolerance).text
-          }`
-          : `Checked ${nameOf(t)}`;
-      });
+      ? track(`Downloading ${nameOf(t)}`, (p) => downloadOne(t, p))
+      : track(`Repairing ${nameOf(t)}`, () => repairOne(t));
   return html`<section aria-labelledby="tesseras-h">
     <h2 id="tesseras-h">My tesseras</h2>
     <${DropZone} onFile=${put} busy=${busy} />
@@ -199,24 +250,7 @@ export function TesserasPage(): VNode {
       ? html`<p>Loading…</p>`
       : data.length === 0
       ? html`<p class="muted">No tesseras yet: add a file above.</p>`
-      : html`
-        <table class="rows">
-          <thead>
-            <tr>
-              <th>name</th>
-              <th>size</th>
-              <th>tier</th>
-              <th>health</th>
-              <th>last check</th>
-              <th>holders</th>
-              <th><span class="visually-hidden">actions</span></th>
-            </tr>
-          </thead>
-          <tbody>${data.map((t) =>
-            html`<${TesseraLine} key=${t.id} t=${t} busy=${busy} act=${act} />`
-          )}</tbody>
-        </table>
-      `
+      : html`<${TesseraTable} rows=${data} busy=${busy} act=${act} />`
   }
   </section>`;
 }
