@@ -4,21 +4,26 @@
  * 15 % of public). The owner puts the file public, then private, then
  * public and private again (the second pair checks drift on this shared
  * machine); a stranger gets each through the network; the owner gets the
- * private one from its own blob. Usage:
+ * private one from its own blob. Each put and get goes through the
+ * daemon's API as the CLI sends it (the CLI is a thin client of it), so
+ * every phase the daemon reports (encrypt, encode, upload; fetch, write)
+ * is timed too. Usage:
  * `deno task bench:private [size MiB] [peers, default 8]`; the default size
- * is the largest private tessera, 1 GiB − 65,576 bytes (issue 19's 1 GiB:
- * a private tessera's ciphertext, header and tags included, must fit the
+ * is the largest private tessera, 1 GiB less its encryption overhead (a
+ * private tessera's ciphertext, header and tags included, must fit the
  * 1 GiB tessera limit), and both halves put the same file.
+ * `TESSERAS_BENCH_CPU_PROF=DIR` writes the owner's and the stranger's
+ * V8 CPU profiles (`--cpu-prof`) into DIR when they stop.
  *
  * @module
  */
 import { join } from "node:path";
-import { MAX_TESSERA_SIZE } from "../lib/core/mod.ts";
-import { maxPlainSize } from "../lib/crypto/mod.ts";
+import { MAX_TESSERA_SIZE, toHex } from "../lib/core/mod.ts";
+import { maxPlainSize, parseCapability } from "../lib/crypto/mod.ts";
+import { ApiClient } from "../lib/node/client/api_client.ts";
 import {
   apiGet,
   type DaemonProcess,
-  runTesseras,
   startDaemon,
 } from "../tests/system/daemon_process.ts";
 
@@ -28,16 +33,34 @@ const size = Deno.args[0]
 const sizeMiB = size / 2 ** 20;
 const peers = Number(Deno.args[1] ?? 8);
 const env = { TESSERAS_DEFICIT_TOLERANCE: String(16 * 2 ** 30) };
+const profDir = Deno.env.get("TESSERAS_BENCH_CPU_PROF");
 
-async function timed(
-  args: string[],
-  stdin?: string,
-): Promise<{ seconds: number; json: Record<string, unknown> }> {
-  const t0 = performance.now();
-  const out = await runTesseras(args, { env, stdin });
-  const seconds = (performance.now() - t0) / 1000;
-  if (out.code !== 0) throw new Error(`${args.join(" ")}: ${out.stderr}`);
-  return { seconds, json: JSON.parse(out.stdout || "{}") };
+/** A job's time, and the time from each phase's first event to the next's. */
+interface Timed {
+  readonly seconds: number;
+  readonly phases: string;
+  readonly result: Record<string, unknown>;
+}
+
+async function timedJob(
+  daemon: DaemonProcess,
+  path: string,
+  body: unknown,
+): Promise<Timed> {
+  const client = await ApiClient.forDataDir(daemon.dataDir);
+  const marks: [string, number][] = [["setup", performance.now()]];
+  const result = await client.job<Record<string, unknown>>(path, body, {
+    onProgress: (e) => {
+      if (marks.at(-1)![0] !== e.phase) {
+        marks.push([e.phase, performance.now()]);
+      }
+    },
+  });
+  const end = performance.now();
+  const phases = marks.map(([phase, at], i) =>
+    `${phase} ${(((marks[i + 1]?.[1] ?? end) - at) / 1000).toFixed(1)}`
+  ).join(", ");
+  return { seconds: (end - marks[0][1]) / 1000, phases, result };
 }
 
 async function writeInput(path: string): Promise<void> {
@@ -57,14 +80,20 @@ async function writeInput(path: string): Promise<void> {
   f.close();
 }
 
+const load = () => Deno.loadavg().map((n) => n.toFixed(1)).join(" ");
 const root = await Deno.makeTempDir({ prefix: "tesseras-bench-private-" });
 const daemons: DaemonProcess[] = [];
-const start = async (n: number, boot: string[]) => {
+const start = async (n: number, boot: string[], profiled = false) => {
   const d = await startDaemon(join(root, `n${n}`), [
     "--listen",
     `/ip4/127.0.${220 + n}.1/tcp/0`,
     ...(boot.length ? ["--bootstrap", ...boot] : []),
-  ], { env });
+  ], {
+    env,
+    ...(profiled && profDir
+      ? { denoFlags: ["--cpu-prof", `--cpu-prof-dir=${profDir}/n${n}`] }
+      : {}),
+  });
   daemons.push(d);
   return d;
 };
@@ -74,7 +103,9 @@ try {
   const boot = await start(0, []);
   const bootAddr =
     (await apiGet<{ addresses: string[] }>(boot, "/v1/id")).addresses[0];
-  for (let i = 1; i <= peers; i++) await start(i, [bootAddr]);
+  for (let i = 1; i <= peers; i++) {
+    await start(i, [bootAddr], i === 1 || i === peers);
+  }
   const [owner, stranger] = [daemons[1], daemons[peers]];
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -85,59 +116,47 @@ try {
   console.log(
     `${size} bytes (${
       sizeMiB.toFixed(2)
-    } MiB), ${peers} peers + bootstrap, one machine (2 cores shared), load average ${
-      Deno.loadavg().map((n) => n.toFixed(1)).join(" ")
-    }`,
+    } MiB), ${peers} peers + bootstrap, one machine (2 cores shared), load average ${load()}`,
   );
-  const rows: { kind: string; put: number; get: number; own?: number }[] = [];
+  const rows: { kind: string; put: number; get: number }[] = [];
   for (const kind of ["public", "private", "public", "private"]) {
-    const flags = kind === "private" ? ["--private"] : [];
-    const put = await timed([
-      "--data-dir",
-      owner.dataDir,
-      "put",
-      file,
-      ...flags,
-      "--json",
-    ]);
-    const id = String(put.json.id);
+    const put = await timedJob(owner, "/v1/tesseras", {
+      path: file,
+      private: kind === "private",
+    });
+    const id = String(put.result.id);
     const out = join(root, "back.bin");
-    // A stranger reads a private one with its capability, on stdin.
-    const capability = kind === "private"
-      ? (await runTesseras(["--data-dir", owner.dataDir, "share", id], { env }))
-        .stdout
+    // A stranger reads a private one with its capability's key.
+    const key = kind === "private"
+      ? toHex(
+        parseCapability(
+          (await apiGet<{ capability: string }>(owner, `/v1/share/${id}`))
+            .capability,
+        ).key,
+      )
       : undefined;
-    const target = capability ? ["--capability"] : [id];
-    const get = await timed(
-      ["--data-dir", stranger.dataDir, "get", ...target, "-o", out, "--json"],
-      capability,
-    );
+    const get = await timedJob(stranger, "/v1/retrieve", { id, out, key });
     const same = await new Deno.Command("cmp", { args: [file, out] }).output();
     if (same.code !== 0) throw new Error(`${kind} round trip differs`);
     await Deno.remove(out);
-    let own: number | undefined;
+    let own = "";
     if (kind === "private") {
-      own = (await timed(
-        ["--data-dir", owner.dataDir, "get", id, "-o", out, "--json"],
-      )).seconds;
+      const got = await timedJob(owner, "/v1/retrieve", { id, out });
+      own = `\n  owner get ${got.seconds.toFixed(1)} s`;
       await Deno.remove(out);
     }
-    rows.push({ kind, put: put.seconds, get: get.seconds, own });
+    rows.push({ kind, put: put.seconds, get: get.seconds });
     console.log(
       `${kind.padEnd(8)} put ${put.seconds.toFixed(1)} s (${
         (sizeMiB / put.seconds).toFixed(0)
-      } MiB/s, tier ${put.json.tier})  stranger get ${
+      } MiB/s, tier ${put.result.tier}; ${put.phases})\n  stranger get ${
         get.seconds.toFixed(1)
-      } s${own === undefined ? "" : `  owner get ${own.toFixed(1)} s`}`,
+      } s (${get.phases})${own}  [load ${load()}]`,
     );
   }
   const mean = (kind: string, key: "put" | "get") =>
     rows.filter((r) => r.kind === kind).reduce((n, r) => n + r[key], 0) / 2;
-  console.log(
-    `load average at the end ${
-      Deno.loadavg().map((n) => n.toFixed(1)).join(" ")
-    }`,
-  );
+  console.log(`load average at the end ${load()}`);
   for (const key of ["put", "get"] as const) {
     const ratio = mean("private", key) / mean("public", key);
     console.log(
@@ -147,6 +166,8 @@ try {
     );
   }
 } finally {
-  await Promise.all(daemons.map((d) => d.stop().catch(() => {})));
+  await Promise.all(
+    daemons.map((d) => d.stop({ timeoutMs: 30_000 }).catch(() => {})),
+  );
   await Deno.remove(root, { recursive: true });
 }

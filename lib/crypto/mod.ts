@@ -68,8 +68,12 @@ export {
   encryptingStream,
   looksPrivate,
   maxPlainSize,
+  newSegmentOpener,
+  newSegmentSealer,
   SEGMENT_HEADER_BYTES,
+  type SegmentOpener,
   type SegmentOptions,
+  type SegmentSealer,
 } from "./segments.ts";
 export {
   CAPABILITY_PREFIX,

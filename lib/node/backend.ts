@@ -227,9 +227,12 @@ export class DaemonBackend implements ApiBackend {
    */
   async putFile(
     path: string,
-    options: PutOptions,
+    given: PutOptions,
   ): Promise<{ id: string; size: number; tier: string }> {
     const size = await checkStorableFile(path);
+    // One event a percent and phase, not one per segment or stripe.
+    const onProgress = given.onProgress && steppedProgress(given.onProgress);
+    const options = { ...given, onProgress };
     if (options.private) {
       return await this.#published(await this.#putPrivate(path, options));
     }
@@ -274,23 +277,20 @@ export class DaemonBackend implements ApiBackend {
         options.onProgress?.({ done, total, phase: "encrypt" }),
     });
     try {
-      await catalogue.record({
-        id: sealed.id,
-        name: options.name,
-        size: sealed.plainSize,
-        contentKey,
-      });
-      // The sealed file is ours: moved into the staging, not copied.
+      // The encode hashes the ciphertext into the id (once); the key is
+      // recorded then, before anything is kept or leaves. The sealed file
+      // is ours: moved into the staging, not copied.
       const report = await this.#place(sealed.path, {
         ...options,
         consumeFile: true,
+        onEncoded: (id) =>
+          catalogue.record({
+            id,
+            name: options.name,
+            size: sealed.plainSize,
+            contentKey,
+          }),
       });
-      if (report.id !== sealed.id) {
-        throw new TesserasError(
-          "INTERNAL",
-          `the encrypted file hashed to ${sealed.id} but was stored as ${report.id}`,
-        );
-      }
       return { ...report, size: sealed.plainSize, private: true } as {
         id: string;
         size: number;
@@ -304,10 +304,14 @@ export class DaemonBackend implements ApiBackend {
 
   async #place(
     path: string,
-    options: PutOptions & { readonly consumeFile?: boolean },
+    options: PutOptions & {
+      readonly consumeFile?: boolean;
+      readonly onEncoded?: (id: string) => Promise<void>;
+    },
   ): Promise<{ id: string; size: number; tier: string }> {
     const report = await this.#parts.service.putTesseraFile(path, {
       consumeFile: options.consumeFile === true,
+      ...(options.onEncoded ? { onEncoded: options.onEncoded } : {}),
       onEncode: (done, total) =>
         options.onProgress?.({ done, total, phase: "encode" }),
       onProgress: (p) =>

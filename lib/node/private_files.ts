@@ -1,7 +1,7 @@
 /**
  * The owner's side of private tesseras on disk: a file encrypted into a
- * scratch file before `put` codes it (its id hashed on the way, so the
- * key is recorded before anything is placed), and the sinks a `get`
+ * scratch file before `put` codes it (the put hashes it into its id and
+ * records the key before anything is placed), and the sinks a `get`
  * writes through: decrypting for a private tessera, refusing ciphertext
  * for whoever has no key.
  *
@@ -11,24 +11,21 @@ import { join } from "node:path";
 import {
   type IoOptions,
   MAX_TESSERA_SIZE,
-  type TesseraId,
   TesserasError,
-  toHex,
 } from "../core/mod.ts";
-import { createBlake3 } from "../codec/mod.ts";
 import {
-  decryptingStream,
-  encryptingStream,
   looksPrivate,
   maxPlainSize,
+  newSegmentOpener,
+  newSegmentSealer,
+  SEGMENT_HEADER_BYTES,
+  type SegmentOpener,
 } from "../crypto/mod.ts";
 
 /** A file encrypted for a put. */
 export interface SealedFile {
   /** The scratch file holding the ciphertext (remove it after the put). */
   readonly path: string;
-  /** The tessera id the ciphertext will have (BLAKE3 of it). */
-  readonly id: TesseraId;
   /** Bytes of plaintext. */
   readonly plainSize: number;
 }
@@ -43,11 +40,16 @@ export interface SealFileOptions extends IoOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** Segments being sealed at once: WebCrypto runs them off the main thread. */
+const SEALING_IN_FLIGHT = 4;
+
 /**
- * Encrypt the file at `source` into a new scratch file (mode 0600,
- * synced), hashing the ciphertext as it is written. `TOO_LARGE` when the
- * ciphertext would pass the 1 GiB limit; a failure removes the scratch
- * file.
+ * Encrypt the file at `source` into a new scratch file (mode 0600).
+ * `TOO_LARGE` when the ciphertext would pass the 1 GiB limit; a failure
+ * removes the scratch file. Neither hashed nor synced here: the put
+ * that takes the file hashes it into the tessera id as it encodes it,
+ * and syncs it when its staging takes it, so a private put reads and
+ * writes the ciphertext no more often than a public put does its file.
  *
  * @example
  * ```ts
@@ -62,50 +64,104 @@ export async function sealFile(
   source: string,
   options: SealFileOptions,
 ): Promise<SealedFile> {
-  const input = await Deno.open(source, { read: true });
+  using input = await Deno.open(source, { read: true });
   const plainSize = (await input.stat()).size;
   const limit = maxPlainSize(MAX_TESSERA_SIZE);
-  if (plainSize > limit) {
-    input.close();
-    throw new TesserasError(
-      "TOO_LARGE",
-      `${source} is ${plainSize} bytes; a private tessera holds at most ${limit} (1 GiB less its encryption overhead): split it first`,
-    );
-  }
+  if (plainSize > limit) throw tooLarge(source, plainSize, limit);
   await Deno.mkdir(options.dir, { recursive: true, mode: 0o700 });
   const path = join(options.dir, `${crypto.randomUUID()}.sealed`);
-  const out = await Deno.open(path, {
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
-  const hasher = createBlake3();
-  let done = 0;
   try {
-    await input.readable
-      .pipeThrough(
-        counting((n) => options.onProgress?.(done += n, plainSize)),
-      )
-      .pipeThrough(encryptingStream(options.contentKey))
-      .pipeTo(
-        new WritableStream({
-          async write(chunk) {
-            hasher.update(chunk);
-            await writeAll(out, chunk);
-          },
-        }),
-        { signal: options.signal },
-      );
-    await out.sync();
-    out.close();
+    using out = await Deno.open(path, {
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+    await sealInto(input, out, { ...options, source, plainSize, limit });
   } catch (err) {
-    try {
-      out.close();
-    } catch { /* closed already */ }
     await Deno.remove(path).catch(() => {});
     throw err;
   }
-  return { path, id: toHex(hasher.digest()), plainSize };
+  return { path, plainSize };
+}
+
+/**
+ * The sealing loop: the file is read straight into segment-sized
+ * buffers (one read a segment, no stream of 64 KiB chunks to cut up),
+ * up to {@linkcode SEALING_IN_FLIGHT} segments are encrypted at once,
+ * and their ciphertexts are written in order. A segment is sealed as the
+ * last once the read after it comes back empty (or it is short).
+ */
+async function sealInto(
+  input: Deno.FsFile,
+  out: Deno.FsFile,
+  options: SealFileOptions & {
+    readonly source: string;
+    readonly plainSize: number;
+    readonly limit: number;
+  },
+): Promise<void> {
+  const sealer = await newSegmentSealer(options.contentKey);
+  const seg = sealer.segmentBytes;
+  await writeAll(out, sealer.header);
+  // Plaintext buffers go back to `free` once their segment is written:
+  // a few buffers for the whole file, not a fresh one (and its page
+  // faults) per segment.
+  const free: Uint8Array[] = [];
+  const pending: { sealing: Promise<Uint8Array>; buf: Uint8Array }[] = [];
+  const writeUntil = async (left: number) => {
+    while (pending.length > left) {
+      const { sealing, buf } = pending.shift()!;
+      await writeAll(out, await sealing);
+      free.push(buf);
+    }
+  };
+  const read = () => readSegment(input, free.pop() ?? new Uint8Array(seg));
+  let done = 0;
+  let current = await read();
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const next = current.length < seg ? new Uint8Array(0) : await read();
+    const last = next.length === 0;
+    done += current.length;
+    // The file grew since it was measured.
+    if (done > options.limit) {
+      throw tooLarge(options.source, done, options.limit);
+    }
+    const sealing = sealer.seal(current, last);
+    // Never an unhandled rejection: writeUntil awaits it in its turn.
+    sealing.catch(() => {});
+    pending.push({ sealing, buf: new Uint8Array(current.buffer) });
+    options.onProgress?.(done, Math.max(done, options.plainSize));
+    await writeUntil(SEALING_IN_FLIGHT - 1);
+    if (last) break;
+    current = next;
+  }
+  await writeUntil(0);
+}
+
+/** `buf` filled from the file's position, short only at its end. */
+async function readSegment(
+  file: Deno.FsFile,
+  buf: Uint8Array,
+): Promise<Uint8Array> {
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+function tooLarge(
+  source: string,
+  size: number,
+  limit: number,
+): TesserasError {
+  return new TesserasError(
+    "TOO_LARGE",
+    `${source} is ${size} bytes; a private tessera holds at most ${limit} (1 GiB less its encryption overhead): split it first`,
+  );
 }
 
 /** Where a retrieval writes, as `ReplicationService.retrieveTesseraTo` wants. */
@@ -164,8 +220,10 @@ export function plainSink(
 
 /**
  * A sink that decrypts a private tessera's bytes with `contentKey` into
- * `file`. Errors of the decryption (wrong key, altered or truncated
- * ciphertext) reject `write` or `finish`; the caller removes the file.
+ * `file` as they arrive, up to {@linkcode OPENING_IN_FLIGHT} segments at
+ * once (no second pass over a temporary file). Errors of the decryption
+ * (wrong key, altered or truncated ciphertext) reject `write` or
+ * `finish`; the caller removes the file.
  *
  * @example
  * ```ts
@@ -178,44 +236,107 @@ export function decryptingSink(
   file: Deno.FsFile,
   contentKey: Uint8Array,
 ): RetrieveSink {
-  let size = 0;
-  const start = () => {
-    const stream = decryptingStream(contentKey);
-    const done = stream.readable.pipeTo(
-      new WritableStream({
-        async write(chunk) {
-          await writeAll(file, chunk);
-          size += chunk.length;
-        },
-      }),
-    );
-    // Surfaces through the writer; never an unhandled rejection.
-    done.catch(() => {});
-    return { writer: stream.writable.getWriter(), done };
-  };
-  let run = start();
+  let run = new Decryption(file, contentKey);
   return {
     get size() {
-      return size;
+      return run.size;
     },
-    async write(bytes) {
-      // The transform copies what it keeps before this resolves.
-      await run.writer.write(bytes);
-    },
+    write: (bytes) => run.write(bytes),
     async reset() {
-      await run.writer.abort(new Error("retrieval starts over")).catch(
-        () => {},
-      );
-      await run.done.catch(() => {});
+      await run.abandon();
       await rewind(file);
-      size = 0;
-      run = start();
+      run = new Decryption(file, contentKey);
     },
-    async finish() {
-      await run.writer.close();
-      await run.done;
-    },
+    finish: () => run.finish(),
   };
+}
+
+/** Segments being opened at once: WebCrypto runs them off the main thread. */
+const OPENING_IN_FLIGHT = 4;
+
+/**
+ * One pass of a decrypting sink: the header gathered first, then the
+ * ciphertext cut into its segments in reused buffers, each full one
+ * opened once a byte after it shows it is not the last, plaintexts
+ * written in order.
+ */
+class Decryption {
+  readonly #file: Deno.FsFile;
+  readonly #key: Uint8Array;
+  readonly #header = new Uint8Array(SEGMENT_HEADER_BYTES);
+  #headerFilled = 0;
+  #opener: SegmentOpener | undefined;
+  #segment: Uint8Array = new Uint8Array(0);
+  #filled = 0;
+  readonly #free: Uint8Array[] = [];
+  readonly #pending: { opening: Promise<Uint8Array>; buf: Uint8Array }[] = [];
+  /** Plaintext bytes written. */
+  size = 0;
+
+  constructor(file: Deno.FsFile, key: Uint8Array) {
+    this.#file = file;
+    this.#key = key;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let at = 0;
+    if (this.#opener === undefined) {
+      at = Math.min(bytes.length, SEGMENT_HEADER_BYTES - this.#headerFilled);
+      this.#header.set(bytes.subarray(0, at), this.#headerFilled);
+      this.#headerFilled += at;
+      if (this.#headerFilled < SEGMENT_HEADER_BYTES) return;
+      this.#opener = await newSegmentOpener(this.#key, this.#header);
+      this.#segment = new Uint8Array(this.#opener.sealedBytes);
+    }
+    while (at < bytes.length) {
+      // Full, and more follows: not the last segment.
+      if (this.#filled === this.#segment.length) await this.#open(false);
+      const n = Math.min(
+        this.#segment.length - this.#filled,
+        bytes.length - at,
+      );
+      this.#segment.set(bytes.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      at += n;
+    }
+  }
+
+  async finish(): Promise<void> {
+    // A file that ended inside its header is refused for it.
+    this.#opener ??= await newSegmentOpener(
+      this.#key,
+      this.#header.subarray(0, this.#headerFilled),
+    );
+    await this.#open(true);
+    await this.#writeUntil(0);
+  }
+
+  /** Wait for the segments still opening (their results are moot). */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.#pending.map((p) => p.opening));
+    this.#pending.length = 0;
+  }
+
+  async #open(last: boolean): Promise<void> {
+    const buf = this.#segment;
+    const opening = this.#opener!.open(buf.subarray(0, this.#filled), last);
+    // Never an unhandled rejection: #writeUntil awaits it in its turn.
+    opening.catch(() => {});
+    this.#pending.push({ opening, buf });
+    this.#segment = this.#free.pop() ?? new Uint8Array(buf.length);
+    this.#filled = 0;
+    await this.#writeUntil(OPENING_IN_FLIGHT - 1);
+  }
+
+  async #writeUntil(left: number): Promise<void> {
+    while (this.#pending.length > left) {
+      const { opening, buf } = this.#pending.shift()!;
+      const plain = await opening;
+      await writeAll(this.#file, plain);
+      this.size += plain.length;
+      this.#free.push(buf);
+    }
+  }
 }
 
 function privateTessera(id?: string): TesserasError {
@@ -224,17 +345,6 @@ function privateTessera(id?: string): TesserasError {
     "UNAUTHORIZED",
     `${which} is private: only its owner or someone with its read capability (\`tesseras share ID\` on the owner's node) can read it; pass that with \`tesseras get --capability\``,
   );
-}
-
-function counting(
-  onBytes: (n: number) => void,
-): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      onBytes(chunk.length);
-      controller.enqueue(chunk);
-    },
-  });
 }
 
 async function rewind(file: Deno.FsFile): Promise<void> {

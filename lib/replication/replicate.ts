@@ -71,6 +71,7 @@ export async function putTesseraFile(
       move: options.consumeFile === true,
     });
     const encoded = await encodeImported(ctx, staging, copy.size, options);
+    await options.onEncoded?.(encoded.id);
     await staging.commitBlob(encoded.id, { signal });
     const read = ownShardReader(ctx, encoded, staging);
     return await placeEncoded(ctx, {

@@ -136,6 +136,12 @@ export interface ReplicateOptions extends IoOptions {
    * copying it, saving a write of its size; it is gone afterwards.
    */
   readonly consumeFile?: boolean;
+  /**
+   * Streaming puts: called with the tessera id once the file is encoded,
+   * before anything is kept, tracked or pushed (a private put records its
+   * key then, so no shard leaves without it); a rejection fails the put.
+   */
+  readonly onEncoded?: (id: TesseraId) => Promise<void>;
 }
 
 /**

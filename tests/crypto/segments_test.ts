@@ -10,6 +10,7 @@ import {
   looksPrivate,
   maxPlainSize,
   newContentKey,
+  newSegmentSealer,
   SEGMENT_HEADER_BYTES,
 } from "../../lib/crypto/mod.ts";
 import { concatBytes as join } from "../../lib/crypto/bytes.ts";
@@ -293,4 +294,47 @@ Deno.test("looksPrivate tells a private tessera's head from other bytes", async 
     assert.equal(looksPrivate(bad), false, `byte ${at}`);
   }
   assert.equal(looksPrivate(plaintext(100)), false);
+});
+
+Deno.test("a segment sealer called segment by segment writes what the stream reads, and refuses segments no reader would accept", async () => {
+  const data = plaintext(2 * SEG + 9, 7);
+  const sealer = await newSegmentSealer(KEY);
+  assert.equal(sealer.segmentBytes, SEG);
+  // Started together, handed on in call order.
+  const parts = await Promise.all([
+    sealer.seal(data.subarray(0, SEG), false),
+    sealer.seal(data.subarray(SEG, 2 * SEG), false),
+    sealer.seal(data.subarray(2 * SEG), true),
+  ]);
+  const sealed = join([sealer.header, ...parts]);
+  assert.equal(sealed.length, encryptedSize(data.length));
+  assert.deepEqual(await decryptBytes(KEY, sealed), data);
+  // After the last segment, nothing more.
+  await assert.rejects(
+    () => sealer.seal(new Uint8Array(SEG), false),
+    (e) => isTesserasError(e, "INTERNAL"),
+  );
+  const misuse = await newSegmentSealer(KEY);
+  for (
+    const [bytes, last] of [
+      [SEG - 1, false],
+      [SEG + 1, false],
+      [SEG + 1, true],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => misuse.seal(new Uint8Array(bytes), last),
+      (e) => isTesserasError(e, "INTERNAL"),
+      `${bytes} bytes, last ${last}`,
+    );
+  }
+  // An empty last segment only for an empty file.
+  await misuse.seal(new Uint8Array(SEG), false);
+  await assert.rejects(
+    () => misuse.seal(new Uint8Array(0), true),
+    (e) => isTesserasError(e, "INTERNAL"),
+  );
+  const empty = await newSegmentSealer(KEY);
+  const none = join([empty.header, await empty.seal(new Uint8Array(0), true)]);
+  assert.equal((await decryptBytes(KEY, none)).length, 0);
 });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { blake3Hex } from "../../lib/codec/mod.ts";
-import { isTesserasError } from "../../lib/core/mod.ts";
+import { isTesserasError, MAX_TESSERA_SIZE } from "../../lib/core/mod.ts";
 import {
+  decryptBytes,
   DEFAULT_SEGMENT_BYTES,
   encryptBytes,
+  encryptedSize,
+  maxPlainSize,
   newContentKey,
 } from "../../lib/crypto/mod.ts";
 import {
@@ -27,7 +29,7 @@ const plain = new Uint8Array(3 * DEFAULT_SEGMENT_BYTES / 4).map((_, i) =>
 );
 const big = new Uint8Array(2 * DEFAULT_SEGMENT_BYTES + 17).map((_, i) => i * 7);
 
-Deno.test("sealFile writes the ciphertext, 0600, and hashes it into the id", async () => {
+Deno.test("sealFile writes the ciphertext, 0600, that decrypts back through the get's sink", async () => {
   await withDir(async (dir) => {
     const source = join(dir, "in.bin");
     await Deno.writeFile(source, big);
@@ -39,10 +41,14 @@ Deno.test("sealFile writes the ciphertext, 0600, and hashes it into the id", asy
       onProgress: (done) => seen.push(done),
     });
     const bytes = await Deno.readFile(sealed.path);
-    assert.equal(sealed.id, blake3Hex(bytes));
+    assert.equal(bytes.length, encryptedSize(big.length));
     assert.equal(sealed.plainSize, big.length);
     assert.equal((await Deno.stat(sealed.path)).mode! & 0o777, 0o600);
-    assert.equal(seen.at(-1), big.length);
+    assert.deepEqual(seen, [
+      DEFAULT_SEGMENT_BYTES,
+      2 * DEFAULT_SEGMENT_BYTES,
+      big.length,
+    ]);
     // It decrypts back through the sink a get uses.
     const out = join(dir, "out.bin");
     const file = await Deno.open(out, { write: true, createNew: true });
@@ -52,6 +58,60 @@ Deno.test("sealFile writes the ciphertext, 0600, and hashes it into the id", asy
     file.close();
     assert.deepEqual(await Deno.readFile(out), big);
     assert.equal(sink.size, big.length);
+  });
+});
+
+Deno.test("sealFile on every segment boundary: the same format as the encrypting stream, each decrypts back", async () => {
+  await withDir(async (dir) => {
+    const seg = DEFAULT_SEGMENT_BYTES;
+    const key = newContentKey();
+    for (const n of [0, 1, seg - 1, seg, seg + 1, 2 * seg, 3 * seg + 5]) {
+      const data = new Uint8Array(n).map((_, i) => (i * 31) >> 3);
+      const source = join(dir, `in-${n}.bin`);
+      await Deno.writeFile(source, data);
+      const sealed = await sealFile(source, {
+        dir: join(dir, "sealing"),
+        contentKey: key,
+      });
+      const bytes = await Deno.readFile(sealed.path);
+      assert.equal(bytes.length, encryptedSize(n), `size of ${n}`);
+      assert.deepEqual(await decryptBytes(key, bytes), data, `bytes of ${n}`);
+      // A fresh salt per file: the same key and bytes seal differently.
+      const again = await sealFile(source, {
+        dir: join(dir, "sealing"),
+        contentKey: key,
+      });
+      assert.notDeepEqual(await Deno.readFile(again.path), bytes);
+    }
+  });
+});
+
+Deno.test("sealFile refuses a file past the private limit and an aborted seal, leaving no scratch file", async () => {
+  await withDir(async (dir) => {
+    const sealing = join(dir, "sealing");
+    const huge = join(dir, "huge.bin");
+    // Sparse: refused from its size, before any byte is read.
+    await Deno.writeFile(huge, new Uint8Array(0));
+    await Deno.truncate(huge, maxPlainSize(MAX_TESSERA_SIZE) + 1);
+    await assert.rejects(
+      () => sealFile(huge, { dir: sealing, contentKey: newContentKey() }),
+      (e) =>
+        isTesserasError(e, "TOO_LARGE") && /split it first/.test(e.message),
+    );
+    const source = join(dir, "in.bin");
+    await Deno.writeFile(source, big);
+    const stop = new AbortController();
+    await assert.rejects(
+      () =>
+        sealFile(source, {
+          dir: sealing,
+          contentKey: newContentKey(),
+          signal: stop.signal,
+          onProgress: () => stop.abort(new Error("the put was cancelled")),
+        }),
+      /the put was cancelled/,
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(sealing)), []);
   });
 });
 

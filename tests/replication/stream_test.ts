@@ -438,3 +438,34 @@ Deno.test("memory blobs shared without copies: repeated checks stay healthy, and
   await blobs.put(id, bad);
   assert.deepEqual((await owner.service.scrubHeld()).corruptBlobs, [id]);
 });
+
+Deno.test("putTesseraFile's onEncoded: the id before anything is kept, tracked or pushed; a rejection fails the put and leaves nothing", async () => {
+  await using e = await env(30);
+  const data = testBytes(40_000, 11);
+  const path = await writeInput(e, data);
+  const seen: string[] = [];
+  const report = await e.owner.service.putTesseraFile(path, {
+    onEncoded: async (id) => {
+      seen.push(id);
+      assert.equal(await e.blobs.has(id), false);
+      assert.equal(await e.owner.holders.get(id), null);
+      assert.equal(await assertHoldersExact(e.net, id, data), 0);
+    },
+  });
+  assert.deepEqual(seen, [blake3Hex(data)]);
+  assert.equal(report.tesseraId, seen[0]);
+
+  const other = testBytes(40_000, 12);
+  const refused = await writeInput(e, other);
+  await assert.rejects(
+    e.owner.service.putTesseraFile(refused, {
+      onEncoded: () => Promise.reject(new Error("no key recorded")),
+    }),
+    /no key recorded/,
+  );
+  const id = blake3Hex(other);
+  assert.equal(await e.blobs.has(id), false);
+  assert.equal(await e.owner.holders.get(id), null);
+  assert.equal(await assertHoldersExact(e.net, id, other), 0);
+  assert.equal(await stagingLeft(e), 0);
+});
