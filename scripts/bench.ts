@@ -7,7 +7,7 @@
  * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files;
  * then the cost of one storage check, chunk proofs beside the keyed
  * whole-shard proof (`bench_proofs.ts`); last (not with `--quick`), put
- * and get of the largest private tessera (1 GiB − 65,576 bytes) beside a
+ * and get of the largest private tessera (1 GiB − 16,424 bytes) beside a
  * public one of the same size through real daemons (`bench_private.ts`,
  * its own process; issue 19's target: within 15 %).
  *
