@@ -6,7 +6,16 @@
  */
 import { TesserasError } from "../core/mod.ts";
 
-/** Fill `into` from the file's position; returns bytes read (EOF: fewer). */
+/**
+ * Fill `into` from the file's position; returns bytes read (EOF: fewer).
+ *
+ * @example
+ * ```ts
+ * using file = await Deno.open("/tmp/photo.jpg");
+ * const head = new Uint8Array(8);
+ * const n = await readFull(file, head); // 8 unless the file is shorter
+ * ```
+ */
 export async function readFull(
   file: Deno.FsFile,
   into: Uint8Array,

@@ -100,4 +100,4 @@ export {
   type ShardVerdict,
 } from "./proof_verdict.ts";
 export { proofAnswerSigningBytes, shardProofsDigest } from "./proof_signing.ts";
-export { statImportSource } from "./file_io.ts";
+export { readFull, statImportSource } from "./file_io.ts";

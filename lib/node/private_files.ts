@@ -13,6 +13,7 @@ import {
   MAX_TESSERA_SIZE,
   TesserasError,
 } from "../core/mod.ts";
+import { readFull } from "../codec/mod.ts";
 import {
   looksPrivate,
   maxPlainSize,
@@ -115,7 +116,10 @@ async function sealInto(
       free.push(buf);
     }
   };
-  const read = () => readSegment(input, free.pop() ?? new Uint8Array(seg));
+  const read = async () => {
+    const buf = free.pop() ?? new Uint8Array(seg);
+    return buf.subarray(0, await readFull(input, buf));
+  };
   let done = 0;
   let current = await read();
   for (;;) {
@@ -137,20 +141,6 @@ async function sealInto(
     current = next;
   }
   await writeUntil(0);
-}
-
-/** `buf` filled from the file's position, short only at its end. */
-async function readSegment(
-  file: Deno.FsFile,
-  buf: Uint8Array,
-): Promise<Uint8Array> {
-  let filled = 0;
-  while (filled < buf.length) {
-    const n = await file.read(buf.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buf.subarray(0, filled);
 }
 
 function tooLarge(
