@@ -329,6 +329,7 @@ class FullStackWorld {
         this.#tally.sweeps++;
         for (const t of report.tesseras) {
           this.#tally.repairBytes += t.bytesSent + t.bytesFetched;
+          this.#tally.repairFetchBytes += t.bytesFetched;
         }
       } catch {
         // a failed sweep is retried the next day, as the loop does

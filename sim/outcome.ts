@@ -32,8 +32,15 @@ import {
 
 /** Bytes and events counted during a run. */
 export class RunTally {
-  /** Accepted pushes to new holders outside first placement, plus fetched to rebuild. */
+  /**
+   * Repair on the wire: pushes outside first placement (accepted or
+   * refused: the bytes were sent) plus shard bytes fetched to rebuild.
+   */
   repairBytes = 0;
+  /** Of `repairBytes`, the shard bytes fetched to rebuild. */
+  repairFetchBytes = 0;
+  /** Of `repairBytes`, what stewards (holders, not the owner) sent or fetched. */
+  stewardRepairBytes = 0;
   /** Pushes the receiver refused. */
   refusedBytes = 0;
   /** Pushes of first placements. */
@@ -296,6 +303,8 @@ export function summarize(f: RunFacts): SimSummary {
     stewardBytes: st?.stewardBytes ?? 0,
     stewardExtraCopies: st?.stewardExtraCopies ?? 0,
     ownerRepeats: st?.ownerRepeats ?? 0,
+    stewardKeptBytes: st?.stewardKeptBytes ?? 0,
+    stewardKeptBytesMax: st?.stewardKeptBytesMax ?? 0,
     orphanYears,
     orphanDurabilityShownNines:
       durabilityShown(census.lostForGood, { tesseras: orphanYears, days: 365 })
@@ -308,6 +317,8 @@ export function summarize(f: RunFacts): SimSummary {
     maxFreeRiderDeficitBytes: f.deficits.frMax,
     deficitToleranceBytes: f.config.deficitToleranceBytes,
     repairBytes: tally.repairBytes,
+    repairFetchBytes: tally.repairFetchBytes,
+    stewardRepairBytes: tally.stewardRepairBytes,
     placementBytes: tally.placementBytes,
     refusedBytes: tally.refusedBytes,
     storedBytes: stored,

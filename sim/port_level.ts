@@ -155,12 +155,19 @@ class World implements ChurnWorld {
     });
     const t = this.#tally;
     net.onMessage = (e) => {
-      if (e.kind === "replicate") {
-        if (!e.ok) t.refusedBytes += e.bytes;
-        else if (e.tesseraId !== undefined && this.#placing.has(e.tesseraId)) {
-          t.placementBytes += e.bytes;
-        } else t.repairBytes += e.bytes;
-      } else if (e.kind === "fetch") t.repairBytes += e.bytes;
+      if (e.kind !== "replicate" && e.kind !== "fetch") return;
+      const id = e.tesseraId;
+      const placing = id !== undefined && this.#placing.has(id);
+      if (e.kind === "replicate" && !e.ok) t.refusedBytes += e.bytes;
+      if (e.kind === "replicate" && placing) {
+        if (e.ok) t.placementBytes += e.bytes;
+        return;
+      }
+      t.repairBytes += e.bytes;
+      if (e.kind === "fetch") t.repairFetchBytes += e.bytes;
+      if (id !== undefined && this.#ownerOf.get(id) !== e.from) {
+        t.stewardRepairBytes += e.bytes;
+      }
     };
     return net;
   }
@@ -190,6 +197,7 @@ class World implements ChurnWorld {
     if (!node) return;
     const wasOnline = this.net.isOnline(i);
     this.#track(node.stopLoop());
+    this.#stewards.gone(i);
     this.census.nodeGone(i, wasOnline);
     for (const id of this.#owned.get(i) ?? []) {
       this.census.orphan(id);

@@ -151,9 +151,10 @@ function outcomeLines(result: SimulationResult): string[] {
       pct(m.freeRiderRedundancyMean)
     } / ${pct(m.fairRedundancyMean)} |`,
     `| stored bytes (end) | ${m.storedBytes} (of which surplus copies ${m.surplusBytes}) |`,
+    `| kept by stewards for the next rebuild, end / most | ${m.stewardKeptBytes} / ${m.stewardKeptBytesMax} B |`,
     `| placement bytes | ${m.placementBytes} |`,
     `| refused push bytes (sent, then refused) | ${m.refusedBytes} |`,
-    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored, ${m.repairRatioPerYear}× per year) |`,
+    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored, ${m.repairRatioPerYear}× per year; fetched ${m.repairFetchBytes}, by stewards ${m.stewardRepairBytes}) |`,
     `| nodes at end / departures / arrivals / absences | ${m.nodesEnd} / ${m.departures} / ${m.arrivals} / ${m.absences} |`,
     `| repair sweeps | ${m.sweeps} |`,
     `| placement failures | ${m.placementFailures} |`,
@@ -262,7 +263,7 @@ export function renderText(result: SimulationResult): string {
     }; the model predicts ${m.durabilityModelNines} nines/year`,
     `  repair ${m.repairBytes} B = ${m.repairRatio}x stored ${m.storedBytes} B; max fair deficit ${m.maxDeficitBytes}/${m.deficitToleranceBytes} B; subnet-unsafe ${m.subnetViolations}, peer-loss-unsafe ${m.peerLossViolations}`,
     `  heal after a loss of shards: ${healText(m.healAfterLoss)}`,
-    `  owners ${m.owners}: ${m.orphaned} orphaned, repairs by owners ${m.repairsByOwners} / stewards ${m.repairsByStewards}, steward extra copies ${m.stewardExtraCopies}, owner repeats ${m.ownerRepeats}, orphans ${m.orphanDurabilityShownNines} nines over ${m.orphanYears} orphan-years; repair ${m.repairRatioPerYear}x stored per year`,
+    `  owners ${m.owners}: ${m.orphaned} orphaned, repairs by owners ${m.repairsByOwners} / stewards ${m.repairsByStewards}, steward extra copies ${m.stewardExtraCopies}, owner repeats ${m.ownerRepeats}, orphans ${m.orphanDurabilityShownNines} nines over ${m.orphanYears} orphan-years; repair ${m.repairRatioPerYear}x stored per year (fetched ${m.repairFetchBytes} B, by stewards ${m.stewardRepairBytes} B), stewards keep ${m.stewardKeptBytes} B (most ${m.stewardKeptBytesMax} B)`,
     `  ${m.wallSeconds} s wall, ${
       Math.round(m.nodes * m.virtualDays / Math.max(m.wallSeconds, 1e-3))
     } node-days/s`,

@@ -25,6 +25,14 @@ export interface StewardFigures {
   readonly stewardExtraCopies: number;
   /** Shards an owner placed again within the window after a steward did. */
   readonly ownerRepeats: number;
+  /**
+   * Bytes of shards stewards keep for their orphans' next rebuild
+   * (steward_copy.ts), over the nodes present at the end: storage beyond
+   * `storedBytes`.
+   */
+  readonly stewardKeptBytes: number;
+  /** The most `stewardKeptBytes` was after any sweep. */
+  readonly stewardKeptBytesMax: number;
 }
 
 /**
@@ -49,6 +57,10 @@ export class StewardTally {
   #bytes = 0;
   #extra = 0;
   #repeats = 0;
+  /** What each node's stewards keep, as of its last sweep. */
+  readonly #kept = new Map<number, number>();
+  #keptSum = 0;
+  #keptMax = 0;
 
   /** @param windowMs placements of one shard this close are extra copies */
   constructor(windowMs: number) {
@@ -78,6 +90,19 @@ export class StewardTally {
       }
     }
     this.#bytes += report.stewards?.bytesOnBehalf ?? 0;
+    this.#setKept(node, report.stewards?.keptBytes ?? 0);
+  }
+
+  /** Node `node` left for good: what it kept is gone with it. */
+  gone(node: number): void {
+    this.#setKept(node, 0);
+  }
+
+  #setKept(node: number, bytes: number): void {
+    this.#keptSum += bytes - (this.#kept.get(node) ?? 0);
+    if (bytes > 0) this.#kept.set(node, bytes);
+    else this.#kept.delete(node);
+    this.#keptMax = Math.max(this.#keptMax, this.#keptSum);
   }
 
   /** The figures so far. */
@@ -88,6 +113,8 @@ export class StewardTally {
       stewardBytes: this.#bytes,
       stewardExtraCopies: this.#extra,
       ownerRepeats: this.#repeats,
+      stewardKeptBytes: this.#keptSum,
+      stewardKeptBytesMax: this.#keptMax,
     };
   }
 }

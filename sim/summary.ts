@@ -85,6 +85,13 @@ export interface SimSummary {
   readonly stewardExtraCopies: number;
   /** Shards an owner placed again within two intervals of a steward. */
   readonly ownerRepeats: number;
+  /**
+   * Bytes of shards stewards keep at the end for their orphans' next
+   * rebuild (not placed shards: storage beyond `storedBytes`).
+   */
+  readonly stewardKeptBytes: number;
+  /** The most stewards kept at once during the run. */
+  readonly stewardKeptBytesMax: number;
   /** Orphans × the years each was orphaned: the exposure below. */
   readonly orphanYears: number;
   /**
@@ -115,8 +122,15 @@ export interface SimSummary {
   readonly maxFreeRiderDeficitBytes: number;
   /** The tolerance in force (scaled). */
   readonly deficitToleranceBytes: number;
-  /** Bytes moved by repair: accepted pushes to new holders plus fetched to rebuild. */
+  /**
+   * Bytes moved by repair: every push outside first placement (accepted
+   * or refused) plus the shard bytes fetched to rebuild.
+   */
   readonly repairBytes: number;
+  /** Of `repairBytes`, the shard bytes fetched to rebuild missing ones. */
+  readonly repairFetchBytes: number;
+  /** Of `repairBytes`, what stewards (not the owner) pushed or fetched. */
+  readonly stewardRepairBytes: number;
   /**
    * Bytes of pushes the receiver refused (deficit, space, free riders),
    * first placement and repair alike: sent, then wasted.

@@ -33,6 +33,7 @@ import { HolderAnnouncer } from "./steward_announce.ts";
 import { StoreReservations } from "./reservations.ts";
 import { Stewards } from "./steward.ts";
 import { Liveness } from "./liveness.ts";
+import type { StewardCopies } from "./steward_copy.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -76,6 +77,11 @@ export interface ServiceContext {
   readonly stewards: Stewards;
   /** When each peer last answered us (liveness.ts). */
   readonly liveness: Liveness;
+  /**
+   * Only in a steward's context (steward_view.ts): where its rebuilds keep
+   * the shards they fetched, for the next loss (steward_copy.ts).
+   */
+  readonly stewardCopies?: StewardCopies;
 }
 
 /** Internal: validate an init object and fill in defaults. */

@@ -30,6 +30,7 @@ import {
   withIps,
 } from "./health.ts";
 import { type ShardLoader, shardLoader } from "./own_shards.ts";
+import type { KeptShards } from "./steward_copy.ts";
 import { type PushResult, pushShards } from "./push.ts";
 import { scrubHeld } from "./scrub.ts";
 import { subnetOf } from "./subnet.ts";
@@ -408,32 +409,33 @@ function rebuiltOf(
 /**
  * Fetch survivors from live holders into a staging area and rebuild the
  * lost shards there, stripe by stripe; each rebuilt shard is checked
- * against its recorded checksum.
+ * against its recorded checksum. A steward (`ctx.stewardCopies`) keeps
+ * the staged shards for the orphan's next loss and rebuilds from them
+ * when it has them, fetching nothing (steward_copy.ts).
  */
 async function rebuild(
   ctx: ServiceContext,
   inspection: Inspection,
   options: IoOptions,
 ): Promise<{ loader: ShardLoader; bytes: number }> {
-  const { report, live } = inspection;
-  const { checksums } = inspection.tracked;
-  const { tesseraId: id, plan } = report;
-  const sources = new Map<number, PeerId[]>();
-  for (const l of live) {
-    const list = sources.get(l.index);
-    if (list) list.push(l.peerId);
-    else sources.set(l.index, [l.peerId]);
+  const { tesseraId: id, plan } = inspection.report;
+  const kept = ctx.stewardCopies?.get(id);
+  if (kept && kept.indices.size >= plan.dataShards) {
+    return { loader: await rebuildFromKept(ctx, inspection, kept), bytes: 0 };
   }
+  const { checksums } = inspection.tracked;
   const staging = await ctx.blobs.openStaging(options);
   try {
     const held = new Set<number>();
     const got = await collectShards(ctx, {
       tesseraId: id,
       needed: plan.dataShards,
-      sources,
+      sources: survivorSources(ctx, inspection.live),
       checksums: new Map(checksums.map((c, i) => [i, c])),
       shardSize: plan.shardSize,
-      hedge: Math.max(1, Math.ceil(plan.dataShards / 4)),
+      // Repair is not in a hurry: a fetch that fails starts the next one,
+      // and no shard beyond `dataShards` crosses the wire.
+      hedge: 0,
       held,
       store: async (index, data, o) => {
         await staging.append(index, data, o);
@@ -444,27 +446,92 @@ async function rebuild(
     const rebuilt = await rebuildStriped(
       (i, range, o) => staging.read(i, range, o),
       staging,
-      { shape: plan, have: got.indices, want: report.lostIndices },
+      { shape: plan, have: got.indices, want: inspection.report.lostIndices },
       options,
     );
-    for (const [index, checksum] of rebuilt) {
-      if (checksum === checksums[index]) continue;
-      throw new TesserasError(
-        "CHECKSUM_MISMATCH",
-        `rebuilt shard ${index} of ${id} does not match its recorded checksum`,
-      );
+    checkRebuilt(inspection, rebuilt);
+    // A whole copy is the steward's own shard already: nothing to keep.
+    const keep = ctx.stewardCopies !== undefined && !isWholeCopy(plan);
+    if (keep) {
+      await ctx.stewardCopies!.keep(id, {
+        staging,
+        indices: [...got.indices, ...rebuilt.keys()],
+        shardSize: plan.shardSize,
+      });
     }
     return {
       bytes: got.bytes,
       loader: shardLoader({ id, plan, checksums }, {
         read: (i, range, o) => staging.read(i, range, o),
-        release: () => staging.remove(),
+        release: keep ? () => Promise.resolve() : () => staging.remove(),
       }),
     };
   } catch (e) {
     await staging.remove();
     throw e;
   }
+}
+
+/** Rebuild the lost shards from a steward's kept ones, fetching nothing. */
+async function rebuildFromKept(
+  ctx: ServiceContext,
+  inspection: Inspection,
+  kept: KeptShards,
+): Promise<ShardLoader> {
+  const { tesseraId: id, plan, lostIndices } = inspection.report;
+  const scratch = await ctx.blobs.openStaging();
+  try {
+    const rebuilt = await rebuildStriped(kept.read, scratch, {
+      shape: plan,
+      have: [...kept.indices].sort((a, b) => a - b),
+      want: lostIndices,
+    });
+    checkRebuilt(inspection, rebuilt);
+    return shardLoader({ id, plan, checksums: inspection.tracked.checksums }, {
+      read: (i, range, o) =>
+        kept.indices.has(i)
+          ? kept.read(i, range, o)
+          : scratch.read(i, range, o),
+      release: () => scratch.remove(),
+    });
+  } catch (e) {
+    await scratch.remove();
+    throw e;
+  }
+}
+
+/** Every rebuilt shard must match the checksum recorded for its index. */
+function checkRebuilt(
+  inspection: Inspection,
+  rebuilt: ReadonlyMap<number, string>,
+): void {
+  const { checksums } = inspection.tracked;
+  for (const [index, checksum] of rebuilt) {
+    if (checksum === checksums[index]) continue;
+    throw new TesserasError(
+      "CHECKSUM_MISMATCH",
+      `rebuilt shard ${index} of ${inspection.report.tesseraId} does not match its recorded checksum`,
+    );
+  }
+}
+
+/**
+ * Holders of each live index, ours first and indices we hold first: a
+ * steward's own shards (answered from its store, steward_view.ts) cost
+ * no transfer.
+ */
+function survivorSources(
+  ctx: ServiceContext,
+  live: Inspection["live"],
+): Map<number, PeerId[]> {
+  const mine = live.filter((l) => l.peerId === ctx.selfId);
+  const sources = new Map<number, PeerId[]>();
+  for (const l of [...mine, ...live.filter((l) => l.peerId !== ctx.selfId)]) {
+    const list = sources.get(l.index);
+    if (list) list.push(l.peerId);
+    else sources.set(l.index, [l.peerId]);
+  }
+  return sources;
 }
 
 /** Internal: `repairSweep`. */

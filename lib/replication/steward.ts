@@ -2,16 +2,17 @@
  * Stewards: the holders of a tessera look after it once its owner has
  * gone silent (docs/stewards.md). Per held tessera whose owner has
  * neither challenged us nor answered our ping for `stewardAfterMs`, each
- * holder orders the tessera's
- * announced holders by XOR distance to its id (steward_rank.ts); the
- * first acts, the k-th acts only once nobody before it has audited it for
- * `stewardAfterMs + k × repairIntervalMs` (a backup steps in when the
- * primary looks silent too). A steward proves every holder it found with
- * chunk proofs against the owner's manifest and runs the owner's own
- * repair (health.ts, repair.ts, push.ts) in a steward context
+ * holder orders the tessera's announced holders by XOR distance to its
+ * id (steward_rank.ts). A steward at work audits every holder, so the
+ * others leave it the job while it audits them; with nobody at work, the
+ * first live holder in the order acts and each closer live holder makes
+ * one wait one repair interval longer. A steward proves every holder it
+ * found with chunk proofs against the owner's manifest and runs the
+ * owner's own repair (health.ts, repair.ts, push.ts) in a steward context
  * (steward_view.ts): missing shards rebuilt from any `dataShards`
- * survivors, placed under the same diversity rules, the signed manifest
- * sent along. The owner's first challenge since takes the tessera back.
+ * survivors (kept for the next loss: steward_copy.ts), placed under the
+ * same diversity rules, the signed manifest sent along. The owner's first
+ * challenge since takes the tessera back.
  *
  * @module
  */
@@ -29,14 +30,15 @@ import { auditForcedWithinMs } from "./audit_schedule.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeKept } from "./manifest_check.ts";
 import { repairTessera } from "./repair.ts";
+import { StewardCopies } from "./steward_copy.ts";
 import { stewardOrder } from "./steward_rank.ts";
 import { type OnBehalf, stewardContext } from "./steward_view.ts";
 import { StewardWatch } from "./steward_watch.ts";
 import type { RepairReport, StewardReport } from "./types.ts";
 
 /**
- * Ranks beyond this wait no longer (and ping no more closer holders): a
- * flood of closer records delays a steward, never blocks it.
+ * Live closer holders beyond this delay us no longer (and are not
+ * pinged): a flood of closer records delays a steward, never blocks it.
  */
 export const MAX_STEWARD_DELAY_RANKS = 4;
 
@@ -46,6 +48,7 @@ const NO_WORK: StewardReport = {
   repairs: [],
   bytesOnBehalf: 0,
   refuted: 0,
+  keptBytes: 0,
 };
 
 /** An orphan we hold, with what the decision needs. */
@@ -75,6 +78,12 @@ export class Stewards {
   readonly #refuted = new Map<TesseraId, Set<PeerId>>();
   /** BLAKE3 of peer ids, for the steward order (peers come and go slowly). */
   readonly #hashes = new Map<PeerId, Uint8Array>();
+  /** Shards kept of the orphans we rebuilt (steward_copy.ts). */
+  readonly #copies = new StewardCopies();
+  /** Since when each orphan nobody looks after has been ours to take. */
+  readonly #candidates = new Map<TesseraId, number>();
+  /** Who answered a ping in this sweep (each peer pinged once a sweep). */
+  #up = new Map<PeerId, Promise<boolean>>();
 
   /**
    * @param since when the node started (owner silence counts from it)
@@ -130,16 +139,24 @@ export class Stewards {
   ): Promise<StewardReport> {
     const registry = this.#registry;
     if (!registry || !ctx.manifests || !ctx.dht.findHolders) return NO_WORK;
+    this.#up = new Map();
     const orphans = await this.#orphans(ctx, registry, options);
     const repairs: RepairReport[] = [];
     const onBehalf: OnBehalf = { bytes: 0 };
-    const sctx = stewardContext(ctx, { registry, onBehalf });
+    const copies = this.#copies;
+    const sctx = stewardContext(ctx, { registry, onBehalf, copies });
+    const acting = new Set<TesseraId>();
+    const ids = new Set(orphans.map((o) => o.id));
+    for (const id of this.#candidates.keys()) {
+      if (!ids.has(id)) this.#candidates.delete(id);
+    }
     let refuted = 0;
     for (const orphan of orphans) {
       options.signal?.throwIfAborted();
       try {
         const holders = await this.#ourTurn(ctx, orphan, options);
         if (holders === null) continue;
+        acting.add(orphan.id);
         refuted += await this.#prove(sctx, { orphan, holders }, options);
         // On the audit schedule, as the owner's sweeps: not every holder daily.
         repairs.push(
@@ -153,12 +170,15 @@ export class Stewards {
         });
       }
     }
+    // What we no longer look after, we no longer keep.
+    await copies.retain(acting);
     return {
       orphans: orphans.length,
       stewarded: repairs.length,
       repairs,
       bytesOnBehalf: onBehalf.bytes,
       refuted,
+      keptBytes: copies.bytes,
     };
   }
 
@@ -180,7 +200,6 @@ export class Stewards {
     }
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
     const now = ctx.clock.now();
-    const up = new Map<PeerId, Promise<boolean>>();
     const out: Orphan[] = [];
     for (const id of await ctx.manifests!.list(options)) {
       const silent = now - this.watch.ownerSeenAt(id) >
@@ -194,11 +213,7 @@ export class Stewards {
       // placed our shard): it is seen, as if it had challenged us.
       if (
         manifest &&
-        await once(
-          up,
-          manifest.owner,
-          () => pings(ctx, manifest.owner, options),
-        )
+        await this.#answers(ctx, manifest.owner, options)
       ) {
         this.watch.challenged(id, {
           from: manifest.owner,
@@ -225,8 +240,16 @@ export class Stewards {
 
   /**
    * The announced holders of `orphan` when it is our turn to look after
-   * it, else `null`: our rank among them (and us) by XOR distance, and
-   * how long nobody before us has audited us.
+   * it, else `null`. A steward at work audits every holder on the audit
+   * schedule, so a holder it audited leaves it the job while it audits
+   * within `stewardAfterMs`, or, past that, while it answers a ping and
+   * its audit is no older than the schedule allows
+   * (`auditForcedWithinMs`). A steward at work (it tracks the orphan)
+   * heeds only closer holders, so it stays the steward until it is
+   * gone. With nobody at work, a holder first waits one repair interval
+   * as a candidate (a steward it missed while away audits it by then),
+   * one more for each closer holder in the XOR order that answers a
+   * ping: the live holders take their turns one interval apart.
    */
   async #ourTurn(
     ctx: ServiceContext,
@@ -240,25 +263,61 @@ export class Stewards {
     const order = stewardOrder(orphan.id, [ctx.selfId, ...announced], {
       hashes: this.#hashes,
     });
-    const rank = order.indexOf(ctx.selfId);
-    const quietSince = Math.max(
-      this.watch.ownerSeenAt(orphan.id),
-      this.watch.lastAuditBy(orphan.id, order.slice(0, rank)),
-    );
-    const wait = ctx.config.stewardAfterMs +
-      Math.min(rank, MAX_STEWARD_DELAY_RANKS) * ctx.config.repairIntervalMs;
-    const quiet = ctx.clock.now() - quietSince;
-    if (quiet <= wait) return null;
-    // A backup defers to a closer holder that is up (it is about to
-    // audit, or we were away when it did), for one more owner silence
-    // plus the longest a steward's schedule leaves us unaudited.
-    const closer = order.slice(0, Math.min(rank, MAX_STEWARD_DELAY_RANKS));
+    const closer = order.slice(0, order.indexOf(ctx.selfId));
+    const atWork = (await this.#registry!.get(orphan.id)) !== null;
     if (
-      closer.length > 0 &&
-      quiet <= wait + ctx.config.stewardAfterMs + auditForcedWithinMs(ctx) &&
-      await anyUp(ctx, closer, options)
-    ) return null;
+      await this.#attended(ctx, orphan, atWork ? closer : announced, options)
+    ) {
+      this.#candidates.delete(orphan.id);
+      return null;
+    }
+    if (atWork) return announced;
+    const now = ctx.clock.now();
+    const since = once(this.#candidates, orphan.id, () => now);
+    const waited = Math.floor((now - since) / ctx.config.repairIntervalMs);
+    if (waited < 1) return null;
+    let turn = 0;
+    for (const peer of closer) {
+      if (turn >= Math.min(waited, MAX_STEWARD_DELAY_RANKS)) break;
+      if (await this.#answers(ctx, peer, options)) turn++;
+    }
+    if (turn >= waited) return null;
+    this.#candidates.delete(orphan.id);
     return announced;
+  }
+
+  /**
+   * Whether the owner or a steward among `stewards` looks after
+   * `orphan`: one of them audited us within `stewardAfterMs`, or the
+   * last steward that did, within what its audit schedule allows, still
+   * answers a ping.
+   */
+  async #attended(
+    ctx: ServiceContext,
+    orphan: Orphan,
+    stewards: readonly PeerId[],
+    options: IoOptions,
+  ): Promise<boolean> {
+    let last = -Infinity, by: PeerId | null = null;
+    for (const peer of stewards) {
+      const at = this.watch.lastAuditBy(orphan.id, [peer]);
+      if (at > last) [last, by] = [at, peer];
+    }
+    const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
+    if (now - Math.max(last, this.watch.ownerSeenAt(orphan.id)) <= after) {
+      return true;
+    }
+    return by !== null && now - last <= after + auditForcedWithinMs(ctx) &&
+      await this.#answers(ctx, by, options);
+  }
+
+  /** Whether `peer` answers a ping (asked once a sweep). */
+  #answers(
+    ctx: ServiceContext,
+    peer: PeerId,
+    options: IoOptions,
+  ): Promise<boolean> {
+    return once(this.#up, peer, () => pings(ctx, peer, options));
   }
 
   /**
@@ -330,16 +389,6 @@ export class Stewards {
       { peer: found.peer, tessera: found.id },
     );
   }
-}
-
-/** Whether any of `peers` answers a ping. */
-async function anyUp(
-  ctx: ServiceContext,
-  peers: readonly PeerId[],
-  options: IoOptions,
-): Promise<boolean> {
-  for (const peer of peers) if (await pings(ctx, peer, options)) return true;
-  return false;
 }
 
 /** Whether `peer` answers a ping. */

@@ -10,7 +10,9 @@
  *   ourselves is answered here from our own store instead of the network;
  * - the ledger does not put the placements on our account: a steward
  *   repairs on the owner's behalf and the receiving holder charges the
- *   owner (receive.ts), so we owe nobody for them.
+ *   owner (receive.ts), so we owe nobody for them;
+ * - the shards a rebuild fetched are kept for the next one
+ *   (steward_copy.ts).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import {
 import { answerAttestation } from "./answer_attest.ts";
 import { answerProofChallenge } from "./answer_prove.ts";
 import type { ServiceContext } from "./context.ts";
+import type { StewardCopies } from "./steward_copy.ts";
 
 /** Internal: bytes placed on the owner's behalf, counted per steward run. */
 export interface OnBehalf {
@@ -36,10 +39,15 @@ export interface OnBehalf {
  */
 export function stewardContext(
   ctx: ServiceContext,
-  view: { registry: HolderRegistry; onBehalf: OnBehalf },
+  view: {
+    registry: HolderRegistry;
+    onBehalf: OnBehalf;
+    copies: StewardCopies;
+  },
 ): ServiceContext {
   return {
     ...ctx,
+    stewardCopies: view.copies,
     holders: view.registry,
     dht: selfAnswering(ctx),
     ledger: onBehalfLedger(ctx.ledger, view.onBehalf),

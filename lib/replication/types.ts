@@ -391,6 +391,11 @@ export interface StewardReport {
    * false, the peer is dropped from the order and loses standing.
    */
   readonly refuted: number;
+  /**
+   * Bytes of shards kept after the sweep of the orphans we look after, for
+   * their next rebuild (steward_copy.ts).
+   */
+  readonly keptBytes: number;
 }
 
 /** Progress of a retrieval. */

@@ -132,22 +132,64 @@ Deno.test("stewards wait for the owner's silence, then one steward rebuilds ever
   assert.equal(again[0].placed.length, 0);
 });
 
-Deno.test("a backup steward acts only when the primary is silent too", async () => {
+Deno.test("with nobody at work, a holder waits an interval as candidate and one more per closer holder that is up; one that is gone delays nobody", async () => {
   const { net, owner, report, holders } = await orphanable(22);
   const id = report.tesseraId;
   owner.online = false;
   const order = stewardOrder(id, holders);
-  // The primary goes down for good before anyone noticed the owner's silence.
+  // The primary goes down for good before anyone noticed the owner's
+  // silence; its record still stands.
   await lose(net.node(order[0]), id);
+  const second = net.node(order[1]), third = net.node(order[2]);
+  const stewarded = async (n: TestNode) =>
+    (await n.service.repairSweep()).stewards!.stewarded;
   await net.clock.advance(DAY + HOUR / 2);
-  let reports = await sweepAll(net);
-  let acted = [...reports].filter(([, r]) => r.stewards!.stewarded > 0);
-  // Its record still stands: the backups wait their turn.
-  assert.equal(acted.length, 0);
+  // Past the owner's silence both become candidates.
+  assert.equal(await stewarded(second), 0);
+  assert.equal(await stewarded(third), 0);
   await net.clock.advance(HOUR);
-  reports = await sweepAll(net);
-  acted = [...reports].filter(([, r]) => r.stewards!.stewarded > 0);
-  assert.deepEqual(acted.map(([p]) => p), [order[1]]);
+  // One interval on: the second has nobody up before it and acts; the
+  // third has the second up before it, and waits one interval more.
+  assert.equal(await stewarded(third), 0);
+  assert.equal(await stewarded(second), 1);
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+  // The second audited the third: it leaves it the job from now on.
+  for (let i = 0; i < 3; i++) {
+    await net.clock.advance(HOUR);
+    assert.equal(await stewarded(third), 0);
+    assert.equal(await stewarded(second), 1);
+  }
+});
+
+Deno.test("a steward at work keeps the job: a closer holder back from an absence leaves it to the steward that audits it", async () => {
+  const { net, owner, report, holders } = await orphanable(29);
+  const id = report.tesseraId;
+  owner.online = false;
+  const order = stewardOrder(id, holders);
+  const primary = net.node(order[0]);
+  // The primary is away when the owner falls silent: the next one takes over.
+  primary.online = false;
+  await lose(net.node(order[5]), id);
+  await net.clock.advance(DAY + HOUR / 2);
+  const acted = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    for (const [p, r] of await sweepAll(net)) {
+      if (r.stewards!.stewarded > 0) acted.add(p);
+    }
+    await net.clock.advance(HOUR);
+  }
+  assert.deepEqual([...acted], [order[1]]);
+  // Back, the primary was not audited while away, but it waits as a
+  // candidate and the steward at work audits it in that time.
+  primary.online = true;
+  acted.clear();
+  for (let i = 0; i < 4; i++) {
+    for (const [p, r] of await sweepAll(net)) {
+      if (r.stewards!.stewarded > 0) acted.add(p);
+    }
+    await net.clock.advance(HOUR);
+  }
+  assert.deepEqual([...acted], [order[1]]);
   assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
 });
 
@@ -157,6 +199,9 @@ Deno.test("the owner takes its tessera back: once it audits again, stewards stop
   owner.online = false;
   await lose(net.node(holders[0]), id);
   await net.clock.advance(DAY + HOUR);
+  // Candidates for an interval, then the first live one acts.
+  await sweepAll(net);
+  await net.clock.advance(HOUR);
   let reports = await sweepAll(net);
   assert.equal(
     [...reports.values()].filter((r) => r.stewards!.stewarded > 0).length,
@@ -211,8 +256,11 @@ Deno.test("concurrent stewards: after a long silence every holder's turn has com
   owner.online = false;
   for (const h of holders.slice(0, 2)) await lose(net.node(h), id);
   const lost = report.plan.shardCount - (await liveIndices(net, id)).size;
-  // One jump past every rank's wait: nobody has audited anybody.
+  // One jump past every wait: nobody has audited anybody; every holder
+  // became a candidate at the same sweep.
   await net.clock.advance(DAY + 8 * HOUR);
+  await sweepAll(net);
+  await net.clock.advance(8 * HOUR);
   const reports = await sweepAll(net);
   const acted = [...reports.values()].filter((r) => r.stewards!.stewarded > 0);
   const placed = acted.flatMap((r) => r.stewards!.repairs)
@@ -323,10 +371,49 @@ Deno.test("a steward looks after a free rider's orphans after everyone else's", 
   // rebuild either alone: the order is what this test reads).
   for (const n of net.nodes.values()) if (n !== h) n.online = false;
   await net.clock.advance(DAY + 8 * HOUR);
+  await h.service.repairSweep();
+  await net.clock.advance(HOUR);
   const r = (await h.service.repairSweep()).stewards!;
   assert.equal(r.orphans, 2);
   assert.deepEqual(r.repairs.map((x) => x.tesseraId), [
     b.tesseraId,
     a.tesseraId,
   ]);
+});
+
+Deno.test("a steward keeps the shards its rebuild fetched: the next loss is rebuilt with nothing fetched; it lets them go once the owner is back", async () => {
+  const { net, owner, report, holders } = await orphanable(33);
+  const id = report.tesseraId;
+  owner.online = false;
+  await lose(net.node(holders[0]), id);
+  await net.clock.advance(DAY + HOUR);
+  let steward: string | undefined;
+  for (let i = 0; i < 3 && !steward; i++) {
+    await net.clock.advance(HOUR);
+    for (const [p, r] of await sweepAll(net)) {
+      if (r.stewards!.repairs.some((x) => x.placed.length > 0)) steward = p;
+    }
+  }
+  assert.ok(steward, "a steward rebuilt the lost shards");
+  const node = net.node(steward);
+  const fetches = () => net.traffic.fetch;
+  // Another holder goes for good: the steward rebuilds from what it kept.
+  const other = holders.find((h) => h !== steward && net.node(h).online)!;
+  await lose(net.node(other), id);
+  const before = fetches();
+  await net.clock.advance(HOUR);
+  const r = (await node.service.repairSweep()).stewards!;
+  assert.equal(fetches(), before, "no shard fetched");
+  const repair = r.repairs[0];
+  assert.ok(repair.placed.length > 0);
+  assert.equal(repair.bytesFetched, 0);
+  assert.ok(r.keptBytes >= report.plan.dataShards * report.plan.shardSize);
+  assert.equal((await liveIndices(net, id)).size, report.plan.shardCount);
+  // The owner is back and audits: the steward stops and frees its copy.
+  owner.online = true;
+  await owner.service.repairSweep();
+  await net.clock.advance(HOUR);
+  const after = (await node.service.repairSweep()).stewards!;
+  assert.equal(after.stewarded, 0);
+  assert.equal(after.keptBytes, 0);
 });
