@@ -88,6 +88,8 @@ export interface ShardCensusOptions {
  */
 export class ShardCensus {
   /** Live counts over active tesseras. */
+  /** Per tessera, the nodes whose stewards keep a copy of it. */
+  readonly #keptBy = new Map<TesseraId, Set<number>>();
   readonly counts: CensusCounts = {
     healthy: 0,
     degraded: 0,
@@ -194,10 +196,34 @@ export class ShardCensus {
     this.#checkLostForGood(t);
   }
 
+  /**
+   * Node `index`'s stewards keep shards of exactly `ids` now (its sweep
+   * report, steward_copy.ts): `dataShards` verified shards each, off the
+   * fragment store. While a present node keeps a copy, an orphan too
+   * short on its holders is not lost for good: that steward can rebuild it.
+   */
+  keeps(index: number, ids: readonly TesseraId[]): void {
+    const want = new Set(ids);
+    for (const [id, nodes] of this.#keptBy) {
+      if (!nodes.has(index) || want.has(id)) continue;
+      nodes.delete(index);
+      if (nodes.size > 0) continue;
+      this.#keptBy.delete(id);
+      const t = this.#tesseras.get(id);
+      if (t) this.#checkLostForGood(t);
+    }
+    for (const id of want) {
+      let nodes = this.#keptBy.get(id);
+      if (!nodes) this.#keptBy.set(id, nodes = new Set());
+      nodes.add(index);
+    }
+  }
+
   #checkLostForGood(t: TesseraTruth): void {
     if (t.lostForGood || !t.active || !t.orphaned || t.status !== "lost") {
       return;
     }
+    if (this.#keptBy.has(t.id)) return;
     t.lostForGood = true;
     this.lostForGood++;
   }
@@ -365,6 +391,7 @@ export class ShardCensus {
 
   /** Node `index` left for good: everything it held is gone. */
   nodeGone(index: number, wasOnline: boolean): void {
+    this.keeps(index, []);
     const held = this.#holdings.get(index);
     if (!held) return;
     this.#holdings.delete(index);

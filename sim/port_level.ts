@@ -363,6 +363,7 @@ class World implements ChurnWorld {
       onSweep: (index, report) => {
         this.#tally.sweeps++;
         this.#stewards.see(index, { report, at: this.clock.now() });
+        if (report.stewards) this.census.keeps(index, report.stewards.kept);
       },
       offers: this.#offers,
     });

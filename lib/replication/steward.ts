@@ -49,6 +49,7 @@ const NO_WORK: StewardReport = {
   bytesOnBehalf: 0,
   refuted: 0,
   keptBytes: 0,
+  kept: [],
 };
 
 /** An orphan we hold, with what the decision needs. */
@@ -179,6 +180,7 @@ export class Stewards {
       bytesOnBehalf: onBehalf.bytes,
       refuted,
       keptBytes: copies.bytes,
+      kept: copies.ids(),
     };
   }
 

@@ -55,6 +55,11 @@ export class StewardCopies {
     return sum;
   }
 
+  /** The tesseras we keep shards of. */
+  ids(): TesseraId[] {
+    return [...this.#copies.keys()];
+  }
+
   /** The shards kept of `id`, if any. */
   get(id: TesseraId): KeptShards | undefined {
     const copy = this.#copies.get(id);

@@ -396,6 +396,8 @@ export interface StewardReport {
    * their next rebuild (steward_copy.ts).
    */
   readonly keptBytes: number;
+  /** The orphans whose shards we keep after the sweep. */
+  readonly kept: readonly TesseraId[];
 }
 
 /** Progress of a retrieval. */
