@@ -3,8 +3,11 @@
  * in the same run and process (`@subspace/reed-solomon-erasure.wasm`, the
  * Rust crate compiled to wasm, and `hash-wasm`'s BLAKE3), then end-to-end
  * figures, each in a fresh child process so its peak RSS is its own:
- * `encodeTessera` of 64 MiB and 1 GiB in memory, and the streaming
- * `encodeTesseraFile` of 64 MiB and 1 GiB from a file to shard files;
+ * the codec's `encodeTessera` of 64 MiB and 1 GiB in memory (the reference
+ * encoder the tests compare with), and the put's own streaming encode of
+ * 64 MiB and 1 GiB (`putTesseraFile` up to its `onEncoded`: the file
+ * copied into the blob store's staging, every shard hashed, parity
+ * staged, the id hashed), from a file on disk;
  * then the cost of one storage check, chunk proofs beside the keyed
  * whole-shard proof (`bench_proofs.ts`); last (not with `--quick`), put
  * and get of the largest private tessera (1 GiB − 16,424 bytes) beside a
@@ -23,12 +26,19 @@ import { ReedSolomonErasure } from "@subspace/reed-solomon-erasure.wasm";
 import { createBLAKE3 } from "hash-wasm";
 import {
   blake3,
-  createFileSink,
   encodeTessera,
-  encodeTesseraFile,
   rsEncode,
   rsReconstruct,
 } from "../lib/codec/mod.ts";
+import type { DhtPort } from "../lib/core/mod.ts";
+import {
+  MemoryFragmentStore,
+  MemoryHolderRegistry,
+  MemoryKeyring,
+  MemoryReciprocityLedger,
+} from "../lib/memory/mod.ts";
+import { ReplicationService } from "../lib/replication/mod.ts";
+import { FsBlobStore } from "../lib/storage/mod.ts";
 import { encodingMatrix } from "../lib/codec/gf256.ts";
 import { reconstructionRows } from "../lib/codec/reed_solomon.ts";
 import { gfRegion } from "../lib/codec/region.ts";
@@ -207,6 +217,50 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : Deno.memoryUsage().rss / MIB;
 }
 
+/** A transport for a node with no peers: the bench places nothing. */
+function lonelyDht(): DhtPort {
+  const none = () => Promise.reject(new Error("the bench places nothing"));
+  return {
+    selfId: "bench",
+    findClosestPeers: () => Promise.resolve([]),
+    replicate: none,
+    requestAttestation: none,
+    ping: none,
+    fetch: none,
+  };
+}
+
+/**
+ * Seconds the put's streaming encode of `input` takes: a real
+ * `putTesseraFile` on a file blob store under `dir`, timed to its
+ * `onEncoded` (every shard hashed, parity staged, the id known), which
+ * then stops the put before placement (no peers to place on).
+ */
+async function putEncodeSeconds(dir: string, input: string): Promise<number> {
+  const keyring = new MemoryKeyring("bench");
+  const service = new ReplicationService({
+    dht: lonelyDht(),
+    fragments: new MemoryFragmentStore(),
+    ledger: new MemoryReciprocityLedger(),
+    blobs: new FsBlobStore({ root: `${dir}/blobs` }),
+    holders: new MemoryHolderRegistry(),
+    identity: keyring.identity("bench"),
+  });
+  const stop = new Error("encoded");
+  const t0 = performance.now();
+  let seconds = NaN;
+  await service.putTesseraFile(input, {
+    onEncoded: () => {
+      seconds = (performance.now() - t0) / 1000;
+      return Promise.reject(stop);
+    },
+  }).then(
+    () => Promise.reject(new Error("the put did not stop at onEncoded")),
+    (e) => e === stop ? undefined : Promise.reject(e),
+  );
+  return seconds;
+}
+
 /** One end-to-end case, run in this (child) process. */
 async function child(kind: string, mib: number): Promise<void> {
   const size = mib * MIB;
@@ -228,16 +282,7 @@ async function child(kind: string, mib: number): Promise<void> {
           await f.write(piece.subarray(0, Math.min(piece.length, size - o)));
         }
       }
-      const sink = createFileSink((i) =>
-        `${dir}/${String(i).padStart(3, "0")}.shard`
-      );
-      const t0 = performance.now();
-      try {
-        await encodeTesseraFile(input, sink);
-      } finally {
-        await sink.close();
-      }
-      seconds = (performance.now() - t0) / 1000;
+      seconds = await putEncodeSeconds(dir, input);
     }
     console.log(JSON.stringify({ seconds, peakRssMiB: peakRssMiB() }));
   } finally {
@@ -267,7 +312,7 @@ async function endToEnd(): Promise<void> {
       const text = new TextDecoder().decode(out.stdout).trim();
       const label = kind === "memory"
         ? `encodeTessera ${mib} MiB (in memory)`
-        : `encodeTesseraFile ${mib} MiB (file → shard files)`;
+        : `put's encode ${mib} MiB (file → staged shards)`;
       if (!out.success) {
         console.log(`${label.padEnd(46)} failed`);
         continue;

@@ -29,11 +29,10 @@ export const BINARY_PERMISSIONS: readonly string[] = [
 
 /**
  * Modules loaded at run time that static analysis does not see (workers);
- * `deno compile --include` embeds them.
+ * `deno compile --include` embeds them. None today: the node starts no
+ * worker (the streaming put hashes on the main thread).
  */
-export const RUNTIME_MODULES: readonly string[] = [
-  "lib/codec/hash_worker.ts",
-];
+export const RUNTIME_MODULES: readonly string[] = [];
 
 /** Output path of the binary for `target`. */
 export function binaryPath(target: string, options: { dir?: string } = {}) {

@@ -2,8 +2,10 @@
  * Erasure coding and hashing: BLAKE3 for ids, checksums and keyed proofs;
  * Reed-Solomon over GF(2^8), byte-identical to the Rust
  * `reed-solomon-erasure` crate; the tier planner that cuts a tessera into
- * fragments and puts it back together; the streaming encoder that turns a
- * file into shards without holding it in memory; and the proof kernel
+ * fragments and puts it back together (the streaming put that turns a
+ * file into shards without holding it in memory is the replication
+ * service's stripe pass, `lib/replication/stripes.ts`, over the blob
+ * port's staging); and the proof kernel
  * over BLAKE3's chunk tree (outboards, chunk proofs of sampled groups,
  * verified streaming), with which anyone holding a shard's checksum
  * alone can audit a holder (docs/proofs.md).
@@ -11,9 +13,7 @@
  * The kernels are WebAssembly SIMD generated from source by
  * `scripts/build_wasm.ts` and embedded as base64 (so `deno compile`
  * carries them); engines without wasm SIMD fall back to portable
- * TypeScript. The streaming encoder hashes on a worker
- * (`hash_worker.ts`: pass it to `deno compile --include`) when it can
- * start one, and runs on one thread otherwise.
+ * TypeScript.
  *
  * Imports only `lib/core`.
  *
@@ -38,13 +38,6 @@ export {
   createBlake3,
 } from "./blake3.ts";
 export { rsEncode, rsReconstruct, type RsShape } from "./reed_solomon.ts";
-export {
-  type EncodedTesseraFile,
-  type EncodeFileOptions,
-  encodeTesseraFile,
-  type ShardSink,
-} from "./encode_file.ts";
-export { createFileSink, type FileSink } from "./file_sink.ts";
 export { type FileHash, hashFile } from "./hash_file.ts";
 export {
   decodeTessera,
