@@ -99,6 +99,12 @@ export interface SimNetworkOptions {
    * and only for the simulator; tests of signatures pass a real one).
    */
   readonly keyring?: { identity(peer: PeerId): NodeIdentity };
+  /**
+   * Whether provider records are refreshed while their announcer is up,
+   * as kad-dht's reprovider refreshes the daemon's (default true); false:
+   * they expire unless announced again.
+   */
+  readonly refreshProviders?: boolean;
 }
 
 /** What {@linkcode SimNetwork.addNode} needs. */
@@ -115,6 +121,8 @@ interface NodeSlot {
   readonly peerId: PeerId;
   readonly info: PeerInfo;
   online: boolean;
+  /** When it last went offline (its provider records expire from then). */
+  downSince: number;
   departed: boolean;
   handlers: InboundHandlers | null;
   port: DhtPort | null;
@@ -208,8 +216,13 @@ export class SimNetwork {
   readonly #keyring: { identity(peer: PeerId): NodeIdentity };
   readonly #nodes: NodeSlot[] = [];
   readonly #byPeer = new Map<PeerId, number>();
-  /** Who announced holding what (provider records). */
-  readonly providers: ProviderRecords = new ProviderRecords();
+  /**
+   * Who announced holding what (provider records), refreshed while the
+   * announcer is up, as kad-dht's reprovider does.
+   */
+  readonly providers: ProviderRecords;
+  /** Whether `providers` are refreshed (see the option). */
+  readonly refreshesProviders: boolean;
   /**
    * One manifest decoder for every node: the payloads are shared, not
    * copied (`copyPayloads` false), so every holder keeps the buffer the
@@ -227,6 +240,17 @@ export class SimNetwork {
     this.#timeout = options.timeoutMs ?? 30_000;
     this.#exact = options.lookup === "exact";
     this.#copy = options.copyPayloads ?? false;
+    this.refreshesProviders = options.refreshProviders ?? true;
+    this.providers = new ProviderRecords(undefined, {
+      ...(this.refreshesProviders
+        ? {
+          upUntil: (i: number, now: number) => {
+            const n = this.#nodes[i];
+            return n === undefined ? -Infinity : n.online ? now : n.downSince;
+          },
+        }
+        : {}),
+    });
     this.#keyring = options.keyring ?? new SimKeyring(
       options.keyringSeed ?? `sim-keyring/${options.rng.seed}`,
     );
@@ -262,6 +286,7 @@ export class SimNetwork {
       peerId,
       info,
       online: true,
+      downSince: -Infinity,
       departed: false,
       handlers: null,
       port: null,
@@ -298,6 +323,7 @@ export class SimNetwork {
   setOnline(index: number, online: boolean): void {
     const n = this.#nodes[index];
     if (n.departed) return;
+    if (n.online && !online) n.downSince = this.clock.now();
     n.online = online;
   }
 
@@ -305,6 +331,7 @@ export class SimNetwork {
   depart(index: number): void {
     const n = this.#nodes[index];
     if (n.departed) return;
+    if (n.online) n.downSince = this.clock.now();
     n.online = false;
     n.departed = true;
     n.handlers = null;
@@ -571,6 +598,16 @@ class SimDhtPort implements DhtPort {
       payload: request,
       ...how,
     }, options);
+  }
+
+  /** Records are refreshed while we are up (see `providers`). */
+  get refreshesHolders(): boolean {
+    return this.#net.refreshesProviders;
+  }
+
+  withdrawHolder(tesseraId: TesseraId): Promise<void> {
+    this.#net.providers.withdraw(tesseraId, this.#self);
+    return Promise.resolve();
   }
 
   announceHolder(tesseraId: TesseraId): Promise<void> {

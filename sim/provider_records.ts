@@ -3,7 +3,10 @@
  * tessera, as kad-dht keeps them (a record per announcer, valid for a
  * while unless refreshed). A node announces only itself, as kad-dht's
  * ADD_PROVIDER only records its sender; a key keeps at most
- * `MAX_HOLDER_RECORDS` announcers (a flood beyond is dropped).
+ * `MAX_HOLDER_RECORDS` announcers (a flood beyond is dropped). Given
+ * `upUntil`, records are refreshed as kad-dht's reprovider refreshes
+ * them: a record lives while its announcer is up and for the validity
+ * after it went down, so a holder announces a tessera once, not daily.
  *
  * @module
  */
@@ -26,12 +29,33 @@ export const PROVIDER_VALIDITY_MS = 48 * 3600 * 1000;
 export class ProviderRecords {
   readonly #byKey = new Map<TesseraId, Map<number, number>>();
   readonly #validityMs: number;
+  readonly #upUntil: ((node: number, now: number) => number) | null;
   /** Announcements dropped because their key was full. */
   dropped = 0;
 
-  /** @param validityMs how long a record lives unrefreshed */
-  constructor(validityMs = PROVIDER_VALIDITY_MS) {
+  /**
+   * @param validityMs how long a record lives unrefreshed
+   * @param options `upUntil(node, now)`: when `node` was last up (`now`
+   *   while it is up); without it records are never refreshed
+   */
+  constructor(
+    validityMs = PROVIDER_VALIDITY_MS,
+    options: { upUntil?: (node: number, now: number) => number } = {},
+  ) {
     this.#validityMs = validityMs;
+    this.#upUntil = options.upUntil ?? null;
+  }
+
+  /** Whether a record of `node` that expires at `until` lives at `now`. */
+  #live(node: number, until: number, now: number): boolean {
+    if (until > now) return true;
+    return this.#upUntil !== null &&
+      this.#upUntil(node, now) + this.#validityMs > now;
+  }
+
+  /** Node `node` withdraws its record of `key` (it no longer holds it). */
+  withdraw(key: TesseraId, node: number): void {
+    this.#byKey.get(key)?.delete(node);
   }
 
   /** Node `at.node` holds shards of `key` (refreshes its record). */
@@ -45,7 +69,7 @@ export class ProviderRecords {
     }
     // Full: an expired record makes room, else the flood is dropped.
     for (const [node, until] of records) {
-      if (until <= at.now) {
+      if (!this.#live(node, until, at.now)) {
         records.delete(node);
         records.set(at.node, expires);
         return;
@@ -64,7 +88,7 @@ export class ProviderRecords {
     const limit = at.limit ?? MAX_HOLDER_RECORDS;
     const out: number[] = [];
     for (const [node, until] of records) {
-      if (until <= at.now) {
+      if (!this.#live(node, until, at.now)) {
         records.delete(node);
         continue;
       }

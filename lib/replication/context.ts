@@ -34,6 +34,7 @@ import { StoreReservations } from "./reservations.ts";
 import { Stewards } from "./steward.ts";
 import { Liveness } from "./liveness.ts";
 import type { StewardCopies } from "./steward_copy.ts";
+import { SafetyMemo } from "./safety_memo.ts";
 import { PeerStanding } from "./standing.ts";
 import type { ReplicationServiceInit } from "./types.ts";
 
@@ -82,6 +83,8 @@ export interface ServiceContext {
    * the shards they fetched, for the next loss (steward_copy.ts).
    */
   readonly stewardCopies?: StewardCopies;
+  /** Each checked tessera's placement safety, until its holders change. */
+  readonly safety: SafetyMemo;
 }
 
 /** Internal: validate an init object and fill in defaults. */
@@ -141,5 +144,6 @@ export function makeContext(init: ReplicationServiceInit): ServiceContext {
     announcer: new HolderAnnouncer(),
     stewards: new Stewards(clock.now(), init.stewardRegistry),
     liveness: new Liveness(),
+    safety: new SafetyMemo(),
   };
 }

@@ -25,7 +25,6 @@ import {
 } from "../core/mod.ts";
 import { type AttestationCheck, challengeAll } from "./attest.ts";
 import type { ServiceContext } from "./context.ts";
-import { placementSafety } from "./distributor.ts";
 import { OwnShards, type ProofRequest } from "./own_shards.ts";
 import { auditDue } from "./audit_schedule.ts";
 import type { CheckOptions, HealthReport, HolderCheck } from "./types.ts";
@@ -91,7 +90,10 @@ export async function inspect(
   );
   const verdict = judge(ctx, { plan: tracked.plan, live, corruptLocal });
   await ctx.holders.markChecked(id, { health: verdict.health.kind, at: now });
-  const safety = placementSafety(tracked.plan, withIps(live, records));
+  const safety = ctx.safety.of(id, {
+    plan: tracked.plan,
+    live: withIps(live, records),
+  });
   const report: HealthReport = {
     tesseraId: id,
     plan: tracked.plan,

@@ -31,23 +31,27 @@ export function stewardOrder(
 ): PeerId[] {
   const key = fromHex(id);
   const hashes = options.hashes;
-  const keyed = [...new Set(peers)].map((peer) => {
+  const keyed: { peer: PeerId; h: Uint8Array }[] = [];
+  for (const peer of new Set(peers)) {
     let h = hashes?.get(peer);
     if (!h) {
       h = blake3(encoder.encode(peer));
       hashes?.set(peer, h);
     }
-    const d = new Uint8Array(key.length);
-    for (let i = 0; i < key.length; i++) d[i] = key[i] ^ h[i];
-    return { peer, d };
-  });
-  keyed.sort((a, b) => compare(a.d, b.d) || (a.peer < b.peer ? -1 : 1));
+    keyed.push({ peer, h });
+  }
+  // Run on every sweep for every orphan held: compared in place, the
+  // first byte where two hashes differ decides (XOR with the same key
+  // byte), with no distance arrays built.
+  keyed.sort((a, b) => closer(key, a.h, b.h) || (a.peer < b.peer ? -1 : 1));
   return keyed.map((k) => k.peer);
 }
 
-function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
+/** Sign of `(key ^ a) − (key ^ b)` as big-endian numbers. */
+function closer(key: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(key.length, a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return (key[i] ^ a[i]) - (key[i] ^ b[i]);
   }
   return 0;
 }

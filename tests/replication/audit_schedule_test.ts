@@ -92,3 +92,34 @@ Deno.test("audit schedule: auditMaxGapIntervals 1 challenges every holder at eve
     assert.equal((await sweep(net, owner)).challenged, holders.length);
   }
 });
+
+Deno.test("audit schedule: a holder that leaves is found at the next sweep by its ping, though not due for a proof; one ping per peer per sweep", async () => {
+  const { net, owner, id, holders } = await placed();
+  for (let day = 0; day < 30; day++) await sweep(net, owner);
+  // A second tessera on the same peers: their pings are shared.
+  const second = await owner.service.putTessera(testBytes(4000, 4));
+  for (let day = 0; day < 30; day++) await sweep(net, owner);
+  const peers = new Set([
+    ...holders,
+    ...second.placed.map((p) => p.peerId),
+  ]);
+  await net.clock.advance(DAY);
+  const pings = net.traffic.ping, attests = net.traffic.attest;
+  await owner.service.repairSweep();
+  const challenged = net.traffic.attest - attests;
+  // Every peer not challenged in this sweep answered one ping at most.
+  assert.ok(
+    net.traffic.ping - pings <= peers.size,
+    `${net.traffic.ping - pings} pings for ${peers.size} peers`,
+  );
+  assert.ok(challenged < peers.size, `${challenged} challenged`);
+  // One holder leaves; the next sweep drops it, audit due or not.
+  const gone = holders[0];
+  net.node(gone).online = false;
+  await net.clock.advance(DAY);
+  const found = await owner.service.repairSweep();
+  const t = found.tesseras.find((r) => r.tesseraId === id);
+  assert.ok(t, "the sweep repaired the tessera");
+  assert.ok(t.removed.some((r) => r.peerId === gone));
+  assert.equal(t.after.kind, "healthy");
+});

@@ -14,7 +14,8 @@ import { HolderAnnouncer } from "../../lib/replication/steward_announce.ts";
 import { MiniNetwork, testBytes } from "./test_network.ts";
 
 Deno.test("holders announce what they hold at their sweep; anyone finds them without the owner", async () => {
-  const net = new MiniNetwork();
+  // A DHT whose records expire unless announced again.
+  const net = new MiniNetwork({}, { refreshProviders: false });
   const owner = net.add("owner", "10.99.0.1");
   net.addMany(30);
   const report = await owner.service.putTessera(testBytes(5000, 11));

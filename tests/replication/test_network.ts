@@ -136,11 +136,12 @@ export class MiniNetwork {
   /**
    * @param config settings of every node
    * @param options `stewards`: every node gets a steward registry (acts
-   *   as a steward of silent owners' tesseras, docs/stewards.md)
+   *   as a steward of silent owners' tesseras, docs/stewards.md);
+   *   `refreshProviders`: see `SimNetworkOptions` (default true)
    */
   constructor(
     config: Partial<ReplicationConfig> = {},
-    options: { stewards?: boolean } = {},
+    options: { stewards?: boolean; refreshProviders?: boolean } = {},
   ) {
     this.#config = config;
     this.#stewards = options.stewards ?? false;
@@ -150,6 +151,7 @@ export class MiniNetwork {
       lookup: "exact",
       copyPayloads: true,
       keyring: this.keyring,
+      refreshProviders: options.refreshProviders ?? true,
     });
     this.traffic = trafficOf(this.sim);
   }

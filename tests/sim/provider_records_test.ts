@@ -50,6 +50,19 @@ Deno.test("sim DHT: a node announces only itself and never finds itself", async 
     net.peerId(b),
   ]);
   assert.deepEqual((await net.dht(a).findHolders!(ID, { limit: 1 })).length, 1);
+  // Records are refreshed while their announcer is up (kad-dht's
+  // reprovider), and expire the validity after it went down.
+  assert.equal(net.dht(a).refreshesHolders, true);
   await clock.advance(PROVIDER_VALIDITY_MS + 1);
+  assert.equal((await net.dht(c).findHolders!(ID)).length, 2);
+  net.setOnline(a, false);
+  await clock.advance(PROVIDER_VALIDITY_MS - 1);
+  assert.equal((await net.dht(c).findHolders!(ID)).length, 2);
+  await clock.advance(2);
+  assert.deepEqual((await net.dht(c).findHolders!(ID)).map((p) => p.id), [
+    net.peerId(b),
+  ]);
+  // A holder that no longer holds the tessera withdraws its record.
+  await net.dht(b).withdrawHolder!(ID);
   assert.deepEqual(await net.dht(c).findHolders!(ID), []);
 });
