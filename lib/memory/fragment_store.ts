@@ -315,11 +315,6 @@ export class MemoryFragmentStore implements FragmentStore {
     if (!entry) return null;
     const size = entry.data.length;
     const picked = typeof groups === "function" ? groups(size) : groups;
-    const target = {
-      size,
-      checksum: fromHex(entry.id.checksum),
-      groups: picked,
-    };
     entry.outboard ??= this.#rebuild(entry);
     for (let attempt = 0;; attempt++) {
       const proofs = await proveGroups({
@@ -332,7 +327,11 @@ export class MemoryFragmentStore implements FragmentStore {
       // the requester, not here as well.
       if (entry.intact) return { size, proofs };
       try {
-        verifyGroupProofs(proofs, target);
+        verifyGroupProofs(proofs, {
+          size,
+          checksum: fromHex(entry.id.checksum),
+          groups: picked,
+        });
         return { size, proofs };
       } catch (err) {
         if (attempt > 0) throw err;
