@@ -1,10 +1,12 @@
 /**
  * `put` and `get` of a private tessera beside a public one of the same
  * size, through real daemons in the same run (issue 19's target: within
- * 15 % of public). The owner puts the file public, then private, then
- * public and private again (the second pair checks drift on this shared
- * machine); a stranger gets each through the network; the owner gets the
- * private one from its own blob. Each put and get goes through the
+ * 15 % of public). The owner puts the file public, private, private,
+ * public (so a load that rises or falls steadily on this shared machine
+ * weighs on both kinds alike); a stranger gets each through the network;
+ * the owner gets the private one from its own blob. Beside each wall
+ * time, the CPU seconds all the daemons spent on it (from /proc: less
+ * at the mercy of other processes than the wall time). Each put and get goes through the
  * daemon's API as the CLI sends it (the CLI is a thin client of it), so
  * every phase the daemon reports (encrypt, encode, upload; fetch, write)
  * is timed too. Usage:
@@ -38,8 +40,23 @@ const profDir = Deno.env.get("TESSERAS_BENCH_CPU_PROF");
 /** A job's time, and the time from each phase's first event to the next's. */
 interface Timed {
   readonly seconds: number;
+  /** CPU seconds of every daemon (user and system) during the job. */
+  readonly cpu: number;
   readonly phases: string;
   readonly result: Record<string, unknown>;
+}
+
+/** CPU seconds the daemons have used so far (Linux; 0 elsewhere). */
+function daemonsCpu(): number {
+  let ticks = 0;
+  for (const d of daemons) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${d.child.pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* not Linux, or gone */ }
+  }
+  return ticks / 100;
 }
 
 async function timedJob(
@@ -48,6 +65,7 @@ async function timedJob(
   body: unknown,
 ): Promise<Timed> {
   const client = await ApiClient.forDataDir(daemon.dataDir);
+  const cpu0 = daemonsCpu();
   const marks: [string, number][] = [["setup", performance.now()]];
   const result = await client.job<Record<string, unknown>>(path, body, {
     onProgress: (e) => {
@@ -60,7 +78,12 @@ async function timedJob(
   const phases = marks.map(([phase, at], i) =>
     `${phase} ${(((marks[i + 1]?.[1] ?? end) - at) / 1000).toFixed(1)}`
   ).join(", ");
-  return { seconds: (end - marks[0][1]) / 1000, phases, result };
+  return {
+    seconds: (end - marks[0][1]) / 1000,
+    cpu: daemonsCpu() - cpu0,
+    phases,
+    result,
+  };
 }
 
 async function writeInput(path: string): Promise<void> {
@@ -118,8 +141,9 @@ try {
       sizeMiB.toFixed(2)
     } MiB), ${peers} peers + bootstrap, one machine (2 cores shared), load average ${load()}`,
   );
-  const rows: { kind: string; put: number; get: number }[] = [];
-  for (const kind of ["public", "private", "public", "private"]) {
+  const rows: Record<"put" | "get" | "putCpu" | "getCpu", number>[] = [];
+  const kinds: string[] = [];
+  for (const kind of ["public", "private", "private", "public"]) {
     const put = await timedJob(owner, "/v1/tesseras", {
       path: file,
       private: kind === "private",
@@ -145,24 +169,36 @@ try {
       own = `\n  owner get ${got.seconds.toFixed(1)} s`;
       await Deno.remove(out);
     }
-    rows.push({ kind, put: put.seconds, get: get.seconds });
+    kinds.push(kind);
+    rows.push({
+      put: put.seconds,
+      get: get.seconds,
+      putCpu: put.cpu,
+      getCpu: get.cpu,
+    });
     console.log(
-      `${kind.padEnd(8)} put ${put.seconds.toFixed(1)} s (${
+      `${kind.padEnd(8)} put ${put.seconds.toFixed(1)} s, CPU ${
+        put.cpu.toFixed(1)
+      } s (${
         (sizeMiB / put.seconds).toFixed(0)
       } MiB/s, tier ${put.result.tier}; ${put.phases})\n  stranger get ${
         get.seconds.toFixed(1)
-      } s (${get.phases})${own}  [load ${load()}]`,
+      } s, CPU ${get.cpu.toFixed(1)} s (${get.phases})${own}  [load ${load()}]`,
     );
   }
-  const mean = (kind: string, key: "put" | "get") =>
-    rows.filter((r) => r.kind === kind).reduce((n, r) => n + r[key], 0) / 2;
+  const mean = (kind: string, key: keyof typeof rows[number]) =>
+    rows.filter((_, i) => kinds[i] === kind).reduce((n, r) => n + r[key], 0) /
+    2;
   console.log(`load average at the end ${load()}`);
   for (const key of ["put", "get"] as const) {
     const ratio = mean("private", key) / mean("public", key);
+    const cpu = mean("private", `${key}Cpu`) / mean("public", `${key}Cpu`);
     console.log(
       `${key}: private takes ${((ratio - 1) * 100).toFixed(0)} % ${
         ratio >= 1 ? "longer" : "less"
-      } than public (mean of two each; target: within 15 %)`,
+      } than public (mean of two each; target: within 15 %); daemons' CPU ${
+        ((cpu - 1) * 100).toFixed(0)
+      } % ${cpu >= 1 ? "more" : "less"}`,
     );
   }
 } finally {
