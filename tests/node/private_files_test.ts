@@ -187,3 +187,96 @@ Deno.test("a plain sink refuses a private tessera even when its head comes in pi
     assert.equal(owner.size, sealed.length);
   });
 });
+
+/** `sealed` through a decrypting sink into a file, in pieces of `piece`. */
+async function throughSink(
+  dir: string,
+  key: Uint8Array,
+  sealed: Uint8Array,
+  piece: number,
+): Promise<Uint8Array> {
+  const path = join(dir, `sink-${crypto.randomUUID()}`);
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    const sink = decryptingSink(file, key);
+    for (let at = 0; at < sealed.length; at += piece) {
+      await sink.write(
+        sealed.subarray(at, Math.min(sealed.length, at + piece)),
+      );
+    }
+    await sink.finish();
+  } finally {
+    file.close();
+  }
+  return await Deno.readFile(path);
+}
+
+Deno.test("a decrypting sink on every segment boundary, in any pieces: round trips, and every tampering refused", async () => {
+  await withDir(async (dir) => {
+    const seg = DEFAULT_SEGMENT_BYTES;
+    const key = newContentKey();
+    for (const n of [0, 1, seg - 1, seg, seg + 1, 2 * seg, 3 * seg + 5]) {
+      const data = new Uint8Array(n).map((_, i) => (i * 7) ^ (i >> 9));
+      const sealed = await encryptBytes(key, data);
+      for (const piece of [40, 65_536, seg + 16, 3 * seg]) {
+        assert.deepEqual(
+          await throughSink(dir, key, sealed, piece),
+          data,
+          `${n} bytes in pieces of ${piece}`,
+        );
+      }
+      const refused = async (bytes: Uint8Array, code: string, what: string) =>
+        await assert.rejects(
+          () => throughSink(dir, key, bytes, 65_536),
+          (e) => isTesserasError(e, code as "CHECKSUM_MISMATCH"),
+          `${n} bytes: ${what}`,
+        );
+      // Cut at every segment boundary, inside a segment, inside the header.
+      const ends = [39, 40, sealed.length - 1];
+      for (let at = 40 + seg + 16; at < sealed.length; at += seg + 16) {
+        ends.push(at, at - 7);
+      }
+      for (const end of ends) {
+        await refused(
+          sealed.subarray(0, end),
+          "CHECKSUM_MISMATCH",
+          `cut ${end}`,
+        );
+      }
+      const flipped = sealed.slice();
+      flipped[sealed.length - 1] ^= 1; // the last tag
+      await refused(flipped, "CHECKSUM_MISMATCH", "a flipped bit");
+      await assert.rejects(
+        () => throughSink(dir, newContentKey(), sealed, 65_536),
+        (e) => isTesserasError(e, "UNAUTHORIZED"),
+      );
+    }
+    // Segments swapped, duplicated, dropped.
+    const sealed = await encryptBytes(key, new Uint8Array(3 * seg + 5));
+    const at = (i: number) => 40 + i * (seg + 16);
+    const s = [0, 1, 2, 3].map((i) => sealed.subarray(at(i), at(i + 1)));
+    const head = sealed.subarray(0, 40);
+    for (
+      const [what, parts] of [
+        ["swap 0,1", [s[1], s[0], s[2], s[3]]],
+        ["duplicate 1", [s[0], s[1], s[1], s[2], s[3]]],
+        ["drop 2", [s[0], s[1], s[3]]],
+        ["last twice", [s[0], s[1], s[2], s[3], s[3]]],
+      ] as const
+    ) {
+      const bytes = new Uint8Array(
+        [head, ...parts].reduce((n, p) => n + p.length, 0),
+      );
+      let o = 0;
+      for (const p of [head, ...parts]) {
+        bytes.set(p, o);
+        o += p.length;
+      }
+      await assert.rejects(
+        () => throughSink(dir, key, bytes, 65_536),
+        (e) => isTesserasError(e, "CHECKSUM_MISMATCH"),
+        what,
+      );
+    }
+  });
+});
