@@ -46,11 +46,21 @@ export class ProviderRecords {
     this.#upUntil = options.upUntil ?? null;
   }
 
-  /** Whether a record of `node` that expires at `until` lives at `now`. */
-  #live(node: number, until: number, now: number): boolean {
-    if (until > now) return true;
-    return this.#upUntil !== null &&
-      this.#upUntil(node, now) + this.#validityMs > now;
+  /**
+   * Whether the record of `node` in `records` that expires at `until`
+   * lives at `now`; a refreshed one is kept with its new expiry, so the
+   * next look within the validity needs no question.
+   */
+  #live(
+    records: Map<number, number>,
+    record: { node: number; until: number; now: number },
+  ): boolean {
+    const { node, until, now } = record;
+    if (until > now || this.#upUntil === null) return until > now;
+    const refreshed = this.#upUntil(node, now) + this.#validityMs;
+    if (refreshed <= now) return false;
+    records.set(node, refreshed);
+    return true;
   }
 
   /** Node `node` withdraws its record of `key` (it no longer holds it). */
@@ -69,7 +79,7 @@ export class ProviderRecords {
     }
     // Full: an expired record makes room, else the flood is dropped.
     for (const [node, until] of records) {
-      if (!this.#live(node, until, at.now)) {
+      if (!this.#live(records, { node, until, now: at.now })) {
         records.delete(node);
         records.set(at.node, expires);
         return;
@@ -88,7 +98,7 @@ export class ProviderRecords {
     const limit = at.limit ?? MAX_HOLDER_RECORDS;
     const out: number[] = [];
     for (const [node, until] of records) {
-      if (!this.#live(node, until, at.now)) {
+      if (!this.#live(records, { node, until, now: at.now })) {
         records.delete(node);
         continue;
       }

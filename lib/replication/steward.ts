@@ -31,7 +31,7 @@ import type { ServiceContext } from "./context.ts";
 import { decodeKept } from "./manifest_check.ts";
 import { repairTessera } from "./repair.ts";
 import { StewardCopies } from "./steward_copy.ts";
-import { stewardOrder } from "./steward_rank.ts";
+import { StewardOrders } from "./steward_rank.ts";
 import { type OnBehalf, stewardContext } from "./steward_view.ts";
 import { StewardWatch } from "./steward_watch.ts";
 import type { RepairReport, StewardReport } from "./types.ts";
@@ -77,8 +77,8 @@ export class Stewards {
   readonly #registry: HolderRegistry | undefined;
   readonly #ownerOf = new Map<TesseraId, PeerId>();
   readonly #refuted = new Map<TesseraId, Set<PeerId>>();
-  /** BLAKE3 of peer ids, for the steward order (peers come and go slowly). */
-  readonly #hashes = new Map<PeerId, Uint8Array>();
+  /** Steward orders, kept until an orphan's holders change. */
+  readonly #orders = new StewardOrders();
   /** Shards kept of the orphans we rebuilt (steward_copy.ts). */
   readonly #copies = new StewardCopies();
   /** Since when each orphan nobody looks after has been ours to take. */
@@ -261,10 +261,7 @@ export class Stewards {
     const refuted = this.#refuted.get(orphan.id) ?? new Set();
     const announced = (await ctx.dht.findHolders!(orphan.id, options))
       .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
-    if (this.#hashes.size > 4096) this.#hashes.clear();
-    const order = stewardOrder(orphan.id, [ctx.selfId, ...announced], {
-      hashes: this.#hashes,
-    });
+    const order = this.#orders.order(orphan.id, [ctx.selfId, ...announced]);
     const closer = order.slice(0, order.indexOf(ctx.selfId));
     const atWork = (await this.#registry!.get(orphan.id)) !== null;
     if (
@@ -300,11 +297,7 @@ export class Stewards {
     stewards: readonly PeerId[],
     options: IoOptions,
   ): Promise<boolean> {
-    let last = -Infinity, by: PeerId | null = null;
-    for (const peer of stewards) {
-      const at = this.watch.lastAuditBy(orphan.id, [peer]);
-      if (at > last) [last, by] = [at, peer];
-    }
+    const { at: last, by } = this.watch.latestAudit(orphan.id, stewards);
     const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
     if (now - Math.max(last, this.watch.ownerSeenAt(orphan.id)) <= after) {
       return true;

@@ -55,3 +55,41 @@ function closer(key: Uint8Array, a: Uint8Array, b: Uint8Array): number {
   }
   return 0;
 }
+
+/** Tesseras whose order is remembered; beyond it the stalest go. */
+const MAX_ORDERS = 4096;
+
+/**
+ * {@linkcode stewardOrder} remembered per tessera for the holder list it
+ * was computed from, with the peers' hashes: every holder of an orphan
+ * asks for its order at every sweep, and the holders change slowly, so
+ * the sort runs again only when the list does.
+ *
+ * @example
+ * ```ts
+ * import { StewardOrders } from "./steward_rank.ts";
+ * const orders = new StewardOrders();
+ * const id = "ab".repeat(32);
+ * const first = orders.order(id, ["peer-b", "peer-a"]);
+ * orders.order(id, ["peer-b", "peer-a"]) === first; // true: remembered
+ * ```
+ */
+export class StewardOrders {
+  readonly #hashes = new Map<PeerId, Uint8Array>();
+  readonly #orders = new Map<TesseraId, { key: string; order: PeerId[] }>();
+
+  /** The steward order of `peers` for `id` (do not modify the array). */
+  order(id: TesseraId, peers: readonly PeerId[]): readonly PeerId[] {
+    const key = peers.join("\n");
+    const known = this.#orders.get(id);
+    if (known !== undefined && known.key === key) return known.order;
+    if (this.#hashes.size > 4 * MAX_ORDERS) this.#hashes.clear();
+    const order = stewardOrder(id, peers, { hashes: this.#hashes });
+    this.#orders.delete(id);
+    this.#orders.set(id, { key, order });
+    if (this.#orders.size > MAX_ORDERS) {
+      this.#orders.delete(this.#orders.keys().next().value!);
+    }
+    return order;
+  }
+}

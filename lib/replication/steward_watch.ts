@@ -27,6 +27,7 @@ const MAX_AUDITORS = 16;
  * watch.ownerSeenAt(id); // 5
  * watch.challenged(id, { from: "peer-b", owner: "owner", at: 9 });
  * watch.lastAuditBy(id, ["peer-b"]); // 9
+ * watch.latestAudit(id, ["peer-a", "peer-b"]).by; // "peer-b"
  * ```
  */
 export class StewardWatch {
@@ -70,6 +71,24 @@ export class StewardWatch {
     let last = -Infinity;
     for (const p of peers) last = Math.max(last, auditors.get(p) ?? -Infinity);
     return last;
+  }
+
+  /**
+   * The latest challenge for `id` by any of `peers` and who made it, or
+   * `{ at: -Infinity, by: null }`.
+   */
+  latestAudit(
+    id: TesseraId,
+    peers: Iterable<PeerId>,
+  ): { at: number; by: PeerId | null } {
+    const auditors = this.#auditors.get(id);
+    let at = -Infinity, by: PeerId | null = null;
+    if (!auditors) return { at, by };
+    for (const p of peers) {
+      const t = auditors.get(p);
+      if (t !== undefined && t > at) [at, by] = [t, p];
+    }
+    return { at, by };
   }
 
   /** Forget tesseras we no longer hold. */
