@@ -258,25 +258,38 @@ export class Stewards {
     orphan: Orphan,
     options: IoOptions,
   ): Promise<PeerId[] | null> {
-    const refuted = this.#refuted.get(orphan.id) ?? new Set();
-    const announced = (await ctx.dht.findHolders!(orphan.id, options))
-      .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
-    const order = this.#orders.order(orphan.id, [ctx.selfId, ...announced]);
-    const closer = order.slice(0, order.indexOf(ctx.selfId));
     const atWork = (await this.#registry!.get(orphan.id)) !== null;
+    const refuted = this.#refuted.get(orphan.id) ?? new Set();
+    // The common case first, from memory: a steward audited us lately.
+    const last = this.watch.lastAuditor(orphan.id);
     if (
-      await this.#attended(ctx, orphan, atWork ? closer : announced, options)
+      !atWork && last && !refuted.has(last.peer) &&
+      ctx.clock.now() - last.at <= ctx.config.stewardAfterMs
     ) {
       this.#candidates.delete(orphan.id);
       return null;
     }
-    if (atWork) return announced;
+    const announced = (await ctx.dht.findHolders!(orphan.id, options))
+      .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
+    const closer = () => {
+      const order = this.#orders.order(orphan.id, [ctx.selfId, ...announced]);
+      return order.slice(0, order.indexOf(ctx.selfId));
+    };
+    if (atWork) {
+      return await this.#attended(ctx, orphan, closer(), options)
+        ? null
+        : announced;
+    }
+    if (await this.#attended(ctx, orphan, announced, options)) {
+      this.#candidates.delete(orphan.id);
+      return null;
+    }
     const now = ctx.clock.now();
     const since = once(this.#candidates, orphan.id, () => now);
     const waited = Math.floor((now - since) / ctx.config.repairIntervalMs);
     if (waited < 1) return null;
     let turn = 0;
-    for (const peer of closer) {
+    for (const peer of closer()) {
       if (turn >= Math.min(waited, MAX_STEWARD_DELAY_RANKS)) break;
       if (await this.#answers(ctx, peer, options)) turn++;
     }

@@ -91,6 +91,15 @@ export class StewardWatch {
     return { at, by };
   }
 
+  /** The latest challenge for `id` by anyone but the owner, or `null`. */
+  lastAuditor(id: TesseraId): { peer: PeerId; at: number } | null {
+    let last: { peer: PeerId; at: number } | null = null;
+    for (const [peer, at] of this.#auditors.get(id) ?? []) {
+      if (!last || at > last.at) last = { peer, at };
+    }
+    return last;
+  }
+
   /** Forget tesseras we no longer hold. */
   retain(held: ReadonlySet<TesseraId>): void {
     for (const id of this.#owner.keys()) {
