@@ -424,6 +424,9 @@ async function rebuild(
     return { loader: await rebuildFromKept(ctx, inspection, kept), bytes: 0 };
   }
   const { checksums } = inspection.tracked;
+  const own = new Set(
+    inspection.live.filter((l) => l.peerId === ctx.selfId).map((l) => l.index),
+  );
   const staging = await ctx.blobs.openStaging(options);
   try {
     const held = new Set<number>();
@@ -460,7 +463,9 @@ async function rebuild(
       });
     }
     return {
-      bytes: got.bytes,
+      // Our own shards came first and from our store, not the wire.
+      bytes: got.bytes - plan.shardSize *
+          got.indices.filter((i) => own.has(i)).length,
       loader: shardLoader({ id, plan, checksums }, {
         read: (i, range, o) => staging.read(i, range, o),
         release: keep ? () => Promise.resolve() : () => staging.remove(),

@@ -312,7 +312,7 @@ export interface RepairReport {
   readonly deletedLocal: readonly number[];
   /** Where rebuilt shards came from. */
   readonly source: "blob" | "network" | "none";
-  /** Bytes fetched from holders to rebuild. */
+  /** Bytes fetched from other holders to rebuild (not our own shards). */
   readonly bytesFetched: number;
   /** Bytes pushed to new holders. */
   readonly bytesSent: number;

@@ -388,13 +388,20 @@ Deno.test("a steward keeps the shards its rebuild fetched: the next loss is rebu
   await lose(net.node(holders[0]), id);
   await net.clock.advance(DAY + HOUR);
   let steward: string | undefined;
+  let reported = 0;
+  const wire = net.traffic.fetchBytes;
   for (let i = 0; i < 3 && !steward; i++) {
     await net.clock.advance(HOUR);
     for (const [p, r] of await sweepAll(net)) {
       if (r.stewards!.repairs.some((x) => x.placed.length > 0)) steward = p;
+      for (const x of r.stewards!.repairs) reported += x.bytesFetched;
     }
   }
   assert.ok(steward, "a steward rebuilt the lost shards");
+  // What the repair reports fetched is what crossed the wire: its own
+  // shards came from its store.
+  assert.ok(reported > 0);
+  assert.equal(reported, net.traffic.fetchBytes - wire);
   const node = net.node(steward);
   const fetches = () => net.traffic.fetch;
   // Another holder goes for good: the steward rebuilds from what it kept.
