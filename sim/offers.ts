@@ -87,6 +87,12 @@ export class OfferLog {
         ? { announceHolder: dht.announceHolder.bind(dht) }
         : {}),
       ...(dht.findHolders ? { findHolders: dht.findHolders.bind(dht) } : {}),
+      ...(dht.withdrawHolder
+        ? { withdrawHolder: dht.withdrawHolder.bind(dht) }
+        : {}),
+      get refreshesHolders() {
+        return dht.refreshesHolders;
+      },
     };
   }
 
