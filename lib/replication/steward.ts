@@ -276,18 +276,29 @@ export class Stewards {
       return order.slice(0, order.indexOf(ctx.selfId));
     };
     if (atWork) {
-      return await this.#attended(ctx, orphan, closer(), options)
-        ? null
-        : announced;
+      if (await this.#attended(ctx, orphan, closer(), options) !== "yes") {
+        return announced;
+      }
+      // A closer steward is at work: we stand down for good, not until
+      // one of its pings fails, and start again as a candidate if ever.
+      await this.#registry!.untrack(orphan.id);
+      return null;
     }
-    if (await this.#attended(ctx, orphan, announced, options)) {
+    const seen = await this.#attended(ctx, orphan, announced, options);
+    if (seen === "yes") {
       this.#candidates.delete(orphan.id);
       return null;
     }
+    // A steward that was at work and does not answer now may be away for
+    // a while: it gets the holders' grace before anyone takes over.
+    const interval = ctx.config.repairIntervalMs;
+    const grace = seen === "silent"
+      ? Math.max(interval, ctx.config.stewardGraceMs)
+      : interval;
     const now = ctx.clock.now();
     const since = once(this.#candidates, orphan.id, () => now);
-    const waited = Math.floor((now - since) / ctx.config.repairIntervalMs);
-    if (waited < 1) return null;
+    if (now - since < grace) return null;
+    const waited = 1 + Math.floor((now - since - grace) / interval);
     let turn = 0;
     for (const peer of closer()) {
       if (turn >= Math.min(waited, MAX_STEWARD_DELAY_RANKS)) break;
@@ -300,23 +311,26 @@ export class Stewards {
 
   /**
    * Whether the owner or a steward among `stewards` looks after
-   * `orphan`: one of them audited us within `stewardAfterMs`, or the
-   * last steward that did, within what its audit schedule allows, still
-   * answers a ping.
+   * `orphan` (`yes`): one of them audited us within `stewardAfterMs`, or
+   * the last steward that did, within what its audit schedule allows,
+   * still answers a ping; `silent` when that steward does not answer now,
+   * `no` when no steward audited us within what a schedule allows.
    */
   async #attended(
     ctx: ServiceContext,
     orphan: Orphan,
     stewards: readonly PeerId[],
     options: IoOptions,
-  ): Promise<boolean> {
+  ): Promise<"yes" | "silent" | "no"> {
     const { at: last, by } = this.watch.latestAudit(orphan.id, stewards);
     const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
     if (now - Math.max(last, this.watch.ownerSeenAt(orphan.id)) <= after) {
-      return true;
+      return "yes";
     }
-    return by !== null && now - last <= after + auditForcedWithinMs(ctx) &&
-      await this.#answers(ctx, by, options);
+    if (by === null || now - last > after + auditForcedWithinMs(ctx)) {
+      return "no";
+    }
+    return await this.#answers(ctx, by, options) ? "yes" : "silent";
   }
 
   /** Whether `peer` answers a ping (asked once a sweep). */
