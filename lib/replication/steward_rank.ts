@@ -76,20 +76,30 @@ const MAX_ORDERS = 4096;
  */
 export class StewardOrders {
   readonly #hashes = new Map<PeerId, Uint8Array>();
-  readonly #orders = new Map<TesseraId, { key: string; order: PeerId[] }>();
+  readonly #orders = new Map<
+    TesseraId,
+    { peers: readonly PeerId[]; order: PeerId[] }
+  >();
 
   /** The steward order of `peers` for `id` (do not modify the array). */
   order(id: TesseraId, peers: readonly PeerId[]): readonly PeerId[] {
-    const key = peers.join("\n");
     const known = this.#orders.get(id);
-    if (known !== undefined && known.key === key) return known.order;
+    if (known !== undefined && samePeers(known.peers, peers)) {
+      return known.order;
+    }
     if (this.#hashes.size > 4 * MAX_ORDERS) this.#hashes.clear();
     const order = stewardOrder(id, peers, { hashes: this.#hashes });
     this.#orders.delete(id);
-    this.#orders.set(id, { key, order });
+    this.#orders.set(id, { peers: [...peers], order });
     if (this.#orders.size > MAX_ORDERS) {
       this.#orders.delete(this.#orders.keys().next().value!);
     }
     return order;
   }
+}
+
+function samePeers(a: readonly PeerId[], b: readonly PeerId[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
