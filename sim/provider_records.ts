@@ -98,11 +98,17 @@ export class ProviderRecords {
     const limit = at.limit ?? MAX_HOLDER_RECORDS;
     const out: number[] = [];
     for (const [node, until] of records) {
-      if (!this.#live(records, { node, until, now: at.now })) {
+      if (this.#live(records, { node, until, now: at.now })) {
+        if (out.length < limit) out.push(node);
+      } else if (this.#upUntil === null) {
         records.delete(node);
-        continue;
       }
-      if (out.length < limit) out.push(node);
+      // Refreshed records stay while their announcer is away past the
+      // validity: back up, its reprovider publishes them again (kad-dht
+      // republishes what it provides once they are older than a day, so
+      // within its next round), and #live sees it up. Deleting them here
+      // made a holder back from a long absence invisible to other
+      // holders for good, since a holder announces a tessera once.
     }
     return out;
   }

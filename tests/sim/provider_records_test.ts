@@ -65,4 +65,10 @@ Deno.test("sim DHT: a node announces only itself and never finds itself", async 
   // A holder that no longer holds the tessera withdraws its record.
   await net.dht(b).withdrawHolder!(ID);
   assert.deepEqual(await net.dht(c).findHolders!(ID), []);
+  // Back from an absence longer than the validity, its reprovider
+  // publishes the record again: it is found without announcing anew.
+  net.setOnline(a, true);
+  assert.deepEqual((await net.dht(c).findHolders!(ID)).map((p) => p.id), [
+    net.peerId(a),
+  ]);
 });
