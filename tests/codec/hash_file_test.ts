@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { blake3Hex, hashFile } from "../../lib/codec/mod.ts";
-
-function random(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { random } from "./random.ts";
 
 Deno.test("hashFile equals BLAKE3 of the bytes across its 4 MiB pieces", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tesseras_hash_file_" });

@@ -3,18 +3,7 @@ import fc from "fast-check";
 import { rsEncode, rsReconstruct } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { subspaceEncode } from "./subspace_oracle.ts";
-
-function random(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { random } from "./random.ts";
 
 Deno.test("a tiny known encoding (4+2 of bytes 1..16, from the crate)", () => {
   const data = Uint8Array.from({ length: 16 }, (_, i) => i + 1);

@@ -13,19 +13,7 @@ import {
 } from "../../lib/codec/wasm_memory.ts";
 import { toHex } from "../../lib/core/mod.ts";
 import { subspaceEncode } from "./subspace_oracle.ts";
-
-/** Deterministic pseudo-random bytes (xorshift32). */
-function random(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { random } from "./random.ts";
 
 Deno.test("the SIMD wasm kernels are in use on this engine", () => {
   assert.equal(codecVariant, "relaxed-simd");
