@@ -18,8 +18,10 @@
  *   shared: CPU time is our cost, the rest is waiting for a core).
  *
  * Usage: `deno task bench:sim [--only kad|port|large|libp2p] [--days D]
- * [--scale F] [--seed S] [--no-floor]`. `--days` shortens the port and
- * large runs (the figures then say so); `--no-floor` skips the
+ * [--scale F] [--seed S] [--no-floor] [--owners stable|churn]`. `--days`
+ * shortens the port and large runs (the figures then say so); `--owners`
+ * sets the port run's owners (default: the scenario's, churn; `stable`
+ * is the workload before owners left, issue 14); `--no-floor` skips the
  * attestation floors after them (for a profile of the run alone). Prints one line per measure and a JSON summary.
  *
  * @module
@@ -46,6 +48,15 @@ const scale = scaleArg === undefined
 const seed = flag("seed") ?? "bench";
 /** Skip the per-attestation floors (for profiles of the run alone). */
 const noFloor = args.includes("--no-floor");
+// `--owners stable` runs the workload of the code before owners churned
+// (issue 14), for a same-workload comparison with it.
+const ownersArg = flag("owners");
+if (
+  ownersArg !== undefined && ownersArg !== "stable" && ownersArg !== "churn"
+) {
+  throw new Error(`--owners: stable or churn, not ${ownersArg}`);
+}
+const owners = ownersArg as "stable" | "churn" | undefined;
 const results: Record<string, unknown> = {};
 
 /** CPU seconds (user + system, all threads) of this process so far. */
@@ -200,6 +211,7 @@ if (!only || only === "port") {
     churn: 0.1,
     scale,
     seed,
+    ...(owners ? { owners } : {}),
   }, 60);
 }
 if (!only || only === "large") {
