@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { blake3Hex, hashFile } from "../../lib/codec/mod.ts";
-import { random } from "./random.ts";
+import { bytes as random } from "../storage/helpers.ts";
 
 Deno.test("hashFile equals BLAKE3 of the bytes across its 4 MiB pieces", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tesseras_hash_file_" });

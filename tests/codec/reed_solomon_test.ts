@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { rsEncode, rsReconstruct } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { subspaceEncode } from "./subspace_oracle.ts";
-import { random } from "./random.ts";
+import { bytes as random } from "../storage/helpers.ts";
 
 Deno.test("a tiny known encoding (4+2 of bytes 1..16, from the crate)", () => {
   const data = Uint8Array.from({ length: 16 }, (_, i) => i + 1);

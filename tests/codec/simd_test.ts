@@ -13,7 +13,7 @@ import {
 } from "../../lib/codec/wasm_memory.ts";
 import { toHex } from "../../lib/core/mod.ts";
 import { subspaceEncode } from "./subspace_oracle.ts";
-import { random } from "./random.ts";
+import { bytes as random } from "../storage/helpers.ts";
 
 Deno.test("the SIMD wasm kernels are in use on this engine", () => {
   assert.equal(codecVariant, "relaxed-simd");
