@@ -166,12 +166,18 @@ async function busiestHolder(
   options: { keep: DaemonProcess; need: number },
 ): Promise<DaemonProcess> {
   let best: DaemonProcess | null = null, most = 0;
+  const all = await shardIndices(nodes, id);
   for (const d of nodes) {
     if (d === options.keep) continue;
     const n = (await shardsOf(d, id)).length;
     const rest = await shardIndices(nodes.filter((x) => x !== d), id);
-    if (n > most && rest.size >= options.need) [best, most] = [d, n];
+    // Its loss must take an index with it (after a repair, stewards'
+    // extra copies can leave a busy holder with nothing only it holds),
+    // and leave enough to rebuild from.
+    if (n > most && rest.size < all.size && rest.size >= options.need) {
+      [best, most] = [d, n];
+    }
   }
-  assert.ok(best, "a holder with shards whose loss leaves enough");
+  assert.ok(best, "a holder whose loss takes an index and leaves enough");
   return best;
 }
