@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { TesserasError } from "../core/mod.ts";
+import { equalsHex, TesserasError } from "../core/mod.ts";
 import { parentCv, subtreeCv } from "./blake3_tree.ts";
 import {
   ChunkTree,
@@ -137,8 +137,11 @@ function lost(what: string, group: number): TesserasError {
 export interface ProofTarget {
   /** The shard's size in bytes. */
   readonly size: number;
-  /** The shard's checksum (its BLAKE3), 32 bytes. */
-  readonly checksum: Uint8Array;
+  /**
+   * The shard's checksum (its BLAKE3): 32 bytes, or their hex (compared
+   * as it is, without turning it into bytes).
+   */
+  readonly checksum: Uint8Array | string;
   /** The groups that were asked for, in order. */
   readonly groups: readonly number[];
 }
@@ -147,7 +150,10 @@ export interface ProofTarget {
  * Check that `proofs` answer exactly `target.groups` of the shard whose
  * BLAKE3 is `target.checksum`. Throws a {@linkcode ProofError}
  * (`ATTESTATION_FAILED`) whose `fault` says what was wrong: `count`,
- * `position`, `length`, `depth` or `mismatch`.
+ * `position`, `length`, `depth` or `mismatch`. Returns each group's
+ * chaining value (what the holder signs, `proofGroupCv`); `cvs`, when
+ * given, are those values computed already for `target.size`, and are
+ * used instead of hashing the groups again.
  *
  * @example
  * ```ts
@@ -164,7 +170,8 @@ export interface ProofTarget {
 export function verifyGroupProofs(
   proofs: readonly GroupProof[],
   target: ProofTarget,
-): void {
+  cvs?: readonly Uint8Array[],
+): Uint8Array[] {
   const { groups, checksum } = target;
   if (proofs.length !== groups.length) {
     throw refused(
@@ -173,6 +180,7 @@ export function verifyGroupProofs(
     );
   }
   const tree = new ChunkTree(target.size);
+  const out: Uint8Array[] = [];
   for (let i = 0; i < proofs.length; i++) {
     if (proofs[i].group !== groups[i]) {
       throw refused(
@@ -180,16 +188,21 @@ export function verifyGroupProofs(
         `group ${proofs[i].group} answered where ${groups[i]} was asked`,
       );
     }
-    verifyGroupProof(proofs[i], tree, checksum);
+    out.push(verifyGroupProof(proofs[i], tree, { checksum, cv: cvs?.[i] }));
   }
+  return out;
 }
 
-/** Check one proof against the tree and the checksum. */
+/** Check one proof against the tree and the checksum; its group's CV. */
 function verifyGroupProof(
   proof: GroupProof,
   tree: ChunkTree,
-  checksum: Uint8Array,
-): void {
+  against: {
+    readonly checksum: Uint8Array | string;
+    /** The group's chaining value, when computed already. */
+    readonly cv: Uint8Array | undefined;
+  },
+): Uint8Array {
   const { group, bytes, siblings } = proof;
   if (!Number.isInteger(group) || group < 0 || group >= tree.groups) {
     throw refused(
@@ -211,7 +224,9 @@ function verifyGroupProof(
       `group ${group} has ${siblings.length} bytes of siblings, want ${path.length} of ${CV_BYTES}`,
     );
   }
-  let cv = subtreeCv(bytes, group * GROUP_CHUNKS, path.length === 0);
+  const leaf = against.cv ??
+    subtreeCv(bytes, group * GROUP_CHUNKS, path.length === 0);
+  let cv = leaf;
   for (let i = 0; i < path.length; i++) {
     const sibling = siblings.subarray(i * CV_BYTES, (i + 1) * CV_BYTES);
     const root = i === path.length - 1;
@@ -219,12 +234,18 @@ function verifyGroupProof(
       ? parentCv(cv, sibling, root)
       : parentCv(sibling, cv, root);
   }
-  if (!bytesEqual(cv, checksum)) {
+  const { checksum } = against;
+  if (
+    typeof checksum === "string"
+      ? !equalsHex(cv, checksum)
+      : !bytesEqual(cv, checksum)
+  ) {
     throw refused(
       "mismatch",
       `group ${group} and its siblings do not hash to the checksum (a wrong chunk or sibling)`,
     );
   }
+  return leaf;
 }
 
 function refused(fault: ProofError["fault"], why: string): ProofError {

@@ -87,10 +87,16 @@ export {
   type ReadAt,
 } from "./read_at.ts";
 export {
+  judgeAnswer,
+  type JudgedAnswer,
   judgeProofs,
   type KnownShard,
   type ProofChallenge,
   type ShardVerdict,
 } from "./proof_verdict.ts";
-export { proofAnswerSigningBytes, shardProofsDigest } from "./proof_signing.ts";
+export {
+  proofAnswerSigningBytes,
+  proofGroupCv,
+  shardProofsDigest,
+} from "./proof_signing.ts";
 export { readFull, statImportSource } from "./file_io.ts";

@@ -7,9 +7,10 @@
  *
  * @module
  */
-import { fromHex, type ProofAnswer, type ShardProofs } from "../core/mod.ts";
+import type { ProofAnswer, ShardProofs } from "../core/mod.ts";
 import { verifyGroupProofs } from "./chunk_proof.ts";
 import { ProofError, type ProofFault } from "./proof_error.ts";
+import { proofGroupCv, shardProofsDigest } from "./proof_signing.ts";
 import { sampleGroups } from "./sample.ts";
 
 /** Largest shard a legal tessera has (1 GiB / 48). */
@@ -45,6 +46,18 @@ export type ShardVerdict =
     readonly reason: string;
   };
 
+/** An answer judged: each shard's verdict and the digest its holder signed. */
+export interface JudgedAnswer {
+  /** One verdict per shard answered, in the answer's order. */
+  readonly verdicts: ShardVerdict[];
+  /**
+   * Each shard's proofs digest (`shardProofsDigest`), in the answer's
+   * order: what the signature must cover, from the chaining values the
+   * judging computed (no second hash of the groups).
+   */
+  readonly digests: string[];
+}
+
 /**
  * Judge each shard of an answer whose envelope checked: its proofs
  * against what the requester knows (`known`, by index: checksum and
@@ -69,11 +82,49 @@ export function judgeProofs(
     readonly known: ReadonlyMap<number, KnownShard>;
   },
 ): ShardVerdict[] {
-  return answer.shards.map((s) => judgeShard(s, from));
+  return judgeAnswer(answer, from).verdicts;
+}
+
+/**
+ * {@linkcode judgeProofs} with each shard's signed digest beside its
+ * verdict, for a requester that checks the signature after judging: each
+ * group is hashed once, for both.
+ *
+ * @example
+ * ```ts
+ * import type { ProofAnswer } from "../core/mod.ts";
+ * import { proofAnswerSigningBytes } from "./proof_signing.ts";
+ * declare const answer: ProofAnswer;
+ * declare const request: ProofChallenge;
+ * declare const peer: string;
+ * declare const known: ReadonlyMap<number, KnownShard>;
+ * const { verdicts, digests } = judgeAnswer(answer, { request, peer, known });
+ * const signed = proofAnswerSigningBytes(answer, digests);
+ * ```
+ */
+export function judgeAnswer(
+  answer: ProofAnswer,
+  from: {
+    readonly request: ProofChallenge;
+    readonly peer: string;
+    readonly known: ReadonlyMap<number, KnownShard>;
+  },
+): JudgedAnswer {
+  const verdicts: ShardVerdict[] = [];
+  const digests: string[] = [];
+  for (const s of answer.shards) {
+    // The groups' chaining values as signed (for the claimed size), which
+    // are also what the check walks up when the size is the known one.
+    const cvs = s.groups.map((g) => proofGroupCv(g, s.size));
+    digests.push(shardProofsDigest(s, cvs));
+    verdicts.push(judgeShard(s, cvs, from));
+  }
+  return { verdicts, digests };
 }
 
 function judgeShard(
   shard: ShardProofs,
+  cvs: readonly Uint8Array[],
   from: {
     readonly request: ProofChallenge;
     readonly peer: string;
@@ -114,11 +165,12 @@ function judgeShard(
       tessera: from.request.tesseraId,
       index,
     }, row.size);
+    // The sizes agree (above): the chaining values are those of the check.
     verifyGroupProofs(shard.groups, {
       size: row.size,
-      checksum: fromHex(row.checksum),
+      checksum: row.checksum,
       groups,
-    });
+    }, cvs);
     return { index, ok: true };
   } catch (err) {
     if (err instanceof ProofError) return no(err.fault, err.message);

@@ -61,6 +61,50 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Write the bytes of `hex` (either case) into `out` from its start, as
+ * many as both hold; returns how many the hex spells (its length / 2),
+ * or -1 for non-hex or an odd length, so that a caller can check the
+ * count: no array is allocated, unlike {@linkcode fromHex}.
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(2);
+ * hexInto(out, "00ff"); // 2; out is [0, 255]
+ * ```
+ */
+export function hexInto(out: Uint8Array, hex: string): number {
+  if (hex.length % 2 !== 0) return -1;
+  const n = hex.length / 2;
+  for (let i = 0; i < n; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i));
+    const lo = nibble(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return -1;
+    if (i < out.length) out[i] = (hi << 4) | lo;
+  }
+  return n;
+}
+
+/**
+ * Whether `hex` (either case) spells exactly `bytes`: a compare without
+ * turning the hex into bytes first (a chunk proof's check compares its
+ * root with a checksum kept as hex). `false` for non-hex.
+ *
+ * @example
+ * ```ts
+ * equalsHex(new Uint8Array([0, 255]), "00FF"); // true
+ * ```
+ */
+export function equalsHex(bytes: Uint8Array, hex: string): boolean {
+  if (hex.length !== 2 * bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i));
+    const lo = nibble(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0 || ((hi << 4) | lo) !== bytes[i]) return false;
+  }
+  return true;
+}
+
 /** The value of one hex digit's char code (either case), or -1. */
 function nibble(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;

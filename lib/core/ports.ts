@@ -297,14 +297,25 @@ export interface FragmentStore {
    * from the shard and its outboard without the rest of the shard,
    * checked against its checksum, with the shard's size; `null` when not
    * held. A missing or damaged outboard is rebuilt; rejects
-   * `CHECKSUM_MISMATCH` when the shard itself is damaged.
+   * `CHECKSUM_MISMATCH` when the shard itself is damaged. `cvs`, when
+   * present: each proof's group chaining value (what the holder signs,
+   * `proofGroupCv`; 32 bytes or their hex), when the store knows them
+   * without hashing the groups again (bytes it checked and kept
+   * untouched, or its own check of the proofs); else the holder computes
+   * them.
    */
   proveGroups(
     tesseraId: TesseraId,
     index: number,
     groups: readonly number[] | ((size: number) => readonly number[]),
     options?: IoOptions,
-  ): Promise<{ size: number; proofs: GroupProofData[] } | null>;
+  ): Promise<
+    {
+      size: number;
+      proofs: GroupProofData[];
+      cvs?: readonly (Uint8Array | string)[];
+    } | null
+  >;
 }
 
 /** One peer's row in the reciprocity ledger. */

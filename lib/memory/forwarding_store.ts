@@ -86,7 +86,13 @@ export class ForwardingStore implements FragmentStore {
     index: number,
     groups: readonly number[] | ((size: number) => readonly number[]),
     options?: IoOptions,
-  ): Promise<{ size: number; proofs: GroupProofData[] } | null> {
+  ): Promise<
+    {
+      size: number;
+      proofs: GroupProofData[];
+      cvs?: readonly (Uint8Array | string)[];
+    } | null
+  > {
     return this.inner.proveGroups(tesseraId, index, groups, options);
   }
 }

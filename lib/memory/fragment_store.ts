@@ -13,7 +13,6 @@
 import {
   type FragmentId,
   type FragmentStore,
-  fromHex,
   type GroupProofData,
   type IoOptions,
   type PeerId,
@@ -26,6 +25,7 @@ import {
 import {
   blake3Hex,
   bytesReadAt,
+  GROUP_BYTES,
   outboardOf,
   proveGroups,
   verifyGroupProofs,
@@ -309,13 +309,29 @@ export class MemoryFragmentStore implements FragmentStore {
     index: number,
     groups: readonly number[] | ((size: number) => readonly number[]),
     options: IoOptions = {},
-  ): Promise<{ size: number; proofs: GroupProofData[] } | null> {
+  ): Promise<
+    {
+      size: number;
+      proofs: GroupProofData[];
+      cvs?: readonly (Uint8Array | string)[];
+    } | null
+  > {
     options.signal?.throwIfAborted();
     const entry = this.#shardsOf(tesseraId)?.get(index);
     if (!entry) return null;
     const size = entry.data.length;
     const picked = typeof groups === "function" ? groups(size) : groups;
     entry.outboard ??= this.#rebuild(entry);
+    // Intact bytes of one group (the simulator's shards): the proof is
+    // the shard as it lies, and its group chains to the checksum itself.
+    if (entry.intact && size <= GROUP_BYTES && isOnlyGroup(picked)) {
+      const bytes = this.#copy ? entry.data.slice() : entry.data;
+      return {
+        size,
+        proofs: [{ group: 0, bytes, siblings: NO_SIBLINGS }],
+        cvs: [entry.id.checksum],
+      };
+    }
     for (let attempt = 0;; attempt++) {
       const proofs = await proveGroups({
         size,
@@ -327,12 +343,12 @@ export class MemoryFragmentStore implements FragmentStore {
       // the requester, not here as well.
       if (entry.intact) return { size, proofs };
       try {
-        verifyGroupProofs(proofs, {
+        const cvs = verifyGroupProofs(proofs, {
           size,
-          checksum: fromHex(entry.id.checksum),
+          checksum: entry.id.checksum,
           groups: picked,
         });
-        return { size, proofs };
+        return { size, proofs, cvs };
       } catch (err) {
         if (attempt > 0) throw err;
         // A damaged outboard is replaced; damaged bytes throw here.
@@ -389,6 +405,13 @@ export class MemoryFragmentStore implements FragmentStore {
     this.#lastId = null;
     this.#total = 0;
   }
+}
+
+const NO_SIBLINGS = new Uint8Array(0);
+
+/** Whether `picked` asks for group 0 alone. */
+function isOnlyGroup(picked: readonly number[]): boolean {
+  return picked.length === 1 && picked[0] === 0;
 }
 
 /** Copies of the ids of `shards`, by index, appended to `out`. */

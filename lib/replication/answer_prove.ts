@@ -23,7 +23,11 @@ import {
   type ShardProofs,
   TesserasError,
 } from "../core/mod.ts";
-import { proofAnswerSigningBytes, sampleGroups } from "../codec/mod.ts";
+import {
+  proofAnswerSigningBytes,
+  sampleGroups,
+  shardProofsDigest,
+} from "../codec/mod.ts";
 import { assertNonce } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 
@@ -45,10 +49,14 @@ export async function answerProofChallenge(
   const asked = request.indices ?? [];
   const held = await ctx.fragments.list(request.tesseraId, options);
   const shards: ShardProofs[] = [];
+  const digests: string[] = [];
   for (const f of held) {
     if (asked.length > 0 && !asked.includes(f.index)) continue;
     const proved = await proveShard(ctx, f, request, options);
-    if (proved) shards.push(proved);
+    if (proved) {
+      shards.push(proved.shard);
+      digests.push(proved.digest);
+    }
   }
   const unsigned = {
     tesseraId: request.tesseraId,
@@ -57,17 +65,23 @@ export async function answerProofChallenge(
     shards,
     timestamp: ctx.clock.now(),
   };
-  const signature = await ctx.identity.sign(proofAnswerSigningBytes(unsigned));
+  const signature = await ctx.identity.sign(
+    proofAnswerSigningBytes(unsigned, digests),
+  );
   return { ...unsigned, signature };
 }
 
-/** One shard's proofs, or `null` when it is gone or damaged. */
+/**
+ * One shard's proofs and the digest we sign of them (from the chaining
+ * values the store knows, when it does), or `null` when it is gone or
+ * damaged.
+ */
 async function proveShard(
   ctx: ServiceContext,
   shard: FragmentId,
   request: AttestRequest,
   options: IoOptions,
-): Promise<ShardProofs | null> {
+): Promise<{ shard: ShardProofs; digest: string } | null> {
   const { tesseraId, index } = shard;
   const pick = (size: number) =>
     sampleGroups({
@@ -84,12 +98,13 @@ async function proveShard(
       options,
     );
     if (proved === null) return null;
-    return {
+    const proofs = {
       index,
       checksum: shard.checksum,
       size: proved.size,
       groups: proved.proofs,
     };
+    return { shard: proofs, digest: shardProofsDigest(proofs, proved.cvs) };
   } catch (err) {
     if (!isTesserasError(err, "CHECKSUM_MISMATCH")) throw err;
     log.warn("shard {index} of {tesseraId} cannot prove itself: {reason}", {

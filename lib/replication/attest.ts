@@ -17,7 +17,7 @@ import {
   type SignedBytes,
   type TesseraId,
 } from "../core/mod.ts";
-import { judgeProofs, shardProofsDigest } from "../codec/mod.ts";
+import { judgeAnswer } from "../codec/mod.ts";
 import { attestationProof } from "./attest_crypto.ts";
 import type { ServiceContext } from "./context.ts";
 import { OwnShards, type ProofRequest } from "./own_shards.ts";
@@ -162,7 +162,20 @@ async function chunkChallenge(
     options.signal?.throwIfAborted();
     return unanswered(expect, "chunk", e);
   }
-  const attestation = attestationOfProofs(answer);
+  // Judged first: the groups' chaining values the judging computes are
+  // what the signature covers, so each group is hashed once.
+  const known = new Map(
+    expect.indices.map((i) => [i, {
+      checksum: expect.checksums![i],
+      size: expect.shardSize!,
+    }]),
+  );
+  const { verdicts, digests } = judgeAnswer(answer, {
+    request,
+    peer: expect.peer,
+    known,
+  });
+  const attestation = attestationOfProofs(answer, digests);
   const reason = mismatch(ctx, expect, { nonce: request.nonce, attestation }) ??
     (await signedByHolder(ctx, attestation)
       ? null
@@ -170,13 +183,6 @@ async function chunkChallenge(
   if (reason !== null) {
     return rejected(expect, { verification: "chunk", attestation, reason });
   }
-  const known = new Map(
-    expect.indices.map((i) => [i, {
-      checksum: expect.checksums![i],
-      size: expect.shardSize!,
-    }]),
-  );
-  const verdicts = judgeProofs(answer, { request, peer: expect.peer, known });
   const proven = new Set(verdicts.filter((v) => v.ok).map((v) => v.index));
   const failed = expect.indices.filter((i) => !proven.has(i));
   const faults = verdicts.flatMap((v) =>
@@ -215,16 +221,22 @@ async function signedByHolder(
   }
 }
 
-/** The attestation a chunk-proof answer signs: each shard's proof digested. */
-function attestationOfProofs(answer: ProofAnswer): Attestation {
+/**
+ * The attestation a chunk-proof answer signs: each shard's proof its
+ * digest (`digests`, in the answer's order).
+ */
+function attestationOfProofs(
+  answer: ProofAnswer,
+  digests: readonly string[],
+): Attestation {
   return {
     tesseraId: answer.tesseraId,
     holder: answer.holder,
     nonce: answer.nonce,
-    entries: answer.shards.map((s) => ({
+    entries: answer.shards.map((s, i) => ({
       index: s.index,
       checksum: s.checksum,
-      proof: shardProofsDigest(s),
+      proof: digests[i],
     })),
     timestamp: answer.timestamp,
     signature: answer.signature,

@@ -12,6 +12,7 @@ import {
   outboardOfFile,
   ProofError,
   type ProofFault,
+  proofGroupCv,
   proveGroups,
   sampleGroups,
   shardProofsDigest,
@@ -310,40 +311,96 @@ Deno.test("tier sizes: largest Small copy, smallest Large and largest Medium sha
   }
 });
 
-Deno.test("shardProofsDigest is BLAKE3 over the domain, the size, the group count and each group's length-prefixed fields", () => {
-  const groups = [
-    {
-      group: 0,
-      bytes: new Uint8Array(8192).fill(7),
-      siblings: new Uint8Array(64).fill(1),
-    },
-    {
-      group: 3,
-      bytes: new Uint8Array(17).fill(9),
-      siblings: new Uint8Array(0),
-    },
-  ];
-  for (
-    const shard of [
-      { index: 0, checksum: "00".repeat(32), size: 0, groups: [] },
-      { index: 2, checksum: "00".repeat(32), size: 8209, groups },
-    ]
-  ) {
-    // The reference: a streaming hasher fed field by field.
-    const h = createBlake3().update(
-      new TextEncoder().encode("tesseras/chunk-proofs/v1\n"),
-    );
-    const head = new DataView(new ArrayBuffer(12));
-    head.setFloat64(0, shard.size, true);
-    head.setUint32(8, shard.groups.length, true);
-    h.update(new Uint8Array(head.buffer));
-    for (const g of shard.groups) {
-      const f = new DataView(new ArrayBuffer(12));
-      f.setUint32(0, g.group, true);
-      f.setUint32(4, g.bytes.length, true);
-      f.setUint32(8, g.siblings.length, true);
-      h.update(new Uint8Array(f.buffer)).update(g.bytes).update(g.siblings);
-    }
-    assert.equal(shardProofsDigest(shard), toHex(h.digest()));
-  }
+/** The digest's layout, fed field by field to a streaming hasher. */
+function referenceDigest(
+  shard: { size: number; groups: readonly GroupProof[] },
+  cvs: readonly Uint8Array[],
+): string {
+  const h = createBlake3().update(
+    new TextEncoder().encode("tesseras/chunk-proofs/v2\n"),
+  );
+  const head = new DataView(new ArrayBuffer(12));
+  head.setFloat64(0, shard.size, true);
+  head.setUint32(8, shard.groups.length, true);
+  h.update(new Uint8Array(head.buffer));
+  shard.groups.forEach((g, i) => {
+    const f = new DataView(new ArrayBuffer(8));
+    f.setUint32(0, g.group, true);
+    f.setUint32(4, g.siblings.length, true);
+    h.update(new Uint8Array(f.buffer)).update(cvs[i]).update(g.siblings);
+  });
+  return toHex(h.digest());
+}
+
+Deno.test("shardProofsDigest is BLAKE3 over the domain, the size, the group count and each group's index, chaining value and siblings", async () => {
+  const empty = { index: 0, checksum: "00".repeat(32), size: 0, groups: [] };
+  assert.equal(shardProofsDigest(empty), referenceDigest(empty, []));
+  // One group: its chaining value is the shard's plain BLAKE3 (checked
+  // with an independent implementation), which a holder may pass as hex.
+  const small = await fixture(400);
+  const one = await proveGroups(small.source, [0]);
+  const oneShard = { index: 1, checksum: toHex(small.checksum), size: 400 };
+  const digest = shardProofsDigest({ ...oneShard, groups: one });
+  assert.equal(
+    digest,
+    referenceDigest({ size: 400, groups: one }, [small.checksum]),
+  );
+  assert.equal(
+    shardProofsDigest({ ...oneShard, groups: one }, [toHex(small.checksum)]),
+    digest,
+  );
+  assert.equal(
+    proofGroupCv(one[0], 400).join(),
+    small.checksum.join(),
+  );
+  // Several groups: the values the requester's check walks up.
+  const size = 5 * GROUP_BYTES + 100;
+  const big = await fixture(size);
+  const groups = [1, 5];
+  const proofs = await proveGroups(big.source, groups);
+  const cvs = verifyGroupProofs(proofs, {
+    size,
+    checksum: big.checksum,
+    groups,
+  });
+  const shard = {
+    index: 2,
+    checksum: toHex(big.checksum),
+    size,
+    groups: proofs,
+  };
+  assert.equal(shardProofsDigest(shard), referenceDigest(shard, cvs));
+  assert.equal(shardProofsDigest(shard, cvs), shardProofsDigest(shard));
+  // Each field is bound: a byte of a group, its index, a sibling, the size.
+  const other = new Set([
+    shardProofsDigest({
+      ...shard,
+      groups: [{ ...proofs[0], bytes: flipped(proofs[0].bytes, 9) }, proofs[1]],
+    }),
+    shardProofsDigest({
+      ...shard,
+      groups: [{ ...proofs[0], group: 2 }, proofs[1]],
+    }),
+    shardProofsDigest({
+      ...shard,
+      groups: [proofs[0], {
+        ...proofs[1],
+        siblings: flipped(proofs[1].siblings, 0),
+      }],
+    }),
+    shardProofsDigest({ ...shard, size: size + 1 }),
+    shardProofsDigest(shard),
+  ]);
+  assert.equal(other.size, 5);
+  // Groups that cannot be a shard's still digest (and fail the check).
+  const odd = {
+    group: -1,
+    bytes: new Uint8Array(70_000),
+    siblings: new Uint8Array(0),
+  };
+  assert.equal(shardProofsDigest({ ...shard, groups: [odd] }).length, 64);
+  assert.throws(
+    () => shardProofsDigest(shard, [new Uint8Array(31), cvs[1]]),
+    RangeError,
+  );
 });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import {
   GROUP_BYTES,
+  proofGroupCv,
   sampleGroups,
   verifyGroupProofs,
 } from "../../lib/codec/mod.ts";
-import { fromHex, isTesserasError } from "../../lib/core/mod.ts";
+import { fromHex, isTesserasError, toHex } from "../../lib/core/mod.ts";
 import { MemoryFragmentStore } from "../../lib/memory/mod.ts";
 import { shard } from "../storage/helpers.ts";
 
@@ -35,6 +36,15 @@ for (const verifyOnStore of [true, false]) {
         checksum: fromHex(x.id.checksum),
         groups: sampleGroups(seed, x.data.length),
       });
+      // The chaining values it hands the signer, when it hands any, are
+      // those of the groups it proves (the one group's is the checksum).
+      if (x === tiny) assert.deepEqual(got.cvs, [x.id.checksum]);
+      got.cvs?.forEach((cv, i) =>
+        assert.equal(
+          typeof cv === "string" ? cv : toHex(cv),
+          toHex(proofGroupCv(got.proofs[i], x.data.length)),
+        )
+      );
     }
     assert.equal(await store.proveGroups(s.id.tesseraId, 7, [0]), null);
   });
@@ -52,4 +62,23 @@ Deno.test("a corrupted byte in a sampled group makes the memory store refuse to 
   );
   const other = await store.proveGroups(s.id.tesseraId, 0, [4, 6]);
   assert.equal(other?.proofs.length, 2);
+  // Checked, not taken on trust: the values of the check go to the signer.
+  assert.deepEqual(
+    other?.cvs?.map((cv) => typeof cv === "string" ? cv : toHex(cv)),
+    other?.proofs.map((p) => toHex(proofGroupCv(p, s.data.length))),
+  );
+});
+
+Deno.test("a corrupted one-group shard is refused, not proven from its checksum", async () => {
+  const store = new MemoryFragmentStore();
+  const s = shard(400, { seed: 7 });
+  await store.store(s.id, s.data);
+  assert.deepEqual((await store.proveGroups(s.id.tesseraId, 0, [0]))?.cvs, [
+    s.id.checksum,
+  ]);
+  store.corrupt(s.id.tesseraId, 0, 10);
+  await assert.rejects(
+    store.proveGroups(s.id.tesseraId, 0, [0]),
+    (e) => isTesserasError(e, "CHECKSUM_MISMATCH"),
+  );
 });
