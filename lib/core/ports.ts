@@ -188,6 +188,27 @@ export interface InboundHandlers {
     from: PeerInfo,
     options?: IoOptions,
   ): Promise<Uint8Array | null>;
+  /**
+   * Optional: a peer fetches one shard verified as it streams
+   * (docs/proofs.md): its bytes with its stored outboard and its checksum
+   * on our record; `null` when we do not hold it. Without it a verified
+   * fetch builds the outboard from `onFetch`'s bytes.
+   */
+  onVerifiedFetch?(
+    shard: ShardRef,
+    from: PeerInfo,
+    options?: IoOptions,
+  ): Promise<ServedShard | null>;
+}
+
+/** A held shard as a verified fetch serves it. */
+export interface ServedShard {
+  /** The shard's bytes. */
+  readonly data: Uint8Array;
+  /** Its post-order outboard, as stored beside it. */
+  readonly outboard: Uint8Array;
+  /** Its checksum on our record. */
+  readonly checksum: Checksum;
 }
 
 /** Options of {@linkcode FragmentStore.storeForPeer}. */
@@ -291,6 +312,16 @@ export interface FragmentStore {
   ): Promise<boolean>;
   /** Total bytes of all shards held. */
   totalBytes(options?: IoOptions): Promise<number>;
+  /**
+   * Optional: the outboard stored with a held shard (docs/proofs.md),
+   * `null` when not held; a missing or damaged one is rebuilt first, and
+   * rejects `CHECKSUM_MISMATCH` when the shard itself is damaged.
+   */
+  readOutboard?(
+    tesseraId: TesseraId,
+    index: number,
+    options?: IoOptions,
+  ): Promise<Uint8Array | null>;
   /**
    * Chunk proofs (docs/proofs.md) of `groups` of a held shard (or of the
    * groups `groups(size)` picks once the shard's size is known), read

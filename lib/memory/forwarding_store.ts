@@ -80,6 +80,12 @@ export class ForwardingStore implements FragmentStore {
     return this.inner.totalBytes(options);
   }
 
+  /** The inner store's outboard, when it keeps them. */
+  get readOutboard(): FragmentStore["readOutboard"] {
+    const inner = this.inner;
+    return inner.readOutboard?.bind(inner);
+  }
+
   /** Chunk proofs from the inner store. */
   proveGroups(
     tesseraId: TesseraId,

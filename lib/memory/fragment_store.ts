@@ -357,6 +357,29 @@ export class MemoryFragmentStore implements FragmentStore {
     }
   }
 
+  /**
+   * The outboard kept with a held shard (built on first use when stores
+   * are not verified), `null` when not held; rejects `CHECKSUM_MISMATCH`
+   * when it has to be built and the bytes no longer hash to the checksum.
+   */
+  readOutboard(
+    tesseraId: TesseraId,
+    index: number,
+    options: IoOptions = {},
+  ): Promise<Uint8Array | null> {
+    options.signal?.throwIfAborted();
+    const entry = this.#shardsOf(tesseraId)?.get(index);
+    if (!entry) return Promise.resolve(null);
+    try {
+      entry.outboard ??= this.#rebuild(entry);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(
+      this.#copy ? entry.outboard.slice() : entry.outboard,
+    );
+  }
+
   /** The entry's outboard from its bytes; refuses damaged bytes. */
   #rebuild(entry: Entry): Uint8Array {
     const { root, outboard } = outboardOf(entry.data);

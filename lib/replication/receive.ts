@@ -14,11 +14,12 @@ import {
   isTesserasError,
   type PeerInfo,
   type ReplicateAck,
+  type ServedShard,
   type ShardRef,
   type SpooledShard,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, planTessera } from "../codec/mod.ts";
+import { blake3Hex, outboardOf, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { checkPushedManifest } from "./manifest_check.ts";
 
@@ -391,15 +392,50 @@ export function answerFetch(
   shard: ShardRef,
   options: IoOptions = {},
 ): Promise<Uint8Array | null> {
+  const bad = badShardRef(shard);
+  if (bad) return Promise.reject(bad);
+  return ctx.fragments.read(shard.tesseraId, shard.index, options);
+}
+
+/**
+ * Internal: answer a verified fetch with the shard's bytes, the outboard
+ * stored beside them (built from the bytes only for a store that keeps
+ * none) and the checksum on our record. Bytes that rotted since they
+ * were stored no longer match the stored outboard: the fetcher refuses
+ * them at the first bad group and asks another holder, and our scrub
+ * finds them.
+ */
+export async function answerVerifiedFetch(
+  ctx: ServiceContext,
+  shard: ShardRef,
+  options: IoOptions = {},
+): Promise<ServedShard | null> {
+  const bad = badShardRef(shard);
+  if (bad) throw bad;
+  const { tesseraId, index } = shard;
+  const row = (await ctx.fragments.list(tesseraId, options)).find((f) =>
+    f.index === index
+  );
+  if (!row) return null;
+  const data = await ctx.fragments.read(tesseraId, index, options);
+  if (data === null) return null;
+  const stored = ctx.fragments.readOutboard
+    ? await ctx.fragments.readOutboard(tesseraId, index, options)
+    : outboardOf(data).outboard;
+  if (stored === null) return null;
+  return { data, outboard: stored, checksum: row.checksum };
+}
+
+/** Why `shard` is not a shard reference, or `null`. */
+function badShardRef(shard: ShardRef): TesserasError | null {
   if (!isTesseraId(shard?.tesseraId)) {
-    return Promise.reject(
-      new TesserasError("INVALID_ID", "fetch names an invalid tessera id"),
-    );
+    return new TesserasError("INVALID_ID", "fetch names an invalid tessera id");
   }
   if (!Number.isInteger(shard.index) || shard.index < 0) {
-    return Promise.reject(
-      new TesserasError("INVALID_INPUT", `invalid shard index ${shard.index}`),
+    return new TesserasError(
+      "INVALID_INPUT",
+      `invalid shard index ${shard.index}`,
     );
   }
-  return ctx.fragments.read(shard.tesseraId, shard.index, options);
+  return null;
 }

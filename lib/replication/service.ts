@@ -17,6 +17,7 @@ import type {
   ProofAnswer,
   ReplicateAck,
   ReplicationConfig,
+  ServedShard,
   ShardRef,
   TesseraHealth,
   TesseraId,
@@ -27,7 +28,11 @@ import { loadStanding } from "./standing.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
 import { answerProofChallenge } from "./answer_prove.ts";
-import { answerFetch, receiveFragment } from "./receive.ts";
+import {
+  answerFetch,
+  answerVerifiedFetch,
+  receiveFragment,
+} from "./receive.ts";
 import { putTessera, putTesseraFile, replicateTessera } from "./replicate.ts";
 import { inspectTessera } from "./health.ts";
 import { repairSweep, repairTessera } from "./repair.ts";
@@ -365,6 +370,18 @@ export class ReplicationService implements InboundHandlers {
     options: IoOptions = {},
   ): Promise<Uint8Array | null> {
     return answerFetch(this.#ctx, shard, options);
+  }
+
+  /**
+   * A peer fetches one shard verified as it streams: its bytes, the
+   * outboard stored with them and its checksum; `null` when not held.
+   */
+  onVerifiedFetch(
+    shard: ShardRef,
+    _from: PeerInfo,
+    options: IoOptions = {},
+  ): Promise<ServedShard | null> {
+    return answerVerifiedFetch(this.#ctx, shard, options);
   }
 
   /**

@@ -13,7 +13,10 @@ import {
   MAX_FETCH_PIECE,
   parseFetchPiece,
   parseVerifiedFetchHeader,
+  verifiedFetchSpec,
 } from "../../lib/net/protocol/verified_fetch.ts";
+import { netLimits } from "../../lib/net/protocol/limits.ts";
+import type { InboundHandlers } from "../../lib/core/mod.ts";
 import { bytes } from "../storage/helpers.ts";
 
 /** The holder's frames for `data`: a header, then pieces. */
@@ -157,5 +160,55 @@ Deno.test("fuzz: 10000 random header and piece frames never throw anything but a
       }
     }),
     { numRuns: 10_000, seed: 5 },
+  );
+});
+
+Deno.test("the server sends the outboard stored with the shard, not one rebuilt from the bytes it serves", async () => {
+  const data = bytes(40 * GROUP_BYTES + 7, 21);
+  const { root, outboard } = outboardOf(data);
+  // Bytes that rotted on disk after the outboard was stored with them.
+  const rotten = data.slice();
+  rotten[9 * GROUP_BYTES + 5] ^= 1;
+  const ref = { tesseraId: "ab".repeat(32), index: 0 };
+  const from = { id: "fetcher", addresses: [] };
+  const serve = async (handlers: Partial<InboundHandlers>) => {
+    const spec = verifiedFetchSpec({
+      handlers: () => handlers as InboundHandlers,
+      limits: netLimits().fetch,
+    });
+    const out = await spec.handle(ref, from, new AbortController().signal);
+    return out as readonly Uint8Array[];
+  };
+  let fetches = 0;
+  const stored = await serve({
+    onFetch: () => {
+      fetches++;
+      return Promise.resolve(rotten);
+    },
+    onVerifiedFetch: () =>
+      Promise.resolve({ data: rotten, outboard, checksum: toHex(root) }),
+  });
+  assert.equal(fetches, 0, "the bytes alone are not asked for");
+  const header = parseVerifiedFetchHeader(stored[0], "holder");
+  assert.deepEqual(header.outboard, outboard);
+  assert.equal(header.checksum, toHex(root));
+  // The fetcher takes the stored outboard and refuses the bad group.
+  const v = new ShardVerifier({ size: header.size, checksum: root });
+  v.push(header.outboard);
+  assert.throws(() => {
+    for (const f of stored.slice(1)) v.push(parseFetchPiece(f, "holder"));
+  }, (e) => e instanceof ProofError && e.fault === "mismatch");
+  // Handlers without onVerifiedFetch: built from the bytes, as before.
+  const built = await serve({ onFetch: () => Promise.resolve(rotten) });
+  assert.deepEqual(
+    parseVerifiedFetchHeader(built[0], "holder").outboard,
+    outboardOf(rotten).outboard,
+  );
+  await assert.rejects(
+    serve({
+      onFetch: () => Promise.resolve(null),
+      onVerifiedFetch: () => Promise.resolve(null),
+    }),
+    (e) => isTesserasError(e, "NOT_FOUND"),
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { blake3Hex } from "../../lib/codec/mod.ts";
+import { blake3Hex, outboardOf } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { checkPlacement } from "../../lib/replication/mod.ts";
 import { envelopeFor, MiniNetwork, testBytes } from "./test_network.ts";
@@ -333,6 +333,40 @@ Deno.test("onFetch returns held shards, null otherwise, and rejects bad ids", as
   );
   await assert.rejects(
     holder.service.onFetch({ tesseraId: "zz", index: 0 }, from),
+    (err) => isTesserasError(err, "INVALID_ID"),
+  );
+});
+
+Deno.test("onVerifiedFetch serves a held shard with the outboard kept beside it and its recorded checksum", async () => {
+  const net = new MiniNetwork();
+  const holder = net.add("holder", "10.0.0.1");
+  // Large enough for shards of several 8 KiB groups (an outboard).
+  const e = envelopeFor(testBytes(2_000_000, 14));
+  assert.ok(e.data.length > 2 * 8192, `${e.data.length}-byte shard`);
+  await holder.service.receiveFragment(e, { id: "s", addresses: [] });
+  const from = { id: "x", addresses: [] };
+  const ref = { tesseraId: e.fragment.tesseraId, index: 0 };
+  const served = await holder.service.onVerifiedFetch(ref, from);
+  assert.ok(served);
+  assert.deepEqual(served.data, e.data);
+  assert.equal(served.checksum, e.fragment.checksum);
+  assert.deepEqual(
+    served.outboard,
+    await holder.fragments.readOutboard(ref.tesseraId, 0),
+  );
+  assert.deepEqual(served.outboard, outboardOf(e.data).outboard);
+  // The stored outboard, not one built from the bytes served: bytes that
+  // rotted since still go out under the outboard they were stored with.
+  holder.fragments.corrupt(ref.tesseraId, 0, 9000);
+  const rotten = await holder.service.onVerifiedFetch(ref, from);
+  assert.deepEqual(rotten?.outboard, served.outboard);
+  assert.notDeepEqual(rotten?.outboard, outboardOf(rotten!.data).outboard);
+  assert.equal(
+    await holder.service.onVerifiedFetch({ ...ref, index: 1 }, from),
+    null,
+  );
+  await assert.rejects(
+    holder.service.onVerifiedFetch({ tesseraId: "zz", index: 0 }, from),
     (err) => isTesserasError(err, "INVALID_ID"),
   );
 });

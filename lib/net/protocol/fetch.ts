@@ -103,11 +103,28 @@ export async function heldShard(
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
   const { shard, from } = ask;
+  const data = await runningHandlers(ctx).onFetch(shard, from, { signal });
+  assertServable(shard, data);
+  return data;
+}
+
+/** Internal: the node's handlers, or `NOT_RUNNING` while it wires up. */
+export function runningHandlers(ctx: FetchServerContext): InboundHandlers {
   const handlers = ctx.handlers();
   if (handlers === undefined) {
     throw new TesserasError("NOT_RUNNING", "node is starting; retry later");
   }
-  const data = await handlers.onFetch(shard, from, { signal });
+  return handlers;
+}
+
+/**
+ * Internal: `NOT_FOUND` when a shard is not held (`data` null),
+ * `TOO_LARGE` when it is above the wire limit.
+ */
+export function assertServable(
+  shard: ShardRef,
+  data: Uint8Array | null,
+): asserts data is Uint8Array {
   if (data === null) {
     throw new TesserasError(
       "NOT_FOUND",
@@ -120,7 +137,6 @@ export async function heldShard(
       `stored shard is ${data.length} bytes, over the ${MAX_SHARD_BYTES}-byte limit`,
     );
   }
-  return data;
 }
 
 /** The server side of `/tesseras/fetch/1.0.0`. */

@@ -16,6 +16,7 @@ import {
   type Checksum,
   fromHex,
   isTesseraId,
+  type ServedShard,
   type ShardRef,
   TesserasError,
   toHex,
@@ -25,6 +26,7 @@ import type { Libp2p } from "@libp2p/interface";
 import type { Uint8ArrayList } from "uint8arraylist";
 import type { NetMetrics } from "../metrics.ts";
 import {
+  ConcurrencyGate,
   type InboundSpec,
   plainBytes,
   requestReading,
@@ -33,7 +35,13 @@ import {
   wireErrorMessage,
 } from "./exchange.ts";
 import type { FetchServerContext } from "./fetch.ts";
-import { heldShardSpec, validateShardRef } from "./fetch.ts";
+import {
+  assertServable,
+  heldShard,
+  requestFromWire,
+  runningHandlers,
+  validateShardRef,
+} from "./fetch.ts";
 import {
   MAX_SHARD_BYTES,
   type ProtocolLimits,
@@ -199,9 +207,10 @@ export function parseFetchPiece(
 
 /**
  * The server side of `/tesseras/fetch/2.0.0`: the shard's header (size,
- * checksum, outboard) and its bytes in pieces. The outboard is built from
- * the bytes served (one BLAKE3 pass, as hashing them to check them would
- * cost), so it always matches what is sent.
+ * checksum, outboard) and its bytes in pieces. The outboard is the one
+ * stored with the shard (`onVerifiedFetch`), read, not rebuilt: building
+ * it from the bytes served costs one BLAKE3 pass over the shard per
+ * fetch. Handlers without `onVerifiedFetch` get it built from the bytes.
  *
  * @example
  * ```ts
@@ -214,22 +223,43 @@ export function parseFetchPiece(
 export function verifiedFetchSpec(
   ctx: FetchServerContext,
 ): InboundSpec<ShardRef> {
-  return heldShardSpec(ctx, {
-    reply(data) {
-      const built = outboardOf(data);
-      const frames = [encodeVerifiedFetchHeader({
-        size: data.length,
-        checksum: toHex(built.root),
-        outboard: built.outboard,
-      })];
-      for (let at = 0; at < data.length; at += MAX_FETCH_PIECE) {
-        frames.push(encodeFetchPiece(data.subarray(at, at + MAX_FETCH_PIECE)));
+  return {
+    name: "fetch",
+    limits: ctx.limits,
+    gate: new ConcurrencyGate(ctx.limits.maxConcurrent),
+    parse: requestFromWire,
+    async handle(shard, from, signal) {
+      const handlers = runningHandlers(ctx);
+      if (handlers.onVerifiedFetch === undefined) {
+        const data = await heldShard(ctx, { shard, from }, signal);
+        const built = outboardOf(data);
+        return servedFrames({
+          data,
+          outboard: built.outboard,
+          checksum: toHex(built.root),
+        });
       }
-      return frames;
+      const served = await handlers.onVerifiedFetch(shard, from, { signal });
+      assertServable(shard, served?.data ?? null);
+      return servedFrames(served!);
     },
     errorReply: (code, message) =>
       encodeVerifiedFetchHeader({ error: { code, message } }),
-  });
+  };
+}
+
+/** The header and piece frames of a served shard. */
+function servedFrames(served: ServedShard): Uint8Array[] {
+  const { data } = served;
+  const frames = [encodeVerifiedFetchHeader({
+    size: data.length,
+    checksum: served.checksum,
+    outboard: served.outboard,
+  })];
+  for (let at = 0; at < data.length; at += MAX_FETCH_PIECE) {
+    frames.push(encodeFetchPiece(data.subarray(at, at + MAX_FETCH_PIECE)));
+  }
+  return frames;
 }
 
 /** Options of {@linkcode sendVerifiedFetch}. */
