@@ -69,7 +69,13 @@ export function sampleGroups(
       `sample count ${count} is not a positive whole number`,
     );
   }
-  if (groups <= count) return Array.from({ length: groups }, (_, g) => g);
+  if (groups <= count) {
+    // Every group (the simulator's one-group shards on every challenge):
+    // a plain loop, not Array.from with a callback.
+    const all = new Array<number>(groups);
+    for (let g = 0; g < groups; g++) all[g] = g;
+    return all;
+  }
   const key = seedKey(seed, size);
   // 32-bit draws, rejected above the largest multiple of `groups` so
   // that every group is equally likely; repeats are drawn again.

@@ -183,11 +183,12 @@ async function chunkChallenge(
   if (reason !== null) {
     return rejected(expect, { verification: "chunk", attestation, reason });
   }
-  const proven = new Set(verdicts.filter((v) => v.ok).map((v) => v.index));
-  const failed = expect.indices.filter((i) => !proven.has(i));
-  const faults = verdicts.flatMap((v) =>
-    v.ok ? [] : [`${v.index}: ${v.fault}`]
-  );
+  // An answer carries a shard or two: scans, no sets or maps.
+  const proven: number[] = [];
+  const failed: number[] = [];
+  for (const i of expect.indices) {
+    (verdicts.some((v) => v.ok && v.index === i) ? proven : failed).push(i);
+  }
   const check = {
     peerId: expect.peer,
     tesseraId: expect.tesseraId,
@@ -195,10 +196,14 @@ async function chunkChallenge(
     answered: true,
     authentic: true,
     attestation,
-    proven: expect.indices.filter((i) => proven.has(i)),
+    proven,
     failed,
   };
-  return failed.length === 0 ? check : {
+  if (failed.length === 0) return check;
+  const faults = verdicts.flatMap((v) =>
+    v.ok ? [] : [`${v.index}: ${v.fault}`]
+  );
+  return {
     ...check,
     reason: `shards ${failed.join(",")} missing or not proven${
       faults.length > 0 ? ` (${faults.join("; ")})` : ""
