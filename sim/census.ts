@@ -90,6 +90,8 @@ export class ShardCensus {
   /** Live counts over active tesseras. */
   /** Per tessera, the nodes whose stewards keep a copy of it. */
   readonly #keptBy = new Map<TesseraId, Set<number>>();
+  /** The same, by node: what each node's last report said it keeps. */
+  readonly #keptOf = new Map<number, Set<TesseraId>>();
   readonly counts: CensusCounts = {
     healthy: 0,
     degraded: 0,
@@ -204,8 +206,11 @@ export class ShardCensus {
    */
   keeps(index: number, ids: readonly TesseraId[]): void {
     const want = new Set(ids);
-    for (const [id, nodes] of this.#keptBy) {
-      if (!nodes.has(index) || want.has(id)) continue;
+    // Every node reports at every sweep: only this node's last report is
+    // walked, not every kept tessera of the network.
+    for (const id of this.#keptOf.get(index) ?? []) {
+      const nodes = this.#keptBy.get(id)!;
+      if (want.has(id)) continue;
       nodes.delete(index);
       if (nodes.size > 0) continue;
       this.#keptBy.delete(id);
@@ -217,6 +222,8 @@ export class ShardCensus {
       if (!nodes) this.#keptBy.set(id, nodes = new Set());
       nodes.add(index);
     }
+    if (want.size > 0) this.#keptOf.set(index, want);
+    else this.#keptOf.delete(index);
   }
 
   #checkLostForGood(t: TesseraTruth): void {

@@ -83,6 +83,11 @@ export class Stewards {
   readonly #copies = new StewardCopies();
   /** Since when each orphan nobody looks after has been ours to take. */
   readonly #candidates = new Map<TesseraId, number>();
+  /** The holders each orphan's provider records named, and when asked. */
+  readonly #announced = new Map<
+    TesseraId,
+    { readonly at: number; readonly peers: ReadonlySet<PeerId> }
+  >();
   /** Who answered a ping in this sweep (each peer pinged once a sweep). */
   #up = new Map<PeerId, Promise<boolean>>();
 
@@ -197,10 +202,12 @@ export class Stewards {
   ): Promise<Orphan[]> {
     const held = new Set(await tesserasHeld(ctx.fragments, options));
     this.watch.retain(held);
-    for (const memo of [this.#ownerOf, this.#refuted]) {
+    for (const memo of [this.#ownerOf, this.#refuted, this.#announced]) {
       for (const id of memo.keys()) if (!held.has(id)) memo.delete(id);
     }
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
+    // Listed once a sweep rather than looked up for every held tessera.
+    const stewarded = new Set((await registry.list()).map((t) => t.tesseraId));
     const now = ctx.clock.now();
     const out: Orphan[] = [];
     for (const id of await ctx.manifests!.list(options)) {
@@ -227,7 +234,7 @@ export class Stewards {
         !manifest ||
         now - this.watch.ownerSeenAt(id) <= ctx.config.stewardAfterMs
       ) {
-        if (await registry.get(id)) await registry.untrack(id);
+        if (stewarded.delete(id)) await registry.untrack(id);
         continue;
       }
       const row = await ctx.ledger.get(manifest.owner);
@@ -269,8 +276,19 @@ export class Stewards {
       this.#candidates.delete(orphan.id);
       return null;
     }
+    if (
+      !atWork && last && !refuted.has(last.peer) &&
+      await this.#stillAtWork(ctx, { id: orphan.id, last }, options)
+    ) {
+      this.#candidates.delete(orphan.id);
+      return null;
+    }
     const announced = (await ctx.dht.findHolders!(orphan.id, options))
       .map((p) => p.id).filter((p) => p !== ctx.selfId && !refuted.has(p));
+    this.#announced.set(orphan.id, {
+      at: ctx.clock.now(),
+      peers: new Set(announced),
+    });
     const closer = () => {
       const order = this.#orders.order(orphan.id, [ctx.selfId, ...announced]);
       return order.slice(0, order.indexOf(ctx.selfId));
@@ -331,6 +349,30 @@ export class Stewards {
       return "no";
     }
     return await this.#answers(ctx, by, options) ? "yes" : "silent";
+  }
+
+  /**
+   * Whether the steward that audited us last is still at work past the
+   * owner silence without asking the DHT who holds the orphan: it was
+   * among the announced holders when we last asked (within
+   * `stewardAfterMs`), its audit is no older than its schedule allows and
+   * it answers a ping. That is `#attended`'s `yes` for the same steward;
+   * a holder of an orphan whose steward audits it every two weeks would
+   * otherwise look the holders up at every sweep in between.
+   */
+  async #stillAtWork(
+    ctx: ServiceContext,
+    audit: { id: TesseraId; last: { peer: PeerId; at: number } },
+    options: IoOptions,
+  ): Promise<boolean> {
+    const { id, last } = audit;
+    const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
+    const asked = this.#announced.get(id);
+    if (!asked || now - asked.at > after || !asked.peers.has(last.peer)) {
+      return false;
+    }
+    if (now - last.at > after + auditForcedWithinMs(ctx)) return false;
+    return await this.#answers(ctx, last.peer, options);
   }
 
   /** Whether `peer` answers a ping (asked once a sweep). */
