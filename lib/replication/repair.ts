@@ -32,6 +32,7 @@ import {
 import { type ShardLoader, shardLoader } from "./own_shards.ts";
 import type { KeptShards } from "./steward_copy.ts";
 import { type PushResult, pushShards } from "./push.ts";
+import { adoptAnnounced } from "./reclaim.ts";
 import { scrubHeld } from "./scrub.ts";
 import { subnetOf } from "./subnet.ts";
 import type {
@@ -79,15 +80,19 @@ function noteProofs(ctx: ServiceContext, report: HealthReport): void {
  */
 async function repairFrom(
   ctx: ServiceContext,
-  inspection: Inspection,
+  checked: Inspection,
   options: IoOptions,
 ): Promise<RepairReport> {
+  const deletedLocal = await deleteCorruptLocal(ctx, checked.report, options);
+  const removed = await dropLostHolders(ctx, checked.report);
+  // An owner first counts the holders its stewards placed (reclaim.ts).
+  const inspection = placesNothing(wanted(ctx, checked))
+    ? checked
+    : await adoptAnnounced(ctx, checked, options);
   const { report } = inspection;
-  const deletedLocal = await deleteCorruptLocal(ctx, report, options);
-  const removed = await dropLostHolders(ctx, report);
   const done = new RepairOutcome(ctx, inspection, { removed, deletedLocal });
   const want = wanted(ctx, inspection);
-  if (want.copies === 0 && want.missing.length === 0) {
+  if (placesNothing(want)) {
     return await done.finish({ deficit: inspection.deficit });
   }
   let bytes: Awaited<ReturnType<typeof shardsToPlace>>;
@@ -203,6 +208,10 @@ async function dropLostHolders(
 interface Wanted {
   readonly copies: number;
   readonly missing: readonly number[];
+}
+
+function placesNothing(want: Wanted): boolean {
+  return want.copies === 0 && want.missing.length === 0;
 }
 
 function wanted(ctx: ServiceContext, inspection: Inspection): Wanted {

@@ -25,7 +25,7 @@ import {
   type TesseraId,
   tesserasHeld,
 } from "../core/mod.ts";
-import { challengeAll } from "./attest.ts";
+import { proveAnnounced } from "./announced.ts";
 import { auditForcedWithinMs } from "./audit_schedule.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeKept } from "./manifest_check.ts";
@@ -408,38 +408,14 @@ export class Stewards {
       await registry.addHolder(id, { index: f.index, peerId: sctx.selfId });
     }
     const known = new Set(records.map((r) => r.peerId));
-    // A flood of records costs at most a few challenges per sweep.
-    const fresh = job.holders.filter((p) => !known.has(p)).slice(
-      0,
-      2 * manifest.plan.shardCount + 8,
-    );
-    const all = Array.from({ length: manifest.plan.shardCount }, (_, i) => i);
-    const checks = await challengeAll(
-      sctx,
-      fresh.map((peer) => ({
-        tesseraId: id,
-        peer,
-        indices: all,
-        checksums: manifest.checksums,
-        shardSize: manifest.plan.shardSize,
-      })),
-      { signal: options.signal, prover: null },
-    );
-    let refuted = 0;
-    for (const check of checks) {
-      for (const index of check.authentic ? check.proven : []) {
-        await registry.addHolder(id, { index, peerId: check.peerId });
-        await registry.markAttested(id, {
-          peerId: check.peerId,
-          at: sctx.clock.now(),
-        });
-      }
-      if (check.answered && (!check.authentic || check.proven.length === 0)) {
-        refuted++;
-        this.#refute(sctx, { id, peer: check.peerId });
-      }
-    }
-    return refuted;
+    const { refuted } = await proveAnnounced(sctx, {
+      id,
+      checksums: manifest.checksums,
+      shardSize: manifest.plan.shardSize,
+      peers: job.holders.filter((p) => !known.has(p)).map((p) => ({ id: p })),
+    }, options);
+    for (const peer of refuted) this.#refute(sctx, { id, peer });
+    return refuted.length;
   }
 
   /** A holder record its peer could not back: never ranked again, a liar. */

@@ -217,6 +217,86 @@ Deno.test("the owner takes its tessera back: once it audits again, stewards stop
   }
 });
 
+/** The owner away past its silence; one steward rebuilds holder 0's loss. */
+async function stewardedWhileAway(seed: number) {
+  const o = await orphanable(seed);
+  const id = o.report.tesseraId;
+  o.owner.online = false;
+  await lose(o.net.node(o.holders[0]), id);
+  await o.net.clock.advance(DAY + HOUR);
+  await sweepAll(o.net);
+  await o.net.clock.advance(HOUR);
+  const placed = [...(await sweepAll(o.net)).values()].flatMap((r) =>
+    r.stewards!.repairs.flatMap((x) => x.placed)
+  );
+  assert.ok(placed.length > 0, "a steward placed the lost shards");
+  return { ...o, placed };
+}
+
+Deno.test("the owner back adopts the holders its stewards placed, proven first: it places nothing again", async () => {
+  const { net, owner, report, placed } = await stewardedWhileAway(23);
+  const id = report.tesseraId;
+  owner.online = true;
+  const sweep = await owner.service.repairSweep();
+  const mine = sweep.tesseras.filter((r) => r.tesseraId === id);
+  assert.deepEqual(mine.flatMap((r) => r.placed), [], "nothing placed again");
+  assert.equal(mine[0].after.kind, "healthy");
+  // Its registry names the steward's holders now, each proven.
+  const records = await owner.holders.holders(id);
+  for (const p of placed) {
+    assert.ok(
+      records.some((r) => r.index === p.index && r.peerId === p.peerId),
+      `${p.peerId} holds shard ${p.index} in the owner's registry`,
+    );
+  }
+  assert.equal(
+    new Set(records.map((r) => r.index)).size,
+    report.plan.shardCount,
+  );
+  // And they store it for the owner in its ledger, as they charge it.
+  const row = await owner.ledger.get(placed[0].peerId);
+  assert.ok((row?.bytesTheyStoreForUs ?? 0) >= report.plan.shardSize);
+  // The next sweep audits them like any holder: still nothing to place.
+  await net.clock.advance(HOUR);
+  const again = await owner.service.repairSweep();
+  assert.deepEqual(
+    again.tesseras.filter((r) => r.tesseraId === id).flatMap((r) => r.placed),
+    [],
+  );
+});
+
+Deno.test("the owner back does not adopt a holder record its peer cannot back: it is a liar, the shard is placed", async () => {
+  const { net, owner, report, placed } = await stewardedWhileAway(26);
+  const id = report.tesseraId;
+  const liar = net.add("liar", "10.77.9.1");
+  await liar.dht.announceHolder!(id);
+  // A holder the steward placed loses its shards too, while the owner is away.
+  const gone = placed[0].peerId;
+  await lose(net.node(gone), id);
+  owner.online = true;
+  const sweep = await owner.service.repairSweep();
+  const mine = sweep.tesseras.filter((r) => r.tesseraId === id);
+  const again = mine.flatMap((r) => r.placed);
+  // Exactly what nobody holds is placed again: the shards `gone` lost.
+  assert.deepEqual(
+    [...new Set(again.map((p) => p.index))].sort((a, b) => a - b),
+    placed.filter((p) => p.peerId === gone).map((p) => p.index).sort((a, b) =>
+      a - b
+    ),
+  );
+  // The liar is recorded for no shard but what the owner just placed on it.
+  const onLiar = new Set(
+    again.filter((p) => p.peerId === "liar").map((p) => p.index),
+  );
+  for (const r of await owner.holders.holders(id)) {
+    if (r.peerId === "liar") assert.ok(onLiar.has(r.index), "not adopted");
+  }
+  // It is counted a liar: the owner extends it no credit.
+  const ack = await liar.dht.replicate(owner.id, envelopeFor(testBytes(64, 7)));
+  assert.equal(ack.accepted, false);
+  assert.match(ack.reason ?? "", /failed to prove/);
+});
+
 Deno.test("a holder record that its peer cannot back is refuted and costs the peer its standing", async () => {
   const { net, owner, report, holders } = await orphanable(24);
   const id = report.tesseraId;
