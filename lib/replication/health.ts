@@ -430,6 +430,7 @@ async function silentCheck(
     ctx.liveness.heard(peerId, ctx.clock.now());
   } catch {
     signal?.throwIfAborted();
+    ctx.liveness.missed(peerId, ctx.clock.now());
   }
   if (pingable) {
     return {
@@ -446,8 +447,11 @@ async function silentCheck(
 }
 
 /**
- * A holder that answers nothing: on grace while it was heard from (or
- * proved, or stored) within `graceMs`, else unreachable.
+ * A holder that answers nothing: on grace until `graceMs` after it was
+ * first found silent since it was last heard from (or proved, or
+ * stored), else unreachable. From the first silence, not the last
+ * answer: an absence is judged by its length, not by where it fell
+ * between two sweeps (docs/stewards.md).
  */
 function unreachableCheck(
   ctx: ServiceContext,
@@ -466,7 +470,8 @@ function unreachableCheck(
     liveIndices,
     pingable: false,
   });
-  if (ctx.graceMs > 0 && now - lastSeen <= ctx.graceMs) {
+  const silentSince = Math.max(lastSeen, ctx.liveness.silentSince(peerId));
+  if (ctx.graceMs > 0 && now - silentSince <= ctx.graceMs) {
     return {
       ...held("grace", indices),
       reason: `unreachable; last seen ${now - lastSeen} ms ago`,

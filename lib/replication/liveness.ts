@@ -6,7 +6,9 @@
  * when each peer last answered us (a proof, a ping), which the sweep
  * uses twice: a peer heard from since the sweep began is not pinged
  * again for the next tessera it holds, and an unreachable holder's grace
- * counts from when it was last heard, not from its last proof.
+ * counts from when it was first found silent since it was last heard
+ * (docs/stewards.md: from its last answer, a weekly absence that spanned
+ * two sweeps outlived a 48 h grace and its shards were placed again).
  *
  * Kept in memory: after a restart a holder's grace counts from its
  * records (its last proof, or when it stored the shard), as before.
@@ -32,9 +34,13 @@ const MAX_PEERS = 8192;
  */
 export class Liveness {
   readonly #heard = new Map<PeerId, number>();
+  /** When each peer first failed to answer since it last answered. */
+  readonly #silent = new Map<PeerId, number>();
 
   /** `peer` answered us at `at`. */
   heard(peer: PeerId, at: number): void {
+    const silent = this.#silent.get(peer);
+    if (silent !== undefined && silent <= at) this.#silent.delete(peer);
     const map = this.#heard;
     const was = map.get(peer);
     if (was !== undefined) {
@@ -46,6 +52,22 @@ export class Liveness {
     if (map.size > MAX_PEERS) map.delete(map.keys().next().value!);
   }
 
+  /**
+   * `peer` did not answer at `at`: its silence starts then, unless it
+   * started earlier and it has not answered since.
+   */
+  missed(peer: PeerId, at: number): void {
+    const map = this.#silent;
+    if (map.has(peer)) return;
+    map.set(peer, at);
+    if (map.size > MAX_PEERS) map.delete(map.keys().next().value!);
+  }
+
+  /** When `peer` was first found silent since it last answered, or -Infinity. */
+  silentSince(peer: PeerId): number {
+    return this.#silent.get(peer) ?? -Infinity;
+  }
+
   /** When `peer` last answered us, or -Infinity. */
   heardAt(peer: PeerId): number {
     return this.#heard.get(peer) ?? -Infinity;
@@ -53,7 +75,8 @@ export class Liveness {
 
   /**
    * Whether `peer` is up: heard from at or after `since` (no message),
-   * else whether it answers a ping now (remembered either way it ends).
+   * else whether it answers a ping now (remembered either way it ends:
+   * heard, or missed).
    */
   async alive(
     dht: Pick<DhtPort, "ping">,
@@ -65,6 +88,7 @@ export class Liveness {
       await dht.ping(probe.peer, options);
     } catch {
       options.signal?.throwIfAborted();
+      this.missed(probe.peer, probe.now());
       return false;
     }
     this.heard(probe.peer, probe.now());

@@ -102,6 +102,35 @@ Deno.test("health: unreachable holders within the grace period are kept", async 
   });
 });
 
+Deno.test("health: the grace counts from when a holder was first found silent, not from its last answer", async () => {
+  const net = new MiniNetwork();
+  const grace = 3_600_000;
+  const owner = net.add("owner", "10.99.0.1", { unreachableGraceMs: grace });
+  net.addMany(30);
+  const report = await owner.service.putTessera(testBytes(4000, 3));
+  const away = report.placed[0].peerId;
+  const status = async () =>
+    (await owner.service.inspectTessera(report.tesseraId)).holders.find((h) =>
+      h.peerId === away
+    )?.status;
+  // Last heard when it stored the shard; it leaves later, unseen.
+  await net.clock.advance(grace / 2);
+  net.node(away).online = false;
+  await net.clock.advance(grace / 4);
+  assert.equal(await status(), "grace", "first found silent now");
+  // Past the grace since its last answer, within it since the first silence.
+  await net.clock.advance(grace - 1);
+  assert.equal(await status(), "grace");
+  await net.clock.advance(2);
+  assert.equal(await status(), "unreachable");
+  // Back, it answers; a later absence starts its silence anew.
+  net.node(away).online = true;
+  assert.equal(await status(), "attested");
+  net.node(away).online = false;
+  await net.clock.advance(grace);
+  assert.equal(await status(), "grace");
+});
+
 Deno.test("repair Medium after losing 3 holders: rebuilt from the blob onto new diverse peers", async () => {
   const { net, owner, report, id } = await setup(4000, 30);
   const gone = report.placed.slice(0, 3);
