@@ -155,8 +155,8 @@ export async function loadOutboard(
 }
 
 /**
- * Chunk proofs of `groups` from the files, checked against the row's
- * checksum before they leave: an answer that fails here would be counted
+ * Chunk proofs of `groups` from the files, with their groups' chaining
+ * values, checked against the row's checksum before they leave: an answer that fails here would be counted
  * against us as a lie. A failure rebuilds the outboard and proves once
  * more; when that fails too, the shard is damaged (`CHECKSUM_MISMATCH`:
  * the caller reports it as corrupt, to be re-placed).
@@ -165,7 +165,7 @@ export async function proveFromFiles(
   files: ShardFiles,
   groups: readonly number[],
   options: OutboardWriteOptions,
-): Promise<GroupProof[]> {
+): Promise<{ proofs: GroupProof[]; cvs: Uint8Array[] }> {
   const target = {
     size: files.size,
     checksum: fromHex(files.checksum),
@@ -174,8 +174,9 @@ export async function proveFromFiles(
   for (let attempt = 0;; attempt++) {
     try {
       const proofs = await proveOnce(files, groups);
-      verifyGroupProofs(proofs, target);
-      return proofs;
+      // The check's chaining values are what the holder signs.
+      const cvs = verifyGroupProofs(proofs, target);
+      return { proofs, cvs };
     } catch (err) {
       if (err instanceof TesserasError && err.code === "INVALID_INPUT") {
         throw err;

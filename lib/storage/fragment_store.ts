@@ -602,7 +602,8 @@ export class FsFragmentStore implements FragmentStore {
    * Chunk proofs of `groups` of a held shard (or of those `groups(size)`
    * picks), read from its file and its outboard (rebuilt when missing or
    * damaged) and checked against the row's checksum before they are
-   * returned, with the shard's size; `null` when the shard is not held.
+   * returned, with the shard's size and the groups' chaining values (what
+   * the holder signs); `null` when the shard is not held.
    * Rejects `CHECKSUM_MISMATCH` when the shard is damaged (report it
    * corrupt), `INVALID_INPUT` for a group outside the shard.
    *
@@ -618,19 +619,19 @@ export class FsFragmentStore implements FragmentStore {
     index: number,
     groups: readonly number[] | ((size: number) => readonly number[]),
     options: IoOptions = {},
-  ): Promise<{ size: number; proofs: GroupProof[] } | null> {
+  ): Promise<{ size: number; proofs: GroupProof[]; cvs: Uint8Array[] } | null> {
     const row = this.get(tesseraId, index);
     if (row === null) return null;
     options.signal?.throwIfAborted();
     const picked = typeof groups === "function"
       ? groups(row.sizeBytes)
       : groups;
-    const proofs = await this.#locks.run(
+    const { proofs, cvs } = await this.#locks.run(
       shardKey(row),
       () =>
         proveFromFiles(this.#files(row), picked, this.#writeOptions(options)),
     );
-    return { size: row.sizeBytes, proofs };
+    return { size: row.sizeBytes, proofs, cvs };
   }
 
   /** Total bytes of all shards held (from the rows). */

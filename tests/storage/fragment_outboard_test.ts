@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   GROUP_BYTES,
   outboardOf,
+  proofGroupCv,
   sampleGroups,
   verifyGroupProofs,
 } from "../../lib/codec/mod.ts";
@@ -38,6 +39,11 @@ async function checkProofs(store: FsFragmentStore, s: ReturnType<typeof big>) {
     checksum: fromHex(s.id.checksum),
     groups,
   });
+  // The values its own check computed, which the holder signs.
+  assert.deepEqual(
+    got.cvs,
+    got.proofs.map((p) => proofGroupCv(p, s.data.length)),
+  );
 }
 
 Deno.test("a stored shard gets its outboard beside it; a one-group shard gets none; delete removes both", async () => {
