@@ -14,9 +14,12 @@
  * - otherwise its *proven record* is how long it has held the shards and
  *   kept proving them: `lastAttestedAt − storedAt` (a failed check drops
  *   the record, so the record starts over with a new placement). The
- *   mean gap between its audits is half its record, at least one repair
+ *   mean gap between its audits is its record, at least one repair
  *   interval, at most `auditMaxGapIntervals` of them (14 by default: two
- *   weeks of daily sweeps);
+ *   weeks of daily sweeps). So a new holder reaches the cap with two
+ *   weeks of record, not four as with half its record, which had made
+ *   nearly every proof of a month-long run one of a holder on its ramp
+ *   (docs/proofs.md);
  * - between audits the holder cannot tell when the next comes: each sweep
  *   challenges it with probability `interval / gap` (memoryless, from the
  *   service's randomness), and always once `2 × gap` has passed since its
@@ -84,7 +87,7 @@ export function auditDue(
     record = Math.min(record, r.lastAttestedAt - r.storedAt);
     last = Math.min(last, r.lastAttestedAt);
   }
-  const gap = Math.min(maxGap, Math.max(interval, record / 2));
+  const gap = Math.min(maxGap, Math.max(interval, record));
   if (now - last >= 2 * gap) return true;
   return ctx.rng.next() < interval / gap;
 }
