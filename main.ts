@@ -162,6 +162,11 @@ function addDaemonCommands(program: Command): void {
       "a steward counts a silent holder's shards as gone after this (default 2 days)",
       parseCount,
     )
+    .option(
+      "--steward-rebuild-at <percent>",
+      "a steward with no copy of an orphan rebuilds once this % of its parity shards is lost (default 50; 0: at the first loss)",
+      parseCount,
+    )
     .action(startNode);
 
   program.command("verify")
@@ -184,6 +189,7 @@ interface StartOptions {
   repairJitterMs?: number;
   stewardAfter?: number;
   stewardGrace?: number;
+  stewardRebuildAt?: number;
   /** `--no-upnp`, `--no-mdns`, `--relay…` (see `addNatOptions`). */
   [nat: string]: unknown;
 }
@@ -201,6 +207,7 @@ async function startNode(opts: StartOptions, cmd: Command): Promise<void> {
     repairJitterMs: opts.repairJitterMs,
     stewardAfterMs: opts.stewardAfter,
     stewardGraceMs: opts.stewardGrace,
+    stewardRebuildAtPercent: opts.stewardRebuildAt,
     nat: natFlagsOf(opts),
   });
   await runDaemon(config);

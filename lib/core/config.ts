@@ -49,6 +49,14 @@ export interface ReplicationConfig {
    */
   readonly stewardGraceMs: number;
   /**
+   * A steward with no copy of an orphan (its rebuild would fetch
+   * `dataShards` shards) rebuilds once this percentage of the orphan's
+   * parity shards is lost, not at the first loss: a steward that leaves
+   * before then never fetches (docs/stewards.md, 50; 0: at the first
+   * loss). A steward with a copy, and an owner, repair at the first loss.
+   */
+  readonly stewardRebuildAtPercent: number;
+  /**
    * Time between the holder's scrubs of every shard it holds (full BLAKE3
    * against the checksum, docs/proofs.md), ms (7 days; 0: never).
    */
@@ -75,6 +83,7 @@ export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {
   requestTimeoutMs: 30_000,
   stewardAfterMs: 72 * HOUR,
   stewardGraceMs: 48 * HOUR,
+  stewardRebuildAtPercent: 50,
   scrubIntervalMs: 7 * 24 * HOUR,
   auditMaxGapIntervals: 14,
 };

@@ -64,6 +64,8 @@ export interface NodeFlags {
   readonly stewardAfterMs?: number;
   /** `--steward-grace` (ms) */
   readonly stewardGraceMs?: number;
+  /** `--steward-rebuild-at` (percent of the parity shards) */
+  readonly stewardRebuildAtPercent?: number;
   /** `--no-upnp`, `--no-mdns`, `--relay…` */
   readonly nat?: NatFlags;
 }
@@ -169,6 +171,7 @@ const REPLICATION_ENV: readonly (readonly [string, keyof ReplicationConfig])[] =
     ["TESSERAS_REPAIR_JITTER_MS", "repairJitterMs"],
     ["TESSERAS_STEWARD_AFTER_MS", "stewardAfterMs"],
     ["TESSERAS_STEWARD_GRACE_MS", "stewardGraceMs"],
+    ["TESSERAS_STEWARD_REBUILD_AT", "stewardRebuildAtPercent"],
     ["TESSERAS_SCRUB_INTERVAL_MS", "scrubIntervalMs"],
   ];
 
@@ -196,6 +199,7 @@ function replicationOf(
       "repairJitterMs",
       "stewardAfterMs",
       "stewardGraceMs",
+      "stewardRebuildAtPercent",
     ] as const
   ) {
     if (flags[key] !== undefined) given[key] = flags[key];

@@ -92,7 +92,7 @@ async function repairFrom(
   const { report } = inspection;
   const done = new RepairOutcome(ctx, inspection, { removed, deletedLocal });
   const want = wanted(ctx, inspection);
-  if (placesNothing(want)) {
+  if (placesNothing(want) || waitsForLosses(ctx, inspection, want)) {
     return await done.finish({ deficit: inspection.deficit });
   }
   let bytes: Awaited<ReturnType<typeof shardsToPlace>>;
@@ -222,6 +222,30 @@ function wanted(ctx: ServiceContext, inspection: Inspection): Wanted {
       missing: [],
     }
     : { copies: 0, missing: lostIndices };
+}
+
+/**
+ * Whether a steward with no copy of the orphan waits for more losses
+ * before it rebuilds (`stewardRebuildAtPercent` of the parity shards):
+ * its rebuild fetches `dataShards` shards however few are lost, and a
+ * steward that leaves before the orphan loses that many never fetches.
+ * One with a copy rebuilds from it at once (steward_copy.ts), as an
+ * owner from its own.
+ */
+function waitsForLosses(
+  ctx: ServiceContext,
+  inspection: Inspection,
+  want: Wanted,
+): boolean {
+  const { plan, tesseraId } = inspection.report;
+  const copies = ctx.stewardCopies;
+  if (copies === undefined || inspection.own || isWholeCopy(plan)) {
+    return false;
+  }
+  const kept = copies.get(tesseraId);
+  if (kept && kept.indices.size >= plan.dataShards) return false;
+  const percent = ctx.config.stewardRebuildAtPercent;
+  return want.missing.length < Math.ceil(plan.parityShards * percent / 100);
 }
 
 /** The bytes of what is missing, loaded one shard per push. */

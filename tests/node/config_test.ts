@@ -105,22 +105,29 @@ Deno.test("the daemon lock is exclusive and released", async () => {
   }
 });
 
-Deno.test("config: the steward delays default to 3 days and 2 days, set by flag over variable", async () => {
+Deno.test("config: the steward delays default to 3 days and 2 days, the lazy rebuild to half the parity, set by flag over variable", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const vars = (pairs: Record<string, string>) => (k: string) => pairs[k];
     const defaults = await loadNodeConfig(dir, {}, { env: vars({}) });
     assert.equal(defaults.replication.stewardAfterMs, 72 * 3_600_000);
     assert.equal(defaults.replication.stewardGraceMs, 48 * 3_600_000);
+    assert.equal(defaults.replication.stewardRebuildAtPercent, 50);
     const env = vars({
       TESSERAS_STEWARD_AFTER_MS: "5000",
       TESSERAS_STEWARD_GRACE_MS: "2000",
+      TESSERAS_STEWARD_REBUILD_AT: "0",
     });
     const set = await loadNodeConfig(dir, {}, { env });
     assert.equal(set.replication.stewardAfterMs, 5000);
     assert.equal(set.replication.stewardGraceMs, 2000);
-    const flagged = await loadNodeConfig(dir, { stewardAfterMs: 7 }, { env });
+    assert.equal(set.replication.stewardRebuildAtPercent, 0);
+    const flagged = await loadNodeConfig(dir, {
+      stewardAfterMs: 7,
+      stewardRebuildAtPercent: 25,
+    }, { env });
     assert.equal(flagged.replication.stewardAfterMs, 7);
+    assert.equal(flagged.replication.stewardRebuildAtPercent, 25);
     assert.equal(flagged.replication.stewardGraceMs, 2000);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -15,6 +15,8 @@ const CONFIG = {
   repairIntervalMs: HOUR,
   stewardAfterMs: DAY,
   stewardGraceMs: 0,
+  // Rebuild at the first loss (the lazy default has its own test).
+  stewardRebuildAtPercent: 0,
 };
 
 /** An owner's Medium tessera on 30 nodes, every holder announced. */
@@ -503,4 +505,52 @@ Deno.test("a steward keeps the shards its rebuild fetched: the next loss is rebu
   const after = (await node.service.repairSweep()).stewards!;
   assert.equal(after.stewarded, 0);
   assert.equal(after.keptBytes, 0);
+});
+
+Deno.test("a steward with no copy waits until half the parity shards are lost, then rebuilds them all in one fetch; with its copy it repairs each loss at once", async () => {
+  const net = new MiniNetwork({ ...CONFIG, stewardRebuildAtPercent: 50 }, {
+    stewards: true,
+  });
+  const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
+  const report = await owner.service.putTessera(testBytes(5000, 31));
+  for (const node of net.nodes.values()) await node.service.repairSweep();
+  const id = report.tesseraId;
+  const { parityShards, shardCount } = report.plan;
+  const holders = stewardOrder(id, [
+    ...new Set(report.placed.map((p) => p.peerId)),
+  ]);
+  owner.online = false;
+  // Holders far down the order leave, one shard at a time.
+  const far = holders.slice(-parityShards);
+  const wait = parityShards / 2;
+  const stewardRuns = async () => {
+    await net.clock.advance(HOUR);
+    return [...(await sweepAll(net)).values()].flatMap((r) =>
+      r.stewards!.repairs
+    );
+  };
+  await lose(net.node(far[0]), id);
+  await net.clock.advance(DAY);
+  for (let i = 0; i < 3; i++) {
+    const runs = await stewardRuns();
+    assert.deepEqual(runs.flatMap((r) => r.placed), [], "one loss: it waits");
+  }
+  for (const h of far.slice(1, wait - 1)) await lose(net.node(h), id);
+  assert.deepEqual((await stewardRuns()).flatMap((r) => r.placed), []);
+  assert.equal((await liveIndices(net, id)).size, shardCount - (wait - 1));
+  // The loss that reaches half the parity: every lost shard rebuilt at once.
+  await lose(net.node(far[wait - 1]), id);
+  const runs = (await stewardRuns()).filter((r) => r.placed.length > 0);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].source, "network");
+  assert.equal(runs[0].placed.length, wait);
+  assert.equal((await liveIndices(net, id)).size, shardCount);
+  // Now it keeps a copy: the next loss is repaired at once, nothing fetched.
+  await lose(net.node(far[wait]), id);
+  const next = (await stewardRuns()).filter((r) => r.placed.length > 0);
+  assert.equal(next.length, 1);
+  assert.equal(next[0].placed.length, 1);
+  assert.equal(next[0].bytesFetched, 0);
+  assert.equal((await liveIndices(net, id)).size, shardCount);
 });

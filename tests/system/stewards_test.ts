@@ -27,6 +27,8 @@ const ENV = {
   TESSERAS_REPAIR_JITTER_MS: "500",
   TESSERAS_STEWARD_AFTER_MS: "5000",
   TESSERAS_STEWARD_GRACE_MS: "0",
+  // Every index back after each kill: a steward rebuilds at the first loss.
+  TESSERAS_STEWARD_REBUILD_AT: "0",
 };
 
 Deno.test({
