@@ -5,11 +5,17 @@
  * same `ReplicationService` the port level runs. It proves the protocol
  * code under churn for up to a hundred or so nodes and a few virtual days.
  *
- * Time is real here (libp2p has its own timers), so the run is not bit-
- * for-bit reproducible and a "virtual day" is one repair sweep on every
- * online owner, run by the driver instead of the 24 h loop. Churn is
- * permanent departures and arrivals; permanent outages apply, transient
- * absences and transient outages are not simulated at this level.
+ * libp2p's own timers run in real time, so the run is not bit-for-bit
+ * reproducible. A "virtual day" is one repair sweep on every live node
+ * (owners repair, holders look after orphans and announce what they
+ * hold, as every daemon's repair loop does), run by the driver instead of
+ * the 24 h loop; the services' clock (`VirtualClock`) moves a day per
+ * day, so owner silence, graces and audit schedules count in days. Each
+ * node is given what the daemon gives its service for stewardship
+ * (lib/node/daemon.ts): a manifest store and a steward registry. Churn is
+ * permanent departures and arrivals; permanent outages and a trace's
+ * departures apply (at day resolution), transient absences and
+ * transient outages are not simulated at this level.
  *
  * Tuned for an in-process network (measured at 100 nodes, 2 cores): no
  * liveness pings on connections (libp2p's monitor pinged every connection
@@ -39,6 +45,7 @@ import {
   MemoryBlobStore,
   MemoryFragmentStore,
   MemoryHolderRegistry,
+  MemoryManifestStore,
   MemoryReciprocityLedger,
 } from "../lib/memory/mod.ts";
 import {
@@ -48,9 +55,11 @@ import {
 } from "../lib/net/mod.ts";
 import {
   ReplicationService,
+  type SweepReport,
   TARGET_PEER_LOSSES,
 } from "../lib/replication/mod.ts";
 import { ShardCensus } from "./census.ts";
+import { VirtualClock } from "./clock.ts";
 import { outageTargets } from "./churn.ts";
 import { HealWatch } from "./heal.ts";
 import {
@@ -68,6 +77,7 @@ import { OutageWatch } from "./outage_watch.ts";
 import type { LevelOptions, SimulationResult } from "./result.ts";
 import { SimRng } from "./rng.ts";
 import { scaledConfig, scaledThresholds } from "./scale.ts";
+import { StewardTally } from "./steward_tally.ts";
 import type { OutageSpec, Scenario } from "./scenario.ts";
 import { round3, type Sample } from "./summary.ts";
 import { Topology } from "./topology.ts";
@@ -75,6 +85,8 @@ import { planWorkload, tesseraBytes, type WorkloadJob } from "./workload.ts";
 
 const GIB = 1024 * 1024 * 1024;
 const DAY_MS = 86_400_000;
+/** Virtual time starts where the port level's does. */
+const EPOCH = Date.UTC(2030, 0, 1);
 
 /**
  * Kademlia for an in-process network: no background lookups (the driver
@@ -95,6 +107,19 @@ const SIM_DHT = {
   verifyNewContacts: false,
   reprocessKnownPeers: false,
 } as const;
+
+/**
+ * How long one DHT walk may take (the port's default is 15 s). Nothing is
+ * lost on the memory transport, so a walk ends when it has asked every
+ * peer it should; what makes it slow is the CPU that every node of the
+ * run shares: at 20 nodes a walk asks all 19 others and costs about
+ * 0.2-0.3 s of CPU, and with a few dozen walks in flight at the first
+ * sweep (every holder announcing what it holds) 15 s cut walks short,
+ * leaving provider records on a few peers and `findHolders` answers
+ * short (measured: 90 holders found of 720 with 8 walks in flight on a
+ * loaded machine, 720 one at a time).
+ */
+const SIM_LOOKUP_TIMEOUT_MS = 120_000;
 
 /** Most nodes the full-stack level accepts (DESIGN.md: ~6 MB RSS each). */
 export const MAX_LIBP2P_NODES = 200;
@@ -178,6 +203,15 @@ class FullStackWorld {
   readonly #placements = new PlacementFindings();
   readonly #offers = new OfferLog();
   readonly #phases: Record<string, number> = {};
+  /**
+   * The services' time: a virtual day per day of the run, so owner
+   * silence, graces and audit schedules count in days while libp2p's own
+   * timers run in real time.
+   */
+  readonly #clock = new VirtualClock({ start: EPOCH });
+  readonly #stewards: StewardTally;
+  /** When each orphan's owner left for good. */
+  readonly #orphanedAt = new Map<TesseraId, number>();
   #heals: HealWatch | null = null;
   /** A day here is one sweep on every owner: heal times at day resolution. */
   #today = 0;
@@ -194,6 +228,7 @@ class FullStackWorld {
     this.#thresholds = scaledThresholds(s.scale);
     this.#config = scaledConfig(s.replication ?? {}, s.scale);
     this.#capacity = Math.round((s.nodeCapacityBytes ?? 64 * GIB) * s.scale);
+    this.#stewards = new StewardTally(2 * this.#config.repairIntervalMs);
     this.#topology = new Topology(
       s.topology ?? {},
       this.#rng.fork("topology"),
@@ -268,6 +303,8 @@ class FullStackWorld {
     const s = this.#s;
     this.#today = day;
     this.#options.signal?.throwIfAborted();
+    await this.#clock.runUntil(EPOCH + day * DAY_MS);
+    await this.#traceDay(day);
     await this.#churnDay();
     for (const o of s.outages ?? []) {
       // Transient outages are not simulated at this level.
@@ -286,6 +323,21 @@ class FullStackWorld {
     // Heal time at day resolution: every tessera the outage broke is good.
     this.#outages.seeAll();
     this.#options.onProgress?.(progressOf(this.#census, { day, days: s.days }));
+  }
+
+  /**
+   * The trace's departures of the day (its hours rounded up to days, as
+   * outages are); its transient downs and ups are not simulated here.
+   */
+  async #traceDay(day: number): Promise<void> {
+    for (const e of this.#s.trace ?? []) {
+      const n = this.#nodes[e.node];
+      const on = Math.max(1, Math.ceil(e.atHours / 24));
+      if (e.action !== "depart" || on !== day) continue;
+      if (!n?.alive) continue;
+      await this.#depart(n);
+      this.#departures++;
+    }
   }
 
   /** The day's permanent departures, each replaced by a fresh node. */
@@ -320,21 +372,38 @@ class FullStackWorld {
     this.#outages.measure(mark);
   }
 
-  /** One repair sweep on every live owner: the day's 24 h tick. */
+  /**
+   * One repair sweep on every live node, as every daemon's repair loop
+   * runs one a day: owners repair their own tesseras, holders look after
+   * orphans and announce what they hold.
+   */
   async #sweepDay(): Promise<void> {
-    const owners = this.#nodes.filter((n) => n.alive && n.owner);
-    await mapPool(owners, async (n) => {
+    const live = this.#nodes.filter((n) => n.alive);
+    await mapPool(live, async (n) => {
       try {
         const report = await n.service.repairSweep({ verifyHeld: false });
-        this.#tally.sweeps++;
-        for (const t of report.tesseras) {
-          this.#tally.repairBytes += t.bytesSent + t.bytesFetched;
-          this.#tally.repairFetchBytes += t.bytesFetched;
-        }
+        this.#sweepDone(n, report);
       } catch {
         // a failed sweep is retried the next day, as the loop does
       }
     }, { limit: 8 });
+  }
+
+  /** Count a sweep's repair traffic and what its stewards did. */
+  #sweepDone(n: FullNode, report: SweepReport): void {
+    const t = this.#tally;
+    t.sweeps++;
+    for (const r of report.tesseras) {
+      t.repairBytes += r.bytesSent + r.bytesFetched;
+      t.repairFetchBytes += r.bytesFetched;
+    }
+    for (const r of report.stewards?.repairs ?? []) {
+      t.repairBytes += r.bytesSent + r.bytesFetched;
+      t.repairFetchBytes += r.bytesFetched;
+      t.stewardRepairBytes += r.bytesSent + r.bytesFetched;
+    }
+    this.#stewards.see(n.index, { report, at: this.#clock.now() });
+    if (report.stewards) this.#census.keeps(n.index, report.stewards.kept);
   }
 
   /** Audit, count, and build the result. */
@@ -369,6 +438,10 @@ class FullStackWorld {
       orphaned: [...this.#ownerOf.keys()].filter((id) => !this.#ownerAlive(id))
         .length,
       placements: this.#placements,
+      stewards: {
+        ...this.#stewards.figures(),
+        orphanYears: this.#orphanYears(),
+      },
       deficits,
       modelNines: modelNinesOf(this.#census, {
         departures: this.#departures,
@@ -401,6 +474,14 @@ class FullStackWorld {
 
   #phase(name: string): void {
     this.#phases[name] = round3((performance.now() - this.#wallStart) / 1000);
+  }
+
+  /** Orphans × years orphaned, to the end of the run. */
+  #orphanYears(): number {
+    const end = EPOCH + Math.ceil(this.#s.days) * DAY_MS;
+    let ms = 0;
+    for (const at of this.#orphanedAt.values()) ms += end - at;
+    return ms / (365 * DAY_MS);
   }
 
   #ownerAlive(id: TesseraId): boolean {
@@ -436,22 +517,31 @@ class FullStackWorld {
       copy: false,
       capacityBytes: this.#capacity,
     });
-    const holders = new MemoryHolderRegistry();
-    const ledger = new MemoryReciprocityLedger();
+    const now = () => this.#clock.now();
+    const holders = new MemoryHolderRegistry({ now });
+    const ledger = new MemoryReciprocityLedger({ now });
     const service = new ReplicationService({
       dht: this.#offers.wrap(
-        new Libp2pDhtPort(node, { ipOf: (p) => this.#ipOfPeer.get(p) }),
+        new Libp2pDhtPort(node, {
+          ipOf: (p) => this.#ipOfPeer.get(p),
+          lookupTimeoutMs: SIM_LOOKUP_TIMEOUT_MS,
+        }),
       ),
       fragments: this.#census.wrap(index, store),
       ledger,
       blobs: new MemoryBlobStore({ copy: false }),
       holders,
       identity: node.identity,
+      clock: this.#clock,
       rng: this.#rng.fork(`node/${index}`),
       config: this.#config,
       thresholds: this.#thresholds,
       freeSpace: kind === "freeRider" ? () => 0 : () => store.freeSpace(),
       unreachableGraceMs: 0,
+      // Stewardship as the daemon wires it (lib/node/daemon.ts): the
+      // owner's manifests kept, orphans' holders in memory.
+      manifests: new MemoryManifestStore({ copy: false }),
+      stewardRegistry: new MemoryHolderRegistry({ now }),
     });
     node.setInboundHandlers(service);
     const full: FullNode = {
@@ -508,8 +598,11 @@ class FullStackWorld {
     if (!n.alive) return;
     n.alive = false;
     this.#census.nodeGone(n.index, true);
+    this.#stewards.gone(n.index);
     for (const [id, owner] of this.#ownerOf) {
-      if (owner === n) this.#census.orphan(id);
+      if (owner !== n) continue;
+      this.#census.orphan(id);
+      this.#orphanedAt.set(id, this.#clock.now());
     }
     await n.node.stop();
   }
@@ -554,7 +647,9 @@ async function measureRecall(
         const da = keys.get(a)! ^ target, db = keys.get(b)! ^ target;
         return da < db ? -1 : da > db ? 1 : 0;
       }).slice(0, 20);
-    const answer = await new Libp2pDhtPort(asker.node)
+    const answer = await new Libp2pDhtPort(asker.node, {
+      lookupTimeoutMs: SIM_LOOKUP_TIMEOUT_MS,
+    })
       .findClosestPeers(key, 20).catch(() => []);
     const found = new Set(answer.map((p) => p.id));
     for (const t of truth) if (found.has(t)) hit++;

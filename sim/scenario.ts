@@ -61,6 +61,12 @@ export interface WorkloadSpec {
   readonly placementHours?: number;
   /** Fraction of the initial nodes that own tesseras (default 0.5). */
   readonly ownerFraction?: number;
+  /**
+   * The initial nodes that own the fair owners' tesseras, by index,
+   * instead of drawing them with `ownerFraction`: a trace can then name
+   * the owners (e.g. to take them away for good).
+   */
+  readonly ownerNodes?: readonly number[];
   /** Share of the tesseras owned by free riders (default: by head count). */
   readonly freeRiderShare?: number;
 }

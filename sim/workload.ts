@@ -45,7 +45,8 @@ interface SizeRange {
 
 /**
  * Draw the workload of `scenario`: nodes `0 … freeRiders-1` are the free
- * riders (each owns), every other node owns with `ownerFraction`; each
+ * riders (each owns), every other node owns with `ownerFraction` (or, with
+ * `ownerNodes`, exactly the nodes it names do); each
  * tessera goes to a free rider with `freeRiderShare` (default: their share
  * of the owners), its size log-uniform within a tier picked by `mix`.
  *
@@ -74,7 +75,9 @@ export function planWorkload(
   const fr: number[] = [];
   for (let i = 0; i < scenario.nodes; i++) {
     if (i < freeRiders) fr.push(i);
-    else if (rng.chance(w.ownerFraction ?? 0.5)) fair.push(i);
+    else if (
+      w.ownerNodes?.includes(i) ?? rng.chance(w.ownerFraction ?? 0.5)
+    ) fair.push(i);
   }
   if (fair.length === 0) {
     fair.push(freeRiders < scenario.nodes ? freeRiders : 0);

@@ -9,6 +9,7 @@ import { scenario as defaultScenario } from "./default.ts";
 import { scenario as fewSubnets } from "./few_subnets.ts";
 import { scenario as freeRiders } from "./free_riders.ts";
 import { scenario as freeRidersDrop } from "./free_riders_drop.ts";
+import { scenario as ownersKilled } from "./owners_killed.ts";
 import { scenario as ownersLeave } from "./owners_leave.ts";
 import { scenario as quick } from "./quick.ts";
 import { scenario as trace } from "./trace.ts";
@@ -23,4 +24,5 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
   [fewSubnets.name]: fewSubnets,
   [trace.name]: trace,
   [ownersLeave.name]: ownersLeave,
+  [ownersKilled.name]: ownersKilled,
 });
