@@ -43,11 +43,19 @@ export class MemoryManifestStore implements ManifestStore {
     options.signal?.throwIfAborted();
     if (!this.#rows.has(tesseraId)) {
       // Copies: the caller's buffers may be views of a frame it reuses.
+      // Without `copy` the bytes are shared (the simulator's decoder
+      // knows a manifest by them), but a signature cut from a shared slab
+      // is copied all the same: kept as it is, its 64 bytes would pin the
+      // whole slab for as long as the manifest is kept.
+      const sig = signed.signature;
       this.#rows.set(
         tesseraId,
-        this.#copy
-          ? { bytes: signed.bytes.slice(), signature: signed.signature.slice() }
-          : { bytes: signed.bytes, signature: signed.signature },
+        this.#copy ? { bytes: signed.bytes.slice(), signature: sig.slice() } : {
+          bytes: signed.bytes,
+          signature: sig.byteLength === sig.buffer.byteLength
+            ? sig
+            : sig.slice(),
+        },
       );
     }
     return Promise.resolve();

@@ -35,7 +35,10 @@ export function stewardOrder(
   for (const peer of new Set(peers)) {
     let h = hashes?.get(peer);
     if (!h) {
-      h = blake3(encoder.encode(peer));
+      // Its own bytes: the digest may be a view of a shared slab, which a
+      // kept view would pin whole (64 KiB per 32-byte hash kept; over a
+      // year's run these pins were most of the heap's growth).
+      h = blake3(encoder.encode(peer)).slice();
       hashes?.set(peer, h);
     }
     keyed.push({ peer, h });
