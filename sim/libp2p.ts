@@ -106,6 +106,7 @@ const SIM_DHT = {
   backgroundLookups: false,
   verifyNewContacts: false,
   reprocessKnownPeers: false,
+  rereadPeerInfo: false,
 } as const;
 
 /**

@@ -55,6 +55,17 @@ export interface DhtTuningOptions {
    * only while peers keep their addresses, as in one process.
    */
   readonly reprocessKnownPeers?: boolean;
+  /**
+   * Whether kad-dht's lookups and answers read a peer's id and addresses
+   * from the peer store each time (default true). Every answer to a
+   * lookup names up to 20 peers, each read under the peer store's lock
+   * and decoded from its record: about a third of a walk's CPU time in one
+   * process (measured at 20 nodes: 0.23 vs 0.16 s per provider
+   * announcement, 0.19 vs 0.12 s per `findClosestPeers`). `false` keeps
+   * the first read of each peer, which is exact only while peers keep
+   * their addresses, as in one process.
+   */
+  readonly rereadPeerInfo?: boolean;
 }
 
 /**
@@ -107,6 +118,7 @@ export function applyKadTuning(
   if (tuning.backgroundLookups === false) disableTableRefresh(dht);
   if (tuning.verifyNewContacts === false) trustNewContacts(dht);
   if (tuning.reprocessKnownPeers === false) skipKnownPeers(dht);
+  if (tuning.rereadPeerInfo === false) keepPeerInfo(dht);
 }
 
 /** Longest delay `setTimeout` honours (larger ones fire at once). */
@@ -167,6 +179,61 @@ function skipKnownPeers(dht: KadDHT): void {
     }
     return dispatch.call(network, type, init);
   };
+}
+
+/** The kad-dht 16 internals {@linkcode keepPeerInfo} relies on. */
+interface PeerRoutingInternals {
+  peerRouting?: {
+    components?: { peerStore?: { getInfo?: unknown } };
+  };
+}
+
+/**
+ * Give kad-dht's peer routing (its lookups and the answers it sends) a
+ * view of the peer store whose `getInfo` remembers each peer's first
+ * answer; every other call goes to the peer store itself. If the
+ * internals are not as expected, nothing changes.
+ */
+function keepPeerInfo(dht: KadDHT): void {
+  const routing = (dht as unknown as PeerRoutingInternals).peerRouting;
+  const components = routing?.components;
+  const store = components?.peerStore as
+    | (Record<string | symbol, unknown> & {
+      getInfo: (id: PeerId, options?: unknown) => Promise<unknown>;
+    })
+    | undefined;
+  if (!routing || !components || typeof store?.getInfo !== "function") return;
+  const known = new Map<string, Promise<unknown>>();
+  const getInfo = (id: PeerId, options?: unknown): Promise<unknown> => {
+    const key = id.toString();
+    let info = known.get(key);
+    if (info === undefined) {
+      info = store.getInfo(id, options);
+      known.set(key, info);
+      // A failed read (not found yet) or a peer without addresses yet is
+      // not remembered.
+      info.then(
+        (i) => {
+          const addrs = (i as { multiaddrs?: unknown[] }).multiaddrs;
+          if (!addrs || addrs.length === 0) known.delete(key);
+        },
+        () => known.delete(key),
+      );
+    }
+    return info;
+  };
+  const view = new Proxy(store, {
+    get(target, prop) {
+      if (prop === "getInfo") return getInfo;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  routing.components = new Proxy(components, {
+    get(target, prop) {
+      return prop === "peerStore" ? view : Reflect.get(target, prop, target);
+    },
+  });
 }
 
 /**

@@ -124,6 +124,40 @@ Deno.test("reprocessKnownPeers false: a peer already in the table is not redisco
   );
 });
 
+Deno.test("rereadPeerInfo false: an answering node reads each peer it names once, and names it with its address", async () => {
+  const reads = async (dht: DhtTuningOptions): Promise<number> => {
+    const far = await memoryNode({ dht: IN_PROCESS });
+    const middle = await memoryNode({ dht });
+    const asker = await memoryNode({ dht: IN_PROCESS });
+    try {
+      await middle.addKnownPeers([known(far)]);
+      await asker.addKnownPeers([known(middle)]);
+      const store = middle.libp2p.peerStore;
+      const getInfo = store.getInfo.bind(store);
+      let read = 0;
+      store.getInfo = (id, options) => {
+        if (id.toString() === far.peerId) read++;
+        return getInfo(id, options);
+      };
+      const port = new Libp2pDhtPort(asker);
+      for (const key of ["3c".repeat(32), "c3".repeat(32)]) {
+        const found = await port.findClosestPeers(key, 5);
+        const named = found.find((p) => p.id === far.peerId);
+        assert.ok(named, `${key}: far named`);
+        assert.deepEqual(
+          named.addresses,
+          far.multiaddrs().map((a) => a.replace(/\/p2p\/[^/]+$/, "")),
+        );
+      }
+      return read;
+    } finally {
+      await stopAll([far, middle, asker]);
+    }
+  };
+  assert.equal(await reads({ ...IN_PROCESS, rereadPeerInfo: false }), 1);
+  assert.ok(await reads(IN_PROCESS) >= 2);
+});
+
 Deno.test("keepAlive false drops libp2p's connection monitor; default keeps it", async () => {
   const monitored = await memoryNode();
   const unmonitored = await memoryNode({ connections: { keepAlive: false } });
