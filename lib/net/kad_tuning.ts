@@ -60,8 +60,8 @@ export interface DhtTuningOptions {
    * from the peer store each time (default true). Every answer to a
    * lookup names up to 20 peers, each read under the peer store's lock
    * and decoded from its record: about a third of a walk's CPU time in one
-   * process (measured at 20 nodes: 0.23 vs 0.16 s per provider
-   * announcement, 0.19 vs 0.12 s per `findClosestPeers`). `false` keeps
+   * process (measured at 20 nodes: 0.26 vs 0.16 s per provider
+   * announcement, 0.17 vs 0.11 s per `findClosestPeers`). `false` keeps
    * the first read of each peer, which is exact only while peers keep
    * their addresses, as in one process.
    */
