@@ -20,7 +20,7 @@ import {
 } from "../core/mod.ts";
 import { collectShards } from "./collect.ts";
 import type { ServiceContext } from "./context.ts";
-import { type PlacementSafety, placementSafety } from "./distributor.ts";
+import type { PlacementSafety } from "./distributor.ts";
 import { rebuildStriped } from "./stripes.ts";
 import {
   deficitOf,
@@ -356,14 +356,19 @@ class RepairOutcome {
       peerId: p.peer.id,
     }));
     const all = [...live, ...placed];
-    const safety = placementSafety(report.plan, [
-      ...withIps(live, this.#inspection.records),
-      ...(end.result?.placed ?? []).map((p) => ({
-        index: p.index,
-        peerId: p.peer.id,
-        ...(p.peer.ip !== undefined ? { ip: p.peer.ip } : {}),
-      })),
-    ]);
+    // Through the memo: a repair that placed nothing (most of them) has
+    // the live placements the health check just judged, so this is a hit.
+    const safety = ctx.safety.of(report.tesseraId, {
+      plan: report.plan,
+      live: [
+        ...withIps(live, this.#inspection.records),
+        ...(end.result?.placed ?? []).map((p) => ({
+          index: p.index,
+          peerId: p.peer.id,
+          ...(p.peer.ip !== undefined ? { ip: p.peer.ip } : {}),
+        })),
+      ],
+    });
     const after = healthOf(
       end.result ? deficitOf(ctx, report.plan, all) : end.deficit ?? 0,
     );
