@@ -26,9 +26,10 @@
  *   last proof. So a holder that deleted its shards is found after `gap`
  *   on average, `2 × gap` at worst;
  * - a tessera not healthy at its last check is suspect: every holder is
- *   challenged; and when a due holder answers but fails its proof, the
- *   rest are challenged in the same sweep, so such losses are found
- *   together.
+ *   challenged (not one a steward chose not to rebuild yet, recorded as
+ *   `deferred`: its shortfall is holders already judged gone); and when a
+ *   due holder answers but fails its proof, the rest are challenged in
+ *   the same sweep, so such losses are found together.
  *
  * A holder the owner leaves unchallenged past `stewardAfterMs` does not
  * take the tessera for orphaned: it pings the owner first, and a live

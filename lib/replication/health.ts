@@ -147,8 +147,7 @@ async function challengeDue(
   answers: AttestationCheck[];
 }> {
   const { tracked, byPeer, own, now } = of;
-  const suspect = !of.scheduled ||
-    (tracked.lastHealth !== null && tracked.lastHealth !== "healthy");
+  const suspect = !of.scheduled || isSuspect(tracked.lastHealth);
   const due = byPeer.peers.map((peer, n) =>
     suspect || auditDue(ctx, { peer, records: byPeer.records[n] }, now)
   );
@@ -175,6 +174,25 @@ async function challengeDue(
     await ask(due.flatMap((d, n) => d ? [] : [n]));
   }
   return { checks, answers };
+}
+
+/**
+ * Internal: the health a steward records for an orphan it chose not to
+ * rebuild yet (`stewardRebuildAtPercent`, repair.ts): short, but by
+ * choice. Its shortfall is holders already judged gone, not an
+ * unexplained loss, so it does not make the tessera suspect: otherwise
+ * every holder of an orphan is challenged at every sweep for the weeks
+ * the steward waits (docs/proofs.md).
+ */
+export const DEFERRED_HEALTH = "deferred";
+
+/**
+ * Whether a tessera whose last check recorded `lastHealth` is suspect:
+ * not healthy, and not short by a steward's choice.
+ */
+function isSuspect(lastHealth: string | null): boolean {
+  return lastHealth !== null && lastHealth !== "healthy" &&
+    lastHealth !== DEFERRED_HEALTH;
 }
 
 /** Internal: placements with the IPs their holders were placed at. */

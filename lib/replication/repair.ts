@@ -23,6 +23,7 @@ import type { ServiceContext } from "./context.ts";
 import type { PlacementSafety } from "./distributor.ts";
 import { rebuildStriped } from "./stripes.ts";
 import {
+  DEFERRED_HEALTH,
   deficitOf,
   healthOf,
   inspect,
@@ -92,8 +93,11 @@ async function repairFrom(
   const { report } = inspection;
   const done = new RepairOutcome(ctx, inspection, { removed, deletedLocal });
   const want = wanted(ctx, inspection);
-  if (placesNothing(want) || waitsForLosses(ctx, inspection, want)) {
+  if (placesNothing(want)) {
     return await done.finish({ deficit: inspection.deficit });
+  }
+  if (waitsForLosses(ctx, inspection, want)) {
+    return await done.finish({ deficit: inspection.deficit, deferred: true });
   }
   let bytes: Awaited<ReturnType<typeof shardsToPlace>>;
   try {
@@ -340,10 +344,14 @@ class RepairOutcome {
 
   /**
    * Record the verdict and report: from the check's deficit when nothing
-   * was placed, else from the live holders plus the new ones.
+   * was placed, else from the live holders plus the new ones. With
+   * `deferred` (a steward waiting for more losses), the shortfall is
+   * recorded as {@linkcode DEFERRED_HEALTH}: chosen, so the next sweep
+   * does not take it for suspect (health.ts).
    */
   async finish(end: {
     deficit?: number;
+    deferred?: boolean;
     result?: PushResult;
     source?: RepairReport["source"];
     bytesFetched?: number;
@@ -373,7 +381,9 @@ class RepairOutcome {
       end.result ? deficitOf(ctx, report.plan, all) : end.deficit ?? 0,
     );
     await ctx.holders.markChecked(report.tesseraId, {
-      health: after.kind,
+      health: end.deferred && after.kind !== "healthy"
+        ? DEFERRED_HEALTH
+        : after.kind,
       at: ctx.clock.now(),
     });
     if (end.result) this.#log(after, placed, end.source);

@@ -554,3 +554,43 @@ Deno.test("a steward with no copy waits until half the parity shards are lost, t
   assert.equal(next[0].bytesFetched, 0);
   assert.equal((await liveIndices(net, id)).size, shardCount);
 });
+
+Deno.test("a steward waiting for more losses does not take the orphan for suspect: its sweeps challenge only the holders the audit schedule makes due", async () => {
+  const net = new MiniNetwork({ ...CONFIG, stewardRebuildAtPercent: 50 }, {
+    stewards: true,
+  });
+  const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
+  const report = await owner.service.putTessera(testBytes(5000, 37));
+  for (const node of net.nodes.values()) await node.service.repairSweep();
+  const id = report.tesseraId;
+  const holders = stewardOrder(id, [
+    ...new Set(report.placed.map((p) => p.peerId)),
+  ]);
+  assert.ok(report.plan.parityShards >= 4, "a loss it waits on");
+  owner.online = false;
+  await lose(net.node(holders.at(-1)!), id);
+  await net.clock.advance(DAY);
+  const round = async () => {
+    await net.clock.advance(HOUR);
+    const runs = [...(await sweepAll(net)).values()].flatMap((r) =>
+      r.stewards!.repairs
+    );
+    assert.deepEqual(runs.flatMap((r) => r.placed), [], "one loss: it waits");
+    return runs.length;
+  };
+  // A day of sweeps: the steward takes over, proves every holder, and its
+  // holders build a proven record.
+  for (let i = 0; i < 24; i++) await round();
+  const live = holders.length - 1;
+  const before = net.traffic.attest;
+  let stewarded = 0;
+  for (let i = 0; i < 6; i++) stewarded += await round();
+  const attests = net.traffic.attest - before;
+  assert.equal(stewarded, 6, "one steward at work at every sweep");
+  // Suspect, it would challenge all `live` holders at each of 6 sweeps.
+  assert.ok(
+    attests < 6 * live / 2,
+    `${attests} challenges in 6 sweeps of ${live} holders`,
+  );
+});
