@@ -17,7 +17,11 @@
  *   phase ends, wall time and the process's CPU time (the machine is
  *   shared: CPU time is our cost, the rest is waiting for a core).
  *
- * Usage: `deno task bench:sim [--only kad|port|large|libp2p] [--days D]
+ * - `floor` (only with `--only floor`): the CPU of one node-sweep when
+ *   nothing leaves for good, from two runs of `D` and `2D` days (default
+ *   8), and the year it implies.
+ *
+ * Usage: `deno task bench:sim [--only kad|port|large|libp2p|floor] [--days D]
  * [--scale F] [--seed S] [--no-floor] [--owners stable|churn]`. `--days`
  * shortens the port and large runs (the figures then say so); `--owners`
  * sets the port run's owners (default: the scenario's, churn; `stable`
@@ -201,6 +205,55 @@ async function benchRun(
   };
 }
 
+/**
+ * The cost of a repair sweep when nothing leaves for good: the port run's
+ * 1,000 nodes and 2,000 tesseras with no permanent churn (the weekly
+ * absences stay), run for `days` and for twice that; the difference of
+ * the two runs' CPU over the difference of their sweeps is one
+ * node-sweep's cost in the steady state, placement and the holders'
+ * first proofs left out. Times the port run's node-sweeps (1,000 × 365
+ * daily sweeps), it is the least a year costs before anything fails.
+ */
+async function benchFloor(): Promise<void> {
+  const days = daysOverride ?? 8;
+  const runs: { cpu: number; sweeps: number }[] = [];
+  for (const d of [days, 2 * days]) {
+    const cpu0 = cpuSeconds();
+    const run = await runSimulation({
+      scenario: "default",
+      nodes: 1000,
+      days: d,
+      tesseras: 2000,
+      churn: 0,
+      scale,
+      seed,
+    });
+    const cpu1 = cpuSeconds();
+    if (cpu0 === null || cpu1 === null) throw new Error("no CPU time here");
+    runs.push({ cpu: cpu1 - cpu0, sweeps: run.summary.sweeps });
+  }
+  const [a, b] = runs;
+  const micros = 1e6 * (b.cpu - a.cpu) / (b.sweeps - a.sweeps);
+  const year = micros * 1000 * 365 / 1e6;
+  console.log(
+    `floor: 1000 nodes × 2000 tesseras, no permanent churn: ${
+      a.cpu.toFixed(1)
+    } s CPU for ${days} days (${a.sweeps} sweeps), ${b.cpu.toFixed(1)} s for ${
+      2 * days
+    } (${b.sweeps}); ${
+      micros.toFixed(0)
+    } µs of CPU per node-sweep in between, ` +
+      `${year.toFixed(0)} s for the 365,000 node-sweeps of the year-long run ` +
+      `(the 60 s target allows ${(60e6 / 365_000).toFixed(0)} µs)`,
+  );
+  results.floor = {
+    days,
+    runs,
+    microsPerNodeSweep: Math.round(micros),
+    yearSeconds: Math.round(year),
+  };
+}
+
 if (!only || only === "kad") benchKad();
 if (!only || only === "port") {
   await benchRun("port", {
@@ -214,6 +267,7 @@ if (!only || only === "port") {
     ...(owners ? { owners } : {}),
   }, 60);
 }
+if (only === "floor") await benchFloor();
 if (!only || only === "large") {
   await benchRun("large", {
     scenario: "default",
