@@ -354,11 +354,14 @@ export class Stewards {
   /**
    * Whether the steward that audited us last is still at work past the
    * owner silence without asking the DHT who holds the orphan: it was
-   * among the announced holders when we last asked (within
-   * `stewardAfterMs`), its audit is no older than its schedule allows and
-   * it answers a ping. That is `#attended`'s `yes` for the same steward;
-   * a holder of an orphan whose steward audits it every two weeks would
-   * otherwise look the holders up at every sweep in between.
+   * among the announced holders when we last asked, its audit and that
+   * answer are no older than its schedule allows (`stewardAfterMs` plus
+   * {@linkcode auditForcedWithinMs}) and it answers a ping. That is
+   * `#attended`'s `yes` for the same steward; a holder of an orphan whose
+   * steward audits it every two weeks would otherwise look the holders
+   * up at every sweep in between (or, asking again every
+   * `stewardAfterMs`, every third day: 6.5 lookups per node-sweep in a
+   * year of `owners-leave`).
    */
   async #stillAtWork(
     ctx: ServiceContext,
@@ -366,12 +369,13 @@ export class Stewards {
     options: IoOptions,
   ): Promise<boolean> {
     const { id, last } = audit;
-    const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
+    const now = ctx.clock.now();
+    const bound = ctx.config.stewardAfterMs + auditForcedWithinMs(ctx);
     const asked = this.#announced.get(id);
-    if (!asked || now - asked.at > after || !asked.peers.has(last.peer)) {
+    if (!asked || now - asked.at > bound || !asked.peers.has(last.peer)) {
       return false;
     }
-    if (now - last.at > after + auditForcedWithinMs(ctx)) return false;
+    if (now - last.at > bound) return false;
     return await this.#answers(ctx, last.peer, options);
   }
 

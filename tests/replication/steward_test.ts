@@ -594,3 +594,40 @@ Deno.test("a steward waiting for more losses does not take the orphan for suspec
     `${attests} challenges in 6 sweeps of ${live} holders`,
   );
 });
+
+Deno.test("a holder whose steward audits it on the schedule asks the DHT for the orphan's holders at most once while that audit holds", async () => {
+  // Owner silence 4 h, audits up to 14 h apart: most holders go longer
+  // than the silence without an audit from the steward at work.
+  const net = new MiniNetwork({ ...CONFIG, stewardAfterMs: 4 * HOUR }, {
+    stewards: true,
+  });
+  const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
+  const report = await owner.service.putTessera(testBytes(5000, 41));
+  for (const node of net.nodes.values()) await node.service.repairSweep();
+  const id = report.tesseraId;
+  const holders = [...new Set(report.placed.map((p) => p.peerId))];
+  owner.online = false;
+  const stewarding = async (hours: number) => {
+    const at = new Set<string>();
+    for (let i = 0; i < hours; i++) {
+      await net.clock.advance(HOUR);
+      for (const [p, r] of await sweepAll(net)) {
+        if (r.stewards!.stewarded > 0) at.add(p);
+      }
+    }
+    return at;
+  };
+  // A day for the steward to take over and its holders to earn a record.
+  await net.clock.advance(4 * HOUR);
+  assert.equal((await stewarding(24)).size, 1, "one steward at work");
+  const before = net.traffic.find;
+  const stewards = await stewarding(24);
+  const lookups = net.traffic.find - before;
+  assert.equal(stewards.size, 1, "still one steward");
+  // The steward asks once a sweep; each other holder at most once.
+  assert.ok(
+    lookups <= 24 + holders.length - 1,
+    `${lookups} lookups in 24 sweeps by ${holders.length} holders`,
+  );
+});
