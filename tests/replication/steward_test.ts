@@ -605,7 +605,6 @@ Deno.test("a holder whose steward audits it on the schedule asks the DHT for the
   net.addMany(30);
   const report = await owner.service.putTessera(testBytes(5000, 41));
   for (const node of net.nodes.values()) await node.service.repairSweep();
-  const id = report.tesseraId;
   const holders = [...new Set(report.placed.map((p) => p.peerId))];
   owner.online = false;
   const stewarding = async (hours: number) => {
