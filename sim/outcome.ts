@@ -41,6 +41,11 @@ export class RunTally {
   repairFetchBytes = 0;
   /** Of `repairBytes`, what stewards (holders, not the owner) sent or fetched. */
   stewardRepairBytes = 0;
+  /**
+   * Reciprocity probes pushed (lib/replication/probe.ts): not repair,
+   * so not in `repairBytes`.
+   */
+  probeBytes = 0;
   /** Pushes the receiver refused. */
   refusedBytes = 0;
   /** Pushes of first placements. */
@@ -319,6 +324,7 @@ export function summarize(f: RunFacts): SimSummary {
     repairBytes: tally.repairBytes,
     repairFetchBytes: tally.repairFetchBytes,
     stewardRepairBytes: tally.stewardRepairBytes,
+    probeBytes: tally.probeBytes,
     placementBytes: tally.placementBytes,
     refusedBytes: tally.refusedBytes,
     storedBytes: stored,

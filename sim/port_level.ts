@@ -163,9 +163,15 @@ class World implements ChurnWorld {
         if (e.ok) t.placementBytes += e.bytes;
         return;
       }
+      const owner = id === undefined ? undefined : this.#ownerOf.get(id);
+      if (e.kind === "replicate" && id !== undefined && owner === undefined) {
+        // A push of nobody's tessera: a reciprocity probe (probe.ts).
+        t.probeBytes += e.bytes;
+        return;
+      }
       t.repairBytes += e.bytes;
       if (e.kind === "fetch") t.repairFetchBytes += e.bytes;
-      if (id !== undefined && this.#ownerOf.get(id) !== e.from) {
+      if (owner !== undefined && owner !== e.from) {
         t.stewardRepairBytes += e.bytes;
       }
     };

@@ -154,7 +154,7 @@ function outcomeLines(result: SimulationResult): string[] {
     `| kept by stewards for the next rebuild, end / most | ${m.stewardKeptBytes} / ${m.stewardKeptBytesMax} B |`,
     `| placement bytes | ${m.placementBytes} |`,
     `| refused push bytes (sent, then refused) | ${m.refusedBytes} |`,
-    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored, ${m.repairRatioPerYear}× per year; fetched ${m.repairFetchBytes}, by stewards ${m.stewardRepairBytes}) |`,
+    `| repair bytes | ${m.repairBytes} (${m.repairRatio}× stored, ${m.repairRatioPerYear}× per year; fetched ${m.repairFetchBytes}, by stewards ${m.stewardRepairBytes}; probes apart, ${m.probeBytes}) |`,
     `| nodes at end / departures / arrivals / absences | ${m.nodesEnd} / ${m.departures} / ${m.arrivals} / ${m.absences} |`,
     `| repair sweeps | ${m.sweeps} |`,
     `| placement failures | ${m.placementFailures} |`,

@@ -132,6 +132,13 @@ export interface SimSummary {
   /** Of `repairBytes`, what stewards (not the owner) pushed or fetched. */
   readonly stewardRepairBytes: number;
   /**
+   * Bytes of the reciprocity probes pushed (lib/replication/probe.ts: a
+   * tiny shard of a node's own that a peer asking for its free credit
+   * must keep and prove), not in `repairBytes`. The port level's only:
+   * 0 at the libp2p level, whose repair bytes come from repair reports.
+   */
+  readonly probeBytes: number;
+  /**
    * Bytes of pushes the receiver refused (deficit, space, free riders),
    * first placement and repair alike: sent, then wasted.
    */

@@ -12,6 +12,7 @@ import {
   type IoOptions,
   isTesseraId,
   isTesserasError,
+  type PeerBalance,
   type PeerInfo,
   type ReplicateAck,
   type ServedShard,
@@ -22,6 +23,7 @@ import {
 import { blake3Hex, outboardOf, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { checkPushedManifest } from "./manifest_check.ts";
+import { probeBeforeCredit } from "./probe.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -61,6 +63,13 @@ async function receiveChecked(
     const { fragment, spooled } = envelope;
     const size = spooled?.size ?? envelope.data.length;
     const shard = { fragment, data: envelope.data, spooled, size, sender };
+    // Before the locks: the probe waits on the sender's answers.
+    await probeBeforeCredit(
+      ctx,
+      { sender: sender.id, size, own: sender.id === push.sender.id },
+      async () => (await creditNeeded(ctx, sender, size)) > 0,
+      options,
+    );
     // Lock order: the shard, then the sender. The shard lock makes a
     // duplicate push (even a concurrent one) a no-op that is credited once.
     // The sender lock covers only the room check and its reservation: the
@@ -176,14 +185,7 @@ async function checkRoom(
 ): Promise<void> {
   const { sender, size } = push;
   const row = await ctx.ledger.get(sender.id);
-  // Shards of this sender being stored right now count as stored.
-  const storedForThem = (row?.bytesStoredForThem ?? 0) +
-    ctx.reservations.of(sender.id);
-  // What the sender stores for us counts once proven: shards it
-  // acknowledged but no check has proven yet are left out, so
-  // acknowledging and dropping earns nothing (see standing.ts).
-  const deficit = storedForThem -
-    ((row?.bytesTheyStoreForUs ?? 0) - ctx.standing.pendingBytes(sender.id));
+  const { storedForThem, deficit } = deficitWith(ctx, sender, row);
   // A sender we caught keeping nothing of what it acknowledged gets no
   // credit while its ban lasts (see standing.ts).
   const at = ctx.clock.now();
@@ -201,6 +203,11 @@ async function checkRoom(
         : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
     );
   }
+  if (!row?.institutional && deficit + size > 0) {
+    // Our free credit: for peers that take our data in turn, which we
+    // test once if we never saw it (probe.ts).
+    ctx.standing.tookCredit(sender.id, at);
+  }
   if (storedForThem + size > ctx.config.perPeerStorageLimitBytes) {
     throw new Refusal(
       "PEER_LIMIT_EXCEEDED",
@@ -215,6 +222,38 @@ async function checkRoom(
       `only ${free} bytes free and we keep ${ctx.config.minFreeSpaceBytes} in reserve: place this shard elsewhere`,
     );
   }
+}
+
+/**
+ * The sender's standing with us: what we store for it (counting its
+ * shards being stored right now) and its deficit, what it stores for us
+ * counted once proven: shards it acknowledged but no check has proven
+ * yet are left out, so acknowledging and dropping earns nothing (see
+ * standing.ts).
+ */
+function deficitWith(
+  ctx: ServiceContext,
+  sender: PeerInfo,
+  row: PeerBalance | null,
+): { storedForThem: number; deficit: number } {
+  const storedForThem = (row?.bytesStoredForThem ?? 0) +
+    ctx.reservations.of(sender.id);
+  const deficit = storedForThem -
+    ((row?.bytesTheyStoreForUs ?? 0) - ctx.standing.pendingBytes(sender.id));
+  return { storedForThem, deficit };
+}
+
+/**
+ * Bytes of free credit taking `size` more of the sender's would use (its
+ * deficit with us after it; 0 or less: none, or an institutional peer).
+ */
+async function creditNeeded(
+  ctx: ServiceContext,
+  sender: PeerInfo,
+  size: number,
+): Promise<number> {
+  const row = await ctx.ledger.get(sender.id);
+  return row?.institutional ? 0 : deficitWith(ctx, sender, row).deficit + size;
 }
 
 /** Codes of our own errors that refuse the shard: nothing was kept. */

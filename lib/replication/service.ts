@@ -25,6 +25,7 @@ import type {
 } from "../core/mod.ts";
 import { makeContext, type ServiceContext } from "./context.ts";
 import { loadStanding } from "./standing.ts";
+import { probeTakers } from "./probe.ts";
 import { type AttestationCheck, attestPeer } from "./attest.ts";
 import { answerAttestation } from "./answer_attest.ts";
 import { answerProofChallenge } from "./answer_prove.ts";
@@ -518,6 +519,10 @@ export class ReplicationService implements InboundHandlers {
           ? await this.#ctx.stewards.sweep(this.#ctx, options)
           : undefined;
         await this.#ctx.announcer.announceDue(this.#ctx, options);
+        // Last: test the peers that took our free credit unseen (probe.ts).
+        if (options.ids === undefined) {
+          await probeTakers(this.#ctx, options);
+        }
         return stewards ? { ...report, stewards } : report;
       })
     );

@@ -20,8 +20,19 @@
  * - *pending* shards: acknowledged, not yet shown in any check. The
  *   ledger credits them at once (its rows mirror what the peer counts),
  *   but `receiveFragment` leaves them out of the peer's balance with us;
- * - a *proof*: a holder that proved every shard asked in a sweep is
- *   preferred for new placements over peers we know nothing of.
+ * - a *proof*: a holder that proved every shard asked in a sweep (or
+ *   the probe below) is preferred for new placements over peers we know
+ *   nothing of;
+ * - an *untested taker*: a peer whose push we took on our free credit
+ *   (beyond what it provably stores for us) without ever having seen it
+ *   store anything for us. Free credit is for peers that take our data
+ *   in turn, and a node that owns nothing never places, so it could never
+ *   tell a peer that keeps what it accepts from one that drops it. Before
+ *   we take such a push we probe the peer (probe.ts: a tiny shard of our
+ *   own, challenged at once), and the outcome is a proof, a refusal or a
+ *   lie as above; a probe that goes unanswered is tried again at our
+ *   sweeps. Kept in memory only: after a restart the next push on our
+ *   credit probes the peer again.
  *
  * {@linkcode rankCandidates} turns this, with our ledger, into the order
  * in which placement tries peers.
@@ -69,6 +80,12 @@ export const LIAR_BAN_INTERVALS = 90;
  */
 export const FORGET_AFTER_INTERVALS = LIAR_BAN_INTERVALS;
 
+/**
+ * Probes a taker of our free credit may go unanswered (away, or gone for
+ * good) before we stop asking; its next push on our credit marks it again.
+ */
+export const MAX_PROBE_TRIES = 3;
+
 /** Why a peer is avoided now. */
 export type Avoidance = "liar" | "backoff";
 
@@ -114,6 +131,10 @@ export class PeerStanding {
   readonly #liars = new Map<PeerId, LiarRecord>();
   readonly #proven = new Set<PeerId>();
   readonly #pending = new Map<PeerId, Map<string, number>>();
+  /** Untested takers of our free credit: probes that went unanswered. */
+  readonly #untested = new Map<PeerId, number>();
+  /** When each peer was last probed (the last interval's only matter). */
+  readonly #probedAt = new Map<PeerId, number>();
   readonly #store: PeerStandingStore | undefined;
   readonly #log: Logger | undefined;
   #writes: Promise<void> = Promise.resolve();
@@ -282,9 +303,60 @@ export class PeerStanding {
 
   /** The peer proved shards it holds for us (passed an attestation). */
   proven(peer: PeerId): void {
+    this.#untested.delete(peer);
     if (this.#proven.has(peer)) return;
     this.#proven.add(peer);
     if (this.#store) this.#save({ kind: "proven", peerId: peer });
+  }
+
+  /**
+   * We took a push of the peer's on our free credit at time `at` (its
+   * deficit with us beyond nothing): unless it has proven itself, is
+   * banned or withholds (each already settles its credit), it is to be
+   * probed (see {@linkcode PeerStanding.toProbe}).
+   */
+  tookCredit(peer: PeerId, at: number): void {
+    if (this.#proven.has(peer) || this.#untested.has(peer)) return;
+    if (this.distrusted(peer, at) || this.withholds(peer, at)) return;
+    if (this.probedWithin(peer, at)) return;
+    this.#untested.set(peer, 0);
+  }
+
+  /** Whether the peer was probed less than a repair interval before `at`. */
+  probedWithin(peer: PeerId, at: number): boolean {
+    const last = this.#probedAt.get(peer);
+    return last !== undefined && at - last < this.#intervalMs;
+  }
+
+  /** Up to `limit` untested takers of our credit, oldest first. */
+  toProbe(limit: number): PeerId[] {
+    return [...this.#untested.keys()].slice(0, Math.max(0, limit));
+  }
+
+  /**
+   * A probe of the peer ended at time `at`: `answered` (proven, lied or
+   * refused, each recorded on its own) settles it; an unanswered one is
+   * queued for our sweeps, {@linkcode MAX_PROBE_TRIES} probes in all.
+   */
+  probed(
+    peer: PeerId,
+    outcome: "answered" | "unanswered",
+    at: number,
+  ): void {
+    this.#probedAt.delete(peer);
+    this.#probedAt.set(peer, at);
+    // In probe order; forget probes older than an interval: the map stays as small as
+    // the peers probed in the last one.
+    for (const [p, t] of this.#probedAt) {
+      if (at - t < this.#intervalMs) break;
+      this.#probedAt.delete(p);
+    }
+    const tries = (this.#untested.get(peer) ?? 0) + 1;
+    // To the back of the queue, if still in it: others wait their turn.
+    this.#untested.delete(peer);
+    if (outcome === "unanswered" && tries < MAX_PROBE_TRIES) {
+      this.#untested.set(peer, tries);
+    }
   }
 
   /** Whether the peer has proven shards to us and never lied since. */
@@ -311,6 +383,7 @@ export class PeerStanding {
     const ban = this.#intervalMs * LIAR_BAN_INTERVALS * 2 ** (lies - 1);
     const until = at + ban;
     this.#liars.set(peer, { lies, until });
+    this.#untested.delete(peer);
     this.#refusals.delete(peer);
     this.#proven.delete(peer);
     if (this.#store) {

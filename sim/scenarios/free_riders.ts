@@ -1,10 +1,13 @@
 /**
  * Free riders: 10% of the nodes store nothing for anyone (they refuse
- * every fragment) and own 30% of the tesseras. Peers refuse their pushes
- * once their deficit passes the tolerance (here 32 MiB), so their
- * tesseras should be re-placed less and decay under churn. Promises: free
- * riders end with less redundancy than fair owners, and no fair owner's
- * tessera is ever lost. (`free-riders-drop` has free riders that lie.)
+ * every fragment) and own 30% of the tesseras. A peer asked to take a
+ * stranger's shard on its free credit (the tolerance, here 32 MiB)
+ * probes the stranger first (lib/replication/probe.ts): a free rider
+ * refuses the probe too, and gets no free credit while that refusal's
+ * back-off stands, so its tesseras find no holders among strangers.
+ * Promises: free riders end with less redundancy than fair owners, and
+ * no fair owner's tessera is ever lost. (`free-riders-drop` has free
+ * riders that lie.)
  *
  * @module
  */

@@ -3,6 +3,7 @@
  * temp directories, and real libp2p nodes on distinct loopback /24s, all in
  * one process.
  */
+import { PROBE_BYTES } from "../../lib/replication/probe.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -189,7 +190,8 @@ Deno.test("integration: a tampered fragment is refused with CHECKSUM_MISMATCH an
     });
     assert.equal(honest.accepted, true);
     assert.deepEqual(honest.heldIndices, [0]);
-    assert.equal(await b.ledger.balance(a.node.peerId), -4096);
+    // b probed a before taking its shard on credit: a keeps b's probe.
+    assert.equal(await b.ledger.balance(a.node.peerId), -4096 + PROBE_BYTES);
   });
 });
 
@@ -210,7 +212,10 @@ Deno.test("integration: a sender beyond the deficit tolerance is refused", async
     const second = await a.dht.replicate(b.node.peerId, envelopeOf(600_000));
     assert.equal(second.accepted, false);
     assert.equal(second.errorCode, "DEFICIT_EXCEEDED");
-    assert.equal(await b.ledger.balance(a.node.peerId), -600_000);
+    assert.equal(
+      await b.ledger.balance(a.node.peerId),
+      -600_000 + PROBE_BYTES,
+    );
   }, () => ({ deficitToleranceBytes: 1_000_000 }));
 });
 

@@ -92,13 +92,15 @@ Deno.test("a holder that acknowledges and keeps nothing is caught at once: no re
   assert.equal(ack.errorCode, "DEFICIT_EXCEEDED");
   assert.match(ack.reason!, /failed to prove/);
   assert.equal((await fair[0].dht.replicate("owner", env)).accepted, true);
-  // The ban ends after 90 intervals.
+  // The ban ends after 90 intervals; before any credit again, the owner
+  // probes it (probe.ts): it drops the probe too and is banned again.
   await net.clock.advance(90 * DAY);
   const later = await dropper.dht.replicate(
     "owner",
     envelopeFor(testBytes(100, 8)),
   );
-  assert.equal(later.accepted, true);
+  assert.equal(later.accepted, false);
+  assert.match(later.reason!, /failed to prove/);
 });
 
 Deno.test("a holder that fails a sweep's challenge is banned from placement and extended no credit", async () => {

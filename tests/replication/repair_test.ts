@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { checkPlacement, RepairLoop } from "../../lib/replication/mod.ts";
 import { encodeTessera } from "../../lib/codec/mod.ts";
+import { PROBE_BYTES } from "../../lib/replication/probe.ts";
 import {
   MiniNetwork,
   TEST_THRESHOLDS,
@@ -230,13 +231,15 @@ Deno.test("a holder that lied loses its ledger credit; an unreachable one loses 
   net.node(liar.peerId).fragments.corrupt(id, liar.index);
   net.node(away.peerId).online = false;
   const shard = report.plan.shardSize;
-  assert.equal(await owner.ledger.balance(liar.peerId), shard);
-  assert.equal(await owner.ledger.balance(away.peerId), shard);
+  // Each holder probed us before it took our shard: we store its probe.
+  const probe = PROBE_BYTES;
+  assert.equal(await owner.ledger.balance(liar.peerId), shard - probe);
+  assert.equal(await owner.ledger.balance(away.peerId), shard - probe);
   const repair = await owner.service.repairTessera(id);
   assert.ok(repair.placed.some((p) => p.index === away.index));
-  assert.equal(await owner.ledger.balance(liar.peerId), 0);
+  assert.equal(await owner.ledger.balance(liar.peerId), -probe);
   // Issue 16 §2: re-placed, the silent holder's shard no longer counts.
-  assert.equal(await owner.ledger.balance(away.peerId), 0);
+  assert.equal(await owner.ledger.balance(away.peerId), -probe);
 });
 
 Deno.test("repairSweep: repairs the most endangered first and drops corrupt held shards", async () => {
@@ -364,13 +367,18 @@ Deno.test("RepairLoop stops on an external AbortSignal", async () => {
 Deno.test("free riders lose redundancy first; what others hold for them is never deleted", async () => {
   // Shards of 250 bytes; each peer tolerates a 300-byte deficit.
   const net = new MiniNetwork({ deficitToleranceBytes: 300 });
-  // The rider stores nothing for anyone (no free space to offer).
-  const rider = net.add("rider", "10.98.0.1", { freeSpace: () => 0 });
+  // The rider passes the peers' probes (probe.ts), then stores nothing
+  // for anyone (no free space to offer).
+  let room = true;
+  const rider = net.add("rider", "10.98.0.1", {
+    freeSpace: () => room ? 2 ** 40 : 0,
+  });
   const fair = net.add("fair", "10.97.0.1");
   const peers = net.addMany(30);
   const r1 = await rider.service.putTessera(testBytes(4000, 71));
   // A second tessera: each peer takes one shard of the rider's, no more.
   const r2 = await rider.service.putTessera(testBytes(4000, 73));
+  room = false;
   assert.equal(r1.placed.length, 24);
   assert.equal(r2.placed.length, 7); // 30 peers and the fair owner: 31
   assert.ok(r2.failures.every((f) => f.code === "DEFICIT_EXCEEDED"));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { blake3Hex, outboardOf } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { checkPlacement } from "../../lib/replication/mod.ts";
+import { PROBE_BYTES } from "../../lib/replication/probe.ts";
 import { envelopeFor, MiniNetwork, testBytes } from "./test_network.ts";
 
 Deno.test("replicate Small: 7 whole copies on 7 distinct diverse peers, ledger credited", async () => {
@@ -24,8 +25,10 @@ Deno.test("replicate Small: 7 whole copies on 7 distinct diverse peers, ledger c
   for (const p of report.placed) {
     const holder = net.node(p.peerId);
     assert.deepEqual(await holder.fragments.read(report.tesseraId, 0), data);
-    assert.equal(await holder.ledger.balance("owner"), -500);
-    assert.equal(await owner.ledger.balance(p.peerId), 500);
+    // Before it took our shard on its credit, the holder probed us: we
+    // store its probe (probe.ts).
+    assert.equal(await holder.ledger.balance("owner"), -500 + PROBE_BYTES);
+    assert.equal(await owner.ledger.balance(p.peerId), 500 - PROBE_BYTES);
   }
   const records = await owner.holders.holders(report.tesseraId);
   assert.equal(records.length, 7);

@@ -294,7 +294,10 @@ Deno.test("the owner back does not adopt a holder record its peer cannot back: i
     if (r.peerId === "liar") assert.ok(onLiar.has(r.index), "not adopted");
   }
   // It is counted a liar: the owner extends it no credit.
-  const ack = await liar.dht.replicate(owner.id, envelopeFor(testBytes(64, 7)));
+  const ack = await liar.dht.replicate(
+    owner.id,
+    envelopeFor(testBytes(64, 70)),
+  );
   assert.equal(ack.accepted, false);
   assert.match(ack.reason ?? "", /failed to prove/);
 });

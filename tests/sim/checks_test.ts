@@ -52,6 +52,7 @@ const ok: SimSummary = {
   repairBytes: 0,
   repairFetchBytes: 0,
   stewardRepairBytes: 0,
+  probeBytes: 0,
   placementBytes: 0,
   refusedBytes: 0,
   storedBytes: 0,
