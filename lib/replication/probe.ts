@@ -1,9 +1,9 @@
 /**
  * The reciprocity probe (standing.ts, "untested taker"): a peer that
- * pushed us shards on our free credit, and never showed us that it
- * stores anything for us, is sent one tiny shard of our own at our next
- * sweep and challenged for it at once, as the spot check after a push
- * challenges a holder.
+ * pushes us shards on our free credit, and never showed us that it
+ * stores anything for us, is first sent one tiny shard of our own and
+ * challenged for it at once, as the spot check after a push challenges a
+ * holder (a peer that does not answer is probed again at our sweeps).
  *
  * Why: free credit is for peers that take our data in turn, but only a
  * node that places data ever finds out which peers keep it. A node that
