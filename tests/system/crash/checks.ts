@@ -16,6 +16,7 @@ import {
   type ScanReport,
   SqliteReciprocityLedger,
 } from "../../../lib/storage/mod.ts";
+import { PROBE_BYTES } from "../../../lib/replication/probe.ts";
 import { runTesseras } from "../daemon_process.ts";
 
 /** Kinds of verify issues that are the designed residue of a crash. */
@@ -152,6 +153,18 @@ export async function runVerify(dataDir: string): Promise<VerifyOutcome> {
   return { code: out.code, report, residue, findings, ms };
 }
 
+/**
+ * The sender a probe's fragment records (lib/replication/probe.ts): a
+ * holder's random shard of at most `PROBE_BYTES`, which no caller pushed
+ * and so none can attribute; its row's sender must still match the
+ * ledger. `undefined` for anything else.
+ */
+function probeSender(
+  f: { readonly sizeBytes: number; readonly sender?: string | null },
+): string | undefined {
+  return f.sizeBytes <= PROBE_BYTES && f.sender ? f.sender : undefined;
+}
+
 /** Options of {@linkcode inspectDataDir}. */
 export interface InspectOptions {
   /**
@@ -263,7 +276,7 @@ export async function inspectDataDir(
           key: `listed:${path}:${problem}`,
         });
       }
-      const sender = options.senderOf?.(f.tesseraId);
+      const sender = options.senderOf?.(f.tesseraId) ?? probeSender(f);
       if (sender !== undefined) {
         heldBySender.set(sender, (heldBySender.get(sender) ?? 0) + f.sizeBytes);
         if (f.sender !== sender) {
