@@ -81,10 +81,7 @@ export async function probeBeforeCredit(
 
 /** Whether we may probe `peer` now (nothing settles its credit yet). */
 function untested(ctx: ServiceContext, peer: PeerId): boolean {
-  const at = ctx.clock.now();
-  const st = ctx.standing;
-  return !(st.isProven(peer) || st.distrusted(peer, at) ||
-    st.withholds(peer, at) || st.probedWithin(peer, at));
+  return ctx.standing.untested(peer, ctx.clock.now());
 }
 
 /**

@@ -316,10 +316,18 @@ export class PeerStanding {
    * probed (see {@linkcode PeerStanding.toProbe}).
    */
   tookCredit(peer: PeerId, at: number): void {
-    if (this.#proven.has(peer) || this.#untested.has(peer)) return;
-    if (this.distrusted(peer, at) || this.withholds(peer, at)) return;
-    if (this.probedWithin(peer, at)) return;
+    if (this.#untested.has(peer) || !this.untested(peer, at)) return;
     this.#untested.set(peer, 0);
+  }
+
+  /**
+   * Whether nothing settles the peer's credit at `at`, so a probe would
+   * tell us something: not proven, banned, backed off, nor probed within
+   * the last interval.
+   */
+  untested(peer: PeerId, at: number): boolean {
+    return !(this.#proven.has(peer) || this.distrusted(peer, at) ||
+      this.withholds(peer, at) || this.probedWithin(peer, at));
   }
 
   /** Whether the peer was probed less than a repair interval before `at`. */
