@@ -19,9 +19,12 @@ const CONFIG = {
   stewardRebuildAtPercent: 0,
 };
 
-/** An owner's Medium tessera on 30 nodes, every holder announced. */
-async function orphanable(seed: number) {
-  const net = new MiniNetwork(CONFIG, { stewards: true });
+/**
+ * An owner's Medium tessera on 30 nodes, every holder announced; `config`
+ * overrides {@linkcode CONFIG}.
+ */
+async function orphanable(seed: number, config: Partial<typeof CONFIG> = {}) {
+  const net = new MiniNetwork({ ...CONFIG, ...config }, { stewards: true });
   const owner = net.add("owner", "10.99.0.1");
   net.addMany(30);
   const report = await owner.service.putTessera(testBytes(5000, seed));
@@ -511,18 +514,12 @@ Deno.test("a steward keeps the shards its rebuild fetched: the next loss is rebu
 });
 
 Deno.test("a steward with no copy waits until half the parity shards are lost, then rebuilds them all in one fetch; with its copy it repairs each loss at once", async () => {
-  const net = new MiniNetwork({ ...CONFIG, stewardRebuildAtPercent: 50 }, {
-    stewards: true,
+  const { net, owner, report, holders: placed } = await orphanable(31, {
+    stewardRebuildAtPercent: 50,
   });
-  const owner = net.add("owner", "10.99.0.1");
-  net.addMany(30);
-  const report = await owner.service.putTessera(testBytes(5000, 31));
-  for (const node of net.nodes.values()) await node.service.repairSweep();
   const id = report.tesseraId;
   const { parityShards, shardCount } = report.plan;
-  const holders = stewardOrder(id, [
-    ...new Set(report.placed.map((p) => p.peerId)),
-  ]);
+  const holders = stewardOrder(id, placed);
   owner.online = false;
   // Holders far down the order leave, one shard at a time.
   const far = holders.slice(-parityShards);
@@ -559,17 +556,11 @@ Deno.test("a steward with no copy waits until half the parity shards are lost, t
 });
 
 Deno.test("a steward waiting for more losses does not take the orphan for suspect: its sweeps challenge only the holders the audit schedule makes due", async () => {
-  const net = new MiniNetwork({ ...CONFIG, stewardRebuildAtPercent: 50 }, {
-    stewards: true,
+  const { net, owner, report, holders: placed } = await orphanable(37, {
+    stewardRebuildAtPercent: 50,
   });
-  const owner = net.add("owner", "10.99.0.1");
-  net.addMany(30);
-  const report = await owner.service.putTessera(testBytes(5000, 37));
-  for (const node of net.nodes.values()) await node.service.repairSweep();
   const id = report.tesseraId;
-  const holders = stewardOrder(id, [
-    ...new Set(report.placed.map((p) => p.peerId)),
-  ]);
+  const holders = stewardOrder(id, placed);
   assert.ok(report.plan.parityShards >= 4, "a loss it waits on");
   owner.online = false;
   await lose(net.node(holders.at(-1)!), id);
@@ -601,14 +592,9 @@ Deno.test("a steward waiting for more losses does not take the orphan for suspec
 Deno.test("a holder whose steward audits it on the schedule asks the DHT for the orphan's holders at most once while that audit holds", async () => {
   // Owner silence 4 h, audits up to 14 h apart: most holders go longer
   // than the silence without an audit from the steward at work.
-  const net = new MiniNetwork({ ...CONFIG, stewardAfterMs: 4 * HOUR }, {
-    stewards: true,
+  const { net, owner, holders } = await orphanable(41, {
+    stewardAfterMs: 4 * HOUR,
   });
-  const owner = net.add("owner", "10.99.0.1");
-  net.addMany(30);
-  const report = await owner.service.putTessera(testBytes(5000, 41));
-  for (const node of net.nodes.values()) await node.service.repairSweep();
-  const holders = [...new Set(report.placed.map((p) => p.peerId))];
   owner.online = false;
   const stewarding = async (hours: number) => {
     const at = new Set<string>();
