@@ -65,11 +65,14 @@ export class OfferLog {
       envelope: FragmentEnvelope,
       o?: IoOptions,
     ): Promise<ReplicateAck> => {
-      const offer = this.#offer(envelope.fragment.tesseraId);
+      // A placement looks its tessera up before it pushes; a push of a
+      // tessera never looked up (a reciprocity probe, probe.ts) is not a
+      // placement and has nothing to judge: not recorded.
+      const offer = this.#offers.get(envelope.fragment.tesseraId);
       const ack = dht.replicate(peer, envelope, o);
       ack.then(
-        (a) => (a.accepted ? offer.took : offer.refused).add(peer),
-        () => offer.refused.add(peer),
+        (a) => offer && (a.accepted ? offer.took : offer.refused).add(peer),
+        () => offer?.refused.add(peer),
       );
       return ack;
     };

@@ -43,13 +43,15 @@ export class Liveness {
     if (silent !== undefined && silent <= at) this.#silent.delete(peer);
     const map = this.#heard;
     const was = map.get(peer);
+    // Updated in place: a delete and a set per answer (to keep the map in
+    // answer order) made the map rehash every few thousand pings, most of
+    // a simulated sweep's garbage.
     if (was !== undefined) {
-      if (was >= at) return;
-      map.delete(peer);
+      if (was < at) map.set(peer, at);
+      return;
     }
     map.set(peer, at);
-    // Insertion order is the order of last answers: drop the stalest.
-    if (map.size > MAX_PEERS) map.delete(map.keys().next().value!);
+    if (map.size > MAX_PEERS) forgetStalest(map, MAX_PEERS / 8);
   }
 
   /**
@@ -94,4 +96,13 @@ export class Liveness {
     this.heard(probe.peer, probe.now());
     return true;
   }
+}
+
+/**
+ * Drop the `count` peers heard from longest ago: an eighth at a time, so
+ * a node meeting new peers past the bound sorts once per 1,024 of them.
+ */
+function forgetStalest(map: Map<PeerId, number>, count: number): void {
+  const stalest = [...map].sort((a, b) => a[1] - b[1]).slice(0, count);
+  for (const [peer] of stalest) map.delete(peer);
 }

@@ -133,7 +133,9 @@ async function pushAndChallenge(
   options: IoOptions,
 ): Promise<Outcome> {
   const { signal } = options;
-  const enc = encodeTessera(ctx.rng.bytes(PROBE_BYTES), {
+  // A buffer of its own: the holder keeps the probe for good, and a view
+  // into an RNG's shared slab (sim/rng.ts) would keep the whole slab.
+  const enc = encodeTessera(ctx.rng.bytes(PROBE_BYTES).slice(), {
     thresholds: ctx.thresholds,
   });
   const shard = enc.fragments[0];

@@ -31,10 +31,7 @@ const MAX_TESSERAS = 4096;
  * ```
  */
 export class SafetyMemo {
-  readonly #memo = new Map<
-    TesseraId,
-    { key: string; safety: PlacementSafety }
-  >();
+  readonly #memo = new Map<TesseraId, Remembered>();
 
   /** The safety of `live` (with their IPs) for tessera `id` of `plan`. */
   of(
@@ -44,16 +41,63 @@ export class SafetyMemo {
       readonly live: readonly (HolderOf & { readonly ip?: string })[];
     },
   ): PlacementSafety {
-    let key = `${placed.plan.shardCount}/${placed.plan.dataShards}`;
-    for (const l of placed.live) key += ` ${l.index}:${l.peerId}@${l.ip ?? ""}`;
     const known = this.#memo.get(id);
-    if (known !== undefined && known.key === key) return known.safety;
+    if (known !== undefined && sameAs(known, placed)) return known.safety;
     const safety = placementSafety(placed.plan, placed.live);
     this.#memo.delete(id);
-    this.#memo.set(id, { key, safety });
+    this.#memo.set(id, remember(placed, safety));
     if (this.#memo.size > MAX_TESSERAS) {
       this.#memo.delete(this.#memo.keys().next().value!);
     }
     return safety;
   }
+}
+
+/**
+ * What a safety was computed from, flat: a sweep compares it field by
+ * field, which allocates nothing when the placements are the same (a key
+ * string built per check was most of a sweep's short-lived garbage).
+ */
+interface Remembered {
+  readonly shardCount: number;
+  readonly dataShards: number;
+  /** `index, peerId, ip` of each live placement, in order. */
+  readonly live: readonly (number | string)[];
+  readonly safety: PlacementSafety;
+}
+
+function remember(
+  placed: {
+    readonly plan: PlanShape;
+    readonly live: readonly (HolderOf & { readonly ip?: string })[];
+  },
+  safety: PlacementSafety,
+): Remembered {
+  const live: (number | string)[] = [];
+  for (const l of placed.live) live.push(l.index, l.peerId, l.ip ?? "");
+  const { shardCount, dataShards } = placed.plan;
+  return { shardCount, dataShards, live, safety };
+}
+
+function sameAs(
+  known: Remembered,
+  placed: {
+    readonly plan: PlanShape;
+    readonly live: readonly (HolderOf & { readonly ip?: string })[];
+  },
+): boolean {
+  const { plan, live } = placed;
+  if (
+    known.shardCount !== plan.shardCount ||
+    known.dataShards !== plan.dataShards ||
+    known.live.length !== 3 * live.length
+  ) return false;
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i];
+    if (
+      known.live[3 * i] !== l.index || known.live[3 * i + 1] !== l.peerId ||
+      known.live[3 * i + 2] !== (l.ip ?? "")
+    ) return false;
+  }
+  return true;
 }
