@@ -36,6 +36,23 @@ import type { ServiceContext } from "./context.ts";
 /** Bytes of one probe: a Small tessera, about nothing to keep. */
 export const PROBE_BYTES = 64;
 
+/**
+ * Whether a sender's deficit with us after a push (`creditAfter`, bytes)
+ * is worth a probe: more than a probe's own bytes. A probe takes its
+ * holder's free credit too; without this each probe was answered by a
+ * probe back at the holder's next sweep, half of all probes, each
+ * testing a peer for no more credit than the test itself costs.
+ *
+ * @example
+ * ```ts
+ * worthProbing(PROBE_BYTES); // false
+ * worthProbing(PROBE_BYTES + 1); // true
+ * ```
+ */
+export function worthProbing(creditAfter: number): boolean {
+  return creditAfter > PROBE_BYTES;
+}
+
 /** Most peers probed in one sweep (the rest wait for the next). */
 export const PROBES_PER_SWEEP = 32;
 
@@ -53,8 +70,9 @@ export interface ProbeReport {
 
 /**
  * Internal: before we take a push of the sender's own (not a steward's on
- * an owner's behalf, who may be long gone) on our free credit
- * (`usesCredit`), probe the sender unless we know it already: proven,
+ * an owner's behalf, who may be long gone) on more of our free credit
+ * than a probe's worth (`usesCredit`, see {@linkcode worthProbing}),
+ * probe the sender unless we know it already: proven,
  * banned, backed off, or probed in the last interval. One probe at a
  * time per peer: its concurrent pushes wait for the outcome. The caller
  * then checks the room as usual, with the standing the probe left.

@@ -23,7 +23,7 @@ import {
 import { blake3Hex, outboardOf, planTessera } from "../codec/mod.ts";
 import type { ServiceContext } from "./context.ts";
 import { checkPushedManifest } from "./manifest_check.ts";
-import { probeBeforeCredit } from "./probe.ts";
+import { probeBeforeCredit, worthProbing } from "./probe.ts";
 
 /** Internal: a refusal, as an ack. */
 class Refusal {
@@ -67,7 +67,7 @@ async function receiveChecked(
     await probeBeforeCredit(
       ctx,
       { sender: sender.id, size, own: sender.id === push.sender.id },
-      async () => (await creditNeeded(ctx, sender, size)) > 0,
+      async () => worthProbing(await creditNeeded(ctx, sender, size)),
       options,
     );
     // Lock order: the shard, then the sender. The shard lock makes a
@@ -203,7 +203,7 @@ async function checkRoom(
         : `we already store ${deficit} bytes more for you than you for us; the tolerance is ${tolerance}: store fragments for us first`,
     );
   }
-  if (!row?.institutional && deficit + size > 0) {
+  if (!row?.institutional && worthProbing(deficit + size)) {
     // Our free credit: for peers that take our data in turn, which we
     // test once if we never saw it (probe.ts).
     ctx.standing.tookCredit(sender.id, at);
