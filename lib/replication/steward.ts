@@ -75,7 +75,6 @@ export class Stewards {
   /** Challenges seen per held tessera. */
   readonly watch: StewardWatch;
   readonly #registry: HolderRegistry | undefined;
-  readonly #ownerOf = new Map<TesseraId, PeerId>();
   readonly #refuted = new Map<TesseraId, Set<PeerId>>();
   /** Steward orders, kept until an orphan's holders change. */
   readonly #orders = new StewardOrders();
@@ -125,12 +124,12 @@ export class Stewards {
     id: TesseraId,
     options: IoOptions,
   ): Promise<PeerId | null> {
-    const known = this.#ownerOf.get(id);
+    const known = this.watch.ownerOf(id);
     if (known !== undefined) return known;
     const signed = await ctx.manifests?.get(id, options).catch(() => null);
     if (!signed) return null;
     const owner = decodeKept(ctx, signed).owner;
-    this.#ownerOf.set(id, owner);
+    this.watch.learnOwner(id, owner);
     return owner;
   }
 
@@ -202,7 +201,7 @@ export class Stewards {
   ): Promise<Orphan[]> {
     const held = new Set(await tesserasHeld(ctx.fragments, options));
     this.watch.retain(held);
-    for (const memo of [this.#ownerOf, this.#refuted, this.#announced]) {
+    for (const memo of [this.#refuted, this.#announced]) {
       for (const id of memo.keys()) if (!held.has(id)) memo.delete(id);
     }
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));

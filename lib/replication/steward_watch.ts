@@ -32,12 +32,26 @@ const MAX_AUDITORS = 16;
  */
 export class StewardWatch {
   readonly #since: number;
-  readonly #owner = new Map<TesseraId, number>();
-  readonly #auditors = new Map<TesseraId, Map<PeerId, number>>();
+  /**
+   * One record per held tessera: a challenge costs one lookup, where the
+   * owner, its last challenge and the other auditors in three maps cost
+   * three (a holder sees every challenge of every tessera it holds).
+   */
+  readonly #views = new Map<TesseraId, View>();
 
   /** @param since when we started watching (the silence counts from it) */
   constructor(since: number) {
     this.#since = since;
+  }
+
+  /** The owner of `id` as last learnt here (see {@linkcode StewardWatch.learnOwner}). */
+  ownerOf(id: TesseraId): PeerId | undefined {
+    return this.#views.get(id)?.owner;
+  }
+
+  /** The manifest we keep of `id` names `owner`. */
+  learnOwner(id: TesseraId, owner: PeerId): void {
+    this.#view(id).owner = owner;
   }
 
   /** A challenge for `id` from `from` (the manifest names `owner`). */
@@ -45,12 +59,12 @@ export class StewardWatch {
     id: TesseraId,
     seen: { from: PeerId; owner: PeerId; at: number },
   ): void {
+    const view = this.#view(id);
     if (seen.from === seen.owner) {
-      this.#owner.set(id, Math.max(this.#owner.get(id) ?? 0, seen.at));
+      view.ownerAt = Math.max(view.ownerAt ?? 0, seen.at);
       return;
     }
-    let auditors = this.#auditors.get(id);
-    if (!auditors) this.#auditors.set(id, auditors = new Map());
+    const auditors = view.auditors ??= new Map();
     auditors.delete(seen.from);
     auditors.set(seen.from, seen.at);
     // Oldest first in insertion order: drop the stalest beyond the cap.
@@ -61,12 +75,12 @@ export class StewardWatch {
 
   /** When the owner last challenged us for `id` (else when we started). */
   ownerSeenAt(id: TesseraId): number {
-    return this.#owner.get(id) ?? this.#since;
+    return this.#views.get(id)?.ownerAt ?? this.#since;
   }
 
   /** The latest challenge for `id` by any of `peers`, or -Infinity. */
   lastAuditBy(id: TesseraId, peers: Iterable<PeerId>): number {
-    const auditors = this.#auditors.get(id);
+    const auditors = this.#views.get(id)?.auditors;
     if (!auditors) return -Infinity;
     let last = -Infinity;
     for (const p of peers) last = Math.max(last, auditors.get(p) ?? -Infinity);
@@ -81,7 +95,7 @@ export class StewardWatch {
     id: TesseraId,
     peers: Iterable<PeerId>,
   ): { at: number; by: PeerId | null } {
-    const auditors = this.#auditors.get(id);
+    const auditors = this.#views.get(id)?.auditors;
     let at = -Infinity, by: PeerId | null = null;
     if (!auditors) return { at, by };
     for (const p of peers) {
@@ -94,7 +108,7 @@ export class StewardWatch {
   /** The latest challenge for `id` by anyone but the owner, or `null`. */
   lastAuditor(id: TesseraId): { peer: PeerId; at: number } | null {
     let last: { peer: PeerId; at: number } | null = null;
-    for (const [peer, at] of this.#auditors.get(id) ?? []) {
+    for (const [peer, at] of this.#views.get(id)?.auditors ?? []) {
       if (!last || at > last.at) last = { peer, at };
     }
     return last;
@@ -102,11 +116,24 @@ export class StewardWatch {
 
   /** Forget tesseras we no longer hold. */
   retain(held: ReadonlySet<TesseraId>): void {
-    for (const id of this.#owner.keys()) {
-      if (!held.has(id)) this.#owner.delete(id);
-    }
-    for (const id of this.#auditors.keys()) {
-      if (!held.has(id)) this.#auditors.delete(id);
+    for (const id of this.#views.keys()) {
+      if (!held.has(id)) this.#views.delete(id);
     }
   }
+
+  #view(id: TesseraId): View {
+    let view = this.#views.get(id);
+    if (!view) this.#views.set(id, view = {});
+    return view;
+  }
+}
+
+/** What we saw of one held tessera. */
+interface View {
+  /** Its owner, once learnt from the manifest. */
+  owner?: PeerId;
+  /** When the owner last challenged us. */
+  ownerAt?: number;
+  /** Other challengers and when each last did, oldest first. */
+  auditors?: Map<PeerId, number>;
 }
