@@ -212,7 +212,9 @@ export class Stewards {
     for (const id of await ctx.manifests!.list(options)) {
       const silent = now - this.watch.ownerSeenAt(id) >
         ctx.config.stewardAfterMs;
-      const signed = held.has(id) && !ours.has(id) && silent
+      // Silence first: most owners were seen lately, and each lookup in
+      // a large heap is a cache miss.
+      const signed = silent && held.has(id) && !ours.has(id)
         ? await ctx.manifests!.get(id, options)
         : null;
       const manifest = signed ? decodeKept(ctx, signed) : null;
