@@ -105,6 +105,50 @@ export class ShardVerifier {
     return out.subarray(0, released);
   }
 
+  /**
+   * Check in place the shard bytes a caller copied into `shard` itself
+   * (the whole shard's buffer, filled from the front) instead of pushing
+   * them: `end` bytes of it have arrived. Every group those bytes
+   * complete is checked before this returns, as {@linkcode push} checks
+   * them, without copying them twice more; returns the shard bytes
+   * verified so far. The outboard still comes through `push`; shard
+   * bytes are either pushed or placed, not both.
+   *
+   * @example
+   * ```ts
+   * import { outboardOf } from "./outboard.ts";
+   * const shard = new Uint8Array(50_000);
+   * const { root, outboard } = outboardOf(shard);
+   * const v = new ShardVerifier({ size: shard.length, checksum: root });
+   * v.push(outboard);
+   * const out = new Uint8Array(shard.length);
+   * out.set(shard.subarray(0, 20_000));
+   * v.placed(out, 20_000); // 16,384: two whole groups
+   * out.set(shard.subarray(20_000), 20_000);
+   * v.placed(out, shard.length); // 50,000
+   * v.finish();
+   * ```
+   */
+  placed(shard: Uint8Array, end: number): number {
+    const size = this.#tree.size;
+    if (this.#len > 0 || shard.length !== size || end > size) {
+      throw new RangeError("placed takes the whole shard's buffer, unpushed");
+    }
+    if (this.#expected === null) {
+      throw new ProofError(
+        "CHECKSUM_MISMATCH",
+        "length",
+        "shard bytes before the outboard",
+      );
+    }
+    const from = this.#next * GROUP_BYTES;
+    const to = end === size
+      ? size
+      : Math.floor(end / GROUP_BYTES) * GROUP_BYTES;
+    if (to > from) this.#check(shard.subarray(from, to));
+    return this.verified;
+  }
+
   /** Throws `CHECKSUM_MISMATCH` (fault `length`) unless the whole shard arrived. */
   finish(): void {
     if (this.#expected === null || this.#next < this.#tree.groups) {
@@ -150,8 +194,20 @@ export class ShardVerifier {
    */
   #verifyPending(n: number, out: Uint8Array, at: number): number {
     const bytes = this.#buf.subarray(0, n);
+    this.#check(bytes);
+    out.set(bytes, at);
+    this.#buf.copyWithin(0, n, this.#len);
+    this.#len -= n;
+    return at + n;
+  }
+
+  /**
+   * Check `bytes`, the next groups from `#next` on (whole groups, or the
+   * rest of the shard), against the outboard; count them as verified.
+   */
+  #check(bytes: Uint8Array): void {
     const first = this.#next;
-    const count = Math.max(1, Math.ceil(n / GROUP_BYTES));
+    const count = Math.max(1, Math.ceil(bytes.length / GROUP_BYTES));
     const cvs = this.#groupCvs(bytes, first);
     for (let i = 0; i < count; i++) {
       const g = (first + i) * CV_BYTES;
@@ -166,11 +222,7 @@ export class ShardVerifier {
         );
       }
     }
-    out.set(bytes, at);
-    this.#buf.copyWithin(0, n, this.#len);
-    this.#len -= n;
     this.#next += count;
-    return at + n;
   }
 
   /** The CVs of pending groups starting at group `first`. */

@@ -121,6 +121,14 @@ export interface DhtPort {
     tesseraId: TesseraId,
     options?: IoOptions & { readonly limit?: number },
   ): Promise<PeerInfo[]>;
+  /**
+   * Optional: `true` when {@linkcode DhtPort.fetch} with
+   * `options.checksum` resolves only with bytes it checked against that
+   * checksum (every group and the outboard to the root, as they arrived),
+   * so the caller need not hash them again. A wrapper that answers some
+   * fetches another way must not pass this on.
+   */
+  readonly verifiesFetch?: boolean;
   /** Round-trip time in ms; rejects when the peer is unreachable. */
   ping(peer: PeerId, options?: IoOptions): Promise<number>;
   /**
@@ -128,7 +136,8 @@ export interface DhtPort {
    * With `options.checksum` (and `size`) a transport that can checks the
    * bytes group by group as they arrive against it (docs/proofs.md) and
    * rejects `CHECKSUM_MISMATCH` at the first bad group, without reading
-   * the rest; the caller still checks what it is handed.
+   * the rest; the caller still checks what it is handed, unless
+   * {@linkcode DhtPort.verifiesFetch}.
    */
   fetch(
     peer: PeerId,

@@ -225,7 +225,9 @@ export interface InboundSpec<Req> {
     req: Req,
     from: PeerInfo,
     signal: AbortSignal,
-  ): Promise<Uint8Array | Uint8ArrayList | readonly Uint8Array[]>;
+  ): Promise<
+    Uint8Array | Uint8ArrayList | readonly (Uint8Array | Uint8ArrayList)[]
+  >;
   /** The encoded error reply for `code`. */
   errorReply(code: ErrorCode, message: string): Uint8Array;
 }
@@ -289,9 +291,8 @@ export async function serveInbound<Req>(
           `no answer within ${limits.handlerTimeoutMs} ms; retry later`,
         ),
     );
-    if (Array.isArray(reply)) {
-      for (const frame of reply) await lp.write(frame, { signal: overall });
-    } else await lp.write(reply as Uint8Array, { signal: overall });
+    if (Array.isArray(reply)) await writeFrames(stream, reply, overall);
+    else await lp.write(reply as Uint8Array, { signal: overall });
     // The linger below is for the peer; our reply's own bytes may still
     // be queued (a 22 MiB shard waits on the peer's flow-control window).
     await untilSent(stream, overall);
@@ -409,6 +410,58 @@ function readableReason(err: unknown): string {
   }
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
+}
+
+/**
+ * Bytes of a many-frame reply handed to the stream at once. Written one
+ * frame per send, a verified fetch's 64 KiB pieces each went out as a
+ * Yamux frame of its own, with its own window update, two Noise messages
+ * (a piece and its headers overflow one by 22 bytes) and, its headers
+ * and bytes being separate buffers, a cipher call and a buffer per part;
+ * joined, the frames fill whole Noise messages cut from one buffer, as
+ * a one-frame reply does (docs/layout.md has the measurements).
+ */
+const REPLY_WRITE_BYTES = 1 << 20;
+
+/** Write `frames` in order, length-prefixed, about 1 MiB per send. */
+async function writeFrames(
+  stream: Stream,
+  frames: readonly (Uint8Array | Uint8ArrayList)[],
+  signal: AbortSignal,
+): Promise<void> {
+  for (let at = 0; at < frames.length;) {
+    const [joined, next] = joinFrames(frames, at);
+    if (!stream.send(joined)) await stream.onDrain({ signal });
+    at = next;
+  }
+}
+
+/**
+ * Frames from index `from` on, each after its length prefix, copied into
+ * one buffer of about {@linkcode REPLY_WRITE_BYTES} (at least one frame);
+ * returns it and the index of the first frame left out.
+ */
+function joinFrames(
+  frames: readonly (Uint8Array | Uint8ArrayList)[],
+  from: number,
+): [Uint8Array, number] {
+  let end = from;
+  let bytes = 0;
+  while (end < frames.length && (end === from || bytes < REPLY_WRITE_BYTES)) {
+    const n = frames[end++].byteLength;
+    bytes += varintLength(n) + n;
+  }
+  const out = new Uint8Array(bytes);
+  let pos = 0;
+  for (let i = from; i < end; i++) {
+    const frame = frames[i];
+    pos = writeVarint(out, pos, frame.byteLength);
+    for (const part of frame instanceof Uint8Array ? [frame] : frame) {
+      out.set(part, pos);
+      pos += part.length;
+    }
+  }
+  return [out, end];
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   wireBytes,
   wireErrorCode,
   wireErrorMessage,
+  withBytesField,
 } from "./exchange.ts";
 import type { FetchServerContext } from "./fetch.ts";
 import {
@@ -248,19 +249,37 @@ export function verifiedFetchSpec(
   };
 }
 
-/** The header and piece frames of a served shard. */
-function servedFrames(served: ServedShard): Uint8Array[] {
+/**
+ * The header and piece frames of a served shard. A piece is framed from
+ * where its bytes lie (`withBytesField`: byte for byte what
+ * {@linkcode encodeFetchPiece} writes), not copied into a frame of its own.
+ */
+function servedFrames(
+  served: ServedShard,
+): (Uint8Array | Uint8ArrayList)[] {
   const { data } = served;
-  const frames = [encodeVerifiedFetchHeader({
-    size: data.length,
-    checksum: served.checksum,
-    outboard: served.outboard,
-  })];
+  const frames: (Uint8Array | Uint8ArrayList)[] = [
+    encodeVerifiedFetchHeader({
+      size: data.length,
+      checksum: served.checksum,
+      outboard: served.outboard,
+    }),
+  ];
   for (let at = 0; at < data.length; at += MAX_FETCH_PIECE) {
-    frames.push(encodeFetchPiece(data.subarray(at, at + MAX_FETCH_PIECE)));
+    const piece = data.subarray(at, at + MAX_FETCH_PIECE);
+    frames.push(withBytesField(NO_FIELDS, PIECE_DATA_FIELD, piece));
   }
   return frames;
 }
+
+/** A message with no field set (encodes to no bytes). */
+const NO_FIELDS = new Uint8Array(0);
+
+/** `WireFetchPiece.data`'s field number. */
+const PIECE_DATA_FIELD = 1;
+
+/** The key of `WireFetchPiece.data` (field 1, length-delimited). */
+const PIECE_DATA_KEY = PIECE_DATA_FIELD * 8 + 2;
 
 /** Options of {@linkcode sendVerifiedFetch}. */
 export interface SendVerifiedFetchOptions {
@@ -348,19 +367,23 @@ async function readVerified(
     size: header.size,
     checksum: fromHex(options.checksum),
   });
+  // Each piece is copied once, into place, and its groups checked there.
   const out = new Uint8Array(header.size);
-  let got = 0;
   try {
-    got = place(out, verifier.push(header.outboard), got);
+    if (verifier.push(header.outboard).length > 0) {
+      throw lie("shard bytes inside the outboard");
+    }
     let received = 0;
     while (received < header.size) {
-      const piece = parseFetchPiece(await next(), peer);
-      if (piece.length === 0 || received + piece.length > header.size) {
+      const piece = pieceData(await next(), peer);
+      const length = piece.byteLength;
+      if (length === 0 || received + length > header.size) {
         throw lie("more bytes than announced, or an empty piece");
       }
-      received += piece.length;
+      placeInto(piece, out, received);
+      received += length;
       options.onPiece?.(received);
-      got = place(out, verifier.push(piece), got);
+      verifier.placed(out, received);
     }
     verifier.finish();
   } catch (err) {
@@ -370,11 +393,56 @@ async function readVerified(
       (err.code === "CHECKSUM_MISMATCH" || err.code === "ATTESTATION_FAILED");
     throw refused ? lie(err.message) : err;
   }
+  const got = verifier.verified;
   if (got !== header.size) throw lie(`${got} bytes verified of ${header.size}`);
   return out;
 }
 
-function place(out: Uint8Array, bytes: Uint8Array, at: number): number {
-  out.set(bytes, at);
-  return at + bytes.length;
+/**
+ * The shard bytes a piece frame carries, as {@linkcode parseFetchPiece}
+ * finds them (and throwing as it does), but taken where they lie in the
+ * frame when it is the one field it always is: the piece is not joined
+ * into one buffer first.
+ */
+function pieceData(
+  frame: Uint8ArrayList,
+  peer: string,
+): Uint8Array | Uint8ArrayList {
+  const start = canonicalPieceStart(frame);
+  return start > 0 ? frame.sublist(start) : parseFetchPiece(frame, peer);
+}
+
+/**
+ * Where the data of `frame` starts when the frame is exactly
+ * `WireFetchPiece.data` (its key, a length of at most 3 varint bytes, the
+ * bytes, nothing else) within the limit; -1 for any other form, which is
+ * left to the decoder.
+ */
+function canonicalPieceStart(frame: Uint8ArrayList): number {
+  const total = frame.byteLength;
+  if (total < 2 || total > MAX_FETCH_PIECE + 16) return -1;
+  if (frame.get(0) !== PIECE_DATA_KEY) return -1;
+  let length = 0;
+  for (let i = 1; i <= 3 && i < total; i++) {
+    const byte = frame.get(i);
+    length += (byte & 0x7f) * 128 ** (i - 1);
+    if (byte < 0x80) {
+      const exact = i + 1 + length === total && length <= MAX_FETCH_PIECE;
+      return exact ? i + 1 : -1;
+    }
+  }
+  return -1;
+}
+
+/** Copy `bytes` into `out` at `at`. */
+function placeInto(
+  bytes: Uint8Array | Uint8ArrayList,
+  out: Uint8Array,
+  at: number,
+): void {
+  if (bytes instanceof Uint8Array) return out.set(bytes, at);
+  for (const chunk of bytes) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
 }
