@@ -18,9 +18,15 @@ export interface FileHash {
   readonly size: number;
 }
 
+/** Options of {@linkcode hashFile}. */
+export interface HashFileOptions extends IoOptions {
+  /** 32-byte key for BLAKE3's keyed mode (an attestation's proof). */
+  readonly key?: Uint8Array;
+}
+
 /**
- * BLAKE3-256 of the file at `path`, read in 4 MiB pieces; the signal is
- * checked between pieces.
+ * BLAKE3-256 of the file at `path` (keyed with `options.key` when given),
+ * read in 4 MiB pieces; the signal is checked between pieces.
  *
  * @example
  * ```ts
@@ -29,12 +35,12 @@ export interface FileHash {
  */
 export async function hashFile(
   path: string | URL,
-  options: IoOptions = {},
+  options: HashFileOptions = {},
 ): Promise<FileHash> {
   const { signal } = options;
   signal?.throwIfAborted();
   using file = await Deno.open(path, { read: true });
-  const hasher = createBlake3();
+  const hasher = createBlake3(options.key ? { key: options.key } : {});
   const buf = new Uint8Array(PIECE);
   let size = 0;
   for (;;) {

@@ -38,7 +38,7 @@ export {
   createBlake3,
 } from "./blake3.ts";
 export { rsEncode, rsReconstruct, type RsShape } from "./reed_solomon.ts";
-export { type FileHash, hashFile } from "./hash_file.ts";
+export { type FileHash, hashFile, type HashFileOptions } from "./hash_file.ts";
 export {
   decodeTessera,
   type EncodedTessera,

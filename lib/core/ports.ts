@@ -296,6 +296,18 @@ export interface FragmentStore {
     options?: IoOptions,
   ): Promise<Uint8Array | null>;
   /**
+   * Optional: BLAKE3 keyed with the 32-byte `key` over the shard's bytes,
+   * hex, or `null` when not held: the digest of `read()`'s bytes, read in
+   * pieces into one buffer instead of a buffer of the whole shard (an
+   * attestation hashes every shard it names).
+   */
+  keyedHash?(
+    tesseraId: TesseraId,
+    index: number,
+    key: Uint8Array,
+    options?: IoOptions,
+  ): Promise<string | null>;
+  /**
    * Remove one shard (or every shard of the tessera when `index` is
    * omitted). Shards stored by `storeForPeer` release their sender's
    * credit in the same transaction as the row.

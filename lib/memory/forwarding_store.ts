@@ -80,6 +80,12 @@ export class ForwardingStore implements FragmentStore {
     return this.inner.totalBytes(options);
   }
 
+  /** The inner store's keyed hash of a shard, when it has one. */
+  get keyedHash(): FragmentStore["keyedHash"] {
+    const inner = this.inner;
+    return inner.keyedHash?.bind(inner);
+  }
+
   /** The inner store's outboard, when it keeps them. */
   get readOutboard(): FragmentStore["readOutboard"] {
     const inner = this.inner;

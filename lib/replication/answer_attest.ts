@@ -44,13 +44,9 @@ export async function answerAttestation(
   for (const f of held) {
     // Requests name a shard or two: a scan beats building a set.
     if (asked.length > 0 && !names(asked, f.index)) continue;
-    const data = await ctx.fragments.read(request.tesseraId, f.index, options);
-    if (!data) continue;
-    entries.push({
-      index: f.index,
-      checksum: f.checksum,
-      proof: attestationProof(request.nonce, data),
-    });
+    const proof = await proofOf(ctx, { request, index: f.index }, options);
+    if (proof === null) continue;
+    entries.push({ index: f.index, checksum: f.checksum, proof });
   }
   const tesseraId = request.tesseraId, holder = ctx.selfId;
   // Echoed as received: the request is ours alone once decoded.
@@ -71,6 +67,26 @@ export async function answerAttestation(
     signature,
     ...(manifest ? { manifest } : {}),
   };
+}
+
+/**
+ * The keyed proof of one held shard, `null` when it is gone: from the
+ * store's keyed hash when it has one (read in pieces: a discovery asks a
+ * holder for every shard it keeps, and a fresh buffer of each whole shard
+ * cost its reads' page faults and collections), else over its bytes.
+ */
+async function proofOf(
+  ctx: ServiceContext,
+  shard: { request: AttestRequest; index: number },
+  options: IoOptions,
+): Promise<string | null> {
+  const { request: { tesseraId, nonce }, index } = shard;
+  const store = ctx.fragments;
+  if (store.keyedHash) {
+    return await store.keyedHash(tesseraId, index, nonce, options);
+  }
+  const data = await store.read(tesseraId, index, options);
+  return data ? attestationProof(nonce, data) : null;
 }
 
 /** Whether `asked` names `index` (a loop: cheaper than a builtin call here). */

@@ -30,6 +30,7 @@ import {
   type FragmentId,
   type FragmentStore,
   type IoOptions,
+  isTesserasError,
   type PeerId,
   type SpooledShard,
   type StoreForPeerOptions,
@@ -48,6 +49,7 @@ import {
 import {
   bytesEqual,
   type GroupProof,
+  hashFile,
   outboardOf,
   outboardOfFile,
 } from "../codec/mod.ts";
@@ -446,6 +448,35 @@ export class FsFragmentStore implements FragmentStore {
         );
         return null;
       }
+      throw storageError(err, `reading shard ${index} of ${tesseraId}`);
+    }
+  }
+
+  /**
+   * BLAKE3 keyed with `key` over the shard's bytes, hex, or `null` when
+   * not held: read in 4 MiB pieces (`hashFile`), where `read()` would
+   * hand back a fresh buffer of the whole shard for one hash.
+   */
+  async keyedHash(
+    tesseraId: TesseraId,
+    index: number,
+    key: Uint8Array,
+    options: IoOptions = {},
+  ): Promise<string | null> {
+    const path = this.shardPath(tesseraId, index);
+    options.signal?.throwIfAborted();
+    if (this.get(tesseraId, index) === null) return null;
+    try {
+      return (await hashFile(path, { key, signal: options.signal })).hash;
+    } catch (err) {
+      if (isNotFound(err)) {
+        log.error(
+          "shard {index} of {tesseraId} has a row but no file {path}; run `tesseras verify`",
+          { tesseraId, index, path },
+        );
+        return null;
+      }
+      if (options.signal?.aborted || isTesserasError(err)) throw err;
       throw storageError(err, `reading shard ${index} of ${tesseraId}`);
     }
   }

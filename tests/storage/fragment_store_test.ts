@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { blake3Hex } from "../../lib/codec/mod.ts";
 import { isTesserasError } from "../../lib/core/mod.ts";
 import { FsFragmentStore, openDatabase } from "../../lib/storage/mod.ts";
+import { attestationProof } from "../../lib/replication/attest_crypto.ts";
 import { bytes, ManualClock, shard, tree, withDb } from "./helpers.ts";
 
 Deno.test("store, read, list, verify and totalBytes round-trip, and survive a reopen", async () => {
@@ -413,6 +414,35 @@ Deno.test("a shard larger than any tessera is refused as TOO_LARGE", async () =>
     await assert.rejects(
       store.store({ ...s.id, checksum: blake3Hex(s.data) }, huge),
       (e) => isTesserasError(e, "TOO_LARGE"),
+    );
+  });
+});
+
+Deno.test("keyedHash is the attestation proof of the bytes read, in pieces; null when not held or the file is gone", async () => {
+  await withDb(async (db, dir) => {
+    const store = new FsFragmentStore(db, { root: `${dir}/fragments` });
+    const nonce = bytes(32, 5);
+    // Empty, one chunk, past a chunk, past the 4 MiB read piece.
+    const sizes = [0, 1024, 1025, (4 << 20) + 3];
+    const shards = sizes.map((n, index) =>
+      shard(n, { index, shardCount: 24, seed: 3, tesseraId: "ab".repeat(32) })
+    );
+    for (const s of shards) await store.store(s.id, s.data);
+    for (const s of shards) {
+      const keyed = await store.keyedHash(s.id.tesseraId, s.id.index, nonce);
+      assert.equal(keyed, attestationProof(nonce, s.data));
+      // Another nonce, another proof.
+      assert.notEqual(
+        await store.keyedHash(s.id.tesseraId, s.id.index, bytes(32, 6)),
+        keyed,
+      );
+    }
+    assert.equal(await store.keyedHash("ab".repeat(32), 9, nonce), null);
+    await Deno.remove(store.shardPath("ab".repeat(32), 1));
+    assert.equal(await store.keyedHash("ab".repeat(32), 1, nonce), null);
+    await assert.rejects(
+      store.keyedHash("ab".repeat(32), 0, new Uint8Array(16)),
+      (e) => isTesserasError(e) && e.code === "INVALID_INPUT",
     );
   });
 });
