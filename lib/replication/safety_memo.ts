@@ -34,13 +34,7 @@ export class SafetyMemo {
   readonly #memo = new Map<TesseraId, Remembered>();
 
   /** The safety of `live` (with their IPs) for tessera `id` of `plan`. */
-  of(
-    id: TesseraId,
-    placed: {
-      readonly plan: PlanShape;
-      readonly live: readonly (HolderOf & { readonly ip?: string })[];
-    },
-  ): PlacementSafety {
+  of(id: TesseraId, placed: Placed): PlacementSafety {
     const known = this.#memo.get(id);
     if (known !== undefined && sameAs(known, placed)) return known.safety;
     const safety = placementSafety(placed.plan, placed.live);
@@ -51,6 +45,12 @@ export class SafetyMemo {
     }
     return safety;
   }
+}
+
+/** A tessera's plan and its live placements, with the IPs placed at. */
+interface Placed {
+  readonly plan: PlanShape;
+  readonly live: readonly (HolderOf & { readonly ip?: string })[];
 }
 
 /**
@@ -66,26 +66,14 @@ interface Remembered {
   readonly safety: PlacementSafety;
 }
 
-function remember(
-  placed: {
-    readonly plan: PlanShape;
-    readonly live: readonly (HolderOf & { readonly ip?: string })[];
-  },
-  safety: PlacementSafety,
-): Remembered {
+function remember(placed: Placed, safety: PlacementSafety): Remembered {
   const live: (number | string)[] = [];
   for (const l of placed.live) live.push(l.index, l.peerId, l.ip ?? "");
   const { shardCount, dataShards } = placed.plan;
   return { shardCount, dataShards, live, safety };
 }
 
-function sameAs(
-  known: Remembered,
-  placed: {
-    readonly plan: PlanShape;
-    readonly live: readonly (HolderOf & { readonly ip?: string })[];
-  },
-): boolean {
+function sameAs(known: Remembered, placed: Placed): boolean {
   const { plan, live } = placed;
   if (
     known.shardCount !== plan.shardCount ||

@@ -89,3 +89,20 @@ Deno.test("an unanswered probe leaves the benefit of the doubt; the sweeps probe
   assert.match(next.reason!, /failed to prove/);
   assert.ok(MAX_PROBE_TRIES >= 3);
 });
+
+Deno.test("a probe taken on the prober's credit is not worth a probe back: the probed peer's sweep probes nobody", async () => {
+  const net = new MiniNetwork();
+  net.add("host", "10.99.0.1");
+  const fair = net.add("fair", "10.0.62.1");
+  const pushes = net.traffic.replicate;
+  assert.equal(
+    (await fair.dht.replicate("host", envelopeFor(testBytes(300, 13))))
+      .accepted,
+    true,
+  );
+  // Our push and the host's probe of us, which we keep on the host's
+  // credit: 64 B, no more than a probe's worth.
+  assert.equal(net.traffic.replicate - pushes, 2);
+  await fair.service.repairSweep();
+  assert.equal(net.traffic.replicate - pushes, 2);
+});
