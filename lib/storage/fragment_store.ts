@@ -30,7 +30,6 @@ import {
   type FragmentId,
   type FragmentStore,
   type IoOptions,
-  isTesserasError,
   type PeerId,
   type SpooledShard,
   type StoreForPeerOptions,
@@ -430,26 +429,15 @@ export class FsFragmentStore implements FragmentStore {
   }
 
   /** The shard's bytes, or `null` when not held. */
-  async read(
+  read(
     tesseraId: TesseraId,
     index: number,
     options: IoOptions = {},
   ): Promise<Uint8Array | null> {
-    const path = this.shardPath(tesseraId, index);
-    options.signal?.throwIfAborted();
-    if (this.get(tesseraId, index) === null) return null;
-    try {
-      return await Deno.readFile(path, { signal: options.signal });
-    } catch (err) {
-      if (isNotFound(err)) {
-        log.error(
-          "shard {index} of {tesseraId} has a row but no file {path}; run `tesseras verify`",
-          { tesseraId, index, path },
-        );
-        return null;
-      }
-      throw storageError(err, `reading shard ${index} of ${tesseraId}`);
-    }
+    return this.#fromFile(
+      { tesseraId, index, signal: options.signal },
+      (path) => Deno.readFile(path, { signal: options.signal }),
+    );
   }
 
   /**
@@ -457,17 +445,33 @@ export class FsFragmentStore implements FragmentStore {
    * not held: read in 4 MiB pieces (`hashFile`), where `read()` would
    * hand back a fresh buffer of the whole shard for one hash.
    */
-  async keyedHash(
+  keyedHash(
     tesseraId: TesseraId,
     index: number,
     key: Uint8Array,
     options: IoOptions = {},
   ): Promise<string | null> {
+    return this.#fromFile(
+      { tesseraId, index, signal: options.signal },
+      async (path) =>
+        (await hashFile(path, { key, signal: options.signal })).hash,
+    );
+  }
+
+  /**
+   * `use` of a held shard's file, `null` when not held; a row without
+   * its file is logged and reads as not held.
+   */
+  async #fromFile<T>(
+    shard: { tesseraId: TesseraId; index: number; signal?: AbortSignal },
+    use: (path: string) => Promise<T>,
+  ): Promise<T | null> {
+    const { tesseraId, index } = shard;
     const path = this.shardPath(tesseraId, index);
-    options.signal?.throwIfAborted();
+    shard.signal?.throwIfAborted();
     if (this.get(tesseraId, index) === null) return null;
     try {
-      return (await hashFile(path, { key, signal: options.signal })).hash;
+      return await use(path);
     } catch (err) {
       if (isNotFound(err)) {
         log.error(
@@ -476,7 +480,6 @@ export class FsFragmentStore implements FragmentStore {
         );
         return null;
       }
-      if (options.signal?.aborted || isTesserasError(err)) throw err;
       throw storageError(err, `reading shard ${index} of ${tesseraId}`);
     }
   }
