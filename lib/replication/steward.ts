@@ -207,45 +207,52 @@ export class Stewards {
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
     // Listed once a sweep rather than looked up for every held tessera.
     const stewarded = new Set((await registry.list()).map((t) => t.tesseraId));
-    const now = ctx.clock.now();
     const out: Orphan[] = [];
-    for (const id of await ctx.manifests!.list(options)) {
-      const silent = now - this.watch.ownerSeenAt(id) >
-        ctx.config.stewardAfterMs;
-      // Silence first: most owners were seen lately, and each lookup in
-      // a large heap is a cache miss.
-      const signed = silent && held.has(id) && !ours.has(id)
-        ? await ctx.manifests!.get(id, options)
-        : null;
-      const manifest = signed ? decodeKept(ctx, signed) : null;
-      // An owner that answers a ping is alive and in charge, though it
-      // does not audit us (it dropped us, or never knew us: a steward
-      // placed our shard): it is seen, as if it had challenged us.
-      if (
-        manifest &&
-        await this.#answers(ctx, manifest.owner, options)
-      ) {
-        this.watch.challenged(id, {
-          from: manifest.owner,
-          owner: manifest.owner,
-          at: now,
-        });
-      }
-      if (
-        !manifest ||
-        now - this.watch.ownerSeenAt(id) <= ctx.config.stewardAfterMs
-      ) {
-        if (stewarded.delete(id)) await registry.untrack(id);
-        continue;
-      }
-      const row = await ctx.ledger.get(manifest.owner);
-      const ownerDebt = (row?.bytesStoredForThem ?? 0) -
-        (row?.bytesTheyStoreForUs ?? 0);
-      out.push({ id, manifest, ownerDebt });
+    // The held tesseras, not every kept manifest: manifests stay once a
+    // shard is released, and a dropped one can be no orphan of ours.
+    for (const id of held) {
+      const orphan = !ours.has(id) && await this.#silent(ctx, id, options);
+      if (orphan) out.push(orphan);
+      // What is left in `stewarded` after the loop is no longer held.
+      if (stewarded.delete(id) && !orphan) await registry.untrack(id);
+    }
+    // Stewarded tesseras we no longer hold are no longer ours to look after.
+    for (const id of stewarded) {
+      if (await ctx.manifests!.get(id, options)) await registry.untrack(id);
     }
     return out.sort((a, b) =>
       a.ownerDebt - b.ownerDebt || (a.id < b.id ? -1 : 1)
     );
+  }
+
+  /**
+   * `id` as an orphan when its owner has been silent past the setting
+   * and does not answer a ping, else `null` (no kept manifest, or an
+   * owner seen lately). An owner that answers a ping is alive and in
+   * charge, though it does not audit us (it dropped us, or never knew
+   * us: a steward placed our shard): it is seen, as if it had
+   * challenged us.
+   */
+  async #silent(
+    ctx: ServiceContext,
+    id: TesseraId,
+    options: IoOptions,
+  ): Promise<Orphan | null> {
+    const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
+    // Silence first: most owners were seen lately.
+    if (now - this.watch.ownerSeenAt(id) <= after) return null;
+    const signed = await ctx.manifests!.get(id, options);
+    if (!signed) return null;
+    const manifest = decodeKept(ctx, signed);
+    const owner = manifest.owner;
+    if (await this.#answers(ctx, owner, options)) {
+      this.watch.challenged(id, { from: owner, owner, at: now });
+      return null;
+    }
+    const row = await ctx.ledger.get(owner);
+    const ownerDebt = (row?.bytesStoredForThem ?? 0) -
+      (row?.bytesTheyStoreForUs ?? 0);
+    return { id, manifest, ownerDebt };
   }
 
   /**
