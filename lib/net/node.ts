@@ -27,6 +27,7 @@ import {
 import { memory } from "@libp2p/memory";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
+import { answerPing, PING_PROTOCOL } from "./protocol/ping.ts";
 import { tcp } from "@libp2p/tcp";
 import { getLogger } from "@logtape/logtape";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
@@ -64,6 +65,8 @@ import { replicateSpec } from "./protocol/replicate.ts";
 import { PeerRateLimiter, type RateLimit } from "./token_bucket.ts";
 
 const log = getLogger(["tesseras", "net"]);
+/** Ping streams per connection, each direction. */
+const PING_STREAMS = 8;
 
 /** A peer remembered from an earlier run (e.g. the `dht_peers` table). */
 export interface KnownPeer {
@@ -291,6 +294,7 @@ export class TesserasNode {
         { cause },
       );
     }
+    await this.#answerPings();
     this.#running = true;
     this.#startedAt = Date.now();
     if (this.#options.nat !== undefined) this.#nat.start();
@@ -476,6 +480,21 @@ export class TesserasNode {
         },
       );
     }
+  }
+
+  /**
+   * Our own answer to ping in place of `@libp2p/ping`'s (registered by
+   * the service as libp2p starts, hence `force`): its handler could close
+   * without an echo, and the pinger then waited its whole timeout
+   * (protocol/ping.ts).
+   */
+  async #answerPings(): Promise<void> {
+    await this.libp2p.handle(PING_PROTOCOL, (stream) => answerPing(stream), {
+      force: true,
+      maxInboundStreams: PING_STREAMS,
+      maxOutboundStreams: PING_STREAMS,
+      runOnLimitedConnection: true,
+    });
   }
 
   #watchPeers(): void {
@@ -804,7 +823,10 @@ function baseServices(options: TesserasNodeOptions) {
     : removePrivateAddressesMapper;
   return {
     identify: identify({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
-    ping: ping({ maxInboundStreams: 8, maxOutboundStreams: 8 }),
+    ping: ping({
+      maxInboundStreams: PING_STREAMS,
+      maxOutboundStreams: PING_STREAMS,
+    }),
     dht: kadDHT({
       protocol: KAD_PROTOCOL,
       clientMode: false,
