@@ -210,8 +210,12 @@ export class Stewards {
     const out: Orphan[] = [];
     // The held tesseras, not every kept manifest: manifests stay once a
     // shard is released, and a dropped one can be no orphan of ours.
+    const after = ctx.config.stewardAfterMs, now = ctx.clock.now();
     for (const id of held) {
-      const orphan = !ours.has(id) && await this.#silent(ctx, id, options);
+      // Silence first, without an await: most owners were seen lately.
+      const orphan = !ours.has(id) && now - this.watch.ownerSeenAt(id) > after
+        ? await this.#silent(ctx, id, options)
+        : null;
       if (orphan) out.push(orphan);
       // What is left in `stewarded` after the loop is no longer held.
       if (stewarded.delete(id) && !orphan) await registry.untrack(id);
@@ -226,9 +230,9 @@ export class Stewards {
   }
 
   /**
-   * `id` as an orphan when its owner has been silent past the setting
-   * and does not answer a ping, else `null` (no kept manifest, or an
-   * owner seen lately). An owner that answers a ping is alive and in
+   * `id`, whose owner has been silent past the setting, as an orphan
+   * when the owner does not answer a ping either, else `null` (no kept
+   * manifest, or the owner answers). An owner that answers a ping is alive and in
    * charge, though it does not audit us (it dropped us, or never knew
    * us: a steward placed our shard): it is seen, as if it had
    * challenged us.
@@ -238,15 +242,12 @@ export class Stewards {
     id: TesseraId,
     options: IoOptions,
   ): Promise<Orphan | null> {
-    const now = ctx.clock.now(), after = ctx.config.stewardAfterMs;
-    // Silence first: most owners were seen lately.
-    if (now - this.watch.ownerSeenAt(id) <= after) return null;
     const signed = await ctx.manifests!.get(id, options);
     if (!signed) return null;
     const manifest = decodeKept(ctx, signed);
     const owner = manifest.owner;
     if (await this.#answers(ctx, owner, options)) {
-      this.watch.challenged(id, { from: owner, owner, at: now });
+      this.watch.challenged(id, { from: owner, owner, at: ctx.clock.now() });
       return null;
     }
     const row = await ctx.ledger.get(owner);
