@@ -20,6 +20,14 @@ export interface AttestRequest {
   readonly nonce: Uint8Array;
   /** Shard indices to prove; empty means every shard held. */
   readonly indices?: readonly number[];
+  /**
+   * A listing, not a proof: the holder says which shards (of `indices`,
+   * empty: all) it keeps and their stored checksums, each entry's `proof`
+   * empty, without reading them; signed like any answer. What a stranger's
+   * discovery asks (it has no bytes to check proofs against). Never set
+   * where possession is to be proven: a listing proves nothing.
+   */
+  readonly listing?: boolean;
 }
 
 /** Proof for one shard. */
@@ -28,7 +36,10 @@ export interface AttestationEntry {
   readonly index: number;
   /** BLAKE3 of the shard bytes as the holder stored it. */
   readonly checksum: Checksum;
-  /** BLAKE3 keyed by the request's nonce over the shard bytes, hex. */
+  /**
+   * BLAKE3 keyed by the request's nonce over the shard bytes, hex; empty
+   * in the answer to a listing ({@linkcode AttestRequest.listing}).
+   */
   readonly proof: string;
 }
 

@@ -1,6 +1,8 @@
 /**
  * The holder's side of attestation: answer a challenge with keyed proofs
- * over the shards we hold, signed with our key.
+ * over the shards we hold, signed with our key; or a listing (a stranger's
+ * discovery) with the checksums our store keeps, read from its rows: no
+ * shard is read or hashed for it.
  *
  * @module
  */
@@ -19,7 +21,10 @@ import type { ServiceContext } from "./context.ts";
 /** Most indices one attestation request may name. */
 const MAX_ATTEST_INDICES = 256;
 
-/** Internal: answer an attestation challenge. */
+/**
+ * Internal: answer an attestation challenge, or list what we hold when
+ * `request.listing` (entries with empty proofs, signed the same way).
+ */
 export async function answerAttestation(
   ctx: ServiceContext,
   request: AttestRequest,
@@ -40,10 +45,17 @@ export async function answerAttestation(
     );
   }
   const held = await ctx.fragments.list(request.tesseraId, options);
+  const listing = request.listing === true;
   const entries: AttestationEntry[] = [];
   for (const f of held) {
     // Requests name a shard or two: a scan beats building a set.
     if (asked.length > 0 && !names(asked, f.index)) continue;
+    if (listing) {
+      // The asker has no bytes to check a proof against; it checks what
+      // it fetches against the manifest and the id.
+      entries.push({ index: f.index, checksum: f.checksum, proof: "" });
+      continue;
+    }
     const proof = await proofOf(ctx, { request, index: f.index }, options);
     if (proof === null) continue;
     entries.push({ index: f.index, checksum: f.checksum, proof });

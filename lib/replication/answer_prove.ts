@@ -46,6 +46,12 @@ export async function answerProofChallenge(
     );
   }
   assertNonce(request.nonce);
+  if (request.listing === true) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "a listing is asked over attest, not prove: chunk proofs prove",
+    );
+  }
   const asked = request.indices ?? [];
   const held = await ctx.fragments.list(request.tesseraId, options);
   const shards: ShardProofs[] = [];

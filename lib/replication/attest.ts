@@ -45,7 +45,8 @@ export interface AttestationCheck {
   /**
    * How the shards were checked: chunk proofs against the checksums
    * (`chunk`, docs/proofs.md: no bytes of ours needed), keyed proofs
-   * against our own copy (`proof`), or only the checksums (`checksum`).
+   * against our own copy (`proof`), or only the checksums (`checksum`:
+   * no bytes to check proofs against, or a listing, which has none).
    */
   readonly verification: "chunk" | "proof" | "checksum";
   /** Why it failed, when it did. */
@@ -71,6 +72,14 @@ export interface Expectation {
   readonly shardSize?: number;
   /** Shard bytes by index, when we can recompute them (our blob). */
   readonly shards?: readonly Uint8Array[];
+  /**
+   * Ask for a listing, not proofs ({@linkcode AttestRequest.listing}):
+   * which shards the holder keeps and their checksums, which is all a
+   * stranger's discovery can use. Its `proven` are the shards listed with
+   * the checksum expected, proven by nothing. Without it, an entry
+   * without a proof is not proven, whatever else it carries.
+   */
+  readonly listing?: boolean;
 }
 
 /** Internal: computes keyed proofs of our own shards, in request order. */
@@ -111,6 +120,7 @@ export async function challengeAll(
         tesseraId: expect.tesseraId,
         nonce,
         indices: expect.indices,
+        ...(expect.listing ? { listing: true } : {}),
       }, { signal });
     } catch (e) {
       signal?.throwIfAborted();
@@ -128,11 +138,11 @@ export async function challengeAll(
  * steward or stranger: the one proof (docs/proofs.md). A single flipped
  * byte outside the samples is the holder's scrub's to find (scrub.ts),
  * not the audit's. The keyed whole-shard proof remains only for a
- * transport without chunk proofs and for asking a holder what it holds
- * (`indices` empty, checksums only).
+ * transport without chunk proofs; asking a holder what it holds is a
+ * listing (no proofs at all).
  */
 function chunkable(ctx: ServiceContext, expect: Expectation): boolean {
-  return ctx.dht.requestProof !== undefined &&
+  return !expect.listing && ctx.dht.requestProof !== undefined &&
     expect.shardSize !== undefined && expect.checksums !== undefined &&
     expect.indices.length > 0 &&
     expect.indices.every((i) => expect.checksums![i] !== undefined);
@@ -308,6 +318,7 @@ function verificationOf(
   expect: Expectation,
   prover: Prover | null | undefined,
 ): "proof" | "checksum" {
+  if (expect.listing) return "checksum";
   return prover || expect.shards ? "proof" : "checksum";
 }
 
@@ -318,13 +329,18 @@ function entryOf(item: Screened, index: number): AttestationEntry | undefined {
   return undefined;
 }
 
-/** Whether entry `e` carries the checksum we recorded for `index`, if any. */
-function checksumAgrees(
+/**
+ * Whether entry `e` may stand for shard `index`: it carries the checksum
+ * we recorded, if any, and a proof unless we asked for a listing (an
+ * empty proof is a listing's, and a listing proves nothing).
+ */
+function entryAgrees(
   expect: Expectation,
   index: number,
   e: AttestationEntry | undefined,
 ): e is AttestationEntry {
   if (e === undefined) return false;
+  if (e.proof === "" && !expect.listing) return false;
   const checksum = expect.checksums?.[index];
   return checksum === undefined || e.checksum === checksum;
 }
@@ -404,15 +420,15 @@ async function judgeAll(
   prover: Prover | null | undefined,
   options: IoOptions,
 ): Promise<AttestationCheck[]> {
-  // Proofs worth computing: entries present with the right checksum. The
-  // judging below walks the same items and indices in the same order and
-  // takes the next proof wherever a request was made here.
+  // Proofs worth computing: entries present with the right checksum and a
+  // proof. The judging below walks the same items and indices in the same
+  // order and takes the next proof wherever a request was made here.
   const requests: ProofRequest[] = [];
   if (prover) {
     for (const item of items) {
       if (!isScreened(item) || item.key === null) continue;
       for (const index of item.wanted) {
-        if (checksumAgrees(item.expect, index, entryOf(item, index))) {
+        if (entryAgrees(item.expect, index, entryOf(item, index))) {
           requests.push({ key: item.key, index });
         }
       }
@@ -434,7 +450,7 @@ async function judgeAll(
     const failed: number[] = [];
     for (const index of item.wanted) {
       const e = entryOf(item, index);
-      let ok = checksumAgrees(expect, index, e);
+      let ok = entryAgrees(expect, index, e);
       if (ok && key !== null) {
         if (prover) ok = e!.proof === proofs[next++];
         else {
@@ -456,10 +472,20 @@ async function judgeAll(
       failed,
     };
     out[n] = failed.length > 0
-      ? { ...check, reason: `shards ${failed.join(",")} missing or not proven` }
+      ? { ...check, reason: notProven(item, failed) }
       : check;
   }
   return out;
+}
+
+/** Why shards `failed` of a screened answer failed, for its check. */
+function notProven(item: Screened, failed: readonly number[]): string {
+  const why = `shards ${failed.join(",")} missing or not proven`;
+  if (item.expect.listing) return why;
+  const listed = failed.filter((i) => entryOf(item, i)?.proof === "");
+  if (listed.length === 0) return why;
+  return why + ` (${listed.join(",")} listed without a proof: ` +
+    "a listing proves nothing)";
 }
 
 function isScreened(item: AttestationCheck | Screened): item is Screened {

@@ -1,8 +1,12 @@
 /**
- * Finding a tessera's shards without knowing its holders: challenge the
- * closest peers of its id and read who holds what from their signed
- * answers. Placement puts shards on the closest peers, so that is where
- * they are.
+ * Finding a tessera's shards without knowing its holders: ask the closest
+ * peers of its id for a signed listing (`AttestRequest.listing`: which
+ * shards each keeps and their stored checksums, no proofs) and read who
+ * holds what from the answers. Placement puts shards on the closest peers,
+ * so that is where they are. A listing, not a proof: we have no bytes to
+ * check a proof against, and everything fetched is checked against the
+ * manifest's checksums and the id anyway, so a holder hashing its shards
+ * for us would be work for nothing.
  *
  * @module
  */
@@ -40,7 +44,7 @@ const MAX_MANIFESTS_TRIED = 4;
 /** Closest peers asked by default: enough for a Large tessera's 72 shards plus churn. */
 const DEFAULT_ASK = 100;
 
-/** Internal: locate shards by challenging the closest peers of `id`. */
+/** Internal: locate shards from the listings of the closest peers of `id`. */
 export async function locateShards(
   ctx: ServiceContext,
   id: TesseraId,
@@ -55,7 +59,12 @@ export async function locateShards(
   const checks = await mapPool(
     peers,
     (p) =>
-      challenge(ctx, { tesseraId: id, peer: p.id, indices: [] }, { signal }),
+      challenge(ctx, {
+        tesseraId: id,
+        peer: p.id,
+        indices: [],
+        listing: true,
+      }, { signal }),
     { limit: Math.max(8, ctx.config.concurrentTransfers) },
   );
   const votes = new Map<number, Map<Checksum, PeerId[]>>();

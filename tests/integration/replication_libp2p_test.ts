@@ -7,6 +7,7 @@ import { PROBE_BYTES } from "../../lib/replication/probe.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  attestationSigningBytes,
   cryptoRng,
   type FragmentEnvelope,
   type ReplicationConfig,
@@ -262,6 +263,68 @@ Deno.test("integration: an attestation replayed against a new nonce fails", asyn
     const live = await owner.service.attestHolder(id, holder.node.peerId);
     assert.equal(live.authentic, true);
     assert.deepEqual(live.proven, [0]);
+  });
+});
+
+/** Counts the shard reads (`read`, `keyedHash`) of a disk store from now on. */
+function countShardReads(store: FsFragmentStore): () => number {
+  let n = 0;
+  const real = {
+    read: store.read.bind(store),
+    hash: store.keyedHash.bind(store),
+  };
+  store.read = (...args) => (n++, real.read(...args));
+  store.keyedHash = (...args) => (n++, real.hash(...args));
+  return () => n;
+}
+
+Deno.test("integration: a listing over libp2p gives the stored checksums, signed, and the holder reads no shard for it", async () => {
+  await withNetwork(4, async ([owner, a, b, stranger]) => {
+    const data = randomBytes(5 * 1024 * 1024 + 11);
+    const report = await owner.service.putTessera(data);
+    const id = report.tesseraId;
+    const holder = [a, b].find((t) =>
+      report.placed.some((p) => p.peerId === t.node.peerId)
+    )!;
+    const stored = await holder.fragments.list(id);
+    assert.ok(stored.length > 0);
+    const reads = countShardReads(holder.fragments);
+    const nonce = cryptoRng.bytes(32);
+    // Checked by the port: our nonce, the holder, its signature.
+    const listing = await stranger.dht.requestAttestation(holder.node.peerId, {
+      tesseraId: id,
+      nonce,
+      indices: [],
+      listing: true,
+    });
+    assert.equal(reads(), 0, "the holder read no shard for a listing");
+    assert.deepEqual(
+      listing.entries,
+      stored.map((f) => ({ index: f.index, checksum: f.checksum, proof: "" })),
+    );
+    assert.ok(listing.manifest, "the owner's manifest rides along");
+    assert.equal(
+      await stranger.node.identity.verify(holder.node.peerId, {
+        data: attestationSigningBytes(listing),
+        signature: listing.signature,
+      }),
+      true,
+    );
+    // The contrast: "indices: []" without the flag still proves every
+    // shard, each hashed under the nonce.
+    const proofs = await stranger.dht.requestAttestation(holder.node.peerId, {
+      tesseraId: id,
+      nonce,
+      indices: [],
+    });
+    assert.equal(reads(), stored.length);
+    assert.ok(proofs.entries.every((e) => /^[0-9a-f]{64}$/.test(e.proof)));
+    // A stranger's get locates through listings and still gets it back.
+    const before = reads();
+    assert.deepEqual(await stranger.service.retrieveTessera(id), data);
+    // The holder reads a shard only to send it: at most once each (a
+    // locate that proved would hash every shard first).
+    assert.ok(reads() - before <= stored.length, "only what was fetched");
   });
 });
 

@@ -4,6 +4,11 @@
  * that do not echo the nonce, come from another holder, or carry a
  * signature that the holder's peer id does not verify.
  *
+ * A request with `listing` (field 4) asks only which shards the holder
+ * keeps: it answers with its stored checksums and empty proofs, signed
+ * the same way. Such entries are accepted only in the answer to a
+ * listing; an answer to a proof request must carry a proof per entry.
+ *
  * @module
  */
 import {
@@ -92,6 +97,9 @@ export function validateAttestRequest(request: AttestRequest): void {
   if (new Set(indices).size !== indices.length) {
     throw invalid("attest request lists an index twice");
   }
+  if (request.listing !== undefined && typeof request.listing !== "boolean") {
+    throw invalid("attest request's listing flag is not a boolean");
+  }
 }
 
 function requestFromWire(frame: Uint8ArrayList): AttestRequest {
@@ -135,20 +143,31 @@ function errorResponse(code: ErrorCode, message: string): Uint8Array {
   return WireAttestResponse.encode({ errorCode: code, errorMessage: message });
 }
 
-function checkEntry(entry: AttestationEntry): void {
+/**
+ * Throws unless `entry` is well formed: an empty proof only in the answer
+ * to a listing (which may also carry proofs: a holder that predates the
+ * flag ignores it and proves).
+ */
+function checkEntry(entry: AttestationEntry, listing: boolean): void {
   checkIndex(entry.index);
   if (!isTesseraId(entry.checksum)) {
     throw invalid(`entry ${entry.index} has a malformed checksum`);
   }
-  if (!PROOF.test(entry.proof)) {
+  if (entry.proof === "" && !listing) {
+    throw invalid(
+      `entry ${entry.index} carries no proof: a listing where a proof was asked`,
+    );
+  }
+  if (entry.proof !== "" && !PROOF.test(entry.proof)) {
     throw invalid(`entry ${entry.index} has a malformed proof`);
   }
 }
 
 /**
  * Check a holder's answer to `request` from `peer`: echoed nonce and
- * tessera id, the holder is the peer asked, well-formed entries, only
- * requested indices, and a valid signature. Throws `ATTESTATION_FAILED`.
+ * tessera id, the holder is the peer asked, well-formed entries (a proof
+ * in each unless `request` is a listing), only requested indices, and a
+ * valid signature. Throws `ATTESTATION_FAILED`.
  *
  * @example
  * ```ts
@@ -171,7 +190,8 @@ export async function checkAttestation(
   const indices = attestation.entries.map((e) => e.index);
   checkEnvelope(attestation, { request, peer, indices, fail });
   try {
-    attestation.entries.forEach(checkEntry);
+    const listing = request.listing === true;
+    for (const e of attestation.entries) checkEntry(e, listing);
   } catch (err) {
     throw fail((err as Error).message);
   }

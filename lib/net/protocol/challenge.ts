@@ -1,7 +1,8 @@
 /**
  * What the attest and prove exchanges share: the request (a tessera, a
- * nonce, the shards asked) as it is framed and checked, and the checks
- * of an answer's envelope (tessera, holder, nonce, time, no shard twice).
+ * nonce, the shards asked, attest's listing flag) as it is framed and
+ * checked, and the checks of an answer's envelope (tessera, holder, nonce,
+ * time, no shard twice).
  * Each protocol keeps its own messages; the rules are written once.
  *
  * @module
@@ -27,6 +28,8 @@ interface WireChallenge {
   tesseraId: string;
   nonce: Uint8Array<ArrayBuffer>;
   indices: number[];
+  /** Attest only (field 4): a listing; prove's request has no such field. */
+  listing?: boolean;
 }
 
 /** The encode/decode pair protons generates for a request message. */
@@ -55,6 +58,7 @@ export function encodeChallenge(
     tesseraId: request.tesseraId,
     nonce: wireBytes(request.nonce),
     indices: [...(request.indices ?? [])],
+    ...(request.listing === true ? { listing: true } : {}),
   });
 }
 
@@ -87,6 +91,7 @@ export function decodeChallenge(
     tesseraId: wire.tesseraId,
     nonce: plainBytes(wire.nonce),
     indices: wire.indices,
+    ...(wire.listing === true ? { listing: true } : {}),
   };
   on.check(request);
   return request;

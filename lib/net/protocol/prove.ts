@@ -85,8 +85,8 @@ export type ProveRequest = AttestRequest;
 
 /**
  * Throws `INVALID_ID`/`INVALID_INPUT` unless the request names a valid
- * tessera, carries a 32-byte nonce and distinct in-range indices: the
- * same rules as an attest request's.
+ * tessera, carries a 32-byte nonce and distinct in-range indices (the
+ * same rules as an attest request's) and is not a listing.
  *
  * @example
  * ```ts
@@ -95,6 +95,12 @@ export type ProveRequest = AttestRequest;
  */
 export function validateProveRequest(request: ProveRequest): void {
   validateAttestRequest(request);
+  if (request.listing === true) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "a listing is asked over attest, not prove: chunk proofs prove",
+    );
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ export interface WireAttestRequest {
   tesseraId: string
   nonce: Uint8Array<ArrayBuffer>
   indices: number[]
+  listing: boolean
 }
 
 export namespace WireAttestRequest {
@@ -36,6 +37,11 @@ export namespace WireAttestRequest {
           }
         }
 
+        if ((obj.listing != null && obj.listing !== false)) {
+          w.uint32(32)
+          w.bool(obj.listing)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -43,7 +49,8 @@ export namespace WireAttestRequest {
         const obj: any = {
           tesseraId: '',
           nonce: uint8ArrayAlloc(0),
-          indices: []
+          indices: [],
+          listing: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -66,6 +73,10 @@ export namespace WireAttestRequest {
               }
 
               obj.indices.push(reader.int32())
+              break
+            }
+            case 4: {
+              obj.listing = reader.bool()
               break
             }
             default: {
@@ -116,6 +127,13 @@ export namespace WireAttestRequest {
 
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.listing`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -144,6 +162,11 @@ export namespace WireAttestRequest {
     value: number
   }
 
+  export interface WireAttestRequestListingFieldEvent {
+    field: '$.listing'
+    value: boolean
+  }
+
   export function encode (obj: Partial<WireAttestRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WireAttestRequest.codec())
   }
@@ -152,7 +175,7 @@ export namespace WireAttestRequest {
     return decodeMessage(buf, WireAttestRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestRequest>): Generator<WireAttestRequestTesseraIdFieldEvent | WireAttestRequestNonceFieldEvent | WireAttestRequestIndicesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WireAttestRequest>): Generator<WireAttestRequestTesseraIdFieldEvent | WireAttestRequestNonceFieldEvent | WireAttestRequestIndicesFieldEvent | WireAttestRequestListingFieldEvent> {
     return streamMessage(buf, WireAttestRequest.codec(), opts)
   }
 }
