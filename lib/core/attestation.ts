@@ -9,6 +9,7 @@
  * @module
  */
 import { smallBytes } from "./bytes.ts";
+import { TesserasError } from "./errors.ts";
 import type { SignedManifest } from "./signed_manifest.ts";
 import type { Checksum, PeerId, TesseraId } from "./tessera.ts";
 
@@ -156,4 +157,25 @@ function writeText(out: Uint8Array, at: number, text: string): number {
     out[at + i] = c;
   }
   return at + n;
+}
+
+/**
+ * Throws `INVALID_INPUT` when `request` asks for a listing: what a
+ * request for chunk proofs must not be (a listing proves nothing). Both
+ * the prove protocol's parser and the holder's answer apply it: the
+ * simulator hands requests to the holder without a wire between them.
+ *
+ * @example
+ * ```ts
+ * import { assertNotListing } from "./attestation.ts";
+ * assertNotListing({ tesseraId: "00".repeat(32), nonce: new Uint8Array(32) });
+ * ```
+ */
+export function assertNotListing(request: AttestRequest): void {
+  if (request.listing === true) {
+    throw new TesserasError(
+      "INVALID_INPUT",
+      "a listing is asked over attest, not prove: chunk proofs prove",
+    );
+  }
 }

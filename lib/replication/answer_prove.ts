@@ -14,6 +14,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import {
+  assertNotListing,
   type AttestRequest,
   type FragmentId,
   type IoOptions,
@@ -46,12 +47,7 @@ export async function answerProofChallenge(
     );
   }
   assertNonce(request.nonce);
-  if (request.listing === true) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      "a listing is asked over attest, not prove: chunk proofs prove",
-    );
-  }
+  assertNotListing(request);
   const asked = request.indices ?? [];
   const held = await ctx.fragments.list(request.tesseraId, options);
   const shards: ShardProofs[] = [];

@@ -232,9 +232,9 @@ export class Stewards {
   /**
    * `id`, whose owner has been silent past the setting, as an orphan
    * when the owner does not answer a ping either, else `null` (no kept
-   * manifest, or the owner answers). An owner that answers a ping is alive and in
-   * charge, though it does not audit us (it dropped us, or never knew
-   * us: a steward placed our shard): it is seen, as if it had
+   * manifest, or the owner answers). An owner that answers a ping is
+   * alive and in charge, though it does not audit us (it dropped us, or
+   * never knew us: a steward placed our shard): it is seen, as if it had
    * challenged us.
    */
   async #silent(

@@ -16,6 +16,7 @@
  * @module
  */
 import {
+  assertNotListing,
   type AttestRequest,
   type ErrorCode,
   type ProofAnswer,
@@ -95,12 +96,7 @@ export type ProveRequest = AttestRequest;
  */
 export function validateProveRequest(request: ProveRequest): void {
   validateAttestRequest(request);
-  if (request.listing === true) {
-    throw new TesserasError(
-      "INVALID_INPUT",
-      "a listing is asked over attest, not prove: chunk proofs prove",
-    );
-  }
+  assertNotListing(request);
 }
 
 /**
