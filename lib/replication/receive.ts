@@ -87,6 +87,9 @@ async function receiveChecked(
         await checkRoom(ctx, shard, options);
         return ctx.reservations.reserve(sender.id, size);
       });
+      // Watched from before the store (a sweep during it sees the shard)
+      // and again after the manifest (a sweep between the two found none).
+      ctx.stewards.holding(fragment.tesseraId);
       try {
         await storeAndCredit(ctx, shard, options);
       } finally {
@@ -95,6 +98,7 @@ async function receiveChecked(
       // After the shard: a manifest without its shard would claim a
       // holding we do not have; a shard without it is checked again.
       if (toKeep) await ctx.manifests?.put(fragment.tesseraId, toKeep);
+      ctx.stewards.holding(fragment.tesseraId);
       const now = await ctx.fragments.list(fragment.tesseraId, options);
       ctx.log.debug("stored shard {index} of {tessera} for {peer}", {
         index: fragment.index,

@@ -167,6 +167,7 @@ async function deleteCorruptLocal(
   const deleted: number[] = [];
   for (const index of report.corruptLocal) {
     await ctx.fragments.delete(report.tesseraId, index, options);
+    ctx.stewards.released(report.tesseraId);
     deleted.push(index);
   }
   return deleted;

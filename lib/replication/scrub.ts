@@ -135,6 +135,7 @@ async function scrubOne(
       { tessera: f.tesseraId, index: f.index },
     );
     await ctx.fragments.delete(f.tesseraId, f.index, options);
+    ctx.stewards.released(f.tesseraId);
     return "corrupt";
   });
 }

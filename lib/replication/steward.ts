@@ -101,6 +101,19 @@ export class Stewards {
   }
 
   /**
+   * A shard of `id` is being stored (and again once stored with its
+   * manifest): the stewards watch it from now on (steward_watch.ts).
+   */
+  holding(id: TesseraId): void {
+    this.watch.holding(id);
+  }
+
+  /** A shard of `id` was deleted: the next sweep checks it is still held. */
+  released(id: TesseraId): void {
+    this.watch.released(id);
+  }
+
+  /**
    * A peer challenged us for shards of `tesseraId`: the owner (per the
    * manifest we keep) or a steward is at work. Nothing for a tessera we
    * keep no manifest of.
@@ -199,34 +212,71 @@ export class Stewards {
     registry: HolderRegistry,
     options: IoOptions,
   ): Promise<Orphan[]> {
-    const held = new Set(await tesserasHeld(ctx.fragments, options));
-    this.watch.retain(held);
-    for (const memo of [this.#refuted, this.#announced]) {
-      for (const id of memo.keys()) if (!held.has(id)) memo.delete(id);
-    }
+    const holds = async (id: TesseraId) =>
+      (await ctx.fragments.list(id, options)).length > 0;
+    await this.#settle(ctx, holds, options);
     const ours = new Set((await ctx.holders.list()).map((t) => t.tesseraId));
-    // Listed once a sweep rather than looked up for every held tessera.
-    const stewarded = new Set((await registry.list()).map((t) => t.tesseraId));
     const out: Orphan[] = [];
-    // The held tesseras, not every kept manifest: manifests stay once a
-    // shard is released, and a dropped one can be no orphan of ours.
-    const after = ctx.config.stewardAfterMs, now = ctx.clock.now();
-    for (const id of held) {
-      // Silence first, without an await: most owners were seen lately.
-      const orphan = !ours.has(id) && now - this.watch.ownerSeenAt(id) > after
-        ? await this.#silent(ctx, id, options)
-        : null;
+    // Only the held tesseras whose owner's silence is past the setting,
+    // found without a lookup of each held one (steward_watch.ts).
+    const quiet = this.watch.silent({
+      now: ctx.clock.now(),
+      afterMs: ctx.config.stewardAfterMs,
+    });
+    for (const id of quiet) {
+      if (ours.has(id)) continue;
+      const orphan = await this.#silent(ctx, id, options);
       if (orphan) out.push(orphan);
-      // What is left in `stewarded` after the loop is no longer held.
-      if (stewarded.delete(id) && !orphan) await registry.untrack(id);
     }
-    // Stewarded tesseras we no longer hold are no longer ours to look after.
-    for (const id of stewarded) {
-      if (await ctx.manifests!.get(id, options)) await registry.untrack(id);
-    }
+    await this.#untrackSettled(ctx, { registry, holds, orphans: out }, options);
     return out.sort((a, b) =>
       a.ownerDebt - b.ownerDebt || (a.id < b.id ? -1 : 1)
     );
+  }
+
+  /**
+   * What changed since the last sweep: the watch learns the held
+   * tesseras (all of them at the first sweep), forgets those no longer
+   * held, and so do the memories of refuted and announced holders.
+   */
+  async #settle(
+    ctx: ServiceContext,
+    holds: (id: TesseraId) => Promise<boolean>,
+    options: IoOptions,
+  ): Promise<void> {
+    const watch = this.watch;
+    if (watch.unseeded) watch.seed(await tesserasHeld(ctx.fragments, options));
+    for (const id of watch.takeUnsettled()) {
+      if (!(await holds(id))) watch.forget(id);
+    }
+    for (const memo of [this.#refuted, this.#announced]) {
+      for (const id of [...memo.keys()]) {
+        if (!(await holds(id))) memo.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Untrack the stewarded tesseras that are no orphan of ours now: those
+   * we hold whose owner is back, and those we no longer hold.
+   */
+  async #untrackSettled(
+    ctx: ServiceContext,
+    sweep: {
+      registry: HolderRegistry;
+      holds: (id: TesseraId) => Promise<boolean>;
+      orphans: readonly Orphan[];
+    },
+    options: IoOptions,
+  ): Promise<void> {
+    const { registry, holds } = sweep;
+    const orphans = new Set(sweep.orphans.map((o) => o.id));
+    for (const { tesseraId: id } of await registry.list()) {
+      if (orphans.has(id)) continue;
+      if (await holds(id) || await ctx.manifests!.get(id, options)) {
+        await registry.untrack(id);
+      }
+    }
   }
 
   /**
@@ -243,7 +293,12 @@ export class Stewards {
     options: IoOptions,
   ): Promise<Orphan | null> {
     const signed = await ctx.manifests!.get(id, options);
-    if (!signed) return null;
+    if (!signed) {
+      // Nobody's to look after (a probe): not looked at again until a
+      // shard of it, which brings the manifest, is stored.
+      this.watch.forget(id);
+      return null;
+    }
     const manifest = decodeKept(ctx, signed);
     const owner = manifest.owner;
     if (await this.#answers(ctx, owner, options)) {

@@ -8,9 +8,17 @@
  * Kept in memory: after a restart the silence is counted from the start
  * (stewardship comes at most one `stewardAfterMs` later, never earlier).
  *
+ * Due-driven: the watch queues its tesseras by the owner's last sighting
+ * (seen_queue.ts), so a sweep visits only those whose owner can have
+ * gone silent. A holder sees a challenge for most of what it holds
+ * within the silence; looking each held tessera up at every sweep cost
+ * two million lookups in 30 days of `bench:sim`'s 1,000 nodes, each a
+ * cache miss in a large heap (docs/known_facts.md).
+ *
  * @module
  */
 import type { PeerId, TesseraId } from "../core/mod.ts";
+import { SeenQueue } from "./seen_queue.ts";
 
 /** Other challengers remembered per tessera (the closest stewards matter). */
 const MAX_AUDITORS = 16;
@@ -38,6 +46,16 @@ export class StewardWatch {
    * three (a holder sees every challenge of every tessera it holds).
    */
   readonly #views = new Map<TesseraId, View>();
+  /** Every view once, by when its owner was seen as last queued. */
+  readonly #queue = new SeenQueue<View>();
+  /**
+   * Tesseras whose view is new or whose shard was released since the last
+   * {@linkcode StewardWatch.silent}: the only ones that may have a view
+   * and no longer be held, checked there.
+   */
+  readonly #unsettled = new Set<TesseraId>();
+  /** Whether the held tesseras were queued (at the first `silent`). */
+  #seeded = false;
 
   /** @param since when we started watching (the silence counts from it) */
   constructor(since: number) {
@@ -114,16 +132,78 @@ export class StewardWatch {
     return last;
   }
 
-  /** Forget tesseras we no longer hold. */
-  retain(held: ReadonlySet<TesseraId>): void {
-    for (const id of this.#views.keys()) {
-      if (!held.has(id)) this.#views.delete(id);
+  /**
+   * A shard of `id` is about to be stored: watch it (a tessera first held
+   * since the last sweep is found here, not by a look at every held one).
+   */
+  holding(id: TesseraId): void {
+    this.#view(id);
+  }
+
+  /** A shard of `id` was deleted: it may be held no longer. */
+  released(id: TesseraId): void {
+    if (this.#views.has(id)) this.#unsettled.add(id);
+  }
+
+  /**
+   * Stop watching `id` (we keep no manifest of it, so it has no owner to
+   * be silent) until a shard of it is stored again.
+   */
+  forget(id: TesseraId): void {
+    this.#views.delete(id);
+    this.#unsettled.delete(id);
+  }
+
+  /** Whether the held tesseras are still to be given to {@linkcode StewardWatch.seed}. */
+  get unseeded(): boolean {
+    return !this.#seeded;
+  }
+
+  /** Watch every tessera of `held` (once, at the first sweep). */
+  seed(held: Iterable<TesseraId>): void {
+    this.#seeded = true;
+    for (const id of held) this.#view(id);
+  }
+
+  /**
+   * The tesseras whose view is new or whose shard was released since the
+   * last call: the only ones that may be watched and no longer held (the
+   * caller forgets those). Clears the list.
+   */
+  takeUnsettled(): TesseraId[] {
+    const ids = [...this.#unsettled];
+    this.#unsettled.clear();
+    return ids;
+  }
+
+  /**
+   * The watched tesseras whose owner, at `now`, was last seen more than
+   * `afterMs` before (or not since we started watching), sorted. Only
+   * those whose queued sighting is that old are looked at.
+   */
+  silent(at: { now: number; afterMs: number }): TesseraId[] {
+    const { now, afterMs } = at;
+    const quiet = (seen: number) => now - seen > afterMs;
+    const out: TesseraId[] = [];
+    for (const { id, token } of this.#queue.popWhile(quiet)) {
+      // Stale: the view was dropped (and perhaps made again since).
+      if (this.#views.get(id) !== token) continue;
+      const seen = token.ownerAt ?? this.#since;
+      if (quiet(seen)) out.push(id);
+      // Back with its sighting: one still silent is popped at the next sweep.
+      this.#queue.push({ seen, id, token });
     }
+    return out.sort();
   }
 
   #view(id: TesseraId): View {
     let view = this.#views.get(id);
-    if (!view) this.#views.set(id, view = {});
+    if (!view) {
+      this.#views.set(id, view = {});
+      this.#queue.push({ seen: this.#since, id, token: view });
+      // Made by a challenge, or before a store that may fail: not yet known held.
+      this.#unsettled.add(id);
+    }
     return view;
   }
 }

@@ -619,3 +619,44 @@ Deno.test("a holder whose steward audits it on the schedule asks the DHT for the
     `${lookups} lookups in 24 sweeps by ${holders.length} holders`,
   );
 });
+
+Deno.test("a tessera that arrives after the holders' first sweep is watched: its owner's silence is seen without a look at every held tessera", async () => {
+  const net = new MiniNetwork(CONFIG, { stewards: true });
+  const owner = net.add("owner", "10.99.0.1");
+  net.addMany(30);
+  // Every holder sweeps before it holds anything: its watch starts empty.
+  for (const r of (await sweepAll(net)).values()) {
+    assert.equal(r.stewards?.orphans, 0);
+  }
+  const report = await owner.service.putTessera(testBytes(5000, 41));
+  // Gone at once: no audit after the put tells a holder whose tessera it is.
+  owner.online = false;
+  const holders = [...new Set(report.placed.map((p) => p.peerId))];
+  await net.clock.advance(DAY / 2);
+  for (const r of (await sweepAll(net)).values()) {
+    assert.equal(r.stewards?.orphans, 0, "within the silence setting");
+  }
+  await net.clock.advance(DAY / 2 + HOUR);
+  const orphaned = new Set<string>();
+  for (const [p, r] of await sweepAll(net)) {
+    if (r.stewards!.orphans > 0) orphaned.add(p);
+  }
+  // Every holder that is up found the orphan it received after its first sweep.
+  assert.deepEqual([...orphaned].sort(), holders.sort());
+  // A shard pushed with the manifest and never challenged (a steward's
+  // placement) is watched from its receipt alone.
+  const fresh = net.add("fresh", "10.98.0.1");
+  assert.equal((await fresh.service.repairSweep()).stewards!.orphans, 0);
+  const from = net.node(holders[0]);
+  const [f] = await from.fragments.list(report.tesseraId);
+  const data = (await from.fragments.read(report.tesseraId, f.index))!;
+  const ack = await from.dht.replicate("fresh", {
+    ...shardEnvelope(report, { index: f.index, data }),
+    manifest: (await from.manifests.get(report.tesseraId))!,
+  });
+  assert.equal(ack.accepted, true, ack.reason);
+  await net.clock.advance(DAY / 2);
+  assert.equal((await fresh.service.repairSweep()).stewards!.orphans, 0);
+  await net.clock.advance(DAY / 2 + HOUR);
+  assert.equal((await fresh.service.repairSweep()).stewards!.orphans, 1);
+});
