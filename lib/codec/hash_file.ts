@@ -1,9 +1,10 @@
 /**
- * BLAKE3 of a whole file, streamed: memory stays at one read buffer.
+ * BLAKE3 of a whole file, streamed (memory stays at one read buffer), and
+ * a copy that hashes what it writes.
  *
  * @module
  */
-import { type IoOptions, toHex } from "../core/mod.ts";
+import { type IoOptions, TesserasError, toHex } from "../core/mod.ts";
 import { createBlake3 } from "./blake3.ts";
 import { readFull } from "./file_io.ts";
 
@@ -51,4 +52,81 @@ export async function hashFile(
     if (n < buf.length) break;
   }
   return { hash: toHex(hasher.digest()), size };
+}
+
+/** Options of {@linkcode copyFileHashed}. */
+export interface CopyHashedOptions extends IoOptions {
+  /** Rejects `TOO_LARGE` once more than this many bytes were read. */
+  readonly maxBytes?: number;
+  /** Flush the copy to disk before resolving (default `true`). */
+  readonly sync?: boolean;
+}
+
+/**
+ * Copy the file at `source` to `dest` (created or truncated) and flush
+ * the copy to disk (unless `sync: false`), hashing the bytes on the way: resolves with the
+ * BLAKE3-256 of what was written. Each 4 MiB piece is written while the
+ * next is read and this one hashed, so the hash costs the copy no time
+ * where the disk is the bottleneck (a put's import: the id is known when
+ * the copy is, with no second pass over the file). Rejects `TOO_LARGE`
+ * when the source grew past `maxBytes` while it was copied (the partial
+ * copy is the caller's to remove); the signal is checked between pieces.
+ *
+ * @example
+ * ```ts
+ * import { copyFileHashed } from "./hash_file.ts";
+ * const { hash, size } = await copyFileHashed("/tmp/a.bin", "/tmp/b.bin");
+ * ```
+ */
+export async function copyFileHashed(
+  source: string,
+  dest: string,
+  options: CopyHashedOptions = {},
+): Promise<FileHash> {
+  const { signal, maxBytes = Infinity, sync = true } = options;
+  using from = await Deno.open(source, { read: true });
+  using to = await Deno.open(dest, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const hasher = createBlake3();
+  const buffers = [new Uint8Array(PIECE), new Uint8Array(PIECE)];
+  let writing: Promise<void> = Promise.resolve();
+  let size = 0;
+  try {
+    let n = await readFull(from, buffers[0]);
+    for (let turn = 0; n > 0; turn ^= 1) {
+      signal?.throwIfAborted();
+      size += n;
+      if (size > maxBytes) {
+        throw new TesserasError(
+          "TOO_LARGE",
+          `${source} grew past ${maxBytes} bytes while it was copied`,
+        );
+      }
+      const piece = buffers[turn].subarray(0, n);
+      // The other buffer is free once its write is done.
+      await writing;
+      writing = writeAll(to, piece);
+      const next = n < PIECE
+        ? Promise.resolve(0)
+        : readFull(from, buffers[turn ^ 1]);
+      hasher.update(piece);
+      n = await next;
+    }
+    await writing;
+  } catch (err) {
+    await writing.catch(() => {});
+    throw err;
+  }
+  if (sync) await to.sync();
+  return { hash: toHex(hasher.digest()), size };
+}
+
+/** Write all of `bytes` (a write may take fewer than given). */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    at += await file.write(bytes.subarray(at));
+  }
 }

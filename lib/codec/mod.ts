@@ -38,7 +38,13 @@ export {
   createBlake3,
 } from "./blake3.ts";
 export { rsEncode, rsReconstruct, type RsShape } from "./reed_solomon.ts";
-export { type FileHash, hashFile, type HashFileOptions } from "./hash_file.ts";
+export {
+  copyFileHashed,
+  type CopyHashedOptions,
+  type FileHash,
+  hashFile,
+  type HashFileOptions,
+} from "./hash_file.ts";
 export {
   decodeTessera,
   type EncodedTessera,

@@ -455,6 +455,11 @@ export interface LocalFile {
 export interface StagedCopy {
   /** Bytes copied. */
   readonly size: number;
+  /**
+   * BLAKE3-256 of the copy, hex, when the import was asked to `hash`
+   * (computed on the way: no second read of the file).
+   */
+  readonly blake3?: Checksum;
 }
 
 /** A byte range of a file. */
@@ -472,8 +477,9 @@ export interface ByteRange {
  */
 export interface ShardStaging {
   /**
-   * Copy the file at `source` into the area (flushed to disk where there
-   * is one), a copy nobody else writes: encode from it
+   * Copy the file at `source` into the area, a copy nobody else writes
+   * (flushed to disk, where there is one, by the commit: the encode runs
+   * while the disk catches up): encode from it
    * ({@linkcode ShardStaging.readImported}), then
    * {@linkcode ShardStaging.commitBlob} it. Rejects `NOT_FOUND` when the
    * source cannot be read, `INVALID_INPUT` when it is not a regular file,
@@ -481,13 +487,15 @@ export interface ShardStaging {
    * `INSUFFICIENT_SPACE` on a full disk.
    * With `move`, the caller gives `source` up (a temporary file of its
    * own): a store may rename it into place instead of copying it (then
-   * nothing is left at `source`; the caller removes whatever is).
+   * nothing is left at `source`; the caller removes whatever is). With
+   * `hash`, the copy's BLAKE3 comes back with it (`blake3`).
    */
   importFile(
     source: string,
     options?: IoOptions & {
       readonly maxBytes?: number;
       readonly move?: boolean;
+      readonly hash?: boolean;
     },
   ): Promise<StagedCopy>;
   /**
@@ -507,8 +515,8 @@ export interface ShardStaging {
     options?: IoOptions,
   ): Promise<Uint8Array>;
   /**
-   * Make the imported copy blob `id` of the store, atomically (rename of a
-   * flushed file). The copy is gone from the area afterwards.
+   * Make the imported copy blob `id` of the store, atomically (flush,
+   * then rename). The copy is gone from the area afterwards.
    */
   commitBlob(id: TesseraId, options?: IoOptions): Promise<void>;
   /** Delete the area and everything in it; safe to call twice. */

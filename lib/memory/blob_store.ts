@@ -15,7 +15,7 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { statImportSource } from "../codec/mod.ts";
+import { blake3Hex, statImportSource } from "../codec/mod.ts";
 
 /**
  * The owner's tessera bytes in a map.
@@ -145,7 +145,10 @@ class MemoryStaging implements ShardStaging {
 
   async importFile(
     source: string,
-    options: IoOptions & { readonly maxBytes?: number } = {},
+    options: IoOptions & {
+      readonly maxBytes?: number;
+      readonly hash?: boolean;
+    } = {},
   ): Promise<StagedCopy> {
     this.#live(options);
     await statImportSource(source, options);
@@ -155,7 +158,9 @@ class MemoryStaging implements ShardStaging {
       options.signal?.throwIfAborted();
       throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
     }
-    return { size: this.#imported.length };
+    const size = this.#imported.length;
+    if (!options.hash) return { size };
+    return { size, blake3: blake3Hex(this.#imported) };
   }
 
   readImported(

@@ -14,6 +14,7 @@ import {
   isWholeCopy,
   MAX_TESSERA_SIZE,
   type ShardStaging,
+  type StagedCopy,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
@@ -69,8 +70,9 @@ export async function putTesseraFile(
       signal,
       maxBytes: MAX_TESSERA_SIZE,
       move: options.consumeFile === true,
+      hash: true,
     });
-    const encoded = await encodeImported(ctx, staging, copy.size, options);
+    const encoded = await encodeImported(ctx, staging, copy, options);
     await options.onEncoded?.(encoded.id);
     await staging.commitBlob(encoded.id, { signal });
     const read = ownShardReader(ctx, encoded, staging);
@@ -95,16 +97,18 @@ interface Encoded {
 
 /**
  * Encode the staged copy: every shard hashed, parity appended to the
- * staging, progress reported by the first shard (in file order), then
- * the id hashed (a whole copy's one checksum is its id).
+ * staging, progress reported by the first shard (in file order); the id
+ * is the copy's hash when the import computed it, else hashed now (a
+ * whole copy's one checksum is its id).
  */
 async function encodeImported(
   ctx: ServiceContext,
   staging: ShardStaging,
-  size: number,
+  copy: StagedCopy,
   options: ReplicateOptions,
 ): Promise<Encoded> {
   const { signal } = options;
+  const { size } = copy;
   const plan = planTessera(size, { thresholds: ctx.thresholds });
   const whole = isWholeCopy(plan);
   const data = dataShardReader((r, o) => staging.readImported(r, o), plan);
@@ -127,9 +131,8 @@ async function encodeImported(
   }, { signal, stripeBytes: STRIPE_BYTES });
   const checksums = hashes.map((h) => h.digest());
   const read: ShardReader = (_i, r, o) => staging.readImported(r, o);
-  const id = whole
-    ? checksums[0]
-    : await hashStriped(read, { dataShards: 1, shardSize: size, size }, {
+  const id = whole ? checksums[0] : copy.blake3 ??
+    await hashStriped(read, { dataShards: 1, shardSize: size, size }, {
       signal,
     });
   options.onEncode?.(plan.size, plan.size);

@@ -63,7 +63,7 @@ export async function stripePass(
   },
   options: IoOptions & { readonly stripeBytes?: number } = {},
 ): Promise<void> {
-  const { dataShards: k, parityShards: m, shardSize: S } = job.shape;
+  const { dataShards: k, shardSize: S } = job.shape;
   const haveSet = new Set(job.have);
   const emit = [...new Set(job.emit)];
   const computed = emit.filter((i) => !haveSet.has(i));
@@ -80,18 +80,44 @@ export async function stripePass(
   if (S === 0) {
     for (const i of emit) await sink(i, new Uint8Array(0), options);
   }
-  for (let offset = 0; offset < S; offset += width) {
-    options.signal?.throwIfAborted();
-    const w = Math.min(width, S - offset);
-    const rows = await readRows(read, used, { offset, length: w }, options);
-    let all: readonly (Uint8Array | null)[] = rows;
-    if (computed.length > 0) {
-      const slots: (Uint8Array | null)[] = new Array(k + m).fill(null);
-      used.forEach((i, n) => slots[i] = rows[n]);
-      all = rsReconstruct(slots, job.shape);
-    } else all = emitOrder(rows, used, k + m);
-    for (const i of emit) await sink(i, all[i]!, options);
+  const stripe = (offset: number) =>
+    readRows(read, used, {
+      offset,
+      length: Math.min(width, S - offset),
+    }, options);
+  // The next stripe is read while this one is coded and handed on (the
+  // reads wait on the disk, the coding on the CPU); a shard of one
+  // stripe (every simulated one) awaits exactly as before.
+  let ahead = S > 0 ? stripe(0) : null;
+  try {
+    for (let offset = 0; ahead !== null; offset += width) {
+      options.signal?.throwIfAborted();
+      const rows = await ahead;
+      ahead = offset + width < S ? stripe(offset + width) : null;
+      const all = codeRows(rows, { ...job, used, computed });
+      for (const i of emit) await sink(i, all[i]!, options);
+    }
+  } finally {
+    // A stripe read ahead of a failure is not left to reject unheard.
+    if (ahead !== null) await ahead.catch(() => {});
   }
+}
+
+/** One stripe's rows `used`, and the `computed` ones, by shard index. */
+function codeRows(
+  rows: readonly Uint8Array[],
+  job: {
+    readonly shape: Shape;
+    readonly used: readonly number[];
+    readonly computed: readonly number[];
+  },
+): readonly (Uint8Array | null)[] {
+  const { used, shape } = job;
+  const total = shape.dataShards + shape.parityShards;
+  if (job.computed.length === 0) return emitOrder(rows, used, total);
+  const slots: (Uint8Array | null)[] = new Array(total).fill(null);
+  used.forEach((i, n) => slots[i] = rows[n]);
+  return rsReconstruct(slots, shape);
 }
 
 /** Rows `used` of one stripe, each checked to be whole. */

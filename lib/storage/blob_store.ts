@@ -17,10 +17,11 @@ import {
   type LocalFile,
   MAX_TESSERA_SIZE,
   type ShardStaging,
+  type StagedCopy,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { statImportSource } from "../codec/mod.ts";
+import { copyFileHashed, hashFile, statImportSource } from "../codec/mod.ts";
 import {
   ensureDir,
   isTempName,
@@ -38,8 +39,9 @@ export interface FileStaging extends ShardStaging {
     options?: IoOptions & {
       readonly maxBytes?: number;
       readonly move?: boolean;
+      readonly hash?: boolean;
     },
-  ): Promise<LocalFile>;
+  ): Promise<LocalFile & StagedCopy>;
 }
 
 /** Options of {@linkcode FsBlobStore}. */
@@ -317,31 +319,50 @@ class FsStaging implements FileStaging {
     options: IoOptions & {
       readonly maxBytes?: number;
       readonly move?: boolean;
+      readonly hash?: boolean;
     } = {},
-  ): Promise<LocalFile> {
+  ): Promise<LocalFile & StagedCopy> {
     this.#live();
     options.signal?.throwIfAborted();
     const dest = this.#source;
     await statImportSource(source, options);
+    // A file given up is renamed (no second write of its size); across
+    // file systems the rename fails and it is copied as any other.
+    const moved = options.move === true &&
+      await Deno.rename(source, dest).then(() => true, () => false);
+    if (!moved) return await this.#copyIn(source, options);
     try {
-      // A file given up is renamed (no second write of its size); across
-      // file systems the rename fails and it is copied as any other.
-      const moved = options.move === true &&
-        await Deno.rename(source, dest).then(() => true, () => false);
-      if (!moved) await Deno.copyFile(source, dest);
+      const size = (await Deno.stat(dest)).size;
+      if (!options.hash) return { path: dest, size };
+      return { path: dest, size, blake3: (await hashFile(dest, options)).hash };
+    } catch (err) {
+      throw storageError(err, `reading the moved copy of ${source}`);
+    }
+  }
+
+  /** `source` copied (and flushed) to the imported copy, hashed on the way. */
+  async #copyIn(
+    source: string,
+    options: IoOptions & {
+      readonly maxBytes?: number;
+      readonly hash?: boolean;
+    },
+  ): Promise<LocalFile & StagedCopy> {
+    const dest = this.#source;
+    try {
+      // Flushed by the commit: the encode runs while the disk catches up.
+      const { hash, size } = await copyFileHashed(source, dest, {
+        ...options,
+        sync: false,
+      });
+      return { path: dest, size, ...(options.hash ? { blake3: hash } : {}) };
     } catch (err) {
       await removeQuietly(dest);
+      if (err instanceof TesserasError || options.signal?.aborted) throw err;
       if (isNotFound(err)) {
         throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
       }
       throw storageError(err, `copying ${source}`);
-    }
-    try {
-      using f = await Deno.open(dest, { read: true, write: true });
-      await f.sync();
-      return { path: dest, size: (await f.stat()).size };
-    } catch (err) {
-      throw storageError(err, `flushing the copy of ${source}`);
     }
   }
 
@@ -414,6 +435,10 @@ class FsStaging implements FileStaging {
     options.signal?.throwIfAborted();
     const dest = this.#blobPath(id);
     try {
+      {
+        using copy = await Deno.open(this.#source, { read: true, write: true });
+        await copy.sync();
+      }
       await Deno.rename(this.#source, dest);
     } catch (err) {
       if (isNotFound(err)) {

@@ -230,6 +230,11 @@ Deno.test("MemoryBlobStore staging: import a copy, append and read shards, commi
       (e) => isTesserasError(e, "NOT_FOUND"),
     );
     assert.deepEqual(await staging.importFile(source), { size: 3000 });
+    // Asked to, the import hashes what it copied (a put's id).
+    assert.deepEqual(
+      await (await blobs.openStaging()).importFile(source, { hash: true }),
+      { size: 3000, blake3: blake3Hex(data) },
+    );
     // The copy is private: changing the source does not change it.
     await Deno.writeFile(source, bytes(3000, 6));
     assert.deepEqual(

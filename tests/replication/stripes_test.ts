@@ -12,6 +12,7 @@ import {
   rebuildStriped,
   type ShardReader,
   streamOut,
+  stripePass,
 } from "../../lib/replication/stripes.ts";
 import { TEST_THRESHOLDS, testBytes } from "./test_network.ts";
 
@@ -78,4 +79,83 @@ Deno.test("rebuildStriped: lost data and parity shards rebuilt byte-exact over m
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("stripePass reads the next stripe while this one is handed on; a failure ahead or behind rejects the pass cleanly", async () => {
+  const shape = { dataShards: 2, parityShards: 1, shardSize: 10 };
+  const rows = [testBytes(10, 1), testBytes(10, 2)];
+  const events: string[] = [];
+  const read = (failAt?: number): ShardReader => (i, r) => {
+    events.push(`read ${i}@${r.offset}`);
+    if (r.offset === failAt) {
+      return Promise.reject(new Error(`read failed at ${r.offset}`));
+    }
+    return Promise.resolve(rows[i].slice(r.offset, r.offset + r.length));
+  };
+  const got: Uint8Array[][] = [[], [], []];
+  await stripePass(
+    read(),
+    (i, bytes) => {
+      events.push(`sink ${i}@${got[i].length * 4}`);
+      got[i].push(bytes);
+    },
+    { shape, have: [0, 1], emit: [0, 1, 2] },
+    { stripeBytes: 4 },
+  );
+  // Stripe 4..8 is asked for before stripe 0..4 reaches the sink.
+  assert.deepEqual(events.slice(0, 5), [
+    "read 0@0",
+    "read 1@0",
+    "read 0@4",
+    "read 1@4",
+    "sink 0@0",
+  ]);
+  const joined = (parts: Uint8Array[]) =>
+    new Uint8Array(parts.flatMap((b) => [...b]));
+  for (const i of [0, 1]) assert.deepEqual(joined(got[i]), rows[i]);
+  // The parity is right: shard 0 comes back from shard 1 and the parity.
+  const parity = joined(got[2]);
+  const back: Uint8Array[] = [];
+  await stripePass(
+    (i, r) =>
+      Promise.resolve((i === 2 ? parity : rows[i]).slice(
+        r.offset,
+        r.offset + r.length,
+      )),
+    (_i, bytes) => {
+      back.push(bytes);
+    },
+    { shape, have: [1, 2], emit: [0] },
+    { stripeBytes: 3 },
+  );
+  assert.deepEqual(joined(back), rows[0]);
+
+  // A read that fails two stripes on stops the pass after the first two.
+  const sunk: number[] = [];
+  await assert.rejects(
+    stripePass(
+      read(8),
+      (i) => {
+        sunk.push(i);
+      },
+      { shape, have: [0, 1], emit: [0, 1] },
+      { stripeBytes: 4 },
+    ),
+    /read failed at 8/,
+  );
+  assert.deepEqual(sunk, [0, 1, 0, 1]);
+  // A sink that fails while the next stripe's read fails too: the sink's
+  // error, and the read ahead is not left to reject unheard (Deno's test
+  // runner fails a test on an unhandled rejection).
+  await assert.rejects(
+    stripePass(
+      read(4),
+      () => {
+        throw new Error("sink failed");
+      },
+      { shape, have: [0, 1], emit: [0] },
+      { stripeBytes: 4 },
+    ),
+    /sink failed/,
+  );
 });

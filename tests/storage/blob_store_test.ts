@@ -132,8 +132,9 @@ Deno.test("staging: a file given up (move) is renamed in, not copied: same inode
     await Deno.writeFile(source, data);
     const inode = (await Deno.stat(source)).ino;
     const staging = await blobs.openStaging();
-    const moved = await staging.importFile(source, { move: true });
+    const moved = await staging.importFile(source, { move: true, hash: true });
     assert.equal(moved.size, 5000);
+    assert.equal(moved.blake3, blake3Hex(data));
     assert.equal((await Deno.stat(moved.path)).ino, inode);
     await assert.rejects(Deno.stat(source), Deno.errors.NotFound);
     assert.deepEqual(
@@ -144,7 +145,8 @@ Deno.test("staging: a file given up (move) is renamed in, not copied: same inode
     // Without move the source stays and the copy is another file.
     await Deno.writeFile(source, data);
     const again = await blobs.openStaging();
-    const copy = await again.importFile(source);
+    const copy = await again.importFile(source, { hash: true });
+    assert.equal(copy.blake3, blake3Hex(data));
     assert.notEqual(
       (await Deno.stat(copy.path)).ino,
       (await Deno.stat(source)).ino,
@@ -165,6 +167,7 @@ Deno.test("staging: import a copy, append and read shards, commit the copy as a 
     const staging = await blobs.openStaging();
     const copy = await staging.importFile(source);
     assert.equal(copy.size, 3000);
+    assert.equal(copy.blake3, undefined, "hashed only when asked");
     assert.notEqual(copy.path, source);
     assert.ok(copy.path.startsWith(`${root}/.staging/`));
     // The copy is private: changing the source does not change it.
