@@ -7,6 +7,7 @@
 import { type IoOptions, TesserasError, toHex } from "../core/mod.ts";
 import { createBlake3 } from "./blake3.ts";
 import { readFull } from "./file_io.ts";
+import { type SlicedDigest, SlicedHash, type Slices } from "./sliced_hash.ts";
 
 /** Bytes read per step. */
 const PIECE = 4 << 20;
@@ -54,8 +55,39 @@ export async function hashFile(
   return { hash: toHex(hasher.digest()), size };
 }
 
+/**
+ * BLAKE3 of the file at `path` and of each of its `slices` (zero-padded;
+ * see {@linkcode SlicedHash}), in one read of 4 MiB pieces.
+ *
+ * @example
+ * ```ts
+ * import { hashFileSliced } from "./hash_file.ts";
+ * const { hash, slices } = await hashFileSliced("/tmp/a.bin", {
+ *   slices: { size: 1 << 20, count: 4 },
+ * });
+ * ```
+ */
+export async function hashFileSliced(
+  path: string,
+  options: IoOptions & { readonly slices?: Slices } = {},
+): Promise<SlicedDigest & { readonly size: number }> {
+  using file = await Deno.open(path, { read: true });
+  const hasher = new SlicedHash(options.slices);
+  const buf = new Uint8Array(PIECE);
+  let size = 0;
+  for (let n = PIECE; n === PIECE;) {
+    options.signal?.throwIfAborted();
+    n = await readFull(file, buf);
+    hasher.update(buf.subarray(0, n));
+    size += n;
+  }
+  return { ...hasher.digest(), size };
+}
+
 /** Options of {@linkcode copyFileHashed}. */
 export interface CopyHashedOptions extends IoOptions {
+  /** Also hash these slices of the copy (see {@linkcode SlicedHash}). */
+  readonly slices?: Slices;
   /** Rejects `TOO_LARGE` once more than this many bytes were read. */
   readonly maxBytes?: number;
   /** Flush the copy to disk before resolving (default `true`). */
@@ -64,8 +96,9 @@ export interface CopyHashedOptions extends IoOptions {
 
 /**
  * Copy the file at `source` to `dest` (created or truncated) and flush
- * the copy to disk (unless `sync: false`), hashing the bytes on the way: resolves with the
- * BLAKE3-256 of what was written. Each 4 MiB piece is written while the
+ * the copy to disk (unless `sync: false`), hashing the bytes on the way:
+ * resolves with the BLAKE3-256 of what was written (and of its `slices`,
+ * when asked). Each 4 MiB piece is written while the
  * next is read and this one hashed, so the hash costs the copy no time
  * where the disk is the bottleneck (a put's import: the id is known when
  * the copy is, with no second pass over the file). Rejects `TOO_LARGE`
@@ -82,7 +115,7 @@ export async function copyFileHashed(
   source: string,
   dest: string,
   options: CopyHashedOptions = {},
-): Promise<FileHash> {
+): Promise<FileHash & SlicedDigest> {
   const { signal, maxBytes = Infinity, sync = true } = options;
   using from = await Deno.open(source, { read: true });
   using to = await Deno.open(dest, {
@@ -90,7 +123,7 @@ export async function copyFileHashed(
     create: true,
     truncate: true,
   });
-  const hasher = createBlake3();
+  const hasher = new SlicedHash(options.slices);
   const buffers = [new Uint8Array(PIECE), new Uint8Array(PIECE)];
   let writing: Promise<void> = Promise.resolve();
   let size = 0;
@@ -121,7 +154,7 @@ export async function copyFileHashed(
     throw err;
   }
   if (sync) await to.sync();
-  return { hash: toHex(hasher.digest()), size };
+  return { ...hasher.digest(), size };
 }
 
 /** Write all of `bytes` (a write may take fewer than given). */

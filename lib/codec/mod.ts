@@ -44,7 +44,9 @@ export {
   type FileHash,
   hashFile,
   type HashFileOptions,
+  hashFileSliced,
 } from "./hash_file.ts";
+export { type SlicedDigest, SlicedHash, type Slices } from "./sliced_hash.ts";
 export {
   decodeTessera,
   type EncodedTessera,

@@ -460,6 +460,35 @@ export interface StagedCopy {
    * (computed on the way: no second read of the file).
    */
   readonly blake3?: Checksum;
+  /**
+   * BLAKE3-256 of each slice asked for (`slices`), each zero-padded to
+   * the slice size: a tessera's data shard checksums, from the same pass.
+   */
+  readonly sliceHashes?: readonly Checksum[];
+}
+
+/** Options of {@linkcode ShardStaging.importFile}. */
+export interface ImportOptions extends IoOptions {
+  /** Rejects `TOO_LARGE` above this many bytes. */
+  readonly maxBytes?: number;
+  /** The caller gives the source up: it may be renamed into place. */
+  readonly move?: boolean;
+  /** Hash the copy on the way (`StagedCopy.blake3`). */
+  readonly hash?: boolean;
+  /**
+   * The slices to hash too (`StagedCopy.sliceHashes`), given the source's
+   * size before it is copied (a plan's data shards need the size);
+   * `undefined`, none.
+   */
+  readonly slices?: (size: number) => ImportSlices | undefined;
+}
+
+/** Consecutive slices of an imported copy to hash: `count` of `size` bytes. */
+export interface ImportSlices {
+  /** Bytes per slice (a data shard's size). */
+  readonly size: number;
+  /** Slices, from the start of the copy. */
+  readonly count: number;
 }
 
 /** A byte range of a file. */
@@ -488,15 +517,12 @@ export interface ShardStaging {
    * With `move`, the caller gives `source` up (a temporary file of its
    * own): a store may rename it into place instead of copying it (then
    * nothing is left at `source`; the caller removes whatever is). With
-   * `hash`, the copy's BLAKE3 comes back with it (`blake3`).
+   * `hash`, the copy's BLAKE3 comes back with it (`blake3`), and with
+   * `slices` the BLAKE3 of each slice (`sliceHashes`).
    */
   importFile(
     source: string,
-    options?: IoOptions & {
-      readonly maxBytes?: number;
-      readonly move?: boolean;
-      readonly hash?: boolean;
-    },
+    options?: ImportOptions,
   ): Promise<StagedCopy>;
   /**
    * Up to `range.length` bytes of the imported copy from `range.offset`

@@ -9,13 +9,14 @@
 import {
   type BlobStore,
   type ByteRange,
+  type ImportOptions,
   type IoOptions,
   type ShardStaging,
   type StagedCopy,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { blake3Hex, statImportSource } from "../codec/mod.ts";
+import { SlicedHash, statImportSource } from "../codec/mod.ts";
 
 /**
  * The owner's tessera bytes in a map.
@@ -145,13 +146,11 @@ class MemoryStaging implements ShardStaging {
 
   async importFile(
     source: string,
-    options: IoOptions & {
-      readonly maxBytes?: number;
-      readonly hash?: boolean;
-    } = {},
+    options: ImportOptions = {},
   ): Promise<StagedCopy> {
     this.#live(options);
-    await statImportSource(source, options);
+    const { size: statSize } = await statImportSource(source, options);
+    const slices = options.slices?.(statSize);
     try {
       this.#imported = await Deno.readFile(source, { signal: options.signal });
     } catch (err) {
@@ -159,8 +158,15 @@ class MemoryStaging implements ShardStaging {
       throw new TesserasError("NOT_FOUND", `cannot read ${source}: ${err}`);
     }
     const size = this.#imported.length;
-    if (!options.hash) return { size };
-    return { size, blake3: blake3Hex(this.#imported) };
+    if (!options.hash && !slices) return { size };
+    const hasher = new SlicedHash(slices);
+    hasher.update(this.#imported);
+    const digest = hasher.digest();
+    return {
+      size,
+      ...(options.hash ? { blake3: digest.hash } : {}),
+      ...(digest.slices ? { sliceHashes: digest.slices } : {}),
+    };
   }
 
   readImported(

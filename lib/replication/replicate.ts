@@ -14,7 +14,6 @@ import {
   isWholeCopy,
   MAX_TESSERA_SIZE,
   type ShardStaging,
-  type StagedCopy,
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
@@ -66,13 +65,8 @@ export async function putTesseraFile(
   const { signal } = options;
   const staging = await ctx.blobs.openStaging({ signal });
   try {
-    const copy = await staging.importFile(path, {
-      signal,
-      maxBytes: MAX_TESSERA_SIZE,
-      move: options.consumeFile === true,
-      hash: true,
-    });
-    const encoded = await encodeImported(ctx, staging, copy, options);
+    const imported = await importPlanned(ctx, staging, path, options);
+    const encoded = await encodeImported(staging, imported, options);
     await options.onEncoded?.(encoded.id);
     await staging.commitBlob(encoded.id, { signal });
     const read = ownShardReader(ctx, encoded, staging);
@@ -95,47 +89,100 @@ interface Encoded {
   readonly checksums: readonly Checksum[];
 }
 
+/** A staged copy, its plan, and what the import hashed on the way. */
+interface Imported {
+  readonly plan: FragmentPlan;
+  /** The copy's BLAKE3 (the id of a tessera cut in shards). */
+  readonly blake3: Checksum | undefined;
+  /** The data shards' checksums, when the import hashed them. */
+  readonly data: readonly Checksum[] | undefined;
+}
+
 /**
- * Encode the staged copy: every shard hashed, parity appended to the
- * staging, progress reported by the first shard (in file order); the id
- * is the copy's hash when the import computed it, else hashed now (a
- * whole copy's one checksum is its id).
+ * Copy `path` into the staging, hashing on the way the whole copy (the
+ * id) and its data shards (slices of the file in a cut plan), so the
+ * encode reads the copy only for parity.
  */
-async function encodeImported(
+async function importPlanned(
   ctx: ServiceContext,
   staging: ShardStaging,
-  copy: StagedCopy,
+  path: string,
+  options: ReplicateOptions,
+): Promise<Imported> {
+  const plan = (size: number) =>
+    planTessera(size, { thresholds: ctx.thresholds });
+  let asked: FragmentPlan | undefined;
+  const copy = await staging.importFile(path, {
+    signal: options.signal,
+    maxBytes: MAX_TESSERA_SIZE,
+    move: options.consumeFile === true,
+    hash: true,
+    slices: (size) => {
+      asked = plan(size);
+      return isWholeCopy(asked)
+        ? undefined
+        : { size: asked.shardSize, count: asked.dataShards };
+    },
+  });
+  const planned = plan(copy.size);
+  // The source may have changed size between the store's stat and its
+  // copy: slices of another plan are not this one's shards.
+  const same = asked?.shardSize === planned.shardSize &&
+    asked.dataShards === planned.dataShards &&
+    copy.sliceHashes?.length === planned.dataShards;
+  return {
+    plan: planned,
+    blake3: copy.blake3,
+    data: same ? copy.sliceHashes : undefined,
+  };
+}
+
+/**
+ * Encode the staged copy: the shards the import did not hash are hashed
+ * here, parity appended to the staging, progress reported by the first
+ * shard coded (its stripes are the file's in step); the id is the copy's
+ * hash when the import computed it, else hashed now (a whole copy's one
+ * checksum is its id).
+ */
+async function encodeImported(
+  staging: ShardStaging,
+  imported: Imported,
   options: ReplicateOptions,
 ): Promise<Encoded> {
   const { signal } = options;
-  const { size } = copy;
-  const plan = planTessera(size, { thresholds: ctx.thresholds });
+  const { plan } = imported;
+  const { size, dataShards: k } = plan;
   const whole = isWholeCopy(plan);
   const data = dataShardReader((r, o) => staging.readImported(r, o), plan);
   const hashes = range(plan.shardCount).map(() =>
     new ShardHash(plan.shardSize)
   );
+  const emit = range(plan.shardCount).slice(imported.data ? k : 0);
   let done = 0;
-  await stripePass(data, async (index, bytes, o) => {
-    hashes[index].update(bytes);
-    if (index === 0 && options.onEncode) {
-      done += bytes.length;
-      const file = whole ? done : done * plan.dataShards;
-      options.onEncode(Math.min(file, plan.size), plan.size);
-    }
-    if (index >= plan.dataShards) await staging.append(index, bytes, o);
-  }, {
-    shape: plan,
-    have: range(plan.dataShards),
-    emit: range(plan.shardCount),
-  }, { signal, stripeBytes: STRIPE_BYTES });
-  const checksums = hashes.map((h) => h.digest());
+  await stripePass(
+    data,
+    async (index, bytes, o) => {
+      hashes[index].update(bytes);
+      if (index === emit[0] && options.onEncode) {
+        done += bytes.length;
+        const file = whole ? done : done * k;
+        options.onEncode(Math.min(file, size), size);
+      }
+      if (index >= k) await staging.append(index, bytes, o);
+    },
+    { shape: plan, have: range(k), emit },
+    {
+      signal,
+      stripeBytes: STRIPE_BYTES,
+    },
+  );
+  const checksums = hashes.map((h, i) => imported.data?.[i] ?? h.digest());
   const read: ShardReader = (_i, r, o) => staging.readImported(r, o);
-  const id = whole ? checksums[0] : copy.blake3 ??
+  const id = whole ? checksums[0] : imported.blake3 ??
     await hashStriped(read, { dataShards: 1, shardSize: size, size }, {
       signal,
     });
-  options.onEncode?.(plan.size, plan.size);
+  options.onEncode?.(size, size);
   return { id, plan, checksums };
 }
 

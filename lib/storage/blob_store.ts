@@ -12,6 +12,8 @@ import {
   assertTesseraId,
   type BlobStore,
   type ByteRange,
+  type ImportOptions,
+  type ImportSlices,
   type IoOptions,
   isTesseraId,
   type LocalFile,
@@ -21,7 +23,12 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { copyFileHashed, hashFile, statImportSource } from "../codec/mod.ts";
+import {
+  copyFileHashed,
+  hashFileSliced,
+  type SlicedDigest,
+  statImportSource,
+} from "../codec/mod.ts";
 import {
   ensureDir,
   isTempName,
@@ -36,11 +43,7 @@ export interface FileStaging extends ShardStaging {
   /** As {@linkcode ShardStaging.importFile}; resolves with the copy's file. */
   importFile(
     source: string,
-    options?: IoOptions & {
-      readonly maxBytes?: number;
-      readonly move?: boolean;
-      readonly hash?: boolean;
-    },
+    options?: ImportOptions,
   ): Promise<LocalFile & StagedCopy>;
 }
 
@@ -316,25 +319,24 @@ class FsStaging implements FileStaging {
 
   async importFile(
     source: string,
-    options: IoOptions & {
-      readonly maxBytes?: number;
-      readonly move?: boolean;
-      readonly hash?: boolean;
-    } = {},
+    options: ImportOptions = {},
   ): Promise<LocalFile & StagedCopy> {
     this.#live();
     options.signal?.throwIfAborted();
     const dest = this.#source;
-    await statImportSource(source, options);
+    const { size } = await statImportSource(source, options);
+    const slices = options.slices?.(size);
     // A file given up is renamed (no second write of its size); across
     // file systems the rename fails and it is copied as any other.
     const moved = options.move === true &&
       await Deno.rename(source, dest).then(() => true, () => false);
-    if (!moved) return await this.#copyIn(source, options);
+    if (!moved) return await this.#copyIn(source, { ...options, slices });
     try {
-      const size = (await Deno.stat(dest)).size;
-      if (!options.hash) return { path: dest, size };
-      return { path: dest, size, blake3: (await hashFile(dest, options)).hash };
+      if (!options.hash && !slices) {
+        return { path: dest, size: (await Deno.stat(dest)).size };
+      }
+      const hashed = await hashFileSliced(dest, { ...options, slices });
+      return { path: dest, ...copied(hashed, options.hash) };
     } catch (err) {
       throw storageError(err, `reading the moved copy of ${source}`);
     }
@@ -346,16 +348,17 @@ class FsStaging implements FileStaging {
     options: IoOptions & {
       readonly maxBytes?: number;
       readonly hash?: boolean;
+      readonly slices: ImportSlices | undefined;
     },
   ): Promise<LocalFile & StagedCopy> {
     const dest = this.#source;
     try {
       // Flushed by the commit: the encode runs while the disk catches up.
-      const { hash, size } = await copyFileHashed(source, dest, {
+      const hashed = await copyFileHashed(source, dest, {
         ...options,
         sync: false,
       });
-      return { path: dest, size, ...(options.hash ? { blake3: hash } : {}) };
+      return { path: dest, ...copied(hashed, options.hash) };
     } catch (err) {
       await removeQuietly(dest);
       if (err instanceof TesserasError || options.signal?.aborted) throw err;
@@ -466,4 +469,16 @@ class FsStaging implements FileStaging {
     }
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** What an import hashed: the whole when asked, the slices when any. */
+function copied(
+  hashed: SlicedDigest & { readonly size: number },
+  whole: boolean | undefined,
+): StagedCopy {
+  return {
+    size: hashed.size,
+    ...(whole ? { blake3: hashed.hash } : {}),
+    ...(hashed.slices ? { sliceHashes: hashed.slices } : {}),
+  };
 }

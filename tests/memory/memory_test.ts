@@ -232,8 +232,18 @@ Deno.test("MemoryBlobStore staging: import a copy, append and read shards, commi
     assert.deepEqual(await staging.importFile(source), { size: 3000 });
     // Asked to, the import hashes what it copied (a put's id).
     assert.deepEqual(
-      await (await blobs.openStaging()).importFile(source, { hash: true }),
-      { size: 3000, blake3: blake3Hex(data) },
+      await (await blobs.openStaging()).importFile(source, {
+        hash: true,
+        slices: (size) => ({ size: size / 2, count: 2 }),
+      }),
+      {
+        size: 3000,
+        blake3: blake3Hex(data),
+        sliceHashes: [
+          blake3Hex(data.subarray(0, 1500)),
+          blake3Hex(data.subarray(1500)),
+        ],
+      },
     );
     // The copy is private: changing the source does not change it.
     await Deno.writeFile(source, bytes(3000, 6));

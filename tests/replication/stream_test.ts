@@ -469,3 +469,49 @@ Deno.test("putTesseraFile's onEncoded: the id before anything is kept, tracked o
   assert.equal(await assertHoldersExact(e.net, id, other), 0);
   assert.equal(await stagingLeft(e), 0);
 });
+
+Deno.test("putTesseraFile: data shard checksums from the import, or hashed by the encode when the import's slices are not the plan's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tesseras-stream-slices-" });
+  try {
+    const data = testBytes(100_001, 17);
+    const expected = encodeTessera(data, { thresholds: TEST_THRESHOLDS });
+    const path = join(dir, "input.bin");
+    await Deno.writeFile(path, data);
+    // 100,001 bytes cut 48 ways are shards of 2,084 bytes; 105,001 would
+    // be 2,188: slices of that plan are not this one's shards.
+    for (const lie of [0, 5000]) {
+      // A store that plans slices for a size `lie` bytes off, as when the
+      // source changes between its stat and its copy.
+      const blobs = new MemoryBlobStore();
+      const open = blobs.openStaging.bind(blobs);
+      const asked: number[] = [];
+      blobs.openStaging = async (o) => {
+        const staging = await open(o);
+        const importFile = staging.importFile.bind(staging);
+        staging.importFile = (source, options = {}) =>
+          importFile(source, {
+            ...options,
+            slices: (size) => {
+              asked.push(size);
+              return options.slices?.(size + lie);
+            },
+          });
+        return staging;
+      };
+      const net = new MiniNetwork();
+      const owner = net.add("owner", "10.99.0.1", { blobs });
+      net.addMany(30);
+      const report = await owner.service.putTesseraFile(path);
+      assert.deepEqual(asked, [data.length]);
+      assert.equal(report.tesseraId, expected.id, `lie ${lie}`);
+      const tracked = await owner.holders.get(expected.id);
+      assert.deepEqual(
+        tracked?.checksums,
+        expected.fragments.map((f) => f.id.checksum),
+        `checksums with a lie of ${lie}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

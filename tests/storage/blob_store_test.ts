@@ -132,7 +132,19 @@ Deno.test("staging: a file given up (move) is renamed in, not copied: same inode
     await Deno.writeFile(source, data);
     const inode = (await Deno.stat(source)).ino;
     const staging = await blobs.openStaging();
-    const moved = await staging.importFile(source, { move: true, hash: true });
+    const moved = await staging.importFile(source, {
+      move: true,
+      hash: true,
+      slices: (size) => ({ size: Math.ceil(size / 3), count: 3 }),
+    });
+    // Renamed in, then read once for the hashes asked.
+    assert.deepEqual(moved.sliceHashes, [
+      blake3Hex(data.subarray(0, 1667)),
+      blake3Hex(data.subarray(1667, 3334)),
+      blake3Hex(
+        new Uint8Array([...data.subarray(3334), ...new Uint8Array(1)]),
+      ),
+    ]);
     assert.equal(moved.size, 5000);
     assert.equal(moved.blake3, blake3Hex(data));
     assert.equal((await Deno.stat(moved.path)).ino, inode);
@@ -145,8 +157,22 @@ Deno.test("staging: a file given up (move) is renamed in, not copied: same inode
     // Without move the source stays and the copy is another file.
     await Deno.writeFile(source, data);
     const again = await blobs.openStaging();
-    const copy = await again.importFile(source, { hash: true });
+    let told = -1;
+    const copy = await again.importFile(source, {
+      hash: true,
+      slices: (size) => {
+        told = size;
+        return { size: 4096, count: 2 };
+      },
+    });
+    assert.equal(told, 5000, "the slices are asked for with the size");
     assert.equal(copy.blake3, blake3Hex(data));
+    assert.deepEqual(copy.sliceHashes, [
+      blake3Hex(data.subarray(0, 4096)),
+      blake3Hex(
+        new Uint8Array([...data.subarray(4096), ...new Uint8Array(3192)]),
+      ),
+    ]);
     assert.notEqual(
       (await Deno.stat(copy.path)).ino,
       (await Deno.stat(source)).ino,
