@@ -290,6 +290,8 @@ class FsStaging implements FileStaging {
   readonly #dir: string;
   readonly #blobPath: (id: TesseraId) => string;
   readonly #writers = new Map<number, Promise<Deno.FsFile>>();
+  /** The imported copy's flush, started when the copy is whole. */
+  #flushing: Promise<void> | null = null;
   #removed = false;
 
   constructor(dir: string, blobPath: (id: TesseraId) => string) {
@@ -353,11 +355,13 @@ class FsStaging implements FileStaging {
   ): Promise<LocalFile & StagedCopy> {
     const dest = this.#source;
     try {
-      // Flushed by the commit: the encode runs while the disk catches up.
+      // Flushed in the background, awaited by the commit: the encode runs
+      // while the disk catches up.
       const hashed = await copyFileHashed(source, dest, {
         ...options,
         sync: false,
       });
+      this.#flushing = flushFile(dest);
       return { path: dest, ...copied(hashed, options.hash) };
     } catch (err) {
       await removeQuietly(dest);
@@ -438,10 +442,8 @@ class FsStaging implements FileStaging {
     options.signal?.throwIfAborted();
     const dest = this.#blobPath(id);
     try {
-      {
-        using copy = await Deno.open(this.#source, { read: true, write: true });
-        await copy.sync();
-      }
+      await (this.#flushing ?? flushFile(this.#source));
+      this.#flushing = null;
       await Deno.rename(this.#source, dest);
     } catch (err) {
       if (isNotFound(err)) {
@@ -458,6 +460,7 @@ class FsStaging implements FileStaging {
   async remove(): Promise<void> {
     if (this.#removed) return;
     this.#removed = true;
+    await this.#flushing?.catch(() => {});
     const writers = [...this.#writers.values()];
     this.#writers.clear();
     for (const w of await Promise.allSettled(writers)) {
@@ -481,4 +484,18 @@ function copied(
     ...(whole ? { blake3: hashed.hash } : {}),
     ...(hashed.slices ? { sliceHashes: hashed.slices } : {}),
   };
+}
+
+/**
+ * Flush the file at `path` to disk. The promise is handled at once (a
+ * flush started ahead may never be awaited when the operation fails
+ * before its commit); awaiting it still rejects on a failed flush.
+ */
+function flushFile(path: string): Promise<void> {
+  const flushed = (async () => {
+    using file = await Deno.open(path, { read: true, write: true });
+    await file.sync();
+  })();
+  flushed.catch(() => {});
+  return flushed;
 }
