@@ -98,10 +98,10 @@ export interface CopyHashedOptions extends IoOptions {
  * Copy the file at `source` to `dest` (created or truncated) and flush
  * the copy to disk (unless `sync: false`), hashing the bytes on the way:
  * resolves with the BLAKE3-256 of what was written (and of its `slices`,
- * when asked). Each 4 MiB piece is written while the
- * next is read and this one hashed, so the hash costs the copy no time
- * where the disk is the bottleneck (a put's import: the id is known when
- * the copy is, with no second pass over the file). Rejects `TOO_LARGE`
+ * when asked). Each 4 MiB piece is written while the next is read and
+ * this one hashed, so the hash costs the copy no time where the disk is
+ * the bottleneck (a put's import: the id is known when the copy is, with
+ * no second pass over the file). Rejects `TOO_LARGE`
  * when the source grew past `maxBytes` while it was copied (the partial
  * copy is the caller's to remove); the signal is checked between pieces.
  *

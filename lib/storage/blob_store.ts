@@ -344,7 +344,7 @@ class FsStaging implements FileStaging {
     }
   }
 
-  /** `source` copied (and flushed) to the imported copy, hashed on the way. */
+  /** `source` copied to the imported copy, hashed on the way, its flush begun. */
   async #copyIn(
     source: string,
     options: IoOptions & {
