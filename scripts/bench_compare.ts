@@ -159,7 +159,12 @@ try {
 }
 `;
 
-async function putRun(dir: string, driver: string): Promise<Figures> {
+/** `driver` run on checkout `dir` with `arg`; its last line, as figures. */
+async function driverRun(
+  dir: string,
+  driver: string,
+  arg: number,
+): Promise<Figures> {
   const text = await run("deno", [
     "run",
     "-A",
@@ -167,20 +172,7 @@ async function putRun(dir: string, driver: string): Promise<Figures> {
     join(dir, "deno.json"),
     driver,
     dir,
-    String(mib),
-  ], dir);
-  return JSON.parse(text.trim().split("\n").at(-1)!);
-}
-
-async function portRun(dir: string, driver: string): Promise<Figures> {
-  const text = await run("deno", [
-    "run",
-    "-A",
-    "--config",
-    join(dir, "deno.json"),
-    driver,
-    dir,
-    String(days),
+    String(arg),
   ], dir);
   return JSON.parse(text.trim().split("\n").at(-1)!);
 }
@@ -229,11 +221,9 @@ async function compareSim(old: string, head: string, label: string) {
   const driver = join(dirname(old), `${only}_driver.ts`);
   await Deno.writeTextFile(driver, only === "put" ? PUT_DRIVER : PORT_DRIVER);
   const one = (dir: string) =>
-    only === "port"
-      ? portRun(dir, driver)
-      : only === "put"
-      ? putRun(dir, driver)
-      : libp2pRun(dir);
+    only === "libp2p"
+      ? libp2pRun(dir)
+      : driverRun(dir, driver, only === "put" ? mib : days);
   const level = only === "port"
     ? `port level, ${days} days`
     : only === "put"

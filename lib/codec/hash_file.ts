@@ -39,20 +39,32 @@ export async function hashFile(
   path: string | URL,
   options: HashFileOptions = {},
 ): Promise<FileHash> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  using file = await Deno.open(path, { read: true });
+  options.signal?.throwIfAborted();
   const hasher = createBlake3(options.key ? { key: options.key } : {});
+  const size = await eachPiece(path, options, (piece) => hasher.update(piece));
+  return { hash: toHex(hasher.digest()), size };
+}
+
+/**
+ * Hand every 4 MiB piece of the file at `path` to `use`, in order (the
+ * buffer is reused: `use` must not keep it); resolves with the bytes
+ * read. The signal is checked after each read.
+ */
+async function eachPiece(
+  path: string | URL,
+  options: IoOptions,
+  use: (piece: Uint8Array) => void,
+): Promise<number> {
+  using file = await Deno.open(path, { read: true });
   const buf = new Uint8Array(PIECE);
   let size = 0;
   for (;;) {
     const n = await readFull(file, buf);
-    signal?.throwIfAborted();
-    if (n > 0) hasher.update(buf.subarray(0, n));
+    options.signal?.throwIfAborted();
+    if (n > 0) use(buf.subarray(0, n));
     size += n;
-    if (n < buf.length) break;
+    if (n < buf.length) return size;
   }
-  return { hash: toHex(hasher.digest()), size };
 }
 
 /**
@@ -71,16 +83,9 @@ export async function hashFileSliced(
   path: string,
   options: IoOptions & { readonly slices?: Slices } = {},
 ): Promise<SlicedDigest & { readonly size: number }> {
-  using file = await Deno.open(path, { read: true });
+  options.signal?.throwIfAborted();
   const hasher = new SlicedHash(options.slices);
-  const buf = new Uint8Array(PIECE);
-  let size = 0;
-  for (let n = PIECE; n === PIECE;) {
-    options.signal?.throwIfAborted();
-    n = await readFull(file, buf);
-    hasher.update(buf.subarray(0, n));
-    size += n;
-  }
+  const size = await eachPiece(path, options, (piece) => hasher.update(piece));
   return { ...hasher.digest(), size };
 }
 
@@ -90,15 +95,14 @@ export interface CopyHashedOptions extends IoOptions {
   readonly slices?: Slices;
   /** Rejects `TOO_LARGE` once more than this many bytes were read. */
   readonly maxBytes?: number;
-  /** Flush the copy to disk before resolving (default `true`). */
-  readonly sync?: boolean;
 }
 
 /**
- * Copy the file at `source` to `dest` (created or truncated) and flush
- * the copy to disk (unless `sync: false`), hashing the bytes on the way:
- * resolves with the BLAKE3-256 of what was written (and of its `slices`,
- * when asked). Each 4 MiB piece is written while the next is read and
+ * Copy the file at `source` to `dest` (created or truncated), hashing the
+ * bytes on the way: resolves with the BLAKE3-256 of what was written (and
+ * of its `slices`, when asked). The copy is not flushed to disk: the
+ * caller flushes it when it needs it durable (a put's staging does so
+ * beside the encode). Each 4 MiB piece is written while the next is read and
  * this one hashed, so the hash costs the copy no time where the disk is
  * the bottleneck (a put's import: the id is known when the copy is, with
  * no second pass over the file). Rejects `TOO_LARGE`
@@ -116,7 +120,7 @@ export async function copyFileHashed(
   dest: string,
   options: CopyHashedOptions = {},
 ): Promise<FileHash & SlicedDigest> {
-  const { signal, maxBytes = Infinity, sync = true } = options;
+  const { signal, maxBytes = Infinity } = options;
   using from = await Deno.open(source, { read: true });
   using to = await Deno.open(dest, {
     write: true,
@@ -153,7 +157,6 @@ export async function copyFileHashed(
     await writing.catch(() => {});
     throw err;
   }
-  if (sync) await to.sync();
   return { ...hasher.digest(), size };
 }
 

@@ -46,7 +46,12 @@ export {
   type HashFileOptions,
   hashFileSliced,
 } from "./hash_file.ts";
-export { type SlicedDigest, SlicedHash, type Slices } from "./sliced_hash.ts";
+export {
+  importedHashes,
+  type SlicedDigest,
+  SlicedHash,
+  type Slices,
+} from "./sliced_hash.ts";
 export {
   decodeTessera,
   type EncodedTessera,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { toHex } from "../core/mod.ts";
+import { type StagedCopy, toHex } from "../core/mod.ts";
 import { type Blake3Hasher, createBlake3 } from "./blake3.ts";
 
 /** The slices to hash: `count` of `size` bytes, from the start. */
@@ -90,4 +90,24 @@ export class SlicedHash {
     });
     return { hash, slices };
   }
+}
+
+/**
+ * What an import hands back of a digest (`StagedCopy`): the whole hash
+ * when it was asked for, the slices when there were any.
+ *
+ * @example
+ * ```ts
+ * import { importedHashes } from "./sliced_hash.ts";
+ * importedHashes({ hash: "ab".repeat(32) }, true); // { blake3: "abab…" }
+ * ```
+ */
+export function importedHashes(
+  digest: SlicedDigest,
+  whole: boolean | undefined,
+): Pick<StagedCopy, "blake3" | "sliceHashes"> {
+  return {
+    ...(whole ? { blake3: digest.hash } : {}),
+    ...(digest.slices ? { sliceHashes: digest.slices } : {}),
+  };
 }

@@ -16,7 +16,7 @@ import {
   type TesseraId,
   TesserasError,
 } from "../core/mod.ts";
-import { SlicedHash, statImportSource } from "../codec/mod.ts";
+import { importedHashes, SlicedHash, statImportSource } from "../codec/mod.ts";
 
 /**
  * The owner's tessera bytes in a map.
@@ -161,12 +161,7 @@ class MemoryStaging implements ShardStaging {
     if (!options.hash && !slices) return { size };
     const hasher = new SlicedHash(slices);
     hasher.update(this.#imported);
-    const digest = hasher.digest();
-    return {
-      size,
-      ...(options.hash ? { blake3: digest.hash } : {}),
-      ...(digest.slices ? { sliceHashes: digest.slices } : {}),
-    };
+    return { size, ...importedHashes(hasher.digest(), options.hash) };
   }
 
   readImported(

@@ -107,6 +107,21 @@ export async function writeAndSync(
 }
 
 /**
+ * Fsyncs the file at `path` (written earlier, through another handle or
+ * by another call), so what it holds survives a power loss. Errors are
+ * the system's, unwrapped: the caller says what it was storing.
+ *
+ * @example
+ * ```ts
+ * await syncFile("/data/blobs/.staging/x/source");
+ * ```
+ */
+export async function syncFile(path: string): Promise<void> {
+  using file = await Deno.open(path, { read: true, write: true });
+  await file.sync();
+}
+
+/**
  * Fsyncs a directory so that a rename or a new entry in it survives a
  * power loss. Not possible on Windows (directories cannot be opened
  * there); a no-op in that case.

@@ -26,7 +26,7 @@ import {
 import {
   copyFileHashed,
   hashFileSliced,
-  type SlicedDigest,
+  importedHashes,
   statImportSource,
 } from "../codec/mod.ts";
 import {
@@ -34,6 +34,7 @@ import {
   isTempName,
   removeQuietly,
   syncDir,
+  syncFile,
   writeFileAtomic,
 } from "./atomic_file.ts";
 import { isNotFound, storageError } from "./io_errors.ts";
@@ -338,7 +339,11 @@ class FsStaging implements FileStaging {
         return { path: dest, size: (await Deno.stat(dest)).size };
       }
       const hashed = await hashFileSliced(dest, { ...options, slices });
-      return { path: dest, ...copied(hashed, options.hash) };
+      return {
+        path: dest,
+        size: hashed.size,
+        ...importedHashes(hashed, options.hash),
+      };
     } catch (err) {
       throw storageError(err, `reading the moved copy of ${source}`);
     }
@@ -357,12 +362,13 @@ class FsStaging implements FileStaging {
     try {
       // Flushed in the background, awaited by the commit: the encode runs
       // while the disk catches up.
-      const hashed = await copyFileHashed(source, dest, {
-        ...options,
-        sync: false,
-      });
+      const hashed = await copyFileHashed(source, dest, options);
       this.#flushing = flushFile(dest);
-      return { path: dest, ...copied(hashed, options.hash) };
+      return {
+        path: dest,
+        size: hashed.size,
+        ...importedHashes(hashed, options.hash),
+      };
     } catch (err) {
       await removeQuietly(dest);
       if (err instanceof TesserasError || options.signal?.aborted) throw err;
@@ -474,28 +480,13 @@ class FsStaging implements FileStaging {
   }
 }
 
-/** What an import hashed: the whole when asked, the slices when any. */
-function copied(
-  hashed: SlicedDigest & { readonly size: number },
-  whole: boolean | undefined,
-): StagedCopy {
-  return {
-    size: hashed.size,
-    ...(whole ? { blake3: hashed.hash } : {}),
-    ...(hashed.slices ? { sliceHashes: hashed.slices } : {}),
-  };
-}
-
 /**
  * Flush the file at `path` to disk. The promise is handled at once (a
  * flush started ahead may never be awaited when the operation fails
  * before its commit); awaiting it still rejects on a failed flush.
  */
 function flushFile(path: string): Promise<void> {
-  const flushed = (async () => {
-    using file = await Deno.open(path, { read: true, write: true });
-    await file.sync();
-  })();
+  const flushed = syncFile(path);
   flushed.catch(() => {});
   return flushed;
 }

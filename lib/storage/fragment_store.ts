@@ -42,6 +42,7 @@ import {
   ensureDir,
   removeQuietly,
   syncDir,
+  syncFile,
   tempPathFor,
   writeAndSync,
 } from "./atomic_file.ts";
@@ -406,10 +407,7 @@ export class FsFragmentStore implements FragmentStore {
         try {
           await this.#ensureDirs(dir);
           await this.#writeOutboard(id, built.outboard, options);
-          {
-            using f = await Deno.open(tempPath, { read: true, write: true });
-            await f.sync();
-          }
+          await syncFile(tempPath);
           signal?.throwIfAborted();
           await Deno.rename(tempPath, path);
           renamed = true;
